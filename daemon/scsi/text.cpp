@@ -1,0 +1,24 @@
+#include "scsi/text.hpp"
+
+namespace tapestream::scsi {
+
+std::string printable_ascii(ByteView field) {
+  std::size_t begin = 0;
+  std::size_t end = field.size();
+  auto blank = [](std::uint8_t c) { return c == ' ' || c == 0; };
+  while (begin < end && blank(field[begin])) {
+    ++begin;
+  }
+  while (end > begin && blank(field[end - 1])) {
+    --end;
+  }
+  std::string out;
+  out.reserve(end - begin);
+  for (std::size_t i = begin; i < end; ++i) {
+    const auto c = field[i];
+    out.push_back(c >= 0x20 && c < 0x7F ? static_cast<char>(c) : '.');
+  }
+  return out;
+}
+
+}  // namespace tapestream::scsi
