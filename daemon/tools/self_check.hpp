@@ -1,0 +1,13 @@
+// `tapestreamd --self-check`: builds every command the daemon sends and classifies a set of
+// reference sense samples, printing both, so an installed binary can show that its SCSI layer
+// works before it is pointed at a drive.
+#pragma once
+
+#include <iosfwd>
+
+namespace tapestream::tools {
+
+// Returns false if any sample is not classified as the standard says.
+bool run_self_check(std::ostream& out);
+
+}  // namespace tapestream::tools
