@@ -74,12 +74,14 @@ void apply_length_mismatch(const Command& command, Classification& r) {
     r.condition = TapeCondition::short_block;
     return;
   }
-  r.condition = *r.residue < 0 ? TapeCondition::long_block : TapeCondition::short_block;
-  if (!is_fixed_mode(command)) {
-    const auto length = requested_count(command) - *r.residue;
-    if (length >= 0) {
-      r.block_length = static_cast<std::uint64_t>(length);
-    }
+  const auto residue = *r.residue;
+  r.condition = residue < 0 ? TapeCondition::long_block : TapeCondition::short_block;
+  // A 64-bit descriptor INFORMATION field can hold anything; only a residue that a 24-bit
+  // transfer and a 16 MiB block allow gives a length (the fuzzer found INT64_MIN here).
+  const auto requested = requested_count(command);
+  constexpr std::int64_t longest_block = 0x100'0000 + 4;  // a record and its LBP CRC
+  if (!is_fixed_mode(command) && residue <= requested && residue >= requested - longest_block) {
+    r.block_length = static_cast<std::uint64_t>(requested - residue);
   }
 }
 

@@ -121,6 +121,20 @@ TEST(Condition, LongBlockLengthFromNegativeResidue) {
   EXPECT_EQ(r.block_length, 262144U + 4096U);
 }
 
+// Regression: fuzz_sense found a descriptor INFORMATION field of -9223372036854710272 making
+// `requested - residue` overflow. Such a residue keeps its condition but gives no length.
+TEST(Condition, ResidueBeyondAnyBlockGivesNoLength) {
+  const Bytes sense{0x72, 0, 0, 0, 0, 0, 0, 0x10, 0x00, 0x0A, 0x80, 0x00, 0x80, 0,
+                    0,    0, 0, 0x01, 0, 0, 0x04, 0x02, 0x00, 0x20};
+  const auto r = check_condition(read_256k, sense);
+  EXPECT_EQ(r.condition, TapeCondition::long_block);
+  EXPECT_FALSE(r.block_length.has_value());
+  const auto huge = check_condition(read_256k, descriptor_sense({.key = 0, .ili = true,
+                                                                 .information = 0x7FFFFFFF}));
+  EXPECT_EQ(huge.condition, TapeCondition::short_block);
+  EXPECT_FALSE(huge.block_length.has_value());
+}
+
 TEST(Condition, FixedModeIliResidueCountsBlocks) {
   const auto r = check_condition(read_fixed, fixed_sense({.key = 0, .ili = true, .information = 3}));
   EXPECT_EQ(r.condition, TapeCondition::short_block);
