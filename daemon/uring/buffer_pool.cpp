@@ -1,0 +1,108 @@
+#include "uring/buffer_pool.hpp"
+
+#include <sys/mman.h>
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "common/startup_error.hpp"
+
+namespace tapestream::uring {
+namespace {
+
+constexpr std::size_t huge_page = 2 * 1024 * 1024;
+
+std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
+
+std::string mib(std::size_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB"; }
+
+std::string limit_text(rlim_t limit) {
+  return limit == RLIM_INFINITY ? std::string{"unlimited"} : mib(static_cast<std::size_t>(limit));
+}
+
+}  // namespace
+
+std::string memlock_advice(std::size_t needed) {
+  rlimit limit{};
+  getrlimit(RLIMIT_MEMLOCK, &limit);
+  return "cannot lock " + mib(needed) + " of I/O buffers in memory: RLIMIT_MEMLOCK is " +
+         limit_text(limit.rlim_cur) + " (hard limit " + limit_text(limit.rlim_max) +
+         ") and the process lacks CAP_IPC_LOCK. Raise the limit to at least " + mib(needed) +
+         " (LimitMEMLOCK=" + std::to_string((needed >> 20) + 1) +
+         "M or LimitMEMLOCK=infinity in tapestreamd.service, or `ulimit -l` for a manual run), "
+         "grant CAP_IPC_LOCK (AmbientCapabilities=CAP_IPC_LOCK), or configure fewer or smaller "
+         "buffers";
+}
+
+BufferPool BufferPool::create(Ring& ring, std::size_t count, std::size_t size) {
+  if (count == 0 || size == 0 || count > UINT16_MAX || size > (std::size_t{1} << 30)) {
+    throw StartupError{"buffer pool: need 1 to 65535 buffers of 1 byte to 1 GiB each"};
+  }
+  const std::size_t wanted = count * size;
+  // Huge pages first: they need vm.nr_hugepages reserved, so this often fails.
+  std::size_t mapped = round_up(wanted, huge_page);
+  PageKind kind = PageKind::huge_pages;
+  void* base = mmap(nullptr, mapped, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+  if (base == MAP_FAILED) {
+    kind = PageKind::transparent_huge_pages;
+    base = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) {
+      throw StartupError{"buffer pool: cannot map " + mib(mapped) + ": " + std::strerror(errno)};
+    }
+    if (madvise(base, mapped, MADV_HUGEPAGE) != 0) {
+      kind = PageKind::normal_pages;  // THP disabled; the buffers still work
+    }
+  }
+  if (mlock(base, mapped) != 0) {
+    const int error = errno;
+    munmap(base, mapped);
+    if (error == ENOMEM || error == EPERM || error == EAGAIN) {
+      throw StartupError{memlock_advice(mapped)};
+    }
+    throw StartupError{std::string{"buffer pool: mlock: "} + std::strerror(error)};
+  }
+  auto* bytes = static_cast<std::uint8_t*>(base);
+  std::vector<iovec> iovecs(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    iovecs[i] = iovec{bytes + i * size, size};
+  }
+  const int rc = io_uring_register_buffers(ring.raw(), iovecs.data(), static_cast<unsigned>(count));
+  if (rc < 0) {
+    munlock(base, mapped);
+    munmap(base, mapped);
+    if (rc == -ENOMEM || rc == -EPERM) {
+      throw StartupError{memlock_advice(mapped)};
+    }
+    throw StartupError{std::string{"buffer pool: io_uring_register_buffers: "} +
+                       std::strerror(-rc)};
+  }
+  return BufferPool{ring, bytes, mapped, count, size, kind};
+}
+
+BufferPool::BufferPool(Ring& ring, std::uint8_t* base, std::size_t mapped, std::size_t count,
+                       std::size_t size, PageKind kind)
+    : _ring{&ring}, _base{base}, _mapped{mapped}, _count{count}, _size{size}, _page_kind{kind} {}
+
+BufferPool::BufferPool(BufferPool&& other) noexcept
+    : _ring{other._ring},
+      _base{other._base},
+      _mapped{other._mapped},
+      _count{other._count},
+      _size{other._size},
+      _page_kind{other._page_kind} {
+  other._base = nullptr;
+}
+
+BufferPool::~BufferPool() {
+  if (_base == nullptr) {
+    return;
+  }
+  io_uring_unregister_buffers(_ring->raw());
+  munlock(_base, _mapped);
+  munmap(_base, _mapped);
+}
+
+}  // namespace tapestream::uring

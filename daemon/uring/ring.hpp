@@ -1,0 +1,109 @@
+// One io_uring instance, used by one thread. Requests are values, turned into SQEs in exactly
+// one place (Ring::prepare); each completion goes to the Completion object whose address is
+// its user_data, so no switch grows with the kinds of work in flight.
+#pragma once
+
+#include <liburing.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <variant>
+
+#include "common/result.hpp"
+
+namespace tapestream::uring {
+
+// Receives the CQE of a request it was named in. `res` is io_uring's: >= 0, or -errno.
+class Completion {
+ public:
+  virtual void on_complete(const io_uring_cqe& cqe) = 0;
+
+ protected:
+  ~Completion() = default;
+};
+
+struct ReadFixed {
+  int fd;
+  std::span<std::uint8_t> into;  // must lie inside registered buffer `buffer_index`
+  std::uint16_t buffer_index;
+  std::uint64_t offset;
+};
+struct WriteFixed {
+  int fd;
+  std::span<const std::uint8_t> from;  // must lie inside registered buffer `buffer_index`
+  std::uint16_t buffer_index;
+  std::uint64_t offset;
+};
+// Plain write of a small, unregistered buffer (record headers); it must outlive the request.
+struct Write {
+  int fd;
+  std::span<const std::uint8_t> from;
+  std::uint64_t offset;
+};
+struct Fsync {
+  int fd;
+  bool data_only;
+};
+struct Nop {};
+struct Timeout {
+  // Referenced by the kernel until the timeout completes: it must outlive the request.
+  __kernel_timespec* when;
+};
+// Cancels every request whose Completion is `target`.
+struct Cancel {
+  const Completion* target;
+};
+
+using Request = std::variant<ReadFixed, WriteFixed, Write, Fsync, Nop, Timeout, Cancel>;
+
+struct RingFeatures {
+  bool big_entries = false;    // SQE128 | CQE32, needed for bsg URING_CMD
+  bool single_issuer = false;  // SINGLE_ISSUER
+  bool defer_taskrun = false;  // DEFER_TASKRUN
+};
+
+class Ring {
+ public:
+  struct Options {
+    unsigned entries = 256;
+    bool big_entries = true;
+  };
+
+  // Throws StartupError naming what the kernel lacks.
+  static Ring create(const Options& options);
+
+  Ring(Ring&&) noexcept;
+  Ring& operator=(Ring&&) = delete;
+  Ring(const Ring&) = delete;
+  ~Ring();
+
+  const RingFeatures& features() const { return _features; }
+  // For registration calls (BufferPool); not for preparing SQEs.
+  io_uring* raw() { return _ring.get(); }
+
+  // Queues a request; `flags` are SQE flags such as IOSQE_IO_LINK (never IOSQE_ASYNC for tape
+  // commands: it reorders them). Submits what is queued first if the SQ is full.
+  Result<void> prepare(const Request& request, Completion* completion, std::uint8_t flags = 0);
+
+  Result<unsigned> submit();
+
+  // Submits, waits for at least one completion or the timeout, and dispatches every completion
+  // that is ready. Returns how many it dispatched (0 on timeout).
+  Result<unsigned> run_once(std::optional<std::chrono::nanoseconds> timeout = std::nullopt);
+
+  // Requests queued or in flight that have not completed yet.
+  std::size_t in_flight() const { return _in_flight; }
+
+ private:
+  Ring(std::unique_ptr<io_uring> ring, RingFeatures features);
+  unsigned dispatch_ready();
+
+  std::unique_ptr<io_uring> _ring;
+  RingFeatures _features;
+  std::size_t _in_flight = 0;
+};
+
+}  // namespace tapestream::uring
