@@ -1,0 +1,338 @@
+// The emulated drive's data commands: WRITE, READ, WRITE FILEMARKS and ERASE, whose image I/O
+// goes through the ring from and into the registered buffers.
+#include <algorithm>
+
+#include "common/crc32c.hpp"
+#include "emulated/emulated_drive.hpp"
+#include "scsi/bytes.hpp"
+
+namespace tapestream::emulated {
+namespace {
+
+using scsi::Opcode;
+using scsi::SenseKey;
+
+std::uint64_t bit(unsigned tape_alert_flag) { return std::uint64_t{1} << (tape_alert_flag - 1); }
+constexpr unsigned alert_read_failure = 5;
+constexpr unsigned alert_write_failure = 6;
+constexpr unsigned alert_write_protect = 9;
+
+// The SIMH words after a record's data: a pad byte for odd lengths, the trailing length, and
+// the end-of-medium marker that ends the image until the next record's header replaces it.
+std::size_t fill_trailer(std::array<std::uint8_t, 9>& trailer, std::uint32_t length) {
+  const std::size_t pad = length & 1U;
+  trailer[0] = 0;
+  simh_encode_word(trailer.data() + pad, length);
+  simh_encode_word(trailer.data() + pad + 4, simh_end_of_medium);
+  return pad + 8;
+}
+
+}  // namespace
+
+void EmulatedDrive::write(const scsi::Command& c) {
+  if (!needs_medium()) {
+    return;
+  }
+  const bool fixed = (c.cdb[1] & 0x01) != 0;
+  const std::uint32_t count = scsi::load_be24(c.cdb, 2);
+  if (fixed != (_block_length != 0) || (!fixed && count > _spec.max_block_length)) {
+    check(SenseKey::illegal_request, 0x2400);  // INVALID FIELD IN CDB
+    return;
+  }
+  if (_spec.write_protected) {
+    _tape_alerts |= bit(alert_write_protect);
+    check(SenseKey::data_protect, 0x2700);
+    return;
+  }
+  if (count == 0) {
+    good();
+    return;
+  }
+  const std::uint32_t block = fixed ? _block_length : count;
+  const std::uint32_t blocks = fixed ? count : 1;
+  if (std::uint64_t{block} * blocks > data().size()) {
+    transport_error();
+    return;
+  }
+  ++_writes;
+  if (_spec.medium_error_write && _writes == *_spec.medium_error_write) {
+    _tape_alerts |= bit(alert_write_failure);
+    check(SenseKey::medium_error, 0x0C00, {}, count);  // WRITE ERROR, nothing written
+    return;
+  }
+  const std::uint32_t protection = _protect_write ? 4 : 0;
+  if (block < protection) {
+    check(SenseKey::illegal_request, 0x2400);
+    return;
+  }
+  const std::uint32_t stored = block - protection;
+  if (protection != 0) {
+    for (std::uint32_t i = 0; i < blocks; ++i) {
+      const auto b = data().subspan(std::size_t{i} * block, block);
+      if (crc32c(b.first(stored)) != scsi::load_be32(b, stored)) {
+        check(SenseKey::aborted_command, 0x1001, {}, fixed ? blocks - i : count);
+        return;
+      }
+    }
+  }
+  if (!cut_at(_position)) {
+    check(SenseKey::medium_error, 0x0C00, {}, count);
+    return;
+  }
+  // Blocks that fit before the end of the medium (its last 4 bytes hold the EOM marker).
+  std::uint32_t fit = 0;
+  std::uint64_t end = _index.end_offset;
+  while (fit < blocks && end + simh_record_span(stored) + 4 <= _spec.capacity) {
+    end += simh_record_span(stored);
+    ++fit;
+  }
+  if (fit == 0) {
+    check(SenseKey::volume_overflow, 0x0002, {.end_of_medium = true}, count);
+    return;
+  }
+  // Per record: data, then trailer and end marker, then the header over the old end marker,
+  // linked so the header is written last: until it is, the image ends before the record.
+  _words.resize(fit);
+  std::uint64_t at = _index.end_offset;
+  const auto buffer_index = _current->request.data.index;
+  for (std::uint32_t i = 0; i < fit; ++i) {
+    auto& w = _words[i];
+    simh_encode_word(w.header.data(), stored);
+    const auto trailer_size = fill_trailer(w.trailer, stored);
+    const bool last = i + 1 == fit;
+    if (stored > 0) {
+      queue_io(uring::WriteFixed{_fd.get(), data().subspan(std::size_t{i} * block, stored),
+                                 buffer_index, at + 4},
+               stored, IOSQE_IO_LINK);
+    }
+    queue_io(uring::Write{_fd.get(), {w.trailer.data(), trailer_size}, at + 4 + stored},
+             static_cast<std::uint32_t>(trailer_size), IOSQE_IO_LINK);
+    queue_io(uring::Write{_fd.get(), w.header, at}, 4, last ? 0 : IOSQE_IO_LINK);
+    at += simh_record_span(stored);
+  }
+  const std::size_t ops_per_block = stored > 0 ? 3 : 2;
+  _on_io_done = [this, fit, blocks, stored, block, count, fixed, ops_per_block] {
+    // Index what reached the image whole, in order: a record is there once its header is.
+    std::uint32_t written = 0;
+    while (written < fit &&
+           std::all_of(_io.begin() + static_cast<std::ptrdiff_t>(written * ops_per_block),
+                       _io.begin() + static_cast<std::ptrdiff_t>((written + 1) * ops_per_block),
+                       [](const IoOperation& op) { return op.ok(); })) {
+      _index.objects.push_back({_index.end_offset, stored, false});
+      _index.end_offset += simh_record_span(stored);
+      ++written;
+    }
+    _position = _index.objects.size();
+    _bytes_written += std::uint64_t{written} * stored;
+    _transferred = std::uint64_t{written} * block;
+    if (written < fit) {
+      _tape_alerts |= bit(alert_write_failure);
+      check(SenseKey::medium_error, 0x0C00, {}, fixed ? blocks - written : count);
+    } else if (fit < blocks) {
+      check(SenseKey::volume_overflow, 0x0002, {.end_of_medium = true}, blocks - fit);
+    } else if (past_early_warning(_index.end_offset)) {
+      check(SenseKey::no_sense, 0x0002, {.end_of_medium = true}, 0);
+    } else {
+      good();
+    }
+  };
+}
+
+void EmulatedDrive::read(const scsi::Command& c) {
+  if (!needs_medium()) {
+    return;
+  }
+  const bool fixed = (c.cdb[1] & 0x01) != 0;
+  const bool sili = (c.cdb[1] & 0x02) != 0;
+  const std::uint32_t count = scsi::load_be24(c.cdb, 2);
+  if ((fixed && (sili || _block_length == 0)) || (!fixed && count > _spec.max_block_length + 4U)) {
+    check(SenseKey::illegal_request, 0x2400);
+    return;
+  }
+  if (count == 0) {
+    good();
+    return;
+  }
+  const std::uint32_t block = fixed ? _block_length : count;
+  const std::uint32_t blocks = fixed ? count : 1;
+  if (std::uint64_t{block} * blocks > data().size()) {
+    transport_error();
+    return;
+  }
+  ++_reads;
+  if (_spec.medium_error_read && _reads == *_spec.medium_error_read) {
+    _tape_alerts |= bit(alert_read_failure);
+    check(SenseKey::medium_error, 0x1100, {}, count);  // UNRECOVERED READ ERROR, not moved
+    return;
+  }
+  const bool short_fault = _spec.short_read && _reads == *_spec.short_read;
+  const std::uint32_t protection = _protect_read ? 4 : 0;
+  const auto buffer_index = _current->request.data.index;
+
+  // Walk the objects this READ covers; queue a read for each data block.
+  enum class Stop { none, filemark, end_of_data, wrong_length, cut_short };
+  Stop stop = Stop::none;
+  std::size_t p = _position;
+  std::uint32_t whole = 0;        // blocks delivered in full
+  std::uint64_t delivered = 0;    // bytes moved
+  std::int64_t variable_residue = 0;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> crcs;  // where to append, block length
+  while (whole < blocks) {
+    if (p >= _index.objects.size()) {
+      stop = Stop::end_of_data;
+      break;
+    }
+    const auto& o = _index.objects[p];
+    if (o.filemark) {
+      ++p;
+      stop = Stop::filemark;
+      break;
+    }
+    const std::uint64_t dest = std::uint64_t{whole} * block;
+    const std::uint32_t on_tape = o.length + protection;
+    std::uint32_t take = std::min(o.length, block);
+    if (short_fault) {
+      take = std::min(take, o.length / 2);
+    }
+    if (take > 0) {
+      queue_io(uring::ReadFixed{_fd.get(), data().subspan(dest, take), buffer_index, o.offset + 4},
+               take);
+    }
+    ++p;
+    delivered += take;
+    if (short_fault) {
+      stop = Stop::cut_short;
+      break;
+    }
+    if (protection != 0 && o.length < block) {
+      crcs.emplace_back(dest, o.length);
+      delivered += std::min<std::uint32_t>(4, block - o.length);
+    }
+    if (on_tape != block) {
+      if (!fixed) {
+        variable_residue = std::int64_t{block} - on_tape;
+        if (variable_residue > 0 && sili) {
+          ++whole;
+          break;  // SILI: a shorter block is no error
+        }
+      }
+      stop = Stop::wrong_length;
+      break;
+    }
+    ++whole;
+  }
+  _on_io_done = [this, stop, p, whole, blocks, count, fixed, delivered, variable_residue, crcs] {
+    if (io_failed()) {
+      _tape_alerts |= bit(alert_read_failure);
+      check(SenseKey::medium_error, 0x1100, {}, count);
+      return;
+    }
+    for (const auto& [at, length] : crcs) {
+      std::array<std::uint8_t, 4> crc{};
+      scsi::store_be(crc, 0, crc32c(data().subspan(at, length)), 4);
+      const auto room = std::min<std::size_t>(4, data().size() - at - length);
+      std::copy_n(crc.begin(), room, data().begin() + static_cast<std::ptrdiff_t>(at + length));
+    }
+    _position = p;
+    _transferred = delivered;
+    _bytes_read += delivered;
+    const std::int64_t remaining = fixed ? std::int64_t{blocks} - whole : count;
+    switch (stop) {
+      case Stop::none:
+        good();
+        break;
+      case Stop::filemark:
+        check(SenseKey::no_sense, 0x0001, {.filemark = true}, remaining);
+        break;
+      case Stop::end_of_data:
+        check(SenseKey::blank_check, 0x0005,
+              {.end_of_medium = past_early_warning(_index.end_offset)}, remaining);
+        break;
+      case Stop::wrong_length:
+        check(SenseKey::no_sense, 0x0000, {.incorrect_length = true},
+              fixed ? remaining : variable_residue);
+        break;
+      case Stop::cut_short:
+        check(SenseKey::medium_error, 0x1108, {},
+              static_cast<std::int64_t>(count) - static_cast<std::int64_t>(delivered));
+        break;
+    }
+  };
+}
+
+void EmulatedDrive::write_filemarks(const scsi::Command& c) {
+  if (!needs_medium()) {
+    return;
+  }
+  const std::uint32_t count = scsi::load_be24(c.cdb, 2);
+  const bool immediate = (c.cdb[1] & 0x01) != 0;
+  if (count > 0 && _spec.write_protected) {
+    _tape_alerts |= bit(alert_write_protect);
+    check(SenseKey::data_protect, 0x2700);
+    return;
+  }
+  if (count > 0x1'0000) {
+    check(SenseKey::illegal_request, 0x2400);  // the emulator writes at most 65536 at once
+    return;
+  }
+  std::uint64_t new_end = _index.end_offset;
+  if (count > 0) {
+    if (!cut_at(_position)) {
+      check(SenseKey::medium_error, 0x0C00, {}, count);
+      return;
+    }
+    new_end = _index.end_offset + std::uint64_t{4} * count;
+    if (new_end + 4 > _spec.capacity) {
+      check(SenseKey::volume_overflow, 0x0002, {.end_of_medium = true}, count);
+      return;
+    }
+    // The end marker goes past the new filemarks first; the filemark words, which replace
+    // the old end marker, last.
+    _words.resize(1);
+    simh_encode_word(_words[0].header.data(), simh_end_of_medium);
+    _zeros.assign(std::size_t{4} * count, 0);
+    queue_io(uring::Write{_fd.get(), _words[0].header, new_end}, 4, IOSQE_IO_LINK);
+    queue_io(uring::Write{_fd.get(), _zeros, _index.end_offset},
+             static_cast<std::uint32_t>(_zeros.size()), immediate ? 0 : IOSQE_IO_LINK);
+  }
+  if (!immediate) {
+    queue_io(uring::Fsync{_fd.get(), true}, 0);  // Immed=0: on the medium before GOOD
+  }
+  _on_io_done = [this, count, new_end] {
+    if (io_failed()) {
+      _tape_alerts |= bit(alert_write_failure);
+      check(SenseKey::medium_error, 0x0C00, {}, count);
+      return;
+    }
+    for (std::uint32_t i = 0; i < count; ++i) {
+      _filemarks.push_back(_index.objects.size());
+      _index.objects.push_back({_index.end_offset, 0, true});
+      _index.end_offset += 4;
+    }
+    _position = _index.objects.size();
+    if (count > 0 && past_early_warning(new_end)) {
+      check(SenseKey::no_sense, 0x0002, {.end_of_medium = true}, 0);
+    } else {
+      good();
+    }
+  };
+}
+
+void EmulatedDrive::erase(const scsi::Command&) {
+  if (!needs_medium()) {
+    return;
+  }
+  if (_spec.write_protected) {
+    _tape_alerts |= bit(alert_write_protect);
+    check(SenseKey::data_protect, 0x2700);
+    return;
+  }
+  // Short and long erase both leave end of data here: nothing beyond it is ever read back.
+  if (!cut_at(_position)) {
+    check(SenseKey::medium_error, 0x5100);  // ERASE FAILURE
+    return;
+  }
+  good();
+}
+
+}  // namespace tapestream::emulated

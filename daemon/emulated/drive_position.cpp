@@ -1,0 +1,205 @@
+// The emulated drive's positioning: SPACE, LOCATE, READ POSITION, LOAD UNLOAD. None of them
+// touches the image; the index answers.
+#include <algorithm>
+
+#include "emulated/emulated_drive.hpp"
+#include "scsi/bytes.hpp"
+
+namespace tapestream::emulated {
+namespace {
+
+using scsi::Opcode;
+using scsi::SenseKey;
+
+}  // namespace
+
+void EmulatedDrive::space(const scsi::Command& c) {
+  if (!needs_medium()) {
+    return;
+  }
+  const auto code = static_cast<scsi::cdb::SpaceCode>(c.cdb[1] & 0x0F);
+  std::int64_t count;
+  if (c.opcode() == Opcode::space6) {
+    std::uint32_t raw = scsi::load_be24(c.cdb, 2);
+    if ((raw & 0x80'0000) != 0) {
+      raw |= 0xFF00'0000;
+    }
+    count = static_cast<std::int32_t>(raw);
+  } else {
+    count = static_cast<std::int64_t>(scsi::load_be64(c.cdb, 4));
+  }
+  const auto size = _index.objects.size();
+  // The INFORMATION field carries the count not done, as a positive number in both
+  // directions (as scsi_debug does).
+  switch (code) {
+    case scsi::cdb::SpaceCode::blocks: {
+      std::size_t p = _position;
+      const std::uint64_t n = count < 0 ? static_cast<std::uint64_t>(-count)
+                                        : static_cast<std::uint64_t>(count);
+      for (std::uint64_t i = 0; i < n; ++i) {
+        if (count > 0) {
+          if (p >= size) {
+            _position = size;
+            check(SenseKey::blank_check, 0x0005, {}, static_cast<std::int64_t>(n - i));
+            return;
+          }
+          if (_index.objects[p].filemark) {
+            _position = p + 1;  // on the end-of-tape side of the filemark
+            check(SenseKey::no_sense, 0x0001, {.filemark = true}, static_cast<std::int64_t>(n - i));
+            return;
+          }
+          ++p;
+        } else {
+          if (p == 0) {
+            _position = 0;
+            check(SenseKey::no_sense, 0x0004, {.end_of_medium = true},
+                  static_cast<std::int64_t>(n - i));
+            return;
+          }
+          if (_index.objects[p - 1].filemark) {
+            _position = p - 1;  // on the beginning-of-tape side of the filemark
+            check(SenseKey::no_sense, 0x0001, {.filemark = true}, static_cast<std::int64_t>(n - i));
+            return;
+          }
+          --p;
+        }
+      }
+      _position = p;
+      good();
+      return;
+    }
+    case scsi::cdb::SpaceCode::filemarks: {
+      if (count >= 0) {
+        const auto first = std::lower_bound(_filemarks.begin(), _filemarks.end(), _position);
+        const auto available = static_cast<std::uint64_t>(_filemarks.end() - first);
+        const auto n = static_cast<std::uint64_t>(count);
+        if (n == 0) {
+          good();
+        } else if (available >= n) {
+          _position = *(first + static_cast<std::ptrdiff_t>(n - 1)) + 1;
+          good();
+        } else {
+          _position = size;
+          check(SenseKey::blank_check, 0x0005, {}, static_cast<std::int64_t>(n - available));
+        }
+        return;
+      }
+      const auto end = std::lower_bound(_filemarks.begin(), _filemarks.end(), _position);
+      const auto available = static_cast<std::uint64_t>(end - _filemarks.begin());
+      const auto n = static_cast<std::uint64_t>(-count);
+      if (available >= n) {
+        _position = *(end - static_cast<std::ptrdiff_t>(n));  // BOT side of the filemark
+        good();
+      } else {
+        _position = 0;
+        check(SenseKey::no_sense, 0x0004, {.end_of_medium = true},
+              static_cast<std::int64_t>(n - available));
+      }
+      return;
+    }
+    case scsi::cdb::SpaceCode::end_of_data:
+      _position = size;
+      good();
+      return;
+    case scsi::cdb::SpaceCode::sequential_filemarks:
+      break;
+  }
+  check(SenseKey::illegal_request, 0x2400);  // sequential filemarks are not emulated
+}
+
+void EmulatedDrive::locate(const scsi::Command& c) {
+  if (!needs_medium()) {
+    return;
+  }
+  std::uint64_t target;
+  bool by_file = false;
+  bool to_end = false;
+  std::uint8_t partition = 0;
+  bool change_partition;
+  if (c.opcode() == Opcode::locate10) {
+    change_partition = (c.cdb[1] & 0x04) != 0;
+    target = scsi::load_be32(c.cdb, 3);
+    partition = c.cdb[8];
+  } else {
+    const auto destination = static_cast<std::uint8_t>((c.cdb[1] >> 3) & 0x07);
+    change_partition = (c.cdb[1] & 0x02) != 0;
+    partition = c.cdb[3];
+    target = scsi::load_be64(c.cdb, 4);
+    by_file = destination == 0b001;
+    to_end = destination == 0b011;
+    if (destination != 0b000 && !by_file && !to_end) {
+      check(SenseKey::illegal_request, 0x2400);
+      return;
+    }
+  }
+  if (change_partition && partition != 0) {
+    check(SenseKey::illegal_request, 0x2400);  // one partition only
+    return;
+  }
+  const auto size = _index.objects.size();
+  if (to_end) {
+    _position = size;
+  } else if (by_file) {
+    if (target == 0) {
+      _position = 0;
+    } else if (target <= _filemarks.size()) {
+      _position = _filemarks[target - 1] + 1;
+    } else {
+      _position = size;
+      check(SenseKey::blank_check, 0x0005);
+      return;
+    }
+  } else if (target <= size) {
+    _position = static_cast<std::size_t>(target);
+  } else {
+    _position = size;
+    check(SenseKey::blank_check, 0x0005);
+    return;
+  }
+  good();
+}
+
+void EmulatedDrive::read_position(const scsi::Command& c) {
+  if (!needs_medium()) {
+    return;
+  }
+  const auto form = static_cast<scsi::cdb::ReadPositionForm>(c.cdb[1] & 0x1F);
+  switch (form) {
+    case scsi::cdb::ReadPositionForm::short_block_id:
+    case scsi::cdb::ReadPositionForm::short_vendor:
+    case scsi::cdb::ReadPositionForm::long_form:
+    case scsi::cdb::ReadPositionForm::extended:
+      break;
+    default:
+      check(SenseKey::illegal_request, 0x2400);
+      return;
+  }
+  PositionState p;
+  p.object = _position;
+  p.file = files_before(_position);
+  p.beginning = _position == 0;
+  p.beyond_early_warning = past_early_warning(offset_at(_position));
+  respond(emulated::read_position(form, p));
+}
+
+void EmulatedDrive::load_unload(const scsi::Command& c) {
+  const bool load = (c.cdb[4] & 0x01) != 0;
+  if (load) {
+    if (!_loaded) {
+      _unit_attention = 0x2800;  // NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED
+    }
+    _loaded = true;
+    _position = 0;
+    good();
+    return;
+  }
+  if (_prevent_removal) {
+    check(SenseKey::illegal_request, 0x5302);  // MEDIUM REMOVAL PREVENTED
+    return;
+  }
+  _loaded = false;
+  _position = 0;
+  good();
+}
+
+}  // namespace tapestream::emulated

@@ -1,0 +1,144 @@
+#include "emulated/drive_spec.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+
+#include "common/startup_error.hpp"
+
+namespace tapestream::emulated {
+namespace {
+
+constexpr std::string_view prefix = "emulated:";
+
+[[noreturn]] void fail(std::string_view spec, const std::string& why) {
+  throw StartupError{"emulated drive \"" + std::string{spec} + "\": " + why};
+}
+
+std::uint64_t parse_number(std::string_view spec, std::string_view key, std::string_view value,
+                           bool with_unit) {
+  std::uint64_t number = 0;
+  const auto* end = value.data() + value.size();
+  const auto [ptr, ec] = std::from_chars(value.data(), end, number);
+  if (ec != std::errc{} || ptr == value.data()) {
+    fail(spec, std::string{key} + "=" + std::string{value} + " is not a number");
+  }
+  std::string_view unit{ptr, static_cast<std::size_t>(end - ptr)};
+  unsigned shift = 0;
+  if (with_unit && unit.size() == 1) {
+    switch (unit[0]) {
+      case 'K': case 'k': shift = 10; break;
+      case 'M': case 'm': shift = 20; break;
+      case 'G': case 'g': shift = 30; break;
+      case 'T': case 't': shift = 40; break;
+      default: fail(spec, std::string{key} + ": unit must be K, M, G or T");
+    }
+  } else if (!unit.empty()) {
+    fail(spec, std::string{key} + "=" + std::string{value} + " is not a number");
+  }
+  if (number > (std::numeric_limits<std::uint64_t>::max() >> shift)) {
+    fail(spec, std::string{key} + " is too large");
+  }
+  return number << shift;
+}
+
+std::optional<scsi::Opcode> opcode_by_name(std::string_view name) {
+  struct Named {
+    std::string_view name;
+    scsi::Opcode opcode;
+  };
+  static constexpr Named names[] = {
+      {"test_unit_ready", scsi::Opcode::test_unit_ready}, {"rewind", scsi::Opcode::rewind},
+      {"read", scsi::Opcode::read6},                      {"write", scsi::Opcode::write6},
+      {"write_filemarks", scsi::Opcode::write_filemarks6}, {"space", scsi::Opcode::space6},
+      {"inquiry", scsi::Opcode::inquiry},                 {"erase", scsi::Opcode::erase6},
+      {"load_unload", scsi::Opcode::load_unload},         {"locate", scsi::Opcode::locate16},
+      {"read_position", scsi::Opcode::read_position},     {"mode_select", scsi::Opcode::mode_select6},
+  };
+  for (const auto& n : names) {
+    if (n.name == name) {
+      return n.opcode;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::uint64_t DriveSpec::early_warning_offset() const {
+  if (early_warning) {
+    return *early_warning;
+  }
+  return capacity - std::min<std::uint64_t>(capacity / 64, std::uint64_t{1} << 30);
+}
+
+DriveSpec parse_drive_spec(std::string_view spec) {
+  if (spec.substr(0, prefix.size()) != prefix) {
+    fail(spec, "must start with \"emulated:\"");
+  }
+  const auto rest = spec.substr(prefix.size());
+  const auto question = rest.find('?');
+  DriveSpec d;
+  d.image = std::string{rest.substr(0, question)};
+  if (d.image.empty()) {
+    fail(spec, "no image path");
+  }
+  auto options = question == std::string_view::npos ? std::string_view{} : rest.substr(question + 1);
+  while (!options.empty()) {
+    const auto amp = options.find('&');
+    const auto option = options.substr(0, amp);
+    options = amp == std::string_view::npos ? std::string_view{} : options.substr(amp + 1);
+    const auto eq = option.find('=');
+    if (eq == std::string_view::npos) {
+      fail(spec, "option \"" + std::string{option} + "\" needs a value (key=value)");
+    }
+    const auto key = option.substr(0, eq);
+    const auto value = option.substr(eq + 1);
+    if (key == "capacity") {
+      d.capacity = parse_number(spec, key, value, true);
+    } else if (key == "ew") {
+      d.early_warning = parse_number(spec, key, value, true);
+    } else if (key == "max_block") {
+      const auto n = parse_number(spec, key, value, true);
+      if (n == 0 || n > 0xFF'FFFF) {
+        fail(spec, "max_block must be 1 to 16M-1 (what READ(6) and WRITE(6) can move)");
+      }
+      d.max_block_length = static_cast<std::uint32_t>(n);
+    } else if (key == "write_protect") {
+      d.write_protected = parse_number(spec, key, value, false) != 0;
+    } else if (key == "medium_error_write") {
+      d.medium_error_write = parse_number(spec, key, value, false);
+    } else if (key == "medium_error_read") {
+      d.medium_error_read = parse_number(spec, key, value, false);
+    } else if (key == "short_read") {
+      d.short_read = parse_number(spec, key, value, false);
+    } else if (key == "unit_attention") {
+      d.unit_attention_after = parse_number(spec, key, value, false);
+    } else if (key == "hang") {
+      d.hang = opcode_by_name(value);
+      if (!d.hang) {
+        fail(spec, "hang=" + std::string{value} +
+                       ": not a command (test_unit_ready, rewind, read, write, write_filemarks, "
+                       "space, inquiry, erase, load_unload, locate, read_position, mode_select)");
+      }
+    } else if (key == "serial") {
+      d.serial = std::string{value};
+    } else {
+      fail(spec, "unknown option \"" + std::string{key} +
+                     "\" (capacity, ew, max_block, write_protect, medium_error_write, "
+                     "medium_error_read, short_read, unit_attention, hang, serial)");
+    }
+  }
+  if (d.capacity < (std::uint64_t{1} << 20)) {
+    fail(spec, "capacity must be at least 1M");
+  }
+  if (d.early_warning_offset() > d.capacity) {
+    fail(spec, "ew lies beyond capacity");
+  }
+  if (d.serial.empty() || d.serial.size() > 32) {
+    fail(spec, "serial must be 1 to 32 characters");
+  }
+  return d;
+}
+
+}  // namespace tapestream::emulated

@@ -1,0 +1,38 @@
+// What an emulated drive is, as one string from the configuration:
+//   emulated:/var/lib/tapestream/emu0.tap?capacity=1G&ew=900M&medium_error_write=1234&hang=rewind
+// The path is the SIMH image (created when absent); the options size the medium and inject
+// faults. Sizes take K, M, G or T (powers of 1024).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "scsi/command.hpp"
+
+namespace tapestream::emulated {
+
+struct DriveSpec {
+  std::filesystem::path image;
+  std::uint64_t capacity = std::uint64_t{16} << 30;  // bytes of image the tape holds
+  std::optional<std::uint64_t> early_warning;        // default: capacity minus 1/64, at most 1 GiB
+  std::uint32_t max_block_length = 8U << 20;          // READ BLOCK LIMITS maximum
+  bool write_protected = false;
+  // Faults, counted from 1 since the drive was opened.
+  std::optional<std::uint64_t> medium_error_write;  // the Nth WRITE fails: MEDIUM ERROR
+  std::optional<std::uint64_t> medium_error_read;   // the Nth READ fails: MEDIUM ERROR
+  std::optional<std::uint64_t> short_read;          // the Nth READ delivers half its block
+  std::optional<std::uint64_t> unit_attention_after;  // after N commands: power-on UA
+  std::optional<scsi::Opcode> hang;                 // this command never completes
+  std::string serial = "EMU0000001";
+  std::string medium_serial = "EMUTAPE001";
+
+  std::uint64_t early_warning_offset() const;
+};
+
+// Throws StartupError with the option at fault and what it accepts.
+DriveSpec parse_drive_spec(std::string_view spec);
+
+}  // namespace tapestream::emulated

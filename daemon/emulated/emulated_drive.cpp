@@ -1,0 +1,380 @@
+#include "emulated/emulated_drive.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "common/startup_error.hpp"
+#include "scsi/bytes.hpp"
+
+namespace tapestream::emulated {
+namespace {
+
+using scsi::Opcode;
+using scsi::SenseKey;
+
+// The commands that report a pending unit attention (INQUIRY and REQUEST SENSE do not).
+bool reports_unit_attention(Opcode op) {
+  return op != Opcode::inquiry && op != Opcode::request_sense;
+}
+
+bool matches_hang(const DriveSpec& spec, Opcode op) {
+  if (!spec.hang) {
+    return false;
+  }
+  switch (*spec.hang) {
+    case Opcode::space6:
+      return op == Opcode::space6 || op == Opcode::space16;
+    case Opcode::locate16:
+      return op == Opcode::locate10 || op == Opcode::locate16;
+    case Opcode::mode_select6:
+      return op == Opcode::mode_select6 || op == Opcode::mode_select10;
+    default:
+      return op == *spec.hang;
+  }
+}
+
+}  // namespace
+
+EmulatedDrive::EmulatedDrive(uring::Ring& ring, DriveSpec spec)
+    : _ring{ring}, _spec{std::move(spec)}, _early_warning{_spec.early_warning_offset()} {
+  const auto& path = _spec.image;
+  _fd = UniqueFd{::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0660)};
+  if (!_fd) {
+    throw StartupError{"emulated drive: cannot open image " + path.string() + ": " +
+                       std::strerror(errno)};
+  }
+  auto index = scan_image(_fd.get());
+  if (!index) {
+    throw StartupError{"emulated drive: cannot read image " + path.string() + ": " +
+                       index.error().message()};
+  }
+  _index = std::move(index.value());
+  // End the file right after the last intact object, so that what a crash left half written
+  // can never reappear as data.
+  std::array<std::uint8_t, 4> marker{};
+  simh_encode_word(marker.data(), simh_end_of_medium);
+  const auto end = static_cast<off_t>(_index.end_offset);
+  if (pwrite(_fd.get(), marker.data(), marker.size(), end) != 4 ||
+      ftruncate(_fd.get(), end + 4) != 0) {
+    throw StartupError{"emulated drive: cannot write image " + path.string() + ": " +
+                       std::strerror(errno)};
+  }
+  for (std::size_t i = 0; i < _index.objects.size(); ++i) {
+    if (_index.objects[i].filemark) {
+      _filemarks.push_back(i);
+    }
+  }
+}
+
+EmulatedDrive::~EmulatedDrive() {
+  _closing = true;
+  for (auto& timer : _timers) {
+    (void)_ring.prepare(uring::Cancel{&timer}, nullptr);
+  }
+  for (auto& op : _io) {
+    (void)_ring.prepare(uring::Cancel{&op}, nullptr);
+  }
+  while (!_timers.empty() || _io_outstanding > 0) {
+    if (!_ring.run_once(std::chrono::seconds{1})) {
+      break;
+    }
+  }
+}
+
+Result<void> EmulatedDrive::submit(const transport::ScsiRequest& request,
+                                   transport::ScsiCallback& callback) {
+  if (_closing) {
+    return std::make_error_code(std::errc::operation_canceled);
+  }
+  _queue.push_back({request, &callback});
+  start_next();
+  return outcome::success();
+}
+
+void EmulatedDrive::start_next() {
+  if (_current || _abandoned || _closing || _queue.empty()) {
+    return;
+  }
+  _current = std::move(_queue.front());
+  _queue.pop_front();
+  ++_command_number;
+  _result = {};
+  _transferred = 0;
+  _on_io_done = nullptr;
+  _io.clear();
+  _words.clear();
+  const auto timeout = _current->request.timeout;
+  if (timeout.count() > 0) {
+    auto& timer = _timers.emplace_back();
+    timer.drive = this;
+    timer.command = _command_number;
+    timer.self = std::prev(_timers.end());
+    timer.when.tv_sec = timeout.count() / 1000;
+    timer.when.tv_nsec = (timeout.count() % 1000) * 1'000'000;
+    if (!_ring.prepare(uring::Timeout{&timer.when}, &timer)) {
+      _timers.pop_back();
+    }
+  }
+  execute();
+}
+
+void EmulatedDrive::execute() {
+  const auto& c = _current->request.command;
+  const auto op = c.opcode();
+  ++_commands;
+  if (matches_hang(_spec, op)) {
+    return;  // only the timeout ends it
+  }
+  if (_spec.unit_attention_after && _commands == *_spec.unit_attention_after + 1) {
+    _unit_attention = 0x2900;  // POWER ON, RESET, OR BUS DEVICE RESET OCCURRED
+  }
+  if (_unit_attention && reports_unit_attention(op)) {
+    check(SenseKey::unit_attention, *_unit_attention);
+    _unit_attention.reset();
+  } else {
+    switch (op) {
+      case Opcode::test_unit_ready:
+        if (needs_medium()) {
+          good();
+        }
+        break;
+      case Opcode::request_sense: {
+        const auto sense = fixed_sense(SenseKey::no_sense, 0x0000);
+        respond(Bytes(sense.begin(), sense.end()));
+        break;
+      }
+      case Opcode::inquiry:
+        inquiry(c);
+        break;
+      case Opcode::read_block_limits:
+        respond(block_limits(_spec.max_block_length, 1));
+        break;
+      case Opcode::write6:
+        write(c);
+        break;
+      case Opcode::read6:
+        read(c);
+        break;
+      case Opcode::write_filemarks6:
+        write_filemarks(c);
+        break;
+      case Opcode::space6:
+      case Opcode::space16:
+        space(c);
+        break;
+      case Opcode::locate10:
+      case Opcode::locate16:
+        locate(c);
+        break;
+      case Opcode::read_position:
+        read_position(c);
+        break;
+      case Opcode::rewind:
+        if (needs_medium()) {
+          _position = 0;
+          good();
+        }
+        break;
+      case Opcode::load_unload:
+        load_unload(c);
+        break;
+      case Opcode::erase6:
+        erase(c);
+        break;
+      case Opcode::prevent_allow_medium_removal:
+        _prevent_removal = (c.cdb[4] & 0x03) != 0;
+        good();
+        break;
+      case Opcode::mode_sense6:
+      case Opcode::mode_sense10:
+        mode_sense(c);
+        break;
+      case Opcode::mode_select6:
+      case Opcode::mode_select10:
+        mode_select(c);
+        break;
+      case Opcode::log_sense:
+        log_sense(c);
+        break;
+      case Opcode::read_attribute:
+        read_attribute(c);
+        break;
+      case Opcode::report_density_support:
+        respond(density_support(_spec.capacity / 1'000'000));
+        break;
+      case Opcode::maintenance_in:
+        maintenance_in(c);
+        break;
+      default:
+        check(SenseKey::illegal_request, 0x2000);  // INVALID COMMAND OPERATION CODE
+        break;
+    }
+  }
+  if (_io_outstanding == 0) {
+    finish_now();
+  }
+}
+
+// Completes through the ring, so that no callback ever runs inside submit().
+void EmulatedDrive::finish_now() { queue_io(uring::Nop{}, 0); }
+
+void EmulatedDrive::queue_io(const uring::Request& request, std::uint32_t expected,
+                             std::uint8_t flags) {
+  auto& op = _io.emplace_back();
+  op.drive = this;
+  op.expected = expected;
+  if (_ring.prepare(request, &op, flags)) {
+    ++_io_outstanding;
+  } else {
+    // The ring could not take it even after submitting: the command fails as an I/O error
+    // (a command left with nothing in flight is ended by its timeout).
+    op.result = -EIO;
+  }
+}
+
+bool EmulatedDrive::io_failed() const {
+  return std::any_of(_io.begin(), _io.end(), [](const IoOperation& op) { return !op.ok(); });
+}
+
+void EmulatedDrive::io_done() {
+  --_io_outstanding;
+  if (_io_outstanding > 0 || _closing) {
+    return;
+  }
+  if (_abandoned) {
+    _abandoned = false;
+    start_next();
+    return;
+  }
+  if (!_current) {
+    return;
+  }
+  if (_on_io_done) {
+    _on_io_done();
+  }
+  deliver();
+}
+
+void EmulatedDrive::timer_done(Timer& timer, int result) {
+  const bool fired = result == -ETIME;
+  const bool for_current = _current && timer.command == _command_number;
+  _timers.erase(timer.self);
+  if (!fired || !for_current || _closing) {
+    return;
+  }
+  transport::ScsiResult timed_out;
+  timed_out.host_status = static_cast<std::uint8_t>(scsi::HostStatus::time_out);
+  timed_out.timed_out = true;
+  timed_out.residue = static_cast<std::uint32_t>(data().size());
+  auto done = std::move(*_current);
+  _current.reset();
+  _on_io_done = nullptr;
+  if (_io_outstanding > 0) {
+    _abandoned = true;  // the next command waits until the ring has returned this one's I/O
+    for (auto& op : _io) {
+      (void)_ring.prepare(uring::Cancel{&op}, nullptr);
+    }
+  }
+  done.callback->on_scsi_complete(timed_out);
+  start_next();
+}
+
+void EmulatedDrive::deliver() {
+  for (auto& timer : _timers) {
+    if (timer.command == _command_number) {
+      (void)_ring.prepare(uring::Cancel{&timer}, nullptr);
+    }
+  }
+  _result.residue = static_cast<std::uint32_t>(data().size() - std::min<std::uint64_t>(
+                                                                   _transferred, data().size()));
+  const auto result = _result;
+  auto done = std::move(*_current);
+  _current.reset();
+  done.callback->on_scsi_complete(result);
+  start_next();
+}
+
+void EmulatedDrive::good() {
+  _result.scsi_status = static_cast<std::uint8_t>(scsi::ScsiStatus::good);
+  _result.sense_length = 0;
+}
+
+void EmulatedDrive::check(SenseKey key, std::uint16_t asc_ascq, SenseFlags flags,
+                          std::optional<std::int64_t> information) {
+  std::optional<std::int32_t> info;
+  if (information) {
+    info = static_cast<std::int32_t>(
+        std::clamp<std::int64_t>(*information, INT32_MIN, INT32_MAX));
+  }
+  const auto sense = fixed_sense(key, asc_ascq, flags, info);
+  _result.scsi_status = static_cast<std::uint8_t>(scsi::ScsiStatus::check_condition);
+  std::copy(sense.begin(), sense.end(), _result.sense.begin());
+  _result.sense_length = static_cast<std::uint8_t>(sense.size());
+}
+
+void EmulatedDrive::respond(const Bytes& response) {
+  const auto n = std::min(response.size(), data().size());
+  std::copy_n(response.begin(), n, data().begin());
+  _transferred = n;
+  good();
+}
+
+void EmulatedDrive::transport_error() {
+  _result = {};
+  _result.host_status = static_cast<std::uint8_t>(scsi::HostStatus::error);
+}
+
+bool EmulatedDrive::needs_medium() {
+  if (!_loaded) {
+    check(SenseKey::not_ready, 0x3A00);  // MEDIUM NOT PRESENT
+    return false;
+  }
+  return true;
+}
+
+std::uint64_t EmulatedDrive::offset_at(std::size_t object) const {
+  return object < _index.objects.size() ? _index.objects[object].offset : _index.end_offset;
+}
+
+std::uint64_t EmulatedDrive::files_before(std::size_t object) const {
+  return static_cast<std::uint64_t>(
+      std::lower_bound(_filemarks.begin(), _filemarks.end(), object) - _filemarks.begin());
+}
+
+Result<void> EmulatedDrive::cut_at(std::size_t object) {
+  if (object >= _index.objects.size()) {
+    return outcome::success();
+  }
+  const auto end = _index.objects[object].offset;
+  std::array<std::uint8_t, 4> marker{};
+  simh_encode_word(marker.data(), simh_end_of_medium);
+  // Rare (an overwrite in the middle of the tape), so plain system calls rather than the ring.
+  if (pwrite(_fd.get(), marker.data(), marker.size(), static_cast<off_t>(end)) != 4 ||
+      ftruncate(_fd.get(), static_cast<off_t>(end + 4)) != 0) {
+    return std::error_code{errno, std::system_category()};
+  }
+  _index.objects.resize(object);
+  _index.end_offset = end;
+  _filemarks.erase(std::lower_bound(_filemarks.begin(), _filemarks.end(), object),
+                   _filemarks.end());
+  return outcome::success();
+}
+
+ModeState EmulatedDrive::mode_state() const {
+  ModeState s;
+  s.write_protected = _spec.write_protected;
+  s.buffered_mode = _buffered_mode;
+  s.block_length = _block_length;
+  s.compression = _compression;
+  s.protection_method = _protection_method;
+  s.protect_write = _protect_write;
+  s.protect_read = _protect_read;
+  return s;
+}
+
+}  // namespace tapestream::emulated

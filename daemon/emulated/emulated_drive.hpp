@@ -1,0 +1,155 @@
+// A tape drive in user space: it executes the SCSI layer's CDBs with SSC semantics against a
+// SIMH image, through the same ring and registered buffers as a real drive's transport, with
+// faults injected from its DriveSpec. It is the embedded default, so that everything above the
+// transport runs on a machine without a tape.
+//
+// What it emulates and what it does not is listed in docs/EMULATED_DRIVE.md.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <list>
+#include <span>
+#include <optional>
+#include <vector>
+
+#include "common/unique_fd.hpp"
+#include "emulated/drive_spec.hpp"
+#include "emulated/responses.hpp"
+#include "emulated/simh_image.hpp"
+#include "transport/transport.hpp"
+#include "uring/ring.hpp"
+
+namespace tapestream::emulated {
+
+class EmulatedDrive final : public transport::ScsiTransport {
+ public:
+  // Opens the image (creating an empty tape when it does not exist) and indexes it, cutting off
+  // a record a crash left half written. Throws StartupError.
+  EmulatedDrive(uring::Ring& ring, DriveSpec spec);
+  // Cancels what is in flight and waits for the ring to give it back.
+  ~EmulatedDrive() override;
+  EmulatedDrive(const EmulatedDrive&) = delete;
+  EmulatedDrive& operator=(const EmulatedDrive&) = delete;
+
+  Result<void> submit(const transport::ScsiRequest& request,
+                      transport::ScsiCallback& callback) override;
+  std::string_view kind() const override { return "emulated"; }
+
+  const ImageIndex& image_index() const { return _index; }
+
+ private:
+  struct Queued {
+    transport::ScsiRequest request;
+    transport::ScsiCallback* callback;
+  };
+  // One image I/O request of the current command (or the NOP that completes a command
+  // without I/O); held in a deque so that its address stays put while it is in flight.
+  struct IoOperation final : uring::Completion {
+    EmulatedDrive* drive = nullptr;
+    std::uint32_t expected = 0;  // bytes it must move
+    int result = 0;
+    bool ok() const { return result >= 0 && static_cast<std::uint32_t>(result) == expected; }
+    void on_complete(const io_uring_cqe& cqe) override {
+      result = cqe.res;
+      drive->io_done();
+    }
+  };
+  struct Timer final : uring::Completion {
+    EmulatedDrive* drive = nullptr;
+    std::uint64_t command = 0;
+    __kernel_timespec when{};
+    std::list<Timer>::iterator self;
+    void on_complete(const io_uring_cqe& cqe) override { drive->timer_done(*this, cqe.res); }
+  };
+  // Header and trailer words of records being written; alive until their writes complete.
+  struct RecordWords {
+    std::array<std::uint8_t, 4> header{};
+    std::array<std::uint8_t, 9> trailer{};  // [pad] length, end-of-medium marker
+  };
+
+  void start_next();
+  void execute();
+  void io_done();
+  void timer_done(Timer& timer, int result);
+  void deliver();
+  void finish_now();
+  void queue_io(const uring::Request& request, std::uint32_t expected, std::uint8_t flags = 0);
+  bool io_failed() const;
+  std::span<std::uint8_t> data() const { return _current->request.data.bytes; }
+
+  // Outcomes of the current command.
+  void good();
+  void check(scsi::SenseKey key, std::uint16_t asc_ascq, SenseFlags flags = {},
+             std::optional<std::int64_t> information = {});
+  void respond(const Bytes& data);
+  void transport_error();
+
+  // Commands.
+  void write(const scsi::Command& c);
+  void read(const scsi::Command& c);
+  void write_filemarks(const scsi::Command& c);
+  void space(const scsi::Command& c);
+  void locate(const scsi::Command& c);
+  void read_position(const scsi::Command& c);
+  void load_unload(const scsi::Command& c);
+  void erase(const scsi::Command& c);
+  void mode_sense(const scsi::Command& c);
+  void mode_select(const scsi::Command& c);
+  void inquiry(const scsi::Command& c);
+  void log_sense(const scsi::Command& c);
+  void read_attribute(const scsi::Command& c);
+  void maintenance_in(const scsi::Command& c);
+
+  // Tape geometry.
+  std::uint64_t offset_at(std::size_t object) const;
+  std::uint64_t files_before(std::size_t object) const;
+  bool past_early_warning(std::uint64_t offset) const { return offset >= _early_warning; }
+  Result<void> cut_at(std::size_t object);  // a write here makes it the new end of data
+  bool needs_medium();                         // false (and NOT READY set) without a cartridge
+  ModeState mode_state() const;
+
+  uring::Ring& _ring;
+  DriveSpec _spec;
+  UniqueFd _fd;
+  ImageIndex _index;
+  std::vector<std::size_t> _filemarks;  // object numbers of the filemarks, ascending
+  std::uint64_t _early_warning;
+
+  // Drive state.
+  bool _loaded = true;
+  bool _prevent_removal = false;
+  std::size_t _position = 0;  // object number
+  std::uint32_t _block_length = 0;  // 0: variable-block mode
+  bool _compression = false;
+  std::uint8_t _buffered_mode = 1;
+  std::uint8_t _protection_method = 0;
+  bool _protect_write = false;
+  bool _protect_read = false;
+  std::optional<std::uint16_t> _unit_attention;  // ASC/ASCQ reported on the next command
+  std::uint64_t _tape_alerts = 0;
+  std::uint64_t _bytes_written = 0;
+  std::uint64_t _bytes_read = 0;
+  std::uint64_t _commands = 0;
+  std::uint64_t _writes = 0;
+  std::uint64_t _reads = 0;
+
+  // The command in execution.
+  std::deque<Queued> _queue;
+  std::optional<Queued> _current;
+  std::uint64_t _command_number = 0;
+  transport::ScsiResult _result;
+  std::uint64_t _transferred = 0;  // bytes of the data slice that moved
+  unsigned _io_outstanding = 0;
+  bool _abandoned = false;  // timed out; its I/O still has to drain
+  bool _closing = false;
+  std::function<void()> _on_io_done;
+  std::deque<IoOperation> _io;
+  std::list<Timer> _timers;
+  std::vector<RecordWords> _words;
+  std::vector<std::uint8_t> _zeros;  // filemark words
+};
+
+}  // namespace tapestream::emulated

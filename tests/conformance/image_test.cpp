@@ -1,0 +1,153 @@
+// The emulated drive's image, read by an independent reader, and after crashes: a child writes
+// blocks and is killed at a random moment; every block it was told was written must read back
+// intact, from the drive reopened on the image and from the independent reader.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <sstream>
+
+#include "fixture.hpp"
+
+using namespace tapestream::scsi;
+using tapestream::test::Conformance;
+using tapestream::test::Harness;
+using tapestream::test::conformance_target;
+using tapestream::test::pattern_block;
+using tapestream::test::ScratchDirectory;
+
+namespace {
+
+struct Output {
+  int status;
+  std::string text;
+};
+
+// Runs the independent reader on an image.
+Output simh_reader(const std::filesystem::path& image, const std::string& arguments) {
+  const std::string command = std::string{"python3 "} + TAPESTREAM_SIMH_READER + " " +
+                              image.string() + " " + arguments;
+  Output out{-1, {}};
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    return out;
+  }
+  char chunk[65536];
+  std::size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, pipe)) > 0) {
+    out.text.append(chunk, n);
+  }
+  out.status = pclose(pipe);
+  return out;
+}
+
+std::size_t length_of(std::uint32_t block) { return 1 + (block * 7919U) % 70000U; }
+
+TEST_F(Conformance, IndependentReaderSeesFilesAndBlocks) {
+  std::string expected_file1;
+  for (std::uint32_t file = 0; file < 3; ++file) {
+    for (std::uint32_t i = 0; i < 4; ++i) {
+      const auto b = pattern_block(file, i, length_of(file * 10 + i));
+      ASSERT_EQ(write(b).classification.condition, TapeCondition::good);
+      if (file == 1) {
+        expected_file1.append(b.begin(), b.end());
+      }
+    }
+    ASSERT_EQ(filemarks(1).classification.condition, TapeCondition::good);
+  }
+  const auto list = simh_reader(image(), "--list");
+  ASSERT_EQ(list.status, 0) << list.text;
+  std::ostringstream expected_list;
+  for (std::uint32_t file = 0; file < 3; ++file) {
+    std::size_t bytes = 0;
+    for (std::uint32_t i = 0; i < 4; ++i) {
+      bytes += length_of(file * 10 + i);
+    }
+    expected_list << file << " 4 " << bytes << "\n";
+  }
+  EXPECT_EQ(list.text, expected_list.str());
+  const auto data = simh_reader(image(), "--file 1");
+  ASSERT_EQ(data.status, 0);
+  EXPECT_EQ(data.text, expected_file1);
+}
+
+// The child: writes blocks until killed, acknowledging each WRITE that completed GOOD.
+[[noreturn]] void write_until_killed(const std::filesystem::path& image, int ack_fd) {
+  try {
+    Harness h{conformance_target(image, "")};
+    for (std::uint32_t i = 0;; ++i) {
+      const auto b = pattern_block(5, i, length_of(i));
+      const auto e = h.run(cdb::write6_variable(Count24::from(b.size()).value()), b);
+      if (e.classification.condition != TapeCondition::good) {
+        _exit(3);
+      }
+      if (::write(ack_fd, &i, sizeof i) != sizeof i) {
+        _exit(4);
+      }
+    }
+  } catch (...) {
+    _exit(5);
+  }
+}
+
+TEST(ImageCrash, KilledWriterLosesNothingItWasToldWasWritten) {
+  std::mt19937 random{20261122};
+  for (int round = 0; round < 6; ++round) {
+    ScratchDirectory scratch;
+    const auto image = scratch.path() / "tape.tap";
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      close(fds[0]);
+      write_until_killed(image, fds[1]);
+    }
+    close(fds[1]);
+    const auto kill_after = static_cast<std::uint32_t>(1 + random() % 120);
+    std::uint32_t acked = 0;
+    std::uint32_t block = 0;
+    while (acked < kill_after && read(fds[0], &block, sizeof block) == sizeof block) {
+      ++acked;
+    }
+    if (round % 2 == 1) {
+      usleep(static_cast<useconds_t>(random() % 2000));  // land inside a write more often than between two
+    }
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+    // Acknowledgements already in the pipe count too: those writes completed.
+    while (read(fds[0], &block, sizeof block) == sizeof block) {
+      ++acked;
+    }
+    close(fds[0]);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the writer stopped by itself, status " << status;
+
+    Harness h{conformance_target(image, "")};
+    std::uint32_t found = 0;
+    for (;; ++found) {
+      const auto length = length_of(found);
+      const auto e = h.run(cdb::read6_variable(Count24::from(length).value(), true), {}, length);
+      if (e.classification.condition == TapeCondition::end_of_data) {
+        break;
+      }
+      ASSERT_EQ(e.classification.condition, TapeCondition::good) << "block " << found;
+      ASSERT_EQ(e.data, pattern_block(5, found, length)) << "block " << found;
+    }
+    EXPECT_GE(found, acked) << "round " << round;
+    EXPECT_LE(found, acked + 1) << "round " << round;  // at most the write in flight
+    const auto list = simh_reader(image, "--list");
+    ASSERT_EQ(list.status, 0) << list.text;
+    if (found > 0) {
+      EXPECT_EQ(list.text.substr(0, list.text.find(' ', 2)), "0 " + std::to_string(found));
+    }
+  }
+}
+
+}  // namespace

@@ -1,0 +1,67 @@
+// Emulated drive specifications: sizes, faults, and clear errors for everything else.
+#include <gtest/gtest.h>
+
+#include "common/startup_error.hpp"
+#include "emulated/drive_spec.hpp"
+
+using tapestream::StartupError;
+using tapestream::emulated::parse_drive_spec;
+
+namespace {
+
+std::string error_of(const std::string& spec) {
+  try {
+    parse_drive_spec(spec);
+  } catch (const StartupError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(DriveSpec, PathAndDefaults) {
+  const auto d = parse_drive_spec("emulated:/var/lib/tapestream/emu0.tap");
+  EXPECT_EQ(d.image, "/var/lib/tapestream/emu0.tap");
+  EXPECT_EQ(d.capacity, std::uint64_t{16} << 30);
+  EXPECT_EQ(d.early_warning_offset(), (std::uint64_t{16} << 30) - (std::uint64_t{256} << 20));
+  EXPECT_EQ(d.max_block_length, 8U << 20);
+  EXPECT_FALSE(d.write_protected);
+}
+
+TEST(DriveSpec, TheIssueExample) {
+  const auto d = parse_drive_spec(
+      "emulated:/path/img.tap?capacity=1G&ew=900M&medium_error_write=1234&hang=rewind");
+  EXPECT_EQ(d.capacity, std::uint64_t{1} << 30);
+  EXPECT_EQ(d.early_warning_offset(), std::uint64_t{900} << 20);
+  EXPECT_EQ(d.medium_error_write, 1234U);
+  EXPECT_EQ(d.hang, tapestream::scsi::Opcode::rewind);
+}
+
+TEST(DriveSpec, EveryFault) {
+  const auto d = parse_drive_spec(
+      "emulated:x.tap?write_protect=1&medium_error_read=7&short_read=2&unit_attention=5"
+      "&max_block=1M&serial=ABC");
+  EXPECT_TRUE(d.write_protected);
+  EXPECT_EQ(d.medium_error_read, 7U);
+  EXPECT_EQ(d.short_read, 2U);
+  EXPECT_EQ(d.unit_attention_after, 5U);
+  EXPECT_EQ(d.max_block_length, 1U << 20);
+  EXPECT_EQ(d.serial, "ABC");
+}
+
+TEST(DriveSpec, ClearErrors) {
+  EXPECT_NE(error_of("tape:/x").find("must start with \"emulated:\""), std::string::npos);
+  EXPECT_NE(error_of("emulated:").find("no image path"), std::string::npos);
+  EXPECT_NE(error_of("emulated:x?capacity=lots").find("capacity=lots is not a number"),
+            std::string::npos);
+  EXPECT_NE(error_of("emulated:x?capacity=1Q").find("unit must be K, M, G or T"), std::string::npos);
+  EXPECT_NE(error_of("emulated:x?colour=blue").find("unknown option \"colour\""), std::string::npos);
+  EXPECT_NE(error_of("emulated:x?hang=dance").find("hang=dance: not a command"), std::string::npos);
+  EXPECT_NE(error_of("emulated:x?capacity").find("needs a value"), std::string::npos);
+  EXPECT_NE(error_of("emulated:x?capacity=1K").find("at least 1M"), std::string::npos);
+  EXPECT_NE(error_of("emulated:x?capacity=1G&ew=2G").find("ew lies beyond capacity"),
+            std::string::npos);
+  EXPECT_NE(error_of("emulated:x?capacity=99999999999T").find("too large"), std::string::npos);
+  EXPECT_NE(error_of("emulated:x?max_block=16M").find("max_block must be"), std::string::npos);
+}
+
+}  // namespace
