@@ -1,5 +1,5 @@
-// tapestreamd: the tapestream daemon. This build carries the SCSI command layer and the tools
-// that exercise it; the server arrives with the io_uring core and the emulated drive.
+// tapestreamd: the tapestream daemon. This build carries the SCSI command layer, the io_uring
+// core and the emulated drive, and the tools that exercise them; the server comes next.
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <iostream>
@@ -30,7 +30,10 @@ Usage:
 Description:
   --self-check builds every SCSI command the daemon sends, prints its CDB, data
   direction, expected transfer length and default timeout, and classifies a set of
-  reference sense samples; it exits 1 if any sample is misclassified.
+  reference sense samples. Then it sets up what serving needs on this machine (an
+  io_uring with 128-byte SQEs, locked and registered buffers) and writes and reads
+  back blocks and a filemark on an emulated drive in a scratch directory ($TMPDIR).
+  It exits 1 if any of this fails, saying what failed and how to fix it.
 
   --decode-sense decodes sense data as the kernel logs it or sg3_utils prints it
   (fixed or descriptor format; bytes separated by spaces, commas or colons, or run
@@ -44,7 +47,7 @@ Options:)";
 constexpr const char* exit_text = R"(
 Exit status:
   0   success
-  1   self-check failed, or the sense data could not be decoded
+  1   a check failed, or the sense data could not be decoded
   64  usage error
 )";
 
@@ -111,7 +114,10 @@ int main(int argc, char** argv) {
     return exit_ok;
   }
   if (vm.count("self-check") != 0) {
-    return tools::run_self_check(std::cout) ? exit_ok : exit_failure;
+    const bool scsi_ok = tools::run_self_check(std::cout);
+    const bool drive_ok = tools::run_drive_check(std::cout);
+    std::cout << (scsi_ok && drive_ok ? "self-check passed\n" : "self-check FAILED\n");
+    return scsi_ok && drive_ok ? exit_ok : exit_failure;
   }
   if (vm.count("decode-sense") != 0) {
     const bool has_opcode = vm.count("opcode") != 0;

@@ -1,11 +1,20 @@
 #include "tools/self_check.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <ostream>
 #include <vector>
 
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "common/startup_error.hpp"
+#include "emulated/emulated_drive.hpp"
 #include "scsi/cdb.hpp"
+#include "transport/blocking.hpp"
+#include "uring/buffer_pool.hpp"
 #include "scsi/condition.hpp"
 #include "scsi/timeouts.hpp"
 #include "tools/hex.hpp"
@@ -123,8 +132,105 @@ bool run_self_check(std::ostream& out) {
     }
     out << "\n";
   }
-  out << (all_good ? "self-check passed\n" : "self-check FAILED\n");
+  out << (all_good ? "SCSI layer: every sample classified as expected\n"
+                   : "SCSI layer: a sample was misclassified\n");
   return all_good;
+}
+
+namespace {
+
+// A scratch directory for the check's image, removed afterwards.
+struct ScratchImage {
+  std::filesystem::path directory;
+  ScratchImage() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "tapestreamd-check-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+      throw StartupError{"self-check: cannot create a scratch directory in " +
+                         std::filesystem::temp_directory_path().string()};
+    }
+    directory = pattern;
+  }
+  ~ScratchImage() {
+    std::error_code ignored;
+    std::filesystem::remove_all(directory, ignored);
+  }
+};
+
+const char* page_kind_name(uring::BufferPool::PageKind kind) {
+  switch (kind) {
+    case uring::BufferPool::PageKind::huge_pages:
+      return "huge pages";
+    case uring::BufferPool::PageKind::transparent_huge_pages:
+      return "transparent huge pages";
+    case uring::BufferPool::PageKind::normal_pages:
+      return "normal pages";
+  }
+  return "?";
+}
+
+}  // namespace
+
+bool run_drive_check(std::ostream& out) {
+  constexpr std::size_t block = 256 * 1024;
+  constexpr std::uint32_t blocks = 4;
+  try {
+    auto ring = uring::Ring::create({});
+    const auto& f = ring.features();
+    out << "io_uring: SQE128|CQE32 " << (f.big_entries ? "yes" : "no") << ", SINGLE_ISSUER "
+        << (f.single_issuer ? "yes" : "no") << ", DEFER_TASKRUN "
+        << (f.defer_taskrun ? "yes" : "no") << "\n";
+    auto pool = uring::BufferPool::create(ring, 2, block);
+    out << "buffers: 2 x 256 KiB, locked and registered, " << page_kind_name(pool.page_kind())
+        << "\n";
+    ScratchImage scratch;
+    const auto image = scratch.directory / "check.tap";
+    emulated::EmulatedDrive drive{ring, emulated::parse_drive_spec("emulated:" + image.string())};
+    auto run = [&](const Command& command, std::size_t length) {
+      transport::ScsiRequest request;
+      request.command = command;
+      request.data = {0, pool.buffer(0).first(length)};
+      request.timeout = std::chrono::seconds{10};
+      auto result = transport::run_blocking(ring, drive, request);
+      if (!result) {
+        throw StartupError{std::string{command_name(command)} + ": " + result.error().message()};
+      }
+      return classify(command, result.value().status()).condition;
+    };
+    const auto count = [](std::uint32_t n) { return Count24::from(n).value(); };
+    auto data = pool.buffer(0);
+    for (std::uint32_t i = 0; i < blocks; ++i) {
+      std::fill(data.begin(), data.end(), static_cast<std::uint8_t>(0xA0 + i));
+      if (run(cdb::write6_variable(count(block)), block) != TapeCondition::good) {
+        out << "emulated drive: WRITE " << i << " failed\n";
+        return false;
+      }
+    }
+    if (run(cdb::write_filemarks6(count(1), false), 0) != TapeCondition::good ||
+        run(cdb::rewind(false), 0) != TapeCondition::good) {
+      out << "emulated drive: WRITE FILEMARKS or REWIND failed\n";
+      return false;
+    }
+    for (std::uint32_t i = 0; i < blocks; ++i) {
+      std::fill(data.begin(), data.end(), 0);
+      if (run(cdb::read6_variable(count(block), true), block) != TapeCondition::good ||
+          std::any_of(data.begin(), data.end(),
+                      [i](std::uint8_t b) { return b != static_cast<std::uint8_t>(0xA0 + i); })) {
+        out << "emulated drive: block " << i << " did not read back as written\n";
+        return false;
+      }
+    }
+    if (run(cdb::read6_variable(count(block), true), block) != TapeCondition::filemark) {
+      out << "emulated drive: the filemark did not read back\n";
+      return false;
+    }
+    out << "emulated drive: wrote " << blocks << " blocks of 256 KiB and a filemark through the "
+        << "ring, read them back identical\n";
+    return true;
+  } catch (const std::exception& e) {
+    out << "drive check FAILED: " << e.what() << "\n";
+    return false;
+  }
 }
 
 }  // namespace tapestream::tools
