@@ -29,6 +29,20 @@ std::size_t fill_trailer(std::array<std::uint8_t, 9>& trailer, std::uint32_t len
 
 }  // namespace
 
+std::optional<EmulatedDrive::TransferShape> EmulatedDrive::transfer_shape(bool fixed,
+                                                                          std::uint32_t count) {
+  if (count == 0) {
+    good();  // a transfer length of 0 moves nothing and is no error
+    return std::nullopt;
+  }
+  const TransferShape shape{fixed ? _block_length : count, fixed ? count : 1};
+  if (std::uint64_t{shape.block} * shape.blocks > data().size()) {
+    transport_error();  // the buffer slice is smaller than the CDB's transfer
+    return std::nullopt;
+  }
+  return shape;
+}
+
 void EmulatedDrive::write(const scsi::Command& c) {
   if (!needs_medium()) {
     return;
@@ -44,16 +58,12 @@ void EmulatedDrive::write(const scsi::Command& c) {
     check(SenseKey::data_protect, 0x2700);
     return;
   }
-  if (count == 0) {
-    good();
+  const auto shape = transfer_shape(fixed, count);
+  if (!shape) {
     return;
   }
-  const std::uint32_t block = fixed ? _block_length : count;
-  const std::uint32_t blocks = fixed ? count : 1;
-  if (std::uint64_t{block} * blocks > data().size()) {
-    transport_error();
-    return;
-  }
+  const auto block = shape->block;  // named, not bound: clang 14 cannot capture bindings
+  const auto blocks = shape->blocks;
   ++_writes;
   if (_spec.medium_error_write && _writes == *_spec.medium_error_write) {
     _tape_alerts |= bit(alert_write_failure);
@@ -149,16 +159,12 @@ void EmulatedDrive::read(const scsi::Command& c) {
     check(SenseKey::illegal_request, 0x2400);
     return;
   }
-  if (count == 0) {
-    good();
+  const auto shape = transfer_shape(fixed, count);
+  if (!shape) {
     return;
   }
-  const std::uint32_t block = fixed ? _block_length : count;
-  const std::uint32_t blocks = fixed ? count : 1;
-  if (std::uint64_t{block} * blocks > data().size()) {
-    transport_error();
-    return;
-  }
+  const auto block = shape->block;  // named, not bound: clang 14 cannot capture bindings
+  const auto blocks = shape->blocks;
   ++_reads;
   if (_spec.medium_error_read && _reads == *_spec.medium_error_read) {
     _tape_alerts |= bit(alert_read_failure);

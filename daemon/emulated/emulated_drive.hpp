@@ -87,6 +87,14 @@ class EmulatedDrive final : public transport::ScsiTransport {
   void respond(const Bytes& data);
   void transport_error();
 
+  // A READ or WRITE moves one block of `count` bytes, or `count` blocks of the mode's length.
+  struct TransferShape {
+    std::uint32_t block;
+    std::uint32_t blocks;
+  };
+  // Empty, with the result set, when there is nothing to move or the slice is too small.
+  std::optional<TransferShape> transfer_shape(bool fixed, std::uint32_t count);
+
   // Commands.
   void write(const scsi::Command& c);
   void read(const scsi::Command& c);
