@@ -1,0 +1,219 @@
+// Encoding and decoding of protocol frames (PROTOCOL.md), shared by the daemon and the
+// client. Every input is untrusted: the header is checked before any body byte is read, each
+// body must have exactly its type's layout, and a failure is the status code the peer is told.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <system_error>
+#include <variant>
+#include <vector>
+
+#include "common/result.hpp"
+#include "tapestream_proto.h"
+
+namespace tapestream::proto {
+
+using ByteView = std::span<const std::uint8_t>;
+using Frame = std::vector<std::uint8_t>;
+using Digest = std::array<std::uint8_t, TS_DIGEST_SIZE>;
+
+enum class Status : std::uint16_t {
+  ok = TS_OK,
+  bad_magic = TS_BAD_MAGIC,
+  bad_version = TS_BAD_VERSION,
+  bad_length = TS_BAD_LENGTH,
+  bad_type = TS_BAD_TYPE,
+  bad_request = TS_BAD_REQUEST,
+  out_of_sequence = TS_OUT_OF_SEQUENCE,
+  unknown_drive = TS_UNKNOWN_DRIVE,
+  busy = TS_BUSY,
+  not_permitted = TS_NOT_PERMITTED,
+  no_medium = TS_NO_MEDIUM,
+  write_protected = TS_WRITE_PROTECTED,
+  volume_full = TS_VOLUME_FULL,
+  medium_error = TS_MEDIUM_ERROR,
+  drive_error = TS_DRIVE_ERROR,
+  timeout = TS_TIMEOUT,
+  medium_changed = TS_MEDIUM_CHANGED,
+  end_of_data = TS_END_OF_DATA,
+  client_gone = TS_CLIENT_GONE,
+  shutting_down = TS_SHUTTING_DOWN,
+  internal = TS_INTERNAL,
+  unreachable = TS_UNREACHABLE,
+};
+
+const std::error_category& status_category();
+inline std::error_code make_error_code(Status s) {
+  return {static_cast<int>(s), status_category()};
+}
+// The name PROTOCOL.md gives the code ("volume_full"), for JSON and logs.
+std::string_view status_name(Status s);
+
+enum class Type : std::uint16_t {
+  hello = TS_MSG_HELLO,
+  list_drives = TS_MSG_LIST_DRIVES,
+  status = TS_MSG_STATUS,
+  write = TS_MSG_WRITE,
+  read = TS_MSG_READ,
+  control = TS_MSG_CONTROL,
+  data = TS_MSG_DATA,
+  end = TS_MSG_END,
+  hello_ok = TS_MSG_HELLO_OK,
+  drive_list = TS_MSG_DRIVE_LIST,
+  drive_status = TS_MSG_DRIVE_STATUS,
+  ready = TS_MSG_READY,
+  control_done = TS_MSG_CONTROL_DONE,
+  committed = TS_MSG_COMMITTED,
+  stream_failed = TS_MSG_STREAM_FAILED,
+  error = TS_MSG_ERROR,
+};
+
+enum class ControlOp : std::uint16_t {
+  rewind = TS_CTL_REWIND,
+  load = TS_CTL_LOAD,
+  eject = TS_CTL_EJECT,
+  weof = TS_CTL_WEOF,
+  fsf = TS_CTL_FSF,
+  bsf = TS_CTL_BSF,
+  fsr = TS_CTL_FSR,
+  bsr = TS_CTL_BSR,
+  eod = TS_CTL_EOD,
+  tell = TS_CTL_TELL,
+  seek = TS_CTL_SEEK,
+  erase = TS_CTL_ERASE,
+  setblk = TS_CTL_SETBLK,
+  compression = TS_CTL_COMPRESSION,
+};
+
+// Who reads the frame: the daemon accepts requests, the client replies; both DATA and END.
+enum class Receiver { daemon, client };
+
+struct Header {
+  Type type = Type::hello;
+  std::uint32_t request_id = 0;
+  std::uint32_t length = 0;
+};
+
+// Checks magic, version, flags, the type for this receiver and the body length for the type;
+// `max_data` bounds DATA bodies (what HELLO_OK announced). Errors are Status codes.
+Result<Header> decode_header(ByteView bytes, Receiver receiver, std::uint32_t max_data);
+
+struct Hello {
+  std::uint16_t min_version = TS_PROTO_VERSION;
+  std::uint16_t max_version = TS_PROTO_VERSION;
+  std::uint32_t features = 0;
+  std::string client;
+};
+struct HelloOk {
+  std::uint16_t version = TS_PROTO_VERSION;
+  std::uint32_t features = 0;
+  std::uint32_t max_data = 0;
+  std::string server;
+};
+struct ListDrives {};
+struct StatusRequest {
+  std::string drive;
+};
+struct WriteRequest {
+  std::uint32_t flags = 0;
+  std::uint32_t block_size = 0;
+  std::uint64_t expected_length = 0;
+  std::string drive;
+  std::string label;
+};
+struct ReadRequest {
+  std::uint32_t flags = 0;
+  std::uint64_t file_number = TS_READ_CURRENT_FILE;
+  std::string drive;
+};
+struct ControlRequest {
+  ControlOp op = ControlOp::tell;
+  std::uint16_t flags = 0;
+  std::int64_t argument = 0;
+  std::string drive;
+};
+// A view into the frame it was decoded from.
+struct Data {
+  ByteView bytes;
+};
+struct End {
+  std::uint64_t bytes = 0;
+  std::uint64_t blocks = 0;
+  std::optional<Digest> digest;
+};
+struct DriveList {
+  std::vector<std::string> drives;
+};
+struct DriveStatus {
+  std::uint32_t state = 0;
+  std::uint32_t block_size = 0;
+  std::uint32_t max_block_length = 0;
+  std::uint32_t density_code = 0;
+  std::uint64_t block_number = 0;
+  std::uint64_t file_number = 0;
+  std::uint64_t tape_alerts = 0;
+  std::uint64_t capacity_mib = 0;
+  std::uint64_t remaining_mib = 0;
+  std::string drive;
+  std::string transport;
+  std::string vendor;
+  std::string product;
+  std::string revision;
+  std::string serial;
+  std::string medium_serial;
+};
+struct Ready {
+  std::uint64_t file_number = 0;
+  std::uint32_t block_size = 0;
+  std::uint32_t flags = 0;
+};
+struct ControlDone {
+  std::uint64_t block_number = 0;
+  std::uint64_t file_number = 0;
+  std::uint32_t state = 0;
+};
+struct Committed {
+  std::uint64_t bytes = 0;
+  std::uint64_t blocks = 0;
+  std::uint64_t file_number = 0;
+  std::uint32_t block_size = 0;
+  std::uint32_t flags = 0;
+  std::optional<Digest> digest;
+};
+struct StreamFailed {
+  Status status = Status::internal;
+  std::uint16_t flags = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t blocks = 0;
+  std::uint64_t file_number = 0;
+  std::string message;
+};
+struct Error {
+  Status status = Status::internal;
+  std::string message;
+};
+
+using Message = std::variant<Hello, HelloOk, ListDrives, StatusRequest, WriteRequest, ReadRequest,
+                             ControlRequest, Data, End, DriveList, DriveStatus, Ready, ControlDone,
+                             Committed, StreamFailed, Error>;
+
+// Decodes a body whose header decode_header accepted. Errors: bad_length (the body is not
+// exactly the type's layout), bad_request (a field out of range: an invalid drive name, an
+// unknown operation or status).
+Result<Message> decode_body(const Header& header, ByteView body);
+
+// A whole frame. Errors: bad_request when a field cannot be sent (an invalid drive name, a
+// string longer than its field, more than 1024 drives, DATA larger than 16 MiB).
+Result<Frame> encode(const Message& message, std::uint32_t request_id);
+
+// Drive names: [A-Za-z0-9._-]{1,32}.
+bool valid_drive_name(std::string_view name);
+
+}  // namespace tapestream::proto
+
+template <>
+struct std::is_error_code_enum<tapestream::proto::Status> : std::true_type {};

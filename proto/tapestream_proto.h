@@ -1,0 +1,130 @@
+/* The tapestream socket protocol, version 1: constants for C and for any language that binds
+ * to C. PROTOCOL.md is the specification; this header names its numbers. Frames are parsed
+ * field by field (all little-endian), never by casting bytes to a struct. */
+#ifndef TAPESTREAM_PROTO_H
+#define TAPESTREAM_PROTO_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TS_PROTO_MAGIC_0 0x54 /* 'T' */
+#define TS_PROTO_MAGIC_1 0x50 /* 'P' */
+#define TS_PROTO_MAGIC_2 0x53 /* 'S' */
+#define TS_PROTO_MAGIC_3 0x01
+#define TS_PROTO_VERSION 1
+#define TS_PROTO_HEADER_SIZE 16
+#define TS_PROTO_DEFAULT_SOCKET "/run/tapestream/tapestreamd.sock"
+
+/* Header fields: offsets in the 16-byte header. */
+#define TS_HDR_MAGIC 0
+#define TS_HDR_VERSION 4
+#define TS_HDR_FLAGS 5
+#define TS_HDR_TYPE 6
+#define TS_HDR_REQUEST_ID 8
+#define TS_HDR_LENGTH 12
+
+/* Message types. */
+enum ts_message_type {
+  TS_MSG_HELLO = 0x0001,
+  TS_MSG_LIST_DRIVES = 0x0002,
+  TS_MSG_STATUS = 0x0003,
+  TS_MSG_WRITE = 0x0004,
+  TS_MSG_READ = 0x0005,
+  TS_MSG_CONTROL = 0x0006,
+  TS_MSG_DATA = 0x0010,
+  TS_MSG_END = 0x0011,
+  TS_MSG_HELLO_OK = 0x8001,
+  TS_MSG_DRIVE_LIST = 0x8002,
+  TS_MSG_DRIVE_STATUS = 0x8003,
+  TS_MSG_READY = 0x8004,
+  TS_MSG_CONTROL_DONE = 0x8006,
+  TS_MSG_COMMITTED = 0x8008,
+  TS_MSG_STREAM_FAILED = 0x8009,
+  TS_MSG_ERROR = 0x80FF
+};
+
+/* Feature bits of HELLO and HELLO_OK. */
+#define TS_FEATURE_FD_PASSING 0x1u
+#define TS_FEATURE_DIGEST 0x2u
+
+/* Status codes of ERROR and STREAM_FAILED. */
+enum ts_status {
+  TS_OK = 0,
+  TS_BAD_MAGIC = 1,
+  TS_BAD_VERSION = 2,
+  TS_BAD_LENGTH = 3,
+  TS_BAD_TYPE = 4,
+  TS_BAD_REQUEST = 5,
+  TS_OUT_OF_SEQUENCE = 6,
+  TS_UNKNOWN_DRIVE = 7,
+  TS_BUSY = 8,
+  TS_NOT_PERMITTED = 9,
+  TS_NO_MEDIUM = 10,
+  TS_WRITE_PROTECTED = 11,
+  TS_VOLUME_FULL = 12,
+  TS_MEDIUM_ERROR = 13,
+  TS_DRIVE_ERROR = 14,
+  TS_TIMEOUT = 15,
+  TS_MEDIUM_CHANGED = 16,
+  TS_END_OF_DATA = 17,
+  TS_CLIENT_GONE = 18,
+  TS_SHUTTING_DOWN = 19,
+  TS_INTERNAL = 20,
+  TS_UNREACHABLE = 21
+};
+
+/* CONTROL operations. */
+enum ts_control_op {
+  TS_CTL_REWIND = 1,
+  TS_CTL_LOAD = 2,
+  TS_CTL_EJECT = 3,
+  TS_CTL_WEOF = 4,
+  TS_CTL_FSF = 5,
+  TS_CTL_BSF = 6,
+  TS_CTL_FSR = 7,
+  TS_CTL_BSR = 8,
+  TS_CTL_EOD = 9,
+  TS_CTL_TELL = 10,
+  TS_CTL_SEEK = 11,
+  TS_CTL_ERASE = 12,
+  TS_CTL_SETBLK = 13,
+  TS_CTL_COMPRESSION = 14
+};
+
+/* Flags. */
+#define TS_WRITE_FIXED 0x1u
+#define TS_WRITE_NO_WAIT 0x2u
+#define TS_WRITE_FD 0x4u
+#define TS_WRITE_APPEND 0x8u
+#define TS_READ_FD 0x4u
+#define TS_READ_CURRENT_FILE UINT64_MAX
+#define TS_CONTROL_IMMEDIATE 0x1u
+#define TS_READY_FIXED 0x1u
+#define TS_COMMITTED_EARLY_WARNING 0x1u
+#define TS_FAILED_FILEMARK_WRITTEN 0x1u
+/* State flags of DRIVE_STATUS and CONTROL_DONE. */
+#define TS_STATE_LOADED 0x1u
+#define TS_STATE_WRITE_PROTECTED 0x2u
+#define TS_STATE_BOP 0x4u
+#define TS_STATE_EARLY_WARNING 0x8u
+#define TS_STATE_BUSY 0x10u
+#define TS_STATE_COMPRESSION 0x20u
+
+/* Limits. */
+#define TS_MAX_DATA 16777216u /* largest DATA body either side may announce */
+#define TS_MAX_DRIVE_NAME 32
+#define TS_MAX_PEER_NAME 126
+#define TS_MAX_LABEL 255
+#define TS_MAX_STATUS_TEXT 64
+#define TS_MAX_MESSAGE 1024
+#define TS_MAX_DRIVES 1024
+#define TS_DIGEST_SIZE 32
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TAPESTREAM_PROTO_H */
