@@ -1,0 +1,317 @@
+#include "drive/write_stream.hpp"
+
+#include <algorithm>
+
+#include "scsi/cdb.hpp"
+#include "scsi/position.hpp"
+
+namespace tapestream::drive {
+namespace {
+
+using scsi::TapeCondition;
+constexpr auto long_form = scsi::cdb::ReadPositionForm::long_form;
+
+std::string describe(const scsi::Classification& c) {
+  std::string text{scsi::condition_name(c.condition)};
+  if (c.sense) {
+    char codes[16];
+    std::snprintf(codes, sizeof codes, " (%02X/%02X)", c.sense->asc, c.sense->ascq);
+    text += codes;
+  }
+  return text;
+}
+
+}  // namespace
+
+proto::Status stream_status(const scsi::Classification& c, bool timed_out) {
+  switch (c.condition) {
+    case TapeCondition::early_warning:
+    case TapeCondition::volume_overflow:
+    case TapeCondition::end_of_medium:
+      return proto::Status::volume_full;
+    case TapeCondition::medium_error:
+      return proto::Status::medium_error;
+    case TapeCondition::write_protected:
+    case TapeCondition::data_protect:
+      return proto::Status::write_protected;
+    case TapeCondition::no_medium:
+      return proto::Status::no_medium;
+    case TapeCondition::medium_changed:
+    case TapeCondition::reset:
+    case TapeCondition::parameters_changed:
+    case TapeCondition::unit_attention:
+      return proto::Status::medium_changed;
+    case TapeCondition::transport_failure:
+      return timed_out ? proto::Status::timeout : proto::Status::drive_error;
+    default:
+      return proto::Status::drive_error;
+  }
+}
+
+WriteStream::WriteStream(transport::ScsiTransport& drive, uring::BufferPool& pool,
+                         const scsi::TimeoutTable& timeouts, std::vector<std::uint16_t> buffers,
+                         Options options, Done done)
+    : _drive{drive},
+      _pool{pool},
+      _timeouts{timeouts},
+      _options{options},
+      _done{std::move(done)},
+      _scratch{buffers.at(0)},
+      _free(buffers.begin(), buffers.end()) {
+  _options.block_size =
+      std::clamp<std::uint32_t>(_options.block_size, 1, static_cast<std::uint32_t>(pool.buffer_size()));
+  if (_options.start_watermark == 0) {
+    _options.start_watermark = std::max<std::size_t>(1, buffers.size() / 2);
+  }
+  _options.start_watermark = std::min(_options.start_watermark, buffers.size());
+}
+
+void WriteStream::send(const scsi::Command& command, transport::DataBuffer data,
+                       std::function<void(const transport::ScsiResult&)> then) {
+  transport::ScsiRequest request;
+  request.command = command;
+  request.data = data;
+  request.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+      _timeouts.timeout_for(command));
+  _then = std::move(then);
+  if (auto submitted = _drive.submit(request, *this); !submitted) {
+    transport::ScsiResult refused;
+    refused.host_status = static_cast<std::uint8_t>(scsi::HostStatus::error);
+    // The transport would not take it; finish as if it had failed at once.
+    auto then_now = std::move(_then);
+    then_now(refused);
+  }
+}
+
+void WriteStream::on_scsi_complete(const transport::ScsiResult& result) {
+  auto then = std::move(_then);
+  then(result);
+}
+
+void WriteStream::start(Ready ready) {
+  _ready = std::move(ready);
+  const auto command = scsi::cdb::read_position(long_form);
+  send(command, {_scratch, _pool.buffer(_scratch).first(32)}, [this, command](const auto& r) {
+    const auto c = scsi::classify(command, r.status());
+    auto p = scsi::parse_read_position(long_form, _pool.buffer(_scratch).first(32));
+    if (c.condition != TapeCondition::good || !p || !p.value().first_logical_object) {
+      _phase = Phase::done;
+      _outcome.status = c.condition == TapeCondition::good ? proto::Status::drive_error
+                                                            : stream_status(c, r.timed_out);
+      _outcome.message = "cannot read the position to start at: " + describe(c);
+      _done(_outcome);
+      return;
+    }
+    _start_object = *p.value().first_logical_object;
+    _outcome.file_number = p.value().logical_file.value_or(0);
+    _phase = Phase::streaming;
+    if (_producer_done) {  // abandoned while positioning: nothing was written
+      stop(proto::Status::client_gone, "the client went away before its stream started", false);
+      return;
+    }
+    _ready(_outcome.file_number);
+  });
+}
+
+std::span<std::uint8_t> WriteStream::writable() {
+  if (_phase != Phase::streaming || _producer_done) {
+    return {};
+  }
+  if (!_filling) {
+    if (_free.empty()) {
+      return {};
+    }
+    _filling = Block{_free.front(), 0};
+    _free.pop_front();
+  }
+  return _pool.buffer(_filling->buffer).subspan(_filling->length, _options.block_size - _filling->length);
+}
+
+void WriteStream::commit(std::size_t bytes) {
+  if (!_filling || bytes == 0) {
+    return;
+  }
+  _filling->length += static_cast<std::uint32_t>(bytes);
+  _bytes_received += bytes;
+  if (_filling->length == _options.block_size) {
+    _full.push_back(*_filling);
+    _filling.reset();
+    pump();
+  }
+}
+
+void WriteStream::finish() {
+  if (_producer_done || _phase != Phase::streaming) {
+    return;
+  }
+  _producer_done = true;
+  _writing = true;  // whatever is buffered goes now, however little
+  if (_filling && _filling->length > 0) {
+    _full.push_back(*_filling);
+  } else if (_filling) {
+    _free.push_back(_filling->buffer);
+  }
+  _filling.reset();
+  _phase = Phase::draining;
+  pump();
+}
+
+void WriteStream::abandon() {
+  if (_phase == Phase::done || _phase == Phase::counting || _phase == Phase::closing) {
+    return;
+  }
+  if (_phase == Phase::positioning) {
+    _producer_done = true;  // settles when the position arrives and nothing was sent
+    return;
+  }
+  stop(proto::Status::client_gone, "the client went away before the end of its stream", true);
+}
+
+void WriteStream::release(std::uint16_t buffer) {
+  _free.push_back(buffer);
+  if (_on_space && _phase == Phase::streaming) {
+    _on_space();
+  }
+}
+
+// Sends the next full block when none is in flight.
+void WriteStream::pump() {
+  if (_in_flight || (_phase != Phase::streaming && _phase != Phase::draining)) {
+    return;
+  }
+  if (!_writing && _full.size() >= _options.start_watermark) {
+    _writing = true;
+  }
+  if (!_writing || _full.empty()) {
+    if (_phase == Phase::draining && _full.empty()) {
+      close();
+    }
+    return;
+  }
+  const auto block = _full.front();
+  _full.pop_front();
+  _in_flight = block;
+  if (block.length == _options.block_size) {
+    ++_full_blocks_sent;
+  } else {
+    _short_block = block.length;
+  }
+  const auto command = scsi::cdb::write6_variable(scsi::Count24::from(block.length).value());
+  send(command, {block.buffer, _pool.buffer(block.buffer).first(block.length)},
+       [this, block](const auto& r) { written(block, r); });
+}
+
+void WriteStream::written(const Block& block, const transport::ScsiResult& result) {
+  _in_flight.reset();
+  const auto command = scsi::cdb::write6_variable(scsi::Count24::from(block.length).value());
+  const auto c = scsi::classify(command, result.status());
+  if (c.condition == TapeCondition::good) {
+    ++_blocks_accepted;
+    release(block.buffer);  // may let the producer fill and commit, which sends the next block
+    pump();
+    return;
+  }
+  // Stop before the buffer is free again, so that nothing more is sent after a failure.
+  _free.push_back(block.buffer);
+  if (c.condition == TapeCondition::early_warning) {
+    ++_blocks_accepted;
+    _outcome.early_warning = true;
+    stop(proto::Status::volume_full,
+         "the tape reached early warning; the stream ends here, its data and a filemark are on "
+         "the medium",
+         true);
+    return;
+  }
+  stop(stream_status(c, result.timed_out), "WRITE failed: " + describe(c),
+       c.condition != TapeCondition::no_medium && c.condition != TapeCondition::write_protected &&
+           c.condition != TapeCondition::medium_changed && c.condition != TapeCondition::reset &&
+           !result.timed_out);
+}
+
+void WriteStream::stop(proto::Status status, std::string message, bool try_filemark) {
+  if (_outcome.status == proto::Status::ok) {
+    _outcome.status = status;
+    _outcome.message = std::move(message);
+  }
+  _try_filemark = _try_filemark && try_filemark;
+  _producer_done = true;
+  // Data still buffered here never reaches the tape; the count below says what did.
+  if (_filling) {
+    _free.push_back(_filling->buffer);
+    _filling.reset();
+  }
+  while (!_full.empty()) {
+    _free.push_back(_full.front().buffer);
+    _full.pop_front();
+  }
+  _phase = Phase::draining;
+  if (!_in_flight) {
+    close();
+  }
+}
+
+void WriteStream::close() {
+  if (!_try_filemark) {
+    count();
+    return;
+  }
+  _phase = Phase::closing;
+  // Immed=0: returns when buffered data and the filemark are on the medium.
+  const auto command = scsi::cdb::write_filemarks6(scsi::Count24::from(1).value(), false);
+  send(command, {}, [this, command](const auto& r) {
+    const auto c = scsi::classify(command, r.status());
+    if (c.condition == TapeCondition::good || c.condition == TapeCondition::early_warning) {
+      _outcome.filemark_written = true;
+      _outcome.early_warning = _outcome.early_warning || c.condition == TapeCondition::early_warning;
+    } else if (_outcome.status == proto::Status::ok) {
+      _outcome.status = stream_status(c, r.timed_out);
+      _outcome.message = "WRITE FILEMARKS failed: " + describe(c);
+    }
+    count();
+  });
+}
+
+// READ POSITION after the filemark: the drive has flushed, so the logical object number says
+// exactly how many of this stream's blocks are on the medium.
+void WriteStream::count() {
+  _phase = Phase::counting;
+  const auto command = scsi::cdb::read_position(long_form);
+  send(command, {_scratch, _pool.buffer(_scratch).first(32)}, [this, command](const auto& r) {
+    const auto c = scsi::classify(command, r.status());
+    auto p = scsi::parse_read_position(long_form, _pool.buffer(_scratch).first(32));
+    if (c.condition == TapeCondition::good && p && p.value().first_logical_object) {
+      settle(*p.value().first_logical_object);
+    } else {
+      settle(std::nullopt);
+    }
+  });
+}
+
+void WriteStream::settle(std::optional<std::uint64_t> objects_on_medium) {
+  std::uint64_t blocks = _blocks_accepted;
+  if (objects_on_medium) {
+    const auto end = *objects_on_medium - (_outcome.filemark_written ? 1 : 0);
+    blocks = end >= _start_object ? end - _start_object : 0;
+    blocks = std::min(blocks, _full_blocks_sent + (_short_block ? 1 : 0));
+  } else if (_outcome.status == proto::Status::ok) {
+    _outcome.status = proto::Status::drive_error;
+    _outcome.message = "cannot read the position after the stream; counted the blocks the drive "
+                       "accepted";
+  }
+  _outcome.blocks = blocks;
+  _outcome.bytes = bytes_in_blocks(blocks);
+  if (_outcome.status == proto::Status::ok && _outcome.bytes != _bytes_received) {
+    _outcome.status = proto::Status::drive_error;
+    _outcome.message = "the drive holds " + std::to_string(_outcome.bytes) + " of " +
+                       std::to_string(_bytes_received) + " bytes after WRITE FILEMARKS";
+  }
+  _phase = Phase::done;
+  _done(_outcome);
+}
+
+std::uint64_t WriteStream::bytes_in_blocks(std::uint64_t blocks) const {
+  const auto full = std::min(blocks, _full_blocks_sent);
+  return full * _options.block_size + (blocks > _full_blocks_sent ? _short_block.value_or(0) : 0);
+}
+
+}  // namespace tapestream::drive

@@ -1,0 +1,120 @@
+// One client stream written to a drive: the producer fills registered buffers, full buffers
+// go to the drive as WRITE(6) blocks one at a time (after a start watermark, so that the drive
+// gets long runs), and the stream ends committed only when WRITE FILEMARKS with Immed=0 has
+// put everything on the medium. Every other ending (early warning, end of medium, a medium or
+// drive error, a timeout, a client that is gone) stops the stream, writes a filemark where the
+// drive still allows it, and counts exactly how many bytes of the stream are on the medium from
+// READ POSITION, which is what reading the file back returns.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "codec.hpp"
+#include "scsi/condition.hpp"
+#include "scsi/timeouts.hpp"
+#include "transport/transport.hpp"
+#include "uring/buffer_pool.hpp"
+
+namespace tapestream::drive {
+
+struct StreamOutcome {
+  proto::Status status = proto::Status::ok;  // ok: committed
+  std::uint64_t bytes = 0;                   // of this stream, on the medium
+  std::uint64_t blocks = 0;
+  std::uint64_t file_number = 0;             // the file the stream became
+  bool filemark_written = false;
+  bool early_warning = false;                // the tape passed early warning
+  std::string message;                       // for the client and the log, when not ok
+};
+
+class WriteStream final : private transport::ScsiCallback {
+ public:
+  struct Options {
+    std::uint32_t block_size = 256 * 1024;  // at most the pool's buffer size
+    std::size_t start_watermark = 0;        // full buffers before the first WRITE; 0: half
+  };
+  using Ready = std::function<void(std::uint64_t file_number)>;
+  using Done = std::function<void(const StreamOutcome&)>;
+
+  // `buffers` are the pool buffers this stream may use (at least one). Nothing is sent to the
+  // drive until start().
+  WriteStream(transport::ScsiTransport& drive, uring::BufferPool& pool,
+              const scsi::TimeoutTable& timeouts, std::vector<std::uint16_t> buffers,
+              Options options, Done done);
+  WriteStream(const WriteStream&) = delete;
+  WriteStream& operator=(const WriteStream&) = delete;
+
+  // Reads the position the stream starts at; `ready` is called once data may flow.
+  void start(Ready ready);
+
+  // The space the producer fills next; empty while every buffer is full or on its way to the
+  // drive (call again after on_space's callback), and once the stream has stopped.
+  std::span<std::uint8_t> writable();
+  void commit(std::size_t bytes);
+  // The producer's data ended: write the rest and commit.
+  void finish();
+  // The producer is gone: stop, and account for what reached the medium.
+  void abandon();
+  // True once the stream takes no more data (stopped by a failure, or finished).
+  bool closed() const { return _phase != Phase::streaming; }
+  void on_space(std::function<void()> callback) { _on_space = std::move(callback); }
+
+  std::uint64_t bytes_received() const { return _bytes_received; }
+
+ private:
+  enum class Phase { positioning, streaming, draining, closing, counting, done };
+  struct Block {
+    std::uint16_t buffer;
+    std::uint32_t length;
+  };
+
+  void on_scsi_complete(const transport::ScsiResult& result) override;
+  void send(const scsi::Command& command, transport::DataBuffer data,
+            std::function<void(const transport::ScsiResult&)> then);
+  void pump();
+  void written(const Block& block, const transport::ScsiResult& result);
+  void stop(proto::Status status, std::string message, bool try_filemark);
+  void close();
+  void count();
+  void settle(std::optional<std::uint64_t> objects_on_medium);
+  std::uint64_t bytes_in_blocks(std::uint64_t blocks) const;
+  void release(std::uint16_t buffer);
+
+  transport::ScsiTransport& _drive;
+  uring::BufferPool& _pool;
+  const scsi::TimeoutTable& _timeouts;
+  Options _options;
+  Done _done;
+  Ready _ready;
+  std::function<void()> _on_space;
+  std::uint16_t _scratch;  // a buffer for READ POSITION, while no data needs it
+
+  Phase _phase = Phase::positioning;
+  std::deque<std::uint16_t> _free;
+  std::optional<Block> _filling;
+  std::deque<Block> _full;
+  std::optional<Block> _in_flight;
+  bool _writing = false;         // the watermark was reached once
+  bool _producer_done = false;   // finish() or abandon()
+  bool _try_filemark = true;
+  std::function<void(const transport::ScsiResult&)> _then;
+
+  std::uint64_t _start_object = 0;
+  std::uint64_t _bytes_received = 0;
+  std::uint64_t _blocks_accepted = 0;  // WRITEs the drive completed as written
+  std::uint64_t _full_blocks_sent = 0;
+  std::optional<std::uint32_t> _short_block;  // the final block, when shorter than the rest
+  StreamOutcome _outcome;
+};
+
+// The protocol status for a tape condition that ended a stream.
+proto::Status stream_status(const scsi::Classification& c, bool timed_out);
+
+}  // namespace tapestream::drive
