@@ -1,9 +1,10 @@
-// The write pipeline on the emulated drive: committed streams read back exactly, and every
-// other ending reports exactly the bytes that reading the file back returns.
+// The write and read pipelines on the emulated drive: committed streams read back exactly, and
+// every other ending reports exactly the bytes that reading the file back returns.
 #include <gtest/gtest.h>
 
 #include <optional>
 
+#include "drive/read_stream.hpp"
 #include "drive/write_stream.hpp"
 #include "harness.hpp"
 #include "scsi/cdb.hpp"
@@ -13,6 +14,7 @@
 using namespace tapestream;
 using namespace tapestream::scsi;
 using drive::StreamOutcome;
+using drive::ReadStream;
 using drive::WriteStream;
 using test::pattern_block;
 
@@ -83,6 +85,37 @@ class Rig {
     }
     EXPECT_TRUE(outcome.has_value());
     return outcome.value_or(StreamOutcome{});
+  }
+
+  // File `file` through the read pipeline; abandons after `abandon_after` blocks if set.
+  std::pair<StreamOutcome, std::vector<std::uint8_t>> read_stream(
+      std::uint64_t file, std::optional<std::size_t> abandon_after = {}) {
+    std::vector<std::uint16_t> buffers;
+    for (std::uint16_t i = 0; i < stream_buffers; ++i) {
+      buffers.push_back(i);
+    }
+    std::optional<StreamOutcome> outcome;
+    std::vector<std::uint8_t> data;
+    ReadStream stream{*_drive, _pool, _timeouts, buffers,
+                      [&](const StreamOutcome& o) { outcome = o; }};
+    stream.start(file, [] {});
+    std::size_t blocks = 0;
+    for (int turns = 0; !outcome && turns < 100000; ++turns) {
+      while (auto b = stream.next()) {
+        if (abandon_after && blocks == *abandon_after) {
+          stream.abandon();
+          break;
+        }
+        data.insert(data.end(), b->begin(), b->end());
+        stream.consumed();
+        ++blocks;
+      }
+      if (!outcome) {
+        EXPECT_TRUE(_ring.run_once(std::chrono::milliseconds{200}));
+      }
+    }
+    EXPECT_TRUE(outcome.has_value());
+    return {outcome.value_or(StreamOutcome{}), data};
   }
 
   // Everything in file `file`, read back through the drive.
@@ -203,6 +236,50 @@ TEST(WriteStream, WriteProtectedTapeWritesNothing) {
   EXPECT_EQ(o.status, proto::Status::write_protected);
   EXPECT_EQ(o.bytes, 0U);
   EXPECT_FALSE(o.filemark_written);
+}
+
+TEST(ReadStream, FilesReadBackExactlyInAnyOrder) {
+  Rig rig{""};
+  const std::size_t sizes[] = {1, block, 3 * block + 5, 0, 25 * block};
+  for (auto size : sizes) {
+    ASSERT_EQ(rig.write(stream_data(size, static_cast<std::uint32_t>(size) + 1)).status,
+              proto::Status::ok);
+  }
+  for (std::uint64_t file : {2U, 0U, 4U, 1U, 3U}) {
+    const auto [o, data] = rig.read_stream(file);
+    const auto size = sizes[file];
+    EXPECT_EQ(o.status, proto::Status::ok) << o.message;
+    EXPECT_EQ(o.bytes, size);
+    EXPECT_EQ(o.blocks, (size + block - 1) / block);
+    EXPECT_EQ(data, stream_data(size, static_cast<std::uint32_t>(size) + 1)) << "file " << file;
+  }
+}
+
+TEST(ReadStream, NoSuchFileIsEndOfData) {
+  Rig rig{""};
+  ASSERT_EQ(rig.write(stream_data(100, 1)).status, proto::Status::ok);
+  const auto [o, data] = rig.read_stream(5);
+  EXPECT_EQ(o.status, proto::Status::end_of_data);
+  EXPECT_TRUE(data.empty());
+}
+
+TEST(ReadStream, MediumErrorEndsWithWhatWasDelivered) {
+  Rig rig{"medium_error_read=4"};
+  const auto written = stream_data(10 * block, 7);
+  ASSERT_EQ(rig.write(written).status, proto::Status::ok);
+  const auto [o, data] = rig.read_stream(0);
+  EXPECT_EQ(o.status, proto::Status::medium_error);
+  EXPECT_EQ(o.bytes, 3U * block);  // the fourth READ failed
+  EXPECT_EQ(data.size(), o.bytes);
+  EXPECT_TRUE(std::equal(data.begin(), data.end(), written.begin()));
+}
+
+TEST(ReadStream, AbandonedReadStops) {
+  Rig rig{""};
+  ASSERT_EQ(rig.write(stream_data(30 * block, 8)).status, proto::Status::ok);
+  const auto [o, data] = rig.read_stream(0, 5);
+  EXPECT_EQ(o.status, proto::Status::client_gone);
+  EXPECT_EQ(o.bytes, 5U * block);
 }
 
 }  // namespace

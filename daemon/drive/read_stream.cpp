@@ -1,0 +1,178 @@
+#include "drive/read_stream.hpp"
+
+#include "scsi/cdb.hpp"
+
+namespace tapestream::drive {
+namespace {
+
+using scsi::TapeCondition;
+
+}  // namespace
+
+ReadStream::ReadStream(transport::ScsiTransport& drive, uring::BufferPool& pool,
+                       const scsi::TimeoutTable& timeouts, std::vector<std::uint16_t> buffers,
+                       Done done)
+    : _drive{drive},
+      _pool{pool},
+      _timeouts{timeouts},
+      _done{std::move(done)},
+      _free(buffers.begin(), buffers.end()) {}
+
+void ReadStream::send(const scsi::Command& command, transport::DataBuffer data,
+                      std::function<void(const transport::ScsiResult&)> then) {
+  transport::ScsiRequest request;
+  request.command = command;
+  request.data = data;
+  request.timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(_timeouts.timeout_for(command));
+  _then = std::move(then);
+  if (auto submitted = _drive.submit(request, *this); !submitted) {
+    transport::ScsiResult refused;
+    refused.host_status = static_cast<std::uint8_t>(scsi::HostStatus::error);
+    auto then_now = std::move(_then);
+    then_now(refused);
+  }
+}
+
+void ReadStream::on_scsi_complete(const transport::ScsiResult& result) {
+  auto then = std::move(_then);
+  then(result);
+}
+
+void ReadStream::start(std::uint64_t file, Ready ready) {
+  _outcome.file_number = file;
+  if (file == TS_READ_CURRENT_FILE) {
+    ready();
+    pump();
+    return;
+  }
+  const auto command = scsi::cdb::locate16(scsi::cdb::LocateDestination::logical_file, file, {},
+                                           false);
+  send(command, {}, [this, command, ready = std::move(ready)](const auto& r) {
+    const auto c = scsi::classify(command, r.status());
+    if (c.condition == TapeCondition::end_of_data) {
+      end(proto::Status::end_of_data,
+          "there is no file " + std::to_string(_outcome.file_number) + ": the tape ends first");
+      return;
+    }
+    if (c.condition != TapeCondition::good) {
+      end(stream_status(c, r.timed_out),
+          "LOCATE to file " + std::to_string(_outcome.file_number) + " failed: " +
+              std::string{scsi::condition_name(c.condition)});
+      return;
+    }
+    ready();
+    pump();
+  });
+}
+
+void ReadStream::pump() {
+  if (_reading || _ended || _free.empty()) {
+    return;
+  }
+  const auto buffer = _free.front();
+  _free.pop_front();
+  const auto length = static_cast<std::uint32_t>(std::min<std::size_t>(_pool.buffer_size(), scsi::Count24::max));
+  const auto command = scsi::cdb::read6_variable(scsi::Count24::from(length).value(), true);
+  _reading = true;
+  send(command, {buffer, _pool.buffer(buffer).first(length)},
+       [this, buffer](const auto& r) { arrived(buffer, r); });
+}
+
+void ReadStream::arrived(std::uint16_t buffer, const transport::ScsiResult& result) {
+  _reading = false;
+  const auto length = static_cast<std::uint32_t>(std::min<std::size_t>(_pool.buffer_size(), scsi::Count24::max));
+  const auto command = scsi::cdb::read6_variable(scsi::Count24::from(length).value(), true);
+  const auto c = scsi::classify(command, result.status());
+  if (_ended) {  // abandoned while this READ was in flight
+    _free.push_back(buffer);
+    maybe_done();
+    return;
+  }
+  switch (c.condition) {
+    case TapeCondition::good:
+    case TapeCondition::short_block: {
+      const auto got = c.block_length.value_or(length - std::min(result.residue, length));
+      _ready.push_back({buffer, static_cast<std::uint32_t>(got)});
+      ++_blocks_read;
+      if (_on_data) {
+        _on_data();
+      }
+      pump();
+      return;
+    }
+    case TapeCondition::filemark:
+      _free.push_back(buffer);
+      end(proto::Status::ok, {});
+      return;
+    case TapeCondition::end_of_data:
+      _free.push_back(buffer);
+      // A file that a crash left without its filemark ends at end of data; nothing is missing.
+      end(_blocks_read == 0 && _outcome.file_number != TS_READ_CURRENT_FILE
+              ? proto::Status::end_of_data
+              : proto::Status::ok,
+          _blocks_read == 0 ? "the file is empty and ends at end of data" : "");
+      return;
+    case TapeCondition::long_block:
+      _free.push_back(buffer);
+      end(proto::Status::drive_error,
+          "a block of " + std::to_string(c.block_length.value_or(0)) +
+              " bytes is longer than the read buffers (" + std::to_string(length) +
+              " bytes); configure larger buffers to read this tape");
+      return;
+    default:
+      _free.push_back(buffer);
+      end(stream_status(c, result.timed_out),
+          "READ failed: " + std::string{scsi::condition_name(c.condition)});
+      return;
+  }
+}
+
+std::optional<std::span<const std::uint8_t>> ReadStream::next() const {
+  if (_ready.empty()) {
+    return std::nullopt;
+  }
+  const auto& b = _ready.front();
+  return std::span<const std::uint8_t>{_pool.buffer(b.buffer).first(b.length)};
+}
+
+void ReadStream::consumed() {
+  if (_ready.empty()) {
+    return;
+  }
+  _outcome.bytes += _ready.front().length;
+  ++_outcome.blocks;
+  _free.push_back(_ready.front().buffer);
+  _ready.pop_front();
+  pump();
+  maybe_done();
+}
+
+void ReadStream::abandon() {
+  if (_ended) {
+    return;
+  }
+  while (!_ready.empty()) {
+    _free.push_back(_ready.front().buffer);
+    _ready.pop_front();
+  }
+  end(proto::Status::client_gone, "the client went away before the end of the file");
+}
+
+void ReadStream::end(proto::Status status, std::string message) {
+  _ended = true;
+  _outcome.status = status;
+  _outcome.message = std::move(message);
+  maybe_done();
+}
+
+// Reported once no READ is in flight and the consumer has taken every block read before the end.
+void ReadStream::maybe_done() {
+  if (!_ended || _reported || _reading || !_ready.empty()) {
+    return;
+  }
+  _reported = true;
+  _done(_outcome);
+}
+
+}  // namespace tapestream::drive

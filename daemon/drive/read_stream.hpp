@@ -1,0 +1,71 @@
+// One file read from a drive for a client: positioned with LOCATE to the file, READ(6) with
+// SILI into the stream's registered buffers ahead of the consumer, blocks handed over in order,
+// ended by the filemark. BLANK CHECK is end of data; a failure ends the stream with the count
+// of bytes the consumer was given, which is all it will ever get of this attempt.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "drive/write_stream.hpp"
+
+namespace tapestream::drive {
+
+class ReadStream final : private transport::ScsiCallback {
+ public:
+  using Ready = std::function<void()>;
+  using Done = std::function<void(const StreamOutcome&)>;
+
+  // Each READ asks for a whole buffer: a block longer than the pool's buffer size cannot be
+  // read whole, and ends the stream as a drive error rather than cut data.
+  ReadStream(transport::ScsiTransport& drive, uring::BufferPool& pool,
+             const scsi::TimeoutTable& timeouts, std::vector<std::uint16_t> buffers, Done done);
+  ReadStream(const ReadStream&) = delete;
+  ReadStream& operator=(const ReadStream&) = delete;
+
+  // Positions at the start of `file` (TS_READ_CURRENT_FILE: read from where the tape is).
+  void start(std::uint64_t file, Ready ready);
+
+  // The oldest block read and not yet consumed.
+  std::optional<std::span<const std::uint8_t>> next() const;
+  // The consumer is done with the block next() gave.
+  void consumed();
+  void on_data(std::function<void()> callback) { _on_data = std::move(callback); }
+  // The consumer is gone: stop reading.
+  void abandon();
+
+ private:
+  struct Block {
+    std::uint16_t buffer;
+    std::uint32_t length;
+  };
+
+  void on_scsi_complete(const transport::ScsiResult& result) override;
+  void send(const scsi::Command& command, transport::DataBuffer data,
+            std::function<void(const transport::ScsiResult&)> then);
+  void pump();
+  void arrived(std::uint16_t buffer, const transport::ScsiResult& result);
+  void end(proto::Status status, std::string message);
+  void maybe_done();
+
+  transport::ScsiTransport& _drive;
+  uring::BufferPool& _pool;
+  const scsi::TimeoutTable& _timeouts;
+  Done _done;
+  std::function<void()> _on_data;
+  std::function<void(const transport::ScsiResult&)> _then;
+
+  std::deque<std::uint16_t> _free;
+  std::deque<Block> _ready;
+  bool _reading = false;     // a READ is in flight
+  bool _ended = false;       // filemark, end of data or a failure: no more READs
+  bool _reported = false;
+  std::uint64_t _blocks_read = 0;
+  StreamOutcome _outcome;  // bytes and blocks: what the consumer was given
+};
+
+}  // namespace tapestream::drive
