@@ -84,10 +84,10 @@ BufferPool BufferPool::create(Ring& ring, std::size_t count, std::size_t size) {
 
 BufferPool::BufferPool(Ring& ring, std::uint8_t* base, std::size_t mapped, std::size_t count,
                        std::size_t size, PageKind kind)
-    : _ring{&ring}, _base{base}, _mapped{mapped}, _count{count}, _size{size}, _page_kind{kind} {}
+    : _uring{ring.raw()}, _base{base}, _mapped{mapped}, _count{count}, _size{size}, _page_kind{kind} {}
 
 BufferPool::BufferPool(BufferPool&& other) noexcept
-    : _ring{other._ring},
+    : _uring{other._uring},
       _base{other._base},
       _mapped{other._mapped},
       _count{other._count},
@@ -100,7 +100,7 @@ BufferPool::~BufferPool() {
   if (_base == nullptr) {
     return;
   }
-  io_uring_unregister_buffers(_ring->raw());
+  io_uring_unregister_buffers(_uring);
   munlock(_base, _mapped);
   munmap(_base, _mapped);
 }

@@ -37,7 +37,8 @@ class BufferPool {
   BufferPool(Ring& ring, std::uint8_t* base, std::size_t mapped, std::size_t count,
              std::size_t size, PageKind kind);
 
-  Ring* _ring;
+  // The io_uring instance itself, which stays put when the Ring object is moved.
+  io_uring* _uring;
   std::uint8_t* _base;
   std::size_t _mapped;
   std::size_t _count;

@@ -1,5 +1,7 @@
 #include "uring/ring.hpp"
 
+#include <sys/socket.h>
+
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -24,7 +26,8 @@ constexpr RequiredOp required_ops[] = {
     {IORING_OP_READ_FIXED, "IORING_OP_READ_FIXED"}, {IORING_OP_WRITE_FIXED, "IORING_OP_WRITE_FIXED"},
     {IORING_OP_WRITE, "IORING_OP_WRITE"},           {IORING_OP_FSYNC, "IORING_OP_FSYNC"},
     {IORING_OP_NOP, "IORING_OP_NOP"},               {IORING_OP_TIMEOUT, "IORING_OP_TIMEOUT"},
-    {IORING_OP_ASYNC_CANCEL, "IORING_OP_ASYNC_CANCEL"},
+    {IORING_OP_ASYNC_CANCEL, "IORING_OP_ASYNC_CANCEL"}, {IORING_OP_ACCEPT, "IORING_OP_ACCEPT"},
+    {IORING_OP_RECV, "IORING_OP_RECV"},             {IORING_OP_SEND, "IORING_OP_SEND"},
 };
 
 void check_opcodes(io_uring* ring) {
@@ -137,6 +140,12 @@ Result<void> Ring::prepare(const Request& request, Completion* completion, std::
         } else if constexpr (std::is_same_v<T, Cancel>) {
           io_uring_prep_cancel64(sqe, reinterpret_cast<std::uintptr_t>(r.target),
                                  IORING_ASYNC_CANCEL_ALL);
+        } else if constexpr (std::is_same_v<T, Accept>) {
+          io_uring_prep_accept(sqe, r.fd, nullptr, nullptr, SOCK_CLOEXEC);
+        } else if constexpr (std::is_same_v<T, Recv>) {
+          io_uring_prep_recv(sqe, r.fd, r.into.data(), r.into.size(), 0);
+        } else if constexpr (std::is_same_v<T, Send>) {
+          io_uring_prep_send(sqe, r.fd, r.from.data(), r.from.size(), MSG_NOSIGNAL);
         }
       },
       request);

@@ -56,8 +56,23 @@ struct Timeout {
 struct Cancel {
   const Completion* target;
 };
+// A connection on a listening socket; the CQE's res is the new descriptor.
+struct Accept {
+  int fd;
+};
+// At most `into.size()` bytes from a socket; res 0 is end of stream.
+struct Recv {
+  int fd;
+  std::span<std::uint8_t> into;
+};
+// Bytes to a socket (MSG_NOSIGNAL: a vanished peer is an error, not a signal).
+struct Send {
+  int fd;
+  std::span<const std::uint8_t> from;
+};
 
-using Request = std::variant<ReadFixed, WriteFixed, Write, Fsync, Nop, Timeout, Cancel>;
+using Request =
+    std::variant<ReadFixed, WriteFixed, Write, Fsync, Nop, Timeout, Cancel, Accept, Recv, Send>;
 
 struct RingFeatures {
   bool big_entries = false;    // SQE128 | CQE32, needed for bsg URING_CMD
