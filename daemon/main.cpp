@@ -1,9 +1,19 @@
-// tapestreamd: the tapestream daemon. This build carries the SCSI command layer, the io_uring
-// core and the emulated drive, and the tools that exercise them; the server comes next.
+// tapestreamd: the tapestream daemon. It serves its drives on a Unix socket until SIGTERM or
+// SIGINT, and carries two tools that exercise its layers: --self-check and --decode-sense.
 #include <boost/program_options.hpp>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <string>
+#include <vector>
+
+#include "common/size.hpp"
+#include "common/startup_error.hpp"
+#include "server/startup.hpp"
 
 #include "scsi/condition.hpp"
 #include "scsi/sense.hpp"
@@ -23,11 +33,22 @@ constexpr int exit_usage = 64;  // EX_USAGE
 constexpr const char* usage_text = R"(tapestreamd - stream data to and from SCSI tape drives
 
 Usage:
+  tapestreamd [--config FILE] [--socket PATH] [--state-dir DIR] [--drive NAME=SPEC]...
   tapestreamd --self-check
   tapestreamd --decode-sense HEX [--opcode HEX]
   tapestreamd --help | --version
 
 Description:
+  Without --self-check or --decode-sense the daemon serves its drives on a Unix socket
+  (mode 0660), in the foreground, logging to stderr, until SIGTERM or SIGINT; then it
+  takes no new streams, lets the running ones end, and exits. With no --drive it serves
+  one emulated drive, emu0, whose tape is DIR/emu0.tap. A drive is NAME=SPEC, where SPEC
+  is emulated:PATH[?OPTIONS] (see docs/EMULATED_DRIVE.md for the options).
+
+  The options may also stand in a configuration file, one "name = value" per line
+  (drive = emu0=emulated:/srv/emu0.tap, socket = /run/tapestream/tapestreamd.sock, ...);
+  the command line wins over the file.
+
   --self-check builds every SCSI command the daemon sends, prints its CDB, data
   direction, expected transfer length and default timeout, and classifies a set of
   reference sense samples. Then it sets up what serving needs on this machine (an
@@ -40,16 +61,58 @@ Description:
   together), and with --opcode also shows which tape condition it means for that
   command and whether that condition is expected or an error.
 
-  The serving mode (socket, drives, pipelines) is not part of this build yet.
 
 Options:)";
 
 constexpr const char* exit_text = R"(
 Exit status:
   0   success
-  1   a check failed, or the sense data could not be decoded
+  1   a check failed, the sense data could not be decoded, or serving failed
   64  usage error
+  78  configuration error: the message says what and how to fix it
 )";
+
+constexpr int exit_config = 78;  // EX_CONFIG
+
+volatile std::sig_atomic_t stop_signal = 0;
+extern "C" void request_stop(int signal) { stop_signal = signal; }
+
+std::uint32_t size_option(const po::variables_map& vm, const char* name, std::uint64_t max) {
+  const auto text = vm[name].as<std::string>();
+  const auto size = parse_size(text);
+  if (!size || *size == 0 || *size > max) {
+    throw StartupError{std::string{"--"} + name + " " + text + ": expected a size from 1 to " +
+                       std::to_string(max) + " (K, M, G allowed)"};
+  }
+  return static_cast<std::uint32_t>(*size);
+}
+
+int serve(const po::variables_map& vm) {
+  server::DaemonConfig config;
+  config.socket_path = vm["socket"].as<std::string>();
+  config.state_dir = vm["state-dir"].as<std::string>();
+  config.buffers_per_drive = vm["buffers"].as<unsigned>();
+  if (config.buffers_per_drive < 2 || config.buffers_per_drive > 4096) {
+    throw StartupError{"--buffers must be 2 to 4096"};
+  }
+  config.buffer_size = size_option(vm, "buffer-size", 16U << 20);
+  config.block_size = size_option(vm, "block-size", 0xFF'FFFF);
+  if (vm.count("drive") != 0) {
+    for (const auto& d : vm["drive"].as<std::vector<std::string>>()) {
+      config.drives.push_back(server::parse_drive_option(d));
+    }
+  }
+  auto daemon = server::start_daemon(config);
+  struct sigaction action {};
+  action.sa_handler = request_stop;
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  spdlog::info("serving on {}", config.socket_path.string());
+  daemon->server->run([] { return stop_signal != 0; });
+  spdlog::info("stopped");
+  return exit_ok;
+}
 
 int decode_sense(const std::string& hex, const std::string& opcode_hex, bool has_opcode) {
   auto bytes = tools::parse_hex(hex, 252);
@@ -95,16 +158,43 @@ int main(int argc, char** argv) {
       ("self-check", "check the SCSI command layer and exit")
       ("decode-sense", po::value<std::string>()->value_name("HEX"), "decode sense bytes and exit")
       ("opcode", po::value<std::string>()->value_name("HEX"),
-       "with --decode-sense: the opcode of the command that got this sense (e.g. 08 for READ(6))");
+       "with --decode-sense: the opcode of the command that got this sense (e.g. 08 for READ(6))")
+      ("config", po::value<std::string>()->value_name("FILE"), "read options from FILE too")
+      ("socket", po::value<std::string>()->value_name("PATH")
+           ->default_value("/run/tapestream/tapestreamd.sock"), "the Unix socket to serve on")
+      ("state-dir", po::value<std::string>()->value_name("DIR")
+           ->default_value("/var/lib/tapestream"), "where the daemon keeps its state and emu0's tape")
+      ("drive", po::value<std::vector<std::string>>()->value_name("NAME=SPEC")->composing(),
+       "a drive to serve (repeatable); none: the emulated drive emu0")
+      ("buffers", po::value<unsigned>()->value_name("N")->default_value(16),
+       "registered buffers per drive: the pipeline between client and tape")
+      ("buffer-size", po::value<std::string>()->value_name("SIZE")->default_value("256K"),
+       "bytes per buffer; the largest block a stream may use")
+      ("block-size", po::value<std::string>()->value_name("SIZE")->default_value("256K"),
+       "the block size of streams that do not choose one")
+      ("log-level", po::value<std::string>()->value_name("LEVEL")->default_value("info"),
+       "trace, debug, info, warn, error");
   // clang-format on
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(argc, argv).options(options).run(), vm);
+    if (vm.count("config") != 0) {
+      const auto path = vm["config"].as<std::string>();
+      std::ifstream file{path};
+      if (!file) {
+        std::fprintf(stderr, "tapestreamd: cannot read the configuration file %s\n", path.c_str());
+        return exit_config;
+      }
+      po::store(po::parse_config_file(file, options), vm);
+    }
     po::notify(vm);
   } catch (const po::error& e) {
     std::fprintf(stderr, "tapestreamd: %s\nTry 'tapestreamd --help'.\n", e.what());
     return exit_usage;
   }
+  const auto level = spdlog::level::from_str(vm["log-level"].as<std::string>());
+  spdlog::set_level(level);
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
   if (vm.count("help") != 0) {
     std::cout << usage_text << "\n" << options << exit_text;
     return exit_ok;
@@ -128,8 +218,13 @@ int main(int argc, char** argv) {
     std::fputs("tapestreamd: --opcode goes with --decode-sense\n", stderr);
     return exit_usage;
   }
-  std::fputs("tapestreamd: nothing to do: this build has no serving mode yet\n"
-             "Try 'tapestreamd --help'.\n",
-             stderr);
-  return exit_usage;
+  try {
+    return serve(vm);
+  } catch (const StartupError& e) {
+    spdlog::critical("{}", e.what());
+    return exit_config;
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return exit_failure;
+  }
 }

@@ -529,6 +529,20 @@ Result<Message> decode_body(const Header& header, ByteView body) {
   return decode_known(header.type, body);
 }
 
+std::array<std::uint8_t, TS_PROTO_HEADER_SIZE> data_header(std::uint32_t request_id,
+                                                          std::uint32_t length) {
+  std::array<std::uint8_t, TS_PROTO_HEADER_SIZE> h{TS_PROTO_MAGIC_0, TS_PROTO_MAGIC_1,
+                                                   TS_PROTO_MAGIC_2, TS_PROTO_MAGIC_3,
+                                                   TS_PROTO_VERSION, 0,
+                                                   static_cast<std::uint8_t>(TS_MSG_DATA & 0xFF),
+                                                   static_cast<std::uint8_t>(TS_MSG_DATA >> 8)};
+  for (std::size_t i = 0; i < 4; ++i) {
+    h[TS_HDR_REQUEST_ID + i] = static_cast<std::uint8_t>(request_id >> (8 * i));
+    h[TS_HDR_LENGTH + i] = static_cast<std::uint8_t>(length >> (8 * i));
+  }
+  return h;
+}
+
 Result<Frame> encode(const Message& message, std::uint32_t request_id) {
   Writer w;
   w.number(TS_PROTO_MAGIC_0, 1);

@@ -210,6 +210,11 @@ Result<Message> decode_body(const Header& header, ByteView body);
 // string longer than its field, more than 1024 drives, DATA larger than 16 MiB).
 Result<Frame> encode(const Message& message, std::uint32_t request_id);
 
+// The header of a DATA frame whose body of `length` bytes is sent separately (from a
+// registered buffer, without a copy into the frame).
+std::array<std::uint8_t, TS_PROTO_HEADER_SIZE> data_header(std::uint32_t request_id,
+                                                          std::uint32_t length);
+
 // Drive names: [A-Za-z0-9._-]{1,32}.
 bool valid_drive_name(std::string_view name);
 

@@ -57,6 +57,8 @@ class WriteStream final : private transport::ScsiCallback {
   // The space the producer fills next; empty while every buffer is full or on its way to the
   // drive (call again after on_space's callback), and once the stream has stopped.
   std::span<std::uint8_t> writable();
+  // The pool buffer writable() points into (for reads into it with IORING_OP_READ_FIXED).
+  std::uint16_t writable_buffer() const { return _filling ? _filling->buffer : 0; }
   void commit(std::size_t bytes);
   // The producer's data ended: write the rest and commit.
   void finish();

@@ -1,0 +1,767 @@
+#include "server/connection.hpp"
+
+#include <sys/socket.h>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "scsi/cdb.hpp"
+#include "scsi/mode_pages.hpp"
+#include "scsi/position.hpp"
+#include "server/server.hpp"
+
+namespace tapestream::server {
+namespace {
+
+using scsi::TapeCondition;
+constexpr auto long_form = scsi::cdb::ReadPositionForm::long_form;
+constexpr std::size_t discard_chunk = 64 * 1024;
+
+std::string position_text(const drive::StreamOutcome& o) {
+  return std::to_string(o.bytes) + " bytes in " + std::to_string(o.blocks) + " blocks";
+}
+
+}  // namespace
+
+Connection::Connection(Server& server, UniqueFd fd, std::uint64_t id)
+    : _server{server}, _fd{std::move(fd)}, _id{id} {
+  _input.connection = this;
+  _output.connection = this;
+}
+
+Connection::~Connection() = default;
+
+void Connection::start() { read_more(); }
+
+void Connection::collect() {
+  _ended_writes.clear();
+  _ended_reads.clear();
+}
+
+bool Connection::finished() const {
+  return _input_closed && !_reading && !_sending && !_write && !_read && _control_in_flight == 0 &&
+         !_ticket;
+}
+
+// --- input -----------------------------------------------------------------------------------
+
+void Connection::read_more() {
+  if (_reading || _input_closed || _waiting_for_space) {
+    return;
+  }
+  uring::Request request = uring::Nop{};
+  switch (_in) {
+    case In::header:
+      request = uring::Recv{_fd.get(), std::span{_header_bytes}.subspan(_have)};
+      break;
+    case In::body:
+      request = uring::Recv{_fd.get(), std::span{_body}.subspan(_have)};
+      break;
+    case In::payload: {
+      if (!_write || _write->closed()) {
+        _in = In::discard;
+        read_more();
+        return;
+      }
+      const auto space = _write->writable();
+      if (space.empty()) {
+        _waiting_for_space = true;  // every buffer is full: the client waits on the socket
+        return;
+      }
+      // Straight into the registered buffer: the socket's bytes land where WRITE takes them.
+      request = uring::ReadFixed{_fd.get(), space.first(std::min<std::size_t>(space.size(), _payload_left)),
+                                 _write->writable_buffer(), 0};
+      break;
+    }
+    case In::discard:
+      _discard.resize(discard_chunk);
+      request = uring::Recv{_fd.get(), std::span{_discard}.first(
+                                           std::min<std::size_t>(discard_chunk, _payload_left))};
+      break;
+  }
+  if (_server.ring().prepare(request, &_input)) {
+    _reading = true;
+  } else {
+    peer_gone();
+  }
+}
+
+void Connection::received(int result) {
+  _reading = false;
+  if (_input_closed) {
+    return;
+  }
+  if (result <= 0) {
+    peer_gone();
+    return;
+  }
+  const auto n = static_cast<std::size_t>(result);
+  switch (_in) {
+    case In::header:
+      _have += n;
+      if (_have == _header_bytes.size()) {
+        frame_in();
+      }
+      break;
+    case In::body:
+      _have += n;
+      if (_have == _body.size()) {
+        auto message = proto::decode_body(_header, _body);
+        _in = In::header;
+        _have = 0;
+        if (!message) {
+          refuse(static_cast<proto::Status>(message.error().value()),
+                 "the body of the message does not decode: " + message.error().message(), true);
+          return;
+        }
+        dispatch(message.value());
+      }
+      break;
+    case In::payload:
+      _write->commit(n);
+      _payload_left -= static_cast<std::uint32_t>(n);
+      if (_payload_left == 0) {
+        _in = In::header;
+      }
+      break;
+    case In::discard:
+      _payload_left -= static_cast<std::uint32_t>(n);
+      if (_payload_left == 0) {
+        _in = In::header;
+      }
+      break;
+  }
+  read_more();
+}
+
+void Connection::frame_in() {
+  _have = 0;
+  auto header = proto::decode_header(_header_bytes, proto::Receiver::daemon,
+                                     _server.options().max_data);
+  if (!header) {
+    refuse(static_cast<proto::Status>(header.error().value()),
+           "malformed frame header: " + header.error().message(), true);
+    return;
+  }
+  _header = header.value();
+  if (!_hello_done && _header.type != proto::Type::hello) {
+    refuse(proto::Status::out_of_sequence, "the first message must be HELLO", true);
+    return;
+  }
+  if (_header.type == proto::Type::data) {
+    if (!_write || _end_received) {
+      refuse(proto::Status::out_of_sequence, "DATA outside a write stream", true);
+      return;
+    }
+    _payload_left = _header.length;
+    _in = _write->closed() ? In::discard : In::payload;
+    return;
+  }
+  if (_header.length == 0) {
+    auto message = proto::decode_body(_header, {});
+    if (message) {
+      dispatch(message.value());
+    }
+    return;
+  }
+  _body.assign(_header.length, 0);
+  _in = In::body;
+}
+
+void Connection::dispatch(const proto::Message& message) {
+  if (std::holds_alternative<proto::End>(message)) {
+    end_of_write(std::get<proto::End>(message));
+    return;
+  }
+  if (_request_active) {
+    refuse(proto::Status::out_of_sequence, "one request at a time: the previous one is running",
+           true);
+    return;
+  }
+  _request_id = _header.request_id;
+  std::visit(
+      [this](const auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, proto::Hello>) {
+          hello(m);
+        } else if constexpr (std::is_same_v<T, proto::ListDrives>) {
+          list_drives();
+        } else if constexpr (std::is_same_v<T, proto::StatusRequest>) {
+          status(m);
+        } else if constexpr (std::is_same_v<T, proto::WriteRequest>) {
+          write(m);
+        } else if constexpr (std::is_same_v<T, proto::ReadRequest>) {
+          read(m);
+        } else if constexpr (std::is_same_v<T, proto::ControlRequest>) {
+          control(m);
+        } else {
+          refuse(proto::Status::bad_type, "not a request", true);
+        }
+      },
+      message);
+}
+
+void Connection::peer_gone() {
+  if (_input_closed) {
+    return;
+  }
+  _input_closed = true;
+  _waiting_for_space = false;
+  if (_ticket && _slot != nullptr) {
+    _slot->withdraw(*_ticket);
+    _ticket.reset();
+    _slot = nullptr;
+  }
+  if (_write && _write_reported) {
+    // The stream already ended and said so; the client left without sending END.
+    _ended_writes.push_back(std::move(_write));
+    _write_reported = false;
+    _request_active = false;
+  } else if (_write) {
+    _write->abandon();  // settles through write_done, which releases the drive
+  }
+  if (_read) {
+    _read->abandon();
+  }
+  ::shutdown(_fd.get(), SHUT_RDWR);
+}
+
+// --- output ----------------------------------------------------------------------------------
+
+void Connection::reply(const proto::Message& message) {
+  auto frame = proto::encode(message, _request_id);
+  if (!frame) {
+    spdlog::error("connection {}: cannot encode a reply: {}", _id, frame.error().message());
+    return;
+  }
+  send_bytes(std::move(frame.value()));
+}
+
+void Connection::send_bytes(std::vector<std::uint8_t> bytes, std::function<void()> after) {
+  OutItem item;
+  item.owned = std::move(bytes);
+  item.after = std::move(after);
+  _out.push_back(std::move(item));
+  flush();
+}
+
+void Connection::send_view(std::span<const std::uint8_t> view, std::function<void()> after) {
+  OutItem item;
+  item.view = view;
+  item.after = std::move(after);
+  _out.push_back(std::move(item));
+  flush();
+}
+
+void Connection::flush() {
+  if (_sending || _out.empty()) {
+    if (!_sending && _out.empty() && _close_after_send) {
+      ::shutdown(_fd.get(), SHUT_RDWR);
+    }
+    return;
+  }
+  const auto& item = _out.front();
+  if (_server.ring().prepare(uring::Send{_fd.get(), item.bytes().subspan(item.done)}, &_output)) {
+    _sending = true;
+  } else {
+    _out.clear();
+    peer_gone();
+  }
+}
+
+void Connection::sent(int result) {
+  _sending = false;
+  if (result < 0) {
+    _out.clear();  // the peer is gone; what was queued for it goes nowhere
+    peer_gone();
+    return;
+  }
+  auto& item = _out.front();
+  item.done += static_cast<std::size_t>(result);
+  if (item.done == item.bytes().size()) {
+    auto after = std::move(item.after);
+    _out.pop_front();
+    if (after) {
+      after();
+    }
+  }
+  flush();
+}
+
+void Connection::refuse(proto::Status status, std::string message, bool close) {
+  spdlog::warn("connection {}: {}: {}", _id, proto::status_name(status), message);
+  reply(proto::Error{status, message.substr(0, TS_MAX_MESSAGE)});
+  if (close) {
+    _close_after_send = true;
+    _input_closed = true;  // read nothing more: the next frame cannot be found
+    if (_write) {
+      _write->abandon();
+    }
+    if (_read) {
+      _read->abandon();
+    }
+    flush();
+  } else {
+    finish_request();
+  }
+}
+
+void Connection::finish_request() { _request_active = false; }
+
+// --- requests --------------------------------------------------------------------------------
+
+void Connection::hello(const proto::Hello& m) {
+  if (_hello_done) {
+    refuse(proto::Status::out_of_sequence, "HELLO twice", true);
+    return;
+  }
+  if (m.min_version > TS_PROTO_VERSION || m.max_version < TS_PROTO_VERSION) {
+    refuse(proto::Status::bad_version, "this daemon speaks protocol version 1 only", true);
+    return;
+  }
+  _hello_done = true;
+  spdlog::debug("connection {}: hello from \"{}\"", _id, m.client);
+  reply(proto::HelloOk{TS_PROTO_VERSION, 0, _server.options().max_data,
+                       "tapestreamd " TAPESTREAM_VERSION});
+}
+
+void Connection::list_drives() {
+  proto::DriveList list;
+  for (const auto& [name, slot] : _server.drives()) {
+    list.drives.push_back(name);
+  }
+  reply(list);
+}
+
+DriveSlot* Connection::drive_for(const std::string& name) {
+  auto* slot = _server.drive(name);
+  if (slot == nullptr) {
+    refuse(proto::Status::unknown_drive, "no drive named \"" + name + "\"");
+  }
+  return slot;
+}
+
+void Connection::status(const proto::StatusRequest& m) {
+  auto* slot = drive_for(m.drive);
+  if (slot == nullptr) {
+    return;
+  }
+  _request_active = true;
+  ++_control_in_flight;
+  auto answer = std::make_shared<proto::DriveStatus>();
+  const auto& id = slot->identity();
+  answer->drive = slot->name();
+  answer->transport = std::string{slot->transport().kind()};
+  answer->vendor = id.vendor;
+  answer->product = id.product;
+  answer->revision = id.revision;
+  answer->serial = id.serial;
+  answer->max_block_length = id.max_block_length;
+  if (slot->busy()) {
+    answer->state |= TS_STATE_BUSY;
+  }
+  _server.commands().run(*slot, scsi::cdb::read_position(long_form), [this, slot, answer](const auto& r) {
+    if (r.classification.condition == TapeCondition::good) {
+      if (auto p = scsi::parse_read_position(long_form, r.data)) {
+        answer->state |= TS_STATE_LOADED;
+        answer->block_number = p.value().first_logical_object.value_or(0);
+        answer->file_number = p.value().logical_file.value_or(0);
+        if (p.value().beginning_of_partition) {
+          answer->state |= TS_STATE_BOP;
+        }
+        if (p.value().end_of_partition) {
+          answer->state |= TS_STATE_EARLY_WARNING;
+        }
+      }
+    }
+    _server.commands().run(*slot, scsi::cdb::mode_sense6(0x0F), [this, answer](const auto& mode) {
+      if (mode.classification.condition == TapeCondition::good) {
+        if (auto parsed = scsi::parse_mode_sense6(mode.data)) {
+          const auto& p = parsed.value();
+          if (p.header.write_protected) {
+            answer->state |= TS_STATE_WRITE_PROTECTED;
+          }
+          if (!p.block_descriptors.empty()) {
+            answer->block_size = p.block_descriptors.front().block_length;
+            answer->density_code = p.block_descriptors.front().density_code;
+          }
+          if (const auto* page = p.find_page(scsi::DataCompressionPage::code)) {
+            if (auto c = scsi::DataCompressionPage::from(*page); c && c.value().compression_enabled()) {
+              answer->state |= TS_STATE_COMPRESSION;
+            }
+          }
+        }
+      }
+      --_control_in_flight;
+      if (!_input_closed) {
+        reply(*answer);
+      }
+      finish_request();
+    });
+  });
+}
+
+void Connection::write(const proto::WriteRequest& m) {
+  auto* slot = drive_for(m.drive);
+  if (slot == nullptr) {
+    return;
+  }
+  if ((m.flags & (TS_WRITE_FD | TS_WRITE_FIXED)) != 0) {
+    refuse(proto::Status::bad_request,
+           "fd passing and fixed-block streams are not offered by this daemon yet");
+    return;
+  }
+  const auto block = m.block_size == 0 ? _server.options().default_block_size : m.block_size;
+  if (block > _server.pool().buffer_size() ||
+      (slot->identity().max_block_length != 0 && block > slot->identity().max_block_length)) {
+    refuse(proto::Status::bad_request,
+           "block size " + std::to_string(block) + " is larger than the daemon's buffers (" +
+               std::to_string(_server.pool().buffer_size()) + ") or the drive's limit");
+    return;
+  }
+  if (_server.stopping()) {
+    refuse(proto::Status::shutting_down, "the daemon is stopping");
+    return;
+  }
+  if (slot->busy() && (m.flags & TS_WRITE_NO_WAIT) != 0) {
+    refuse(proto::Status::busy, "drive " + slot->name() + " is in use");
+    return;
+  }
+  _request_active = true;
+  _slot = slot;
+  auto request = m;
+  request.block_size = block;
+  _ticket = slot->acquire([this, request] {
+    _ticket.reset();
+    start_write(request);
+  });
+}
+
+void Connection::start_write(const proto::WriteRequest& m) {
+  auto begin = [this, m] {
+    drive::WriteStream::Options options;
+    options.block_size = m.block_size;
+    _write = std::make_unique<drive::WriteStream>(
+        _slot->transport(), _server.pool(), _server.timeouts(), _slot->stream_buffers(), options,
+        [this](const drive::StreamOutcome& o) { write_done(o); });
+    _write->on_space([this] {
+      if (_waiting_for_space) {
+        _waiting_for_space = false;
+        read_more();
+      }
+    });
+    _block_size = m.block_size;
+    _write->start([this, block = m.block_size](std::uint64_t file) {
+      spdlog::info("drive {}: connection {} writes file {}", _slot->name(), _id, file);
+      reply(proto::Ready{file, block, 0});
+      if (_waiting_for_space) {  // DATA came before READY was sent: take it now
+        _waiting_for_space = false;
+        read_more();
+      }
+    });
+  };
+  if ((m.flags & TS_WRITE_APPEND) == 0) {
+    begin();
+    return;
+  }
+  // Append: to end of data first, so that nothing already on the tape is overwritten.
+  ++_control_in_flight;
+  _server.commands().run(*_slot, scsi::cdb::space16(scsi::cdb::SpaceCode::end_of_data, 0),
+                         [this, begin](const auto& r) {
+                           --_control_in_flight;
+                           if (r.classification.condition != TapeCondition::good) {
+                             _slot->release();
+                             _slot = nullptr;
+                             refuse(drive::stream_status(r.classification, r.result.timed_out),
+                                    "cannot go to end of data: " +
+                                        std::string{scsi::condition_name(r.classification.condition)});
+                             return;
+                           }
+                           if (_input_closed) {
+                             _slot->release();
+                             _slot = nullptr;
+                             return;
+                           }
+                           begin();
+                         });
+}
+
+void Connection::end_of_write(const proto::End& m) {
+  if (!_write || _end_received) {
+    refuse(proto::Status::out_of_sequence, "END outside a write stream", true);
+    return;
+  }
+  _end_received = true;
+  if (_write_reported) {  // the stream had already failed and said so; its end is now clean
+    _ended_writes.push_back(std::move(_write));
+    _end_received = false;
+    _write_reported = false;
+    finish_request();
+    return;
+  }
+  if (_write->closed()) {  // a failure stopped the stream; its outcome, on its way, reports it
+    return;
+  }
+  if (m.bytes != _write->bytes_received()) {
+    _end_bytes_mismatch = m.bytes;
+    _write->abandon();
+    return;
+  }
+  _write->finish();
+}
+
+void Connection::write_done(const drive::StreamOutcome& outcome) {
+  auto* slot = _slot;
+  _slot = nullptr;
+  if (slot != nullptr) {
+    slot->release();
+  }
+  const auto name = slot != nullptr ? slot->name() : std::string{"?"};
+  if (outcome.status == proto::Status::ok) {
+    spdlog::info("drive {}: file {} committed: {}", name, outcome.file_number, position_text(outcome));
+    reply(proto::Committed{outcome.bytes, outcome.blocks, outcome.file_number, _block_size,
+                           outcome.early_warning ? TS_COMMITTED_EARLY_WARNING : 0U, {}});
+  } else if (outcome.status == proto::Status::client_gone && !_end_bytes_mismatch) {
+    spdlog::warn("drive {}: the client of file {} went away; {} are on the tape{}", name,
+                 outcome.file_number, position_text(outcome),
+                 outcome.filemark_written ? ", closed by a filemark" : "");
+  } else {
+    auto status = outcome.status;
+    auto message = outcome.message;
+    if (_end_bytes_mismatch) {
+      status = proto::Status::bad_request;
+      message = "END says " + std::to_string(*_end_bytes_mismatch) + " bytes but " +
+                std::to_string(_write->bytes_received()) + " arrived; the stream was not committed";
+    }
+    spdlog::error("drive {}: file {} failed ({}): {}; {} are on the tape", name,
+                  outcome.file_number, proto::status_name(status), message, position_text(outcome));
+    if (!_input_closed) {
+      reply(proto::StreamFailed{status,
+                                static_cast<std::uint16_t>(outcome.filemark_written
+                                                               ? TS_FAILED_FILEMARK_WRITTEN
+                                                               : 0),
+                                outcome.bytes, outcome.blocks, outcome.file_number,
+                                message.substr(0, TS_MAX_MESSAGE)});
+    }
+  }
+  _write_reported = true;
+  if (_end_received || _input_closed || outcome.status == proto::Status::ok) {
+    _ended_writes.push_back(std::move(_write));
+    _end_received = false;
+    _write_reported = false;
+    _end_bytes_mismatch.reset();
+    finish_request();
+  }
+}
+
+void Connection::read(const proto::ReadRequest& m) {
+  auto* slot = drive_for(m.drive);
+  if (slot == nullptr) {
+    return;
+  }
+  if ((m.flags & TS_READ_FD) != 0) {
+    refuse(proto::Status::bad_request, "fd passing is not offered by this daemon yet");
+    return;
+  }
+  if (_server.stopping()) {
+    refuse(proto::Status::shutting_down, "the daemon is stopping");
+    return;
+  }
+  _request_active = true;
+  _slot = slot;
+  _ticket = slot->acquire([this, m] {
+    _ticket.reset();
+    start_read(m);
+  });
+}
+
+void Connection::start_read(const proto::ReadRequest& m) {
+  _read = std::make_unique<drive::ReadStream>(
+      _slot->transport(), _server.pool(), _server.timeouts(), _slot->stream_buffers(),
+      [this](const drive::StreamOutcome& o) { read_done(o); });
+  _read->on_data([this] { pump_read(); });
+  _read->start(m.file_number, [this, file = m.file_number] {
+    spdlog::info("drive {}: connection {} reads file {}", _slot->name(), _id, file);
+    reply(proto::Ready{file, 0, 0});
+  });
+}
+
+// One block at a time goes out: its DATA header, then the block from the registered buffer.
+void Connection::pump_read() {
+  if (!_read || _read_sending || _input_closed) {
+    return;
+  }
+  auto block = _read->next();
+  if (!block) {
+    return;
+  }
+  _read_sending = true;
+  const auto header = proto::data_header(_request_id, static_cast<std::uint32_t>(block->size()));
+  send_bytes({header.begin(), header.end()});
+  send_view(*block, [this] {
+    _read_sending = false;
+    if (_read) {
+      _read->consumed();  // may report the outcome
+    }
+    pump_read();
+  });
+}
+
+void Connection::read_done(const drive::StreamOutcome& outcome) {
+  auto* slot = _slot;
+  _slot = nullptr;
+  if (slot != nullptr) {
+    slot->release();
+  }
+  if (!_input_closed) {
+    if (outcome.status == proto::Status::ok) {
+      reply(proto::End{outcome.bytes, outcome.blocks, {}});
+    } else {
+      reply(proto::StreamFailed{outcome.status, 0, outcome.bytes, outcome.blocks,
+                                outcome.file_number, outcome.message.substr(0, TS_MAX_MESSAGE)});
+    }
+  }
+  spdlog::info("drive {}: read of file {} ended ({}): {}", slot != nullptr ? slot->name() : "?",
+               outcome.file_number, proto::status_name(outcome.status), position_text(outcome));
+  _ended_reads.push_back(std::move(_read));
+  finish_request();
+}
+
+void Connection::control(const proto::ControlRequest& m) {
+  auto* slot = drive_for(m.drive);
+  if (slot == nullptr) {
+    return;
+  }
+  if (slot->busy()) {
+    refuse(proto::Status::busy, "drive " + slot->name() + " is in use by a stream");
+    return;
+  }
+  const bool immediate = (m.flags & TS_CONTROL_IMMEDIATE) != 0;
+  const auto n = m.argument;
+  std::optional<scsi::Command> command;
+  std::vector<std::uint8_t> parameters;
+  using Op = proto::ControlOp;
+  using scsi::cdb::SpaceCode;
+  auto positive = [&](std::int64_t v) { return v >= 1 && v <= INT32_MAX; };
+  switch (m.op) {
+    case Op::rewind:
+      command = scsi::cdb::rewind(immediate);
+      break;
+    case Op::load:
+      command = scsi::cdb::load_unload(scsi::cdb::LoadAction::load, immediate);
+      break;
+    case Op::eject:
+      command = scsi::cdb::load_unload(scsi::cdb::LoadAction::unload, immediate);
+      break;
+    case Op::weof:
+      if (n >= 0 && n <= scsi::Count24::max) {
+        command = scsi::cdb::write_filemarks6(scsi::Count24::from(static_cast<std::uint64_t>(n)).value(),
+                                              false);
+      }
+      break;
+    case Op::fsf:
+    case Op::bsf:
+    case Op::fsr:
+    case Op::bsr:
+      if (positive(n)) {
+        const bool files = m.op == Op::fsf || m.op == Op::bsf;
+        const bool back = m.op == Op::bsf || m.op == Op::bsr;
+        command = scsi::cdb::space16(files ? SpaceCode::filemarks : SpaceCode::blocks, back ? -n : n);
+      }
+      break;
+    case Op::eod:
+      command = scsi::cdb::space16(SpaceCode::end_of_data, 0);
+      break;
+    case Op::tell:
+      break;  // only the position
+    case Op::seek:
+      if (n >= 0) {
+        command = scsi::cdb::locate16(scsi::cdb::LocateDestination::logical_object,
+                                      static_cast<std::uint64_t>(n), {}, immediate);
+      }
+      break;
+    case Op::erase:
+      command = scsi::cdb::erase6(n != 0, immediate);
+      break;
+    case Op::setblk:
+      if (n >= 0 && n <= slot->identity().max_block_length) {
+        if (auto list = scsi::mode_select6_parameters(
+                scsi::BlockDescriptor{0, 0, static_cast<std::uint32_t>(n)}, {})) {
+          parameters = list.value();
+          command = scsi::cdb::mode_select6(static_cast<std::uint8_t>(parameters.size()));
+        }
+      }
+      break;
+    case Op::compression:
+      if (n == 0 || n == 1) {
+        const auto page = scsi::DataCompressionPage::make(n == 1);
+        const std::span<const std::uint8_t> pages[] = {page.bytes()};
+        if (auto list = scsi::mode_select6_parameters(std::nullopt, pages)) {
+          parameters = list.value();
+          command = scsi::cdb::mode_select6(static_cast<std::uint8_t>(parameters.size()));
+        }
+      }
+      break;
+  }
+  if (!command && m.op != Op::tell) {
+    refuse(proto::Status::bad_request, "argument " + std::to_string(n) + " is out of range for this operation");
+    return;
+  }
+  _request_active = true;
+  _slot = slot;
+  ++_control_in_flight;
+  (void)slot->acquire([] {});  // free, as checked above: held for the operation
+  auto tell = [this] {
+    _server.commands().run(*_slot, scsi::cdb::read_position(long_form), [this](const auto& r) {
+      proto::ControlDone done;
+      if (auto p = scsi::parse_read_position(long_form, r.data);
+          r.classification.condition == TapeCondition::good && p) {
+        done.block_number = p.value().first_logical_object.value_or(0);
+        done.file_number = p.value().logical_file.value_or(0);
+        done.state = TS_STATE_LOADED | (p.value().beginning_of_partition ? TS_STATE_BOP : 0U) |
+                     (p.value().end_of_partition ? TS_STATE_EARLY_WARNING : 0U);
+      }
+      --_control_in_flight;
+      _slot->release();
+      _slot = nullptr;
+      if (!_input_closed) {
+        reply(done);
+      }
+      finish_request();
+    });
+  };
+  if (!command) {
+    tell();
+    return;
+  }
+  _server.commands().run(
+      *_slot, *command,
+      [this, tell](const auto& r) {
+        const auto condition = r.classification.condition;
+        if (condition == TapeCondition::good) {
+          tell();
+          return;
+        }
+        --_control_in_flight;
+        _slot->release();
+        _slot = nullptr;
+        auto status = drive::stream_status(r.classification, r.result.timed_out);
+        if (condition == TapeCondition::end_of_data || condition == TapeCondition::beginning_of_medium ||
+            condition == TapeCondition::filemark) {
+          status = proto::Status::end_of_data;
+        }
+        std::string message = "the drive answered " + std::string{scsi::condition_name(condition)};
+        if (r.classification.residue) {
+          message += "; " + std::to_string(*r.classification.residue) + " not done";
+        }
+        if (!_input_closed) {
+          refuse(status, message);
+        } else {
+          finish_request();
+        }
+      },
+      parameters);
+}
+
+}  // namespace tapestream::server

@@ -1,0 +1,136 @@
+// One client connection: frames in and out through the ring, one request at a time, and the
+// write or read stream it runs on a drive it owns. Everything the client sends is checked by
+// the codec before it is acted on; a malformed frame ends this connection only.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "codec.hpp"
+#include "common/unique_fd.hpp"
+#include "drive/read_stream.hpp"
+#include "drive/write_stream.hpp"
+#include "uring/ring.hpp"
+
+namespace tapestream::server {
+
+class DriveSlot;
+class Server;
+
+class Connection {
+ public:
+  Connection(Server& server, UniqueFd fd, std::uint64_t id);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void start();
+  // Destroys streams that ended (never from inside their own callbacks); the server calls it
+  // between ring turns.
+  void collect();
+  // The peer is gone (or was sent away) and nothing of this connection is in flight any more.
+  bool finished() const;
+  // A stream is running or replies are still going out: the server waits for this before it
+  // stops, so that a stream running at SIGTERM ends committed and its client hears so.
+  bool busy() const {
+    return _write != nullptr || _read != nullptr || _sending || !_out.empty() ||
+           _control_in_flight > 0;
+  }
+  // Ends the connection now (the server is going away): the pending read returns.
+  void close_now() { peer_gone(); }
+
+ private:
+  struct Input final : uring::Completion {
+    Connection* connection = nullptr;
+    void on_complete(const io_uring_cqe& cqe) override { connection->received(cqe.res); }
+  };
+  struct Output final : uring::Completion {
+    Connection* connection = nullptr;
+    void on_complete(const io_uring_cqe& cqe) override { connection->sent(cqe.res); }
+  };
+  struct OutItem {
+    std::vector<std::uint8_t> owned;
+    std::span<const std::uint8_t> view;  // used when `owned` is empty
+    std::function<void()> after;         // when the bytes are out
+    std::size_t done = 0;
+    std::span<const std::uint8_t> bytes() const { return owned.empty() ? view : owned; }
+  };
+  enum class In { header, body, payload, discard };
+
+  // Input.
+  void read_more();
+  void received(int result);
+  void frame_in();
+  void dispatch(const proto::Message& message);
+  void peer_gone();
+
+  // Output.
+  void reply(const proto::Message& message);
+  void send_bytes(std::vector<std::uint8_t> bytes, std::function<void()> after = {});
+  void send_view(std::span<const std::uint8_t> view, std::function<void()> after);
+  void flush();
+  void sent(int result);
+  void refuse(proto::Status status, std::string message, bool close = false);
+
+  // Requests.
+  void hello(const proto::Hello& m);
+  void list_drives();
+  void status(const proto::StatusRequest& m);
+  void write(const proto::WriteRequest& m);
+  void read(const proto::ReadRequest& m);
+  void control(const proto::ControlRequest& m);
+  void end_of_write(const proto::End& m);
+  void start_write(const proto::WriteRequest& m);
+  void write_done(const drive::StreamOutcome& outcome);
+  void start_read(const proto::ReadRequest& m);
+  void pump_read();
+  void read_done(const drive::StreamOutcome& outcome);
+  void finish_request();
+  DriveSlot* drive_for(const std::string& name);
+
+  Server& _server;
+  UniqueFd _fd;
+  std::uint64_t _id;
+  Input _input;
+  Output _output;
+
+  In _in = In::header;
+  bool _reading = false;
+  bool _input_closed = false;
+  bool _waiting_for_space = false;
+  std::array<std::uint8_t, TS_PROTO_HEADER_SIZE> _header_bytes{};
+  std::size_t _have = 0;
+  proto::Header _header;
+  std::vector<std::uint8_t> _body;
+  std::uint32_t _payload_left = 0;
+  std::vector<std::uint8_t> _discard;
+
+  std::deque<OutItem> _out;
+  bool _sending = false;
+  bool _close_after_send = false;
+
+  bool _hello_done = false;
+  bool _request_active = false;
+  std::uint32_t _request_id = 0;
+  unsigned _control_in_flight = 0;
+
+  DriveSlot* _slot = nullptr;          // the drive this connection owns or waits for
+  std::optional<std::uint64_t> _ticket;  // while waiting for it
+  std::unique_ptr<drive::WriteStream> _write;
+  bool _write_reported = false;  // the client was told how the stream ended
+  bool _end_received = false;
+  std::optional<std::uint64_t> _end_bytes_mismatch;
+  std::uint32_t _block_size = 0;
+  std::unique_ptr<drive::ReadStream> _read;
+  bool _read_sending = false;
+  std::vector<std::unique_ptr<drive::WriteStream>> _ended_writes;
+  std::vector<std::unique_ptr<drive::ReadStream>> _ended_reads;
+};
+
+}  // namespace tapestream::server

@@ -1,0 +1,133 @@
+#include "server/startup.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <system_error>
+
+#include "codec.hpp"
+#include "common/startup_error.hpp"
+#include "emulated/emulated_drive.hpp"
+#include "scsi/cdb.hpp"
+#include "scsi/inquiry.hpp"
+#include "scsi/position.hpp"
+#include "transport/blocking.hpp"
+
+namespace tapestream::server {
+namespace {
+
+std::unique_ptr<transport::ScsiTransport> open_transport(uring::Ring& ring, const DriveConfig& d) {
+  if (d.spec.rfind("emulated:", 0) == 0) {
+    return std::make_unique<emulated::EmulatedDrive>(ring, emulated::parse_drive_spec(d.spec));
+  }
+  throw StartupError{"drive " + d.name + ": \"" + d.spec +
+                     "\": only emulated drives (emulated:PATH) are served by this build; the bsg "
+                     "and sg transports for real drives are not part of it yet"};
+}
+
+// INQUIRY, the unit serial number and the block limits, once, before serving.
+DriveIdentity identify(uring::Ring& ring, uring::BufferPool& pool, DriveSlot& slot) {
+  auto run = [&](const scsi::Command& command) -> std::span<const std::uint8_t> {
+    transport::ScsiRequest request;
+    request.command = command;
+    request.data = {slot.control_buffer(),
+                    pool.buffer(slot.control_buffer()).first(command.transfer_length)};
+    request.timeout = std::chrono::seconds{60};
+    auto result = transport::run_blocking(ring, slot.transport(), request);
+    if (!result || scsi::classify(command, result.value().status()).condition !=
+                       scsi::TapeCondition::good) {
+      return {};
+    }
+    return request.data.bytes.first(request.data.bytes.size() - result.value().residue);
+  };
+  DriveIdentity id;
+  if (auto inquiry = scsi::parse_standard_inquiry(run(scsi::cdb::inquiry()))) {
+    if (!inquiry.value().is_tape()) {
+      throw StartupError{"drive " + slot.name() + " is not a tape drive (device type " +
+                         std::to_string(inquiry.value().device_type) + ")"};
+    }
+    id.vendor = inquiry.value().vendor;
+    id.product = inquiry.value().product;
+    id.revision = inquiry.value().revision;
+  } else {
+    throw StartupError{"drive " + slot.name() + " does not answer INQUIRY"};
+  }
+  if (auto serial = scsi::parse_unit_serial_number(run(scsi::cdb::inquiry_vpd(0x80)))) {
+    id.serial = serial.value();
+  }
+  if (auto limits = scsi::parse_block_limits(run(scsi::cdb::read_block_limits()))) {
+    id.max_block_length = limits.value().maximum_block_length;
+  }
+  return id;
+}
+
+}  // namespace
+
+DriveConfig parse_drive_option(const std::string& option) {
+  const auto eq = option.find('=');
+  if (eq == std::string::npos) {
+    throw StartupError{"--drive \"" + option + "\": expected NAME=SPEC, e.g. emu0=emulated:/var/lib/tapestream/emu0.tap"};
+  }
+  DriveConfig d{option.substr(0, eq), option.substr(eq + 1)};
+  if (!proto::valid_drive_name(d.name)) {
+    throw StartupError{"--drive: \"" + d.name + "\" is not a drive name ([A-Za-z0-9._-], 1 to 32)"};
+  }
+  if (d.spec.empty()) {
+    throw StartupError{"--drive " + d.name + ": no device"};
+  }
+  return d;
+}
+
+std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.state_dir, ec);
+  if (ec) {
+    throw StartupError{"cannot create the state directory " + config.state_dir.string() + ": " +
+                       ec.message()};
+  }
+  std::filesystem::create_directories(config.socket_path.parent_path(), ec);
+  if (ec) {
+    throw StartupError{"cannot create the socket's directory " +
+                       config.socket_path.parent_path().string() + ": " + ec.message()};
+  }
+  auto drives = config.drives;
+  if (drives.empty()) {
+    drives.push_back({"emu0", "emulated:" + (config.state_dir / "emu0.tap").string()});
+    spdlog::info("no drive configured: serving the emulated drive emu0 on {}",
+                 (config.state_dir / "emu0.tap").string());
+  }
+  if (config.block_size > config.buffer_size) {
+    throw StartupError{"block size " + std::to_string(config.block_size) +
+                       " is larger than the buffer size " + std::to_string(config.buffer_size)};
+  }
+  const auto per_drive = config.buffers_per_drive + 1;  // plus one for control commands
+  auto ring = uring::Ring::create({});
+  auto pool = uring::BufferPool::create(ring, per_drive * drives.size(), config.buffer_size);
+  auto daemon = std::make_unique<Daemon>(Daemon{std::move(ring), std::move(pool), nullptr});
+  std::map<std::string, std::unique_ptr<DriveSlot>> slots;
+  std::uint16_t next = 0;
+  for (const auto& d : drives) {
+    if (slots.count(d.name) != 0) {
+      throw StartupError{"drive " + d.name + " is configured twice"};
+    }
+    std::vector<std::uint16_t> buffers;
+    for (std::uint32_t i = 0; i < config.buffers_per_drive; ++i) {
+      buffers.push_back(next++);
+    }
+    auto slot = std::make_unique<DriveSlot>(d.name, open_transport(daemon->ring, d), buffers, next++);
+    slot->identity() = identify(daemon->ring, daemon->pool, *slot);
+    spdlog::info("drive {}: {} {} {} serial {}, blocks up to {} bytes ({})", d.name,
+                 slot->identity().vendor, slot->identity().product, slot->identity().revision,
+                 slot->identity().serial, slot->identity().max_block_length, d.spec);
+    slots.emplace(d.name, std::move(slot));
+  }
+  ServerOptions options;
+  options.socket_path = config.socket_path;
+  options.default_block_size = config.block_size;
+  options.max_data = std::max<std::uint32_t>(config.buffer_size, 64 * 1024);
+  daemon->server = std::make_unique<Server>(daemon->ring, daemon->pool,
+                                            scsi::TimeoutTable::lto_defaults(), std::move(slots),
+                                            options);
+  return daemon;
+}
+
+}  // namespace tapestream::server

@@ -1,0 +1,46 @@
+// The daemon's configuration, and setting up what it serves from it: the state directory, the
+// ring, the buffer pool split among the drives, and each drive's transport and identity.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/drive_slot.hpp"
+#include "server/server.hpp"
+#include "uring/buffer_pool.hpp"
+#include "uring/ring.hpp"
+
+namespace tapestream::server {
+
+struct DriveConfig {
+  std::string name;
+  std::string spec;  // "emulated:/path/img.tap?..."
+};
+
+struct DaemonConfig {
+  std::filesystem::path socket_path = "/run/tapestream/tapestreamd.sock";
+  std::filesystem::path state_dir = "/var/lib/tapestream";
+  std::vector<DriveConfig> drives;  // empty: the embedded default, emu0 in the state directory
+  std::uint32_t buffers_per_drive = 16;
+  std::uint32_t buffer_size = 256 * 1024;
+  std::uint32_t block_size = 256 * 1024;
+};
+
+// "NAME=SPEC"; throws StartupError naming what is wrong.
+DriveConfig parse_drive_option(const std::string& option);
+
+// Everything the server needs, set up in order (and torn down in reverse).
+struct Daemon {
+  uring::Ring ring;
+  uring::BufferPool pool;
+  std::unique_ptr<Server> server;
+};
+
+// Throws StartupError.
+std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config);
+
+}  // namespace tapestream::server
