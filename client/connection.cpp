@@ -1,0 +1,150 @@
+#include "connection.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace tapestream::client {
+
+Connection::Connection(const std::string& socket_path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (socket_path.size() >= sizeof address.sun_path) {
+    throw Failure{proto::Status::unreachable, "socket path too long: " + socket_path};
+  }
+  std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  _fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (_fd < 0 ||
+      ::connect(_fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    const int error = errno;
+    throw Failure{proto::Status::unreachable,
+                  "cannot reach tapestreamd at " + socket_path + ": " + std::strerror(error) +
+                      (error == ENOENT || error == ECONNREFUSED
+                           ? " (is the daemon running? --socket or TAPESTREAM_SOCKET names "
+                             "another socket)"
+                           : error == EACCES ? " (the socket is for members of group tape)" : "")};
+  }
+  send(proto::Hello{TS_PROTO_VERSION, TS_PROTO_VERSION, 0, "tapestream " TAPESTREAM_VERSION});
+  const auto reply = receive();
+  if (const auto* ok = std::get_if<proto::HelloOk>(&reply.message)) {
+    _max_data = ok->max_data;
+    return;
+  }
+  if (const auto* error = std::get_if<proto::Error>(&reply.message)) {
+    throw Failure{error->status, "tapestreamd refused the connection: " + error->message};
+  }
+  throw Failure{proto::Status::bad_type, "tapestreamd answered HELLO with something else"};
+}
+
+Connection::~Connection() {
+  if (_fd >= 0) {
+    ::close(_fd);
+  }
+}
+
+void Connection::write_all(std::span<const std::uint8_t> bytes) {
+  while (!bytes.empty()) {
+    const auto n = ::send(_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      throw Failure{proto::Status::unreachable,
+                    std::string{"lost the connection to tapestreamd: "} + std::strerror(errno)};
+    }
+    bytes = bytes.subspan(static_cast<std::size_t>(n));
+  }
+}
+
+void Connection::read_exact(std::span<std::uint8_t> into) {
+  while (!into.empty()) {
+    const auto n = ::recv(_fd, into.data(), into.size(), 0);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      throw Failure{proto::Status::unreachable, "tapestreamd closed the connection"};
+    }
+    into = into.subspan(static_cast<std::size_t>(n));
+  }
+}
+
+void Connection::send(const proto::Message& message) {
+  _current_request = _next_request++;
+  auto frame = proto::encode(message, _current_request);
+  if (!frame) {
+    throw Failure{proto::Status::bad_request, "cannot encode the request: " + frame.error().message()};
+  }
+  write_all(frame.value());
+}
+
+void Connection::send_data_header(std::uint32_t length) {
+  write_all(proto::data_header(_current_request, length));
+}
+
+Received Connection::receive(bool leave_data) {
+  std::array<std::uint8_t, TS_PROTO_HEADER_SIZE> header{};
+  read_exact(header);
+  auto h = proto::decode_header(header, proto::Receiver::client,
+                                _max_data != 0 ? _max_data : TS_MAX_DATA);
+  if (!h) {
+    throw Failure{static_cast<proto::Status>(h.error().value()),
+                  "tapestreamd sent a malformed frame: " + h.error().message()};
+  }
+  Received r;
+  r.header = h.value();
+  if (leave_data && r.header.type == proto::Type::data) {
+    r.message = proto::Data{};
+    return r;
+  }
+  r.body.resize(r.header.length);
+  read_exact(r.body);
+  auto m = proto::decode_body(r.header, r.body);
+  if (!m) {
+    throw Failure{static_cast<proto::Status>(m.error().value()),
+                  "tapestreamd sent a message that does not decode: " + m.error().message()};
+  }
+  r.message = m.value();
+  return r;
+}
+
+bool Connection::readable() {
+  pollfd p{_fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP)) != 0;
+}
+
+int exit_code(proto::Status status) {
+  switch (status) {
+    case proto::Status::ok:
+      return 0;
+    case proto::Status::bad_request:
+    case proto::Status::unknown_drive:
+      return 64;
+    case proto::Status::no_medium:
+    case proto::Status::write_protected:
+    case proto::Status::end_of_data:
+      return 66;
+    case proto::Status::unreachable:
+      return 69;
+    case proto::Status::volume_full:
+      return 73;
+    case proto::Status::medium_error:
+    case proto::Status::drive_error:
+    case proto::Status::timeout:
+    case proto::Status::medium_changed:
+      return 74;
+    case proto::Status::busy:
+    case proto::Status::shutting_down:
+      return 75;
+    case proto::Status::not_permitted:
+      return 77;
+    default:
+      return 70;
+  }
+}
+
+}  // namespace tapestream::client
