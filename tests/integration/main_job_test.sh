@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# The main job with real processes: tapestreamd on the emulated drive, the tapestream CLI, GNU
+# tar, real Unix sockets and the drive's image file. Usage: main_job_test.sh DAEMON CLI CASE
+set -euo pipefail
+daemon=$1
+cli=$2
+case_name=$3
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d /tmp/tapestream-main-job-XXXXXX)
+daemon_pid=""
+cleanup() {
+  if [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null; then
+    for _ in $(seq 50); do
+      kill -0 "$daemon_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -9 "$daemon_pid" 2>/dev/null && echo "the daemon ignored SIGTERM" >&2
+    wait "$daemon_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+export TAPESTREAM_SOCKET=$work/tapestreamd.sock
+
+fail() {
+  echo "FAIL: $*" >&2
+  echo "--- daemon log" >&2
+  cat "$work/daemon.log" >&2 || true
+  exit 1
+}
+
+start_daemon() {  # start_daemon [extra daemon options...]
+  "$daemon" --socket "$TAPESTREAM_SOCKET" --state-dir "$work/state" "$@" >"$work/daemon.log" 2>&1 &
+  daemon_pid=$!
+  for _ in $(seq 100); do
+    [ -S "$TAPESTREAM_SOCKET" ] && return 0
+    kill -0 "$daemon_pid" 2>/dev/null || fail "the daemon exited at start-up"
+    sleep 0.05
+  done
+  fail "the daemon did not come up"
+}
+
+daemon_alive() {
+  kill -0 "$daemon_pid" 2>/dev/null || fail "the daemon died"
+  "$cli" tell >/dev/null || fail "the daemon does not answer"
+}
+
+# The byte count a failed write reported: "... N bytes of the stream (M blocks) are on the tape as file F ..."
+reported() { sed -n 's/.*; \([0-9]*\) bytes of the stream (\([0-9]*\) blocks) are on the tape as file \([0-9]*\).*/\1 \3/p' "$1"; }
+
+case "$case_name" in
+tar_round_trip)
+  start_daemon
+  mkdir -p "$work/tree/sub dir" "$work/out"
+  cp -r "$here/../../daemon" "$work/tree/"
+  head -c 1234567 /dev/urandom >"$work/tree/sub dir/random.bin"
+  ln -s "sub dir/random.bin" "$work/tree/link"
+  tar cf - -C "$work/tree" . | "$cli" write --label "tree" || fail "write"
+  "$cli" read --file 0 | tar xf - -C "$work/out" || fail "read"
+  "$cli" read --file 0 | tar df - -C "$work/tree" || fail "tar --compare found differences"
+  diff -r "$work/tree" "$work/out" || fail "the tree read back differs"
+  ;;
+
+files_append_and_read_n)
+  start_daemon
+  for n in 0 1 2 3; do
+    head -c $((n * 100000 + 7)) /dev/urandom >"$work/f$n"
+    "$cli" write <"$work/f$n" 2>"$work/w$n" || fail "write $n"
+    grep -q "as file $n on emu0" "$work/w$n" || fail "file $n was committed as: $(cat "$work/w$n")"
+  done
+  "$cli" rewind
+  for n in 2 0 3 1; do
+    "$cli" read --file $n | cmp - "$work/f$n" || fail "file $n differs"
+  done
+  # Append means after the last file, wherever the tape is.
+  "$cli" rewind
+  head -c 999 /dev/urandom >"$work/f4"
+  "$cli" write <"$work/f4" 2>"$work/w4"
+  grep -q "as file 4" "$work/w4" || fail "append wrote $(cat "$work/w4")"
+  "$cli" read --file 4 | cmp - "$work/f4" || fail "file 4 differs"
+  ;;
+
+exact_sizes)
+  start_daemon
+  block=262144
+  file=0
+  for size in 0 1 $((block - 1)) $block $((block + 1)) $((300 * 1024 * 1024 + 12345)); do
+    head -c "$size" /dev/urandom >"$work/data"
+    # a pipe: the splice path
+    cat "$work/data" | "$cli" write 2>"$work/w" || fail "write of $size bytes: $(cat "$work/w")"
+    grep -q "committed $size bytes" "$work/w" || fail "size $size: $(cat "$work/w")"
+    "$cli" read --file $file >"$work/back"
+    [ "$(stat -c %s "$work/back")" = "$size" ] || fail "size $size read back as $(stat -c %s "$work/back")"
+    cmp "$work/data" "$work/back" || fail "size $size differs"
+    file=$((file + 1))
+  done
+  ;;
+
+client_killed_mid_write)
+  start_daemon
+  mkfifo "$work/fifo"
+  "$cli" write <"$work/fifo" 2>/dev/null &
+  writer=$!
+  exec 3>"$work/fifo"
+  head -c $((20 * 1024 * 1024)) /dev/urandom >"$work/data"
+  cat "$work/data" >&3
+  sleep 0.3
+  kill -9 "$writer"
+  exec 3>&-
+  wait "$writer" 2>/dev/null || true
+  for _ in $(seq 50); do
+    grep -q "went away" "$work/daemon.log" && break
+    sleep 0.1
+  done
+  line=$(grep "went away" "$work/daemon.log") || fail "the daemon did not notice the client leave"
+  bytes=$(echo "$line" | sed -n 's/.*away; \([0-9]*\) bytes.*/\1/p')
+  daemon_alive
+  "$cli" read --file 0 >"$work/back" || true
+  [ "$(stat -c %s "$work/back")" = "$bytes" ] || fail "the log says $bytes bytes, reading gives $(stat -c %s "$work/back")"
+  cmp -n "$bytes" "$work/data" "$work/back" || fail "the bytes on tape are not the stream's"
+  echo "client killed: $bytes bytes on tape, read back identical"
+  ;;
+
+busy_drive)
+  start_daemon
+  mkfifo "$work/fifo"
+  "$cli" write <"$work/fifo" 2>"$work/first" &
+  first=$!
+  exec 3>"$work/fifo"
+  echo "first" >&3
+  sleep 0.3
+  set +e
+  echo "second" | "$cli" write --no-wait 2>"$work/second" 3>&-
+  status=$?
+  set -e
+  [ "$status" = 75 ] || fail "a second writer with --no-wait got exit $status, not 75: $(cat "$work/second")"
+  echo "third" | "$cli" write 2>"$work/third" 3>&- &  # not holding the FIFO open
+  third=$!
+  sleep 0.3
+  kill -0 "$third" || fail "the waiting writer did not wait"
+  exec 3>&-
+  wait "$first" || fail "the first writer failed"
+  wait "$third" || fail "the waiting writer failed after the first: $(cat "$work/third")"
+  [ "$("$cli" read --file 0)" = first ] || fail "file 0"
+  [ "$("$cli" read --file 1)" = third ] || fail "file 1"
+  ;;
+
+malformed_messages)
+  start_daemon
+  head -c $((8 * 1024 * 1024)) /dev/urandom >"$work/data"
+  mkfifo "$work/fifo"
+  "$cli" write <"$work/fifo" 2>"$work/w" &
+  writer=$!
+  exec 3>"$work/fifo"
+  head -c 1000000 "$work/data" >&3
+  python3 "$here/hostile_client.py" "$TAPESTREAM_SOCKET" || fail "a hostile message was not refused cleanly"
+  tail -c +1000001 "$work/data" >&3
+  exec 3>&-
+  wait "$writer" || fail "the other session's stream failed: $(cat "$work/w")"
+  "$cli" read --file 0 | cmp - "$work/data" || fail "the other session's data differs"
+  daemon_alive
+  ;;
+
+medium_error)
+  start_daemon --drive "emu0=emulated:$work/state/emu0.tap?medium_error_write=7"
+  head -c $((5 * 1024 * 1024)) /dev/urandom >"$work/data"
+  set +e
+  "$cli" write <"$work/data" 2>"$work/w"
+  status=$?
+  set -e
+  [ "$status" = 74 ] || fail "a medium error gave exit $status: $(cat "$work/w")"
+  read -r bytes file < <(reported "$work/w")
+  [ -n "$bytes" ] || fail "no byte count in: $(cat "$work/w")"
+  "$cli" read --file "$file" >"$work/back"
+  [ "$(stat -c %s "$work/back")" = "$bytes" ] || fail "reported $bytes, read back $(stat -c %s "$work/back")"
+  cmp -n "$bytes" "$work/data" "$work/back" || fail "the bytes on tape are not the stream's"
+  echo "medium error: $bytes bytes reported and read back"
+  ;;
+
+early_warning)
+  start_daemon --drive "emu0=emulated:$work/state/emu0.tap?capacity=8M&ew=4M"
+  head -c $((16 * 1024 * 1024)) /dev/urandom >"$work/data"
+  set +e
+  cat "$work/data" | "$cli" write 2>"$work/w"
+  status=$?
+  set -e
+  [ "$status" = 73 ] || fail "early warning gave exit $status: $(cat "$work/w")"
+  read -r bytes file < <(reported "$work/w")
+  "$cli" read --file "$file" >"$work/back"
+  [ "$(stat -c %s "$work/back")" = "$bytes" ] || fail "reported $bytes, read back $(stat -c %s "$work/back")"
+  cmp -n "$bytes" "$work/data" "$work/back" || fail "the bytes on tape are not the stream's"
+  echo "early warning: $bytes bytes reported and read back"
+  ;;
+
+graceful_stop)
+  start_daemon
+  mkfifo "$work/fifo"
+  "$cli" write <"$work/fifo" 2>"$work/w" 3>&- &
+  writer=$!
+  exec 3>"$work/fifo"
+  head -c 3000000 /dev/urandom >"$work/data"
+  head -c 1000000 "$work/data" >&3
+  sleep 0.2
+  kill -TERM "$daemon_pid"
+  sleep 0.3
+  kill -0 "$daemon_pid" || fail "the daemon stopped in the middle of a stream"
+  tail -c +1000001 "$work/data" >&3
+  exec 3>&-
+  wait "$writer" || fail "the stream running at SIGTERM was not committed: $(cat "$work/w")"
+  for _ in $(seq 50); do
+    kill -0 "$daemon_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$daemon_pid" 2>/dev/null && fail "the daemon did not exit after its last stream"
+  wait "$daemon_pid" || fail "the daemon exited with an error"
+  daemon_pid=""
+  start_daemon
+  "$cli" read --file 0 | cmp - "$work/data" || fail "the stream committed at shutdown differs"
+  ;;
+
+*)
+  echo "unknown case $case_name" >&2
+  exit 2
+  ;;
+esac
+echo "PASS: $case_name"
