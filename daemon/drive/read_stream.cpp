@@ -12,32 +12,10 @@ using scsi::TapeCondition;
 ReadStream::ReadStream(transport::ScsiTransport& drive, uring::BufferPool& pool,
                        const scsi::TimeoutTable& timeouts, std::vector<std::uint16_t> buffers,
                        Done done)
-    : _drive{drive},
+    : _channel{drive, timeouts},
       _pool{pool},
-      _timeouts{timeouts},
       _done{std::move(done)},
       _free(buffers.begin(), buffers.end()) {}
-
-void ReadStream::send(const scsi::Command& command, transport::DataBuffer data,
-                      std::function<void(const transport::ScsiResult&)> then) {
-  transport::ScsiRequest request;
-  request.command = command;
-  request.data = data;
-  request.timeout =
-      std::chrono::duration_cast<std::chrono::milliseconds>(_timeouts.timeout_for(command));
-  _then = std::move(then);
-  if (auto submitted = _drive.submit(request, *this); !submitted) {
-    transport::ScsiResult refused;
-    refused.host_status = static_cast<std::uint8_t>(scsi::HostStatus::error);
-    auto then_now = std::move(_then);
-    then_now(refused);
-  }
-}
-
-void ReadStream::on_scsi_complete(const transport::ScsiResult& result) {
-  auto then = std::move(_then);
-  then(result);
-}
 
 void ReadStream::start(std::uint64_t file, Ready ready) {
   _outcome.file_number = file;
@@ -48,7 +26,7 @@ void ReadStream::start(std::uint64_t file, Ready ready) {
   }
   const auto command = scsi::cdb::locate16(scsi::cdb::LocateDestination::logical_file, file, {},
                                            false);
-  send(command, {}, [this, command, ready = std::move(ready)](const auto& r) {
+  _channel.send(command, {}, [this, command, ready = std::move(ready)](const auto& r) {
     const auto c = scsi::classify(command, r.status());
     if (c.condition == TapeCondition::end_of_data) {
       end(proto::Status::end_of_data,
@@ -75,7 +53,7 @@ void ReadStream::pump() {
   const auto length = static_cast<std::uint32_t>(std::min<std::size_t>(_pool.buffer_size(), scsi::Count24::max));
   const auto command = scsi::cdb::read6_variable(scsi::Count24::from(length).value(), true);
   _reading = true;
-  send(command, {buffer, _pool.buffer(buffer).first(length)},
+  _channel.send(command, {buffer, _pool.buffer(buffer).first(length)},
        [this, buffer](const auto& r) { arrived(buffer, r); });
 }
 

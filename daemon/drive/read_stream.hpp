@@ -15,7 +15,7 @@
 
 namespace tapestream::drive {
 
-class ReadStream final : private transport::ScsiCallback {
+class ReadStream {
  public:
   using Ready = std::function<void()>;
   using Done = std::function<void(const StreamOutcome&)>;
@@ -44,20 +44,15 @@ class ReadStream final : private transport::ScsiCallback {
     std::uint32_t length;
   };
 
-  void on_scsi_complete(const transport::ScsiResult& result) override;
-  void send(const scsi::Command& command, transport::DataBuffer data,
-            std::function<void(const transport::ScsiResult&)> then);
   void pump();
   void arrived(std::uint16_t buffer, const transport::ScsiResult& result);
   void end(proto::Status status, std::string message);
   void maybe_done();
 
-  transport::ScsiTransport& _drive;
+  CommandChannel _channel;
   uring::BufferPool& _pool;
-  const scsi::TimeoutTable& _timeouts;
   Done _done;
   std::function<void()> _on_data;
-  std::function<void(const transport::ScsiResult&)> _then;
 
   std::deque<std::uint16_t> _free;
   std::deque<Block> _ready;

@@ -51,9 +51,8 @@ proto::Status stream_status(const scsi::Classification& c, bool timed_out) {
 WriteStream::WriteStream(transport::ScsiTransport& drive, uring::BufferPool& pool,
                          const scsi::TimeoutTable& timeouts, std::vector<std::uint16_t> buffers,
                          Options options, Done done)
-    : _drive{drive},
+    : _channel{drive, timeouts},
       _pool{pool},
-      _timeouts{timeouts},
       _options{options},
       _done{std::move(done)},
       _scratch{buffers.at(0)},
@@ -66,32 +65,10 @@ WriteStream::WriteStream(transport::ScsiTransport& drive, uring::BufferPool& poo
   _options.start_watermark = std::min(_options.start_watermark, buffers.size());
 }
 
-void WriteStream::send(const scsi::Command& command, transport::DataBuffer data,
-                       std::function<void(const transport::ScsiResult&)> then) {
-  transport::ScsiRequest request;
-  request.command = command;
-  request.data = data;
-  request.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
-      _timeouts.timeout_for(command));
-  _then = std::move(then);
-  if (auto submitted = _drive.submit(request, *this); !submitted) {
-    transport::ScsiResult refused;
-    refused.host_status = static_cast<std::uint8_t>(scsi::HostStatus::error);
-    // The transport would not take it; finish as if it had failed at once.
-    auto then_now = std::move(_then);
-    then_now(refused);
-  }
-}
-
-void WriteStream::on_scsi_complete(const transport::ScsiResult& result) {
-  auto then = std::move(_then);
-  then(result);
-}
-
 void WriteStream::start(Ready ready) {
   _ready = std::move(ready);
   const auto command = scsi::cdb::read_position(long_form);
-  send(command, {_scratch, _pool.buffer(_scratch).first(32)}, [this, command](const auto& r) {
+  _channel.send(command, {_scratch, _pool.buffer(_scratch).first(32)}, [this, command](const auto& r) {
     const auto c = scsi::classify(command, r.status());
     auto p = scsi::parse_read_position(long_form, _pool.buffer(_scratch).first(32));
     if (c.condition != TapeCondition::good || !p || !p.value().first_logical_object) {
@@ -197,7 +174,7 @@ void WriteStream::pump() {
     _short_block = block.length;
   }
   const auto command = scsi::cdb::write6_variable(scsi::Count24::from(block.length).value());
-  send(command, {block.buffer, _pool.buffer(block.buffer).first(block.length)},
+  _channel.send(command, {block.buffer, _pool.buffer(block.buffer).first(block.length)},
        [this, block](const auto& r) { written(block, r); });
 }
 
@@ -258,7 +235,7 @@ void WriteStream::close() {
   _phase = Phase::closing;
   // Immed=0: returns when buffered data and the filemark are on the medium.
   const auto command = scsi::cdb::write_filemarks6(scsi::Count24::from(1).value(), false);
-  send(command, {}, [this, command](const auto& r) {
+  _channel.send(command, {}, [this, command](const auto& r) {
     const auto c = scsi::classify(command, r.status());
     if (c.condition == TapeCondition::good || c.condition == TapeCondition::early_warning) {
       _outcome.filemark_written = true;
@@ -276,7 +253,7 @@ void WriteStream::close() {
 void WriteStream::count() {
   _phase = Phase::counting;
   const auto command = scsi::cdb::read_position(long_form);
-  send(command, {_scratch, _pool.buffer(_scratch).first(32)}, [this, command](const auto& r) {
+  _channel.send(command, {_scratch, _pool.buffer(_scratch).first(32)}, [this, command](const auto& r) {
     const auto c = scsi::classify(command, r.status());
     auto p = scsi::parse_read_position(long_form, _pool.buffer(_scratch).first(32));
     if (c.condition == TapeCondition::good && p && p.value().first_logical_object) {

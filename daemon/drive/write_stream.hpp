@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "codec.hpp"
+#include "drive/command_channel.hpp"
 #include "scsi/condition.hpp"
 #include "scsi/timeouts.hpp"
 #include "transport/transport.hpp"
@@ -34,7 +35,7 @@ struct StreamOutcome {
   std::string message;                       // for the client and the log, when not ok
 };
 
-class WriteStream final : private transport::ScsiCallback {
+class WriteStream {
  public:
   struct Options {
     std::uint32_t block_size = 256 * 1024;  // at most the pool's buffer size
@@ -77,9 +78,6 @@ class WriteStream final : private transport::ScsiCallback {
     std::uint32_t length;
   };
 
-  void on_scsi_complete(const transport::ScsiResult& result) override;
-  void send(const scsi::Command& command, transport::DataBuffer data,
-            std::function<void(const transport::ScsiResult&)> then);
   void pump();
   void written(const Block& block, const transport::ScsiResult& result);
   void stop(proto::Status status, std::string message, bool try_filemark);
@@ -89,9 +87,8 @@ class WriteStream final : private transport::ScsiCallback {
   std::uint64_t bytes_in_blocks(std::uint64_t blocks) const;
   void release(std::uint16_t buffer);
 
-  transport::ScsiTransport& _drive;
+  CommandChannel _channel;
   uring::BufferPool& _pool;
-  const scsi::TimeoutTable& _timeouts;
   Options _options;
   Done _done;
   Ready _ready;
@@ -106,7 +103,6 @@ class WriteStream final : private transport::ScsiCallback {
   bool _writing = false;         // the watermark was reached once
   bool _producer_done = false;   // finish() or abandon()
   bool _try_filemark = true;
-  std::function<void(const transport::ScsiResult&)> _then;
 
   std::uint64_t _start_object = 0;
   std::uint64_t _bytes_received = 0;
