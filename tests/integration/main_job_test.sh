@@ -40,6 +40,14 @@ start_daemon() {  # start_daemon [extra daemon options...]
   fail "the daemon did not come up"
 }
 
+wait_for_log() {  # wait_for_log PATTERN: until the daemon has logged it (at most 10 s)
+  for _ in $(seq 200); do
+    grep -q "$1" "$work/daemon.log" && return 0
+    sleep 0.05
+  done
+  fail "the daemon never logged \"$1\""
+}
+
 daemon_alive() {
   kill -0 "$daemon_pid" 2>/dev/null || fail "the daemon died"
   "$cli" tell >/dev/null || fail "the daemon does not answer"
@@ -128,7 +136,7 @@ busy_drive)
   first=$!
   exec 3>"$work/fifo"
   echo "first" >&3
-  sleep 0.3
+  wait_for_log "connection 1 writes file 0"
   set +e
   echo "second" | "$cli" write --no-wait 2>"$work/second" 3>&-
   status=$?
@@ -136,8 +144,8 @@ busy_drive)
   [ "$status" = 75 ] || fail "a second writer with --no-wait got exit $status, not 75: $(cat "$work/second")"
   echo "third" | "$cli" write 2>"$work/third" 3>&- &  # not holding the FIFO open
   third=$!
-  sleep 0.3
-  kill -0 "$third" || fail "the waiting writer did not wait"
+  sleep 0.5
+  kill -0 "$third" || fail "the waiting writer did not wait: $(cat "$work/third")"
   exec 3>&-
   wait "$first" || fail "the first writer failed"
   wait "$third" || fail "the waiting writer failed after the first: $(cat "$work/third")"
@@ -200,9 +208,9 @@ graceful_stop)
   exec 3>"$work/fifo"
   head -c 3000000 /dev/urandom >"$work/data"
   head -c 1000000 "$work/data" >&3
-  sleep 0.2
+  wait_for_log "writes file 0"
   kill -TERM "$daemon_pid"
-  sleep 0.3
+  wait_for_log "stopping"
   kill -0 "$daemon_pid" || fail "the daemon stopped in the middle of a stream"
   tail -c +1000001 "$work/data" >&3
   exec 3>&-
