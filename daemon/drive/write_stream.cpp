@@ -222,6 +222,12 @@ void WriteStream::stop(proto::Status status, std::string message, bool try_filem
     _full.pop_front();
   }
   _phase = Phase::draining;
+  // A producer parked on writable() must hear that the stream took its last byte: it may be
+  // blocked on a full pool and would otherwise never read on (regression: a client stuck in
+  // splice() after early warning, and a daemon that then ignored SIGTERM).
+  if (_on_space) {
+    _on_space();
+  }
   if (!_in_flight) {
     close();
   }

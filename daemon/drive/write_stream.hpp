@@ -67,6 +67,8 @@ class WriteStream {
   void abandon();
   // True once the stream takes no more data (stopped by a failure, or finished).
   bool closed() const { return _phase != Phase::streaming; }
+  // Called when writable() may have room again, and when the stream stops taking data
+  // (closed() then says so): a producer waiting for space must look again either way.
   void on_space(std::function<void()> callback) { _on_space = std::move(callback); }
 
   std::uint64_t bytes_received() const { return _bytes_received; }

@@ -87,6 +87,31 @@ class Rig {
     return outcome.value_or(StreamOutcome{});
   }
 
+  // Regression helper: a producer that filled every buffer and waits for space.
+  bool parked_producer_hears_stop() {
+    std::vector<std::uint16_t> buffers;
+    for (std::uint16_t i = 0; i < stream_buffers; ++i) {
+      buffers.push_back(i);
+    }
+    std::optional<StreamOutcome> outcome;
+    bool ready = false;
+    bool woken = false;
+    WriteStream stream{*_drive, _pool, _timeouts, buffers, {block, stream_buffers},
+                       [&](const StreamOutcome& o) { outcome = o; }};
+    stream.on_space([&] { woken = true; });
+    stream.start([&](std::uint64_t) { ready = true; });
+    while (!ready) {
+      EXPECT_TRUE(_ring.run_once(std::chrono::milliseconds{200}));
+    }
+    for (auto space = stream.writable(); !space.empty(); space = stream.writable()) {
+      stream.commit(space.size());  // fill every buffer: the watermark is all of them
+    }
+    for (int turns = 0; !outcome && turns < 1000; ++turns) {
+      EXPECT_TRUE(_ring.run_once(std::chrono::milliseconds{200}));
+    }
+    return woken && stream.closed() && stream.writable().empty();
+  }
+
   // File `file` through the read pipeline; abandons after `abandon_after` blocks if set.
   std::pair<StreamOutcome, std::vector<std::uint8_t>> read_stream(
       std::uint64_t file, std::optional<std::size_t> abandon_after = {}) {
@@ -228,6 +253,14 @@ TEST(WriteStream, AbandonedStreamCountsWhatWasWritten) {
   EXPECT_EQ(back.size(), o.bytes);
   EXPECT_LE(o.bytes, 20U * block + 100U);
   EXPECT_TRUE(std::equal(back.begin(), back.end(), data.begin()));
+}
+
+// Regression: when early warning stopped a stream whose producer was parked on a full pool,
+// nothing woke the producer; the daemon stopped reading the socket, the client stayed blocked
+// in splice(), and the daemon then ignored SIGTERM. A stopping stream now calls on_space.
+TEST(WriteStream, AProducerParkedOnAFullPoolHearsTheStreamStop) {
+  Rig rig{"medium_error_write=1"};
+  EXPECT_TRUE(rig.parked_producer_hears_stop());
 }
 
 TEST(WriteStream, WriteProtectedTapeWritesNothing) {
