@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Compares, in one run, the CPU and wall time of moving SIZE bytes from `head -c` into a file:
+#   mbuffer     head -c SIZE /dev/zero | mbuffer -m 1G -s 256k -o FILE
+#   tapestream  head -c SIZE /dev/zero | tapestream write   (emulated drive: the image is FILE)
+# Each run ends with the data flushed to the disk (mbuffer: sync; tapestream: WRITE FILEMARKS
+# Immed=0 is an fdatasync of the image). CPU is every process of the pipeline (children's user +
+# sys from /usr/bin/time), the daemon's CPU from /proc. Benchmarks are not tests: this reports.
+# Usage: bench/stream_vs_mbuffer.sh BUILD_DIR [SIZE_MiB] [ROUNDS]   (needs mbuffer: apt-get install mbuffer)
+set -euo pipefail
+build=${1:?build directory, e.g. build/main}
+mib=${2:-4096}
+rounds=${3:-3}
+daemon=$build/daemon/tapestreamd
+cli=$build/client/tapestream
+work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/tapestream-bench-XXXXXX")
+trap 'kill $daemon_pid 2>/dev/null; wait $daemon_pid 2>/dev/null; rm -rf "$work"' EXIT
+export TAPESTREAM_SOCKET=$work/s.sock
+
+cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime, in clock ticks
+hz=$(getconf CLK_TCK)
+
+printf "%-12s %6s %10s %10s %12s\n" tool round "GB/s" "cpu-s/GiB" "wall s"
+for round in $(seq "$rounds"); do
+  rm -f "$work/out"
+  /usr/bin/time -f "%e %U %S" -o "$work/t" bash -c \
+    "head -c ${mib}M /dev/zero | mbuffer -q -m 1G -s 256k -o '$work/out' && sync '$work/out'"
+  read -r wall user sys <"$work/t"
+  awk -v w="$wall" -v u="$user" -v s="$sys" -v m="$mib" -v r="$round" \
+    'BEGIN { printf "%-12s %6d %10.2f %10.2f %12.2f\n", "mbuffer", r, m*1048576/w/1e9, (u+s)/(m/1024), w }'
+  rm -f "$work/out"
+
+  rm -rf "$work/state"
+  "$daemon" --socket "$TAPESTREAM_SOCKET" --state-dir "$work/state" --log-level warn \
+    --drive "emu0=emulated:$work/state/emu0.tap?capacity=64G" &
+  daemon_pid=$!
+  while [ ! -S "$TAPESTREAM_SOCKET" ]; do sleep 0.05; done
+  before=$(cpu_of "$daemon_pid")
+  /usr/bin/time -f "%e %U %S" -o "$work/t" bash -c "head -c ${mib}M /dev/zero | '$cli' write 2>/dev/null"
+  after=$(cpu_of "$daemon_pid")
+  read -r wall user sys <"$work/t"
+  awk -v w="$wall" -v u="$user" -v s="$sys" -v d="$(( after - before ))" -v hz="$hz" -v m="$mib" -v r="$round" \
+    'BEGIN { printf "%-12s %6d %10.2f %10.2f %12.2f\n", "tapestream", r, m*1048576/w/1e9, (u+s+d/hz)/(m/1024), w }'
+  kill "$daemon_pid"
+  wait "$daemon_pid" 2>/dev/null || true
+done
