@@ -51,6 +51,10 @@ struct ScsiResult {
   std::uint32_t residue = 0;  // bytes of the slice that did not move
   std::uint8_t sense_length = 0;
   std::array<std::uint8_t, max_sense_length> sense{};
+  // Nonzero when the kernel refused the command before it reached the drive (EFAULT: a buffer
+  // outside the registered region; EPERM: the device node is open read-only; EINVAL); the
+  // host status is then DID_ERROR.
+  int submission_errno = 0;
 
   // The view the SCSI layer classifies; valid while this result lives.
   scsi::CompletionStatus status() const {

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -48,7 +49,26 @@ void check_opcodes(io_uring* ring) {
   }
 }
 
+// The command area of a 128-byte SQE starts at `cmd` and runs to the end of the entry.
+void prepare_uring_cmd(io_uring_sqe* sqe, const UringCmd& r) {
+  std::memset(sqe, 0, 2 * sizeof(io_uring_sqe));
+  sqe->opcode = IORING_OP_URING_CMD;
+  sqe->fd = r.fd;
+  sqe->cmd_op = 0;
+  if (r.fixed_buffer) {
+    sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
+    sqe->buf_index = *r.fixed_buffer;
+  }
+  std::memcpy(sqe->cmd, r.payload.data(), std::min(r.payload.size(), uring_cmd_payload_size));
+}
+
 }  // namespace
+
+bool Ring::supports(int opcode) const {
+  std::unique_ptr<io_uring_probe, decltype(&io_uring_free_probe)> probe{
+      io_uring_get_probe_ring(_ring.get()), io_uring_free_probe};
+  return probe && io_uring_opcode_supported(probe.get(), opcode);
+}
 
 Ring Ring::create(const Options& options) {
   auto ring = std::make_unique<io_uring>();
@@ -111,6 +131,10 @@ Ring::~Ring() {
 }
 
 Result<void> Ring::prepare(const Request& request, Completion* completion, std::uint8_t flags) {
+  if (const auto* cmd = std::get_if<UringCmd>(&request);
+      cmd != nullptr && (!_features.big_entries || cmd->payload.size() > uring_cmd_payload_size)) {
+    return std::make_error_code(std::errc::invalid_argument);
+  }
   io_uring_sqe* sqe = io_uring_get_sqe(_ring.get());
   if (sqe == nullptr) {
     BOOST_OUTCOME_TRY(submit());
@@ -131,6 +155,11 @@ Result<void> Ring::prepare(const Request& request, Completion* completion, std::
         } else if constexpr (std::is_same_v<T, Write>) {
           io_uring_prep_write(sqe, r.fd, r.from.data(), static_cast<unsigned>(r.from.size()),
                               r.offset);
+        } else if constexpr (std::is_same_v<T, Read>) {
+          io_uring_prep_read(sqe, r.fd, r.into.data(), static_cast<unsigned>(r.into.size()),
+                             r.offset);
+        } else if constexpr (std::is_same_v<T, UringCmd>) {
+          prepare_uring_cmd(sqe, r);
         } else if constexpr (std::is_same_v<T, Fsync>) {
           io_uring_prep_fsync(sqe, r.fd, r.data_only ? IORING_FSYNC_DATASYNC : 0);
         } else if constexpr (std::is_same_v<T, Nop>) {

@@ -43,6 +43,21 @@ struct Write {
   std::span<const std::uint8_t> from;
   std::uint64_t offset;
 };
+// Plain read into a small, unregistered buffer (the sg driver's completion headers).
+struct Read {
+  int fd;
+  std::span<std::uint8_t> into;
+  std::uint64_t offset;  // kCurrentPosition for character devices
+};
+inline constexpr std::uint64_t kCurrentPosition = ~std::uint64_t{0};
+// A driver command (IORING_OP_URING_CMD, cmd_op 0) whose payload fills the SQE's command
+// area; needs a ring with big entries. The CQE's big_cqe[0] carries the driver's second result.
+struct UringCmd {
+  int fd;
+  std::span<const std::uint8_t> payload;  // at most uring_cmd_payload_size bytes, copied
+  std::optional<std::uint16_t> fixed_buffer;  // registered buffer the payload's addresses use
+};
+inline constexpr std::size_t uring_cmd_payload_size = 80;
 struct Fsync {
   int fd;
   bool data_only;
@@ -71,8 +86,8 @@ struct Send {
   std::span<const std::uint8_t> from;
 };
 
-using Request =
-    std::variant<ReadFixed, WriteFixed, Write, Fsync, Nop, Timeout, Cancel, Accept, Recv, Send>;
+using Request = std::variant<ReadFixed, WriteFixed, Write, Read, UringCmd, Fsync, Nop, Timeout,
+                             Cancel, Accept, Recv, Send>;
 
 struct RingFeatures {
   bool big_entries = false;    // SQE128 | CQE32, needed for bsg URING_CMD
@@ -96,6 +111,8 @@ class Ring {
   ~Ring();
 
   const RingFeatures& features() const { return _features; }
+  // Whether the kernel knows an io_uring opcode (IORING_REGISTER_PROBE).
+  bool supports(int opcode) const;
   // For registration calls (BufferPool); not for preparing SQEs.
   io_uring* raw() { return _ring.get(); }
 

@@ -9,7 +9,8 @@
 #include "scsi/attribute.hpp"
 
 using namespace tapestream::scsi;
-using tapestream::test::Conformance;
+using tapestream::test::EmulatedFaults;
+using tapestream::test::EmulatedImage;
 using tapestream::test::expect_sense;
 using tapestream::test::pattern_block;
 
@@ -17,7 +18,7 @@ namespace {
 
 constexpr std::size_t block = 64 * 1024;
 
-TEST_F(Conformance, EarlyWarningThenVolumeOverflowAndEveryWrittenBlockReadsBack) {
+TEST_F(EmulatedFaults, EarlyWarningThenVolumeOverflowAndEveryWrittenBlockReadsBack) {
   open("capacity=1M&ew=512K");
   std::uint32_t written = 0;
   std::uint32_t warnings = 0;
@@ -49,7 +50,7 @@ TEST_F(Conformance, EarlyWarningThenVolumeOverflowAndEveryWrittenBlockReadsBack)
   EXPECT_EQ(read(block).classification.condition, TapeCondition::end_of_data);
 }
 
-TEST_F(Conformance, FilemarkAfterEarlyWarningStillLandsAndWarns) {
+TEST_F(EmulatedFaults, FilemarkAfterEarlyWarningStillLandsAndWarns) {
   open("capacity=1M&ew=100K");
   EXPECT_EQ(write(pattern_block(1, 0, 200 * 1024)).classification.condition,
             TapeCondition::early_warning);
@@ -59,7 +60,7 @@ TEST_F(Conformance, FilemarkAfterEarlyWarningStillLandsAndWarns) {
   EXPECT_EQ(position().logical_file, 1U);
 }
 
-TEST_F(Conformance, MediumErrorOnTheNthWriteWritesNothing) {
+TEST_F(EmulatedFaults, MediumErrorOnTheNthWriteWritesNothing) {
   open("medium_error_write=3");
   write_stream(1, 2, 1000);
   const auto e = write(pattern_block(1, 2, 1000));
@@ -74,7 +75,7 @@ TEST_F(Conformance, MediumErrorOnTheNthWriteWritesNothing) {
   EXPECT_EQ(cleared.value().count(), 0U);  // flags clear when read
 }
 
-TEST_F(Conformance, MediumErrorOnTheNthReadLeavesThePosition) {
+TEST_F(EmulatedFaults, MediumErrorOnTheNthReadLeavesThePosition) {
   open("medium_error_read=2");
   write_stream(1, 3, 100);
   rewind();
@@ -86,7 +87,7 @@ TEST_F(Conformance, MediumErrorOnTheNthReadLeavesThePosition) {
   EXPECT_EQ(read(100).data, pattern_block(1, 1, 100));
 }
 
-TEST_F(Conformance, ShortReadReportsTheIncompleteBlock) {
+TEST_F(EmulatedFaults, ShortReadReportsTheIncompleteBlock) {
   open("short_read=1");
   write_stream(1, 2, 1000);
   rewind();
@@ -100,7 +101,7 @@ TEST_F(Conformance, ShortReadReportsTheIncompleteBlock) {
   EXPECT_EQ(read(1000).data, pattern_block(1, 1, 1000));
 }
 
-TEST_F(Conformance, WriteProtectedTape) {
+TEST_F(EmulatedFaults, WriteProtectedTape) {
   open("write_protect=1");
   const auto e = write(pattern_block(1, 0, 10));
   EXPECT_EQ(e.classification.condition, TapeCondition::write_protected);
@@ -113,7 +114,7 @@ TEST_F(Conformance, WriteProtectedTape) {
   EXPECT_EQ(read(10).classification.condition, TapeCondition::end_of_data);  // reading works
 }
 
-TEST_F(Conformance, UnitAttentionAfterNCommands) {
+TEST_F(EmulatedFaults, UnitAttentionAfterNCommands) {
   open("unit_attention=2");
   EXPECT_EQ(h().run(cdb::test_unit_ready()).classification.condition, TapeCondition::good);
   EXPECT_EQ(h().run(cdb::test_unit_ready()).classification.condition, TapeCondition::good);
@@ -123,7 +124,7 @@ TEST_F(Conformance, UnitAttentionAfterNCommands) {
   EXPECT_EQ(h().run(cdb::test_unit_ready()).classification.condition, TapeCondition::good);
 }
 
-TEST_F(Conformance, CommandThatNeverCompletesTimesOut) {
+TEST_F(EmulatedFaults, CommandThatNeverCompletesTimesOut) {
   open("hang=rewind");
   write_stream(1, 1, 10);
   const auto started = std::chrono::steady_clock::now();
@@ -140,7 +141,7 @@ TEST_F(Conformance, CommandThatNeverCompletesTimesOut) {
             TapeCondition::good);
 }
 
-TEST_F(Conformance, LogicalBlockProtectionWithCrc32c) {
+TEST_F(EmulatedFaults, LogicalBlockProtectionWithCrc32c) {
   const auto page = DataProtectionPage::make(DataProtectionPage::Method::crc32c, true, true);
   const std::span<const std::uint8_t> pages[] = {page.bytes()};
   const auto list = mode_select10_parameters(std::nullopt, pages).value();
@@ -169,7 +170,7 @@ TEST_F(Conformance, LogicalBlockProtectionWithCrc32c) {
   EXPECT_EQ(read(1004).classification.condition, TapeCondition::end_of_data);
 }
 
-TEST_F(Conformance, PagesTheDriveReports) {
+TEST_F(EmulatedFaults, PagesTheDriveReports) {
   write_stream(1, 2, 1000);
   const auto sequential = parse_log_page(h().query(cdb::log_sense(0x0C)).data).value();
   EXPECT_EQ(sequential.find(0x0001)->as_integer(), 2000U);

@@ -16,7 +16,8 @@
 #include "fixture.hpp"
 
 using namespace tapestream::scsi;
-using tapestream::test::Conformance;
+using tapestream::test::EmulatedFaults;
+using tapestream::test::EmulatedImage;
 using tapestream::test::Harness;
 using tapestream::test::conformance_target;
 using tapestream::test::pattern_block;
@@ -49,7 +50,7 @@ Output simh_reader(const std::filesystem::path& image, const std::string& argume
 
 std::size_t length_of(std::uint32_t block) { return 1 + (block * 7919U) % 70000U; }
 
-TEST_F(Conformance, IndependentReaderSeesFilesAndBlocks) {
+TEST_F(EmulatedImage, IndependentReaderSeesFilesAndBlocks) {
   std::string expected_file1;
   for (std::uint32_t file = 0; file < 3; ++file) {
     for (std::uint32_t i = 0; i < 4; ++i) {

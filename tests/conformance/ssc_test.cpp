@@ -6,12 +6,17 @@
 
 using namespace tapestream::scsi;
 using tapestream::test::Conformance;
+using tapestream::test::expect_data;
 using tapestream::test::expect_sense;
 using tapestream::test::pattern_block;
+using tapestream::test::real_target;
+using tapestream::test::target_is_scsi_debug;
 
 namespace {
 
 using Code = cdb::SpaceCode;
+// scsi_debug's tape refuses blocks below 512 bytes (its READ BLOCK LIMITS minimum).
+constexpr std::size_t kSmallBlock = 512;
 
 TEST_F(Conformance, IdentifiesAsATapeDrive) {
   EXPECT_EQ(h().run(cdb::test_unit_ready()).classification.condition, TapeCondition::good);
@@ -25,18 +30,27 @@ TEST_F(Conformance, IdentifiesAsATapeDrive) {
 }
 
 TEST_F(Conformance, BlocksReadBackExactly) {
+  const auto limits = parse_block_limits(h().query(cdb::read_block_limits()).data).value();
+  std::vector<std::size_t> lengths;
   for (std::size_t length : {1U, 2U, 511U, 4096U, 65537U, 262144U}) {
+    // Lengths below the drive's minimum are illegal requests by SSC; they are tested where
+    // the drive allows them (the emulated drive: 1 byte).
+    if (length >= limits.minimum_block_length) {
+      lengths.push_back(length);
+    }
+  }
+  for (std::size_t length : lengths) {
     ASSERT_EQ(write(pattern_block(1, static_cast<std::uint32_t>(length), length))
                   .classification.condition,
               TapeCondition::good);
   }
-  EXPECT_EQ(position().first_logical_object, 6U);
+  EXPECT_EQ(position().first_logical_object, lengths.size());
   ASSERT_EQ(rewind().classification.condition, TapeCondition::good);
-  for (std::size_t length : {1U, 2U, 511U, 4096U, 65537U, 262144U}) {
+  for (std::size_t length : lengths) {
     const auto e = read(length);
     EXPECT_EQ(e.classification.condition, TapeCondition::good);
     EXPECT_EQ(e.result.residue, 0U);
-    EXPECT_EQ(e.data, pattern_block(1, static_cast<std::uint32_t>(length), length));
+    expect_data(e.data, pattern_block(1, static_cast<std::uint32_t>(length), length));
   }
 }
 
@@ -45,24 +59,24 @@ TEST_F(Conformance, FilemarkEndsAFileAndIsPassed) {
   ASSERT_EQ(filemarks(1).classification.condition, TapeCondition::good);
   write_stream(2, 1, 1000);
   rewind();
-  EXPECT_EQ(read(1000).data, pattern_block(1, 0, 1000));
-  EXPECT_EQ(read(1000).data, pattern_block(1, 1, 1000));
+  expect_data(read(1000).data, pattern_block(1, 0, 1000));
+  expect_data(read(1000).data, pattern_block(1, 1, 1000));
   const auto mark = read(4096);
   EXPECT_EQ(mark.classification.condition, TapeCondition::filemark);
   expect_sense(mark, SenseKey::no_sense, 0x0001, 4096);
   EXPECT_TRUE(mark.sense()->filemark);
   EXPECT_TRUE(mark.data.empty());
-  EXPECT_EQ(position().logical_file, 1U);
-  EXPECT_EQ(read(1000).data, pattern_block(2, 0, 1000));
+  expect_file(1U);
+  expect_data(read(1000).data, pattern_block(2, 0, 1000));
 }
 
 TEST_F(Conformance, EndOfDataIsBlankCheckAndStays) {
-  write_stream(1, 1, 100);
-  const auto e = read(100);
+  write_stream(1, 1, kSmallBlock);
+  const auto e = read(kSmallBlock);
   EXPECT_EQ(e.classification.condition, TapeCondition::end_of_data);
-  expect_sense(e, SenseKey::blank_check, 0x0005, 100);
+  expect_sense(e, SenseKey::blank_check, 0x0005, kSmallBlock);
   EXPECT_EQ(position().first_logical_object, 1U);
-  EXPECT_EQ(read(100).classification.condition, TapeCondition::end_of_data);
+  EXPECT_EQ(read(kSmallBlock).classification.condition, TapeCondition::end_of_data);
 }
 
 TEST_F(Conformance, ShortBlockWithSiliCompletesGoodWithResidue) {
@@ -73,7 +87,7 @@ TEST_F(Conformance, ShortBlockWithSiliCompletesGoodWithResidue) {
   EXPECT_EQ(e.result.residue, 3096U);
   EXPECT_EQ(e.classification.condition, TapeCondition::short_block);
   EXPECT_EQ(e.classification.block_length, 1000U);
-  EXPECT_EQ(e.data, pattern_block(1, 0, 1000));
+  expect_data(e.data, pattern_block(1, 0, 1000));
 }
 
 TEST_F(Conformance, ShortBlockWithoutSiliReportsIli) {
@@ -84,13 +98,23 @@ TEST_F(Conformance, ShortBlockWithoutSiliReportsIli) {
   EXPECT_TRUE(e.sense()->incorrect_length);
   EXPECT_EQ(e.result.residue, 3096U);
   EXPECT_EQ(e.classification.block_length, 1000U);
-  EXPECT_EQ(e.data, pattern_block(1, 0, 1000));
+  expect_data(e.data, pattern_block(1, 0, 1000));
 }
 
 TEST_F(Conformance, LongBlockIsCutAndReportedWithNegativeResidue) {
   write_stream(1, 2, 8192);
   rewind();
   const auto e = read(4096, true);  // SILI does not suppress an overlength block
+  if (target_is_scsi_debug()) {
+    // scsi_debug differs from SSC: a READ shorter than the block completes GOOD without
+    // sense or residue (no ILI, no negative INFORMATION); the data is cut and the position
+    // still passes the block.
+    EXPECT_EQ(e.classification.condition, TapeCondition::good);
+    EXPECT_EQ(e.result.residue, 0U);
+    EXPECT_EQ(e.data.size(), 4096U);
+    EXPECT_EQ(position().first_logical_object, 1U);
+    return;
+  }
   EXPECT_EQ(e.classification.condition, TapeCondition::long_block);
   expect_sense(e, SenseKey::no_sense, 0x0000, -4096);
   EXPECT_EQ(e.classification.block_length, 8192U);
@@ -98,13 +122,13 @@ TEST_F(Conformance, LongBlockIsCutAndReportedWithNegativeResidue) {
   first_half.resize(4096);
   EXPECT_EQ(e.data, first_half);
   EXPECT_EQ(position().first_logical_object, 1U);  // past the long block
-  EXPECT_EQ(read(8192).data, pattern_block(1, 1, 8192));
+  expect_data(read(8192).data, pattern_block(1, 1, 8192));
 }
 
 TEST_F(Conformance, SpaceBlocksStopsAtFilemarks) {
-  write_stream(1, 3, 10);
+  write_stream(1, 3, kSmallBlock);
   filemarks(1);
-  write_stream(2, 3, 10);
+  write_stream(2, 3, kSmallBlock);
   rewind();
   auto e = space(Code::blocks, 5);
   EXPECT_EQ(e.classification.condition, TapeCondition::filemark);
@@ -116,15 +140,16 @@ TEST_F(Conformance, SpaceBlocksStopsAtFilemarks) {
   EXPECT_EQ(position().first_logical_object, 3U);  // before the filemark
   e = space(Code::blocks, -5);
   EXPECT_EQ(e.classification.condition, TapeCondition::beginning_of_medium);
-  expect_sense(e, SenseKey::no_sense, 0x0004, 2);
+  // SSC: the residue is the count minus the blocks passed (3); scsi_debug reports one less.
+  expect_sense(e, SenseKey::no_sense, 0x0004, target_is_scsi_debug() ? 1 : 2);
   EXPECT_TRUE(e.sense()->end_of_medium);
-  EXPECT_TRUE(position().beginning_of_partition);
+  expect_at_beginning();
   EXPECT_EQ(space(Code::blocks, 2).classification.condition, TapeCondition::good);
-  EXPECT_EQ(read(10).data, pattern_block(1, 2, 10));
+  expect_data(read(kSmallBlock).data, pattern_block(1, 2, kSmallBlock));
 }
 
 TEST_F(Conformance, SpaceBlocksIntoEndOfData) {
-  write_stream(1, 2, 10);
+  write_stream(1, 2, kSmallBlock);
   rewind();
   const auto e = space(Code::blocks, 5);
   EXPECT_EQ(e.classification.condition, TapeCondition::end_of_data);
@@ -134,13 +159,13 @@ TEST_F(Conformance, SpaceBlocksIntoEndOfData) {
 
 TEST_F(Conformance, SpaceFilemarksAndEndOfData) {
   for (std::uint32_t file = 0; file < 3; ++file) {
-    write_stream(file, 2, 10);
+    write_stream(file, 2, kSmallBlock);
     filemarks(1);
   }
   rewind();
   EXPECT_EQ(space(Code::filemarks, 2).classification.condition, TapeCondition::good);
-  EXPECT_EQ(position().logical_file, 2U);
-  EXPECT_EQ(read(10).data, pattern_block(2, 0, 10));
+  expect_file(2U);
+  expect_data(read(kSmallBlock).data, pattern_block(2, 0, kSmallBlock));
   EXPECT_EQ(space(Code::filemarks, -1).classification.condition, TapeCondition::good);
   EXPECT_EQ(position().first_logical_object, 5U);  // on the BOT side of the second filemark
   const auto e = space(Code::filemarks, 3);  // only the filemarks at 5 and 8 remain
@@ -151,24 +176,37 @@ TEST_F(Conformance, SpaceFilemarksAndEndOfData) {
   expect_sense(b, SenseKey::no_sense, 0x0004, 2);
   EXPECT_EQ(space(Code::end_of_data, 0).classification.condition, TapeCondition::good);
   EXPECT_EQ(position().first_logical_object, 9U);
+  if (target_is_scsi_debug()) {
+    return;  // scsi_debug has no SPACE(16): ILLEGAL REQUEST, invalid command operation code
+  }
   EXPECT_EQ(h().run(cdb::space16(Code::filemarks, -3)).classification.condition, TapeCondition::good);
   EXPECT_EQ(position().first_logical_object, 2U);
 }
 
 TEST_F(Conformance, LocateAndReadPosition) {
-  write_stream(1, 3, 10);
+  write_stream(1, 3, kSmallBlock);
   filemarks(1);
-  write_stream(2, 3, 10);
+  write_stream(2, 3, kSmallBlock);
   EXPECT_EQ(h().run(cdb::locate10(5, std::nullopt, false)).classification.condition,
             TapeCondition::good);
   auto p = position();
   EXPECT_EQ(p.first_logical_object, 5U);
-  EXPECT_EQ(p.logical_file, 1U);
+  expect_file(1U);
   EXPECT_FALSE(p.beginning_of_partition);
-  EXPECT_EQ(read(10).data, pattern_block(2, 1, 10));
+  expect_data(read(kSmallBlock).data, pattern_block(2, 1, kSmallBlock));
+  if (target_is_scsi_debug()) {
+    // scsi_debug has LOCATE(10) only (no LOCATE(16), so no locating by file) and READ
+    // POSITION in the short form only.
+    const auto beyond = h().run(cdb::locate10(100, std::nullopt, false));
+    EXPECT_EQ(beyond.classification.condition, TapeCondition::end_of_data);
+    EXPECT_EQ(position().first_logical_object, 7U);
+    rewind();
+    expect_at_beginning();
+    return;
+  }
   const auto by_file = h().run(cdb::locate16(cdb::LocateDestination::logical_file, 1, {}, false));
   EXPECT_EQ(by_file.classification.condition, TapeCondition::good);
-  EXPECT_EQ(read(10).data, pattern_block(2, 0, 10));
+  expect_data(read(kSmallBlock).data, pattern_block(2, 0, kSmallBlock));
   const auto beyond = h().run(cdb::locate10(100, std::nullopt, false));
   EXPECT_EQ(beyond.classification.condition, TapeCondition::end_of_data);
   EXPECT_EQ(position().first_logical_object, 7U);
@@ -183,21 +221,27 @@ TEST_F(Conformance, LocateAndReadPosition) {
                 .first_logical_object,
             7U);
   rewind();
-  EXPECT_TRUE(position().beginning_of_partition);
+  expect_at_beginning();
 }
 
 TEST_F(Conformance, WriteInTheMiddleMakesANewEndOfData) {
-  write_stream(1, 5, 100);
+  write_stream(1, 5, kSmallBlock);
   h().run(cdb::locate10(2, std::nullopt, false));
-  ASSERT_EQ(write(pattern_block(9, 0, 100)).classification.condition, TapeCondition::good);
+  ASSERT_EQ(write(pattern_block(9, 0, kSmallBlock)).classification.condition, TapeCondition::good);
   space(Code::end_of_data, 0);
   EXPECT_EQ(position().first_logical_object, 3U);
   h().run(cdb::locate10(2, std::nullopt, false));
-  EXPECT_EQ(read(100).data, pattern_block(9, 0, 100));
-  EXPECT_EQ(read(100).classification.condition, TapeCondition::end_of_data);
+  expect_data(read(kSmallBlock).data, pattern_block(9, 0, kSmallBlock));
+  EXPECT_EQ(read(kSmallBlock).classification.condition, TapeCondition::end_of_data);
 }
 
 TEST_F(Conformance, FixedBlockMode) {
+  if (target_is_scsi_debug()) {
+    GTEST_SKIP() << "scsi_debug differs from SSC here: a fixed-mode READ before any block "
+                    "length is set ends in BLANK CHECK instead of ILLEGAL REQUEST, and its "
+                    "fixed-mode WRITE reports a bogus residue (FixedModeReadOfAWrongLengthBlock "
+                    "covers fixed mode on it)";
+  }
   // A read in fixed mode before MODE SELECT sets a block length is an illegal request.
   const auto early = h().run(cdb::read6_fixed(count(1), 512), {}, 512);
   EXPECT_EQ(early.classification.condition, TapeCondition::illegal_request);
@@ -242,23 +286,33 @@ TEST_F(Conformance, FixedModeReadOfAWrongLengthBlock) {
 }
 
 TEST_F(Conformance, UnloadLoadAndUnitAttention) {
-  write_stream(1, 1, 10);
+  write_stream(1, 1, kSmallBlock);
   ASSERT_EQ(h().run(cdb::load_unload(cdb::LoadAction::unload, false)).classification.condition,
             TapeCondition::good);
   const auto empty = h().run(cdb::test_unit_ready());
-  EXPECT_EQ(empty.classification.condition, TapeCondition::no_medium);
-  expect_sense(empty, SenseKey::not_ready, 0x3A00, std::nullopt);
-  EXPECT_EQ(read(10).classification.condition, TapeCondition::no_medium);
+  if (target_is_scsi_debug()) {
+    // scsi_debug reports an unloaded tape as NOT READY 04/02 (initializing command
+    // required), where SSC drives say 3A/00 (medium not present).
+    expect_sense(empty, SenseKey::not_ready, 0x0402, std::nullopt);
+  } else {
+    EXPECT_EQ(empty.classification.condition, TapeCondition::no_medium);
+    expect_sense(empty, SenseKey::not_ready, 0x3A00, std::nullopt);
+    EXPECT_EQ(read(kSmallBlock).classification.condition, TapeCondition::no_medium);
+  }
   ASSERT_EQ(h().run(cdb::load_unload(cdb::LoadAction::load, false)).classification.condition,
             TapeCondition::good);
   const auto attention = h().run(cdb::test_unit_ready());
   EXPECT_EQ(attention.classification.condition, TapeCondition::medium_changed);
   expect_sense(attention, SenseKey::unit_attention, 0x2800, std::nullopt);
   EXPECT_EQ(h().run(cdb::test_unit_ready()).classification.condition, TapeCondition::good);
-  EXPECT_EQ(read(10).data, pattern_block(1, 0, 10));
+  expect_data(read(kSmallBlock).data, pattern_block(1, 0, kSmallBlock));
 }
 
 TEST_F(Conformance, PreventedRemovalRefusesUnload) {
+  if (target_is_scsi_debug()) {
+    GTEST_SKIP() << "scsi_debug accepts PREVENT ALLOW MEDIUM REMOVAL but ignores it: UNLOAD "
+                    "succeeds where SSC requires ILLEGAL REQUEST 53/02";
+  }
   h().run(cdb::prevent_allow_medium_removal(true));
   const auto e = h().run(cdb::load_unload(cdb::LoadAction::unload, false));
   EXPECT_EQ(e.classification.condition, TapeCondition::illegal_request);
@@ -269,12 +323,12 @@ TEST_F(Conformance, PreventedRemovalRefusesUnload) {
 }
 
 TEST_F(Conformance, EraseLeavesEndOfDataAtThePosition) {
-  write_stream(1, 4, 10);
+  write_stream(1, 4, kSmallBlock);
   h().run(cdb::locate10(1, std::nullopt, false));
   EXPECT_EQ(h().run(cdb::erase6(false, false)).classification.condition, TapeCondition::good);
   rewind();
-  EXPECT_EQ(read(10).classification.condition, TapeCondition::good);
-  EXPECT_EQ(read(10).classification.condition, TapeCondition::end_of_data);
+  EXPECT_EQ(read(kSmallBlock).classification.condition, TapeCondition::good);
+  EXPECT_EQ(read(kSmallBlock).classification.condition, TapeCondition::end_of_data);
 }
 
 TEST_F(Conformance, UnknownCommandAndBadFieldsAreIllegalRequests) {
@@ -293,13 +347,17 @@ TEST_F(Conformance, UnknownCommandAndBadFieldsAreIllegalRequests) {
 TEST_F(Conformance, ImageSurvivesReopening) {
   write_stream(1, 3, 5000);
   filemarks(1);
-  write_stream(2, 2, 7);
+  write_stream(2, 2, kSmallBlock);
   reopen();
-  EXPECT_TRUE(position().beginning_of_partition);
+  if (real_target()) {
+    rewind();  // a device node keeps the tape's position from one open to the next
+  }
+  expect_at_beginning();
   EXPECT_EQ(space(Code::end_of_data, 0).classification.condition, TapeCondition::good);
   EXPECT_EQ(position().first_logical_object, 6U);
-  h().run(cdb::locate16(cdb::LocateDestination::logical_file, 1, {}, false));
-  EXPECT_EQ(read(7).data, pattern_block(2, 0, 7));
+  rewind();
+  EXPECT_EQ(space(Code::filemarks, 1).classification.condition, TapeCondition::good);
+  expect_data(read(kSmallBlock).data, pattern_block(2, 0, kSmallBlock));
 }
 
 }  // namespace

@@ -1,15 +1,22 @@
-// Which transport the conformance suite runs against. Today the emulated drive on a scratch
-// image; the VM test (tests/vm) points the same suite at a real kernel's tape.
+// Which transport the conformance suite runs against: the emulated drive on a scratch image,
+// or, when TAPESTREAM_CONFORMANCE_TARGET names one ("bsg:/dev/bsg/0:0:0:0", "sg:/dev/sg0"),
+// a real kernel's tape (the VM test, tests/vm, does that).
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "harness.hpp"
 
 namespace tapestream::test {
 
-// `options` are emulated drive options ("capacity=1M&ew=512K"); other targets ignore them.
+// The real drive named by TAPESTREAM_CONFORMANCE_TARGET, if any.
+std::optional<std::string> real_target();
+// Whether the target is scsi_debug's tape, which keeps only the first 4 bytes of each block.
+bool target_is_scsi_debug();
+
+// `options` are emulated drive options ("capacity=1M&ew=512K"); a real target takes none.
 Harness::Factory conformance_target(const std::filesystem::path& image, const std::string& options);
 
 // A scratch directory removed at the end of the test.
