@@ -314,6 +314,14 @@ int read_command(client::Connection& c, const Globals& g, const po::variables_ma
   }
 }
 
+// A file number as text: drives without READ POSITION's long form report none.
+std::string file_text(std::uint64_t file, std::uint32_t state, bool json) {
+  if ((state & TS_STATE_FILE_UNKNOWN) != 0) {
+    return json ? "null" : "unknown";
+  }
+  return std::to_string(file);
+}
+
 int status_command(client::Connection& c, const Globals& g) {
   proto::StatusRequest request{pick_drive(c, g.drive)};
   c.send(request);
@@ -327,7 +335,7 @@ int status_command(client::Connection& c, const Globals& g) {
     std::printf("{\"drive\":%s,\"transport\":%s,\"vendor\":%s,\"product\":%s,\"revision\":%s,"
                 "\"serial\":%s,\"loaded\":%s,\"write_protected\":%s,\"bop\":%s,"
                 "\"early_warning\":%s,\"busy\":%s,\"compression\":%s,\"block_size\":%u,"
-                "\"max_block_length\":%u,\"density_code\":%u,\"block\":%llu,\"file\":%llu}\n",
+                "\"max_block_length\":%u,\"density_code\":%u,\"block\":%llu,\"file\":%s}\n",
                 json_text(s->drive).c_str(), json_text(s->transport).c_str(),
                 json_text(s->vendor).c_str(), json_text(s->product).c_str(),
                 json_text(s->revision).c_str(), json_text(s->serial).c_str(),
@@ -337,7 +345,7 @@ int status_command(client::Connection& c, const Globals& g) {
                 flag(TS_STATE_BUSY) ? "true" : "false", flag(TS_STATE_COMPRESSION) ? "true" : "false",
                 s->block_size, s->max_block_length, s->density_code,
                 static_cast<unsigned long long>(s->block_number),
-                static_cast<unsigned long long>(s->file_number));
+                file_text(s->file_number, s->state, true).c_str());
     return 0;
   }
   std::printf("drive:        %s (%s)\n", s->drive.c_str(), s->transport.c_str());
@@ -346,8 +354,8 @@ int status_command(client::Connection& c, const Globals& g) {
   std::printf("medium:       %s%s%s\n", flag(TS_STATE_LOADED) ? "loaded" : "none",
               flag(TS_STATE_WRITE_PROTECTED) ? ", write protected" : "",
               flag(TS_STATE_EARLY_WARNING) ? ", beyond early warning" : "");
-  std::printf("position:     file %llu, block %llu%s\n",
-              static_cast<unsigned long long>(s->file_number),
+  std::printf("position:     file %s, block %llu%s\n",
+              file_text(s->file_number, s->state, false).c_str(),
               static_cast<unsigned long long>(s->block_number), flag(TS_STATE_BOP) ? " (BOP)" : "");
   std::printf("block size:   %s (drive maximum %u)\n",
               s->block_size == 0 ? "variable" : std::to_string(s->block_size).c_str(),
@@ -438,12 +446,13 @@ int control_command(client::Connection& c, const Globals& g, const std::string& 
     failed(reply.message, verb.c_str());
   }
   if (g.json) {
-    std::printf("{\"drive\":%s,\"file\":%llu,\"block\":%llu,\"bop\":%s}\n",
-                json_text(request.drive).c_str(), static_cast<unsigned long long>(done->file_number),
+    std::printf("{\"drive\":%s,\"file\":%s,\"block\":%llu,\"bop\":%s}\n",
+                json_text(request.drive).c_str(),
+                file_text(done->file_number, done->state, true).c_str(),
                 static_cast<unsigned long long>(done->block_number),
                 (done->state & TS_STATE_BOP) != 0 ? "true" : "false");
   } else if (v->op == proto::ControlOp::tell) {
-    std::printf("file %llu, block %llu\n", static_cast<unsigned long long>(done->file_number),
+    std::printf("file %s, block %llu\n", file_text(done->file_number, done->state, false).c_str(),
                 static_cast<unsigned long long>(done->block_number));
   }
   return 0;

@@ -18,6 +18,7 @@
 #include "scsi/condition.hpp"
 #include "scsi/sense.hpp"
 #include "tools/hex.hpp"
+#include "tools/probe.hpp"
 #include "tools/self_check.hpp"
 #include "tools/sense_report.hpp"
 
@@ -35,15 +36,22 @@ constexpr const char* usage_text = R"(tapestreamd - stream data to and from SCSI
 Usage:
   tapestreamd [--config FILE] [--socket PATH] [--state-dir DIR] [--drive NAME=SPEC]...
   tapestreamd --self-check
+  tapestreamd --probe [--config FILE] [--drive NAME=SPEC]...
   tapestreamd --decode-sense HEX [--opcode HEX]
   tapestreamd --help | --version
 
 Description:
-  Without --self-check or --decode-sense the daemon serves its drives on a Unix socket
+  Without --self-check, --probe or --decode-sense the daemon serves its drives on a Unix socket
   (mode 0660), in the foreground, logging to stderr, until SIGTERM or SIGINT; then it
   takes no new streams, lets the running ones end, and exits. With no --drive it serves
   one emulated drive, emu0, whose tape is DIR/emu0.tap. A drive is NAME=SPEC, where SPEC
-  is emulated:PATH[?OPTIONS] (see docs/EMULATED_DRIVE.md for the options).
+  is one of
+    emulated:PATH[?OPTIONS]  the emulated drive on a SIMH image (docs/EMULATED_DRIVE.md)
+    scsi:DEVICE              a real drive; bsg io_uring commands where the kernel takes
+                             them (Linux 7.1 and later), else the sg driver
+    bsg:DEVICE, sg:DEVICE    a real drive through that transport only
+  where DEVICE is the SCSI address (0:0:0:0), any of the drive's nodes (/dev/nst0,
+  /dev/sg0, /dev/bsg/0:0:0:0) or its serial number, found in sysfs.
 
   The options may also stand in a configuration file, one "name = value" per line
   (drive = emu0=emulated:/srv/emu0.tap, socket = /run/tapestream/tapestreamd.sock, ...);
@@ -55,6 +63,11 @@ Description:
   io_uring with 128-byte SQEs, locked and registered buffers) and writes and reads
   back blocks and a filemark on an emulated drive in a scratch directory ($TMPDIR).
   It exits 1 if any of this fails, saying what failed and how to fix it.
+
+  --probe prints the kernel, its io_uring features and the sg module's state, every
+  tape drive in sysfs with its st, bsg and sg nodes and the transport it would get and
+  why, and the same for each configured drive. It exits 1 if a configured drive cannot
+  be opened.
 
   --decode-sense decodes sense data as the kernel logs it or sg3_utils prints it
   (fixed or descriptor format; bytes separated by spaces, commas or colons, or run
@@ -156,6 +169,7 @@ int main(int argc, char** argv) {
       ("help,h", "print this help and exit")
       ("version", "print the version and exit")
       ("self-check", "check the SCSI command layer and exit")
+      ("probe", "list the tape drives, their transports and why, and exit")
       ("decode-sense", po::value<std::string>()->value_name("HEX"), "decode sense bytes and exit")
       ("opcode", po::value<std::string>()->value_name("HEX"),
        "with --decode-sense: the opcode of the command that got this sense (e.g. 08 for READ(6))")
@@ -208,6 +222,21 @@ int main(int argc, char** argv) {
     const bool drive_ok = tools::run_drive_check(std::cout);
     std::cout << (scsi_ok && drive_ok ? "self-check passed\n" : "self-check FAILED\n");
     return scsi_ok && drive_ok ? exit_ok : exit_failure;
+  }
+  if (vm.count("probe") != 0) {
+    std::vector<std::pair<std::string, std::string>> configured;
+    try {
+      if (vm.count("drive") != 0) {
+        for (const auto& d : vm["drive"].as<std::vector<std::string>>()) {
+          const auto drive = server::parse_drive_option(d);
+          configured.emplace_back(drive.name, drive.spec);
+        }
+      }
+    } catch (const StartupError& e) {
+      std::fprintf(stderr, "tapestreamd: %s\n", e.what());
+      return exit_config;
+    }
+    return tools::run_probe(std::cout, configured) ? exit_ok : exit_failure;
   }
   if (vm.count("decode-sense") != 0) {
     const bool has_opcode = vm.count("opcode") != 0;

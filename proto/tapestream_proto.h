@@ -112,6 +112,7 @@ enum ts_control_op {
 #define TS_STATE_EARLY_WARNING 0x8u
 #define TS_STATE_BUSY 0x10u
 #define TS_STATE_COMPRESSION 0x20u
+#define TS_STATE_FILE_UNKNOWN 0x40u
 
 /* Limits. */
 #define TS_MAX_DATA 16777216u /* largest DATA body either side may announce */

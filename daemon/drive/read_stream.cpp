@@ -11,9 +11,10 @@ using scsi::TapeCondition;
 
 ReadStream::ReadStream(transport::ScsiTransport& drive, uring::BufferPool& pool,
                        const scsi::TimeoutTable& timeouts, std::vector<std::uint16_t> buffers,
-                       Done done)
+                       PositioningCommands positioning, Done done)
     : _channel{drive, timeouts},
       _pool{pool},
+      _positioning{positioning},
       _done{std::move(done)},
       _free(buffers.begin(), buffers.end()) {}
 
@@ -24,9 +25,33 @@ void ReadStream::start(std::uint64_t file, Ready ready) {
     pump();
     return;
   }
-  const auto command = scsi::cdb::locate16(scsi::cdb::LocateDestination::logical_file, file, {},
-                                           false);
-  _channel.send(command, {}, [this, command, ready = std::move(ready)](const auto& r) {
+  if (_positioning.sixteen_byte) {
+    const auto command =
+        scsi::cdb::locate16(scsi::cdb::LocateDestination::logical_file, file, {}, false);
+    _channel.send(command, {}, [this, command, ready = std::move(ready)](const auto& r) {
+      located(r, command, ready);
+    });
+    return;
+  }
+  // Without LOCATE(16): from the beginning, over `file` filemarks.
+  const auto rewind = scsi::cdb::rewind(false);
+  _channel.send(rewind, {}, [this, rewind, file, ready = std::move(ready)](const auto& r) {
+    const auto space = _positioning.space(scsi::cdb::SpaceCode::filemarks,
+                                          static_cast<std::int64_t>(std::min<std::uint64_t>(
+                                              file, scsi::SignedCount24::max)));
+    if (file == 0 || scsi::classify(rewind, r.status()).condition != TapeCondition::good) {
+      located(r, rewind, ready);
+      return;
+    }
+    _channel.send(*space, {}, [this, command = *space, ready](const auto& spaced) {
+      located(spaced, command, ready);
+    });
+  });
+}
+
+void ReadStream::located(const transport::ScsiResult& r, const scsi::Command& command,
+                         const Ready& ready) {
+  {
     const auto c = scsi::classify(command, r.status());
     if (c.condition == TapeCondition::end_of_data) {
       end(proto::Status::end_of_data,
@@ -35,13 +60,14 @@ void ReadStream::start(std::uint64_t file, Ready ready) {
     }
     if (c.condition != TapeCondition::good) {
       end(stream_status(c, r.timed_out),
-          "LOCATE to file " + std::to_string(_outcome.file_number) + " failed: " +
+          "positioning to file " + std::to_string(_outcome.file_number) + " failed (" +
+              std::string{scsi::command_name(command)} + "): " +
               std::string{scsi::condition_name(c.condition)});
       return;
     }
-    ready();
-    pump();
-  });
+  }
+  ready();
+  pump();
 }
 
 void ReadStream::pump() {

@@ -11,6 +11,7 @@
 #include <span>
 #include <vector>
 
+#include "drive/positioning.hpp"
 #include "drive/write_stream.hpp"
 
 namespace tapestream::drive {
@@ -23,7 +24,8 @@ class ReadStream {
   // Each READ asks for a whole buffer: a block longer than the pool's buffer size cannot be
   // read whole, and ends the stream as a drive error rather than cut data.
   ReadStream(transport::ScsiTransport& drive, uring::BufferPool& pool,
-             const scsi::TimeoutTable& timeouts, std::vector<std::uint16_t> buffers, Done done);
+             const scsi::TimeoutTable& timeouts, std::vector<std::uint16_t> buffers,
+             PositioningCommands positioning, Done done);
   ReadStream(const ReadStream&) = delete;
   ReadStream& operator=(const ReadStream&) = delete;
 
@@ -44,6 +46,8 @@ class ReadStream {
     std::uint32_t length;
   };
 
+  void located(const transport::ScsiResult& result, const scsi::Command& command,
+               const Ready& ready);
   void pump();
   void arrived(std::uint16_t buffer, const transport::ScsiResult& result);
   void end(proto::Status status, std::string message);
@@ -51,6 +55,7 @@ class ReadStream {
 
   CommandChannel _channel;
   uring::BufferPool& _pool;
+  PositioningCommands _positioning;
   Done _done;
   std::function<void()> _on_data;
 

@@ -9,7 +9,6 @@ namespace tapestream::drive {
 namespace {
 
 using scsi::TapeCondition;
-constexpr auto long_form = scsi::cdb::ReadPositionForm::long_form;
 
 std::string describe(const scsi::Classification& c) {
   std::string text{scsi::condition_name(c.condition)};
@@ -67,10 +66,10 @@ WriteStream::WriteStream(transport::ScsiTransport& drive, uring::BufferPool& poo
 
 void WriteStream::start(Ready ready) {
   _ready = std::move(ready);
-  const auto command = scsi::cdb::read_position(long_form);
+  const auto command = scsi::cdb::read_position(_options.position_form);
   _channel.send(command, {_scratch, _pool.buffer(_scratch).first(32)}, [this, command](const auto& r) {
     const auto c = scsi::classify(command, r.status());
-    auto p = scsi::parse_read_position(long_form, _pool.buffer(_scratch).first(32));
+    auto p = scsi::parse_read_position(_options.position_form, _pool.buffer(_scratch).first(32));
     if (c.condition != TapeCondition::good || !p || !p.value().first_logical_object) {
       _phase = Phase::done;
       _outcome.status = c.condition == TapeCondition::good ? proto::Status::drive_error
@@ -80,7 +79,7 @@ void WriteStream::start(Ready ready) {
       return;
     }
     _start_object = *p.value().first_logical_object;
-    _outcome.file_number = p.value().logical_file.value_or(0);
+    _outcome.file_number = _options.file_number.value_or(p.value().logical_file.value_or(0));
     _phase = Phase::streaming;
     if (_producer_done) {  // abandoned while positioning: nothing was written
       stop(proto::Status::client_gone, "the client went away before its stream started", false);
@@ -258,10 +257,10 @@ void WriteStream::close() {
 // exactly how many of this stream's blocks are on the medium.
 void WriteStream::count() {
   _phase = Phase::counting;
-  const auto command = scsi::cdb::read_position(long_form);
+  const auto command = scsi::cdb::read_position(_options.position_form);
   _channel.send(command, {_scratch, _pool.buffer(_scratch).first(32)}, [this, command](const auto& r) {
     const auto c = scsi::classify(command, r.status());
-    auto p = scsi::parse_read_position(long_form, _pool.buffer(_scratch).first(32));
+    auto p = scsi::parse_read_position(_options.position_form, _pool.buffer(_scratch).first(32));
     if (c.condition == TapeCondition::good && p && p.value().first_logical_object) {
       settle(*p.value().first_logical_object);
     } else {

@@ -18,6 +18,7 @@
 
 #include "codec.hpp"
 #include "drive/command_channel.hpp"
+#include "scsi/cdb.hpp"
 #include "scsi/condition.hpp"
 #include "scsi/timeouts.hpp"
 #include "transport/transport.hpp"
@@ -40,6 +41,10 @@ class WriteStream {
   struct Options {
     std::uint32_t block_size = 256 * 1024;  // at most the pool's buffer size
     std::size_t start_watermark = 0;        // full buffers before the first WRITE; 0: half
+    // The READ POSITION form that counts the blocks; the short one has no file numbers, so
+    // with it the caller says which file the stream starts.
+    scsi::cdb::ReadPositionForm position_form = scsi::cdb::ReadPositionForm::long_form;
+    std::optional<std::uint64_t> file_number;
   };
   using Ready = std::function<void(std::uint64_t file_number)>;
   using Done = std::function<void(const StreamOutcome&)>;

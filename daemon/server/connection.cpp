@@ -15,7 +15,12 @@ namespace tapestream::server {
 namespace {
 
 using scsi::TapeCondition;
-constexpr auto long_form = scsi::cdb::ReadPositionForm::long_form;
+// DRIVE_STATUS and CONTROL_DONE state flags of a position the drive reported.
+std::uint32_t position_state(const scsi::Position& p) {
+  return TS_STATE_LOADED | (p.beginning_of_partition ? TS_STATE_BOP : 0U) |
+         (p.end_of_partition ? TS_STATE_EARLY_WARNING : 0U) |
+         (p.logical_file ? 0U : TS_STATE_FILE_UNKNOWN);
+}
 constexpr std::size_t discard_chunk = 64 * 1024;
 
 std::string position_text(const drive::StreamOutcome& o) {
@@ -361,18 +366,13 @@ void Connection::status(const proto::StatusRequest& m) {
   if (slot->busy()) {
     answer->state |= TS_STATE_BUSY;
   }
-  _server.commands().run(*slot, scsi::cdb::read_position(long_form), [this, slot, answer](const auto& r) {
+  const auto form = slot->identity().positioning.position_form();
+  _server.commands().run(*slot, scsi::cdb::read_position(form), [this, slot, answer, form](const auto& r) {
     if (r.classification.condition == TapeCondition::good) {
-      if (auto p = scsi::parse_read_position(long_form, r.data)) {
-        answer->state |= TS_STATE_LOADED;
+      if (auto p = scsi::parse_read_position(form, r.data)) {
+        answer->state |= position_state(p.value());
         answer->block_number = p.value().first_logical_object.value_or(0);
         answer->file_number = p.value().logical_file.value_or(0);
-        if (p.value().beginning_of_partition) {
-          answer->state |= TS_STATE_BOP;
-        }
-        if (p.value().end_of_partition) {
-          answer->state |= TS_STATE_EARLY_WARNING;
-        }
       }
     }
     _server.commands().run(*slot, scsi::cdb::mode_sense6(0x0F), [this, answer](const auto& mode) {
@@ -439,9 +439,12 @@ void Connection::write(const proto::WriteRequest& m) {
 }
 
 void Connection::start_write(const proto::WriteRequest& m) {
-  auto begin = [this, m] {
+  const auto positioning = _slot->identity().positioning;
+  auto begin = [this, m, positioning](std::optional<std::uint64_t> starting_file) {
     drive::WriteStream::Options options;
     options.block_size = m.block_size;
+    options.position_form = positioning.position_form();
+    options.file_number = starting_file;
     _write = std::make_unique<drive::WriteStream>(
         _slot->transport(), _server.pool(), _server.timeouts(), _slot->stream_buffers(), options,
         [this](const drive::StreamOutcome& o) { write_done(o); });
@@ -462,12 +465,56 @@ void Connection::start_write(const proto::WriteRequest& m) {
     });
   };
   if ((m.flags & TS_WRITE_APPEND) == 0) {
-    begin();
+    if (!positioning.long_position) {
+      _slot->release();
+      _slot = nullptr;
+      refuse(proto::Status::bad_request,
+             "this drive reports no file numbers (no READ POSITION long form), so a stream "
+             "written where the tape stands could not say which file it is; append instead");
+      return;
+    }
+    begin(std::nullopt);
     return;
   }
   // Append: to end of data first, so that nothing already on the tape is overwritten.
   ++_control_in_flight;
-  _server.commands().run(*_slot, scsi::cdb::space16(scsi::cdb::SpaceCode::end_of_data, 0),
+  if (!positioning.long_position) {
+    // The file number comes from the count of filemarks spaced over from the beginning.
+    _server.commands().run(*_slot, scsi::cdb::rewind(false), [this, begin, positioning](const auto& r) {
+      if (r.classification.condition != TapeCondition::good) {
+        --_control_in_flight;
+        _slot->release();
+        _slot = nullptr;
+        refuse(drive::stream_status(r.classification, r.result.timed_out),
+               "cannot rewind to count the files: " +
+                   std::string{scsi::condition_name(r.classification.condition)});
+        return;
+      }
+      const auto all = drive::space_to_end_count;
+      _server.commands().run(*_slot, *positioning.space(scsi::cdb::SpaceCode::filemarks, all),
+                             [this, begin, all](const auto& spaced) {
+        --_control_in_flight;
+        const auto& c = spaced.classification;
+        if (c.condition != TapeCondition::end_of_data || !c.residue || *c.residue < 0 ||
+            *c.residue > all) {
+          _slot->release();
+          _slot = nullptr;
+          refuse(drive::stream_status(c, spaced.result.timed_out),
+                 "cannot count the files on the tape: spacing to end of data ended in " +
+                     std::string{scsi::condition_name(c.condition)});
+          return;
+        }
+        if (_input_closed) {
+          _slot->release();
+          _slot = nullptr;
+          return;
+        }
+        begin(static_cast<std::uint64_t>(all - *c.residue));
+      });
+    });
+    return;
+  }
+  _server.commands().run(*_slot, *positioning.space(scsi::cdb::SpaceCode::end_of_data, 0),
                          [this, begin](const auto& r) {
                            --_control_in_flight;
                            if (r.classification.condition != TapeCondition::good) {
@@ -483,7 +530,7 @@ void Connection::start_write(const proto::WriteRequest& m) {
                              _slot = nullptr;
                              return;
                            }
-                           begin();
+                           begin(std::nullopt);
                          });
 }
 
@@ -579,7 +626,7 @@ void Connection::read(const proto::ReadRequest& m) {
 void Connection::start_read(const proto::ReadRequest& m) {
   _read = std::make_unique<drive::ReadStream>(
       _slot->transport(), _server.pool(), _server.timeouts(), _slot->stream_buffers(),
-      [this](const drive::StreamOutcome& o) { read_done(o); });
+      _slot->identity().positioning, [this](const drive::StreamOutcome& o) { read_done(o); });
   _read->on_data([this] { pump_read(); });
   _read->start(m.file_number, [this, file = m.file_number] {
     spdlog::info("drive {}: connection {} reads file {}", _slot->name(), _id, file);
@@ -667,18 +714,18 @@ void Connection::control(const proto::ControlRequest& m) {
       if (positive(n)) {
         const bool files = m.op == Op::fsf || m.op == Op::bsf;
         const bool back = m.op == Op::bsf || m.op == Op::bsr;
-        command = scsi::cdb::space16(files ? SpaceCode::filemarks : SpaceCode::blocks, back ? -n : n);
+        command = slot->identity().positioning.space(files ? SpaceCode::filemarks : SpaceCode::blocks,
+                                                     back ? -n : n);
       }
       break;
     case Op::eod:
-      command = scsi::cdb::space16(SpaceCode::end_of_data, 0);
+      command = slot->identity().positioning.space(SpaceCode::end_of_data, 0);
       break;
     case Op::tell:
       break;  // only the position
     case Op::seek:
       if (n >= 0) {
-        command = scsi::cdb::locate16(scsi::cdb::LocateDestination::logical_object,
-                                      static_cast<std::uint64_t>(n), {}, immediate);
+        command = slot->identity().positioning.locate_block(static_cast<std::uint64_t>(n), immediate);
       }
       break;
     case Op::erase:
@@ -713,14 +760,14 @@ void Connection::control(const proto::ControlRequest& m) {
   ++_control_in_flight;
   (void)slot->acquire([] {});  // free, as checked above: held for the operation
   auto tell = [this] {
-    _server.commands().run(*_slot, scsi::cdb::read_position(long_form), [this](const auto& r) {
+    const auto form = _slot->identity().positioning.position_form();
+    _server.commands().run(*_slot, scsi::cdb::read_position(form), [this, form](const auto& r) {
       proto::ControlDone done;
-      if (auto p = scsi::parse_read_position(long_form, r.data);
+      if (auto p = scsi::parse_read_position(form, r.data);
           r.classification.condition == TapeCondition::good && p) {
         done.block_number = p.value().first_logical_object.value_or(0);
         done.file_number = p.value().logical_file.value_or(0);
-        done.state = TS_STATE_LOADED | (p.value().beginning_of_partition ? TS_STATE_BOP : 0U) |
-                     (p.value().end_of_partition ? TS_STATE_EARLY_WARNING : 0U);
+        done.state = position_state(p.value());
       }
       --_control_in_flight;
       _slot->release();

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "drive/positioning.hpp"
 #include "transport/transport.hpp"
 
 namespace tapestream::server {
@@ -21,6 +22,7 @@ struct DriveIdentity {
   std::string revision;
   std::string serial;
   std::uint32_t max_block_length = 0;
+  drive::PositioningCommands positioning;
 };
 
 class DriveSlot {

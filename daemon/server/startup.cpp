@@ -11,6 +11,7 @@
 #include "scsi/inquiry.hpp"
 #include "scsi/position.hpp"
 #include "transport/blocking.hpp"
+#include "transport/discovery.hpp"
 
 namespace tapestream::server {
 namespace {
@@ -19,9 +20,44 @@ std::unique_ptr<transport::ScsiTransport> open_transport(uring::Ring& ring, cons
   if (d.spec.rfind("emulated:", 0) == 0) {
     return std::make_unique<emulated::EmulatedDrive>(ring, emulated::parse_drive_spec(d.spec));
   }
-  throw StartupError{"drive " + d.name + ": \"" + d.spec +
-                     "\": only emulated drives (emulated:PATH) are served by this build; the bsg "
-                     "and sg transports for real drives are not part of it yet"};
+  const auto colon = d.spec.find(':');
+  const std::string kind = d.spec.substr(0, colon);
+  const std::string name = colon == std::string::npos ? "" : d.spec.substr(colon + 1);
+  transport::TransportChoice choice;
+  if (kind == "scsi") {
+    choice = transport::TransportChoice::automatic;
+  } else if (kind == "bsg") {
+    choice = transport::TransportChoice::bsg;
+  } else if (kind == "sg") {
+    choice = transport::TransportChoice::sg;
+  } else {
+    throw StartupError{"drive " + d.name + ": \"" + d.spec +
+                       "\": expected emulated:PATH, scsi:DEVICE, bsg:DEVICE or sg:DEVICE"};
+  }
+  if (name.empty()) {
+    throw StartupError{"drive " + d.name + ": \"" + d.spec +
+                       "\" names no device (an address H:C:T:L, a /dev node or a serial number)"};
+  }
+  const auto tapes = transport::discover_tapes();
+  auto tape = transport::find_tape(tapes, name);
+  if (!tape) {
+    std::string found;
+    for (const auto& t : tapes) {
+      found += (found.empty() ? "" : ", ") + t.address + " (" + t.st_node + ", serial " +
+               t.serial + ")";
+    }
+    throw StartupError{"drive " + d.name + ": no tape drive \"" + name + "\" in sysfs; found " +
+                       (found.empty() ? std::string{"none"} : found) +
+                       " (tapestreamd --probe lists them)"};
+  }
+  std::string error;
+  auto opened = transport::open_tape_transport(ring, *tape, choice, error);
+  if (!opened) {
+    throw StartupError{"drive " + d.name + " (" + tape->address + "): " + error};
+  }
+  spdlog::info("drive {}: {} {} at {}: {}", d.name, tape->vendor, tape->model, tape->address,
+               opened.value().reason);
+  return std::move(opened.value().transport);
 }
 
 // INQUIRY, the unit serial number and the block limits, once, before serving.
@@ -38,6 +74,17 @@ DriveIdentity identify(uring::Ring& ring, uring::BufferPool& pool, DriveSlot& sl
       return {};
     }
     return request.data.bytes.first(request.data.bytes.size() - result.value().residue);
+  };
+  // Whether the drive refuses a command as ILLEGAL REQUEST (it does not implement it).
+  auto refused = [&](const scsi::Command& command) {
+    transport::ScsiRequest request;
+    request.command = command;
+    request.data = {slot.control_buffer(),
+                    pool.buffer(slot.control_buffer()).first(command.transfer_length)};
+    request.timeout = std::chrono::seconds{60};
+    auto result = transport::run_blocking(ring, slot.transport(), request);
+    return result && scsi::classify(command, result.value().status()).condition ==
+                         scsi::TapeCondition::illegal_request;
   };
   DriveIdentity id;
   if (auto inquiry = scsi::parse_standard_inquiry(run(scsi::cdb::inquiry()))) {
@@ -57,6 +104,10 @@ DriveIdentity identify(uring::Ring& ring, uring::BufferPool& pool, DriveSlot& sl
   if (auto limits = scsi::parse_block_limits(run(scsi::cdb::read_block_limits()))) {
     id.max_block_length = limits.value().maximum_block_length;
   }
+  // Which positioning commands it takes: SPACE(16) over no blocks moves nothing.
+  id.positioning.long_position =
+      !refused(scsi::cdb::read_position(scsi::cdb::ReadPositionForm::long_form));
+  id.positioning.sixteen_byte = !refused(scsi::cdb::space16(scsi::cdb::SpaceCode::blocks, 0));
   return id;
 }
 
@@ -118,6 +169,13 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config) {
     spdlog::info("drive {}: {} {} {} serial {}, blocks up to {} bytes ({})", d.name,
                  slot->identity().vendor, slot->identity().product, slot->identity().revision,
                  slot->identity().serial, slot->identity().max_block_length, d.spec);
+    if (!slot->identity().positioning.long_position || !slot->identity().positioning.sixteen_byte) {
+      spdlog::info("drive {}: no {}{}{}: files are found and counted by spacing over filemarks "
+                   "from the beginning", d.name,
+                   slot->identity().positioning.long_position ? "" : "READ POSITION long form",
+                   slot->identity().positioning.long_position || slot->identity().positioning.sixteen_byte ? "" : ", ",
+                   slot->identity().positioning.sixteen_byte ? "" : "SPACE(16)/LOCATE(16)");
+    }
     slots.emplace(d.name, std::move(slot));
   }
   ServerOptions options;

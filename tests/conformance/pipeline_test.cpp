@@ -30,6 +30,10 @@ std::vector<std::uint8_t> stream_data(std::size_t size, std::uint32_t seed) {
 
 class Rig {
  public:
+  // The commands the streams may use; a drive without SPACE(16)/LOCATE(16) is found by
+  // spacing over filemarks.
+  drive::PositioningCommands positioning;
+
   explicit Rig(const std::string& options, std::chrono::milliseconds data_timeout = {})
       : _ring{uring::Ring::create({})},
         _pool{uring::BufferPool::create(_ring, stream_buffers + 1, block)},
@@ -121,7 +125,7 @@ class Rig {
     }
     std::optional<StreamOutcome> outcome;
     std::vector<std::uint8_t> data;
-    ReadStream stream{*_drive, _pool, _timeouts, buffers,
+    ReadStream stream{*_drive, _pool, _timeouts, buffers, positioning,
                       [&](const StreamOutcome& o) { outcome = o; }};
     stream.start(file, [] {});
     std::size_t blocks = 0;
@@ -286,6 +290,24 @@ TEST(ReadStream, FilesReadBackExactlyInAnyOrder) {
     EXPECT_EQ(o.blocks, (size + block - 1) / block);
     EXPECT_EQ(data, stream_data(size, static_cast<std::uint32_t>(size) + 1)) << "file " << file;
   }
+}
+
+TEST(ReadStream, FilesAreFoundBySpacingWhenTheDriveHasNoLocate16) {
+  Rig rig{""};
+  rig.positioning = {false, false};
+  const std::size_t sizes[] = {block + 1, 0, 2 * block};
+  for (auto size : sizes) {
+    ASSERT_EQ(rig.write(stream_data(size, static_cast<std::uint32_t>(size) + 7)).status,
+              proto::Status::ok);
+  }
+  for (std::uint64_t file : {2U, 0U, 1U}) {
+    const auto [o, data] = rig.read_stream(file);
+    EXPECT_EQ(o.status, proto::Status::ok) << o.message;
+    EXPECT_EQ(data, stream_data(sizes[file], static_cast<std::uint32_t>(sizes[file]) + 7))
+        << "file " << file;
+  }
+  const auto [beyond, nothing] = rig.read_stream(3);
+  EXPECT_EQ(beyond.status, proto::Status::end_of_data) << beyond.message;
 }
 
 TEST(ReadStream, NoSuchFileIsEndOfData) {

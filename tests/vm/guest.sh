@@ -1,7 +1,7 @@
 #!/bin/sh
 # The suites that run inside the test VM (busybox sh). Called by /init with the suite's name
 # and its extra arguments; exits with the suite's status.
-set -u
+set -eu
 suite=$1
 shift
 
@@ -43,7 +43,160 @@ conformance() {
     conformance_tests --gtest_filter=Conformance.* --gtest_color=no
 }
 
+fail() { say "FAIL: $*"; exit 1; }
+
+# Discovery and transport selection on a real kernel: --probe finds the tape and picks bsg;
+# the daemon serves it by address, by node and by serial number, through each transport.
+selection() {
+  tapestreamd --probe | tee /tmp/probe || fail "--probe failed"
+  grep -q "tape drives in sysfs: 1" /tmp/probe || fail "--probe did not find the tape"
+  grep -q "transport: bsg: $BSG takes IORING_OP_URING_CMD" /tmp/probe || fail "--probe did not choose bsg"
+  serial=$(sed -n 's/.*serial \([^ ]*\)$/\1/p' /tmp/probe | head -n 1)
+  for spec in "scsi:$TAPE" "bsg:$NST" "sg:$SG" "scsi:$serial"; do
+    tapestreamd --probe --drive "tape=$spec" >/tmp/probe-one || fail "--probe --drive tape=$spec"
+    grep "^  tape = " /tmp/probe-one
+    start_daemon "$spec"
+    tapestream status --json | tee /tmp/status || fail "status on $spec"
+    expected=${spec%%:*}
+    [ "$expected" = scsi ] && expected=bsg
+    grep -q "\"transport\":\"$expected\"" /tmp/status || fail "$spec is not served through $expected"
+    stop_daemon
+  done
+}
+
+start_daemon() {
+  rm -rf /tmp/state /run/ts.sock
+  tapestreamd --socket /run/ts.sock --state-dir /tmp/state --drive "tape=$1" --log-level warn ${2:-} \
+    2>/tmp/daemon.log &
+  daemon=$!
+  for _ in $(seq 1 100); do [ -S /run/ts.sock ] && break; sleep 0.1; done
+  [ -S /run/ts.sock ] || { cat /tmp/daemon.log; fail "the daemon did not start on $1"; }
+}
+
+stop_daemon() {
+  kill -TERM "$daemon"
+  wait "$daemon" || { cat /tmp/daemon.log; fail "the daemon did not stop cleanly"; }
+}
+
+# COUNT blocks of SIZE bytes, each starting with a 4-byte tag (PREFIX and a 3-digit number),
+# then zeros: exactly what scsi_debug, which keeps only 4 bytes a block, gives back.
+tagged() {
+  prefix=$1 count=$2 size=$3
+  i=0
+  while [ "$i" -lt "$count" ]; do
+    printf '%s%03d' "$prefix" "$i"
+    head -c $((size - 4)) /dev/zero
+    i=$((i + 1))
+  done
+}
+
+# What a write printed: "committed BYTES bytes in BLOCKS blocks as file FILE".
+committed() { sed -n 's/.*committed \([0-9]*\) bytes in \([0-9]*\) blocks as file \([0-9]*\).*/\1 \2 \3/p' "$1"; }
+on_tape() { sed -n 's/.*; \([0-9]*\) bytes of the stream (\([0-9]*\) blocks) are on the tape as file \([0-9]*\).*/\1 \2 \3/p' "$1"; }
+expect() { [ "$1" = "$2" ] || fail "$3: expected $2, got $1"; }
+
+# Several files with filemarks through the daemon and the CLI, read back and positioned.
+files_and_positions() {
+  transport=$1
+  start_daemon "$transport:$NST" "--block-size 64K"
+  tagged A 10 65536 >/tmp/a
+  { tagged B 5 65536; tagged b 1 1000; } >/tmp/b
+  tagged C 1 600 >/tmp/c
+  tapestream write </tmp/a 2>/tmp/w || fail "write a: $(cat /tmp/w)"
+  expect "$(committed /tmp/w)" "655360 10 0" "file 0"
+  tapestream write </tmp/b 2>/tmp/w || fail "write b: $(cat /tmp/w)"
+  expect "$(committed /tmp/w)" "328680 6 1" "file 1"
+  tapestream write </tmp/c 2>/tmp/w || fail "write c: $(cat /tmp/w)"
+  expect "$(committed /tmp/w)" "600 1 2" "file 2"
+  # 10 + 6 + 1 blocks and 3 filemarks: the tape is at end of data, unit 20.
+  expect "$(tapestream tell)" "file unknown, block 20" "tell at end of data"
+  for file in 1 0 2; do
+    name=$(echo a b c | cut -d' ' -f$((file + 1)))
+    tapestream read --file "$file" >/tmp/back 2>/dev/null || fail "read file $file"
+    cmp /tmp/back "/tmp/$name" || fail "file $file read back differs"
+  done
+  set +e
+  tapestream read --file 3 >/tmp/back 2>/tmp/r
+  status=$?
+  set -e
+  expect "$status" 66 "read of a file beyond the last"
+  tapestream rewind
+  tapestream fsf 1
+  expect "$(tapestream tell)" "file unknown, block 11" "tell after fsf 1"
+  tapestream seek 13
+  expect "$(tapestream tell)" "file unknown, block 13" "tell after seek 13"
+  tapestream read >/tmp/back 2>/dev/null || fail "read from block 13"
+  tail -c +$((2 * 65536 + 1)) /tmp/b | cmp - /tmp/back || fail "read from block 13 differs"
+  # The read ended past file 1's filemark (unit 17); BSF stops on its beginning side.
+  tapestream bsf 1
+  expect "$(tapestream tell)" "file unknown, block 17" "tell after bsf 1"
+  tapestream eod
+  expect "$(tapestream tell)" "file unknown, block 20" "tell after eod"
+  stop_daemon
+  say "files and positions through $transport: 3 files committed, read back and positioned"
+}
+
+# scsi_debug's tape warns at unit 9980 and overflows at 9998 (10,000 units of any size).
+early_warning_and_overflow() {
+  transport=$1
+  # Reads ask for a whole buffer; 4K buffers keep the sg driver from copying 256K a block.
+  start_daemon "$transport:$NST" "--block-size 4K --buffer-size 4K"
+  set +e
+  head -c $((10000 * 4096)) /dev/zero | tapestream write 2>/tmp/w
+  status=$?
+  set -e
+  expect "$status" 73 "write into early warning: $(cat /tmp/w)"
+  # The block at unit 9980 is written with the warning; the filemark follows it.
+  expect "$(on_tape /tmp/w)" "$((9981 * 4096)) 9981 0" "committed at early warning"
+  tapestream read --file 0 2>/dev/null | wc -c >/tmp/n
+  expect "$(cat /tmp/n)" "$((9981 * 4096))" "bytes read back after early warning"
+  # scsi_debug warns only at unit 9980 itself: appends after it commit whole until a WRITE
+  # reaches unit 9998 and fails with VOLUME OVERFLOW. Each append is 2 blocks and a filemark.
+  file=1
+  while :; do
+    set +e
+    tagged V 2 4096 | tapestream write 2>/tmp/w
+    status=$?
+    set -e
+    [ "$status" = 0 ] || break
+    expect "$(committed /tmp/w)" "8192 2 $file" "append $file past early warning"
+    [ "$file" -lt 20 ] || fail "no VOLUME OVERFLOW after 20 appends"
+    file=$((file + 1))
+  done
+  expect "$status" 73 "the append that overflows: $(cat /tmp/w)"
+  grep -q "volume_overflow" /tmp/w || fail "no VOLUME OVERFLOW reported: $(cat /tmp/w)"
+  set -- $(on_tape /tmp/w)
+  expect "$3" "$file" "file number of the overflowing append"
+  tapestream read --file "$file" 2>/dev/null | wc -c >/tmp/n || true
+  expect "$(cat /tmp/n)" "$1" "bytes of the overflowing append read back"
+  say "early warning through $transport: $((9981 * 4096)) bytes committed and read back; VOLUME OVERFLOW on append $file with $1 bytes on the tape, read back: $(cat /tmp/w)"
+  stop_daemon
+}
+
+# A fresh, empty tape: scsi_debug keeps its tape only while the module is loaded.
+reload_tape() {
+  rmmod scsi_debug || fail "rmmod scsi_debug"
+  TAPE=
+  load_tape "$@" || fail "scsi_debug did not come back"
+}
+
+# The daemon and the CLI on the tape through one transport (bsg also checks discovery).
+daemon_suite() {
+  transport=$1
+  shift
+  export TAPESTREAM_SOCKET=/run/ts.sock
+  load_tape "$@" || return 1
+  [ "$transport" = bsg ] && selection
+  reload_tape "$@"
+  files_and_positions "$transport"
+  reload_tape delay=0  # 10,000 commands at scsi_debug's default 4 ms would take 40 s
+  early_warning_and_overflow "$transport"
+  say "daemon through $transport: all checks passed"
+}
+
 case $suite in
+  daemon-bsg) daemon_suite bsg "$@" ;;
+  daemon-sg) daemon_suite sg "$@" ;;
   conformance-bsg) conformance bsg "$@" ;;
   conformance-sg) conformance sg "$@" ;;
   *) say "unknown suite $suite"; exit 2 ;;
