@@ -98,11 +98,17 @@ std::vector<TapeDevice> discover_tapes(const fs::path& sysfs) {
 }
 
 std::optional<TapeDevice> find_tape(const std::vector<TapeDevice>& tapes, const std::string& name) {
+  if (name.empty()) {
+    return std::nullopt;
+  }
   for (const auto& tape : tapes) {
     const std::string rewinding = tape.st_node.empty() ? "" : "/dev/" + tape.st_node.substr(6);
-    if (name == tape.address || name == tape.bsg_node || name == tape.sg_node ||
-        name == tape.st_node || name == rewinding || (!tape.serial.empty() && name == tape.serial)) {
-      return tape;
+    // Nodes a driver did not create are empty, and an empty name was refused above.
+    for (const auto* known : {&tape.address, &tape.bsg_node, &tape.sg_node, &tape.st_node,
+                              &rewinding, &tape.serial}) {
+      if (name == *known) {
+        return tape;
+      }
     }
   }
   return std::nullopt;
