@@ -194,7 +194,52 @@ daemon_suite() {
   say "daemon through $transport: all checks passed"
 }
 
+# Busy CPU time of the whole VM in jiffies (user, nice, system, irq, softirq, steal): every
+# process and the kernel, so a daemon and its client are counted together.
+busy_jiffies() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+uptime_centis() { awk '{ split($1, t, "."); print t[1] * 100 + t[2] }' /proc/uptime; }
+
+# One measured run: "BENCH tool block_size bytes centiseconds busy_jiffies".
+measure() {
+  tool=$1 size=$2 bytes=$3
+  shift 3
+  t0=$(uptime_centis) j0=$(busy_jiffies)
+  sh -c "$*" >/dev/null 2>/tmp/bench-err || { cat /tmp/bench-err; fail "$tool at $size: $*"; }
+  t1=$(uptime_centis) j1=$(busy_jiffies)
+  echo "BENCH $tool $size $bytes $((t1 - t0)) $((j1 - j0))"
+}
+
+# The same bytes to the same tape through tapestream (bsg, sg), dd and mbuffer (st driver),
+# at 64K, 256K and 1M blocks; scsi_debug with delay=0, a fresh tape for every run.
+bench_suite() {
+  total=$((256 * 1024 * 1024))
+  rounds=${1:-2}
+  export TAPESTREAM_SOCKET=/run/ts.sock
+  load_tape delay=0 || return 1
+  round=1
+  while [ "$round" -le "$rounds" ]; do
+    for size in 65536 262144 1048576; do
+      count=$((total / size))
+      source="head -c $total /dev/zero"
+      for transport in bsg sg; do
+        reload_tape delay=0
+        start_daemon "$transport:$NST" "--block-size $size --buffer-size $size"
+        measure "tapestream-$transport" "$size" "$total" "$source | tapestream write"
+        stop_daemon
+      done
+      reload_tape delay=0
+      measure dd "$size" "$total" "$source | dd of=$NST bs=$size iflag=fullblock"
+      if command -v mbuffer >/dev/null; then
+        reload_tape delay=0
+        measure mbuffer "$size" "$total" "$source | mbuffer -q -s $size -m 16M -o $NST"
+      fi
+    done
+    round=$((round + 1))
+  done
+}
+
 case $suite in
+  bench) bench_suite "$@" ;;
   daemon-bsg) daemon_suite bsg "$@" ;;
   daemon-sg) daemon_suite sg "$@" ;;
   conformance-bsg) conformance bsg "$@" ;;
