@@ -62,29 +62,29 @@ std::unique_ptr<transport::ScsiTransport> open_transport(uring::Ring& ring, cons
 
 // INQUIRY, the unit serial number and the block limits, once, before serving.
 DriveIdentity identify(uring::Ring& ring, uring::BufferPool& pool, DriveSlot& slot) {
-  auto run = [&](const scsi::Command& command) -> std::span<const std::uint8_t> {
+  // The condition a command ends in, and the data-in that arrived.
+  auto execute = [&](const scsi::Command& command) {
     transport::ScsiRequest request;
     request.command = command;
     request.data = {slot.control_buffer(),
                     pool.buffer(slot.control_buffer()).first(command.transfer_length)};
     request.timeout = std::chrono::seconds{60};
     auto result = transport::run_blocking(ring, slot.transport(), request);
-    if (!result || scsi::classify(command, result.value().status()).condition !=
-                       scsi::TapeCondition::good) {
-      return {};
+    if (!result) {
+      return std::pair{scsi::TapeCondition::transport_failure, std::span<const std::uint8_t>{}};
     }
-    return request.data.bytes.first(request.data.bytes.size() - result.value().residue);
+    const auto arrived =
+        request.data.bytes.first(request.data.bytes.size() - result.value().residue);
+    return std::pair{scsi::classify(command, result.value().status()).condition,
+                     std::span<const std::uint8_t>{arrived}};
+  };
+  auto run = [&](const scsi::Command& command) -> std::span<const std::uint8_t> {
+    const auto [condition, data] = execute(command);
+    return condition == scsi::TapeCondition::good ? data : std::span<const std::uint8_t>{};
   };
   // Whether the drive refuses a command as ILLEGAL REQUEST (it does not implement it).
   auto refused = [&](const scsi::Command& command) {
-    transport::ScsiRequest request;
-    request.command = command;
-    request.data = {slot.control_buffer(),
-                    pool.buffer(slot.control_buffer()).first(command.transfer_length)};
-    request.timeout = std::chrono::seconds{60};
-    auto result = transport::run_blocking(ring, slot.transport(), request);
-    return result && scsi::classify(command, result.value().status()).condition ==
-                         scsi::TapeCondition::illegal_request;
+    return execute(command).first == scsi::TapeCondition::illegal_request;
   };
   DriveIdentity id;
   if (auto inquiry = scsi::parse_standard_inquiry(run(scsi::cdb::inquiry()))) {

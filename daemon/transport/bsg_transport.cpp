@@ -70,31 +70,25 @@ Result<std::unique_ptr<BsgTransport>> BsgTransport::open(uring::Ring& ring,
 BsgTransport::BsgTransport(uring::Ring& ring, UniqueFd fd)
     : SerialTransport{ring}, _fd{std::move(fd)} {}
 
-BsgTransport::~BsgTransport() { shut_down({this}, _timeout + std::chrono::seconds{5}); }
+BsgTransport::~BsgTransport() { shut_down({this}, _slot.timeout + std::chrono::seconds{5}); }
 
 Result<void> BsgTransport::issue(const ScsiRequest& request) {
   const auto& command = request.command;
-  const auto data = request.data.bytes;
-  std::copy(command.cdb.begin(), command.cdb.end(), _cdb.begin());
-  _sense.fill(0);
-  _transfer_length = static_cast<std::uint32_t>(data.size());
-  _timeout = request.timeout;
-
+  const auto data = _slot.load(request);
   BsgUringCommand cmd{};
-  cmd.request = address_of(_cdb.data());
+  cmd.request = address_of(_slot.cdb.data());
   cmd.request_len = command.cdb_length;
   cmd.protocol = 0;     // BSG_PROTOCOL_SCSI
   cmd.subprotocol = 0;  // BSG_SUB_PROTOCOL_SCSI_CMD
-  cmd.response = address_of(_sense.data());
-  cmd.max_response_len = static_cast<std::uint32_t>(_sense.size());
-  cmd.timeout_ms = static_cast<std::uint32_t>(
-      std::clamp<std::int64_t>(request.timeout.count(), 1, std::int64_t{UINT32_MAX}));
+  cmd.response = address_of(_slot.sense.data());
+  cmd.max_response_len = static_cast<std::uint32_t>(_slot.sense.size());
+  cmd.timeout_ms = _slot.timeout_ms();
   if (command.direction == scsi::DataDirection::to_device) {
     cmd.dout_xferp = address_of(data.data());
-    cmd.dout_xfer_len = _transfer_length;
+    cmd.dout_xfer_len = _slot.transfer_length;
   } else if (command.direction == scsi::DataDirection::from_device) {
     cmd.din_xferp = address_of(data.data());
-    cmd.din_xfer_len = _transfer_length;
+    cmd.din_xfer_len = _slot.transfer_length;
   }
   std::array<std::uint8_t, sizeof cmd> payload;
   std::memcpy(payload.data(), &cmd, sizeof cmd);
@@ -111,7 +105,7 @@ void BsgTransport::on_complete(const io_uring_cqe& cqe) {
     finished(refused_result(-cqe.res));
     return;
   }
-  finished(decode_bsg_completion(cqe.big_cqe[0], _transfer_length, _sense));
+  finished(decode_bsg_completion(cqe.big_cqe[0], _slot.transfer_length, _slot.sense));
 }
 
 }  // namespace tapestream::transport

@@ -30,11 +30,7 @@ class BsgTransport final : public SerialTransport, private uring::Completion {
   void on_complete(const io_uring_cqe& cqe) override;
 
   UniqueFd _fd;
-  // The command slot: the kernel reads the CDB and writes the sense here while it runs.
-  std::array<std::uint8_t, 16> _cdb{};
-  std::array<std::uint8_t, 96> _sense{};  // SCSI_SENSE_BUFFERSIZE: the most bsg returns
-  std::uint32_t _transfer_length = 0;
-  std::chrono::milliseconds _timeout{};
+  CommandSlot _slot;
 };
 
 // The second CQE word of a bsg command, unpacked (include/uapi/linux/bsg.h, Linux 7.1):

@@ -1,10 +1,15 @@
 #include "transport/serial_transport.hpp"
 
+#include <algorithm>
 #include <system_error>
 
 #include "scsi/status.hpp"
 
 namespace tapestream::transport {
+
+std::uint32_t CommandSlot::timeout_ms() const {
+  return static_cast<std::uint32_t>(std::clamp<std::int64_t>(timeout.count(), 1, UINT32_MAX));
+}
 
 ScsiResult refused_result(int error) {
   ScsiResult result;

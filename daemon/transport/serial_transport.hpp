@@ -5,7 +5,10 @@
 // scsi_debug's tape out of order (docs/SCSI.md, "Ordering").
 #pragma once
 
+#include <array>
 #include <chrono>
+#include <cstdint>
+#include <span>
 #include <deque>
 #include <initializer_list>
 #include <optional>
@@ -14,6 +17,26 @@
 #include "uring/ring.hpp"
 
 namespace tapestream::transport {
+
+// What the kernel reads and writes while one command runs: its CDB and sense buffer (96 bytes,
+// SCSI_SENSE_BUFFERSIZE: the most bsg and sg return), and what the completion is bounded by.
+struct CommandSlot {
+  std::array<std::uint8_t, 16> cdb{};
+  std::array<std::uint8_t, 96> sense{};
+  std::uint32_t transfer_length = 0;
+  std::chrono::milliseconds timeout{};
+
+  // Takes the request's CDB, clears the sense; returns the data slice.
+  std::span<std::uint8_t> load(const ScsiRequest& request) {
+    cdb = request.command.cdb;
+    sense.fill(0);
+    transfer_length = static_cast<std::uint32_t>(request.data.bytes.size());
+    timeout = request.timeout;
+    return request.data.bytes;
+  }
+  // The timeout in the kernel's milliseconds, at least 1.
+  std::uint32_t timeout_ms() const;
+};
 
 class SerialTransport : public ScsiTransport {
  public:

@@ -53,25 +53,19 @@ SgTransport::SgTransport(uring::Ring& ring, UniqueFd fd, bool direct_io)
 }
 
 SgTransport::~SgTransport() {
-  shut_down({&_write_step, &_read_step}, _timeout + std::chrono::seconds{5});
+  shut_down({&_write_step, &_read_step}, _slot.timeout + std::chrono::seconds{5});
 }
 
 Result<void> SgTransport::issue(const ScsiRequest& request) {
   const auto& command = request.command;
-  const auto data = request.data.bytes;
-  std::copy(command.cdb.begin(), command.cdb.end(), _cdb.begin());
-  _sense.fill(0);
-  _transfer_length = static_cast<std::uint32_t>(data.size());
-  _timeout = request.timeout;
-
+  const auto data = _slot.load(request);
   _request = sg_io_hdr_t{};
   _request.interface_id = 'S';
   _request.cmd_len = command.cdb_length;
-  _request.cmdp = _cdb.data();
-  _request.mx_sb_len = static_cast<unsigned char>(_sense.size());
-  _request.sbp = _sense.data();
-  _request.timeout = static_cast<unsigned>(
-      std::clamp<std::int64_t>(request.timeout.count(), 1, std::int64_t{UINT32_MAX}));
+  _request.cmdp = _slot.cdb.data();
+  _request.mx_sb_len = static_cast<unsigned char>(_slot.sense.size());
+  _request.sbp = _slot.sense.data();
+  _request.timeout = _slot.timeout_ms();
   _request.dxfer_direction = SG_DXFER_NONE;
   if (!data.empty() && command.direction == scsi::DataDirection::to_device) {
     _request.dxfer_direction = SG_DXFER_TO_DEV;
@@ -80,7 +74,7 @@ Result<void> SgTransport::issue(const ScsiRequest& request) {
   }
   if (_request.dxfer_direction != SG_DXFER_NONE) {
     _request.dxferp = data.data();
-    _request.dxfer_len = _transfer_length;
+    _request.dxfer_len = _slot.transfer_length;
     _request.flags = _direct_io ? SG_FLAG_DIRECT_IO : 0;
   }
   _reply = sg_io_hdr_t{};
@@ -127,7 +121,7 @@ void SgTransport::read_done() {
     ((_reply.info & SG_INFO_DIRECT_IO_MASK) == SG_INFO_DIRECT_IO ? _direct_transfers
                                                                    : _indirect_transfers)++;
   }
-  finished(decode_sg_completion(_reply, _transfer_length, _sense));
+  finished(decode_sg_completion(_reply, _slot.transfer_length, _slot.sense));
 }
 
 }  // namespace tapestream::transport

@@ -44,15 +44,11 @@ class SgTransport final : public SerialTransport {
 
   UniqueFd _fd;
   bool _direct_io;
-  // The command slot: the kernel reads the CDB and writes the sense here while it runs.
-  std::array<std::uint8_t, 16> _cdb{};
-  std::array<std::uint8_t, SG_MAX_SENSE> _sense{};
+  CommandSlot _slot;
   sg_io_hdr_t _request{};
   sg_io_hdr_t _reply{};
   Step _write_step;
   Step _read_step;
-  std::uint32_t _transfer_length = 0;
-  std::chrono::milliseconds _timeout{};
   std::uint64_t _direct_transfers = 0;
   std::uint64_t _indirect_transfers = 0;
 };
