@@ -41,6 +41,12 @@ conformance() {
   esac
   TAPESTREAM_CONFORMANCE_TARGET=$transport:$node TAPESTREAM_CONFORMANCE_SCSI_DEBUG=1 \
     conformance_tests --gtest_filter=Conformance.* --gtest_color=no
+  if [ "$transport" = sg ]; then
+    say "again with sg's direct I/O (allow_dio=1)"
+    echo 1 >/sys/module/sg/parameters/allow_dio
+    TAPESTREAM_CONFORMANCE_TARGET=$transport:$node TAPESTREAM_CONFORMANCE_SCSI_DEBUG=1 \
+      conformance_tests --gtest_filter=Conformance.* --gtest_color=no
+  fi
 }
 
 fail() { say "FAIL: $*"; exit 1; }
