@@ -1,7 +1,11 @@
 // What only a kernel transport does, checked where one is the target (the VM tests).
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <string>
+
 #include "fixture.hpp"
+#include "scsi/status.hpp"
 #include "transport/sg_transport.hpp"
 
 namespace tapestream::test {
@@ -25,6 +29,43 @@ TEST_F(Conformance, SgMovesDataDirectlyWhenTheModuleAllowsIt) {
     EXPECT_EQ(sg->direct_transfers(), 0U);
     EXPECT_GE(sg->indirect_transfers(), 3U);
   }
+}
+
+// scsi_debug's response delay, in jiffies (/sys/bus/pseudo/drivers/scsi_debug/delay).
+class ScsiDebugDelay {
+ public:
+  explicit ScsiDebugDelay(const std::string& jiffies) {
+    std::ifstream{path} >> _saved;
+    std::ofstream{path} << jiffies;
+  }
+  ~ScsiDebugDelay() { std::ofstream{path} << _saved; }
+  ScsiDebugDelay(const ScsiDebugDelay&) = delete;
+  ScsiDebugDelay& operator=(const ScsiDebugDelay&) = delete;
+
+ private:
+  static constexpr const char* path = "/sys/bus/pseudo/drivers/scsi_debug/delay";
+  std::string _saved = "1";
+};
+
+// The kernel enforces the timeout the transport passes: a command that outlives it is aborted
+// by the SCSI midlayer and completes with DID_TIME_OUT, and the drive serves the next one.
+TEST_F(Conformance, ACommandThatOutlivesItsTimeoutEndsTimedOut) {
+  if (!real_target() || !target_is_scsi_debug()) {
+    GTEST_SKIP() << "needs scsi_debug, whose response delay can be set";
+  }
+  {
+    const ScsiDebugDelay slow{"1000"};  // 4 s at HZ=250, 1 s at HZ=1000
+    const auto e = h().run(scsi::cdb::test_unit_ready(), {}, 0, std::chrono::milliseconds{300});
+    EXPECT_TRUE(e.result.timed_out);
+    EXPECT_EQ(e.result.host_status, static_cast<std::uint8_t>(scsi::HostStatus::time_out));
+    EXPECT_EQ(e.classification.condition, scsi::TapeCondition::transport_failure);
+  }
+  // After the abort: a unit attention may report the reset, then the drive answers.
+  auto next = h().run(scsi::cdb::test_unit_ready());
+  for (int i = 0; i < 3 && next.classification.condition != scsi::TapeCondition::good; ++i) {
+    next = h().run(scsi::cdb::test_unit_ready());
+  }
+  EXPECT_EQ(next.classification.condition, scsi::TapeCondition::good);
 }
 
 }  // namespace
