@@ -41,9 +41,9 @@ Usage:
   tapestreamd --help | --version
 
 Description:
-  Without --self-check, --probe or --decode-sense the daemon serves its drives on a Unix socket
-  (mode 0660), in the foreground, logging to stderr, until SIGTERM or SIGINT; then it
-  takes no new streams, lets the running ones end, and exits. With no --drive it serves
+  Without --self-check, --probe or --decode-sense the daemon serves its drives on a
+  Unix socket (mode 0660), in the foreground, logging to stderr, until SIGTERM or
+  SIGINT; then it takes no new streams, lets the running ones end, and exits. With no --drive it serves
   one emulated drive, emu0, whose tape is DIR/emu0.tap. A drive is NAME=SPEC, where SPEC
   is one of
     emulated:PATH[?OPTIONS]  the emulated drive on a SIMH image (docs/EMULATED_DRIVE.md)
