@@ -314,6 +314,11 @@ void Connection::refuse(proto::Status status, std::string message, bool close) {
 
 void Connection::finish_request() { _request_active = false; }
 
+void Connection::release_drive() {
+  _slot->release();
+  _slot = nullptr;
+}
+
 // --- requests --------------------------------------------------------------------------------
 
 void Connection::hello(const proto::Hello& m) {
@@ -466,8 +471,7 @@ void Connection::start_write(const proto::WriteRequest& m) {
   };
   if ((m.flags & TS_WRITE_APPEND) == 0) {
     if (!positioning.long_position) {
-      _slot->release();
-      _slot = nullptr;
+      release_drive();
       refuse(proto::Status::bad_request,
              "this drive reports no file numbers (no READ POSITION long form), so a stream "
              "written where the tape stands could not say which file it is; append instead");
@@ -483,8 +487,7 @@ void Connection::start_write(const proto::WriteRequest& m) {
     _server.commands().run(*_slot, scsi::cdb::rewind(false), [this, begin, positioning](const auto& r) {
       if (r.classification.condition != TapeCondition::good) {
         --_control_in_flight;
-        _slot->release();
-        _slot = nullptr;
+        release_drive();
         refuse(drive::stream_status(r.classification, r.result.timed_out),
                "cannot rewind to count the files: " +
                    std::string{scsi::condition_name(r.classification.condition)});
@@ -497,16 +500,14 @@ void Connection::start_write(const proto::WriteRequest& m) {
         const auto& c = spaced.classification;
         if (c.condition != TapeCondition::end_of_data || !c.residue || *c.residue < 0 ||
             *c.residue > all) {
-          _slot->release();
-          _slot = nullptr;
+          release_drive();
           refuse(drive::stream_status(c, spaced.result.timed_out),
                  "cannot count the files on the tape: spacing to end of data ended in " +
                      std::string{scsi::condition_name(c.condition)});
           return;
         }
         if (_input_closed) {
-          _slot->release();
-          _slot = nullptr;
+          release_drive();
           return;
         }
         begin(static_cast<std::uint64_t>(all - *c.residue));
@@ -518,16 +519,14 @@ void Connection::start_write(const proto::WriteRequest& m) {
                          [this, begin](const auto& r) {
                            --_control_in_flight;
                            if (r.classification.condition != TapeCondition::good) {
-                             _slot->release();
-                             _slot = nullptr;
+                             release_drive();
                              refuse(drive::stream_status(r.classification, r.result.timed_out),
                                     "cannot go to end of data: " +
                                         std::string{scsi::condition_name(r.classification.condition)});
                              return;
                            }
                            if (_input_closed) {
-                             _slot->release();
-                             _slot = nullptr;
+                             release_drive();
                              return;
                            }
                            begin(std::nullopt);
@@ -770,8 +769,7 @@ void Connection::control(const proto::ControlRequest& m) {
         done.state = position_state(p.value());
       }
       --_control_in_flight;
-      _slot->release();
-      _slot = nullptr;
+      release_drive();
       if (!_input_closed) {
         reply(done);
       }
@@ -791,8 +789,7 @@ void Connection::control(const proto::ControlRequest& m) {
           return;
         }
         --_control_in_flight;
-        _slot->release();
-        _slot = nullptr;
+        release_drive();
         auto status = drive::stream_status(r.classification, r.result.timed_out);
         if (condition == TapeCondition::end_of_data || condition == TapeCondition::beginning_of_medium ||
             condition == TapeCondition::filemark) {

@@ -92,6 +92,8 @@ class Connection {
   void pump_read();
   void read_done(const drive::StreamOutcome& outcome);
   void finish_request();
+  // Gives the drive this connection holds to the next in line.
+  void release_drive();
   DriveSlot* drive_for(const std::string& name);
 
   Server& _server;

@@ -99,22 +99,16 @@ void SgTransport::Step::on_complete(const io_uring_cqe& cqe) {
 }
 
 void SgTransport::read_done() {
-  const int written = _write_step.result;
-  const int read = _read_step.result;
-  if (written < 0) {
-    finished(refused_result(-written));
+  // Each step must move a whole sg_io_hdr; a failed write cancels the linked read.
+  const auto failure = [](int result, std::size_t expected) {
+    return result < 0 ? -result : result != static_cast<int>(expected) ? EIO : 0;
+  };
+  if (const int error = failure(_write_step.result, sizeof _request)) {
+    finished(refused_result(error));
     return;
   }
-  if (written != static_cast<int>(sizeof _request)) {
-    finished(refused_result(EIO));
-    return;
-  }
-  if (read < 0) {
-    finished(refused_result(-read));
-    return;
-  }
-  if (read != static_cast<int>(sizeof _reply)) {
-    finished(refused_result(EIO));
+  if (const int error = failure(_read_step.result, sizeof _reply)) {
+    finished(refused_result(error));
     return;
   }
   if (_request.dxfer_direction != SG_DXFER_NONE) {
