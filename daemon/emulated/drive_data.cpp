@@ -17,16 +17,6 @@ constexpr unsigned alert_read_failure = 5;
 constexpr unsigned alert_write_failure = 6;
 constexpr unsigned alert_write_protect = 9;
 
-// The SIMH words after a record's data: a pad byte for odd lengths, the trailing length, and
-// the end-of-medium marker that ends the image until the next record's header replaces it.
-std::size_t fill_trailer(std::array<std::uint8_t, 9>& trailer, std::uint32_t length) {
-  const std::size_t pad = length & 1U;
-  trailer[0] = 0;
-  simh_encode_word(trailer.data() + pad, length);
-  simh_encode_word(trailer.data() + pad + 4, simh_end_of_medium);
-  return pad + 8;
-}
-
 }  // namespace
 
 std::optional<EmulatedDrive::TransferShape> EmulatedDrive::transfer_shape(bool fixed,
@@ -89,63 +79,84 @@ void EmulatedDrive::write(const scsi::Command& c) {
     check(SenseKey::medium_error, 0x0C00, {}, count);
     return;
   }
-  // Blocks that fit before the end of the medium (its last 4 bytes hold the EOM marker).
-  std::uint32_t fit = 0;
-  std::uint64_t end = _index.end_offset;
-  while (fit < blocks && end + simh_record_span(stored) + 4 <= _spec.capacity) {
-    end += simh_record_span(stored);
-    ++fit;
+  std::vector<AppendItem> items(blocks);
+  for (std::uint32_t i = 0; i < blocks; ++i) {
+    items[i] = {stored, false, std::size_t{i} * block};
   }
+  auto plan = plan_append(_tail, items, data(), _spec.capacity);
+  const auto fit = static_cast<std::uint32_t>(plan.placed);
   if (fit == 0) {
     check(SenseKey::volume_overflow, 0x0002, {.end_of_medium = true}, count);
     return;
   }
-  // Per record: data, then trailer and end marker, then the header over the old end marker,
-  // linked so the header is written last: until it is, the image ends before the record.
-  _words.resize(fit);
-  std::uint64_t at = _index.end_offset;
-  const auto buffer_index = _current->request.data.index;
-  for (std::uint32_t i = 0; i < fit; ++i) {
-    auto& w = _words[i];
-    simh_encode_word(w.header.data(), stored);
-    const auto trailer_size = fill_trailer(w.trailer, stored);
-    const bool last = i + 1 == fit;
-    if (stored > 0) {
-      queue_io(uring::WriteFixed{_fd.get(), data().subspan(std::size_t{i} * block, stored),
-                                 buffer_index, at + 4},
-               stored, IOSQE_IO_LINK);
-    }
-    queue_io(uring::Write{_fd.get(), {w.trailer.data(), trailer_size}, at + 4 + stored},
-             static_cast<std::uint32_t>(trailer_size), IOSQE_IO_LINK);
-    queue_io(uring::Write{_fd.get(), w.header, at}, 4, last ? 0 : IOSQE_IO_LINK);
-    at += simh_record_span(stored);
-  }
-  const std::size_t ops_per_block = stored > 0 ? 3 : 2;
-  _on_io_done = [this, fit, blocks, stored, block, count, fixed, ops_per_block] {
-    // Index what reached the image whole, in order: a record is there once its header is.
-    std::uint32_t written = 0;
-    while (written < fit &&
-           std::all_of(_io.begin() + static_cast<std::ptrdiff_t>(written * ops_per_block),
-                       _io.begin() + static_cast<std::ptrdiff_t>((written + 1) * ops_per_block),
-                       [](const IoOperation& op) { return op.ok(); })) {
-      _index.objects.push_back({_index.end_offset, stored, false});
-      _index.end_offset += simh_record_span(stored);
-      ++written;
-    }
-    _position = _index.objects.size();
-    _bytes_written += std::uint64_t{written} * stored;
-    _transferred = std::uint64_t{written} * block;
-    if (written < fit) {
+  append(std::move(plan), false, [this, fit, blocks, stored, block, count, fixed](bool written) {
+    if (!written) {
       _tape_alerts |= bit(alert_write_failure);
-      check(SenseKey::medium_error, 0x0C00, {}, fixed ? blocks - written : count);
-    } else if (fit < blocks) {
+      check(SenseKey::medium_error, 0x0C00, {}, count);
+      return;
+    }
+    _bytes_written += std::uint64_t{fit} * stored;
+    _transferred = std::uint64_t{fit} * block;
+    if (fit < blocks) {
       check(SenseKey::volume_overflow, 0x0002, {.end_of_medium = true}, blocks - fit);
     } else if (past_early_warning(_index.end_offset)) {
       check(SenseKey::no_sense, 0x0002, {.end_of_medium = true}, 0);
     } else {
       good();
     }
+  });
+}
+
+// The two steps of every append (image_layout.hpp): what lies beyond the image's end, then the
+// link; with `sync`, an fdatasync after the link (WRITE FILEMARKS with Immed=0).
+void EmulatedDrive::append(AppendPlan plan, bool sync, std::function<void(bool)> done) {
+  _plan = std::move(plan);
+  reserve(_plan.tail.end());
+  const auto buffer_index = _current->request.data.index;
+  for (const auto& w : _plan.prepare) {
+    if (w.registered) {
+      queue_io(uring::WriteFixed{_append_fd.get(), data().subspan(w.from, w.length), buffer_index,
+                                 w.offset},
+               static_cast<std::uint32_t>(w.length));
+    } else {
+      queue_io(uring::Write{_append_fd.get(), _plan.staging.view().subspan(w.from, w.length),
+                            w.offset},
+               static_cast<std::uint32_t>(w.length));
+    }
+  }
+  auto link = [this, sync, done = std::move(done)] {
+    if (io_failed()) {
+      done(false);
+      return;
+    }
+    const auto& w = _plan.link;
+    queue_io(uring::Write{_append_fd.get(), _plan.staging.view().subspan(w.from, w.length), w.offset},
+             static_cast<std::uint32_t>(w.length), sync ? IOSQE_IO_LINK : 0);
+    if (sync) {
+      queue_io(uring::Fsync{_append_fd.get(), true}, 0);
+    }
+    _on_io_done = [this, done] {
+      if (io_failed()) {
+        done(false);  // the link may be half written: the index keeps the old end
+        return;
+      }
+      for (const auto& o : _plan.objects) {
+        if (o.filemark) {
+          _filemarks.push_back(_index.objects.size());
+        }
+        _index.objects.push_back(o);
+      }
+      _index.end_offset = _plan.tail.end_of_data;
+      _tail = std::move(_plan.tail);
+      _position = _index.objects.size();
+      done(true);
+    };
   };
+  if (_plan.prepare.empty()) {
+    link();
+  } else {
+    _on_io_done = std::move(link);
+  }
 }
 
 void EmulatedDrive::read(const scsi::Command& c) {
@@ -281,47 +292,38 @@ void EmulatedDrive::write_filemarks(const scsi::Command& c) {
     check(SenseKey::illegal_request, 0x2400);  // the emulator writes at most 65536 at once
     return;
   }
-  std::uint64_t new_end = _index.end_offset;
-  if (count > 0) {
-    if (!cut_at(_position)) {
-      check(SenseKey::medium_error, 0x0C00, {}, count);
-      return;
-    }
-    new_end = _index.end_offset + std::uint64_t{4} * count;
-    if (new_end + 4 > _spec.capacity) {
-      check(SenseKey::volume_overflow, 0x0002, {.end_of_medium = true}, count);
-      return;
-    }
-    // The end marker goes past the new filemarks first; the filemark words, which replace
-    // the old end marker, last.
-    _words.resize(1);
-    simh_encode_word(_words[0].header.data(), simh_end_of_medium);
-    _zeros.assign(std::size_t{4} * count, 0);
-    queue_io(uring::Write{_fd.get(), _words[0].header, new_end}, 4, IOSQE_IO_LINK);
-    queue_io(uring::Write{_fd.get(), _zeros, _index.end_offset},
-             static_cast<std::uint32_t>(_zeros.size()), immediate ? 0 : IOSQE_IO_LINK);
+  if (count > 0 && !cut_at(_position)) {
+    check(SenseKey::medium_error, 0x0C00, {}, count);
+    return;
   }
-  if (!immediate) {
-    queue_io(uring::Fsync{_fd.get(), true}, 0);  // Immed=0: on the medium before GOOD
-  }
-  _on_io_done = [this, count, new_end] {
-    if (io_failed()) {
+  auto finished = [this, count](bool written) {
+    if (!written) {
       _tape_alerts |= bit(alert_write_failure);
       check(SenseKey::medium_error, 0x0C00, {}, count);
       return;
     }
-    for (std::uint32_t i = 0; i < count; ++i) {
-      _filemarks.push_back(_index.objects.size());
-      _index.objects.push_back({_index.end_offset, 0, true});
-      _index.end_offset += 4;
-    }
-    _position = _index.objects.size();
-    if (count > 0 && past_early_warning(new_end)) {
+    if (count > 0 && past_early_warning(_index.end_offset)) {
       check(SenseKey::no_sense, 0x0002, {.end_of_medium = true}, 0);
     } else {
       good();
     }
   };
+  if (count == 0) {
+    if (!immediate) {  // Immed=0: whatever is written is on the medium before GOOD
+      queue_io(uring::Fsync{_append_fd.get(), true}, 0);
+      _on_io_done = [this, finished] { finished(!io_failed()); };
+    } else {
+      good();
+    }
+    return;
+  }
+  const std::vector<AppendItem> marks(count, AppendItem{0, true, 0});
+  auto plan = plan_append(_tail, marks, {}, _spec.capacity);
+  if (plan.placed < count) {
+    check(SenseKey::volume_overflow, 0x0002, {.end_of_medium = true}, count);
+    return;
+  }
+  append(std::move(plan), !immediate, std::move(finished));
 }
 
 void EmulatedDrive::erase(const scsi::Command&) {

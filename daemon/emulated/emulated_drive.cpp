@@ -56,12 +56,17 @@ EmulatedDrive::EmulatedDrive(uring::Ring& ring, DriveSpec spec)
   _index = std::move(index.value());
   // End the file right after the last intact object, so that what a crash left half written
   // can never reappear as data.
-  std::array<std::uint8_t, 4> marker{};
-  simh_encode_word(marker.data(), simh_end_of_medium);
-  const auto end = static_cast<off_t>(_index.end_offset);
-  if (pwrite(_fd.get(), marker.data(), marker.size(), end) != 4 ||
-      ftruncate(_fd.get(), end + 4) != 0) {
+  if (auto ended = end_image_at(_index.end_offset); !ended) {
     throw StartupError{"emulated drive: cannot write image " + path.string() + ": " +
+                       ended.error().message()};
+  }
+  _append_fd = UniqueFd{::open(path.c_str(), O_RDWR | O_CLOEXEC | O_DIRECT)};
+  _direct = static_cast<bool>(_append_fd);
+  if (!_append_fd) {  // tmpfs and some others refuse O_DIRECT: appends go through the page cache
+    _append_fd = UniqueFd{::open(path.c_str(), O_RDWR | O_CLOEXEC)};
+  }
+  if (!_append_fd) {
+    throw StartupError{"emulated drive: cannot open image " + path.string() + ": " +
                        std::strerror(errno)};
   }
   for (std::size_t i = 0; i < _index.objects.size(); ++i) {
@@ -107,7 +112,6 @@ void EmulatedDrive::start_next() {
   _transferred = 0;
   _on_io_done = nullptr;
   _io.clear();
-  _words.clear();
   const auto timeout = _current->request.timeout;
   if (timeout.count() > 0) {
     auto& timer = _timers.emplace_back();
@@ -255,9 +259,13 @@ void EmulatedDrive::io_done() {
     return;
   }
   if (_on_io_done) {
-    _on_io_done();
+    auto step = std::move(_on_io_done);
+    _on_io_done = nullptr;
+    step();  // may queue the command's next step
   }
-  deliver();
+  if (_io_outstanding == 0) {
+    deliver();
+  }
 }
 
 void EmulatedDrive::timer_done(Timer& timer, int result) {
@@ -350,19 +358,50 @@ Result<void> EmulatedDrive::cut_at(std::size_t object) {
   if (object >= _index.objects.size()) {
     return outcome::success();
   }
-  const auto end = _index.objects[object].offset;
-  std::array<std::uint8_t, 4> marker{};
-  simh_encode_word(marker.data(), simh_end_of_medium);
   // Rare (an overwrite in the middle of the tape), so plain system calls rather than the ring.
-  if (pwrite(_fd.get(), marker.data(), marker.size(), static_cast<off_t>(end)) != 4 ||
-      ftruncate(_fd.get(), static_cast<off_t>(end + 4)) != 0) {
-    return std::error_code{errno, std::system_category()};
-  }
+  const auto end = _index.objects[object].offset;
+  BOOST_OUTCOME_TRYV(end_image_at(end));
   _index.objects.resize(object);
   _index.end_offset = end;
   _filemarks.erase(std::lower_bound(_filemarks.begin(), _filemarks.end(), object),
                    _filemarks.end());
   return outcome::success();
+}
+
+Result<void> EmulatedDrive::end_image_at(std::uint64_t end_of_data) {
+  std::vector<std::uint8_t> committed(end_of_data - page_floor(end_of_data));
+  const auto n = pread(_fd.get(), committed.data(), committed.size(),
+                       static_cast<off_t>(page_floor(end_of_data)));
+  if (n != static_cast<ssize_t>(committed.size())) {
+    return std::error_code{n < 0 ? errno : EIO, std::system_category()};
+  }
+  auto tail = make_tail(end_of_data, committed);
+  if (pwrite(_fd.get(), tail.bytes.data(), tail.bytes.size(), static_cast<off_t>(tail.start)) !=
+          static_cast<ssize_t>(tail.bytes.size()) ||
+      ftruncate(_fd.get(), static_cast<off_t>(tail.end())) != 0) {
+    return std::error_code{errno, std::system_category()};
+  }
+  _tail = std::move(tail);
+  _reserved = _tail.end();
+  return outcome::success();
+}
+
+// ext4 and XFS take an O_DIRECT write without blocking only where the file already has blocks
+// and the size covers it; anything else io_uring hands to a worker thread, a context switch
+// and a wake-up per block. Allocating ahead in large steps keeps appends on the fast path.
+void EmulatedDrive::reserve(std::uint64_t end) {
+  if (!_direct || end <= _reserved) {
+    return;
+  }
+  constexpr std::uint64_t step = 256 << 20;
+  const auto target = std::min(std::max(end, _reserved + step), _spec.capacity);
+  if (target > _reserved &&
+      fallocate(_append_fd.get(), 0, static_cast<off_t>(_reserved),
+                static_cast<off_t>(target - _reserved)) == 0) {
+    _reserved = target;
+  } else {
+    _reserved = end;  // not supported or no space: writes extend the file as they go
+  }
 }
 
 ModeState EmulatedDrive::mode_state() const {

@@ -17,6 +17,7 @@
 
 #include "common/unique_fd.hpp"
 #include "emulated/drive_spec.hpp"
+#include "emulated/image_layout.hpp"
 #include "emulated/responses.hpp"
 #include "emulated/simh_image.hpp"
 #include "transport/transport.hpp"
@@ -39,6 +40,8 @@ class EmulatedDrive final : public transport::ScsiTransport {
   std::string_view kind() const override { return "emulated"; }
 
   const ImageIndex& image_index() const { return _index; }
+  // Whether appends bypass the page cache (the file system takes O_DIRECT).
+  bool direct_io() const { return _direct; }
 
  private:
   struct Queued {
@@ -63,11 +66,6 @@ class EmulatedDrive final : public transport::ScsiTransport {
     __kernel_timespec when{};
     std::list<Timer>::iterator self;
     void on_complete(const io_uring_cqe& cqe) override { drive->timer_done(*this, cqe.res); }
-  };
-  // Header and trailer words of records being written; alive until their writes complete.
-  struct RecordWords {
-    std::array<std::uint8_t, 4> header{};
-    std::array<std::uint8_t, 9> trailer{};  // [pad] length, end-of-medium marker
   };
 
   void start_next();
@@ -116,12 +114,19 @@ class EmulatedDrive final : public transport::ScsiTransport {
   std::uint64_t files_before(std::size_t object) const;
   bool past_early_warning(std::uint64_t offset) const { return offset >= _early_warning; }
   Result<void> cut_at(std::size_t object);  // a write here makes it the new end of data
+  // Makes the image end at `end_of_data`: rewrites its tail and truncates the file after it.
+  Result<void> end_image_at(std::uint64_t end_of_data);
+  void append(AppendPlan plan, bool sync, std::function<void(bool written)> done);
+  void reserve(std::uint64_t end);  // allocates the image's blocks ahead of the appends
   bool needs_medium();                         // false (and NOT READY set) without a cartridge
   ModeState mode_state() const;
 
   uring::Ring& _ring;
   DriveSpec _spec;
-  UniqueFd _fd;
+  UniqueFd _fd;         // reads, and writes outside the data path
+  UniqueFd _append_fd;  // appends: O_DIRECT where the file system takes it
+  bool _direct = false;
+  std::uint64_t _reserved = 0;  // the file's size: allocated ahead of the tail
   ImageIndex _index;
   std::vector<std::size_t> _filemarks;  // object numbers of the filemarks, ascending
   std::uint64_t _early_warning;
@@ -156,8 +161,8 @@ class EmulatedDrive final : public transport::ScsiTransport {
   std::function<void()> _on_io_done;
   std::deque<IoOperation> _io;
   std::list<Timer> _timers;
-  std::vector<RecordWords> _words;
-  std::vector<std::uint8_t> _zeros;  // filemark words
+  ImageTail _tail;
+  AppendPlan _plan;  // of the append in flight: its staging bytes must outlive the writes
 };
 
 }  // namespace tapestream::emulated

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <system_error>
 
@@ -14,19 +15,35 @@ std::uint32_t little_endian(const std::uint8_t* p) {
          (std::uint32_t{p[3]} << 24);
 }
 
-// Reads a length word; false at the end of the file or on a short read.
-Result<bool> read_word(int fd, std::uint64_t offset, std::uint32_t& word) {
-  std::uint8_t bytes[4];
-  const auto n = pread(fd, bytes, sizeof bytes, static_cast<off_t>(offset));
-  if (n < 0) {
-    return std::error_code{errno, std::system_category()};
+// Length words read through a window of the file: the erase gaps that align records to pages
+// put a thousand words between two records, which one pread each would make slow to open.
+class WordReader {
+ public:
+  explicit WordReader(int fd) : _fd{fd}, _window(64 * 1024) {}
+
+  // False at the end of the file.
+  Result<bool> read(std::uint64_t offset, std::uint32_t& word) {
+    if (offset < _start || offset + 4 > _start + _valid) {
+      const auto n = pread(_fd, _window.data(), _window.size(), static_cast<off_t>(offset));
+      if (n < 0) {
+        return std::error_code{errno, std::system_category()};
+      }
+      _start = offset;
+      _valid = static_cast<std::size_t>(n);
+      if (_valid < 4) {
+        return false;
+      }
+    }
+    word = little_endian(_window.data() + (offset - _start));
+    return true;
   }
-  if (n != sizeof bytes) {
-    return false;
-  }
-  word = little_endian(bytes);
-  return true;
-}
+
+ private:
+  int _fd;
+  std::vector<std::uint8_t> _window;
+  std::uint64_t _start = 0;
+  std::size_t _valid = 0;
+};
 
 }  // namespace
 
@@ -36,16 +53,21 @@ Result<ImageIndex> scan_image(int fd) {
     return std::error_code{errno, std::system_category()};
   }
   const auto file_size = static_cast<std::uint64_t>(st.st_size);
+  WordReader reader{fd};
   ImageIndex index;
   std::uint64_t at = 0;
   while (true) {
     std::uint32_t word = 0;
-    BOOST_OUTCOME_TRY(more, read_word(fd, at, word));
+    BOOST_OUTCOME_TRY(more, reader.read(at, word));
     if (!more || word == simh_end_of_medium) {
       break;
     }
     if (word == simh_erase_gap) {
       at += 4;
+      continue;
+    }
+    if (word == simh_half_gap) {
+      at += 2;
       continue;
     }
     if (word == simh_tape_mark) {
@@ -57,7 +79,7 @@ Result<ImageIndex> scan_image(int fd) {
       break;  // a class bit, an impossible length, or a record cut off by a crash
     }
     std::uint32_t trailer = 0;
-    BOOST_OUTCOME_TRY(has_trailer, read_word(fd, at + 4 + word + (word & 1U), trailer));
+    BOOST_OUTCOME_TRY(has_trailer, reader.read(at + 4 + word + (word & 1U), trailer));
     if (!has_trailer || trailer != word) {
       break;
     }

@@ -1,7 +1,9 @@
 // The SIMH magtape image format, in which the emulated drive keeps its tape: each record is a
 // 32-bit little-endian length, the data padded to even length, and the length again; 0 is a
-// tape mark, FFFFFFFFh the end of medium, FFFFFFFEh an erase gap that readers skip. Tools that
-// read SIMH tapes can read what the emulated drive writes.
+// tape mark, FFFFFFFFh the end of medium, FFFFFFFEh an erase gap that readers skip, and
+// FFFEFFFFh a forward half gap, after which readers move on by 2 bytes only (open-simh's
+// sim_tape.c), which realigns gaps after an odd-length record. Tools that read SIMH tapes can
+// read what the emulated drive writes.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +16,7 @@ namespace tapestream::emulated {
 inline constexpr std::uint32_t simh_tape_mark = 0x0000'0000;
 inline constexpr std::uint32_t simh_erase_gap = 0xFFFF'FFFE;
 inline constexpr std::uint32_t simh_end_of_medium = 0xFFFF'FFFF;
+inline constexpr std::uint32_t simh_half_gap = 0xFFFE'FFFF;
 // DESIGN.md bounds records to 24 bits, what READ(6)/WRITE(6) can move.
 inline constexpr std::uint32_t simh_max_record = 0x00FF'FFFF;
 

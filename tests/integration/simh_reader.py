@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """An independent reader of SIMH magtape images, written from the format's description
 (each record: 32-bit little-endian length, data padded to even length, the length again;
-0 = tape mark; 0xFFFFFFFF = end of medium; 0xFFFFFFFE = erase gap), not from tapestream's
+0 = tape mark; 0xFFFFFFFF = end of medium; 0xFFFFFFFE = erase gap; 0xFFFEFFFF = half gap,
+after which a reader moves on 2 bytes, as open-simh's sim_tape.c does), not from tapestream's
 code, so that tests can check the emulated drive's images with something that is not itself.
 
     simh_reader.py IMAGE --list        one line per file: "FILE BLOCKS BYTES"
@@ -21,6 +22,9 @@ def records(image):
             return
         if length == 0xFFFFFFFE:
             at += 4
+            continue
+        if length == 0xFFFEFFFF:
+            at += 2
             continue
         if length == 0:
             yield ("mark", None)

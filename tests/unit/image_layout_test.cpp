@@ -1,0 +1,185 @@
+// The emulated drive's append layout: where records land, and what a crash between or inside
+// its two steps leaves for the scanner.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "common/unique_fd.hpp"
+#include "emulated/image_layout.hpp"
+
+using namespace tapestream::emulated;
+using tapestream::UniqueFd;
+
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+// Page-aligned memory standing in for a registered buffer.
+struct Aligned {
+  explicit Aligned(std::size_t size)
+      : bytes{static_cast<std::uint8_t*>(std::aligned_alloc(image_page, size)), &std::free},
+        size{size} {
+    for (std::size_t i = 0; i < size; ++i) {
+      bytes.get()[i] = static_cast<std::uint8_t>(i * 7 + i / 251);
+    }
+  }
+  std::span<const std::uint8_t> view() const { return {bytes.get(), size}; }
+  std::unique_ptr<std::uint8_t, decltype(&std::free)> bytes;
+  std::size_t size;
+};
+
+struct Image {
+  Bytes bytes;
+  ImageTail tail = make_tail(0, {});
+
+  Image() { put(tail.start, tail.bytes); }
+
+  void put(std::uint64_t at, std::span<const std::uint8_t> b) {
+    if (bytes.size() < at + b.size()) {
+      bytes.resize(at + b.size(), 0xEE);
+    }
+    std::copy(b.begin(), b.end(), bytes.begin() + static_cast<std::ptrdiff_t>(at));
+  }
+  void put(const AppendPlan& plan, const ImageWrite& w, std::span<const std::uint8_t> data,
+           std::size_t limit = SIZE_MAX) {
+    const auto source = w.registered ? data : plan.staging.view();
+    put(w.offset, source.subspan(w.from, std::min(w.length, limit)));
+  }
+  void prepare(const AppendPlan& plan, std::span<const std::uint8_t> data) {
+    for (const auto& w : plan.prepare) {
+      put(plan, w, data);
+    }
+  }
+  void apply(const AppendPlan& plan, std::span<const std::uint8_t> data) {
+    prepare(plan, data);
+    put(plan, plan.link, data);
+    tail = plan.tail;
+  }
+  ImageIndex scan() const {
+    const auto path =
+        std::filesystem::temp_directory_path() / ("layout-" + std::to_string(getpid()));
+    UniqueFd fd{::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600)};
+    EXPECT_EQ(::write(fd.get(), bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+    auto index = scan_image(fd.get()).value();
+    std::filesystem::remove(path);
+    return index;
+  }
+  Bytes record(const TapeObject& o) const {
+    return {bytes.begin() + static_cast<std::ptrdiff_t>(o.offset + 4),
+            bytes.begin() + static_cast<std::ptrdiff_t>(o.offset + 4 + o.length)};
+  }
+};
+
+constexpr std::uint64_t large_capacity = std::uint64_t{1} << 40;
+
+}  // namespace
+
+TEST(ImageLayout, LargeRecordsStartOnPagesAndComeFromTheBufferItself) {
+  Aligned data{4 * 256 * 1024};
+  Image image;
+  std::vector<AppendItem> items;
+  for (std::size_t i = 0; i < 4; ++i) {
+    items.push_back({256 * 1024, false, i * 256 * 1024});
+  }
+  const auto plan = plan_append(image.tail, items, data.view(), large_capacity);
+  ASSERT_EQ(plan.placed, 4U);
+  std::size_t registered = 0;
+  for (const auto& w : plan.prepare) {
+    EXPECT_EQ(w.offset % image_page, 0U);
+    EXPECT_EQ(w.length % image_page, 0U);
+    registered += w.registered ? w.length : 0;
+  }
+  EXPECT_EQ(registered, 4U * 256 * 1024);  // no byte of the data is copied
+  EXPECT_FALSE(plan.link.registered);
+  EXPECT_EQ(plan.link.offset, 0U);
+  image.apply(plan, data.view());
+  const auto index = image.scan();
+  ASSERT_EQ(index.objects.size(), 4U);
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ((index.objects[i].offset + 4) % image_page, 0U);
+    EXPECT_EQ(index.objects[i].offset, plan.objects[i].offset);
+    EXPECT_EQ(image.record(index.objects[i]),
+              Bytes(data.view().begin() + static_cast<std::ptrdiff_t>(i * 256 * 1024),
+                    data.view().begin() + static_cast<std::ptrdiff_t>((i + 1) * 256 * 1024)));
+  }
+  EXPECT_EQ(index.end_offset, plan.tail.end_of_data);
+  EXPECT_EQ(image.bytes.size(), plan.tail.end());
+}
+
+TEST(ImageLayout, SmallAndOddRecordsFilemarksAndHalfGaps) {
+  Aligned data{1 << 20};
+  Image image;
+  // An odd record ends 2 bytes past a word: the aligned record after it needs a half gap.
+  const std::vector<std::vector<AppendItem>> commands = {
+      {{65537, false, 0}},
+      {{0, true, 0}},
+      {{70000, false, 0}, {3, false, 0}},  // the second is packed (and unaligned in memory)
+      {{0, true, 0}, {0, true, 0}},
+      {{65536, false, 0}},
+  };
+  std::vector<std::uint32_t> expected;
+  for (const auto& items : commands) {
+    const auto plan = plan_append(image.tail, items, data.view(), large_capacity);
+    ASSERT_EQ(plan.placed, items.size());
+    image.apply(plan, data.view());
+    for (const auto& item : items) {
+      expected.push_back(item.filemark ? 0 : item.length);
+    }
+  }
+  const auto index = image.scan();
+  ASSERT_EQ(index.objects.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(index.objects[i].filemark, expected[i] == 0) << i;
+    EXPECT_EQ(index.objects[i].length, expected[i]) << i;
+    if (expected[i] != 0) {
+      EXPECT_EQ(image.record(index.objects[i]),
+                Bytes(data.view().begin(), data.view().begin() + expected[i]))
+          << i;
+    }
+  }
+  EXPECT_EQ(index.end_offset, image.tail.end_of_data);
+}
+
+TEST(ImageLayout, ACrashBeforeOrDuringTheLinkLeavesTheOldOrTheNewTape) {
+  Aligned data{1 << 20};
+  for (const std::uint32_t first : {65536U, 65538U, 1000U}) {
+    Image image;
+    image.apply(plan_append(image.tail, std::vector<AppendItem>{{first, false, 0}}, data.view(),
+                            large_capacity),
+                data.view());
+    const auto before = image.scan().objects.size();
+    ASSERT_EQ(before, 1U);
+    const std::vector<AppendItem> items = {{0, true, 0}, {200000, false, 0}, {5, false, 0}};
+    const auto plan = plan_append(image.tail, items, data.view(), large_capacity);
+    // Everything but the link: the tape is as it was.
+    auto crashed = image;
+    crashed.prepare(plan, data.view());
+    EXPECT_EQ(crashed.scan().objects.size(), before);
+    // The link cut short after any whole 512-byte sector: the old tape or a prefix of the new.
+    for (std::size_t cut = 0; cut <= plan.link.length; cut += 512) {
+      auto torn = crashed;
+      torn.put(plan, plan.link, data.view(), cut);
+      const auto n = torn.scan().objects.size();
+      EXPECT_TRUE(n == before || n == before + 1 || n == before + items.size())
+          << "first " << first << " cut " << cut << ": " << n;
+    }
+    crashed.put(plan, plan.link, data.view());
+    EXPECT_EQ(crashed.scan().objects.size(), before + items.size());
+  }
+}
+
+TEST(ImageLayout, OnlyWhatFitsTheCapacityIsPlaced) {
+  Aligned data{1 << 20};
+  Image image;
+  std::vector<AppendItem> items(10, AppendItem{65536, false, 0});
+  const auto plan = plan_append(image.tail, items, data.view(), 5 * 69632);
+  EXPECT_EQ(plan.placed, 4U);
+  EXPECT_LE(plan.tail.end(), 5U * 69632);
+  EXPECT_EQ(plan.objects.size(), 4U);
+}
