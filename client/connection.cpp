@@ -28,10 +28,12 @@ Connection::Connection(const std::string& socket_path) {
                              "another socket)"
                            : error == EACCES ? " (the socket is for members of group tape)" : "")};
   }
-  send(proto::Hello{TS_PROTO_VERSION, TS_PROTO_VERSION, 0, "tapestream " TAPESTREAM_VERSION});
+  send(proto::Hello{TS_PROTO_VERSION, TS_PROTO_VERSION, TS_FEATURE_FD_PASSING,
+                    "tapestream " TAPESTREAM_VERSION});
   const auto reply = receive();
   if (const auto* ok = std::get_if<proto::HelloOk>(&reply.message)) {
     _max_data = ok->max_data;
+    _features = ok->features;
     return;
   }
   if (const auto* error = std::get_if<proto::Error>(&reply.message)) {
@@ -80,6 +82,36 @@ void Connection::send(const proto::Message& message) {
     throw Failure{proto::Status::bad_request, "cannot encode the request: " + frame.error().message()};
   }
   write_all(frame.value());
+}
+
+void Connection::send_with_fd(const proto::Message& message, int fd) {
+  _current_request = _next_request++;
+  auto frame = proto::encode(message, _current_request);
+  if (!frame) {
+    throw Failure{proto::Status::bad_request, "cannot encode the request: " + frame.error().message()};
+  }
+  // The whole frame in one sendmsg, so the descriptor travels with its first byte.
+  iovec iov{frame.value().data(), frame.value().size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr m{};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = control;
+  m.msg_controllen = sizeof control;
+  auto* c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  ssize_t n;
+  do {
+    n = ::sendmsg(_fd, &m, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    throw Failure{proto::Status::unreachable,
+                  std::string{"lost the connection to tapestreamd: "} + std::strerror(errno)};
+  }
+  write_all(std::span{frame.value()}.subspan(static_cast<std::size_t>(n)));
 }
 
 void Connection::send_data_header(std::uint32_t length) {

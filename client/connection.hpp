@@ -41,6 +41,10 @@ class Connection {
   std::uint32_t max_data() const { return _max_data; }
 
   void send(const proto::Message& message);
+  // The message with a descriptor attached (SCM_RIGHTS): the fd-passing data path.
+  void send_with_fd(const proto::Message& message, int fd);
+  // The daemon agreed to fd passing in HELLO_OK.
+  bool fd_passing() const { return (_features & TS_FEATURE_FD_PASSING) != 0; }
   // The header of a DATA frame whose body the caller then puts on the socket itself.
   void send_data_header(std::uint32_t length);
   // Blocks for the next frame; DATA bodies are left on the socket for the caller when
@@ -54,6 +58,7 @@ class Connection {
  private:
   int _fd = -1;
   std::uint32_t _max_data = 0;
+  std::uint32_t _features = 0;
   std::uint32_t _next_request = 1;
   std::uint32_t _current_request = 0;
 };

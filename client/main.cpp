@@ -30,7 +30,8 @@ constexpr const char* usage_text = R"(tapestream - write to and read from tape t
 
 Usage:
   tapestream [OPTIONS] write [--block-size SIZE] [--no-wait] [--here] [--label TEXT]
-  tapestream [OPTIONS] read [--file N]
+                           [--data-path auto|fd|stream]
+  tapestream [OPTIONS] read [--file N] [--data-path auto|fd|stream]
   tapestream [OPTIONS] status | drives | tell
   tapestream [OPTIONS] rewind | load | eject | eod
   tapestream [OPTIONS] weof [N] | fsf [N] | bsf [N] | fsr [N] | bsr [N] | seek BLOCK
@@ -132,11 +133,25 @@ std::string pick_drive(client::Connection& c, const std::string& wanted) {
   throw Failure{proto::Status::bad_type, std::string{what} + ": unexpected reply"};
 }
 
-// Progress on stderr while it is a terminal: bytes, rate, elapsed.
+// Progress on stderr while it is a terminal, as pv shows it: bytes, rate, how full the daemon's
+// buffer pool is (from its PROGRESS messages), elapsed time.
 class Progress {
  public:
   explicit Progress(const char* verb) : _verb{verb}, _on{isatty(STDERR_FILENO) == 1} {}
+  bool on() const { return _on; }
   void update(std::uint64_t bytes, bool last = false) {
+    _bytes = bytes;
+    show(last);
+  }
+  void update(const proto::Progress& p) {
+    _bytes = std::max(_bytes, p.bytes);
+    _full = p.buffers_full;
+    _buffers = p.buffers;
+    show(false);
+  }
+
+ private:
+  void show(bool last) {
     if (!_on) {
       return;
     }
@@ -146,32 +161,64 @@ class Progress {
     }
     _shown = now;
     const double seconds = std::chrono::duration<double>(now - _start).count();
-    const double mib = static_cast<double>(bytes) / 1048576.0;
-    std::fprintf(stderr, "\r%s %.1f MiB  %.1f MiB/s  %02d:%02d%s", _verb, mib,
-                 seconds > 0 ? mib / seconds : 0.0, static_cast<int>(seconds) / 60,
-                 static_cast<int>(seconds) % 60, last ? "\n" : "");
+    const double mib = static_cast<double>(_bytes) / 1048576.0;
+    char pool[32] = "";
+    if (_buffers > 0) {
+      std::snprintf(pool, sizeof pool, "  pool %u/%u", _full, _buffers);
+    }
+    std::fprintf(stderr, "\r%s %.1f MiB  %.1f MiB/s%s  %02d:%02d%s", _verb, mib,
+                 seconds > 0 ? mib / seconds : 0.0, pool, static_cast<int>(seconds) / 60,
+                 static_cast<int>(seconds) % 60, last ? "\n" : "   ");
   }
 
- private:
   const char* _verb;
   bool _on;
+  std::uint64_t _bytes = 0;
+  std::uint32_t _full = 0;
+  std::uint32_t _buffers = 0;
   std::chrono::steady_clock::time_point _start = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point _shown{};
 };
 
+// The data path: the descriptor itself to the daemon (fd passing), which then reads or writes it
+// with no copy through this process and no socket in between, or the bytes on the socket. "auto"
+// passes pipes, sockets and regular files (bench/stream_vs_mbuffer.sh: fd passing takes about
+// half the CPU of the stream path); a terminal stays with the client.
+bool pass_descriptor(const client::Connection& c, const po::variables_map& vm, int fd) {
+  const auto path = vm.count("data-path") != 0 ? vm["data-path"].as<std::string>() : "auto";
+  if (path != "auto" && path != "fd" && path != "stream") {
+    throw Failure{proto::Status::bad_request, "--data-path: expected auto, fd or stream"};
+  }
+  struct stat st {};
+  const bool passable = fstat(fd, &st) == 0 && isatty(fd) == 0 &&
+                        (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) || S_ISSOCK(st.st_mode) ||
+                         (fd == STDOUT_FILENO && S_ISCHR(st.st_mode)));
+  if (path == "fd" && (!passable || !c.fd_passing())) {
+    throw Failure{proto::Status::bad_request,
+                  !passable ? "--data-path fd: the descriptor is a terminal or cannot be passed"
+                            : "--data-path fd: the daemon does not offer fd passing"};
+  }
+  return path == "fd" || (path == "auto" && passable && c.fd_passing());
+}
+
 // Standard input to DATA frames: from a pipe by splice(2), so the bytes never pass through
 // this process; from anything else by read(2).
-std::uint64_t send_stdin(client::Connection& c, std::optional<proto::Message>& early_reply) {
+std::uint64_t send_stdin(client::Connection& c, std::optional<proto::Message>& early_reply,
+                         Progress& progress) {
   const auto chunk = std::min<std::uint32_t>(c.max_data(), 1U << 20);
   std::vector<std::uint8_t> buffer;
   std::uint64_t total = 0;
-  Progress progress{"written"};
   // splice(2) needs a pipe at one end; from a file or a terminal the bytes are read.
   struct stat st {};
   const bool use_splice = fstat(STDIN_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
   for (;;) {
-    if (c.readable()) {  // the daemon ended the stream early: stop sending
-      early_reply = c.receive().message;
+    if (c.readable()) {
+      auto reply = c.receive().message;
+      if (const auto* p = std::get_if<proto::Progress>(&reply)) {
+        progress.update(*p);
+        continue;
+      }
+      early_reply = std::move(reply);  // the daemon ended the stream early: stop sending
       return total;
     }
     int available = 0;
@@ -205,7 +252,6 @@ std::uint64_t send_stdin(client::Connection& c, std::optional<proto::Message>& e
                     std::string{"cannot read standard input: "} + std::strerror(errno)};
     }
     if (r == 0) {
-      progress.update(total, true);
       return total;
     }
     c.send_data_header(static_cast<std::uint32_t>(r));
@@ -230,22 +276,39 @@ int write_command(client::Connection& c, const Globals& g, const po::variables_m
   if (vm.count("label") != 0) {
     request.label = vm["label"].as<std::string>();
   }
-  c.send(request);
+  Progress progress{"written"};
+  if (progress.on()) {
+    request.flags |= TS_WRITE_PROGRESS;
+  }
+  const bool by_fd = pass_descriptor(c, vm, STDIN_FILENO);
+  if (by_fd) {
+    request.flags |= TS_WRITE_FD;
+    c.send_with_fd(request, STDIN_FILENO);
+  } else {
+    c.send(request);
+  }
   const auto ready = c.receive();
   const auto* r = std::get_if<proto::Ready>(&ready.message);
   if (r == nullptr) {
     failed(ready.message, "write");
   }
   std::optional<proto::Message> early;
-  const auto total = send_stdin(c, early);
-  if (!early) {
-    c.send(proto::End{total, 0, {}});
+  if (!by_fd) {  // with fd passing the daemon reads standard input to its end itself
+    const auto total = send_stdin(c, early, progress);
+    if (!early) {
+      c.send(proto::End{total, 0, {}});
+    }
   }
-  const auto outcome = early ? *early : c.receive().message;
+  auto outcome = early ? *early : c.receive().message;
+  while (const auto* p = std::get_if<proto::Progress>(&outcome)) {
+    progress.update(*p);
+    outcome = c.receive().message;
+  }
   const auto* committed = std::get_if<proto::Committed>(&outcome);
   if (committed == nullptr) {
     failed(outcome, "write");
   }
+  progress.update(committed->bytes, true);
   if (g.json) {
     std::printf("{\"drive\":%s,\"file\":%llu,\"bytes\":%llu,\"blocks\":%llu,\"block_size\":%u,"
                 "\"early_warning\":%s}\n",
@@ -269,18 +332,34 @@ int read_command(client::Connection& c, const Globals& g, const po::variables_ma
   if (vm.count("file") != 0) {
     request.file_number = vm["file"].as<std::uint64_t>();
   }
-  c.send(request);
+  Progress progress{"read"};
+  if (progress.on()) {
+    request.flags |= TS_READ_PROGRESS;
+  }
+  const bool by_fd = pass_descriptor(c, vm, STDOUT_FILENO);
+  if (by_fd) {
+    request.flags |= TS_READ_FD;
+    c.send_with_fd(request, STDOUT_FILENO);
+  } else {
+    c.send(request);
+  }
   const auto ready = c.receive();
   if (!std::holds_alternative<proto::Ready>(ready.message)) {
     failed(ready.message, "read");
   }
   std::vector<std::uint8_t> buffer;
   std::uint64_t total = 0;
-  Progress progress{"read"};
   for (;;) {
     auto frame = c.receive(true);
+    if (const auto* p = std::get_if<proto::Progress>(&frame.message)) {
+      progress.update(*p);
+      continue;
+    }
     if (frame.header.type != proto::Type::data) {
       if (const auto* end = std::get_if<proto::End>(&frame.message)) {
+        if (by_fd) {  // the daemon wrote standard output itself: its END counts the bytes
+          total = end->bytes;
+        }
         progress.update(total, true);
         if (end->bytes != total) {
           throw Failure{proto::Status::internal, "the daemon says " + std::to_string(end->bytes) +
@@ -294,6 +373,9 @@ int read_command(client::Connection& c, const Globals& g, const po::variables_ma
         return 0;
       }
       failed(frame.message, "read");
+    }
+    if (by_fd) {
+      throw Failure{proto::Status::out_of_sequence, "the daemon sent DATA to a passed descriptor's read"};
     }
     buffer.resize(frame.header.length);
     c.read_exact(buffer);
@@ -475,6 +557,11 @@ int main(int argc, char** argv) {
       ("no-wait", "write: fail with exit 75 instead of waiting for a busy drive")
       ("here", "write: at the current position instead of after the last file")
       ("label", po::value<std::string>()->value_name("TEXT"), "write: a label for the log")
+      ("data-path", po::value<std::string>()->value_name("PATH"),
+       "write, read: how the data moves: fd (the daemon reads standard input or writes "
+       "standard output itself, passed to it over the socket), stream (through this "
+       "process and the socket, with progress on a terminal), auto (default: fd, except "
+       "for terminals and while progress is shown)")
       ("file", po::value<std::uint64_t>()->value_name("N"), "read: the file number")
       ("long", "erase: the whole rest of the tape");
   po::options_description hidden;

@@ -24,7 +24,7 @@ struct TypeRule {
   std::uint32_t min;
   std::uint32_t max;  // 0 for DATA: bounded by max_data instead
 };
-constexpr std::array<TypeRule, 16> type_rules{{
+constexpr std::array<TypeRule, 17> type_rules{{
     {Type::hello, true, false, 14, 140},
     {Type::list_drives, true, false, 0, 0},
     {Type::status, true, false, 3, 34},
@@ -40,6 +40,7 @@ constexpr std::array<TypeRule, 16> type_rules{{
     {Type::control_done, false, true, 24, 24},
     {Type::committed, false, true, 32, 64},
     {Type::stream_failed, false, true, 34, 34 + TS_MAX_MESSAGE},
+    {Type::progress, false, true, 24, 24},
     {Type::error, false, true, 6, 6 + TS_MAX_MESSAGE},
 }};
 
@@ -210,7 +211,7 @@ Result<Message> decode_known(Type type, ByteView body) {
       r.reserved(4);
       m.drive = drive_field(r);
       m.label = r.text(TS_MAX_LABEL);
-      if ((m.flags & ~std::uint32_t{0xF}) != 0 || m.block_size > TS_MAX_DATA) {
+      if ((m.flags & ~std::uint32_t{0x1F}) != 0 || m.block_size > TS_MAX_DATA) {
         r.flag_bad_field();
       }
       return finish(r, std::move(m));
@@ -221,7 +222,7 @@ Result<Message> decode_known(Type type, ByteView body) {
       r.reserved(4);
       m.file_number = r.u64();
       m.drive = drive_field(r);
-      if ((m.flags & ~std::uint32_t{TS_READ_FD}) != 0) {
+      if ((m.flags & ~std::uint32_t{TS_READ_FD | TS_READ_PROGRESS}) != 0) {
         r.flag_bad_field();
       }
       return finish(r, std::move(m));
@@ -289,6 +290,14 @@ Result<Message> decode_known(Type type, ByteView body) {
       m.file_number = r.u64();
       m.block_size = r.u32();
       m.flags = r.u32();
+      return finish(r, std::move(m));
+    }
+    case Type::progress: {
+      Progress m;
+      m.bytes = r.u64();
+      m.on_tape = r.u64();
+      m.buffers_full = r.u32();
+      m.buffers = r.u32();
       return finish(r, std::move(m));
     }
     case Type::control_done: {
@@ -360,6 +369,7 @@ Type type_of(const Message& m) {
         else if constexpr (std::is_same_v<T, ControlDone>) return Type::control_done;
         else if constexpr (std::is_same_v<T, Committed>) return Type::committed;
         else if constexpr (std::is_same_v<T, StreamFailed>) return Type::stream_failed;
+        else if constexpr (std::is_same_v<T, Progress>) return Type::progress;
         else return Type::error;
       },
       m);
@@ -438,6 +448,11 @@ void encode_body(Writer& w, const Message& message) {
           w.number(m.file_number, 8);
           w.number(m.block_size, 4);
           w.number(m.flags, 4);
+        } else if constexpr (std::is_same_v<T, Progress>) {
+          w.number(m.bytes, 8);
+          w.number(m.on_tape, 8);
+          w.number(m.buffers_full, 4);
+          w.number(m.buffers, 4);
         } else if constexpr (std::is_same_v<T, ControlDone>) {
           w.number(m.block_number, 8);
           w.number(m.file_number, 8);

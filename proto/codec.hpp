@@ -69,6 +69,7 @@ enum class Type : std::uint16_t {
   control_done = TS_MSG_CONTROL_DONE,
   committed = TS_MSG_COMMITTED,
   stream_failed = TS_MSG_STREAM_FAILED,
+  progress = TS_MSG_PROGRESS,
   error = TS_MSG_ERROR,
 };
 
@@ -171,6 +172,13 @@ struct Ready {
   std::uint32_t block_size = 0;
   std::uint32_t flags = 0;
 };
+// How far a stream is, sent about twice a second while the request asked for it.
+struct Progress {
+  std::uint64_t bytes = 0;     // of the stream, taken from the client (write) or given (read)
+  std::uint64_t on_tape = 0;   // written: acknowledged by the drive; read: read from it
+  std::uint32_t buffers_full = 0;  // pool buffers holding data not yet on tape / not yet taken
+  std::uint32_t buffers = 0;       // pool buffers the stream has
+};
 struct ControlDone {
   std::uint64_t block_number = 0;
   std::uint64_t file_number = 0;
@@ -199,7 +207,7 @@ struct Error {
 
 using Message = std::variant<Hello, HelloOk, ListDrives, StatusRequest, WriteRequest, ReadRequest,
                              ControlRequest, Data, End, DriveList, DriveStatus, Ready, ControlDone,
-                             Committed, StreamFailed, Error>;
+                             Committed, StreamFailed, Progress, Error>;
 
 // Decodes a body whose header decode_header accepted. Errors: bad_length (the body is not
 // exactly the type's layout), bad_request (a field out of range: an invalid drive name, an

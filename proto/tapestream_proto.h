@@ -43,6 +43,7 @@ enum ts_message_type {
   TS_MSG_CONTROL_DONE = 0x8006,
   TS_MSG_COMMITTED = 0x8008,
   TS_MSG_STREAM_FAILED = 0x8009,
+  TS_MSG_PROGRESS = 0x800A,
   TS_MSG_ERROR = 0x80FF
 };
 
@@ -99,7 +100,9 @@ enum ts_control_op {
 #define TS_WRITE_NO_WAIT 0x2u
 #define TS_WRITE_FD 0x4u
 #define TS_WRITE_APPEND 0x8u
+#define TS_WRITE_PROGRESS 0x10u
 #define TS_READ_FD 0x4u
+#define TS_READ_PROGRESS 0x10u
 #define TS_READ_CURRENT_FILE UINT64_MAX
 #define TS_CONTROL_IMMEDIATE 0x1u
 #define TS_READY_FIXED 0x1u

@@ -16,7 +16,8 @@ ReadStream::ReadStream(transport::ScsiTransport& drive, uring::BufferPool& pool,
       _pool{pool},
       _positioning{positioning},
       _done{std::move(done)},
-      _free(buffers.begin(), buffers.end()) {}
+      _free(buffers.begin(), buffers.end()),
+      _buffer_count{static_cast<std::uint32_t>(buffers.size())} {}
 
 void ReadStream::start(std::uint64_t file, Ready ready) {
   _outcome.file_number = file;
@@ -99,6 +100,7 @@ void ReadStream::arrived(std::uint16_t buffer, const transport::ScsiResult& resu
       const auto got = c.block_length.value_or(length - std::min(result.residue, length));
       _ready.push_back({buffer, static_cast<std::uint32_t>(got)});
       ++_blocks_read;
+      _bytes_read += got;
       if (_on_data) {
         _on_data();
       }
@@ -150,6 +152,10 @@ void ReadStream::consumed() {
   _ready.pop_front();
   pump();
   maybe_done();
+}
+
+proto::Progress ReadStream::progress() const {
+  return {_outcome.bytes, _bytes_read, static_cast<std::uint32_t>(_ready.size()), _buffer_count};
 }
 
 void ReadStream::abandon() {

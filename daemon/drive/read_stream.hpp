@@ -39,6 +39,8 @@ class ReadStream {
   void on_data(std::function<void()> callback) { _on_data = std::move(callback); }
   // The consumer is gone: stop reading.
   void abandon();
+  // For the client's progress display.
+  proto::Progress progress() const;
 
  private:
   struct Block {
@@ -65,6 +67,8 @@ class ReadStream {
   bool _ended = false;       // filemark, end of data or a failure: no more READs
   bool _reported = false;
   std::uint64_t _blocks_read = 0;
+  std::uint64_t _bytes_read = 0;
+  std::uint32_t _buffer_count;
   StreamOutcome _outcome;  // bytes and blocks: what the consumer was given
 };
 

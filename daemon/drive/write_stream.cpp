@@ -55,6 +55,7 @@ WriteStream::WriteStream(transport::ScsiTransport& drive, uring::BufferPool& poo
       _options{options},
       _done{std::move(done)},
       _scratch{buffers.at(0)},
+      _buffer_count{static_cast<std::uint32_t>(buffers.size())},
       _free(buffers.begin(), buffers.end()) {
   _options.block_size =
       std::clamp<std::uint32_t>(_options.block_size, 1, static_cast<std::uint32_t>(pool.buffer_size()));
@@ -289,6 +290,11 @@ void WriteStream::settle(std::optional<std::uint64_t> objects_on_medium) {
   }
   _phase = Phase::done;
   _done(_outcome);
+}
+
+proto::Progress WriteStream::progress() const {
+  return {_bytes_received, bytes_in_blocks(_blocks_accepted),
+          static_cast<std::uint32_t>(_full.size() + (_in_flight ? 1 : 0)), _buffer_count};
 }
 
 std::uint64_t WriteStream::bytes_in_blocks(std::uint64_t blocks) const {

@@ -77,6 +77,8 @@ class WriteStream {
   void on_space(std::function<void()> callback) { _on_space = std::move(callback); }
 
   std::uint64_t bytes_received() const { return _bytes_received; }
+  // For the client's progress display.
+  proto::Progress progress() const;
 
  private:
   enum class Phase { positioning, streaming, draining, closing, counting, done };
@@ -101,6 +103,7 @@ class WriteStream {
   Ready _ready;
   std::function<void()> _on_space;
   std::uint16_t _scratch;  // a buffer for READ POSITION, while no data needs it
+  std::uint32_t _buffer_count;
 
   Phase _phase = Phase::positioning;
   std::deque<std::uint16_t> _free;

@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <cstring>
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -42,11 +44,38 @@ void Connection::start() { read_more(); }
 void Connection::collect() {
   _ended_writes.clear();
   _ended_reads.clear();
+  std::erase_if(_ended_sources, [](const auto& s) { return s->idle(); });
+  std::erase_if(_ended_sinks, [](const auto& s) { return s->idle(); });
+}
+
+bool Connection::fd_data_idle() const {
+  auto idle = [](const auto& list) {
+    return std::all_of(list.begin(), list.end(), [](const auto& s) { return s->idle(); });
+  };
+  return (!_source || _source->idle()) && (!_sink || _sink->idle()) && idle(_ended_sources) &&
+         idle(_ended_sinks);
+}
+
+std::optional<UniqueFd> Connection::claim_passed_fd(bool for_reading) {
+  if (!_fd_passing) {
+    refuse(proto::Status::bad_request, "fd passing was not agreed in HELLO");
+    return std::nullopt;
+  }
+  if (!_passed_fd) {
+    refuse(proto::Status::bad_request,
+           "the request asks for fd passing but no descriptor came with it (SCM_RIGHTS)");
+    return std::nullopt;
+  }
+  if (auto problem = check_passed_fd(_passed_fd.get(), for_reading); !problem.empty()) {
+    refuse(proto::Status::bad_request, problem);
+    return std::nullopt;
+  }
+  return std::move(_passed_fd);
 }
 
 bool Connection::finished() const {
   return _input_closed && !_reading && !_sending && !_write && !_read && _control_in_flight == 0 &&
-         !_ticket;
+         !_ticket && fd_data_idle() && !_pending_outcome;
 }
 
 // --- input -----------------------------------------------------------------------------------
@@ -58,11 +87,18 @@ void Connection::read_more() {
   uring::Request request = uring::Nop{};
   switch (_in) {
     case In::header:
-      request = uring::Recv{_fd.get(), std::span{_header_bytes}.subspan(_have)};
+    case In::body: {
+      const auto into = _in == In::header ? std::span{_header_bytes}.subspan(_have)
+                                          : std::span{_body}.subspan(_have);
+      _iov = {into.data(), into.size()};
+      _message = {};
+      _message.msg_iov = &_iov;
+      _message.msg_iovlen = 1;
+      _message.msg_control = _control.data();
+      _message.msg_controllen = _control.size();
+      request = uring::RecvMsg{_fd.get(), &_message};
       break;
-    case In::body:
-      request = uring::Recv{_fd.get(), std::span{_body}.subspan(_have)};
-      break;
+    }
     case In::payload: {
       if (!_write || _write->closed()) {
         _in = In::discard;
@@ -93,7 +129,15 @@ void Connection::read_more() {
 }
 
 void Connection::received(int result) {
+  frame_bytes_in(result);
+  settle_pending_stream();
+}
+
+void Connection::frame_bytes_in(int result) {
   _reading = false;
+  if (_in == In::header || _in == In::body) {
+    take_passed_fds();
+  }
   if (_input_closed) {
     return;
   }
@@ -140,6 +184,49 @@ void Connection::received(int result) {
   read_more();
 }
 
+// Keeps the first descriptor that came with the frame being read (a WRITE or READ with fd
+// passing claims it) and closes any other: a client cannot make the daemon hold descriptors.
+void Connection::take_passed_fds() {
+  if (_message.msg_controllen == 0) {
+    return;
+  }
+  for (auto* c = CMSG_FIRSTHDR(&_message); c != nullptr; c = CMSG_NXTHDR(&_message, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+      continue;
+    }
+    const auto count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (std::size_t i = 0; i < count; ++i) {
+      int fd = -1;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      UniqueFd owned{fd};
+      if (!_passed_fd) {
+        _passed_fd = std::move(owned);
+      }
+    }
+  }
+  _message.msg_controllen = 0;
+}
+
+bool Connection::filling_buffers() const {
+  return (_reading && _in == In::payload) || (_source && !_source->idle()) ||
+         (_sink && !_sink->idle());
+}
+
+// A stream's outcome waits while a read into its buffers (or a write out of them) is still in
+// flight: once the drive is released, those buffers belong to the next stream.
+void Connection::settle_pending_stream() {
+  if (!_pending_outcome || filling_buffers()) {
+    return;
+  }
+  const auto outcome = *_pending_outcome;
+  _pending_outcome.reset();
+  if (_read) {
+    read_done(outcome);
+  } else {
+    write_done(outcome);
+  }
+}
+
 void Connection::frame_in() {
   _have = 0;
   auto header = proto::decode_header(_header_bytes, proto::Receiver::daemon,
@@ -155,7 +242,7 @@ void Connection::frame_in() {
     return;
   }
   if (_header.type == proto::Type::data) {
-    if (!_write || _end_received) {
+    if (!_write || _end_received || _source) {
       refuse(proto::Status::out_of_sequence, "DATA outside a write stream", true);
       return;
     }
@@ -175,6 +262,11 @@ void Connection::frame_in() {
 }
 
 void Connection::dispatch(const proto::Message& message) {
+  dispatch_request(message);
+  _passed_fd.reset();  // a descriptor no request claimed
+}
+
+void Connection::dispatch_request(const proto::Message& message) {
   if (std::holds_alternative<proto::End>(message)) {
     end_of_write(std::get<proto::End>(message));
     return;
@@ -225,6 +317,12 @@ void Connection::peer_gone() {
     _request_active = false;
   } else if (_write) {
     _write->abandon();  // settles through write_done, which releases the drive
+  }
+  if (_source) {
+    _source->stop([this] { settle_pending_stream(); });
+  }
+  if (_sink) {
+    _sink->stop([this] { settle_pending_stream(); });
   }
   if (_read) {
     _read->abandon();
@@ -314,6 +412,19 @@ void Connection::refuse(proto::Status status, std::string message, bool close) {
 
 void Connection::finish_request() { _request_active = false; }
 
+// About twice a second while a stream moves, if its request asked for it.
+void Connection::report_progress() {
+  if (!_progress_wanted || _input_closed || (!_write && !_read)) {
+    return;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (now - _progress_sent < std::chrono::milliseconds{500}) {
+    return;
+  }
+  _progress_sent = now;
+  reply(_write ? _write->progress() : _read->progress());
+}
+
 void Connection::release_drive() {
   _slot->release();
   _slot = nullptr;
@@ -331,9 +442,10 @@ void Connection::hello(const proto::Hello& m) {
     return;
   }
   _hello_done = true;
+  _fd_passing = (m.features & TS_FEATURE_FD_PASSING) != 0;
   spdlog::debug("connection {}: hello from \"{}\"", _id, m.client);
-  reply(proto::HelloOk{TS_PROTO_VERSION, 0, _server.options().max_data,
-                       "tapestreamd " TAPESTREAM_VERSION});
+  reply(proto::HelloOk{TS_PROTO_VERSION, _fd_passing ? TS_FEATURE_FD_PASSING : 0U,
+                       _server.options().max_data, "tapestreamd " TAPESTREAM_VERSION});
 }
 
 void Connection::list_drives() {
@@ -412,10 +524,17 @@ void Connection::write(const proto::WriteRequest& m) {
   if (slot == nullptr) {
     return;
   }
-  if ((m.flags & (TS_WRITE_FD | TS_WRITE_FIXED)) != 0) {
-    refuse(proto::Status::bad_request,
-           "fd passing and fixed-block streams are not offered by this daemon yet");
+  if ((m.flags & TS_WRITE_FIXED) != 0) {
+    refuse(proto::Status::bad_request, "fixed-block streams are not offered by this daemon yet");
     return;
+  }
+  UniqueFd data_fd;
+  if ((m.flags & TS_WRITE_FD) != 0) {
+    auto claimed = claim_passed_fd(true);
+    if (!claimed) {
+      return;
+    }
+    data_fd = std::move(*claimed);
   }
   const auto block = m.block_size == 0 ? _server.options().default_block_size : m.block_size;
   if (block > _server.pool().buffer_size() ||
@@ -435,6 +554,10 @@ void Connection::write(const proto::WriteRequest& m) {
   }
   _request_active = true;
   _slot = slot;
+  _progress_wanted = (m.flags & TS_WRITE_PROGRESS) != 0;
+  if (data_fd) {
+    _source = std::make_unique<FdSource>(_server.ring(), std::move(data_fd));
+  }
   auto request = m;
   request.block_size = block;
   _ticket = slot->acquire([this, request] {
@@ -454,15 +577,35 @@ void Connection::start_write(const proto::WriteRequest& m) {
         _slot->transport(), _server.pool(), _server.timeouts(), _slot->stream_buffers(), options,
         [this](const drive::StreamOutcome& o) { write_done(o); });
     _write->on_space([this] {
-      if (_waiting_for_space) {
+      report_progress();
+      if (_source) {
+        _source->resume();
+      } else if (_waiting_for_space) {
         _waiting_for_space = false;
         read_more();
       }
     });
     _block_size = m.block_size;
     _write->start([this, block = m.block_size](std::uint64_t file) {
-      spdlog::info("drive {}: connection {} writes file {}", _slot->name(), _id, file);
+      spdlog::info("drive {}: connection {} writes file {}{}", _slot->name(), _id, file,
+                   _source ? (_source->direct() ? " from a passed file (O_DIRECT)"
+                                                : " from a passed descriptor")
+                           : "");
       reply(proto::Ready{file, block, 0});
+      if (_source) {
+        _source->start(*_write, [this](const std::string& error) {
+          if (!_write) {
+            return;
+          }
+          if (error.empty()) {
+            _write->finish();
+          } else {
+            _source_error = error;
+            _write->abandon();
+          }
+        });
+        return;
+      }
       if (_waiting_for_space) {  // DATA came before READY was sent: take it now
         _waiting_for_space = false;
         read_more();
@@ -534,7 +677,7 @@ void Connection::start_write(const proto::WriteRequest& m) {
 }
 
 void Connection::end_of_write(const proto::End& m) {
-  if (!_write || _end_received) {
+  if (!_write || _end_received || _source) {
     refuse(proto::Status::out_of_sequence, "END outside a write stream", true);
     return;
   }
@@ -558,6 +701,13 @@ void Connection::end_of_write(const proto::End& m) {
 }
 
 void Connection::write_done(const drive::StreamOutcome& outcome) {
+  if (filling_buffers()) {
+    _pending_outcome = outcome;
+    if (_source) {
+      _source->stop([this] { settle_pending_stream(); });
+    }
+    return;
+  }
   auto* slot = _slot;
   _slot = nullptr;
   if (slot != nullptr) {
@@ -568,7 +718,8 @@ void Connection::write_done(const drive::StreamOutcome& outcome) {
     spdlog::info("drive {}: file {} committed: {}", name, outcome.file_number, position_text(outcome));
     reply(proto::Committed{outcome.bytes, outcome.blocks, outcome.file_number, _block_size,
                            outcome.early_warning ? TS_COMMITTED_EARLY_WARNING : 0U, {}});
-  } else if (outcome.status == proto::Status::client_gone && !_end_bytes_mismatch) {
+  } else if (outcome.status == proto::Status::client_gone && !_end_bytes_mismatch &&
+             _source_error.empty()) {
     spdlog::warn("drive {}: the client of file {} went away; {} are on the tape{}", name,
                  outcome.file_number, position_text(outcome),
                  outcome.filemark_written ? ", closed by a filemark" : "");
@@ -579,6 +730,9 @@ void Connection::write_done(const drive::StreamOutcome& outcome) {
       status = proto::Status::bad_request;
       message = "END says " + std::to_string(*_end_bytes_mismatch) + " bytes but " +
                 std::to_string(_write->bytes_received()) + " arrived; the stream was not committed";
+    } else if (!_source_error.empty()) {
+      status = proto::Status::internal;
+      message = _source_error + "; the stream was not committed";
     }
     spdlog::error("drive {}: file {} failed ({}): {}; {} are on the tape", name,
                   outcome.file_number, proto::status_name(status), message, position_text(outcome));
@@ -592,7 +746,12 @@ void Connection::write_done(const drive::StreamOutcome& outcome) {
     }
   }
   _write_reported = true;
-  if (_end_received || _input_closed || outcome.status == proto::Status::ok) {
+  if (_end_received || _input_closed || outcome.status == proto::Status::ok || _source) {
+    if (_source) {  // idle, checked above; no END comes in this mode
+      _source->stop();
+      _ended_sources.push_back(std::move(_source));
+      _source_error.clear();
+    }
     _ended_writes.push_back(std::move(_write));
     _end_received = false;
     _write_reported = false;
@@ -606,9 +765,13 @@ void Connection::read(const proto::ReadRequest& m) {
   if (slot == nullptr) {
     return;
   }
+  UniqueFd out_fd;
   if ((m.flags & TS_READ_FD) != 0) {
-    refuse(proto::Status::bad_request, "fd passing is not offered by this daemon yet");
-    return;
+    auto claimed = claim_passed_fd(false);
+    if (!claimed) {
+      return;
+    }
+    out_fd = std::move(*claimed);
   }
   if (_server.stopping()) {
     refuse(proto::Status::shutting_down, "the daemon is stopping");
@@ -616,6 +779,10 @@ void Connection::read(const proto::ReadRequest& m) {
   }
   _request_active = true;
   _slot = slot;
+  _progress_wanted = (m.flags & TS_READ_PROGRESS) != 0;
+  if (out_fd) {
+    _sink = std::make_unique<FdSink>(_server.ring(), std::move(out_fd));
+  }
   _ticket = slot->acquire([this, m] {
     _ticket.reset();
     start_read(m);
@@ -628,13 +795,28 @@ void Connection::start_read(const proto::ReadRequest& m) {
       _slot->identity().positioning, [this](const drive::StreamOutcome& o) { read_done(o); });
   _read->on_data([this] { pump_read(); });
   _read->start(m.file_number, [this, file = m.file_number] {
-    spdlog::info("drive {}: connection {} reads file {}", _slot->name(), _id, file);
+    spdlog::info("drive {}: connection {} reads file {}{}", _slot->name(), _id, file,
+                 _sink ? " into a passed descriptor" : "");
     reply(proto::Ready{file, 0, 0});
+    if (_sink) {
+      _sink->start(*_read, [this](const std::string& error) {
+        spdlog::warn("connection {}: {}", _id, error);
+        _source_error = error;
+        if (_read) {
+          _read->abandon();
+        }
+      });
+    }
   });
 }
 
 // One block at a time goes out: its DATA header, then the block from the registered buffer.
 void Connection::pump_read() {
+  report_progress();
+  if (_sink) {
+    _sink->resume();
+    return;
+  }
   if (!_read || _read_sending || _input_closed) {
     return;
   }
@@ -655,6 +837,13 @@ void Connection::pump_read() {
 }
 
 void Connection::read_done(const drive::StreamOutcome& outcome) {
+  if (filling_buffers()) {
+    _pending_outcome = outcome;
+    if (_sink) {
+      _sink->stop([this] { settle_pending_stream(); });
+    }
+    return;
+  }
   auto* slot = _slot;
   _slot = nullptr;
   if (slot != nullptr) {
@@ -664,9 +853,16 @@ void Connection::read_done(const drive::StreamOutcome& outcome) {
     if (outcome.status == proto::Status::ok) {
       reply(proto::End{outcome.bytes, outcome.blocks, {}});
     } else {
-      reply(proto::StreamFailed{outcome.status, 0, outcome.bytes, outcome.blocks,
-                                outcome.file_number, outcome.message.substr(0, TS_MAX_MESSAGE)});
+      const auto& message = _source_error.empty() ? outcome.message : _source_error;
+      reply(proto::StreamFailed{_source_error.empty() ? outcome.status : proto::Status::internal,
+                                0, outcome.bytes, outcome.blocks, outcome.file_number,
+                                message.substr(0, TS_MAX_MESSAGE)});
     }
+  }
+  if (_sink) {
+    _sink->stop();
+    _ended_sinks.push_back(std::move(_sink));
+    _source_error.clear();
   }
   spdlog::info("drive {}: read of file {} ended ({}): {}", slot != nullptr ? slot->name() : "?",
                outcome.file_number, proto::status_name(outcome.status), position_text(outcome));

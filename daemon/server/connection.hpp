@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -16,6 +17,7 @@
 #include "common/unique_fd.hpp"
 #include "drive/read_stream.hpp"
 #include "drive/write_stream.hpp"
+#include "server/fd_data.hpp"
 #include "uring/ring.hpp"
 
 namespace tapestream::server {
@@ -40,7 +42,7 @@ class Connection {
   // stops, so that a stream running at SIGTERM ends committed and its client hears so.
   bool busy() const {
     return _write != nullptr || _read != nullptr || _sending || !_out.empty() ||
-           _control_in_flight > 0;
+           _control_in_flight > 0 || !fd_data_idle();
   }
   // Ends the connection now (the server is going away): the pending read returns.
   void close_now() { peer_gone(); }
@@ -66,8 +68,15 @@ class Connection {
   // Input.
   void read_more();
   void received(int result);
+  void frame_bytes_in(int result);
+  void take_passed_fds();
+  std::optional<UniqueFd> claim_passed_fd(bool for_reading);
+  bool fd_data_idle() const;
+  bool filling_buffers() const;
+  void settle_pending_stream();
   void frame_in();
   void dispatch(const proto::Message& message);
+  void dispatch_request(const proto::Message& message);
   void peer_gone();
 
   // Output.
@@ -92,6 +101,7 @@ class Connection {
   void pump_read();
   void read_done(const drive::StreamOutcome& outcome);
   void finish_request();
+  void report_progress();
   // Gives the drive this connection holds to the next in line.
   void release_drive();
   DriveSlot* drive_for(const std::string& name);
@@ -107,6 +117,12 @@ class Connection {
   bool _input_closed = false;
   bool _waiting_for_space = false;
   std::array<std::uint8_t, TS_PROTO_HEADER_SIZE> _header_bytes{};
+  // Frames arrive through recvmsg, so that a descriptor passed with one is not lost.
+  msghdr _message{};
+  iovec _iov{};
+  alignas(cmsghdr) std::array<std::uint8_t, CMSG_SPACE(sizeof(int) * 4)> _control{};
+  UniqueFd _passed_fd;  // came with the frame being read; claimed by WRITE or READ, else closed
+  bool _fd_passing = false;  // granted in HELLO_OK
   std::size_t _have = 0;
   proto::Header _header;
   std::vector<std::uint8_t> _body;
@@ -131,6 +147,14 @@ class Connection {
   std::uint32_t _block_size = 0;
   std::unique_ptr<drive::ReadStream> _read;
   bool _read_sending = false;
+  std::unique_ptr<FdSource> _source;  // the data of the write stream, by fd passing
+  std::unique_ptr<FdSink> _sink;      // where the read stream goes, by fd passing
+  std::string _source_error;
+  std::optional<drive::StreamOutcome> _pending_outcome;  // see settle_pending_stream()
+  bool _progress_wanted = false;
+  std::chrono::steady_clock::time_point _progress_sent{};
+  std::vector<std::unique_ptr<FdSource>> _ended_sources;  // until their last read is back
+  std::vector<std::unique_ptr<FdSink>> _ended_sinks;
   std::vector<std::unique_ptr<drive::WriteStream>> _ended_writes;
   std::vector<std::unique_ptr<drive::ReadStream>> _ended_reads;
 };

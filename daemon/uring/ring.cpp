@@ -173,6 +173,10 @@ Result<void> Ring::prepare(const Request& request, Completion* completion, std::
           io_uring_prep_accept(sqe, r.fd, nullptr, nullptr, SOCK_CLOEXEC);
         } else if constexpr (std::is_same_v<T, Recv>) {
           io_uring_prep_recv(sqe, r.fd, r.into.data(), r.into.size(), 0);
+        } else if constexpr (std::is_same_v<T, RecvMsg>) {
+          io_uring_prep_recvmsg(sqe, r.fd, r.message, MSG_CMSG_CLOEXEC);
+        } else if constexpr (std::is_same_v<T, Poll>) {
+          io_uring_prep_poll_add(sqe, r.fd, r.events);
         } else if constexpr (std::is_same_v<T, Send>) {
           io_uring_prep_send(sqe, r.fd, r.from.data(), r.from.size(), MSG_NOSIGNAL);
         }

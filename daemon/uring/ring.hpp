@@ -80,6 +80,18 @@ struct Recv {
   int fd;
   std::span<std::uint8_t> into;
 };
+// A message from a socket with its ancillary data (descriptors passed with SCM_RIGHTS); the
+// kernel writes msg_controllen and msg_flags back. `message` must outlive the request.
+struct RecvMsg {
+  int fd;
+  msghdr* message;
+};
+// Completes when `fd` is ready for `events` (POLLIN, POLLOUT): for descriptors opened
+// O_NONBLOCK, on which reads and writes through the ring answer -EAGAIN instead of waiting.
+struct Poll {
+  int fd;
+  unsigned events;
+};
 // Bytes to a socket (MSG_NOSIGNAL: a vanished peer is an error, not a signal).
 struct Send {
   int fd;
@@ -87,7 +99,7 @@ struct Send {
 };
 
 using Request = std::variant<ReadFixed, WriteFixed, Write, Read, UringCmd, Fsync, Nop, Timeout,
-                             Cancel, Accept, Recv, Send>;
+                             Cancel, Accept, Recv, RecvMsg, Poll, Send>;
 
 struct RingFeatures {
   bool big_entries = false;    // SQE128 | CQE32, needed for bsg URING_CMD

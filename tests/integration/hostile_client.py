@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """Sends tapestreamd malformed, truncated and oversized messages on fresh connections and
 checks that each is refused with the right ERROR (or the connection closed), never a crash.
-Usage: hostile_client.py SOCKET. Exit 0 when every case behaved."""
+With --fd-passing: descriptors passed where they do not belong, of the wrong kind, or not at
+all, each refused, and every one the daemon got closed again (the caller counts them).
+Usage: hostile_client.py SOCKET [--fd-passing]. Exit 0 when every case behaved."""
+import os
 import socket
+import tempfile
 import struct
 import sys
 
@@ -19,18 +23,24 @@ def text(s):
 
 
 HELLO = frame(1, struct.pack("<HHII", 1, 1, 0, 0) + text("hostile"))
+HELLO_FD = frame(1, struct.pack("<HHII", 1, 1, 1, 0) + text("hostile"))  # asks for fd_passing
 
 
-def exchange(path, payload, hello=True):
-    """Returns the status of the ERROR reply, or None if the daemon just closed."""
+def exchange(path, payload, hello=True, fds=(), hello_frame=HELLO):
+    """Returns the status of the ERROR reply, ("not an error", type) for another reply, or None
+    if the daemon just closed. `fds` travel with the payload (SCM_RIGHTS)."""
     with socket.socket(socket.AF_UNIX) as c:
         c.settimeout(5)
         c.connect(path)
         if hello:
-            c.sendall(HELLO)
+            c.sendall(hello_frame)
             c.recv(16 + 140)
         try:
-            c.sendall(payload)
+            if fds:
+                sent = socket.send_fds(c, [payload], list(fds))
+                c.sendall(payload[sent:])
+            else:
+                c.sendall(payload)
         except (BrokenPipeError, ConnectionResetError):
             return None
         header = b""
@@ -46,7 +56,54 @@ def exchange(path, payload, hello=True):
         return struct.unpack_from("<H", body)[0]
 
 
+def write_request(flags, drive="emu0"):
+    return frame(4, struct.pack("<IIQI", flags, 0, 0, 0) + text(drive) + text(""))
+
+
+def read_request(flags, drive="emu0"):
+    return frame(5, struct.pack("<IIQ", flags, 0, 0) + text(drive))
+
+
+def fd_passing_cases(path):
+    """Each case: name, payload, expected status, descriptors, HELLO asking for fd passing."""
+    scratch = tempfile.mkdtemp()
+    write_only = os.open(os.path.join(scratch, "w"), os.O_WRONLY | os.O_CREAT, 0o600)
+    read_only = os.open(os.path.join(scratch, "w"), os.O_RDONLY)
+    directory = os.open(scratch, os.O_RDONLY | os.O_DIRECTORY)
+    pipe_r, pipe_w = os.pipe()
+    cases = [
+        ("fd passing not agreed in HELLO", write_request(4 | 2), 5, [pipe_r], HELLO),
+        ("WRITE by fd passing without a descriptor", write_request(4 | 2), 5, [], HELLO_FD),
+        ("a directory to write from", write_request(4 | 2), 5, [directory], HELLO_FD),
+        ("a write-only file to write from", write_request(4 | 2), 5, [write_only], HELLO_FD),
+        ("a read-only file to read into", read_request(4), 5, [read_only], HELLO_FD),
+        ("descriptors with STATUS", frame(3, text("emu0")), ("not an error", "0x8003"),
+         [pipe_r, pipe_w, read_only, write_only, directory, pipe_r, pipe_w, read_only], HELLO_FD),
+        ("descriptors with an unknown drive", write_request(4, "nosuch"), 7, [pipe_r], HELLO_FD),
+    ]
+    ok = True
+    for name, payload, expected, fds, hello in cases:
+        got = exchange(path, payload, fds=fds, hello_frame=hello)
+        if got != expected:
+            print(f"{name}: expected {expected}, got {got}", file=sys.stderr)
+            ok = False
+    # A descriptor with HELLO itself, the first frame.
+    with socket.socket(socket.AF_UNIX) as c:
+        c.settimeout(5)
+        c.connect(path)
+        socket.send_fds(c, [HELLO_FD], [pipe_r])
+        reply = c.recv(16 + 140)
+        if struct.unpack_from("<H", reply, 6)[0] != 0x8001:
+            print("HELLO with a descriptor was not answered with HELLO_OK", file=sys.stderr)
+            ok = False
+    for fd in (write_only, read_only, directory, pipe_r, pipe_w):
+        os.close(fd)
+    return ok
+
+
 def main(path):
+    if len(sys.argv) > 2 and sys.argv[2] == "--fd-passing":
+        return 0 if fd_passing_cases(path) else 1
     cases = [
         ("bad magic", b"XXXX" + bytes(12), 1),
         ("bad version", frame(2, b"", version=9), 2),

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # The main job with real processes: tapestreamd on the emulated drive, the tapestream CLI, GNU
-# tar, real Unix sockets and the drive's image file. Usage: main_job_test.sh DAEMON CLI CASE
+# tar, real Unix sockets and the drive's image file.
+# Usage: main_job_test.sh DAEMON CLI CASE [DATA_PATH]
+#   DATA_PATH: fd or stream, how write and read move the data (default: the CLI's own choice)
 set -euo pipefail
 daemon=$1
-cli=$2
 case_name=$3
+data_path=${4:-auto}
+# Every CLI call of a case takes the data path under test (control commands ignore it).
+cli=("$2" --data-path "$data_path")
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/tapestream-main-job-XXXXXX)
 daemon_pid=""
@@ -50,7 +54,7 @@ wait_for_log() {  # wait_for_log PATTERN: until the daemon has logged it (at mos
 
 daemon_alive() {
   kill -0 "$daemon_pid" 2>/dev/null || fail "the daemon died"
-  "$cli" tell >/dev/null || fail "the daemon does not answer"
+  "${cli[@]}" tell >/dev/null || fail "the daemon does not answer"
 }
 
 # The byte count a failed write reported: "... N bytes of the stream (M blocks) are on the tape as file F ..."
@@ -63,9 +67,9 @@ tar_round_trip)
   cp -r "$here/../../daemon" "$work/tree/"
   head -c 1234567 /dev/urandom >"$work/tree/sub dir/random.bin"
   ln -s "sub dir/random.bin" "$work/tree/link"
-  tar cf - -C "$work/tree" . | "$cli" write --label "tree" || fail "write"
-  "$cli" read --file 0 | tar xf - -C "$work/out" || fail "read"
-  "$cli" read --file 0 | tar df - -C "$work/tree" || fail "tar --compare found differences"
+  tar cf - -C "$work/tree" . | "${cli[@]}" write --label "tree" || fail "write"
+  "${cli[@]}" read --file 0 | tar xf - -C "$work/out" || fail "read"
+  "${cli[@]}" read --file 0 | tar df - -C "$work/tree" || fail "tar --compare found differences"
   diff -r "$work/tree" "$work/out" || fail "the tree read back differs"
   ;;
 
@@ -73,19 +77,19 @@ files_append_and_read_n)
   start_daemon
   for n in 0 1 2 3; do
     head -c $((n * 100000 + 7)) /dev/urandom >"$work/f$n"
-    "$cli" write <"$work/f$n" 2>"$work/w$n" || fail "write $n"
+    "${cli[@]}" write <"$work/f$n" 2>"$work/w$n" || fail "write $n"
     grep -q "as file $n on emu0" "$work/w$n" || fail "file $n was committed as: $(cat "$work/w$n")"
   done
-  "$cli" rewind
+  "${cli[@]}" rewind
   for n in 2 0 3 1; do
-    "$cli" read --file $n | cmp - "$work/f$n" || fail "file $n differs"
+    "${cli[@]}" read --file $n | cmp - "$work/f$n" || fail "file $n differs"
   done
   # Append means after the last file, wherever the tape is.
-  "$cli" rewind
+  "${cli[@]}" rewind
   head -c 999 /dev/urandom >"$work/f4"
-  "$cli" write <"$work/f4" 2>"$work/w4"
+  "${cli[@]}" write <"$work/f4" 2>"$work/w4"
   grep -q "as file 4" "$work/w4" || fail "append wrote $(cat "$work/w4")"
-  "$cli" read --file 4 | cmp - "$work/f4" || fail "file 4 differs"
+  "${cli[@]}" read --file 4 | cmp - "$work/f4" || fail "file 4 differs"
   ;;
 
 exact_sizes)
@@ -95,27 +99,41 @@ exact_sizes)
   for size in 0 1 $((block - 1)) $block $((block + 1)) $((300 * 1024 * 1024 + 12345)); do
     head -c "$size" /dev/urandom >"$work/data"
     # a pipe: the splice path
-    cat "$work/data" | "$cli" write 2>"$work/w" || fail "write of $size bytes: $(cat "$work/w")"
+    cat "$work/data" | "${cli[@]}" write 2>"$work/w" || fail "write of $size bytes: $(cat "$work/w")"
     grep -q "committed $size bytes" "$work/w" || fail "size $size: $(cat "$work/w")"
-    "$cli" read --file $file >"$work/back"
+    "${cli[@]}" read --file $file >"$work/back"
     [ "$(stat -c %s "$work/back")" = "$size" ] || fail "size $size read back as $(stat -c %s "$work/back")"
     cmp "$work/data" "$work/back" || fail "size $size differs"
     file=$((file + 1))
   done
   ;;
 
+progress_on_a_terminal)
+  start_daemon
+  # stderr on a pseudo-terminal (script(1)); a pause in the stream so that the daemon's
+  # twice-a-second PROGRESS comes while data still flows.
+  script -qec "{ head -c 8000000 /dev/urandom; sleep 1.2; head -c 8000000 /dev/urandom; } |
+               ${cli[*]} write" /dev/null >"$work/tty" || fail "write: $(cat "$work/tty")"
+  tr '\r' '\n' <"$work/tty" | grep -q "^written 15.3 MiB .* pool [0-9]*/16 " ||
+    fail "no progress line with the pool's fill: $(tr '\r' '\n' <"$work/tty")"
+  script -qec "${cli[*]} read --file 0 >/dev/null" /dev/null >"$work/tty" || fail "read"
+  tr '\r' '\n' <"$work/tty" | grep -q "^read 15.3 MiB " || fail "no read progress: $(cat "$work/tty")"
+  ;;
+
 client_killed_mid_write)
   start_daemon
   mkfifo "$work/fifo"
-  "$cli" write <"$work/fifo" 2>/dev/null &
+  "${cli[@]}" write <"$work/fifo" 2>/dev/null &
   writer=$!
   exec 3>"$work/fifo"
   head -c $((20 * 1024 * 1024)) /dev/urandom >"$work/data"
   cat "$work/data" >&3
   sleep 0.3
   kill -9 "$writer"
-  exec 3>&-
+  # Gone before its input ends: with fd passing the daemon holds the pipe and would otherwise
+  # see a normal end of data.
   wait "$writer" 2>/dev/null || true
+  exec 3>&-
   for _ in $(seq 50); do
     grep -q "went away" "$work/daemon.log" && break
     sleep 0.1
@@ -123,7 +141,7 @@ client_killed_mid_write)
   line=$(grep "went away" "$work/daemon.log") || fail "the daemon did not notice the client leave"
   bytes=$(echo "$line" | sed -n 's/.*away; \([0-9]*\) bytes.*/\1/p')
   daemon_alive
-  "$cli" read --file 0 >"$work/back" || true
+  "${cli[@]}" read --file 0 >"$work/back" || true
   [ "$(stat -c %s "$work/back")" = "$bytes" ] || fail "the log says $bytes bytes, reading gives $(stat -c %s "$work/back")"
   cmp -n "$bytes" "$work/data" "$work/back" || fail "the bytes on tape are not the stream's"
   echo "client killed: $bytes bytes on tape, read back identical"
@@ -132,32 +150,57 @@ client_killed_mid_write)
 busy_drive)
   start_daemon
   mkfifo "$work/fifo"
-  "$cli" write <"$work/fifo" 2>"$work/first" &
+  "${cli[@]}" write <"$work/fifo" 2>"$work/first" &
   first=$!
   exec 3>"$work/fifo"
   echo "first" >&3
   wait_for_log "connection 1 writes file 0"
   set +e
-  echo "second" | "$cli" write --no-wait 2>"$work/second" 3>&-
+  echo "second" | "${cli[@]}" write --no-wait 2>"$work/second" 3>&-
   status=$?
   set -e
   [ "$status" = 75 ] || fail "a second writer with --no-wait got exit $status, not 75: $(cat "$work/second")"
-  echo "third" | "$cli" write 2>"$work/third" 3>&- &  # not holding the FIFO open
+  echo "third" | "${cli[@]}" write 2>"$work/third" 3>&- &  # not holding the FIFO open
   third=$!
   sleep 0.5
   kill -0 "$third" || fail "the waiting writer did not wait: $(cat "$work/third")"
   exec 3>&-
   wait "$first" || fail "the first writer failed"
   wait "$third" || fail "the waiting writer failed after the first: $(cat "$work/third")"
-  [ "$("$cli" read --file 0)" = first ] || fail "file 0"
-  [ "$("$cli" read --file 1)" = third ] || fail "file 1"
+  [ "$("${cli[@]}" read --file 0)" = first ] || fail "file 0"
+  [ "$("${cli[@]}" read --file 1)" = third ] || fail "file 1"
+  ;;
+
+fd_passing_refusals)
+  start_daemon
+  head -c 3000000 /dev/urandom >"$work/data"
+  mkfifo "$work/fifo"
+  "${cli[@]}" write <"$work/fifo" 2>"$work/w" &
+  writer=$!
+  exec 3>"$work/fifo"
+  head -c 1000000 "$work/data" >&3
+  fds_before=$(ls "/proc/$daemon_pid/fd" | wc -l)
+  python3 "$here/hostile_client.py" "$TAPESTREAM_SOCKET" --fd-passing ||
+    fail "a bad descriptor or fd-passing request was not refused cleanly"
+  for _ in $(seq 40); do  # the last refused connections may still be closing
+    fds_after=$(ls "/proc/$daemon_pid/fd" | wc -l)
+    [ "$fds_after" = "$fds_before" ] && break
+    sleep 0.05
+  done
+  [ "$fds_after" = "$fds_before" ] ||
+    fail "the daemon holds $fds_after descriptors after the refusals, $fds_before before"
+  tail -c +1000001 "$work/data" >&3
+  exec 3>&-
+  wait "$writer" || fail "the other session's stream failed: $(cat "$work/w")"
+  "${cli[@]}" read --file 0 | cmp - "$work/data" || fail "the other session's data differs"
+  daemon_alive
   ;;
 
 malformed_messages)
   start_daemon
   head -c $((8 * 1024 * 1024)) /dev/urandom >"$work/data"
   mkfifo "$work/fifo"
-  "$cli" write <"$work/fifo" 2>"$work/w" &
+  "${cli[@]}" write <"$work/fifo" 2>"$work/w" &
   writer=$!
   exec 3>"$work/fifo"
   head -c 1000000 "$work/data" >&3
@@ -165,7 +208,7 @@ malformed_messages)
   tail -c +1000001 "$work/data" >&3
   exec 3>&-
   wait "$writer" || fail "the other session's stream failed: $(cat "$work/w")"
-  "$cli" read --file 0 | cmp - "$work/data" || fail "the other session's data differs"
+  "${cli[@]}" read --file 0 | cmp - "$work/data" || fail "the other session's data differs"
   daemon_alive
   ;;
 
@@ -173,13 +216,13 @@ medium_error)
   start_daemon --drive "emu0=emulated:$work/state/emu0.tap?medium_error_write=7"
   head -c $((5 * 1024 * 1024)) /dev/urandom >"$work/data"
   set +e
-  "$cli" write <"$work/data" 2>"$work/w"
+  "${cli[@]}" write <"$work/data" 2>"$work/w"
   status=$?
   set -e
   [ "$status" = 74 ] || fail "a medium error gave exit $status: $(cat "$work/w")"
   read -r bytes file < <(reported "$work/w")
   [ -n "$bytes" ] || fail "no byte count in: $(cat "$work/w")"
-  "$cli" read --file "$file" >"$work/back"
+  "${cli[@]}" read --file "$file" >"$work/back"
   [ "$(stat -c %s "$work/back")" = "$bytes" ] || fail "reported $bytes, read back $(stat -c %s "$work/back")"
   cmp -n "$bytes" "$work/data" "$work/back" || fail "the bytes on tape are not the stream's"
   echo "medium error: $bytes bytes reported and read back"
@@ -189,12 +232,12 @@ early_warning)
   start_daemon --drive "emu0=emulated:$work/state/emu0.tap?capacity=8M&ew=4M"
   head -c $((16 * 1024 * 1024)) /dev/urandom >"$work/data"
   set +e
-  cat "$work/data" | "$cli" write 2>"$work/w"
+  cat "$work/data" | "${cli[@]}" write 2>"$work/w"
   status=$?
   set -e
   [ "$status" = 73 ] || fail "early warning gave exit $status: $(cat "$work/w")"
   read -r bytes file < <(reported "$work/w")
-  "$cli" read --file "$file" >"$work/back"
+  "${cli[@]}" read --file "$file" >"$work/back"
   [ "$(stat -c %s "$work/back")" = "$bytes" ] || fail "reported $bytes, read back $(stat -c %s "$work/back")"
   cmp -n "$bytes" "$work/data" "$work/back" || fail "the bytes on tape are not the stream's"
   echo "early warning: $bytes bytes reported and read back"
@@ -203,7 +246,7 @@ early_warning)
 graceful_stop)
   start_daemon
   mkfifo "$work/fifo"
-  "$cli" write <"$work/fifo" 2>"$work/w" 3>&- &
+  "${cli[@]}" write <"$work/fifo" 2>"$work/w" 3>&- &
   writer=$!
   exec 3>"$work/fifo"
   head -c 3000000 /dev/urandom >"$work/data"
@@ -223,7 +266,7 @@ graceful_stop)
   wait "$daemon_pid" || fail "the daemon exited with an error"
   daemon_pid=""
   start_daemon
-  "$cli" read --file 0 | cmp - "$work/data" || fail "the stream committed at shutdown differs"
+  "${cli[@]}" read --file 0 | cmp - "$work/data" || fail "the stream committed at shutdown differs"
   ;;
 
 *)

@@ -105,6 +105,15 @@ TEST(Protocol, RepliesRoundTrip) {
   const auto error = std::get<Error>(round_trip(Error{Status::busy, "emu0 is writing"},
                                                 Receiver::client));
   EXPECT_EQ(error.status, Status::busy);
+  const auto progress = std::get<Progress>(round_trip(Progress{1 << 30, 1 << 29, 12, 16},
+                                                      Receiver::client));
+  EXPECT_EQ(progress.bytes, 1U << 30);
+  EXPECT_EQ(progress.on_tape, 1U << 29);
+  EXPECT_EQ(progress.buffers_full, 12U);
+  EXPECT_EQ(progress.buffers, 16U);
+  // A reply type: the daemon refuses it from a client.
+  EXPECT_EQ(decode_header(encode(Progress{}, 1).value(), Receiver::daemon, max_data).error(),
+            Status::bad_type);
 }
 
 TEST(Protocol, DataAndEndTravelBothWays) {
@@ -194,6 +203,10 @@ TEST(Protocol, FieldsOutOfRangeAreBadRequests) {
   auto flags = encode(WriteRequest{0, 0, 0, "emu0", ""}, 1).value();
   flags[17] = 0x80;  // an unknown WRITE flag
   EXPECT_EQ(decode_request(flags).error(), Status::bad_request);
+  auto read_flags = encode(ReadRequest{TS_READ_FD | TS_READ_PROGRESS, 1, "emu0"}, 1).value();
+  EXPECT_TRUE(decode_request(read_flags).has_value());
+  read_flags[16] = 0x08;  // not a READ flag
+  EXPECT_EQ(decode_request(read_flags).error(), Status::bad_request);
   auto hello = encode(Hello{2, 1, 0, "x"}, 1).value();  // min above max
   EXPECT_EQ(decode_request(hello).error(), Status::bad_request);
 }
