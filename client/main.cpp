@@ -201,6 +201,26 @@ bool pass_descriptor(const client::Connection& c, const po::variables_map& vm, i
   return path == "fd" || (path == "auto" && passable && c.fd_passing());
 }
 
+// Sends a WRITE or READ for the data on `fd`: the descriptor goes with it when
+// pass_descriptor() says so, and it asks for PROGRESS while `progress` is shown. Returns
+// whether the descriptor went.
+template <typename Request>
+bool send_stream_request(client::Connection& c, const po::variables_map& vm, Request request,
+                         int fd, const Progress& progress) {
+  static_assert(TS_WRITE_FD == TS_READ_FD && TS_WRITE_PROGRESS == TS_READ_PROGRESS);
+  if (progress.on()) {
+    request.flags |= TS_WRITE_PROGRESS;
+  }
+  const bool by_fd = pass_descriptor(c, vm, fd);
+  if (by_fd) {
+    request.flags |= TS_WRITE_FD;
+    c.send_with_fd(request, fd);
+  } else {
+    c.send(request);
+  }
+  return by_fd;
+}
+
 // Standard input to DATA frames: from a pipe by splice(2), so the bytes never pass through
 // this process; from anything else by read(2).
 std::uint64_t send_stdin(client::Connection& c, std::optional<proto::Message>& early_reply,
@@ -277,16 +297,7 @@ int write_command(client::Connection& c, const Globals& g, const po::variables_m
     request.label = vm["label"].as<std::string>();
   }
   Progress progress{"written"};
-  if (progress.on()) {
-    request.flags |= TS_WRITE_PROGRESS;
-  }
-  const bool by_fd = pass_descriptor(c, vm, STDIN_FILENO);
-  if (by_fd) {
-    request.flags |= TS_WRITE_FD;
-    c.send_with_fd(request, STDIN_FILENO);
-  } else {
-    c.send(request);
-  }
+  const bool by_fd = send_stream_request(c, vm, request, STDIN_FILENO, progress);
   const auto ready = c.receive();
   const auto* r = std::get_if<proto::Ready>(&ready.message);
   if (r == nullptr) {
@@ -333,16 +344,7 @@ int read_command(client::Connection& c, const Globals& g, const po::variables_ma
     request.file_number = vm["file"].as<std::uint64_t>();
   }
   Progress progress{"read"};
-  if (progress.on()) {
-    request.flags |= TS_READ_PROGRESS;
-  }
-  const bool by_fd = pass_descriptor(c, vm, STDOUT_FILENO);
-  if (by_fd) {
-    request.flags |= TS_READ_FD;
-    c.send_with_fd(request, STDOUT_FILENO);
-  } else {
-    c.send(request);
-  }
+  const bool by_fd = send_stream_request(c, vm, request, STDOUT_FILENO, progress);
   const auto ready = c.receive();
   if (!std::holds_alternative<proto::Ready>(ready.message)) {
     failed(ready.message, "read");

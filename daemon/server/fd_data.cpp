@@ -7,7 +7,6 @@
 
 #include <cstring>
 #include <string>
-#include <system_error>
 
 namespace tapestream::server {
 namespace {
@@ -43,32 +42,12 @@ std::string check_passed_fd(int fd, bool for_reading) {
   return {};
 }
 
-// --- FdSource --------------------------------------------------------------------------------
+// --- FdMover ---------------------------------------------------------------------------------
 
-FdSource::FdSource(uring::Ring& ring, UniqueFd fd)
-    : _ring{ring}, _fd{std::move(fd)}, _offset{uring::kCurrentPosition} {
-  struct stat st {};
-  if (fstat(_fd.get(), &st) == 0 && S_ISREG(st.st_mode)) {
-    const auto position = lseek(_fd.get(), 0, SEEK_CUR);
-    _offset = position < 0 ? 0 : static_cast<std::uint64_t>(position);
-    // A second open file description of the same file: O_DIRECT on the client's own would
-    // change how the client's descriptor behaves.
-    const auto path = "/proc/self/fd/" + std::to_string(_fd.get());
-    _direct_fd = UniqueFd{::open(path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC)};
-  } else if (S_ISFIFO(st.st_mode)) {
-    (void)fcntl(_fd.get(), F_SETPIPE_SZ, pipe_size);  // a smaller pipe still works
-  }
-}
+FdMover::FdMover(uring::Ring& ring, UniqueFd fd, unsigned poll_events)
+    : _ring{ring}, _fd{std::move(fd)}, _poll_events{poll_events} {}
 
-void FdSource::start(drive::WriteStream& stream, Ended ended) {
-  _stream = &stream;
-  _ended = std::move(ended);
-  read_more();
-}
-
-void FdSource::resume() { read_more(); }
-
-void FdSource::stop(std::function<void()> idle) {
+void FdMover::stop(std::function<void()> idle) {
   _stopped = true;
   if (!_busy) {
     if (idle) {
@@ -80,157 +59,144 @@ void FdSource::stop(std::function<void()> idle) {
   (void)_ring.prepare(uring::Cancel{this}, nullptr);
 }
 
-void FdSource::read_more() {
-  if (_busy || _stopped || _stream == nullptr) {
+bool FdMover::issue(const uring::Request& request) {
+  const auto& r = _polling ? uring::Request{uring::Poll{_fd.get(), _poll_events}} : request;
+  if (!_ring.prepare(r, this)) {
+    end("the daemon's ring is full");
+    return false;
+  }
+  _busy = true;
+  return true;
+}
+
+void FdMover::on_complete(const io_uring_cqe& cqe) {
+  _busy = false;
+  if (_stopped) {
+    if (auto idle = std::move(_on_idle)) {
+      _on_idle = nullptr;
+      idle();
+    }
+    return;
+  }
+  if (_polling) {
+    _polling = false;
+    more();
+    return;
+  }
+  if (cqe.res == -EAGAIN) {  // a non-blocking descriptor with nothing ready: poll, then retry
+    _polling = true;
+    more();
+    return;
+  }
+  moved(cqe.res);
+}
+
+void FdMover::end(const std::string& error) {
+  _stopped = true;
+  if (auto ended = std::move(_ended)) {
+    _ended = nullptr;
+    ended(error);
+  }
+}
+
+// --- FdSource --------------------------------------------------------------------------------
+
+FdSource::FdSource(uring::Ring& ring, UniqueFd fd)
+    : FdMover{ring, std::move(fd), POLLIN}, _offset{uring::kCurrentPosition} {
+  struct stat st {};
+  if (fstat(this->fd(), &st) == 0 && S_ISREG(st.st_mode)) {
+    const auto position = lseek(this->fd(), 0, SEEK_CUR);
+    _offset = position < 0 ? 0 : static_cast<std::uint64_t>(position);
+    // A second open file description of the same file: O_DIRECT on the client's own would
+    // change how the client's descriptor behaves.
+    const auto path = "/proc/self/fd/" + std::to_string(this->fd());
+    _direct_fd = UniqueFd{::open(path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC)};
+  } else if (S_ISFIFO(st.st_mode)) {
+    (void)fcntl(this->fd(), F_SETPIPE_SZ, pipe_size);  // a smaller pipe still works
+  }
+}
+
+void FdSource::start(drive::WriteStream& stream, Ended ended) {
+  _stream = &stream;
+  on_ended([this, ended = std::move(ended)](const std::string& error) {
+    if (_offset != uring::kCurrentPosition) {
+      // The client's descriptor ends where the daemon stopped reading, as if it had read it.
+      (void)lseek(fd(), static_cast<off_t>(_offset), SEEK_SET);
+    }
+    ended(error);
+  });
+  more();
+}
+
+void FdSource::more() {
+  if (!idle() || stopped() || _stream == nullptr) {
     return;
   }
   const auto space = _stream->writable();
   if (space.empty()) {
     return;  // every buffer is full or on its way to the drive: resume() comes
   }
-  uring::Request request = uring::Nop{};
-  if (_polling) {
-    request = uring::Poll{_fd.get(), POLLIN};
-  } else {
-    const bool use_direct = _direct_fd && aligned(_offset) &&
-                            aligned(reinterpret_cast<std::uintptr_t>(space.data())) &&
-                            aligned(space.size());
-    request = uring::ReadFixed{use_direct ? _direct_fd.get() : _fd.get(), space,
-                               _stream->writable_buffer(), _offset};
-  }
-  if (!_ring.prepare(request, this)) {
-    end("the daemon's ring is full");
-    return;
-  }
-  _busy = true;
+  const bool use_direct = _direct_fd && aligned(_offset) &&
+                          aligned(reinterpret_cast<std::uintptr_t>(space.data())) &&
+                          aligned(space.size());
+  (void)issue(uring::ReadFixed{use_direct ? _direct_fd.get() : fd(), space,
+                               _stream->writable_buffer(), _offset});
 }
 
-void FdSource::on_complete(const io_uring_cqe& cqe) {
-  _busy = false;
-  if (_stopped) {
-    if (auto idle = std::move(_on_idle)) {
-      _on_idle = nullptr;
-      idle();
-    }
-    return;
-  }
-  if (_polling) {
-    _polling = false;
-    read_more();
-    return;
-  }
-  if (cqe.res == -EAGAIN) {  // a non-blocking descriptor with nothing in it yet
-    _polling = true;
-    read_more();
-    return;
-  }
-  if (cqe.res == -EINVAL && _direct_fd) {  // the file system refused this O_DIRECT read
+void FdSource::moved(int result) {
+  if (result == -EINVAL && _direct_fd) {  // the file system refused this O_DIRECT read
     _direct_fd.reset();
-    read_more();
+    more();
     return;
   }
-  if (cqe.res < 0) {
-    end("cannot read the passed descriptor: " + error_text(-cqe.res));
+  if (result < 0) {
+    end("cannot read the passed descriptor: " + error_text(-result));
     return;
   }
-  if (cqe.res == 0) {
+  if (result == 0) {
     end({});
     return;
   }
   if (_offset != uring::kCurrentPosition) {
-    _offset += static_cast<std::uint64_t>(cqe.res);
+    _offset += static_cast<std::uint64_t>(result);
   }
-  _stream->commit(static_cast<std::size_t>(cqe.res));  // may send a block to the drive
-  read_more();
-}
-
-void FdSource::end(const std::string& error) {
-  _stopped = true;
-  if (_offset != uring::kCurrentPosition) {
-    // The client's descriptor ends where the daemon stopped reading, as if it had read it.
-    (void)lseek(_fd.get(), static_cast<off_t>(_offset), SEEK_SET);
-  }
-  if (_ended) {
-    auto ended = std::move(_ended);
-    _ended = nullptr;
-    ended(error);
-  }
+  _stream->commit(static_cast<std::size_t>(result));  // may send a block to the drive
+  more();
 }
 
 // --- FdSink ----------------------------------------------------------------------------------
 
-FdSink::FdSink(uring::Ring& ring, UniqueFd fd) : _ring{ring}, _fd{std::move(fd)} {}
+FdSink::FdSink(uring::Ring& ring, UniqueFd fd) : FdMover{ring, std::move(fd), POLLOUT} {}
 
 void FdSink::start(drive::ReadStream& stream, Ended failed) {
   _stream = &stream;
-  _failed = std::move(failed);
-  write_more();
+  on_ended(std::move(failed));
+  more();
 }
 
-void FdSink::resume() { write_more(); }
-
-void FdSink::stop(std::function<void()> idle) {
-  _stopped = true;
-  if (!_busy) {
-    if (idle) {
-      idle();
-    }
-    return;
-  }
-  _on_idle = std::move(idle);
-  (void)_ring.prepare(uring::Cancel{this}, nullptr);
-}
-
-void FdSink::write_more() {
-  if (_busy || _stopped || _stream == nullptr) {
+void FdSink::more() {
+  if (!idle() || stopped() || _stream == nullptr) {
     return;
   }
   const auto block = _stream->next();
   if (!block) {
     return;  // resume() comes with the next block, or the stream reports its end
   }
-  const uring::Request request =
-      _polling ? uring::Request{uring::Poll{_fd.get(), POLLOUT}}
-               : uring::Request{uring::Write{_fd.get(), block->subspan(_done), uring::kCurrentPosition}};
-  if (!_ring.prepare(request, this)) {
-    _stopped = true;
-    _failed("the daemon's ring is full");
-    return;
-  }
-  _busy = true;
+  (void)issue(uring::Write{fd(), block->subspan(_done), uring::kCurrentPosition});
 }
 
-void FdSink::on_complete(const io_uring_cqe& cqe) {
-  _busy = false;
-  if (_stopped) {
-    if (auto idle = std::move(_on_idle)) {
-      _on_idle = nullptr;
-      idle();
-    }
+void FdSink::moved(int result) {
+  if (result <= 0) {
+    end(result == 0 ? std::string{"the passed descriptor takes no more data"}
+                    : "cannot write the passed descriptor: " + error_text(-result));
     return;
   }
-  if (_polling) {
-    _polling = false;
-    write_more();
-    return;
-  }
-  if (cqe.res == -EAGAIN) {
-    _polling = true;
-    write_more();
-    return;
-  }
-  if (cqe.res <= 0) {
-    _stopped = true;
-    _failed(cqe.res == 0 ? std::string{"the passed descriptor takes no more data"}
-                         : "cannot write the passed descriptor: " + error_text(-cqe.res));
-    return;
-  }
-  _done += static_cast<std::size_t>(cqe.res);
+  _done += static_cast<std::size_t>(result);
   if (_done == _stream->next()->size()) {
     _done = 0;
     _stream->consumed();  // may report the stream's end
   }
-  write_more();
+  more();
 }
 
 }  // namespace tapestream::server

@@ -7,10 +7,8 @@
 
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <string>
 
-#include "common/result.hpp"
 #include "common/unique_fd.hpp"
 #include "drive/read_stream.hpp"
 #include "drive/write_stream.hpp"
@@ -21,70 +19,84 @@ namespace tapestream::server {
 // What a passed descriptor is, checked before it is used: an error message, or empty.
 std::string check_passed_fd(int fd, bool for_reading);
 
-class FdSource final : public uring::Completion {
+// What FdSource and FdSink share: one request at a time on the descriptor, a poll first when
+// a non-blocking descriptor had nothing ready, and a stop that waits for the request in flight.
+class FdMover : public uring::Completion {
  public:
-  // `ended` is called once, when the descriptor's data ended (error empty) or reading failed.
+  // `ended` of the subclasses is called once: with an empty message at the end of the data.
   using Ended = std::function<void(const std::string& error)>;
 
-  FdSource(uring::Ring& ring, UniqueFd fd);
-  FdSource(const FdSource&) = delete;
-  FdSource& operator=(const FdSource&) = delete;
+  FdMover(const FdMover&) = delete;
+  FdMover& operator=(const FdMover&) = delete;
 
-  void start(drive::WriteStream& stream, Ended ended);
-  // The stream has room again (its on_space callback).
-  void resume();
-  // No more reads: the stream stopped or the client went away; cancels a read in flight.
+  // No more requests (the stream stopped or the client went away); cancels the one in flight.
   // `idle` is called once nothing is in flight any more (at once if nothing is).
   void stop(std::function<void()> idle = {});
-  // Nothing in flight: the stream's buffers may go to someone else, the source may be destroyed.
+  // Nothing in flight: the stream's buffers may go to someone else, the mover be destroyed.
   bool idle() const { return !_busy; }
-  bool direct() const { return static_cast<bool>(_direct_fd); }
+
+ protected:
+  FdMover(uring::Ring& ring, UniqueFd fd, unsigned poll_events);
+  ~FdMover() = default;
+
+  int fd() const { return _fd.get(); }
+  bool stopped() const { return _stopped; }
+  // Queues `request`, or the poll that must come first; false when the ring refused it.
+  bool issue(const uring::Request& request);
+  // Issues the next request, if there is one.
+  virtual void more() = 0;
+  // The result of the request (never -EAGAIN: that became a poll).
+  virtual void moved(int result) = 0;
+  void end(const std::string& error);
+  void on_ended(Ended ended) { _ended = std::move(ended); }
 
  private:
-  void read_more();
-  void on_complete(const io_uring_cqe& cqe) override;
-  void end(const std::string& error);
+  void on_complete(const io_uring_cqe& cqe) final;
 
   uring::Ring& _ring;
   UniqueFd _fd;
-  UniqueFd _direct_fd;        // the same regular file opened again with O_DIRECT
-  std::uint64_t _offset;      // for files; uring::kCurrentPosition for pipes and sockets
-  bool _polling = false;      // the last request was a poll (the descriptor is non-blocking)
+  unsigned _poll_events;
+  bool _polling = false;
   bool _busy = false;
   bool _stopped = false;
-  drive::WriteStream* _stream = nullptr;
   Ended _ended;
   std::function<void()> _on_idle;
 };
 
-class FdSink final : public uring::Completion {
+class FdSource final : public FdMover {
  public:
-  using Ended = std::function<void(const std::string& error)>;
+  FdSource(uring::Ring& ring, UniqueFd fd);
 
-  FdSink(uring::Ring& ring, UniqueFd fd);
-  FdSink(const FdSink&) = delete;
-  FdSink& operator=(const FdSink&) = delete;
-
-  // Writes the stream's blocks as they arrive; `failed` is called once if writing fails.
-  void start(drive::ReadStream& stream, Ended failed);
-  // The stream has a block (its on_data callback).
-  void resume();
-  void stop(std::function<void()> idle = {});
-  bool idle() const { return !_busy; }
+  // Reads until the descriptor's data ends (then `ended("")`) or reading fails.
+  void start(drive::WriteStream& stream, Ended ended);
+  // The stream has room again (its on_space callback).
+  void resume() { more(); }
+  bool direct() const { return static_cast<bool>(_direct_fd); }
 
  private:
-  void write_more();
-  void on_complete(const io_uring_cqe& cqe) override;
+  void more() override;
+  void moved(int result) override;
 
-  uring::Ring& _ring;
-  UniqueFd _fd;
+  UniqueFd _direct_fd;    // the same regular file opened again with O_DIRECT
+  std::uint64_t _offset;  // for files; uring::kCurrentPosition for pipes and sockets
+  drive::WriteStream* _stream = nullptr;
+};
+
+class FdSink final : public FdMover {
+ public:
+  FdSink(uring::Ring& ring, UniqueFd fd);
+
+  // Writes the stream's blocks as they arrive; `failed` is called if writing fails.
+  void start(drive::ReadStream& stream, Ended failed);
+  // The stream has a block (its on_data callback).
+  void resume() { more(); }
+
+ private:
+  void more() override;
+  void moved(int result) override;
+
   std::size_t _done = 0;  // bytes of the current block written
-  bool _polling = false;
-  bool _busy = false;
-  bool _stopped = false;
   drive::ReadStream* _stream = nullptr;
-  Ended _failed;
-  std::function<void()> _on_idle;
 };
 
 }  // namespace tapestream::server
