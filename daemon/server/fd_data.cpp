@@ -29,7 +29,9 @@ std::string check_passed_fd(int fd, bool for_reading) {
   }
   const int flags = fcntl(fd, F_GETFL);
   const int mode = flags & O_ACCMODE;
-  if (flags < 0 || (for_reading ? mode == O_WRONLY : mode == O_RDONLY)) {
+  // An O_PATH descriptor grants no access at all: the daemon's own open of the file for O_DIRECT
+  // would read, with the daemon's rights, what the client may not.
+  if (flags < 0 || (flags & O_PATH) != 0 || (for_reading ? mode == O_WRONLY : mode == O_RDONLY)) {
     return std::string{"the passed descriptor is not open for "} +
            (for_reading ? "reading" : "writing");
   }

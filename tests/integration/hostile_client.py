@@ -70,12 +70,14 @@ def fd_passing_cases(path):
     write_only = os.open(os.path.join(scratch, "w"), os.O_WRONLY | os.O_CREAT, 0o600)
     read_only = os.open(os.path.join(scratch, "w"), os.O_RDONLY)
     directory = os.open(scratch, os.O_RDONLY | os.O_DIRECTORY)
+    path_only = os.open(os.path.join(scratch, "w"), os.O_PATH)
     pipe_r, pipe_w = os.pipe()
     cases = [
         ("fd passing not agreed in HELLO", write_request(4 | 2), 5, [pipe_r], HELLO),
         ("WRITE by fd passing without a descriptor", write_request(4 | 2), 5, [], HELLO_FD),
         ("a directory to write from", write_request(4 | 2), 5, [directory], HELLO_FD),
         ("a write-only file to write from", write_request(4 | 2), 5, [write_only], HELLO_FD),
+        ("an O_PATH descriptor to write from", write_request(4 | 2), 5, [path_only], HELLO_FD),
         ("a read-only file to read into", read_request(4), 5, [read_only], HELLO_FD),
         ("descriptors with STATUS", frame(3, text("emu0")), ("not an error", "0x8003"),
          [pipe_r, pipe_w, read_only, write_only, directory, pipe_r, pipe_w, read_only], HELLO_FD),
@@ -96,7 +98,7 @@ def fd_passing_cases(path):
         if struct.unpack_from("<H", reply, 6)[0] != 0x8001:
             print("HELLO with a descriptor was not answered with HELLO_OK", file=sys.stderr)
             ok = False
-    for fd in (write_only, read_only, directory, pipe_r, pipe_w):
+    for fd in (write_only, read_only, directory, path_only, pipe_r, pipe_w):
         os.close(fd)
     return ok
 
