@@ -560,10 +560,10 @@ int main(int argc, char** argv) {
       ("here", "write: at the current position instead of after the last file")
       ("label", po::value<std::string>()->value_name("TEXT"), "write: a label for the log")
       ("data-path", po::value<std::string>()->value_name("PATH"),
-       "write, read: how the data moves: fd (the daemon reads standard input or writes "
-       "standard output itself, passed to it over the socket), stream (through this "
-       "process and the socket, with progress on a terminal), auto (default: fd, except "
-       "for terminals and while progress is shown)")
+       "write, read: how the data moves: fd (standard input or output is passed to the "
+       "daemon, which reads or writes it itself: fewest copies), stream (the bytes go "
+       "through this process and the socket), auto (default: fd for pipes, sockets and "
+       "files, stream for a terminal)")
       ("file", po::value<std::uint64_t>()->value_name("N"), "read: the file number")
       ("long", "erase: the whole rest of the tape");
   po::options_description hidden;
