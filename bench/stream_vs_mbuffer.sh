@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Compares, in one run, the CPU and wall time of moving SIZE bytes from `head -c` into a file:
 #   mbuffer     head -c SIZE /dev/zero | mbuffer -m 1G -s 256k -o FILE
-#   tapestream  head -c SIZE /dev/zero | tapestream write   (emulated drive: the image is FILE)
+#   ts-stream   head -c SIZE /dev/zero | tapestream write --data-path stream
+#   ts-fd       head -c SIZE /dev/zero | tapestream write --data-path fd
+#   ts-fd-file  tapestream write --data-path fd < SOURCE   (a regular file: O_DIRECT reads;
+#               not the same job: SOURCE is written first, outside the timing)
+# (tapestream: the emulated drive, whose image is FILE.)
 # Each run ends with the data flushed to the disk (mbuffer: sync; tapestream: WRITE FILEMARKS
 # Immed=0 is an fdatasync of the image). CPU is every process of the pipeline (children's user +
 # sys from /usr/bin/time), the daemon's CPU from /proc. Benchmarks are not tests: this reports.
@@ -29,17 +33,27 @@ for round in $(seq "$rounds"); do
     'BEGIN { printf "%-12s %6d %10.2f %10.2f %12.2f\n", "mbuffer", r, m*1048576/w/1e9, (u+s)/(m/1024), w }'
   rm -f "$work/out"
 
-  rm -rf "$work/state"
-  "$daemon" --socket "$TAPESTREAM_SOCKET" --state-dir "$work/state" --log-level warn \
-    --drive "emu0=emulated:$work/state/emu0.tap?capacity=64G" &
-  daemon_pid=$!
-  while [ ! -S "$TAPESTREAM_SOCKET" ]; do sleep 0.05; done
-  before=$(cpu_of "$daemon_pid")
-  /usr/bin/time -f "%e %U %S" -o "$work/t" bash -c "head -c ${mib}M /dev/zero | '$cli' write 2>/dev/null"
-  after=$(cpu_of "$daemon_pid")
-  read -r wall user sys <"$work/t"
-  awk -v w="$wall" -v u="$user" -v s="$sys" -v d="$(( after - before ))" -v hz="$hz" -v m="$mib" -v r="$round" \
-    'BEGIN { printf "%-12s %6d %10.2f %10.2f %12.2f\n", "tapestream", r, m*1048576/w/1e9, (u+s+d/hz)/(m/1024), w }'
-  kill "$daemon_pid"
-  wait "$daemon_pid" 2>/dev/null || true
+  for path in stream fd fd-file; do
+    rm -rf "$work/state" "$TAPESTREAM_SOCKET"
+    "$daemon" --socket "$TAPESTREAM_SOCKET" --state-dir "$work/state" --log-level warn \
+      --drive "emu0=emulated:$work/state/emu0.tap?capacity=64G" &
+    daemon_pid=$!
+    while [ ! -S "$TAPESTREAM_SOCKET" ]; do sleep 0.05; done
+    if [ "$path" = fd-file ]; then
+      [ -f "$work/source" ] || { head -c "${mib}M" /dev/zero >"$work/source"; sync "$work/source"; }
+      job="'$cli' write --data-path fd <'$work/source' 2>'$work/cli.log'"
+    else
+      job="head -c ${mib}M /dev/zero | '$cli' write --data-path $path 2>'$work/cli.log'"
+    fi
+    before=$(cpu_of "$daemon_pid")
+    /usr/bin/time -f "%e %U %S" -o "$work/t" bash -c "$job"
+    after=$(cpu_of "$daemon_pid")
+    grep -q "committed $((mib * 1048576)) bytes" "$work/cli.log" || { cat "$work/cli.log" >&2; exit 1; }
+    read -r wall user sys <"$work/t"
+    awk -v w="$wall" -v u="$user" -v s="$sys" -v d="$(( after - before ))" -v hz="$hz" -v m="$mib" \
+      -v r="$round" -v name="ts-$path" \
+      'BEGIN { printf "%-12s %6d %10.2f %10.2f %12.2f\n", name, r, m*1048576/w/1e9, (u+s+d/hz)/(m/1024), w }'
+    kill "$daemon_pid"
+    wait "$daemon_pid" 2>/dev/null || true
+  done
 done
