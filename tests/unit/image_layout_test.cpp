@@ -22,9 +22,9 @@ using Bytes = std::vector<std::uint8_t>;
 
 // Page-aligned memory standing in for a registered buffer.
 struct Aligned {
-  explicit Aligned(std::size_t size)
-      : bytes{static_cast<std::uint8_t*>(std::aligned_alloc(image_page, size)), &std::free},
-        size{size} {
+  explicit Aligned(std::size_t length)
+      : bytes{static_cast<std::uint8_t*>(std::aligned_alloc(image_page, length)), &std::free},
+        size{length} {
     for (std::size_t i = 0; i < size; ++i) {
       bytes.get()[i] = static_cast<std::uint8_t>(i * 7 + i / 251);
     }
