@@ -410,7 +410,20 @@ void Connection::refuse(proto::Status status, std::string message, bool close) {
   }
 }
 
-void Connection::finish_request() { _request_active = false; }
+void Connection::finish_request() {
+  _request_active = false;
+  _progress_wanted = false;
+  // A request refused before its stream began leaves its passed descriptor unused.
+  if (_source && !_write) {
+    _source->stop();
+    _ended_sources.push_back(std::move(_source));
+  }
+  if (_sink && !_read) {
+    _sink->stop();
+    _ended_sinks.push_back(std::move(_sink));
+  }
+  _source_error.clear();
+}
 
 // About twice a second while a stream moves, if its request asked for it.
 void Connection::report_progress() {
@@ -746,12 +759,9 @@ void Connection::write_done(const drive::StreamOutcome& outcome) {
     }
   }
   _write_reported = true;
+  // With fd passing no END comes: the stream's end is the request's (finish_request lets the
+  // source go; it is idle, checked above).
   if (_end_received || _input_closed || outcome.status == proto::Status::ok || _source) {
-    if (_source) {  // idle, checked above; no END comes in this mode
-      _source->stop();
-      _ended_sources.push_back(std::move(_source));
-      _source_error.clear();
-    }
     _ended_writes.push_back(std::move(_write));
     _end_received = false;
     _write_reported = false;
@@ -858,11 +868,6 @@ void Connection::read_done(const drive::StreamOutcome& outcome) {
                                 0, outcome.bytes, outcome.blocks, outcome.file_number,
                                 message.substr(0, TS_MAX_MESSAGE)});
     }
-  }
-  if (_sink) {
-    _sink->stop();
-    _ended_sinks.push_back(std::move(_sink));
-    _source_error.clear();
   }
   spdlog::info("drive {}: read of file {} ended ({}): {}", slot != nullptr ? slot->name() : "?",
                outcome.file_number, proto::status_name(outcome.status), position_text(outcome));
