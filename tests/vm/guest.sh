@@ -110,7 +110,9 @@ files_and_positions() {
   tagged C 1 600 >/tmp/c
   tapestream write </tmp/a 2>/tmp/w || fail "write a: $(cat /tmp/w)"
   expect "$(committed /tmp/w)" "655360 10 0" "file 0"
-  tapestream write </tmp/b 2>/tmp/w || fail "write b: $(cat /tmp/w)"
+  # Both data paths: the daemon reading the passed file (the default), and the bytes over the
+  # socket for file 1 (written and read back).
+  tapestream write --data-path stream </tmp/b 2>/tmp/w || fail "write b: $(cat /tmp/w)"
   expect "$(committed /tmp/w)" "328680 6 1" "file 1"
   tapestream write </tmp/c 2>/tmp/w || fail "write c: $(cat /tmp/w)"
   expect "$(committed /tmp/w)" "600 1 2" "file 2"
@@ -118,7 +120,8 @@ files_and_positions() {
   expect "$(tapestream tell)" "file unknown, block 20" "tell at end of data"
   for file in 1 0 2; do
     name=$(echo a b c | cut -d' ' -f$((file + 1)))
-    tapestream read --file "$file" >/tmp/back 2>/dev/null || fail "read file $file"
+    path=$([ "$file" = 1 ] && echo stream || echo auto)
+    tapestream read --data-path "$path" --file "$file" >/tmp/back 2>/dev/null || fail "read file $file"
     cmp /tmp/back "/tmp/$name" || fail "file $file read back differs"
   done
   set +e
