@@ -29,8 +29,8 @@ constexpr int exit_usage = 64;
 constexpr const char* usage_text = R"(tapestream - write to and read from tape through tapestreamd
 
 Usage:
-  tapestream [OPTIONS] write [--block-size SIZE] [--no-wait] [--here] [--label TEXT]
-                           [--data-path auto|fd|stream]
+  tapestream [OPTIONS] write [--block-size SIZE] [--fixed] [--no-wait] [--here]
+                           [--label TEXT] [--data-path auto|fd|stream]
   tapestream [OPTIONS] read [--file N] [--data-path auto|fd|stream]
   tapestream [OPTIONS] status | drives | tell
   tapestream [OPTIONS] rewind | load | eject | eod
@@ -292,7 +292,8 @@ int write_command(client::Connection& c, const Globals& g, const po::variables_m
     request.block_size = static_cast<std::uint32_t>(*size);
   }
   request.flags = (vm.count("no-wait") != 0 ? TS_WRITE_NO_WAIT : 0U) |
-                  (vm.count("here") != 0 ? 0U : TS_WRITE_APPEND);
+                  (vm.count("here") != 0 ? 0U : TS_WRITE_APPEND) |
+                  (vm.count("fixed") != 0 ? TS_WRITE_FIXED : 0U);
   if (vm.count("label") != 0) {
     request.label = vm["label"].as<std::string>();
   }
@@ -320,19 +321,28 @@ int write_command(client::Connection& c, const Globals& g, const po::variables_m
     failed(outcome, "write");
   }
   progress.update(committed->bytes, true);
+  const bool fixed = (r->flags & TS_READY_FIXED) != 0;
+  // Fixed blocks are whole on tape: the last one carries zeros after the stream's end.
+  const auto pad = fixed ? committed->blocks * committed->block_size - committed->bytes : 0;
   if (g.json) {
     std::printf("{\"drive\":%s,\"file\":%llu,\"bytes\":%llu,\"blocks\":%llu,\"block_size\":%u,"
-                "\"early_warning\":%s}\n",
+                "\"fixed\":%s,\"pad\":%llu,\"early_warning\":%s}\n",
                 json_text(request.drive).c_str(),
                 static_cast<unsigned long long>(committed->file_number),
                 static_cast<unsigned long long>(committed->bytes),
                 static_cast<unsigned long long>(committed->blocks), committed->block_size,
+                fixed ? "true" : "false", static_cast<unsigned long long>(pad),
                 (committed->flags & TS_COMMITTED_EARLY_WARNING) != 0 ? "true" : "false");
   } else {
-    std::fprintf(stderr, "tapestream: committed %llu bytes in %llu blocks as file %llu on %s\n",
+    std::fprintf(stderr, "tapestream: committed %llu bytes in %llu blocks as file %llu on %s",
                  static_cast<unsigned long long>(committed->bytes),
                  static_cast<unsigned long long>(committed->blocks),
                  static_cast<unsigned long long>(committed->file_number), request.drive.c_str());
+    if (fixed) {
+      std::fprintf(stderr, " (fixed blocks of %u bytes, the last padded with %llu zero bytes)",
+                   committed->block_size, static_cast<unsigned long long>(pad));
+    }
+    std::fputc('\n', stderr);
   }
   return 0;
 }
@@ -558,6 +568,8 @@ int main(int argc, char** argv) {
       ("block-size", po::value<std::string>()->value_name("SIZE"), "write: the block size (256K, 1M)")
       ("no-wait", "write: fail with exit 75 instead of waiting for a busy drive")
       ("here", "write: at the current position instead of after the last file")
+      ("fixed", "write: fixed-block mode: every block --block-size bytes, the last one padded "
+                "with zeros (reading the file back returns the padding too)")
       ("label", po::value<std::string>()->value_name("TEXT"), "write: a label for the log")
       ("data-path", po::value<std::string>()->value_name("PATH"),
        "write, read: how the data moves: fd (standard input or output is passed to the "

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "scsi/cdb.hpp"
+#include "scsi/mode_pages.hpp"
 #include "scsi/position.hpp"
 
 namespace tapestream::drive {
@@ -63,10 +64,48 @@ WriteStream::WriteStream(transport::ScsiTransport& drive, uring::BufferPool& poo
     _options.start_watermark = std::max<std::size_t>(1, buffers.size() / 2);
   }
   _options.start_watermark = std::min(_options.start_watermark, buffers.size());
+  const auto block = _options.block_size;
+  _fill_size = _options.fixed
+                   ? static_cast<std::uint32_t>(std::min<std::size_t>(pool.buffer_size() / block * block,
+                                                                      scsi::Count24::max * std::uint64_t{block}))
+                   : block;
 }
 
 void WriteStream::start(Ready ready) {
   _ready = std::move(ready);
+  if (!_options.fixed) {
+    position_to_start();
+    return;
+  }
+  set_block_length(_options.block_size, [this](bool set) {
+    if (set) {
+      position_to_start();
+      return;
+    }
+    _phase = Phase::done;
+    _outcome.status = proto::Status::drive_error;
+    _outcome.message = "the drive did not take fixed blocks of " +
+                       std::to_string(_options.block_size) + " bytes (MODE SELECT)";
+    _done(_outcome);
+  });
+}
+
+void WriteStream::set_block_length(std::uint32_t length, std::function<void(bool)> then) {
+  auto parameters = scsi::mode_select6_parameters(scsi::BlockDescriptor{0, 0, length}, {});
+  if (!parameters) {
+    then(false);
+    return;
+  }
+  const auto& list = parameters.value();
+  auto scratch = _pool.buffer(_scratch).first(list.size());
+  std::copy(list.begin(), list.end(), scratch.begin());
+  const auto command = scsi::cdb::mode_select6(static_cast<std::uint8_t>(list.size()));
+  _channel.send(command, {_scratch, scratch}, [command, then = std::move(then)](const auto& r) {
+    then(scsi::classify(command, r.status()).condition == TapeCondition::good);
+  });
+}
+
+void WriteStream::position_to_start() {
   const auto command = scsi::cdb::read_position(_options.position_form);
   _channel.send(command, {_scratch, _pool.buffer(_scratch).first(32)}, [this, command](const auto& r) {
     const auto c = scsi::classify(command, r.status());
@@ -101,7 +140,7 @@ std::span<std::uint8_t> WriteStream::writable() {
     _filling = Block{_free.front(), 0};
     _free.pop_front();
   }
-  return _pool.buffer(_filling->buffer).subspan(_filling->length, _options.block_size - _filling->length);
+  return _pool.buffer(_filling->buffer).subspan(_filling->length, _fill_size - _filling->length);
 }
 
 void WriteStream::commit(std::size_t bytes) {
@@ -110,7 +149,7 @@ void WriteStream::commit(std::size_t bytes) {
   }
   _filling->length += static_cast<std::uint32_t>(bytes);
   _bytes_received += bytes;
-  if (_filling->length == _options.block_size) {
+  if (_filling->length == _fill_size) {
     _full.push_back(*_filling);
     _filling.reset();
     pump();
@@ -124,6 +163,12 @@ void WriteStream::finish() {
   _producer_done = true;
   _writing = true;  // whatever is buffered goes now, however little
   if (_filling && _filling->length > 0) {
+    if (_options.fixed) {  // the last block is padded with zeros to the block size
+      const auto block = _options.block_size;
+      const auto pad = (block - _filling->length % block) % block;
+      std::fill_n(_pool.buffer(_filling->buffer).begin() + _filling->length, pad, std::uint8_t{0});
+      _filling->length += pad;
+    }
     _full.push_back(*_filling);
   } else if (_filling) {
     _free.push_back(_filling->buffer);
@@ -168,22 +213,33 @@ void WriteStream::pump() {
   const auto block = _full.front();
   _full.pop_front();
   _in_flight = block;
+  _blocks_sent += blocks_in(block);
   if (block.length == _options.block_size) {
     ++_full_blocks_sent;
-  } else {
+  } else if (!_options.fixed) {
     _short_block = block.length;
   }
-  const auto command = scsi::cdb::write6_variable(scsi::Count24::from(block.length).value());
-  _channel.send(command, {block.buffer, _pool.buffer(block.buffer).first(block.length)},
+  _channel.send(write_command(block), {block.buffer, _pool.buffer(block.buffer).first(block.length)},
        [this, block](const auto& r) { written(block, r); });
+}
+
+scsi::Command WriteStream::write_command(const Block& block) const {
+  if (_options.fixed) {
+    return scsi::cdb::write6_fixed(scsi::Count24::from(blocks_in(block)).value(),
+                                   _options.block_size);
+  }
+  return scsi::cdb::write6_variable(scsi::Count24::from(block.length).value());
+}
+
+std::uint64_t WriteStream::blocks_in(const Block& block) const {
+  return _options.fixed ? block.length / _options.block_size : 1;
 }
 
 void WriteStream::written(const Block& block, const transport::ScsiResult& result) {
   _in_flight.reset();
-  const auto command = scsi::cdb::write6_variable(scsi::Count24::from(block.length).value());
-  const auto c = scsi::classify(command, result.status());
+  const auto c = scsi::classify(write_command(block), result.status());
   if (c.condition == TapeCondition::good) {
-    ++_blocks_accepted;
+    _blocks_accepted += blocks_in(block);
     release(block.buffer);  // may let the producer fill and commit, which sends the next block
     pump();
     return;
@@ -191,7 +247,7 @@ void WriteStream::written(const Block& block, const transport::ScsiResult& resul
   // Stop before the buffer is free again, so that nothing more is sent after a failure.
   _free.push_back(block.buffer);
   if (c.condition == TapeCondition::early_warning) {
-    ++_blocks_accepted;
+    _blocks_accepted += blocks_in(block);
     _outcome.early_warning = true;
     stop(proto::Status::volume_full,
          "the tape reached early warning; the stream ends here, its data and a filemark are on "
@@ -275,7 +331,7 @@ void WriteStream::settle(std::optional<std::uint64_t> objects_on_medium) {
   if (objects_on_medium) {
     const auto end = *objects_on_medium - (_outcome.filemark_written ? 1 : 0);
     blocks = end >= _start_object ? end - _start_object : 0;
-    blocks = std::min(blocks, _full_blocks_sent + (_short_block ? 1 : 0));
+    blocks = std::min(blocks, _blocks_sent);
   } else if (_outcome.status == proto::Status::ok) {
     _outcome.status = proto::Status::drive_error;
     _outcome.message = "cannot read the position after the stream; counted the blocks the drive "
@@ -288,8 +344,19 @@ void WriteStream::settle(std::optional<std::uint64_t> objects_on_medium) {
     _outcome.message = "the drive holds " + std::to_string(_outcome.bytes) + " of " +
                        std::to_string(_bytes_received) + " bytes after WRITE FILEMARKS";
   }
-  _phase = Phase::done;
-  _done(_outcome);
+  if (!_options.fixed) {
+    _phase = Phase::done;
+    _done(_outcome);
+    return;
+  }
+  // Back to variable blocks, which every other stream writes and reads.
+  set_block_length(0, [this](bool set) {
+    if (!set && _outcome.message.empty()) {
+      _outcome.message = "the drive stayed in fixed-block mode (MODE SELECT failed)";
+    }
+    _phase = Phase::done;
+    _done(_outcome);
+  });
 }
 
 proto::Progress WriteStream::progress() const {
@@ -298,6 +365,9 @@ proto::Progress WriteStream::progress() const {
 }
 
 std::uint64_t WriteStream::bytes_in_blocks(std::uint64_t blocks) const {
+  if (_options.fixed) {  // every block is whole; the last one's padding is not the stream's
+    return std::min(blocks * _options.block_size, _bytes_received);
+  }
   const auto full = std::min(blocks, _full_blocks_sent);
   return full * _options.block_size + (blocks > _full_blocks_sent ? _short_block.value_or(0) : 0);
 }

@@ -45,6 +45,10 @@ class WriteStream {
     // with it the caller says which file the stream starts.
     scsi::cdb::ReadPositionForm position_form = scsi::cdb::ReadPositionForm::long_form;
     std::optional<std::uint64_t> file_number;
+    // Fixed-block mode: the drive is set to block_size for the stream (and back to variable
+    // blocks after it), each WRITE carries as many blocks as a buffer holds, and the last block
+    // is padded with zeros.
+    bool fixed = false;
   };
   using Ready = std::function<void(std::uint64_t file_number)>;
   using Done = std::function<void(const StreamOutcome&)>;
@@ -88,6 +92,11 @@ class WriteStream {
   };
 
   void pump();
+  void position_to_start();
+  // MODE SELECT of the drive's block length (0: variable), then `then` with whether it took.
+  void set_block_length(std::uint32_t length, std::function<void(bool)> then);
+  scsi::Command write_command(const Block& block) const;
+  std::uint64_t blocks_in(const Block& block) const;
   void written(const Block& block, const transport::ScsiResult& result);
   void stop(proto::Status status, std::string message, bool try_filemark);
   void close();
@@ -104,6 +113,7 @@ class WriteStream {
   std::function<void()> _on_space;
   std::uint16_t _scratch;  // a buffer for READ POSITION, while no data needs it
   std::uint32_t _buffer_count;
+  std::uint32_t _fill_size;  // bytes a buffer takes before it goes to the drive
 
   Phase _phase = Phase::positioning;
   std::deque<std::uint16_t> _free;
@@ -118,6 +128,7 @@ class WriteStream {
   std::uint64_t _bytes_received = 0;
   std::uint64_t _blocks_accepted = 0;  // WRITEs the drive completed as written
   std::uint64_t _full_blocks_sent = 0;
+  std::uint64_t _blocks_sent = 0;
   std::optional<std::uint32_t> _short_block;  // the final block, when shorter than the rest
   StreamOutcome _outcome;
 };

@@ -537,10 +537,6 @@ void Connection::write(const proto::WriteRequest& m) {
   if (slot == nullptr) {
     return;
   }
-  if ((m.flags & TS_WRITE_FIXED) != 0) {
-    refuse(proto::Status::bad_request, "fixed-block streams are not offered by this daemon yet");
-    return;
-  }
   UniqueFd data_fd;
   if ((m.flags & TS_WRITE_FD) != 0) {
     auto claimed = claim_passed_fd(true);
@@ -584,6 +580,7 @@ void Connection::start_write(const proto::WriteRequest& m) {
   auto begin = [this, m, positioning](std::optional<std::uint64_t> starting_file) {
     drive::WriteStream::Options options;
     options.block_size = m.block_size;
+    options.fixed = (m.flags & TS_WRITE_FIXED) != 0;
     options.position_form = positioning.position_form();
     options.file_number = starting_file;
     _write = std::make_unique<drive::WriteStream>(
@@ -599,12 +596,12 @@ void Connection::start_write(const proto::WriteRequest& m) {
       }
     });
     _block_size = m.block_size;
-    _write->start([this, block = m.block_size](std::uint64_t file) {
+    _write->start([this, block = m.block_size, fixed = options.fixed](std::uint64_t file) {
       spdlog::info("drive {}: connection {} writes file {}{}", _slot->name(), _id, file,
                    _source ? (_source->direct() ? " from a passed file (O_DIRECT)"
                                                 : " from a passed descriptor")
                            : "");
-      reply(proto::Ready{file, block, 0});
+      reply(proto::Ready{file, block, fixed ? TS_READY_FIXED : 0U});
       if (_source) {
         _source->start(*_write, [this](const std::string& error) {
           if (!_write) {

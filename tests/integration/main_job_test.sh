@@ -108,6 +108,35 @@ exact_sizes)
   done
   ;;
 
+fixed_blocks)
+  start_daemon --drive "emu0=emulated:$work/state/emu0.tap?capacity=64M&ew=48M&medium_error_write=40"
+  head -c 1000000 /dev/urandom >"$work/data"
+  cat "$work/data" | "${cli[@]}" write --fixed --block-size 512 2>"$work/w" || fail "write: $(cat "$work/w")"
+  grep -q "committed 1000000 bytes in 1954 blocks as file 0 .*fixed blocks of 512 bytes, the last padded with 448 zero bytes" "$work/w" ||
+    fail "fixed write reported: $(cat "$work/w")"
+  "${cli[@]}" read --file 0 >"$work/back"
+  [ "$(stat -c %s "$work/back")" = 1000448 ] || fail "read back $(stat -c %s "$work/back") bytes, not 1954 blocks"
+  cmp -n 1000000 "$work/data" "$work/back" || fail "the fixed-block data differs"
+  [ "$(tail -c 448 "$work/back" | tr -d '\0' | wc -c)" = 0 ] || fail "the padding is not zeros"
+  [ "$(python3 "$here/simh_reader.py" "$work/state/emu0.tap" --list)" = "0 1954 1000448" ] ||
+    fail "the image holds: $(python3 "$here/simh_reader.py" "$work/state/emu0.tap" --list)"
+  "${cli[@]}" status | grep -q "block size: *variable" || fail "the drive stayed in fixed-block mode"
+  # Variable blocks again, then a fixed stream that a medium error ends: 16 blocks of 64 KiB per
+  # WRITE, the 40th WRITE fails; what is reported is what reads back.
+  "${cli[@]}" write <"$work/data" 2>"$work/w" || fail "variable write after fixed: $(cat "$work/w")"
+  head -c $((40 * 1024 * 1024)) /dev/urandom >"$work/big"
+  set +e
+  "${cli[@]}" write --fixed --block-size 64K <"$work/big" 2>"$work/w"
+  status=$?
+  set -e
+  [ "$status" = 74 ] || fail "a medium error in fixed mode gave exit $status: $(cat "$work/w")"
+  read -r bytes file < <(reported "$work/w")
+  "${cli[@]}" read --file "$file" >"$work/back"
+  [ "$(stat -c %s "$work/back")" = "$bytes" ] || fail "reported $bytes, read back $(stat -c %s "$work/back")"
+  cmp -n "$bytes" "$work/big" "$work/back" || fail "the bytes on tape are not the stream's"
+  echo "fixed blocks: 1954 blocks of 512 read back; a medium error left $bytes bytes, read back"
+  ;;
+
 progress_on_a_terminal)
   start_daemon
   # stderr on a pseudo-terminal (script(1)); a pause in the stream so that the daemon's
