@@ -60,6 +60,27 @@ daemon_alive() {
 # The byte count a failed write reported: "... N bytes of the stream (M blocks) are on the tape as file F ..."
 reported() { sed -n 's/.*; \([0-9]*\) bytes of the stream (\([0-9]*\) blocks) are on the tape as file \([0-9]*\).*/\1 \3/p' "$1"; }
 
+# A write that must end with exit STATUS; the byte count it reports on the tape must read back
+# byte for byte. failing_write STATUS DATA pipe|file [write options...]
+failing_write() {
+  local want=$1 data=$2 how=$3 status
+  shift 3
+  set +e
+  if [ "$how" = pipe ]; then
+    cat "$data" | "${cli[@]}" write "$@" 2>"$work/w"
+  else
+    "${cli[@]}" write "$@" <"$data" 2>"$work/w"
+  fi
+  status=$?
+  set -e
+  [ "$status" = "$want" ] || fail "expected exit $want, got $status: $(cat "$work/w")"
+  read -r bytes file < <(reported "$work/w")
+  [ -n "$bytes" ] || fail "no byte count in: $(cat "$work/w")"
+  "${cli[@]}" read --file "$file" >"$work/back"
+  [ "$(stat -c %s "$work/back")" = "$bytes" ] || fail "reported $bytes, read back $(stat -c %s "$work/back")"
+  cmp -n "$bytes" "$data" "$work/back" || fail "the bytes on tape are not the stream's"
+}
+
 case "$case_name" in
 tar_round_trip)
   start_daemon
@@ -125,15 +146,7 @@ fixed_blocks)
   # WRITE, the 40th WRITE fails; what is reported is what reads back.
   "${cli[@]}" write <"$work/data" 2>"$work/w" || fail "variable write after fixed: $(cat "$work/w")"
   head -c $((40 * 1024 * 1024)) /dev/urandom >"$work/big"
-  set +e
-  "${cli[@]}" write --fixed --block-size 64K <"$work/big" 2>"$work/w"
-  status=$?
-  set -e
-  [ "$status" = 74 ] || fail "a medium error in fixed mode gave exit $status: $(cat "$work/w")"
-  read -r bytes file < <(reported "$work/w")
-  "${cli[@]}" read --file "$file" >"$work/back"
-  [ "$(stat -c %s "$work/back")" = "$bytes" ] || fail "reported $bytes, read back $(stat -c %s "$work/back")"
-  cmp -n "$bytes" "$work/big" "$work/back" || fail "the bytes on tape are not the stream's"
+  failing_write 74 "$work/big" file --fixed --block-size 64K
   echo "fixed blocks: 1954 blocks of 512 read back; a medium error left $bytes bytes, read back"
   ;;
 
@@ -244,31 +257,14 @@ malformed_messages)
 medium_error)
   start_daemon --drive "emu0=emulated:$work/state/emu0.tap?medium_error_write=7"
   head -c $((5 * 1024 * 1024)) /dev/urandom >"$work/data"
-  set +e
-  "${cli[@]}" write <"$work/data" 2>"$work/w"
-  status=$?
-  set -e
-  [ "$status" = 74 ] || fail "a medium error gave exit $status: $(cat "$work/w")"
-  read -r bytes file < <(reported "$work/w")
-  [ -n "$bytes" ] || fail "no byte count in: $(cat "$work/w")"
-  "${cli[@]}" read --file "$file" >"$work/back"
-  [ "$(stat -c %s "$work/back")" = "$bytes" ] || fail "reported $bytes, read back $(stat -c %s "$work/back")"
-  cmp -n "$bytes" "$work/data" "$work/back" || fail "the bytes on tape are not the stream's"
+  failing_write 74 "$work/data" file
   echo "medium error: $bytes bytes reported and read back"
   ;;
 
 early_warning)
   start_daemon --drive "emu0=emulated:$work/state/emu0.tap?capacity=8M&ew=4M"
   head -c $((16 * 1024 * 1024)) /dev/urandom >"$work/data"
-  set +e
-  cat "$work/data" | "${cli[@]}" write 2>"$work/w"
-  status=$?
-  set -e
-  [ "$status" = 73 ] || fail "early warning gave exit $status: $(cat "$work/w")"
-  read -r bytes file < <(reported "$work/w")
-  "${cli[@]}" read --file "$file" >"$work/back"
-  [ "$(stat -c %s "$work/back")" = "$bytes" ] || fail "reported $bytes, read back $(stat -c %s "$work/back")"
-  cmp -n "$bytes" "$work/data" "$work/back" || fail "the bytes on tape are not the stream's"
+  failing_write 73 "$work/data" pipe
   echo "early warning: $bytes bytes reported and read back"
   ;;
 
