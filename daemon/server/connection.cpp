@@ -56,7 +56,10 @@ bool Connection::fd_data_idle() const {
          idle(_ended_sinks);
 }
 
-std::optional<UniqueFd> Connection::claim_passed_fd(bool for_reading) {
+std::optional<UniqueFd> Connection::claim_passed_fd(bool wanted, bool for_reading) {
+  if (!wanted) {
+    return UniqueFd{};
+  }
   if (!_fd_passing) {
     refuse(proto::Status::bad_request, "fd passing was not agreed in HELLO");
     return std::nullopt;
@@ -537,13 +540,9 @@ void Connection::write(const proto::WriteRequest& m) {
   if (slot == nullptr) {
     return;
   }
-  UniqueFd data_fd;
-  if ((m.flags & TS_WRITE_FD) != 0) {
-    auto claimed = claim_passed_fd(true);
-    if (!claimed) {
-      return;
-    }
-    data_fd = std::move(*claimed);
+  auto data_fd = claim_passed_fd((m.flags & TS_WRITE_FD) != 0, true);
+  if (!data_fd) {
+    return;
   }
   const auto block = m.block_size == 0 ? _server.options().default_block_size : m.block_size;
   if (block > _server.pool().buffer_size() ||
@@ -564,8 +563,8 @@ void Connection::write(const proto::WriteRequest& m) {
   _request_active = true;
   _slot = slot;
   _progress_wanted = (m.flags & TS_WRITE_PROGRESS) != 0;
-  if (data_fd) {
-    _source = std::make_unique<FdSource>(_server.ring(), std::move(data_fd));
+  if (*data_fd) {
+    _source = std::make_unique<FdSource>(_server.ring(), std::move(*data_fd));
   }
   auto request = m;
   request.block_size = block;
@@ -772,13 +771,9 @@ void Connection::read(const proto::ReadRequest& m) {
   if (slot == nullptr) {
     return;
   }
-  UniqueFd out_fd;
-  if ((m.flags & TS_READ_FD) != 0) {
-    auto claimed = claim_passed_fd(false);
-    if (!claimed) {
-      return;
-    }
-    out_fd = std::move(*claimed);
+  auto out_fd = claim_passed_fd((m.flags & TS_READ_FD) != 0, false);
+  if (!out_fd) {
+    return;
   }
   if (_server.stopping()) {
     refuse(proto::Status::shutting_down, "the daemon is stopping");
@@ -787,8 +782,8 @@ void Connection::read(const proto::ReadRequest& m) {
   _request_active = true;
   _slot = slot;
   _progress_wanted = (m.flags & TS_READ_PROGRESS) != 0;
-  if (out_fd) {
-    _sink = std::make_unique<FdSink>(_server.ring(), std::move(out_fd));
+  if (*out_fd) {
+    _sink = std::make_unique<FdSink>(_server.ring(), std::move(*out_fd));
   }
   _ticket = slot->acquire([this, m] {
     _ticket.reset();

@@ -70,7 +70,9 @@ class Connection {
   void received(int result);
   void frame_bytes_in(int result);
   void take_passed_fds();
-  std::optional<UniqueFd> claim_passed_fd(bool for_reading);
+  // The descriptor a WRITE or READ brought: an empty one when it asked for none (`wanted`
+  // false), nullopt when it was refused (the ERROR is on its way).
+  std::optional<UniqueFd> claim_passed_fd(bool wanted, bool for_reading);
   bool fd_data_idle() const;
   bool filling_buffers() const;
   void settle_pending_stream();
