@@ -24,7 +24,7 @@ struct TypeRule {
   std::uint32_t min;
   std::uint32_t max;  // 0 for DATA: bounded by max_data instead
 };
-constexpr std::array<TypeRule, 17> type_rules{{
+constexpr std::array<TypeRule, 18> type_rules{{
     {Type::hello, true, false, 14, 140},
     {Type::list_drives, true, false, 0, 0},
     {Type::status, true, false, 3, 34},
@@ -33,6 +33,7 @@ constexpr std::array<TypeRule, 17> type_rules{{
     {Type::control, true, false, 19, 50},
     {Type::data, true, true, 1, 0},
     {Type::end, true, true, 16, 48},
+    {Type::abort, true, false, 2, 2 + TS_MAX_MESSAGE},
     {Type::hello_ok, false, true, 14, 140},
     {Type::drive_list, false, true, 2, 2 + TS_MAX_DRIVES * (2 + TS_MAX_DRIVE_NAME)},
     {Type::drive_status, false, true, 87, 72 + 7 * (2 + TS_MAX_STATUS_TEXT)},
@@ -82,7 +83,11 @@ class Reader {
       _malformed = true;
       return {};
     }
-    return {reinterpret_cast<const char*>(_body.data() + _at - length), length};
+    std::string text{reinterpret_cast<const char*>(_body.data() + _at - length), length};
+    if (!valid_utf8(text)) {
+      _bad_field = true;
+    }
+    return text;
   }
   Digest digest() {
     Digest d{};
@@ -131,13 +136,17 @@ class Writer {
       _out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
     }
   }
+  // A string that is not UTF-8 (a drive's INQUIRY text, a message cut in the middle of a
+  // character) goes out with '?' for each stray byte: a reply must never fail to encode.
   void text(std::string_view s, std::size_t max) {
     if (s.size() > max) {
       _bad = true;
       return;
     }
     number(s.size(), 2);
+    const auto start = _out.size();
     _out.insert(_out.end(), s.begin(), s.end());
+    replace_invalid_utf8({_out.data() + start, s.size()});
   }
   void bytes(ByteView b) { _out.insert(_out.end(), b.begin(), b.end()); }
   void drive(std::string_view name) {
@@ -155,7 +164,7 @@ class Writer {
   bool _bad = false;
 };
 
-bool known_status(std::uint16_t s) { return s <= TS_UNREACHABLE; }
+bool known_status(std::uint16_t s) { return s <= TS_STALLED; }
 bool known_control(std::uint16_t op) { return op >= TS_CTL_REWIND && op <= TS_CTL_COMPRESSION; }
 
 std::string drive_field(Reader& r) {
@@ -251,6 +260,8 @@ Result<Message> decode_known(Type type, ByteView body) {
       }
       return finish(r, std::move(m));
     }
+    case Type::abort:
+      return finish(r, Abort{r.text(TS_MAX_MESSAGE)});
     case Type::drive_list: {
       DriveList m;
       const auto count = r.u16();
@@ -276,7 +287,7 @@ Result<Message> decode_known(Type type, ByteView body) {
       m.tape_alerts = r.u64();
       m.capacity_mib = r.u64();
       m.remaining_mib = r.u64();
-      r.reserved(8);
+      m.state_age_ms = r.u64();
       r.reserved(8);
       m.drive = drive_field(r);
       for (auto* field : {&m.transport, &m.vendor, &m.product, &m.revision, &m.serial,
@@ -363,6 +374,7 @@ Type type_of(const Message& m) {
         else if constexpr (std::is_same_v<T, ControlRequest>) return Type::control;
         else if constexpr (std::is_same_v<T, Data>) return Type::data;
         else if constexpr (std::is_same_v<T, End>) return Type::end;
+        else if constexpr (std::is_same_v<T, Abort>) return Type::abort;
         else if constexpr (std::is_same_v<T, DriveList>) return Type::drive_list;
         else if constexpr (std::is_same_v<T, DriveStatus>) return Type::drive_status;
         else if constexpr (std::is_same_v<T, Ready>) return Type::ready;
@@ -423,6 +435,8 @@ void encode_body(Writer& w, const Message& message) {
           if (m.digest) {
             w.bytes(*m.digest);
           }
+        } else if constexpr (std::is_same_v<T, Abort>) {
+          w.text(m.reason, TS_MAX_MESSAGE);
         } else if constexpr (std::is_same_v<T, DriveList>) {
           if (m.drives.size() > TS_MAX_DRIVES) {
             w.fail();
@@ -436,7 +450,7 @@ void encode_body(Writer& w, const Message& message) {
             w.number(v, 4);
           }
           for (auto v : {m.block_number, m.file_number, m.tape_alerts, m.capacity_mib,
-                         m.remaining_mib, std::uint64_t{0}, std::uint64_t{0}}) {
+                         m.remaining_mib, m.state_age_ms, std::uint64_t{0}}) {
             w.number(v, 8);
           }
           w.drive(m.drive);
@@ -492,12 +506,12 @@ const std::error_category& status_category() {
 }
 
 std::string_view status_name(Status s) {
-  static constexpr std::array<std::string_view, 22> names{
+  static constexpr std::array<std::string_view, 24> names{
       "ok",           "bad_magic",      "bad_version",     "bad_length",     "bad_type",
       "bad_request",  "out_of_sequence", "unknown_drive",  "busy",           "not_permitted",
       "no_medium",    "write_protected", "volume_full",    "medium_error",   "drive_error",
       "timeout",      "medium_changed", "end_of_data",     "client_gone",    "shutting_down",
-      "internal",     "unreachable"};
+      "internal",     "unreachable",    "incomplete",      "stalled"};
   const auto i = static_cast<std::size_t>(s);
   return i < names.size() ? names[i] : std::string_view{"unknown status"};
 }
@@ -508,6 +522,67 @@ bool valid_drive_name(std::string_view name) {
            return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
                   c == '.' || c == '_' || c == '-';
          });
+}
+
+namespace {
+
+// The length of the UTF-8 sequence at the start of `s`, or 0 when it is not well formed.
+std::size_t utf8_sequence(std::span<const std::uint8_t> s) {
+  const auto lead = s[0];
+  std::size_t length;
+  std::uint32_t code;
+  if (lead < 0x80) {
+    return 1;
+  } else if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+    code = lead & 0x1F;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    code = lead & 0x0F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    code = lead & 0x07;
+  } else {
+    return 0;
+  }
+  if (s.size() < length) {
+    return 0;
+  }
+  for (std::size_t i = 1; i < length; ++i) {
+    if ((s[i] & 0xC0) != 0x80) {
+      return 0;
+    }
+    code = (code << 6) | (s[i] & 0x3F);
+  }
+  const bool overlong = (length == 3 && code < 0x800) || (length == 4 && code < 0x10000);
+  const bool surrogate = code >= 0xD800 && code <= 0xDFFF;
+  return overlong || surrogate || code > 0x10FFFF ? 0 : length;
+}
+
+}  // namespace
+
+bool valid_utf8(std::string_view text) {
+  const std::span<const std::uint8_t> bytes{reinterpret_cast<const std::uint8_t*>(text.data()),
+                                            text.size()};
+  for (std::size_t at = 0; at < bytes.size();) {
+    const auto n = utf8_sequence(bytes.subspan(at));
+    if (n == 0) {
+      return false;
+    }
+    at += n;
+  }
+  return true;
+}
+
+void replace_invalid_utf8(std::span<std::uint8_t> bytes) {
+  for (std::size_t at = 0; at < bytes.size();) {
+    const auto n = utf8_sequence(bytes.subspan(at));
+    if (n == 0) {
+      bytes[at++] = '?';
+    } else {
+      at += n;
+    }
+  }
 }
 
 Result<Header> decode_header(ByteView bytes, Receiver receiver, std::uint32_t max_data) {

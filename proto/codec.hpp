@@ -44,6 +44,8 @@ enum class Status : std::uint16_t {
   shutting_down = TS_SHUTTING_DOWN,
   internal = TS_INTERNAL,
   unreachable = TS_UNREACHABLE,
+  incomplete = TS_INCOMPLETE,
+  stalled = TS_STALLED,
 };
 
 const std::error_category& status_category();
@@ -62,6 +64,7 @@ enum class Type : std::uint16_t {
   control = TS_MSG_CONTROL,
   data = TS_MSG_DATA,
   end = TS_MSG_END,
+  abort = TS_MSG_ABORT,
   hello_ok = TS_MSG_HELLO_OK,
   drive_list = TS_MSG_DRIVE_LIST,
   drive_status = TS_MSG_DRIVE_STATUS,
@@ -146,6 +149,10 @@ struct End {
   std::uint64_t blocks = 0;
   std::optional<Digest> digest;
 };
+// The client ends its write stream without committing it: its producer failed.
+struct Abort {
+  std::string reason;
+};
 struct DriveList {
   std::vector<std::string> drives;
 };
@@ -159,6 +166,7 @@ struct DriveStatus {
   std::uint64_t tape_alerts = 0;
   std::uint64_t capacity_mib = 0;
   std::uint64_t remaining_mib = 0;
+  std::uint64_t state_age_ms = 0;  // with TS_STATE_STALE: how old the last known state is
   std::string drive;
   std::string transport;
   std::string vendor;
@@ -206,7 +214,7 @@ struct Error {
 };
 
 using Message = std::variant<Hello, HelloOk, ListDrives, StatusRequest, WriteRequest, ReadRequest,
-                             ControlRequest, Data, End, DriveList, DriveStatus, Ready, ControlDone,
+                             ControlRequest, Data, End, Abort, DriveList, DriveStatus, Ready, ControlDone,
                              Committed, StreamFailed, Progress, Error>;
 
 // Decodes a body whose header decode_header accepted. Errors: bad_length (the body is not
@@ -225,6 +233,11 @@ std::array<std::uint8_t, TS_PROTO_HEADER_SIZE> data_header(std::uint32_t request
 
 // Drive names: [A-Za-z0-9._-]{1,32}.
 bool valid_drive_name(std::string_view name);
+// Well-formed UTF-8 (no overlong forms, surrogates or code points beyond U+10FFFF), as every
+// string field must be.
+bool valid_utf8(std::string_view text);
+// Replaces each byte that is not part of well-formed UTF-8 with '?', in place.
+void replace_invalid_utf8(std::span<std::uint8_t> bytes);
 
 }  // namespace tapestream::proto
 

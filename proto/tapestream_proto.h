@@ -36,6 +36,7 @@ enum ts_message_type {
   TS_MSG_CONTROL = 0x0006,
   TS_MSG_DATA = 0x0010,
   TS_MSG_END = 0x0011,
+  TS_MSG_ABORT = 0x0012,
   TS_MSG_HELLO_OK = 0x8001,
   TS_MSG_DRIVE_LIST = 0x8002,
   TS_MSG_DRIVE_STATUS = 0x8003,
@@ -74,7 +75,9 @@ enum ts_status {
   TS_CLIENT_GONE = 18,
   TS_SHUTTING_DOWN = 19,
   TS_INTERNAL = 20,
-  TS_UNREACHABLE = 21
+  TS_UNREACHABLE = 21,
+  TS_INCOMPLETE = 22,
+  TS_STALLED = 23
 };
 
 /* CONTROL operations. */
@@ -116,6 +119,7 @@ enum ts_control_op {
 #define TS_STATE_BUSY 0x10u
 #define TS_STATE_COMPRESSION 0x20u
 #define TS_STATE_FILE_UNKNOWN 0x40u
+#define TS_STATE_STALE 0x80u
 
 /* Limits. */
 #define TS_MAX_DATA 16777216u /* largest DATA body either side may announce */
