@@ -1,6 +1,7 @@
 #include "drive/read_stream.hpp"
 
 #include "scsi/cdb.hpp"
+#include "scsi/mode_pages.hpp"
 
 namespace tapestream::drive {
 namespace {
@@ -19,8 +20,29 @@ ReadStream::ReadStream(transport::ScsiTransport& drive, uring::BufferPool& pool,
       _free(buffers.begin(), buffers.end()),
       _buffer_count{static_cast<std::uint32_t>(buffers.size())} {}
 
+// Reads are in variable-block mode (READ with SILI returns each block whole, however it was
+// written): whatever mode an earlier stream or a client's setblk left is set back first.
 void ReadStream::start(std::uint64_t file, Ready ready) {
   _outcome.file_number = file;
+  auto parameters = scsi::mode_select6_parameters(scsi::BlockDescriptor{0, 0, 0}, {});
+  const auto scratch = _free.front();
+  const auto& list = parameters.value();
+  std::copy(list.begin(), list.end(), _pool.buffer(scratch).begin());
+  const auto command = scsi::cdb::mode_select6(static_cast<std::uint8_t>(list.size()));
+  _channel.send(command, {scratch, _pool.buffer(scratch).first(list.size())},
+                [this, command, file, ready = std::move(ready)](const auto& r) {
+    const auto c = scsi::classify(command, r.status());
+    if (c.condition != TapeCondition::good) {
+      end(stream_status(c, r.timed_out),
+          "the drive did not take variable blocks (MODE SELECT): " +
+              std::string{scsi::condition_name(c.condition)});
+      return;
+    }
+    position(file, ready);
+  }, CommandChannel::Resend::after_unit_attention);
+}
+
+void ReadStream::position(std::uint64_t file, const Ready& ready) {
   if (file == TS_READ_CURRENT_FILE) {
     ready();
     pump();
@@ -29,14 +51,14 @@ void ReadStream::start(std::uint64_t file, Ready ready) {
   if (_positioning.sixteen_byte) {
     const auto command =
         scsi::cdb::locate16(scsi::cdb::LocateDestination::logical_file, file, {}, false);
-    _channel.send(command, {}, [this, command, ready = std::move(ready)](const auto& r) {
+    _channel.send(command, {}, [this, command, ready](const auto& r) {
       located(r, command, ready);
-    });
+    }, CommandChannel::Resend::after_unit_attention);
     return;
   }
   // Without LOCATE(16): from the beginning, over `file` filemarks.
   const auto rewind = scsi::cdb::rewind(false);
-  _channel.send(rewind, {}, [this, rewind, file, ready = std::move(ready)](const auto& r) {
+  _channel.send(rewind, {}, [this, rewind, file, ready](const auto& r) {
     const auto space = _positioning.space(scsi::cdb::SpaceCode::filemarks,
                                           static_cast<std::int64_t>(std::min<std::uint64_t>(
                                               file, scsi::SignedCount24::max)));
@@ -47,7 +69,7 @@ void ReadStream::start(std::uint64_t file, Ready ready) {
     _channel.send(*space, {}, [this, command = *space, ready](const auto& spaced) {
       located(spaced, command, ready);
     });
-  });
+  }, CommandChannel::Resend::after_unit_attention);
 }
 
 void ReadStream::located(const transport::ScsiResult& r, const scsi::Command& command,
@@ -159,14 +181,22 @@ proto::Progress ReadStream::progress() const {
 }
 
 void ReadStream::abandon() {
-  if (_ended) {
+  cut(proto::Status::client_gone, "the client went away before the end of the file");
+}
+
+void ReadStream::cut(proto::Status status, std::string message) {
+  if (_reported) {
     return;
   }
   while (!_ready.empty()) {
     _free.push_back(_ready.front().buffer);
     _ready.pop_front();
   }
-  end(proto::Status::client_gone, "the client went away before the end of the file");
+  if (!_ended || _outcome.status == proto::Status::ok) {
+    end(status, std::move(message));
+  } else {
+    maybe_done();
+  }
 }
 
 void ReadStream::end(proto::Status status, std::string message) {

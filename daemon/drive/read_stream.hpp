@@ -39,6 +39,9 @@ class ReadStream {
   void on_data(std::function<void()> callback) { _on_data = std::move(callback); }
   // The consumer is gone: stop reading.
   void abandon();
+  // Ends the stream for the reason given (a consumer that went away or stalled, the daemon
+  // stopping); the outcome counts what the consumer was given.
+  void cut(proto::Status status, std::string message);
   // For the client's progress display.
   proto::Progress progress() const;
 
@@ -48,6 +51,7 @@ class ReadStream {
     std::uint32_t length;
   };
 
+  void position(std::uint64_t file, const Ready& ready);
   void located(const transport::ScsiResult& result, const scsi::Command& command,
                const Ready& ready);
   void pump();

@@ -52,6 +52,7 @@ WriteStream::WriteStream(transport::ScsiTransport& drive, uring::BufferPool& poo
                          const scsi::TimeoutTable& timeouts, std::vector<std::uint16_t> buffers,
                          Options options, Done done)
     : _channel{drive, timeouts},
+      _start{_channel, options.positioning},
       _pool{pool},
       _options{options},
       _done{std::move(done)},
@@ -71,23 +72,40 @@ WriteStream::WriteStream(transport::ScsiTransport& drive, uring::BufferPool& poo
                    : block;
 }
 
+// Every stream sets the block mode it writes in: whatever an earlier stream or a client's
+// setblk left must not decide how this one is written (or make it fail).
 void WriteStream::start(Ready ready) {
   _ready = std::move(ready);
-  if (!_options.fixed) {
-    position_to_start();
-    return;
-  }
-  set_block_length(_options.block_size, [this](bool set) {
-    if (set) {
-      position_to_start();
+  set_block_length(_options.fixed ? _options.block_size : 0, [this](bool set) {
+    if (!set) {
+      fail_to_start(proto::Status::drive_error,
+                    _options.fixed ? "the drive did not take fixed blocks of " +
+                                         std::to_string(_options.block_size) + " bytes (MODE SELECT)"
+                                   : std::string{"the drive did not take variable blocks (MODE SELECT)"});
       return;
     }
-    _phase = Phase::done;
-    _outcome.status = proto::Status::drive_error;
-    _outcome.message = "the drive did not take fixed blocks of " +
-                       std::to_string(_options.block_size) + " bytes (MODE SELECT)";
-    _done(_outcome);
+    auto started = [this](const StartOutcome& o) {
+      if (o.status != proto::Status::ok) {
+        fail_to_start(o.status, o.message);
+        return;
+      }
+      _outcome.closed_unfinished_file = o.closed_unfinished_file;
+      _counted_file = o.file_number;
+      position_to_start();
+    };
+    if (_options.append) {
+      _start.append(started);
+    } else {
+      _start.here(_options.position_trusted, started);
+    }
   });
+}
+
+void WriteStream::fail_to_start(proto::Status status, std::string message) {
+  _phase = Phase::done;
+  _outcome.status = status;
+  _outcome.message = std::move(message);
+  _done(_outcome);
 }
 
 void WriteStream::set_block_length(std::uint32_t length, std::function<void(bool)> then) {
@@ -102,27 +120,43 @@ void WriteStream::set_block_length(std::uint32_t length, std::function<void(bool
   const auto command = scsi::cdb::mode_select6(static_cast<std::uint8_t>(list.size()));
   _channel.send(command, {_scratch, scratch}, [command, then = std::move(then)](const auto& r) {
     then(scsi::classify(command, r.status()).condition == TapeCondition::good);
-  });
+  }, CommandChannel::Resend::after_unit_attention);
+}
+
+void WriteStream::read_position(std::function<void(std::optional<std::uint64_t>)> then) {
+  const auto form = _options.positioning.position_form();
+  const auto command = scsi::cdb::read_position(form);
+  _channel.send(command, {_scratch, _pool.buffer(_scratch).first(32)},
+                [this, command, form, then = std::move(then)](const auto& r) {
+    const auto c = scsi::classify(command, r.status());
+    auto p = scsi::parse_read_position(form, _pool.buffer(_scratch).first(32));
+    if (c.condition != TapeCondition::good || !p || !p.value().first_logical_object) {
+      then(std::nullopt);
+      return;
+    }
+    if (!_counted_file) {
+      _position_file = p.value().logical_file;
+    }
+    then(*p.value().first_logical_object);
+  }, CommandChannel::Resend::after_unit_attention);
 }
 
 void WriteStream::position_to_start() {
-  const auto command = scsi::cdb::read_position(_options.position_form);
-  _channel.send(command, {_scratch, _pool.buffer(_scratch).first(32)}, [this, command](const auto& r) {
-    const auto c = scsi::classify(command, r.status());
-    auto p = scsi::parse_read_position(_options.position_form, _pool.buffer(_scratch).first(32));
-    if (c.condition != TapeCondition::good || !p || !p.value().first_logical_object) {
-      _phase = Phase::done;
-      _outcome.status = c.condition == TapeCondition::good ? proto::Status::drive_error
-                                                            : stream_status(c, r.timed_out);
-      _outcome.message = "cannot read the position to start at: " + describe(c);
-      _done(_outcome);
+  read_position([this](std::optional<std::uint64_t> object) {
+    if (!object) {
+      fail_to_start(proto::Status::drive_error, "cannot read the position to start at");
       return;
     }
-    _start_object = *p.value().first_logical_object;
-    _outcome.file_number = _options.file_number.value_or(p.value().logical_file.value_or(0));
+    if (_channel.take_unit_attention()) {  // the tape may no longer stand where it was put
+      fail_to_start(proto::Status::medium_changed,
+                    "the drive was reset while the stream was starting; nothing was written");
+      return;
+    }
+    _start_object = *object;
+    _outcome.file_number = _counted_file.value_or(_position_file.value_or(0));
     _phase = Phase::streaming;
     if (_producer_done) {  // abandoned while positioning: nothing was written
-      stop(proto::Status::client_gone, "the client went away before its stream started", false);
+      stop(proto::Status::client_gone, "the client went away before its stream started", {});
       return;
     }
     _ready(_outcome.file_number);
@@ -149,6 +183,12 @@ void WriteStream::commit(std::size_t bytes) {
   }
   _filling->length += static_cast<std::uint32_t>(bytes);
   _bytes_received += bytes;
+  if (_options.expected_length != 0 && _bytes_received > _options.expected_length) {
+    cut(proto::Status::incomplete,
+        "the stream ran longer than its expected length of " +
+            std::to_string(_options.expected_length) + " bytes; it was not committed");
+    return;
+  }
   if (_filling->length == _fill_size) {
     _full.push_back(*_filling);
     _filling.reset();
@@ -158,6 +198,12 @@ void WriteStream::commit(std::size_t bytes) {
 
 void WriteStream::finish() {
   if (_producer_done || _phase != Phase::streaming) {
+    return;
+  }
+  if (_options.expected_length != 0 && _bytes_received != _options.expected_length) {
+    cut(proto::Status::incomplete,
+        "the stream ended after " + std::to_string(_bytes_received) + " of its expected " +
+            std::to_string(_options.expected_length) + " bytes; it was not committed");
     return;
   }
   _producer_done = true;
@@ -179,14 +225,28 @@ void WriteStream::finish() {
 }
 
 void WriteStream::abandon() {
+  cut(proto::Status::client_gone, "the client went away before the end of its stream");
+}
+
+void WriteStream::cut(proto::Status status, std::string message) {
   if (_phase == Phase::done || _phase == Phase::counting || _phase == Phase::closing) {
     return;
   }
   if (_phase == Phase::positioning) {
     _producer_done = true;  // settles when the position arrives and nothing was sent
+    if (_outcome.status == proto::Status::ok) {
+      _outcome.status = status;
+      _outcome.message = std::move(message);
+    }
     return;
   }
-  stop(proto::Status::client_gone, "the client went away before the end of its stream", true);
+  if (_phase == Phase::draining && _outcome.status == proto::Status::ok) {
+    // finish() came first: the data is complete and on its way; the stream is committed
+    // unless the drive fails it, but a cut that arrives now still wins over success.
+    _outcome.status = status;
+    _outcome.message = std::move(message);
+  }
+  stop(status, std::move(message), {});
 }
 
 void WriteStream::release(std::uint16_t buffer) {
@@ -252,21 +312,26 @@ void WriteStream::written(const Block& block, const transport::ScsiResult& resul
     stop(proto::Status::volume_full,
          "the tape reached early warning; the stream ends here, its data and a filemark are on "
          "the medium",
-         true);
+         {});
     return;
   }
+  // After a reset or a timeout the tape may stand anywhere (a power-on reset rewinds): the
+  // count is taken at end of data, never at an assumed position.
+  const bool moved = is_unit_attention(c.condition) || result.timed_out;
+  const bool writable = c.condition != TapeCondition::no_medium &&
+                        c.condition != TapeCondition::write_protected &&
+                        c.condition != TapeCondition::data_protect;
   stop(stream_status(c, result.timed_out), "WRITE failed: " + describe(c),
-       c.condition != TapeCondition::no_medium && c.condition != TapeCondition::write_protected &&
-           c.condition != TapeCondition::medium_changed && c.condition != TapeCondition::reset &&
-           !result.timed_out);
+       {writable && !result.timed_out, moved});
 }
 
-void WriteStream::stop(proto::Status status, std::string message, bool try_filemark) {
+void WriteStream::stop(proto::Status status, std::string message, StopHow how) {
   if (_outcome.status == proto::Status::ok) {
     _outcome.status = status;
     _outcome.message = std::move(message);
   }
-  _try_filemark = _try_filemark && try_filemark;
+  _stop_how.filemark = _stop_how.filemark && how.filemark;
+  _stop_how.relocate = _stop_how.relocate || how.relocate;
   _producer_done = true;
   // Data still buffered here never reaches the tape; the count below says what did.
   if (_filling) {
@@ -290,8 +355,8 @@ void WriteStream::stop(proto::Status status, std::string message, bool try_filem
 }
 
 void WriteStream::close() {
-  if (!_try_filemark) {
-    count();
+  if (_outcome.status != proto::Status::ok) {
+    recount();
     return;
   }
   _phase = Phase::closing;
@@ -302,11 +367,58 @@ void WriteStream::close() {
     if (c.condition == TapeCondition::good || c.condition == TapeCondition::early_warning) {
       _outcome.filemark_written = true;
       _outcome.early_warning = _outcome.early_warning || c.condition == TapeCondition::early_warning;
-    } else if (_outcome.status == proto::Status::ok) {
-      _outcome.status = stream_status(c, r.timed_out);
-      _outcome.message = "WRITE FILEMARKS failed: " + describe(c);
+      count();
+      return;
     }
-    count();
+    _outcome.status = stream_status(c, r.timed_out);
+    _outcome.message = "WRITE FILEMARKS failed: " + describe(c);
+    _stop_how.relocate = is_unit_attention(c.condition) || r.timed_out;
+    _stop_how.filemark = !r.timed_out && c.condition != TapeCondition::no_medium &&
+                         c.condition != TapeCondition::write_protected;
+    recount();
+  });
+}
+
+// A stream that did not commit: how many of its blocks are on the medium, then a filemark
+// after them if there are any and the drive may take one.
+void WriteStream::recount() {
+  _phase = Phase::counting;
+  auto counted = [this](std::optional<std::uint64_t> object) {
+    if (!object) {
+      settle(std::nullopt);
+      return;
+    }
+    close_counted(*object);
+  };
+  if (!_stop_how.relocate) {
+    read_position(counted);
+    return;
+  }
+  const auto to_end = *_options.positioning.space(scsi::cdb::SpaceCode::end_of_data, 0);
+  _channel.send(to_end, {}, [this, to_end, counted](const auto& r) {
+    if (scsi::classify(to_end, r.status()).condition != TapeCondition::good) {
+      settle(std::nullopt);
+      return;
+    }
+    read_position(counted);
+  }, CommandChannel::Resend::after_unit_attention);
+}
+
+void WriteStream::close_counted(std::uint64_t objects) {
+  if (objects <= _start_object || !_stop_how.filemark) {
+    settle(objects);  // nothing of the stream on the tape: no filemark, no empty file
+    return;
+  }
+  _phase = Phase::closing;
+  const auto command = scsi::cdb::write_filemarks6(scsi::Count24::from(1).value(), false);
+  _channel.send(command, {}, [this, command, objects](const auto& r) {
+    const auto c = scsi::classify(command, r.status());
+    if (c.condition == TapeCondition::good || c.condition == TapeCondition::early_warning) {
+      _outcome.filemark_written = true;
+      count();
+      return;
+    }
+    settle(objects);  // unclosed: the next append closes it (StreamStart)
   });
 }
 
@@ -314,16 +426,7 @@ void WriteStream::close() {
 // exactly how many of this stream's blocks are on the medium.
 void WriteStream::count() {
   _phase = Phase::counting;
-  const auto command = scsi::cdb::read_position(_options.position_form);
-  _channel.send(command, {_scratch, _pool.buffer(_scratch).first(32)}, [this, command](const auto& r) {
-    const auto c = scsi::classify(command, r.status());
-    auto p = scsi::parse_read_position(_options.position_form, _pool.buffer(_scratch).first(32));
-    if (c.condition == TapeCondition::good && p && p.value().first_logical_object) {
-      settle(*p.value().first_logical_object);
-    } else {
-      settle(std::nullopt);
-    }
-  });
+  read_position([this](std::optional<std::uint64_t> object) { settle(object); });
 }
 
 void WriteStream::settle(std::optional<std::uint64_t> objects_on_medium) {
@@ -344,15 +447,19 @@ void WriteStream::settle(std::optional<std::uint64_t> objects_on_medium) {
     _outcome.message = "the drive holds " + std::to_string(_outcome.bytes) + " of " +
                        std::to_string(_bytes_received) + " bytes after WRITE FILEMARKS";
   }
+  if (_options.fixed && _outcome.status != proto::Status::ok) {
+    // What reading the file back returns: whole blocks, the padding of the last one included.
+    _outcome.bytes = blocks * _options.block_size;
+  }
   if (!_options.fixed) {
     _phase = Phase::done;
     _done(_outcome);
     return;
   }
-  // Back to variable blocks, which every other stream writes and reads.
+  // Back to variable blocks, which the next stream sets again anyway; a failure is said.
   set_block_length(0, [this](bool set) {
-    if (!set && _outcome.message.empty()) {
-      _outcome.message = "the drive stayed in fixed-block mode (MODE SELECT failed)";
+    if (!set) {
+      _outcome.mode_not_restored = true;
     }
     _phase = Phase::done;
     _done(_outcome);

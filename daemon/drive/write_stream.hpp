@@ -2,9 +2,11 @@
 // go to the drive as WRITE(6) blocks one at a time (after a start watermark, so that the drive
 // gets long runs), and the stream ends committed only when WRITE FILEMARKS with Immed=0 has
 // put everything on the medium. Every other ending (early warning, end of medium, a medium or
-// drive error, a timeout, a client that is gone) stops the stream, writes a filemark where the
-// drive still allows it, and counts exactly how many bytes of the stream are on the medium from
-// READ POSITION, which is what reading the file back returns.
+// drive error, a timeout, a reset, a client that is gone or cut off) stops the stream, counts
+// exactly how many blocks of it are on the medium from READ POSITION (at end of data, where a
+// reset may have moved the tape from), closes them with a filemark where the drive still allows
+// it — and only if there are any: a stream that put nothing on the tape makes no file — and
+// reports that count, which is what reading the file back returns.
 #pragma once
 
 #include <chrono>
@@ -18,6 +20,8 @@
 
 #include "codec.hpp"
 #include "drive/command_channel.hpp"
+#include "drive/positioning.hpp"
+#include "drive/stream_start.hpp"
 #include "scsi/cdb.hpp"
 #include "scsi/condition.hpp"
 #include "scsi/timeouts.hpp"
@@ -33,6 +37,11 @@ struct StreamOutcome {
   std::uint64_t file_number = 0;             // the file the stream became
   bool filemark_written = false;
   bool early_warning = false;                // the tape passed early warning
+  // Before the stream, the last file on the tape had no filemark (an earlier stream was cut
+  // off) and got one; the stream is the file after it.
+  bool closed_unfinished_file = false;
+  // A fixed-block stream could not set the drive back to variable blocks after it.
+  bool mode_not_restored = false;
   std::string message;                       // for the client and the log, when not ok
 };
 
@@ -41,10 +50,15 @@ class WriteStream {
   struct Options {
     std::uint32_t block_size = 256 * 1024;  // at most the pool's buffer size
     std::size_t start_watermark = 0;        // full buffers before the first WRITE; 0: half
-    // The READ POSITION form that counts the blocks; the short one has no file numbers, so
-    // with it the caller says which file the stream starts.
-    scsi::cdb::ReadPositionForm position_form = scsi::cdb::ReadPositionForm::long_form;
-    std::optional<std::uint64_t> file_number;
+    // The commands the drive takes; without READ POSITION's long form files are counted.
+    PositioningCommands positioning;
+    // At end of data after the last file (otherwise where the tape stands, which must be a
+    // file boundary, and which is refused when the drive was reset since it was positioned).
+    bool append = true;
+    bool position_trusted = true;
+    // The stream's length when the client knows it (0: unknown): a stream that ends shorter or
+    // runs longer is not committed.
+    std::uint64_t expected_length = 0;
     // Fixed-block mode: the drive is set to block_size for the stream (and back to variable
     // blocks after it), each WRITE carries as many blocks as a buffer holds, and the last block
     // is padded with zeros.
@@ -74,6 +88,9 @@ class WriteStream {
   void finish();
   // The producer is gone: stop, and account for what reached the medium.
   void abandon();
+  // Ends the stream without committing it, for the reason given (an aborted producer, a stalled
+  // client, the daemon stopping); what reached the medium is accounted for as in abandon().
+  void cut(proto::Status status, std::string message);
   // True once the stream takes no more data (stopped by a failure, or finished).
   bool closed() const { return _phase != Phase::streaming; }
   // Called when writable() may have room again, and when the stream stops taking data
@@ -81,6 +98,10 @@ class WriteStream {
   void on_space(std::function<void()> callback) { _on_space = std::move(callback); }
 
   std::uint64_t bytes_received() const { return _bytes_received; }
+  // The stream waits for its producer: it has room for data and takes it.
+  bool wants_data() const {
+    return _phase == Phase::streaming && !_producer_done && (_filling || !_free.empty());
+  }
   // For the client's progress display.
   proto::Progress progress() const;
 
@@ -92,20 +113,31 @@ class WriteStream {
   };
 
   void pump();
+  void fail_to_start(proto::Status status, std::string message);
   void position_to_start();
   // MODE SELECT of the drive's block length (0: variable), then `then` with whether it took.
   void set_block_length(std::uint32_t length, std::function<void(bool)> then);
   scsi::Command write_command(const Block& block) const;
   std::uint64_t blocks_in(const Block& block) const;
   void written(const Block& block, const transport::ScsiResult& result);
-  void stop(proto::Status status, std::string message, bool try_filemark);
+  // How a stop treats the drive: whether a filemark may close the data, and whether the tape
+  // may have moved (a reset, a timeout), so that the count is taken at end of data.
+  struct StopHow {
+    bool filemark = true;
+    bool relocate = false;
+  };
+  void stop(proto::Status status, std::string message, StopHow how);
   void close();
+  void recount();
+  void close_counted(std::uint64_t objects);
   void count();
   void settle(std::optional<std::uint64_t> objects_on_medium);
+  void read_position(std::function<void(std::optional<std::uint64_t>)> then);
   std::uint64_t bytes_in_blocks(std::uint64_t blocks) const;
   void release(std::uint16_t buffer);
 
   CommandChannel _channel;
+  StreamStart _start;
   uring::BufferPool& _pool;
   Options _options;
   Done _done;
@@ -122,8 +154,10 @@ class WriteStream {
   std::optional<Block> _in_flight;
   bool _writing = false;         // the watermark was reached once
   bool _producer_done = false;   // finish() or abandon()
-  bool _try_filemark = true;
+  StopHow _stop_how;
 
+  std::optional<std::uint64_t> _counted_file;   // from StreamStart, on short-form drives
+  std::optional<std::uint64_t> _position_file;  // from READ POSITION's long form
   std::uint64_t _start_object = 0;
   std::uint64_t _bytes_received = 0;
   std::uint64_t _blocks_accepted = 0;  // WRITEs the drive completed as written

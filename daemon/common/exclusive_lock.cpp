@@ -1,0 +1,37 @@
+#include "common/exclusive_lock.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/startup_error.hpp"
+
+namespace tapestream {
+
+Result<void> lock_exclusively(int fd) {
+  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EINTR) {
+      return std::error_code{errno, std::system_category()};
+    }
+  }
+  return outcome::success();
+}
+
+UniqueFd take_lock_file(const std::filesystem::path& path, const std::string& what) {
+  UniqueFd fd{::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)};
+  if (!fd) {
+    throw StartupError{"cannot open the lock file " + path.string() + ": " + std::strerror(errno)};
+  }
+  if (auto locked = lock_exclusively(fd.get()); !locked) {
+    if (locked.error() == std::errc::operation_would_block) {
+      throw StartupError{what + " is in use by another tapestreamd (it holds " + path.string() +
+                         ")"};
+    }
+    throw StartupError{"cannot lock " + path.string() + ": " + locked.error().message()};
+  }
+  return fd;
+}
+
+}  // namespace tapestream

@@ -1,0 +1,51 @@
+// A drive's transport as the daemon uses it: every command passes through unchanged, and what
+// the drive says about itself on the way is kept. Whether it reported a reset (or a changed
+// cartridge) since its tape was last put at an absolute place: a stream that writes "here"
+// must not trust a position from before it. And since when the oldest command in flight has
+// been running, so that STATUS of a drive hung in a command answers from what was last known
+// instead of waiting behind it.
+#pragma once
+
+#include <chrono>
+#include <list>
+#include <memory>
+#include <optional>
+
+#include "transport/transport.hpp"
+
+namespace tapestream::drive {
+
+class WatchedTransport final : public transport::ScsiTransport {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit WatchedTransport(std::unique_ptr<transport::ScsiTransport> drive)
+      : _drive{std::move(drive)} {}
+
+  Result<void> submit(const transport::ScsiRequest& request,
+                      transport::ScsiCallback& callback) override;
+  std::string_view kind() const override { return _drive->kind(); }
+
+  bool position_trusted() const { return _position_trusted; }
+  std::optional<Clock::time_point> busy_since() const {
+    return _in_flight.empty() ? std::nullopt : std::optional{_in_flight.front().started};
+  }
+  transport::ScsiTransport& inner() { return *_drive; }
+
+ private:
+  struct Forward final : transport::ScsiCallback {
+    WatchedTransport* owner = nullptr;
+    transport::ScsiCallback* target = nullptr;
+    scsi::Command command;
+    Clock::time_point started;
+    std::list<Forward>::iterator self;
+    void on_scsi_complete(const transport::ScsiResult& result) override;
+  };
+  void observe(const scsi::Command& command, const transport::ScsiResult& result);
+
+  std::unique_ptr<transport::ScsiTransport> _drive;
+  std::list<Forward> _in_flight;  // in submission order, which is completion order
+  bool _position_trusted = true;
+};
+
+}  // namespace tapestream::drive
