@@ -2,10 +2,13 @@
 // SIGINT, and carries two tools that exercise its layers: --self-check and --decode-sense.
 #include <boost/program_options.hpp>
 #include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -43,7 +46,11 @@ Usage:
 Description:
   Without --self-check, --probe or --decode-sense the daemon serves its drives on a
   Unix socket (mode 0660), in the foreground, logging to stderr, until SIGTERM or
-  SIGINT; then it takes no new streams, lets the running ones end, and exits. With no --drive it serves
+  SIGINT; then it takes no new streams, lets the running ones end (cutting them,
+  with exact accounting, after --stop-timeout), and exits. It refuses to start on
+  a socket path where a daemon answers, a state directory or an image another
+  daemon (or another of its drives) holds, or a path that is not a socket: each
+  is a configuration error (exit 78). With no --drive it serves
   one emulated drive, emu0, whose tape is DIR/emu0.tap. A drive is NAME=SPEC, where SPEC
   is one of
     emulated:PATH[?OPTIONS]  the emulated drive on a SIMH image (docs/EMULATED_DRIVE.md)
@@ -100,7 +107,29 @@ std::uint32_t size_option(const po::variables_map& vm, const char* name, std::ui
   return static_cast<std::uint32_t>(*size);
 }
 
+// Descriptors are what clients cost: the soft limit goes as high as the hard one allows.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    const auto before = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+      spdlog::debug("descriptor limit raised from {} to {}", before, limit.rlim_cur);
+    }
+  }
+}
+
+std::chrono::seconds seconds_option(const po::variables_map& vm, const char* name) {
+  const auto value = vm[name].as<unsigned>();
+  if (value > 7 * 24 * 3600) {
+    throw StartupError{std::string{"--"} + name + " " + std::to_string(value) +
+                       ": at most 604800 (a week); 0 means no limit"};
+  }
+  return std::chrono::seconds{value};
+}
+
 int serve(const po::variables_map& vm) {
+  raise_descriptor_limit();
   server::DaemonConfig config;
   config.socket_path = vm["socket"].as<std::string>();
   config.state_dir = vm["state-dir"].as<std::string>();
@@ -113,6 +142,19 @@ int serve(const po::variables_map& vm) {
   if (vm.count("drive") != 0) {
     for (const auto& d : vm["drive"].as<std::vector<std::string>>()) {
       config.drives.push_back(server::parse_drive_option(d));
+    }
+  }
+  config.server.idle_timeout = seconds_option(vm, "idle-timeout");
+  config.server.stream_timeout = seconds_option(vm, "stream-timeout");
+  config.server.stop_timeout = seconds_option(vm, "stop-timeout");
+  config.server.max_connections = vm["max-connections"].as<unsigned>();
+  config.server.max_connections_per_user = vm["max-connections-per-user"].as<unsigned>();
+  if (config.server.max_connections == 0 || config.server.max_connections_per_user == 0) {
+    throw StartupError{"--max-connections and --max-connections-per-user must be at least 1"};
+  }
+  if (vm.count("command-timeout") != 0) {
+    for (const auto& t : vm["command-timeout"].as<std::vector<std::string>>()) {
+      config.command_timeouts.push_back(server::parse_command_timeout(t));
     }
   }
   auto daemon = server::start_daemon(config);
@@ -186,27 +228,65 @@ int main(int argc, char** argv) {
        "bytes per buffer; the largest block a stream may use")
       ("block-size", po::value<std::string>()->value_name("SIZE")->default_value("256K"),
        "the block size of streams that do not choose one")
+      ("stream-timeout", po::value<unsigned>()->value_name("SECONDS")->default_value(600),
+       "end a stream whose client moves no data for this long (0: never)")
+      ("idle-timeout", po::value<unsigned>()->value_name("SECONDS")->default_value(300),
+       "close a connection that sends no complete request for this long (0: never)")
+      ("stop-timeout", po::value<unsigned>()->value_name("SECONDS")->default_value(60),
+       "after SIGTERM, cut the streams still running after this long")
+      ("max-connections", po::value<unsigned>()->value_name("N")->default_value(256),
+       "connections served at once")
+      ("max-connections-per-user", po::value<unsigned>()->value_name("N")->default_value(32),
+       "connections served at once for one uid")
+      ("command-timeout", po::value<std::vector<std::string>>()->value_name("CLASS=SECONDS")->composing(),
+       "replace the default timeout of a class of SCSI commands (quick, data, filemark, "
+       "rewind, load, unload, position, erase_short, erase_long); repeatable")
       ("log-level", po::value<std::string>()->value_name("LEVEL")->default_value("info"),
-       "trace, debug, info, warn, error");
+       "trace, debug, info, warn, error, critical or off");
   // clang-format on
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(argc, argv).options(options).run(), vm);
-    if (vm.count("config") != 0) {
-      const auto path = vm["config"].as<std::string>();
-      std::ifstream file{path};
-      if (!file) {
-        std::fprintf(stderr, "tapestreamd: cannot read the configuration file %s\n", path.c_str());
-        return exit_config;
-      }
-      po::store(po::parse_config_file(file, options), vm);
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "tapestreamd: %s\nTry 'tapestreamd --help'.\n", e.what());
+    return exit_usage;
+  }
+  if (vm.count("config") != 0) {
+    const auto path = vm["config"].as<std::string>();
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+      std::fprintf(stderr, "tapestreamd: the configuration file %s %s\n", path.c_str(),
+                   std::filesystem::exists(path, ec) ? "is not a regular file" : "does not exist");
+      return exit_config;
     }
+    std::ifstream file{path};
+    if (!file) {
+      std::fprintf(stderr, "tapestreamd: cannot read the configuration file %s\n", path.c_str());
+      return exit_config;
+    }
+    try {
+      po::store(po::parse_config_file(file, options), vm);
+    } catch (const po::error& e) {
+      std::fprintf(stderr, "tapestreamd: %s: %s\n", path.c_str(), e.what());
+      return exit_config;
+    }
+  }
+  try {
     po::notify(vm);
   } catch (const po::error& e) {
     std::fprintf(stderr, "tapestreamd: %s\nTry 'tapestreamd --help'.\n", e.what());
     return exit_usage;
   }
-  const auto level = spdlog::level::from_str(vm["log-level"].as<std::string>());
+  const auto level_name = vm["log-level"].as<std::string>();
+  const auto level = spdlog::level::from_str(level_name);
+  // spdlog takes any unknown name for "off": a typo must not silence the daemon.
+  if (level == spdlog::level::off && level_name != "off") {
+    std::fprintf(stderr, "tapestreamd: --log-level %s: expected trace, debug, info, warn, error, "
+                         "critical or off\nTry 'tapestreamd --help'.\n",
+                 level_name.c_str());
+    return exit_usage;
+  }
+  spdlog::set_default_logger(spdlog::stderr_color_mt("tapestreamd"));
   spdlog::set_level(level);
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
   if (vm.count("help") != 0) {

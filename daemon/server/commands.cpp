@@ -4,41 +4,57 @@
 
 namespace tapestream::server {
 
-void CommandRunner::run(DriveSlot& drive, const scsi::Command& command, Then then,
-                        std::span<const std::uint8_t> out) {
-  auto& p = _pending.emplace_back();
+void CommandRunner::run(const scsi::Command& command, Then then, std::vector<std::uint8_t> out) {
+  auto& p = _queue.emplace_back();
   p.runner = this;
   p.command = command;
+  p.out = std::move(out);
   p.then = std::move(then);
-  p.self = std::prev(_pending.end());
-  const auto whole = _pool.buffer(drive.control_buffer());
-  const auto length = std::min<std::size_t>(out.empty() ? command.transfer_length : out.size(),
+  start_next();
+}
+
+void CommandRunner::start_next() {
+  if (_running || _queue.empty()) {
+    return;
+  }
+  _running = true;
+  auto& p = _queue.front();
+  const auto whole = _pool.buffer(_buffer);
+  const auto length = std::min<std::size_t>(p.out.empty() ? p.command.transfer_length : p.out.size(),
                                             whole.size());
-  p.buffer = whole.first(length);
-  std::copy_n(out.begin(), std::min(out.size(), length), p.buffer.begin());
+  std::copy_n(p.out.begin(), std::min(p.out.size(), length), whole.begin());
   transport::ScsiRequest request;
-  request.command = command;
-  request.data = {drive.control_buffer(), p.buffer};
+  request.command = p.command;
+  request.data = {_buffer, whole.first(length)};
   request.timeout =
-      std::chrono::duration_cast<std::chrono::milliseconds>(_timeouts.timeout_for(command));
-  if (!drive.transport().submit(request, p)) {
+      std::chrono::duration_cast<std::chrono::milliseconds>(_timeouts.timeout_for(p.command));
+  if (!_drive.submit(request, p)) {
     transport::ScsiResult refused;
     refused.host_status = static_cast<std::uint8_t>(scsi::HostStatus::error);
-    p.on_scsi_complete(refused);
+    refused.residue = static_cast<std::uint32_t>(length);
+    completed(refused);
   }
 }
 
 void CommandRunner::Pending::on_scsi_complete(const transport::ScsiResult& result) {
+  runner->completed(result);
+}
+
+void CommandRunner::completed(const transport::ScsiResult& result) {
+  auto done = std::move(_queue.front());
+  _queue.pop_front();
+  const auto whole = _pool.buffer(_buffer);
+  const auto length = std::min<std::size_t>(done.out.empty() ? done.command.transfer_length
+                                                             : done.out.size(),
+                                            whole.size());
   CommandResult r;
   r.result = result;
-  r.classification = scsi::classify(command, result.status());
-  const auto moved = buffer.size() - std::min<std::size_t>(result.residue, buffer.size());
-  r.data = std::span<const std::uint8_t>{buffer.data(), moved};
-  auto next = std::move(then);
-  auto* owner = runner;
-  auto me = self;
-  next(r);
-  owner->_pending.erase(me);
+  r.classification = scsi::classify(done.command, result.status());
+  r.data = whole.first(length - std::min<std::size_t>(result.residue, length));
+  // The callback reads the data before the next command may overwrite the buffer.
+  done.then(r);
+  _running = false;
+  start_next();
 }
 
 }  // namespace tapestream::server

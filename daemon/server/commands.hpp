@@ -1,5 +1,8 @@
-// Runs single SCSI commands on a drive for the server's control path (STATUS, CONTROL), each
-// with its own completion, so that several clients may ask at once.
+// Runs single SCSI commands on one drive for the server's control path (STATUS, CONTROL), one
+// at a time through the drive's control buffer: several clients may ask at once, and each
+// command's data-in is read before the next command may overwrite the buffer (regression:
+// STATUS and CONTROL sharing the buffer concurrently made controls fail and status replies
+// impossible, "file 1 at block 0").
 #pragma once
 
 #include <functional>
@@ -7,7 +10,7 @@
 
 #include "scsi/condition.hpp"
 #include "scsi/timeouts.hpp"
-#include "server/drive_slot.hpp"
+#include "transport/transport.hpp"
 #include "uring/buffer_pool.hpp"
 
 namespace tapestream::server {
@@ -15,34 +18,39 @@ namespace tapestream::server {
 struct CommandResult {
   transport::ScsiResult result;
   scsi::Classification classification;
-  std::span<const std::uint8_t> data;  // data-in that arrived, in the drive's control buffer
+  std::span<const std::uint8_t> data;  // data-in that arrived, valid only inside the callback
 };
 
 class CommandRunner {
  public:
-  CommandRunner(uring::BufferPool& pool, const scsi::TimeoutTable& timeouts)
-      : _pool{pool}, _timeouts{timeouts} {}
+  CommandRunner(transport::ScsiTransport& drive, uring::BufferPool& pool, std::uint16_t buffer,
+                const scsi::TimeoutTable& timeouts)
+      : _drive{drive}, _pool{pool}, _buffer{buffer}, _timeouts{timeouts} {}
   CommandRunner(const CommandRunner&) = delete;
   CommandRunner& operator=(const CommandRunner&) = delete;
 
   using Then = std::function<void(const CommandResult&)>;
-  // Data-out commands pass their parameter list in `out`; data-in ones get the command's
-  // transfer length of the drive's control buffer.
-  void run(DriveSlot& drive, const scsi::Command& command, Then then,
-           std::span<const std::uint8_t> out = {});
+  // Queues the command behind the ones already waiting. Data-out commands pass their parameter
+  // list in `out`; data-in ones get the command's transfer length of the control buffer.
+  void run(const scsi::Command& command, Then then, std::vector<std::uint8_t> out = {});
 
  private:
   struct Pending final : transport::ScsiCallback {
     CommandRunner* runner = nullptr;
     scsi::Command command;
-    std::span<std::uint8_t> buffer;
+    std::vector<std::uint8_t> out;
     Then then;
-    std::list<Pending>::iterator self;
     void on_scsi_complete(const transport::ScsiResult& result) override;
   };
+  void start_next();
+  void completed(const transport::ScsiResult& result);
+
+  transport::ScsiTransport& _drive;
   uring::BufferPool& _pool;
+  std::uint16_t _buffer;
   const scsi::TimeoutTable& _timeouts;
-  std::list<Pending> _pending;
+  std::list<Pending> _queue;  // the front one is with the drive while _running
+  bool _running = false;
 };
 
 }  // namespace tapestream::server

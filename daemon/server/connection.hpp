@@ -1,6 +1,13 @@
 // One client connection: frames in and out through the ring, one request at a time, and the
 // write or read stream it runs on a drive it owns. Everything the client sends is checked by
 // the codec before it is acted on; a malformed frame ends this connection only.
+//
+// Requests may be pipelined: the next frame is read only once the request before has sent its
+// final reply (except the DATA, END and ABORT frames of a write in progress), so replies come
+// in request order. While a request runs without reading, a poll for hang-up notices a client
+// that leaves. Deadlines (checked by tick()): a complete request within the idle timeout of the
+// previous one (or of connecting), a stream's data moving within the stream timeout, a STATUS
+// answer within a second.
 #pragma once
 
 #include <array>
@@ -27,7 +34,9 @@ class Server;
 
 class Connection {
  public:
-  Connection(Server& server, UniqueFd fd, std::uint64_t id);
+  using Clock = std::chrono::steady_clock;
+
+  Connection(Server& server, UniqueFd fd, std::uint64_t id, std::uint32_t uid);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -42,15 +51,26 @@ class Connection {
   // stops, so that a stream running at SIGTERM ends committed and its client hears so.
   bool busy() const {
     return _write != nullptr || _read != nullptr || _sending || !_out.empty() ||
-           _control_in_flight > 0 || !fd_data_idle();
+           _control_in_flight > 0 || !fd_data_idle() || _ticket.has_value();
   }
   // Ends the connection now (the server is going away): the pending read returns.
   void close_now() { peer_gone(); }
+  // Enforces the deadlines; called by the server a few times a second.
+  void tick(Clock::time_point now);
+  // The daemon's stop deadline has passed: a running stream is cut (and accounted for), a
+  // request waiting for a drive is refused.
+  void cut_for_stop();
+  std::uint32_t uid() const { return _uid; }
+  std::uint64_t id() const { return _id; }
 
  private:
   struct Input final : uring::Completion {
     Connection* connection = nullptr;
     void on_complete(const io_uring_cqe& cqe) override { connection->received(cqe.res); }
+  };
+  struct Hangup final : uring::Completion {
+    Connection* connection = nullptr;
+    void on_complete(const io_uring_cqe& cqe) override { connection->hung_up(cqe.res); }
   };
   struct Output final : uring::Completion {
     Connection* connection = nullptr;
@@ -63,11 +83,18 @@ class Connection {
     std::size_t done = 0;
     std::span<const std::uint8_t> bytes() const { return owned.empty() ? view : owned; }
   };
+  struct StatusWait {
+    DriveSlot* slot = nullptr;
+    std::uint64_t ticket = 0;
+    Clock::time_point deadline;
+  };
   enum class In { header, body, payload, discard };
 
-  // Input.
+  // Input (connection.cpp).
   void read_more();
+  bool expecting_frames() const;
   void received(int result);
+  void hung_up(int result);
   void frame_bytes_in(int result);
   void take_passed_fds();
   // The descriptor a WRITE or READ brought: an empty one when it asked for none (`wanted`
@@ -81,41 +108,51 @@ class Connection {
   void dispatch_request(const proto::Message& message);
   void peer_gone();
 
-  // Output.
+  // Output (connection.cpp).
   void reply(const proto::Message& message);
   void send_bytes(std::vector<std::uint8_t> bytes, std::function<void()> after = {});
   void send_view(std::span<const std::uint8_t> view, std::function<void()> after);
   void flush();
   void sent(int result);
   void refuse(proto::Status status, std::string message, bool close = false);
+  void finish_request();
 
-  // Requests.
+  // Requests without a stream (connection_requests.cpp).
   void hello(const proto::Hello& m);
   void list_drives();
   void status(const proto::StatusRequest& m);
-  void write(const proto::WriteRequest& m);
-  void read(const proto::ReadRequest& m);
+  void reply_status(DriveSlot& slot, bool stale);
+  void status_deadline(Clock::time_point now);
   void control(const proto::ControlRequest& m);
-  void end_of_write(const proto::End& m);
+  void control_done(const proto::ControlRequest& m);
+  DriveSlot* drive_for(const std::string& name);
+
+  // Streams (connection_streams.cpp).
+  void write(const proto::WriteRequest& m);
   void start_write(const proto::WriteRequest& m);
+  void end_of_write(const proto::End& m);
+  void abort_write(const proto::Abort& m);
   void write_done(const drive::StreamOutcome& outcome);
+  void read(const proto::ReadRequest& m);
   void start_read(const proto::ReadRequest& m);
   void pump_read();
   void read_done(const drive::StreamOutcome& outcome);
-  void finish_request();
   void report_progress();
+  void check_stall(Clock::time_point now);
   // Gives the drive this connection holds to the next in line.
   void release_drive();
-  DriveSlot* drive_for(const std::string& name);
 
   Server& _server;
   UniqueFd _fd;
   std::uint64_t _id;
+  std::uint32_t _uid;
   Input _input;
+  Hangup _hangup;
   Output _output;
 
   In _in = In::header;
   bool _reading = false;
+  bool _watching_hangup = false;
   bool _input_closed = false;
   bool _waiting_for_space = false;
   std::array<std::uint8_t, TS_PROTO_HEADER_SIZE> _header_bytes{};
@@ -139,22 +176,26 @@ class Connection {
   bool _request_active = false;
   std::uint32_t _request_id = 0;
   unsigned _control_in_flight = 0;
+  Clock::time_point _idle_since = Clock::now();
+  std::optional<StatusWait> _status_wait;
 
   DriveSlot* _slot = nullptr;          // the drive this connection owns or waits for
   std::optional<std::uint64_t> _ticket;  // while waiting for it
   std::unique_ptr<drive::WriteStream> _write;
+  bool _stream_ready = false;    // READY went out: the stream moves data
   bool _write_reported = false;  // the client was told how the stream ended
-  bool _end_received = false;
-  std::optional<std::uint64_t> _end_bytes_mismatch;
+  bool _end_received = false;    // END or ABORT: the client sends nothing more for the stream
   std::uint32_t _block_size = 0;
   std::unique_ptr<drive::ReadStream> _read;
   bool _read_sending = false;
   std::unique_ptr<FdSource> _source;  // the data of the write stream, by fd passing
   std::unique_ptr<FdSink> _sink;      // where the read stream goes, by fd passing
-  std::string _source_error;
   std::optional<drive::StreamOutcome> _pending_outcome;  // see settle_pending_stream()
   bool _progress_wanted = false;
-  std::chrono::steady_clock::time_point _progress_sent{};
+  bool _close_when_reported = false;  // a stalled client is sent away after hearing why
+  Clock::time_point _progress_sent{};
+  std::uint64_t _stall_mark = 0;       // the stream's byte count when it last moved
+  Clock::time_point _stall_since = Clock::now();
   std::vector<std::unique_ptr<FdSource>> _ended_sources;  // until their last read is back
   std::vector<std::unique_ptr<FdSink>> _ended_sinks;
   std::vector<std::unique_ptr<drive::WriteStream>> _ended_writes;

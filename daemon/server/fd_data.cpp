@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,6 +38,14 @@ std::string check_passed_fd(int fd, bool for_reading) {
   }
   const bool usable = S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) || S_ISSOCK(st.st_mode) ||
                       (!for_reading && S_ISCHR(st.st_mode));
+  // A socket connected to this daemon (the client's own connection, or another one) would make
+  // the daemon read what it sends itself, and hold the connection open forever.
+  ucred peer{};
+  socklen_t size = sizeof peer;
+  if (S_ISSOCK(st.st_mode) && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &size) == 0 &&
+      peer.pid == getpid()) {
+    return "the passed descriptor is a connection to this daemon";
+  }
   if (!usable) {
     return for_reading ? "the passed descriptor is not a pipe, socket or regular file"
                        : "the passed descriptor is not a pipe, socket, regular file or device";
@@ -188,6 +197,7 @@ void FdSink::more() {
 }
 
 void FdSink::moved(int result) {
+  _consumer_gone = result == -EPIPE;
   if (result <= 0) {
     end(result == 0 ? std::string{"the passed descriptor takes no more data"}
                     : "cannot write the passed descriptor: " + error_text(-result));

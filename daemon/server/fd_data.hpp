@@ -90,12 +90,16 @@ class FdSink final : public FdMover {
   void start(drive::ReadStream& stream, Ended failed);
   // The stream has a block (its on_data callback).
   void resume() { more(); }
+  // Writing failed because nobody reads the descriptor any more (EPIPE): the consumer went
+  // away, as when `tapestream read | head -c 100` has its reader exit.
+  bool consumer_gone() const { return _consumer_gone; }
 
  private:
   void more() override;
   void moved(int result) override;
 
   std::size_t _done = 0;  // bytes of the current block written
+  bool _consumer_gone = false;
   drive::ReadStream* _stream = nullptr;
 };
 

@@ -1,8 +1,6 @@
 #include "server/server.hpp"
 
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -11,45 +9,32 @@
 #include <cerrno>
 #include <cstring>
 
-#include "common/startup_error.hpp"
+#include "codec.hpp"
 #include "server/connection.hpp"
 
 namespace tapestream::server {
+namespace {
 
-Server::Server(uring::Ring& ring, uring::BufferPool& pool, scsi::TimeoutTable timeouts,
+// How long accepting pauses when the daemon has run out of descriptors or memory: the failed
+// accept would otherwise come straight back, a busy loop that starves every client.
+constexpr std::chrono::milliseconds accept_pause{100};
+constexpr std::chrono::seconds log_interval{10};
+// After the stop timeout cut the streams, how long their accounting may take before the daemon
+// exits anyway (a drive hung in a command cannot answer).
+constexpr std::chrono::seconds stop_grace{10};
+
+bool out_of_resources(int error) {
+  return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
+}
+
+}  // namespace
+
+Server::Server(uring::Ring& ring, uring::BufferPool& pool,
                std::map<std::string, std::unique_ptr<DriveSlot>> drives, ServerOptions options)
-    : _ring{ring},
-      _pool{pool},
-      _timeouts{std::move(timeouts)},
-      _commands{pool, _timeouts},
-      _drives{std::move(drives)},
-      _options{std::move(options)} {
+    : _ring{ring}, _pool{pool}, _drives{std::move(drives)}, _options{std::move(options)} {
   _acceptor.server = this;
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  const auto path = _options.socket_path.string();
-  if (path.size() >= sizeof address.sun_path) {
-    throw StartupError{"socket path too long (at most " +
-                       std::to_string(sizeof address.sun_path - 1) + " bytes): " + path};
-  }
-  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-  _listener = UniqueFd{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
-  if (!_listener) {
-    throw StartupError{std::string{"socket: "} + std::strerror(errno)};
-  }
-  // A socket file left by a daemon that died is stale: nothing can be listening on it, since
-  // connecting to it fails.
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    throw StartupError{"cannot remove the old socket " + path + ": " + std::strerror(errno)};
-  }
-  const auto old_mask = ::umask(0117);  // the socket comes to life 0660
-  const int bound = ::bind(_listener.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address);
-  ::umask(old_mask);
-  if (bound != 0) {
-    throw StartupError{"cannot bind " + path + ": " + std::strerror(errno)};
-  }
-  if (::listen(_listener.get(), 64) != 0) {
-    throw StartupError{"cannot listen on " + path + ": " + std::strerror(errno)};
+  if (!_options.socket_path.empty()) {
+    _listener = bind_listener(_options.socket_path);
   }
 }
 
@@ -60,14 +45,26 @@ Server::~Server() {
   for (auto& c : _connections) {
     c->close_now();
   }
-  for (int turns = 0; turns < 600 && (!_connections.empty() || _accepting); ++turns) {
+  const auto give_up = Clock::now() + std::chrono::seconds{5};
+  while ((!_connections.empty() || _accepting) && Clock::now() < give_up) {
     if (!_ring.run_once(std::chrono::milliseconds{100})) {
       break;
     }
     reap();
   }
-  if (!_options.socket_path.empty()) {
-    ::unlink(_options.socket_path.c_str());
+  if (!_connections.empty()) {
+    // A drive hung in a command still holds their buffers: leave them to the process's end
+    // rather than free what the kernel may still complete into.
+    spdlog::error("exiting with {} connection(s) whose drive did not answer", _connections.size());
+    for (auto& c : _connections) {
+      (void)c.release();
+    }
+    for (auto& [name, slot] : _drives) {
+      (void)slot.release();
+    }
+  }
+  if (_listener.socket) {
+    ::unlink(_listener.path.c_str());
   }
 }
 
@@ -77,10 +74,10 @@ DriveSlot* Server::drive(const std::string& name) {
 }
 
 void Server::accept_next() {
-  if (_accepting || _stopping) {
+  if (_accepting || _stopping || !_listener.socket || _accept_paused_until) {
     return;
   }
-  if (_ring.prepare(uring::Accept{_listener.get()}, &_acceptor)) {
+  if (_ring.prepare(uring::Accept{_listener.socket.get()}, &_acceptor)) {
     _accepting = true;
   }
 }
@@ -88,19 +85,65 @@ void Server::accept_next() {
 void Server::accepted(int fd) {
   _accepting = false;
   if (fd >= 0) {
-    auto& c = _connections.emplace_back(
-        std::make_unique<Connection>(*this, UniqueFd{fd}, ++_next_connection));
-    c->start();
+    UniqueFd owned{fd};
+    ucred peer{};
+    socklen_t size = sizeof peer;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0) {
+      log_limited(std::string{"cannot read a client's credentials: "} + std::strerror(errno),
+                  Clock::now());
+    } else if (admit(owned, peer.uid)) {
+      serve(std::move(owned), peer.uid);
+    }
+  } else if (out_of_resources(-fd)) {
+    _accept_paused_until = Clock::now() + accept_pause;
+    log_limited("accept failed: " + std::string{std::strerror(-fd)} + " (" +
+                    std::to_string(_connections.size()) +
+                    " connections open); pausing new connections for 100 ms at a time",
+                Clock::now());
+    return;
   } else if (fd != -ECANCELED) {
-    spdlog::warn("accept failed: {}, continuing", std::strerror(-fd));
+    log_limited("accept failed: " + std::string{std::strerror(-fd)} + ", continuing",
+                Clock::now());
   }
   accept_next();
 }
+
+// Connection caps, so that one user (or everyone together) cannot take all descriptors. A
+// refused client hears why in an ERROR before its connection closes.
+bool Server::admit(UniqueFd& fd, std::uint32_t uid) {
+  std::string why;
+  if (_connections.size() >= _options.max_connections) {
+    why = "too many connections (" + std::to_string(_options.max_connections) + ")";
+  } else if (_per_user[uid] >= _options.max_connections_per_user) {
+    why = "too many connections of uid " + std::to_string(uid) + " (" +
+          std::to_string(_options.max_connections_per_user) + ")";
+  }
+  if (why.empty()) {
+    return true;
+  }
+  log_limited("refusing a connection: " + why, Clock::now());
+  if (auto frame = proto::encode(proto::Error{proto::Status::busy, why}, 0)) {
+    (void)::send(fd.get(), frame.value().data(), frame.value().size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  }
+  return false;
+}
+
+void Server::serve(UniqueFd fd, std::uint32_t uid) {
+  ++_per_user[uid];
+  auto& c = _connections.emplace_back(
+      std::make_unique<Connection>(*this, std::move(fd), ++_next_connection, uid));
+  c->start();
+}
+
+void Server::adopt(UniqueFd fd, std::uint32_t uid) { serve(std::move(fd), uid); }
 
 void Server::reap() {
   for (auto it = _connections.begin(); it != _connections.end();) {
     (*it)->collect();
     if ((*it)->finished()) {
+      if (auto count = _per_user.find((*it)->uid()); count != _per_user.end() && --count->second == 0) {
+        _per_user.erase(count);
+      }
       it = _connections.erase(it);
     } else {
       ++it;
@@ -108,15 +151,65 @@ void Server::reap() {
   }
 }
 
+void Server::log_limited(const std::string& what, Clock::time_point now) {
+  auto& [last, suppressed] = _log_limits[what.substr(0, what.find(':'))];
+  if (last != Clock::time_point{} && now - last < log_interval) {
+    ++suppressed;
+    return;
+  }
+  if (suppressed > 0) {
+    spdlog::warn("{} ({} more times in the last {} s)", what, suppressed, log_interval.count());
+  } else {
+    spdlog::warn("{}", what);
+  }
+  last = now;
+  suppressed = 0;
+}
+
 void Server::stop() {
   if (_stopping) {
     return;
   }
   _stopping = true;
-  spdlog::info("stopping: no new streams; waiting for the ones running to end");
+  _stop_deadline = Clock::now() + _options.stop_timeout;
+  spdlog::info("stopping: no new streams; waiting up to {} s for the ones running to end",
+               _options.stop_timeout.count());
   if (_accepting) {
     (void)_ring.prepare(uring::Cancel{&_acceptor}, nullptr);
   }
+}
+
+bool Server::any_busy() const {
+  return std::any_of(_connections.begin(), _connections.end(),
+                     [](const auto& c) { return c->busy(); });
+}
+
+void Server::tick(Clock::time_point now) {
+  if (_accept_paused_until && now >= *_accept_paused_until) {
+    _accept_paused_until.reset();
+    accept_next();
+  }
+  for (auto& c : _connections) {
+    c->tick(now);
+  }
+  if (_stopping && !_streams_cut && now >= _stop_deadline && any_busy()) {
+    _streams_cut = true;
+    spdlog::warn("stop timeout ({} s) passed: cutting the streams still running",
+                 _options.stop_timeout.count());
+    for (auto& c : _connections) {
+      c->cut_for_stop();
+    }
+  }
+}
+
+bool Server::turn(std::chrono::milliseconds wait) {
+  if (auto turned = _ring.run_once(wait); !turned) {
+    spdlog::error("ring: {}", turned.error().message());
+    return false;
+  }
+  reap();
+  tick(Clock::now());
+  return true;
 }
 
 void Server::run(const std::function<bool()>& stop_requested) {
@@ -125,15 +218,16 @@ void Server::run(const std::function<bool()>& stop_requested) {
     if (stop_requested()) {
       stop();
     }
-    if (auto turned = _ring.run_once(std::chrono::milliseconds{500}); !turned) {
-      spdlog::error("ring: {}", turned.error().message());
+    if (!turn(std::chrono::milliseconds{100})) {
       break;
     }
-    reap();
     if (_stopping && !_accepting) {
-      const bool streams = std::any_of(_connections.begin(), _connections.end(),
-                                       [](const auto& c) { return c->busy(); });
-      if (!streams) {
+      if (!any_busy()) {
+        break;
+      }
+      if (Clock::now() >= _stop_deadline + stop_grace) {
+        spdlog::error("the streams cut at the stop timeout did not end within {} s; exiting",
+                      stop_grace.count());
         break;
       }
     }

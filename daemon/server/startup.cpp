@@ -2,9 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <system_error>
 
 #include "codec.hpp"
+#include "drive/command_channel.hpp"
+#include "common/exclusive_lock.hpp"
 #include "common/startup_error.hpp"
 #include "emulated/emulated_drive.hpp"
 #include "scsi/cdb.hpp"
@@ -62,21 +65,28 @@ std::unique_ptr<transport::ScsiTransport> open_transport(uring::Ring& ring, cons
 
 // INQUIRY, the unit serial number and the block limits, once, before serving.
 DriveIdentity identify(uring::Ring& ring, uring::BufferPool& pool, DriveSlot& slot) {
-  // The condition a command ends in, and the data-in that arrived.
+  // The condition a command ends in, and the data-in that arrived. A unit attention (a reset
+  // or a new cartridge since the drive was last used) says nothing about the command: once more.
   auto execute = [&](const scsi::Command& command) {
     transport::ScsiRequest request;
     request.command = command;
     request.data = {slot.control_buffer(),
                     pool.buffer(slot.control_buffer()).first(command.transfer_length)};
-    request.timeout = std::chrono::seconds{60};
-    auto result = transport::run_blocking(ring, slot.transport(), request);
-    if (!result) {
-      return std::pair{scsi::TapeCondition::transport_failure, std::span<const std::uint8_t>{}};
+    request.timeout =
+        std::chrono::duration_cast<std::chrono::milliseconds>(slot.timeouts().timeout_for(command));
+    for (int attempt = 0;; ++attempt) {
+      auto result = transport::run_blocking(ring, slot.transport(), request);
+      if (!result) {
+        return std::pair{scsi::TapeCondition::transport_failure, std::span<const std::uint8_t>{}};
+      }
+      const auto condition = scsi::classify(command, result.value().status()).condition;
+      if (drive::is_unit_attention(condition) && attempt < 2) {
+        continue;
+      }
+      const auto arrived =
+          request.data.bytes.first(request.data.bytes.size() - result.value().residue);
+      return std::pair{condition, std::span<const std::uint8_t>{arrived}};
     }
-    const auto arrived =
-        request.data.bytes.first(request.data.bytes.size() - result.value().residue);
-    return std::pair{scsi::classify(command, result.value().status()).condition,
-                     std::span<const std::uint8_t>{arrived}};
   };
   auto run = [&](const scsi::Command& command) -> std::span<const std::uint8_t> {
     const auto [condition, data] = execute(command);
@@ -128,6 +138,33 @@ DriveConfig parse_drive_option(const std::string& option) {
   return d;
 }
 
+std::pair<scsi::TimeoutClass, std::chrono::seconds> parse_command_timeout(const std::string& option) {
+  static constexpr std::pair<std::string_view, scsi::TimeoutClass> classes[] = {
+      {"quick", scsi::TimeoutClass::quick},       {"data", scsi::TimeoutClass::data},
+      {"filemark", scsi::TimeoutClass::filemark}, {"rewind", scsi::TimeoutClass::rewind},
+      {"load", scsi::TimeoutClass::load},         {"unload", scsi::TimeoutClass::unload},
+      {"position", scsi::TimeoutClass::position}, {"erase_short", scsi::TimeoutClass::erase_short},
+      {"erase_long", scsi::TimeoutClass::erase_long},
+  };
+  const auto eq = option.find('=');
+  const auto name = option.substr(0, eq);
+  for (const auto& [candidate, timeout_class] : classes) {
+    if (name != candidate) {
+      continue;
+    }
+    std::uint64_t seconds = 0;
+    const auto value = eq == std::string::npos ? std::string{} : option.substr(eq + 1);
+    const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (value.empty() || error != std::errc{} || end != value.data() + value.size() ||
+        seconds == 0 || seconds > 7 * 24 * 3600) {
+      throw StartupError{"--command-timeout " + option + ": expected CLASS=SECONDS, 1 to 604800"};
+    }
+    return {timeout_class, std::chrono::seconds{seconds}};
+  }
+  throw StartupError{"--command-timeout " + option + ": the classes are quick, data, filemark, "
+                     "rewind, load, unload, position, erase_short, erase_long"};
+}
+
 std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config) {
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir, ec);
@@ -135,6 +172,8 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config) {
     throw StartupError{"cannot create the state directory " + config.state_dir.string() + ": " +
                        ec.message()};
   }
+  auto state_lock = take_lock_file(config.state_dir / "tapestreamd.lock",
+                                   "the state directory " + config.state_dir.string());
   std::filesystem::create_directories(config.socket_path.parent_path(), ec);
   if (ec) {
     throw StartupError{"cannot create the socket's directory " +
@@ -153,7 +192,12 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config) {
   const auto per_drive = config.buffers_per_drive + 1;  // plus one for control commands
   auto ring = uring::Ring::create({});
   auto pool = uring::BufferPool::create(ring, per_drive * drives.size(), config.buffer_size);
-  auto daemon = std::make_unique<Daemon>(Daemon{std::move(ring), std::move(pool), nullptr});
+  auto daemon = std::make_unique<Daemon>(
+      Daemon{std::move(state_lock), std::move(ring), std::move(pool), nullptr});
+  auto timeouts = scsi::TimeoutTable::lto_defaults();
+  for (const auto& [timeout_class, seconds] : config.command_timeouts) {
+    timeouts.set_class_default(timeout_class, seconds);
+  }
   std::map<std::string, std::unique_ptr<DriveSlot>> slots;
   std::uint16_t next = 0;
   for (const auto& d : drives) {
@@ -164,7 +208,8 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config) {
     for (std::uint32_t i = 0; i < config.buffers_per_drive; ++i) {
       buffers.push_back(next++);
     }
-    auto slot = std::make_unique<DriveSlot>(d.name, open_transport(daemon->ring, d), buffers, next++);
+    auto slot = std::make_unique<DriveSlot>(d.name, open_transport(daemon->ring, d), daemon->pool,
+                                            buffers, next++, timeouts);
     slot->identity() = identify(daemon->ring, daemon->pool, *slot);
     spdlog::info("drive {}: {} {} {} serial {}, blocks up to {} bytes ({})", d.name,
                  slot->identity().vendor, slot->identity().product, slot->identity().revision,
@@ -178,13 +223,11 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config) {
     }
     slots.emplace(d.name, std::move(slot));
   }
-  ServerOptions options;
+  auto options = config.server;
   options.socket_path = config.socket_path;
   options.default_block_size = config.block_size;
   options.max_data = std::max<std::uint32_t>(config.buffer_size, 64 * 1024);
-  daemon->server = std::make_unique<Server>(daemon->ring, daemon->pool,
-                                            scsi::TimeoutTable::lto_defaults(), std::move(slots),
-                                            options);
+  daemon->server = std::make_unique<Server>(daemon->ring, daemon->pool, std::move(slots), options);
   return daemon;
 }
 

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "common/unique_fd.hpp"
+#include "scsi/timeouts.hpp"
 #include "server/drive_slot.hpp"
 #include "server/server.hpp"
 #include "uring/buffer_pool.hpp"
@@ -28,13 +30,20 @@ struct DaemonConfig {
   std::uint32_t buffers_per_drive = 16;
   std::uint32_t buffer_size = 256 * 1024;
   std::uint32_t block_size = 256 * 1024;
+  ServerOptions server;  // timeouts and connection caps; the socket path is set from above
+  // Replaces the default timeout of a class of commands on every drive.
+  std::vector<std::pair<scsi::TimeoutClass, std::chrono::seconds>> command_timeouts;
 };
+
+// "CLASS=SECONDS" of --command-timeout; throws StartupError naming the classes.
+std::pair<scsi::TimeoutClass, std::chrono::seconds> parse_command_timeout(const std::string& option);
 
 // "NAME=SPEC"; throws StartupError naming what is wrong.
 DriveConfig parse_drive_option(const std::string& option);
 
 // Everything the server needs, set up in order (and torn down in reverse).
 struct Daemon {
+  UniqueFd state_lock;  // one daemon per state directory
   uring::Ring ring;
   uring::BufferPool pool;
   std::unique_ptr<Server> server;

@@ -196,7 +196,7 @@ busy_drive)
   first=$!
   exec 3>"$work/fifo"
   echo "first" >&3
-  wait_for_log "connection 1 writes file 0"
+  wait_for_log "connection 1 .*writes file 0"
   set +e
   echo "second" | "${cli[@]}" write --no-wait 2>"$work/second" 3>&-
   status=$?

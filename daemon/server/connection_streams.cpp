@@ -1,0 +1,420 @@
+// The requests that run a stream: WRITE (with its DATA, END and ABORT) and READ, their data by
+// the socket or by a passed descriptor, their endings, and the deadlines that cut them.
+#include <spdlog/spdlog.h>
+
+#include "server/connection.hpp"
+#include "server/drive_slot.hpp"
+#include "server/server.hpp"
+
+namespace tapestream::server {
+namespace {
+
+std::string position_text(const drive::StreamOutcome& o) {
+  return std::to_string(o.bytes) + " bytes in " + std::to_string(o.blocks) + " blocks";
+}
+
+}  // namespace
+
+void Connection::release_drive() {
+  _slot->release();
+  _slot = nullptr;
+}
+
+void Connection::write(const proto::WriteRequest& m) {
+  auto* slot = drive_for(m.drive);
+  if (slot == nullptr) {
+    return;
+  }
+  auto data_fd = claim_passed_fd((m.flags & TS_WRITE_FD) != 0, true);
+  if (!data_fd) {
+    return;
+  }
+  const auto block = m.block_size == 0 ? _server.options().default_block_size : m.block_size;
+  if (block > _server.pool().buffer_size() ||
+      (slot->identity().max_block_length != 0 && block > slot->identity().max_block_length)) {
+    refuse(proto::Status::bad_request,
+           "block size " + std::to_string(block) + " is larger than the daemon's buffers (" +
+               std::to_string(_server.pool().buffer_size()) + ") or the drive's limit");
+    return;
+  }
+  if (_server.stopping()) {
+    refuse(proto::Status::shutting_down, "the daemon is stopping");
+    return;
+  }
+  if ((m.flags & TS_WRITE_APPEND) == 0 && !slot->identity().positioning.long_position) {
+    refuse(proto::Status::bad_request,
+           "this drive reports no file numbers (no READ POSITION long form), so a stream "
+           "written where the tape stands could not say which file it is; append instead");
+    return;
+  }
+  if (slot->busy() && (m.flags & TS_WRITE_NO_WAIT) != 0) {
+    refuse(proto::Status::busy, "drive " + slot->name() + " is in use");
+    return;
+  }
+  _request_active = true;
+  _slot = slot;
+  _block_size = block;
+  _progress_wanted = (m.flags & TS_WRITE_PROGRESS) != 0;
+  if (*data_fd) {
+    _source = std::make_unique<FdSource>(_server.ring(), std::move(*data_fd));
+  }
+  auto request = m;
+  request.block_size = block;
+  _ticket = slot->acquire([this, request] {
+    _ticket.reset();
+    start_write(request);
+  });
+  read_more();  // nothing is read until READY; a client that leaves meanwhile is noticed
+}
+
+void Connection::start_write(const proto::WriteRequest& m) {
+  drive::WriteStream::Options options;
+  options.block_size = m.block_size;
+  options.fixed = (m.flags & TS_WRITE_FIXED) != 0;
+  options.positioning = _slot->identity().positioning;
+  options.append = (m.flags & TS_WRITE_APPEND) != 0;
+  options.position_trusted = _slot->watch().position_trusted();
+  options.expected_length = m.expected_length;
+  _write = std::make_unique<drive::WriteStream>(
+      _slot->transport(), _server.pool(), _slot->timeouts(), _slot->stream_buffers(), options,
+      [this](const drive::StreamOutcome& o) { write_done(o); });
+  _write->on_space([this] {
+    report_progress();
+    if (_source) {
+      _source->resume();
+    } else if (_waiting_for_space) {
+      _waiting_for_space = false;
+      read_more();
+    }
+  });
+  _write->start([this, block = m.block_size, fixed = options.fixed, label = m.label](std::uint64_t file) {
+    spdlog::info("drive {}: connection {} (uid {}) writes file {}{}{}", _slot->name(), _id, _uid,
+                 file,
+                 _source ? (_source->direct() ? " from a passed file (O_DIRECT)"
+                                              : " from a passed descriptor")
+                         : "",
+                 label.empty() ? "" : ", label \"" + label + "\"");
+    _stream_ready = true;
+    _stall_mark = 0;
+    _stall_since = Clock::now();
+    reply(proto::Ready{file, block, fixed ? TS_READY_FIXED : 0U});
+    if (_source) {
+      _source->start(*_write, [this](const std::string& error) {
+        if (!_write) {
+          return;
+        }
+        if (error.empty()) {
+          _write->finish();
+        } else {
+          _write->cut(proto::Status::internal, error + "; the stream was not committed");
+        }
+      });
+    }
+    read_more();  // DATA and END (or ABORT) may come now
+  });
+}
+
+void Connection::end_of_write(const proto::End& m) {
+  if (!_write || !_stream_ready || _end_received || _source) {
+    refuse(proto::Status::out_of_sequence, "END outside a write stream", true);
+    return;
+  }
+  _end_received = true;
+  if (_write_reported) {  // the stream had already failed and said so; its end is now clean
+    _ended_writes.push_back(std::move(_write));
+    _write_reported = false;
+    finish_request();
+    return;
+  }
+  if (_write->closed()) {  // a failure stopped the stream; its outcome, on its way, reports it
+    return;
+  }
+  if (m.bytes != _write->bytes_received()) {
+    _write->cut(proto::Status::bad_request,
+                "END says " + std::to_string(m.bytes) + " bytes but " +
+                    std::to_string(_write->bytes_received()) +
+                    " arrived; the stream was not committed");
+    return;
+  }
+  _write->finish();
+}
+
+// The client's producer failed (or the client says so for another reason): the stream must not
+// be committed, and the client hears exactly what of it is on the tape.
+void Connection::abort_write(const proto::Abort& m) {
+  if (!_write || !_stream_ready || _end_received) {
+    refuse(proto::Status::out_of_sequence, "ABORT outside a write stream", true);
+    return;
+  }
+  _end_received = true;
+  spdlog::warn("drive {}: connection {} (uid {}) aborts its stream: {}", _slot ? _slot->name() : "?",
+               _id, _uid, m.reason);
+  if (_write_reported) {
+    _ended_writes.push_back(std::move(_write));
+    _write_reported = false;
+    finish_request();
+    return;
+  }
+  if (_source) {
+    _source->stop([this] { settle_pending_stream(); });
+  }
+  _write->cut(proto::Status::incomplete,
+              "the client aborted the stream (" + m.reason + "); it was not committed");
+}
+
+void Connection::write_done(const drive::StreamOutcome& outcome) {
+  if (filling_buffers()) {
+    _pending_outcome = outcome;
+    if (_source) {
+      _source->stop([this] { settle_pending_stream(); });
+    }
+    return;
+  }
+  auto* slot = _slot;
+  _slot = nullptr;
+  if (slot != nullptr) {
+    slot->release();
+  }
+  const auto name = slot != nullptr ? slot->name() : std::string{"?"};
+  if (outcome.closed_unfinished_file) {
+    spdlog::warn("drive {}: the last file on the tape had no filemark (an earlier stream was cut "
+                 "off); it got one before this stream, file {}",
+                 name, outcome.file_number);
+  }
+  if (outcome.mode_not_restored) {
+    spdlog::error("drive {}: variable blocks could not be set again after the fixed-block stream; "
+                  "the next stream sets its own block mode",
+                  name);
+  }
+  const auto filemark = outcome.filemark_written ? ", closed by a filemark" : ", not closed by a filemark";
+  if (outcome.status == proto::Status::ok) {
+    spdlog::info("drive {}: file {} committed: {} (uid {})", name, outcome.file_number,
+                 position_text(outcome), _uid);
+    reply(proto::Committed{outcome.bytes, outcome.blocks, outcome.file_number, _block_size,
+                           outcome.early_warning ? TS_COMMITTED_EARLY_WARNING : 0U, {}});
+  } else if (outcome.status == proto::Status::client_gone) {
+    spdlog::warn("drive {}: the client of file {} went away; {} are on the tape{}", name,
+                 outcome.file_number, position_text(outcome), outcome.blocks > 0 ? filemark : "");
+  } else {
+    spdlog::error("drive {}: file {} failed ({}): {}; {} are on the tape{}", name,
+                  outcome.file_number, proto::status_name(outcome.status), outcome.message,
+                  position_text(outcome), outcome.blocks > 0 ? filemark : "");
+    if (!_input_closed) {
+      reply(proto::StreamFailed{outcome.status,
+                                static_cast<std::uint16_t>(outcome.filemark_written
+                                                               ? TS_FAILED_FILEMARK_WRITTEN
+                                                               : 0),
+                                outcome.bytes, outcome.blocks, outcome.file_number,
+                                outcome.message.substr(0, TS_MAX_MESSAGE)});
+    }
+  }
+  _write_reported = true;
+  // With fd passing no END comes: the stream's end is the request's (finish_request lets the
+  // source go; it is idle, checked above).
+  if (_end_received || _input_closed || outcome.status == proto::Status::ok || _source) {
+    _ended_writes.push_back(std::move(_write));
+    _write_reported = false;
+    finish_request();
+  }
+}
+
+void Connection::read(const proto::ReadRequest& m) {
+  auto* slot = drive_for(m.drive);
+  if (slot == nullptr) {
+    return;
+  }
+  auto out_fd = claim_passed_fd((m.flags & TS_READ_FD) != 0, false);
+  if (!out_fd) {
+    return;
+  }
+  if (_server.stopping()) {
+    refuse(proto::Status::shutting_down, "the daemon is stopping");
+    return;
+  }
+  _request_active = true;
+  _slot = slot;
+  _progress_wanted = (m.flags & TS_READ_PROGRESS) != 0;
+  if (*out_fd) {
+    _sink = std::make_unique<FdSink>(_server.ring(), std::move(*out_fd));
+  }
+  _ticket = slot->acquire([this, m] {
+    _ticket.reset();
+    start_read(m);
+  });
+  read_more();
+}
+
+void Connection::start_read(const proto::ReadRequest& m) {
+  _read = std::make_unique<drive::ReadStream>(
+      _slot->transport(), _server.pool(), _slot->timeouts(), _slot->stream_buffers(),
+      _slot->identity().positioning, [this](const drive::StreamOutcome& o) { read_done(o); });
+  _read->on_data([this] { pump_read(); });
+  _read->start(m.file_number, [this, file = m.file_number] {
+    spdlog::info("drive {}: connection {} (uid {}) reads file {}{}", _slot->name(), _id, _uid,
+                 file, _sink ? " into a passed descriptor" : "");
+    _stream_ready = true;
+    _stall_mark = 0;
+    _stall_since = Clock::now();
+    reply(proto::Ready{file, 0, 0});
+    if (_sink) {
+      _sink->start(*_read, [this](const std::string& error) {
+        if (!_read) {
+          return;
+        }
+        if (_sink->consumer_gone()) {
+          _read->cut(proto::Status::client_gone,
+                     "the reader of the passed descriptor went away (EPIPE); the read ended");
+        } else {
+          _read->cut(proto::Status::internal, error);
+        }
+      });
+    }
+  });
+}
+
+// One block at a time goes out: its DATA header, then the block from the registered buffer.
+void Connection::pump_read() {
+  report_progress();
+  if (_sink) {
+    _sink->resume();
+    return;
+  }
+  if (!_read || _read_sending || _input_closed) {
+    return;
+  }
+  auto block = _read->next();
+  if (!block) {
+    return;
+  }
+  _read_sending = true;
+  const auto header = proto::data_header(_request_id, static_cast<std::uint32_t>(block->size()));
+  send_bytes({header.begin(), header.end()});
+  send_view(*block, [this] {
+    _read_sending = false;
+    if (_read) {
+      _read->consumed();  // may report the outcome
+    }
+    pump_read();
+  });
+}
+
+void Connection::read_done(const drive::StreamOutcome& outcome) {
+  if (filling_buffers()) {
+    _pending_outcome = outcome;
+    if (_sink) {
+      _sink->stop([this] { settle_pending_stream(); });
+    }
+    return;
+  }
+  auto* slot = _slot;
+  _slot = nullptr;
+  if (slot != nullptr) {
+    slot->release();
+  }
+  if (!_input_closed) {
+    if (outcome.status == proto::Status::ok) {
+      reply(proto::End{outcome.bytes, outcome.blocks, {}});
+    } else {
+      reply(proto::StreamFailed{outcome.status, 0, outcome.bytes, outcome.blocks,
+                                outcome.file_number, outcome.message.substr(0, TS_MAX_MESSAGE)});
+    }
+  }
+  spdlog::info("drive {}: read of file {} ended ({}): {}{}", slot != nullptr ? slot->name() : "?",
+               outcome.file_number, proto::status_name(outcome.status), position_text(outcome),
+               outcome.message.empty() ? "" : "; " + outcome.message);
+  _ended_reads.push_back(std::move(_read));
+  finish_request();
+}
+
+// About twice a second while a stream moves, if its request asked for it.
+void Connection::report_progress() {
+  if (!_progress_wanted || _input_closed || (!_write && !_read)) {
+    return;
+  }
+  const auto now = Clock::now();
+  if (now - _progress_sent < std::chrono::milliseconds{500}) {
+    return;
+  }
+  _progress_sent = now;
+  reply(_write ? _write->progress() : _read->progress());
+}
+
+// A stream whose client neither sends (write) nor takes (read) data for the stream timeout is
+// ended, so that a silent client cannot hold a drive forever. Waiting for the drive is not the
+// client's stall: only time in which the stream could have moved counts.
+void Connection::check_stall(Clock::time_point now) {
+  const auto timeout = _server.options().stream_timeout;
+  if (timeout.count() == 0 || !_stream_ready) {
+    return;
+  }
+  std::uint64_t mark = 0;
+  bool waiting = false;
+  if (_write && !_end_received && !_write_reported) {
+    mark = _write->bytes_received();
+    waiting = _write->wants_data();
+  } else if (_read) {
+    mark = _read->progress().bytes;
+    waiting = _read->next().has_value();
+  } else {
+    return;
+  }
+  if (mark != _stall_mark || !waiting) {
+    _stall_mark = mark;
+    _stall_since = now;
+    return;
+  }
+  if (now - _stall_since < timeout) {
+    return;
+  }
+  _stall_since = now;
+  const auto why = "no data moved for " + std::to_string(timeout.count()) +
+                   " s (the stream timeout)";
+  spdlog::warn("connection {} (uid {}): its {} stream stalled: {}; ending it", _id, _uid,
+               _write ? "write" : "read", why);
+  if (_write) {
+    _end_received = true;  // nothing more is taken from this client for the stream
+    if (_source) {
+      _source->stop([this] { settle_pending_stream(); });
+    } else {
+      _close_when_reported = true;  // its socket may hold half a frame: send it away after
+    }
+    _write->cut(proto::Status::stalled, why + "; the stream was not committed");
+    return;
+  }
+  if (_sink) {
+    _sink->stop([this] { settle_pending_stream(); });
+    _read->cut(proto::Status::stalled, why);
+    return;
+  }
+  peer_gone();  // a send to the client waits on its full socket: only closing ends it
+}
+
+void Connection::cut_for_stop() {
+  const std::string why = "the daemon is stopping and its stop timeout passed";
+  if (_ticket && _slot != nullptr) {
+    _slot->withdraw(*_ticket);
+    _ticket.reset();
+    _slot = nullptr;
+    _source.reset();
+    _sink.reset();
+    refuse(proto::Status::shutting_down, why + " before the drive was free");
+    return;
+  }
+  if (_write && !_write_reported) {
+    _end_received = true;
+    if (_source) {
+      _source->stop([this] { settle_pending_stream(); });
+    } else {
+      _close_when_reported = true;
+    }
+    _write->cut(proto::Status::shutting_down, why + "; the stream was cut");
+  }
+  if (_read) {
+    if (_sink) {
+      _sink->stop([this] { settle_pending_stream(); });
+    }
+    _read->cut(proto::Status::shutting_down, why + "; the read was cut");
+  }
+}
+
+}  // namespace tapestream::server
