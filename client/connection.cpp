@@ -171,7 +171,10 @@ int exit_code(proto::Status status) {
       return 74;
     case proto::Status::busy:
     case proto::Status::shutting_down:
+    case proto::Status::stalled:
       return 75;
+    case proto::Status::incomplete:
+      return 65;
     case proto::Status::not_permitted:
       return 77;
     default:

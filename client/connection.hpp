@@ -15,12 +15,16 @@ namespace tapestream::client {
 // A failure with the protocol status the CLI turns into its exit code.
 class Failure : public std::runtime_error {
  public:
-  Failure(proto::Status status, const std::string& message)
-      : std::runtime_error{message}, _status{status} {}
+  Failure(proto::Status status, const std::string& message,
+          std::optional<proto::StreamFailed> stream = std::nullopt)
+      : std::runtime_error{message}, _status{status}, _stream{std::move(stream)} {}
   proto::Status status() const { return _status; }
+  // The daemon's account of a stream that failed: what of it is on the tape.
+  const std::optional<proto::StreamFailed>& stream() const { return _stream; }
 
  private:
   proto::Status _status;
+  std::optional<proto::StreamFailed> _stream;
 };
 
 struct Received {

@@ -1,13 +1,8 @@
 // tapestream: the command-line client of tapestreamd. `tar c /srv | tapestream write` puts a
 // stream on tape, committed only when it is on the medium; `tapestream read --file 3 | tar x`
 // gives it back; the other commands position and inspect the drive, with mt's verbs.
-#include <boost/program_options.hpp>
-#include <fcntl.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -15,11 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "cli.hpp"
 #include "common/size.hpp"
-#include "connection.hpp"
 
-namespace po = boost::program_options;
 using namespace tapestream;
+using namespace tapestream::cli;
 using client::Failure;
 
 namespace {
@@ -30,7 +25,8 @@ constexpr const char* usage_text = R"(tapestream - write to and read from tape t
 
 Usage:
   tapestream [OPTIONS] write [--block-size SIZE] [--fixed] [--no-wait] [--here]
-                           [--label TEXT] [--data-path auto|fd|stream]
+                           [--label TEXT] [--size SIZE] [--force]
+                           [--data-path auto|fd|stream] [-- COMMAND [ARG]...]
   tapestream [OPTIONS] read [--file N] [--data-path auto|fd|stream]
   tapestream [OPTIONS] status | drives | tell
   tapestream [OPTIONS] rewind | load | eject | eod
@@ -39,14 +35,22 @@ Usage:
 
 Commands:
   write    copy standard input to tape as one file, appended after the last file
-           (--here: at the current position, which ends the tape there). Exits 0 only
-           once the data and a filemark are on the medium (WRITE FILEMARKS, Immed=0).
-  read     copy file N (default: the file at the current position) to standard output
+           (--here: at the current position, which must be the start of a file, and
+           which ends the tape there). Exits 0 only once the data and a filemark are on
+           the medium (WRITE FILEMARKS, Immed=0). With "-- COMMAND", runs COMMAND and
+           writes its output; if COMMAND fails or is killed, the stream is not
+           committed (exit 65). A producer in a shell pipe (tar c | tapestream write)
+           cannot be watched: when it dies, what it wrote is committed. --size, and the
+           length of a regular file as standard input, make a stream of another length
+           fail (exit 65). Standard input that is a terminal is refused unless --force.
+  read     copy file N (default: the file at the current position) to standard output;
+           if the reader of standard output goes away, ends by SIGPIPE as cat does
   status   the drive: identity, position, block size, flags
   drives   the drives the daemon serves
   tell     the current block and file number
-  rewind, load, eject (unload), eod (to end of data), weof (write N filemarks),
-  fsf/bsf (forward/back over N filemarks), fsr/bsr (over N blocks), seek (to a block),
+  rewind, load, eject (unload), eod (to end of data), weof (write N filemarks; 0
+  writes the drive's buffer to the medium), fsf/bsf (forward/back over N filemarks),
+  fsr/bsr (over N blocks; a count of 0 moves nothing), seek (to a block),
   erase (short, or --long: to the end of the tape), setblk (0: variable blocks),
   compression on|off
 
@@ -59,6 +63,9 @@ Environment:
 Exit status:
   0   done (write: committed: on the medium)
   64  usage error, or an unknown drive
+  65  write: the stream is incomplete (its producer failed, or its length is not the
+      expected one); it was not committed (the message says how much of it is on the
+      tape)
   66  no cartridge, write protected, or no such file
   69  the daemon cannot be reached
   70  a protocol or internal error
@@ -66,347 +73,10 @@ Exit status:
       of it is on the tape)
   74  a medium, drive or transport error, or a timeout (the message says how much of
       the stream is on the tape)
-  75  the drive is busy (with --no-wait), or the daemon is stopping
+  75  the drive is busy (with --no-wait), the daemon is stopping, or the stream moved
+      no data for the daemon's stream timeout
+  141 read: killed by SIGPIPE, its reader went away (as 128+13 in a shell)
 )";
-
-struct Globals {
-  std::string socket;
-  std::string drive;
-  bool json = false;
-};
-
-std::string json_text(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
-std::string pick_drive(client::Connection& c, const std::string& wanted) {
-  if (!wanted.empty()) {
-    return wanted;
-  }
-  c.send(proto::ListDrives{});
-  const auto reply = c.receive();
-  const auto* list = std::get_if<proto::DriveList>(&reply.message);
-  if (list == nullptr || list->drives.empty()) {
-    throw Failure{proto::Status::unknown_drive, "the daemon serves no drive"};
-  }
-  if (list->drives.size() > 1) {
-    std::string names;
-    for (const auto& d : list->drives) {
-      names += " " + d;
-    }
-    throw Failure{proto::Status::unknown_drive, "several drives (" + names.substr(1) +
-                                                    "): name one with --drive"};
-  }
-  return list->drives.front();
-}
-
-[[noreturn]] void failed(const proto::Message& m, const char* what) {
-  if (const auto* e = std::get_if<proto::Error>(&m)) {
-    throw Failure{e->status, std::string{what} + ": " + e->message};
-  }
-  if (const auto* f = std::get_if<proto::StreamFailed>(&m)) {
-    if (std::string_view{what} == "write") {
-      throw Failure{f->status, "write failed: " + f->message + "; " + std::to_string(f->bytes) +
-                                   " bytes of the stream (" + std::to_string(f->blocks) +
-                                   " blocks) are on the tape as file " +
-                                   std::to_string(f->file_number) +
-                                   ((f->flags & TS_FAILED_FILEMARK_WRITTEN) != 0
-                                        ? ", closed by a filemark"
-                                        : ", not closed by a filemark")};
-    }
-    throw Failure{f->status, std::string{what} + " failed: " + f->message + "; " +
-                                 std::to_string(f->bytes) + " bytes were delivered"};
-  }
-  throw Failure{proto::Status::bad_type, std::string{what} + ": unexpected reply"};
-}
-
-// Progress on stderr while it is a terminal, as pv shows it: bytes, rate, how full the daemon's
-// buffer pool is (from its PROGRESS messages), elapsed time.
-class Progress {
- public:
-  explicit Progress(const char* verb) : _verb{verb}, _on{isatty(STDERR_FILENO) == 1} {}
-  bool on() const { return _on; }
-  void update(std::uint64_t bytes, bool last = false) {
-    _bytes = bytes;
-    show(last);
-  }
-  void update(const proto::Progress& p) {
-    _bytes = std::max(_bytes, p.bytes);
-    _full = p.buffers_full;
-    _buffers = p.buffers;
-    show(false);
-  }
-
- private:
-  void show(bool last) {
-    if (!_on) {
-      return;
-    }
-    const auto now = std::chrono::steady_clock::now();
-    if (!last && now - _shown < std::chrono::milliseconds{500}) {
-      return;
-    }
-    _shown = now;
-    const double seconds = std::chrono::duration<double>(now - _start).count();
-    const double mib = static_cast<double>(_bytes) / 1048576.0;
-    char pool[32] = "";
-    if (_buffers > 0) {
-      std::snprintf(pool, sizeof pool, "  pool %u/%u", _full, _buffers);
-    }
-    std::fprintf(stderr, "\r%s %.1f MiB  %.1f MiB/s%s  %02d:%02d%s", _verb, mib,
-                 seconds > 0 ? mib / seconds : 0.0, pool, static_cast<int>(seconds) / 60,
-                 static_cast<int>(seconds) % 60, last ? "\n" : "   ");
-  }
-
-  const char* _verb;
-  bool _on;
-  std::uint64_t _bytes = 0;
-  std::uint32_t _full = 0;
-  std::uint32_t _buffers = 0;
-  std::chrono::steady_clock::time_point _start = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point _shown{};
-};
-
-// The data path: the descriptor itself to the daemon (fd passing), which then reads or writes it
-// with no copy through this process and no socket in between, or the bytes on the socket. "auto"
-// passes pipes, sockets and regular files (bench/stream_vs_mbuffer.sh: fd passing takes about
-// half the CPU of the stream path); a terminal stays with the client.
-bool pass_descriptor(const client::Connection& c, const po::variables_map& vm, int fd) {
-  const auto path = vm.count("data-path") != 0 ? vm["data-path"].as<std::string>() : "auto";
-  if (path != "auto" && path != "fd" && path != "stream") {
-    throw Failure{proto::Status::bad_request, "--data-path: expected auto, fd or stream"};
-  }
-  struct stat st {};
-  const bool passable = fstat(fd, &st) == 0 && isatty(fd) == 0 &&
-                        (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) || S_ISSOCK(st.st_mode) ||
-                         (fd == STDOUT_FILENO && S_ISCHR(st.st_mode)));
-  if (path == "fd" && (!passable || !c.fd_passing())) {
-    throw Failure{proto::Status::bad_request,
-                  !passable ? "--data-path fd: the descriptor is a terminal or cannot be passed"
-                            : "--data-path fd: the daemon does not offer fd passing"};
-  }
-  return path == "fd" || (path == "auto" && passable && c.fd_passing());
-}
-
-// Sends a WRITE or READ for the data on `fd`: the descriptor goes with it when
-// pass_descriptor() says so, and it asks for PROGRESS while `progress` is shown. Returns
-// whether the descriptor went.
-template <typename Request>
-bool send_stream_request(client::Connection& c, const po::variables_map& vm, Request request,
-                         int fd, const Progress& progress) {
-  static_assert(TS_WRITE_FD == TS_READ_FD && TS_WRITE_PROGRESS == TS_READ_PROGRESS);
-  if (progress.on()) {
-    request.flags |= TS_WRITE_PROGRESS;
-  }
-  const bool by_fd = pass_descriptor(c, vm, fd);
-  if (by_fd) {
-    request.flags |= TS_WRITE_FD;
-    c.send_with_fd(request, fd);
-  } else {
-    c.send(request);
-  }
-  return by_fd;
-}
-
-// Standard input to DATA frames: from a pipe by splice(2), so the bytes never pass through
-// this process; from anything else by read(2).
-std::uint64_t send_stdin(client::Connection& c, std::optional<proto::Message>& early_reply,
-                         Progress& progress) {
-  const auto chunk = std::min<std::uint32_t>(c.max_data(), 1U << 20);
-  std::vector<std::uint8_t> buffer;
-  std::uint64_t total = 0;
-  // splice(2) needs a pipe at one end; from a file or a terminal the bytes are read.
-  struct stat st {};
-  const bool use_splice = fstat(STDIN_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
-  for (;;) {
-    if (c.readable()) {
-      auto reply = c.receive().message;
-      if (const auto* p = std::get_if<proto::Progress>(&reply)) {
-        progress.update(*p);
-        continue;
-      }
-      early_reply = std::move(reply);  // the daemon ended the stream early: stop sending
-      return total;
-    }
-    int available = 0;
-    if (use_splice && ioctl(STDIN_FILENO, FIONREAD, &available) == 0 && available > 0) {
-      const auto n = std::min<std::uint32_t>(static_cast<std::uint32_t>(available), chunk);
-      c.send_data_header(n);
-      std::uint32_t moved = 0;
-      while (moved < n) {
-        const auto r = splice(STDIN_FILENO, nullptr, c.fd(), nullptr, n - moved, SPLICE_F_MOVE);
-        if (r <= 0) {
-          if (r < 0 && errno == EINTR) {
-            continue;
-          }
-          throw Failure{proto::Status::unreachable,
-                        std::string{"splice to the daemon failed: "} + std::strerror(errno)};
-        }
-        moved += static_cast<std::uint32_t>(r);
-      }
-      total += n;
-      progress.update(total);
-      continue;
-    }
-    // Not a pipe, or nothing buffered in it yet: block in read(), which also sees the end.
-    buffer.resize(chunk);
-    const auto r = ::read(STDIN_FILENO, buffer.data(), buffer.size());
-    if (r < 0 && errno == EINTR) {
-      continue;
-    }
-    if (r < 0) {
-      throw Failure{proto::Status::internal,
-                    std::string{"cannot read standard input: "} + std::strerror(errno)};
-    }
-    if (r == 0) {
-      return total;
-    }
-    c.send_data_header(static_cast<std::uint32_t>(r));
-    c.write_all({buffer.data(), static_cast<std::size_t>(r)});
-    total += static_cast<std::uint64_t>(r);
-    progress.update(total);
-  }
-}
-
-int write_command(client::Connection& c, const Globals& g, const po::variables_map& vm) {
-  proto::WriteRequest request;
-  request.drive = pick_drive(c, g.drive);
-  if (vm.count("block-size") != 0) {
-    const auto size = parse_size(vm["block-size"].as<std::string>());
-    if (!size || *size == 0 || *size > 0xFF'FFFF) {
-      throw Failure{proto::Status::bad_request, "--block-size: expected a size up to 16M-1"};
-    }
-    request.block_size = static_cast<std::uint32_t>(*size);
-  }
-  request.flags = (vm.count("no-wait") != 0 ? TS_WRITE_NO_WAIT : 0U) |
-                  (vm.count("here") != 0 ? 0U : TS_WRITE_APPEND) |
-                  (vm.count("fixed") != 0 ? TS_WRITE_FIXED : 0U);
-  if (vm.count("label") != 0) {
-    request.label = vm["label"].as<std::string>();
-  }
-  Progress progress{"written"};
-  const bool by_fd = send_stream_request(c, vm, request, STDIN_FILENO, progress);
-  const auto ready = c.receive();
-  const auto* r = std::get_if<proto::Ready>(&ready.message);
-  if (r == nullptr) {
-    failed(ready.message, "write");
-  }
-  std::optional<proto::Message> early;
-  if (!by_fd) {  // with fd passing the daemon reads standard input to its end itself
-    const auto total = send_stdin(c, early, progress);
-    if (!early) {
-      c.send(proto::End{total, 0, {}});
-    }
-  }
-  auto outcome = early ? *early : c.receive().message;
-  while (const auto* p = std::get_if<proto::Progress>(&outcome)) {
-    progress.update(*p);
-    outcome = c.receive().message;
-  }
-  const auto* committed = std::get_if<proto::Committed>(&outcome);
-  if (committed == nullptr) {
-    failed(outcome, "write");
-  }
-  progress.update(committed->bytes, true);
-  const bool fixed = (r->flags & TS_READY_FIXED) != 0;
-  // Fixed blocks are whole on tape: the last one carries zeros after the stream's end.
-  const auto pad = fixed ? committed->blocks * committed->block_size - committed->bytes : 0;
-  if (g.json) {
-    std::printf("{\"drive\":%s,\"file\":%llu,\"bytes\":%llu,\"blocks\":%llu,\"block_size\":%u,"
-                "\"fixed\":%s,\"pad\":%llu,\"early_warning\":%s}\n",
-                json_text(request.drive).c_str(),
-                static_cast<unsigned long long>(committed->file_number),
-                static_cast<unsigned long long>(committed->bytes),
-                static_cast<unsigned long long>(committed->blocks), committed->block_size,
-                fixed ? "true" : "false", static_cast<unsigned long long>(pad),
-                (committed->flags & TS_COMMITTED_EARLY_WARNING) != 0 ? "true" : "false");
-  } else {
-    std::fprintf(stderr, "tapestream: committed %llu bytes in %llu blocks as file %llu on %s",
-                 static_cast<unsigned long long>(committed->bytes),
-                 static_cast<unsigned long long>(committed->blocks),
-                 static_cast<unsigned long long>(committed->file_number), request.drive.c_str());
-    if (fixed) {
-      std::fprintf(stderr, " (fixed blocks of %u bytes, the last padded with %llu zero bytes)",
-                   committed->block_size, static_cast<unsigned long long>(pad));
-    }
-    std::fputc('\n', stderr);
-  }
-  return 0;
-}
-
-int read_command(client::Connection& c, const Globals& g, const po::variables_map& vm) {
-  proto::ReadRequest request;
-  request.drive = pick_drive(c, g.drive);
-  if (vm.count("file") != 0) {
-    request.file_number = vm["file"].as<std::uint64_t>();
-  }
-  Progress progress{"read"};
-  const bool by_fd = send_stream_request(c, vm, request, STDOUT_FILENO, progress);
-  const auto ready = c.receive();
-  if (!std::holds_alternative<proto::Ready>(ready.message)) {
-    failed(ready.message, "read");
-  }
-  std::vector<std::uint8_t> buffer;
-  std::uint64_t total = 0;
-  for (;;) {
-    auto frame = c.receive(true);
-    if (const auto* p = std::get_if<proto::Progress>(&frame.message)) {
-      progress.update(*p);
-      continue;
-    }
-    if (frame.header.type != proto::Type::data) {
-      if (const auto* end = std::get_if<proto::End>(&frame.message)) {
-        if (by_fd) {  // the daemon wrote standard output itself: its END counts the bytes
-          total = end->bytes;
-        }
-        progress.update(total, true);
-        if (end->bytes != total) {
-          throw Failure{proto::Status::internal, "the daemon says " + std::to_string(end->bytes) +
-                                                     " bytes, " + std::to_string(total) + " arrived"};
-        }
-        if (g.json) {
-          std::fprintf(stderr, "{\"drive\":%s,\"bytes\":%llu,\"blocks\":%llu}\n",
-                       json_text(request.drive).c_str(), static_cast<unsigned long long>(end->bytes),
-                       static_cast<unsigned long long>(end->blocks));
-        }
-        return 0;
-      }
-      failed(frame.message, "read");
-    }
-    if (by_fd) {
-      throw Failure{proto::Status::out_of_sequence, "the daemon sent DATA to a passed descriptor's read"};
-    }
-    buffer.resize(frame.header.length);
-    c.read_exact(buffer);
-    std::size_t done = 0;
-    while (done < buffer.size()) {
-      const auto w = ::write(STDOUT_FILENO, buffer.data() + done, buffer.size() - done);
-      if (w < 0 && errno == EINTR) {
-        continue;
-      }
-      if (w <= 0) {
-        throw Failure{proto::Status::internal,
-                      std::string{"cannot write standard output: "} + std::strerror(errno)};
-      }
-      done += static_cast<std::size_t>(w);
-    }
-    total += buffer.size();
-    progress.update(total);
-  }
-}
 
 // A file number as text: drives without READ POSITION's long form report none.
 std::string file_text(std::uint64_t file, std::uint32_t state, bool json) {
@@ -425,26 +95,33 @@ int status_command(client::Connection& c, const Globals& g) {
     failed(reply.message, "status");
   }
   auto flag = [s](std::uint32_t f) { return (s->state & f) != 0; };
+  auto truth = [](bool b) { return b ? "true" : "false"; };
   if (g.json) {
     std::printf("{\"drive\":%s,\"transport\":%s,\"vendor\":%s,\"product\":%s,\"revision\":%s,"
                 "\"serial\":%s,\"loaded\":%s,\"write_protected\":%s,\"bop\":%s,"
                 "\"early_warning\":%s,\"busy\":%s,\"compression\":%s,\"block_size\":%u,"
-                "\"max_block_length\":%u,\"density_code\":%u,\"block\":%llu,\"file\":%s}\n",
+                "\"max_block_length\":%u,\"density_code\":%u,\"block\":%llu,\"file\":%s,"
+                "\"stale\":%s,\"state_age_ms\":%llu}\n",
                 json_text(s->drive).c_str(), json_text(s->transport).c_str(),
                 json_text(s->vendor).c_str(), json_text(s->product).c_str(),
                 json_text(s->revision).c_str(), json_text(s->serial).c_str(),
-                flag(TS_STATE_LOADED) ? "true" : "false",
-                flag(TS_STATE_WRITE_PROTECTED) ? "true" : "false",
-                flag(TS_STATE_BOP) ? "true" : "false", flag(TS_STATE_EARLY_WARNING) ? "true" : "false",
-                flag(TS_STATE_BUSY) ? "true" : "false", flag(TS_STATE_COMPRESSION) ? "true" : "false",
-                s->block_size, s->max_block_length, s->density_code,
+                truth(flag(TS_STATE_LOADED)), truth(flag(TS_STATE_WRITE_PROTECTED)),
+                truth(flag(TS_STATE_BOP)), truth(flag(TS_STATE_EARLY_WARNING)),
+                truth(flag(TS_STATE_BUSY)), truth(flag(TS_STATE_COMPRESSION)), s->block_size,
+                s->max_block_length, s->density_code,
                 static_cast<unsigned long long>(s->block_number),
-                file_text(s->file_number, s->state, true).c_str());
+                file_text(s->file_number, s->state, true).c_str(), truth(flag(TS_STATE_STALE)),
+                static_cast<unsigned long long>(s->state_age_ms));
     return 0;
   }
   std::printf("drive:        %s (%s)\n", s->drive.c_str(), s->transport.c_str());
   std::printf("device:       %s %s %s, serial %s\n", s->vendor.c_str(), s->product.c_str(),
               s->revision.c_str(), s->serial.c_str());
+  if (flag(TS_STATE_STALE)) {
+    std::printf("state:        not answering now (a command is running or hung); below is what "
+                "it said %.1f s ago\n",
+                static_cast<double>(s->state_age_ms) / 1000.0);
+  }
   std::printf("medium:       %s%s%s\n", flag(TS_STATE_LOADED) ? "loaded" : "none",
               flag(TS_STATE_WRITE_PROTECTED) ? ", write protected" : "",
               flag(TS_STATE_EARLY_WARNING) ? ", beyond early warning" : "");
@@ -480,42 +157,68 @@ int drives_command(client::Connection& c, const Globals& g) {
   return 0;
 }
 
-int control_command(client::Connection& c, const Globals& g, const std::string& verb,
-                    const std::vector<std::string>& args, const po::variables_map& vm) {
-  struct Verb {
-    const char* name;
-    proto::ControlOp op;
-    bool takes_count;
-  };
-  static constexpr Verb verbs[] = {
-      {"rewind", proto::ControlOp::rewind, false}, {"load", proto::ControlOp::load, false},
-      {"eject", proto::ControlOp::eject, false},   {"offline", proto::ControlOp::eject, false},
-      {"weof", proto::ControlOp::weof, true},      {"fsf", proto::ControlOp::fsf, true},
-      {"bsf", proto::ControlOp::bsf, true},        {"fsr", proto::ControlOp::fsr, true},
-      {"bsr", proto::ControlOp::bsr, true},        {"eod", proto::ControlOp::eod, false},
-      {"tell", proto::ControlOp::tell, false},     {"seek", proto::ControlOp::seek, true},
-      {"erase", proto::ControlOp::erase, false},   {"setblk", proto::ControlOp::setblk, true},
-      {"compression", proto::ControlOp::compression, true},
-  };
-  const Verb* v = nullptr;
-  for (const auto& candidate : verbs) {
-    if (verb == candidate.name) {
-      v = &candidate;
+// The mt verbs: which operation, and how many arguments each takes.
+struct Verb {
+  const char* name;
+  proto::ControlOp op;
+  unsigned min_args;
+  unsigned max_args;
+};
+constexpr Verb verbs[] = {
+    {"rewind", proto::ControlOp::rewind, 0, 0}, {"load", proto::ControlOp::load, 0, 0},
+    {"eject", proto::ControlOp::eject, 0, 0},   {"offline", proto::ControlOp::eject, 0, 0},
+    {"weof", proto::ControlOp::weof, 0, 1},     {"fsf", proto::ControlOp::fsf, 0, 1},
+    {"bsf", proto::ControlOp::bsf, 0, 1},       {"fsr", proto::ControlOp::fsr, 0, 1},
+    {"bsr", proto::ControlOp::bsr, 0, 1},       {"eod", proto::ControlOp::eod, 0, 0},
+    {"tell", proto::ControlOp::tell, 0, 0},     {"seek", proto::ControlOp::seek, 1, 1},
+    {"erase", proto::ControlOp::erase, 0, 0},   {"setblk", proto::ControlOp::setblk, 1, 1},
+    {"compression", proto::ControlOp::compression, 1, 1},
+};
+
+const Verb* find_verb(const std::string& name) {
+  for (const auto& v : verbs) {
+    if (name == v.name) {
+      return &v;
     }
   }
-  if (v == nullptr) {
-    throw Failure{proto::Status::bad_request, "unknown command \"" + verb + "\"; see --help"};
+  return nullptr;
+}
+
+// Usage errors are found before the daemon is asked anything.
+void check_arguments(const std::string& command, const std::vector<std::string>& args,
+                     bool has_producer) {
+  if (has_producer && command != "write") {
+    throw Failure{proto::Status::bad_request, "\"-- COMMAND\" goes with write only"};
   }
+  unsigned max_args = 0;
+  unsigned min_args = 0;
+  if (command != "write" && command != "read" && command != "status" && command != "drives") {
+    const auto* v = find_verb(command);
+    if (v == nullptr) {
+      throw Failure{proto::Status::bad_request, "unknown command \"" + command + "\"; see --help"};
+    }
+    min_args = v->min_args;
+    max_args = v->max_args;
+  }
+  if (args.size() > max_args) {
+    throw Failure{proto::Status::bad_request,
+                  command + " takes " + (max_args == 0 ? "no argument" : "one argument") +
+                      "; \"" + args[max_args] + "\" is one too many" +
+                      (command == "write" ? " (a producer command goes after --)" : "")};
+  }
+  if (args.size() < min_args) {
+    throw Failure{proto::Status::bad_request, command + " needs an argument"};
+  }
+}
+
+int control_command(client::Connection& c, const Globals& g, const std::string& verb,
+                    const std::vector<std::string>& args, const po::variables_map& vm) {
+  const auto* v = find_verb(verb);
   proto::ControlRequest request;
   request.op = v->op;
   request.drive = pick_drive(c, g.drive);
-  if (v->takes_count) {
-    const bool required = v->op == proto::ControlOp::seek || v->op == proto::ControlOp::setblk ||
-                          v->op == proto::ControlOp::compression;
+  if (v->max_args > 0) {
     if (args.empty()) {
-      if (required) {
-        throw Failure{proto::Status::bad_request, verb + " needs an argument"};
-      }
       request.argument = 1;
     } else if (v->op == proto::ControlOp::compression) {
       if (args[0] != "on" && args[0] != "off") {
@@ -552,6 +255,19 @@ int control_command(client::Connection& c, const Globals& g, const std::string& 
   return 0;
 }
 
+// A failure as JSON: its status and message, and for a stream what of it is on the tape.
+void print_json_failure(const Failure& f, std::FILE* out) {
+  std::string extra;
+  if (const auto& s = f.stream()) {
+    extra = ",\"bytes\":" + std::to_string(s->bytes) + ",\"blocks\":" + std::to_string(s->blocks) +
+            ",\"file\":" + std::to_string(s->file_number) + ",\"filemark\":" +
+            ((s->flags & TS_FAILED_FILEMARK_WRITTEN) != 0 ? "true" : "false");
+  }
+  std::fprintf(out, "{\"error\":%s,\"message\":%s%s}\n",
+               json_text(std::string{proto::status_name(f.status())}).c_str(),
+               json_text(f.what()).c_str(), extra.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -564,19 +280,23 @@ int main(int argc, char** argv) {
        "the daemon's socket (default: $TAPESTREAM_SOCKET, else " TS_PROTO_DEFAULT_SOCKET ")")
       ("drive,d", po::value<std::string>()->value_name("NAME"),
        "the drive (default: the only one the daemon serves)")
-      ("json", "print the result as JSON on standard output")
+      ("json", "print the result as JSON on standard output (read: on standard error)")
       ("block-size", po::value<std::string>()->value_name("SIZE"), "write: the block size (256K, 1M)")
       ("no-wait", "write: fail with exit 75 instead of waiting for a busy drive")
       ("here", "write: at the current position instead of after the last file")
       ("fixed", "write: fixed-block mode: every block --block-size bytes, the last one padded "
                 "with zeros (reading the file back returns the padding too)")
       ("label", po::value<std::string>()->value_name("TEXT"), "write: a label for the log")
+      ("size", po::value<std::string>()->value_name("SIZE"),
+       "write: the stream's exact length; a stream that ends shorter or runs longer is not "
+       "committed (exit 65)")
+      ("force", "write: write standard input even when it is a terminal")
       ("data-path", po::value<std::string>()->value_name("PATH"),
        "write, read: how the data moves: fd (standard input or output is passed to the "
        "daemon, which reads or writes it itself: fewest copies), stream (the bytes go "
        "through this process and the socket), auto (default: fd for pipes, sockets and "
        "files, stream for a terminal)")
-      ("file", po::value<std::uint64_t>()->value_name("N"), "read: the file number")
+      ("file", po::value<std::string>()->value_name("N"), "read: the file number")
       ("long", "erase: the whole rest of the tape");
   po::options_description hidden;
   hidden.add_options()
@@ -587,9 +307,23 @@ int main(int argc, char** argv) {
   all.add(options).add(hidden);
   po::positional_options_description positional;
   positional.add("command", 1).add("args", -1);
+  // Everything after "--" is the producer command of a write, never options of this CLI.
+  std::vector<std::string> producer;
+  int own_argc = argc;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view{argv[i]} == "--") {
+      own_argc = i;
+      producer.assign(argv + i + 1, argv + argc);
+      if (producer.empty()) {
+        std::fputs("tapestream: \"--\" with no command after it\nTry 'tapestream --help'.\n", stderr);
+        return exit_usage;
+      }
+      break;
+    }
+  }
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    po::store(po::command_line_parser(own_argc, argv).options(all).positional(positional).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
     std::fprintf(stderr, "tapestream: %s\nTry 'tapestream --help'.\n", e.what());
@@ -617,9 +351,10 @@ int main(int argc, char** argv) {
   const auto args = vm.count("args") != 0 ? vm["args"].as<std::vector<std::string>>()
                                           : std::vector<std::string>{};
   try {
+    check_arguments(command, args, !producer.empty());
     client::Connection c{g.socket};
     if (command == "write") {
-      return write_command(c, g, vm);
+      return write_command(c, g, vm, producer);
     }
     if (command == "read") {
       return read_command(c, g, vm);
@@ -634,9 +369,8 @@ int main(int argc, char** argv) {
   } catch (const Failure& f) {
     std::fprintf(stderr, "tapestream: %s\n", f.what());
     if (g.json) {
-      std::printf("{\"error\":%s,\"message\":%s}\n",
-                  json_text(std::string{proto::status_name(f.status())}).c_str(),
-                  json_text(f.what()).c_str());
+      // A read's standard output is the file's data: its JSON never goes there.
+      print_json_failure(f, command == "read" ? stderr : stdout);
     }
     return client::exit_code(f.status());
   }

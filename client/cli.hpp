@@ -1,0 +1,67 @@
+// What the tapestream CLI's commands share: the global options, JSON text, the drive to use,
+// failures as exit codes, the progress display and the data path of a stream.
+#pragma once
+
+#include <boost/program_options.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "connection.hpp"
+
+namespace tapestream::cli {
+
+namespace po = boost::program_options;
+
+struct Globals {
+  std::string socket;
+  std::string drive;
+  bool json = false;
+};
+
+// A JSON string literal of `s`.
+std::string json_text(const std::string& s);
+
+// The drive named by --drive, or the only one the daemon serves.
+std::string pick_drive(client::Connection& c, const std::string& wanted);
+
+// Throws the Failure a reply other than the expected one stands for.
+[[noreturn]] void failed(const proto::Message& m, const char* what);
+
+// Progress on stderr while it is a terminal, as pv shows it: bytes, rate, how full the daemon's
+// buffer pool is (from its PROGRESS messages), elapsed time.
+class Progress {
+ public:
+  explicit Progress(const char* verb);
+  bool on() const { return _on; }
+  void update(std::uint64_t bytes, bool last = false);
+  void update(const proto::Progress& p);
+
+ private:
+  void show(bool last);
+
+  const char* _verb;
+  bool _on;
+  std::uint64_t _bytes = 0;
+  std::uint32_t _full = 0;
+  std::uint32_t _buffers = 0;
+  std::chrono::steady_clock::time_point _start = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point _shown{};
+};
+
+// Sends a WRITE or READ for the data on `fd`: the descriptor itself goes with it (fd passing)
+// when --data-path and the descriptor allow, and it asks for PROGRESS while `progress` is
+// shown. Returns whether the descriptor went.
+bool send_stream_request(client::Connection& c, const po::variables_map& vm,
+                         proto::WriteRequest request, int fd, const Progress& progress);
+bool send_stream_request(client::Connection& c, const po::variables_map& vm,
+                         proto::ReadRequest request, int fd, const Progress& progress);
+
+// `producer` is the command after "--" (write only), run as the stream's producer.
+int write_command(client::Connection& c, const Globals& g, const po::variables_map& vm,
+                  const std::vector<std::string>& producer);
+int read_command(client::Connection& c, const Globals& g, const po::variables_map& vm);
+
+}  // namespace tapestream::cli

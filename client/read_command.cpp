@@ -1,0 +1,107 @@
+// tapestream read: one file from tape to standard output.
+#include <unistd.h>
+
+#include <charconv>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+
+#include "cli.hpp"
+
+namespace tapestream::cli {
+namespace {
+
+using client::Failure;
+
+// The daemon wrote standard output itself and its reader went away (EPIPE): end as any
+// pipeline member whose reader is gone does, by SIGPIPE, so that `tapestream read | head`
+// behaves like `cat file | head`.
+[[noreturn]] void die_of_sigpipe() {
+  std::signal(SIGPIPE, SIG_DFL);
+  std::raise(SIGPIPE);
+  _exit(141);
+}
+
+// --file N: a non-negative decimal; "-1" must not wrap around to "the current file".
+std::uint64_t file_number(const po::variables_map& vm) {
+  if (vm.count("file") == 0) {
+    return TS_READ_CURRENT_FILE;
+  }
+  const auto text = vm["file"].as<std::string>();
+  std::uint64_t n = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || error != std::errc{} || end != text.data() + text.size() ||
+      n == TS_READ_CURRENT_FILE) {
+    throw Failure{proto::Status::bad_request,
+                  "--file " + text + ": expected a file number (0, 1, 2, ...)"};
+  }
+  return n;
+}
+
+}  // namespace
+
+int read_command(client::Connection& c, const Globals& g, const po::variables_map& vm) {
+  proto::ReadRequest request;
+  request.file_number = file_number(vm);
+  request.drive = pick_drive(c, g.drive);
+  Progress progress{"read"};
+  const bool by_fd = send_stream_request(c, vm, request, STDOUT_FILENO, progress);
+  const auto ready = c.receive();
+  if (!std::holds_alternative<proto::Ready>(ready.message)) {
+    failed(ready.message, "read");
+  }
+  std::vector<std::uint8_t> buffer;
+  std::uint64_t total = 0;
+  for (;;) {
+    auto frame = c.receive(true);
+    if (const auto* p = std::get_if<proto::Progress>(&frame.message)) {
+      progress.update(*p);
+      continue;
+    }
+    if (frame.header.type != proto::Type::data) {
+      if (const auto* end = std::get_if<proto::End>(&frame.message)) {
+        if (by_fd) {  // the daemon wrote standard output itself: its END counts the bytes
+          total = end->bytes;
+        }
+        progress.update(total, true);
+        if (end->bytes != total) {
+          throw Failure{proto::Status::internal, "the daemon says " + std::to_string(end->bytes) +
+                                                     " bytes, " + std::to_string(total) + " arrived"};
+        }
+        if (g.json) {  // standard output is the data: the summary goes to standard error
+          std::fprintf(stderr, "{\"drive\":%s,\"bytes\":%llu,\"blocks\":%llu}\n",
+                       json_text(request.drive).c_str(), static_cast<unsigned long long>(end->bytes),
+                       static_cast<unsigned long long>(end->blocks));
+        }
+        return 0;
+      }
+      if (const auto* f = std::get_if<proto::StreamFailed>(&frame.message);
+          f != nullptr && f->status == proto::Status::client_gone && by_fd) {
+        die_of_sigpipe();
+      }
+      failed(frame.message, "read");
+    }
+    if (by_fd) {
+      throw Failure{proto::Status::out_of_sequence, "the daemon sent DATA to a passed descriptor's read"};
+    }
+    buffer.resize(frame.header.length);
+    c.read_exact(buffer);
+    std::size_t done = 0;
+    while (done < buffer.size()) {
+      // A reader that went away raises SIGPIPE here, which ends this process as it ends cat.
+      const auto w = ::write(STDOUT_FILENO, buffer.data() + done, buffer.size() - done);
+      if (w < 0 && errno == EINTR) {
+        continue;
+      }
+      if (w <= 0) {
+        throw Failure{proto::Status::internal,
+                      std::string{"cannot write standard output: "} + std::strerror(errno)};
+      }
+      done += static_cast<std::size_t>(w);
+    }
+    total += buffer.size();
+    progress.update(total);
+  }
+}
+
+}  // namespace tapestream::cli

@@ -1,0 +1,314 @@
+// tapestream write: standard input (or the output of a producer command) to tape as one file.
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+
+#include "cli.hpp"
+#include "common/size.hpp"
+
+extern char** environ;
+
+namespace tapestream::cli {
+namespace {
+
+using client::Failure;
+
+// The command after "--", run as the stream's producer. Its standard output is a pipe whose
+// read end is the stream's data. A producer that fails or is killed still ends its output, and
+// the daemon would commit what came: so the CLI keeps the pipe's write end open while the
+// producer runs (with fd passing), learns how it ended, and only then lets the stream end — or
+// aborts it. This is what a shell pipeline cannot do: `tar c | tapestream write` commits the
+// archive of a tar that was killed, because nothing tells tapestream.
+class Producer {
+ public:
+  explicit Producer(const std::vector<std::string>& command) : _name{command.front()} {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+      throw Failure{proto::Status::internal, std::string{"pipe: "} + std::strerror(errno)};
+    }
+    _read_end = fds[0];
+    _write_end = fds[1];
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, _write_end, STDOUT_FILENO);
+    std::vector<char*> argv;
+    for (const auto& a : command) {
+      argv.push_back(const_cast<char*>(a.c_str()));
+    }
+    argv.push_back(nullptr);
+    const int spawned = ::posix_spawnp(&_pid, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (spawned != 0) {
+      close_fd(_read_end);
+      close_fd(_write_end);
+      throw Failure{proto::Status::bad_request,
+                    "cannot run the producer " + _name + ": " + std::strerror(spawned)};
+    }
+    // glibc 2.36's <sys/pidfd.h> lacks extern "C"; the system call itself is plain.
+    _pidfd = static_cast<int>(::syscall(SYS_pidfd_open, _pid, 0));
+  }
+  ~Producer() {
+    close_fd(_read_end);
+    close_fd(_write_end);
+    close_fd(_pidfd);
+  }
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+
+  int data_fd() const { return _read_end; }
+  void close_data_fd() { close_fd(_read_end); }
+  void close_write_end() { close_fd(_write_end); }
+  int pidfd() const { return _pidfd; }
+  // Waits for the producer to exit: empty when it exited 0, otherwise how it failed.
+  std::string wait() {
+    int status = 0;
+    while (::waitpid(_pid, &status, 0) < 0) {
+      if (errno != EINTR) {
+        return "the producer " + _name + " could not be waited for: " + std::strerror(errno);
+      }
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+      return {};
+    }
+    if (WIFEXITED(status)) {
+      return "the producer " + _name + " exited with status " + std::to_string(WEXITSTATUS(status));
+    }
+    return "the producer " + _name + " was killed by signal " + std::to_string(WTERMSIG(status)) +
+           " (" + strsignal(WTERMSIG(status)) + ")";
+  }
+
+ private:
+  static void close_fd(int& fd) {
+    if (fd >= 0) {
+      ::close(fd);
+      fd = -1;
+    }
+  }
+  std::string _name;
+  pid_t _pid = -1;
+  int _read_end = -1;
+  int _write_end = -1;
+  int _pidfd = -1;
+};
+
+// The data on `fd` as DATA frames: from a pipe by splice(2), so the bytes never pass through
+// this process; from anything else by read(2). Stops early when the daemon ends the stream.
+std::uint64_t send_data(client::Connection& c, int fd, std::optional<proto::Message>& early_reply,
+                        Progress& progress) {
+  const auto chunk = std::min<std::uint32_t>(c.max_data(), 1U << 20);
+  std::vector<std::uint8_t> buffer;
+  std::uint64_t total = 0;
+  struct stat st {};
+  const bool use_splice = fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+  for (;;) {
+    if (c.readable()) {
+      auto reply = c.receive().message;
+      if (const auto* p = std::get_if<proto::Progress>(&reply)) {
+        progress.update(*p);
+        continue;
+      }
+      early_reply = std::move(reply);  // the daemon ended the stream early: stop sending
+      return total;
+    }
+    int available = 0;
+    if (use_splice && ioctl(fd, FIONREAD, &available) == 0 && available > 0) {
+      const auto n = std::min<std::uint32_t>(static_cast<std::uint32_t>(available), chunk);
+      c.send_data_header(n);
+      std::uint32_t moved = 0;
+      while (moved < n) {
+        const auto r = splice(fd, nullptr, c.fd(), nullptr, n - moved, SPLICE_F_MOVE);
+        if (r <= 0) {
+          if (r < 0 && errno == EINTR) {
+            continue;
+          }
+          throw Failure{proto::Status::unreachable,
+                        std::string{"splice to the daemon failed: "} + std::strerror(errno)};
+        }
+        moved += static_cast<std::uint32_t>(r);
+      }
+      total += n;
+      progress.update(total);
+      continue;
+    }
+    // Not a pipe, or nothing buffered in it yet: block in read(), which also sees the end.
+    buffer.resize(chunk);
+    const auto r = ::read(fd, buffer.data(), buffer.size());
+    if (r < 0 && errno == EINTR) {
+      continue;
+    }
+    if (r < 0) {
+      throw Failure{proto::Status::internal,
+                    std::string{"cannot read the stream's data: "} + std::strerror(errno)};
+    }
+    if (r == 0) {
+      return total;
+    }
+    c.send_data_header(static_cast<std::uint32_t>(r));
+    c.write_all({buffer.data(), static_cast<std::size_t>(r)});
+    total += static_cast<std::uint64_t>(r);
+    progress.update(total);
+  }
+}
+
+// With fd passing the daemon reads the producer's pipe itself; meanwhile the CLI waits for the
+// producer to exit (or for the daemon to end the stream first) and then lets the stream end or
+// aborts it.
+std::optional<proto::Message> watch_producer(client::Connection& c, Producer& producer,
+                                             Progress& progress) {
+  for (;;) {
+    pollfd fds[2] = {{c.fd(), POLLIN, 0}, {producer.pidfd(), POLLIN, 0}};
+    if (::poll(fds, producer.pidfd() >= 0 ? 2 : 1, -1) < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      throw Failure{proto::Status::internal, std::string{"poll: "} + std::strerror(errno)};
+    }
+    if ((fds[0].revents & (POLLIN | POLLHUP)) != 0) {
+      auto reply = c.receive().message;
+      if (const auto* p = std::get_if<proto::Progress>(&reply)) {
+        progress.update(*p);
+        continue;
+      }
+      return reply;
+    }
+    if (producer.pidfd() < 0 || (fds[1].revents & POLLIN) != 0) {
+      const auto why = producer.wait();
+      if (why.empty()) {
+        producer.close_write_end();  // the daemon now sees the end of the data
+      } else {
+        c.send(proto::Abort{why});
+      }
+      return std::nullopt;
+    }
+  }
+}
+
+std::uint64_t expected_length(const po::variables_map& vm, bool has_producer) {
+  if (vm.count("size") != 0) {
+    const auto size = parse_size(vm["size"].as<std::string>());
+    if (!size || *size == 0) {
+      throw Failure{proto::Status::bad_request, "--size: expected a size above 0 (K, M, G allowed)"};
+    }
+    return *size;
+  }
+  struct stat st {};
+  if (!has_producer && fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) {
+    const auto offset = lseek(STDIN_FILENO, 0, SEEK_CUR);
+    if (offset >= 0 && st.st_size > offset) {
+      return static_cast<std::uint64_t>(st.st_size - offset);  // a file's length is known
+    }
+  }
+  return 0;
+}
+
+void print_committed(const Globals& g, const std::string& drive, const proto::Committed& committed,
+                     bool fixed) {
+  // Fixed blocks are whole on tape: the last one carries zeros after the stream's end.
+  const auto pad = fixed ? committed.blocks * committed.block_size - committed.bytes : 0;
+  if (g.json) {
+    std::printf("{\"drive\":%s,\"file\":%llu,\"bytes\":%llu,\"blocks\":%llu,\"block_size\":%u,"
+                "\"fixed\":%s,\"pad\":%llu,\"early_warning\":%s}\n",
+                json_text(drive).c_str(), static_cast<unsigned long long>(committed.file_number),
+                static_cast<unsigned long long>(committed.bytes),
+                static_cast<unsigned long long>(committed.blocks), committed.block_size,
+                fixed ? "true" : "false", static_cast<unsigned long long>(pad),
+                (committed.flags & TS_COMMITTED_EARLY_WARNING) != 0 ? "true" : "false");
+    return;
+  }
+  std::fprintf(stderr, "tapestream: committed %llu bytes in %llu blocks as file %llu on %s",
+               static_cast<unsigned long long>(committed.bytes),
+               static_cast<unsigned long long>(committed.blocks),
+               static_cast<unsigned long long>(committed.file_number), drive.c_str());
+  if (fixed) {
+    std::fprintf(stderr, " (fixed blocks of %u bytes, the last padded with %llu zero bytes)",
+                 committed.block_size, static_cast<unsigned long long>(pad));
+  }
+  std::fputc('\n', stderr);
+}
+
+}  // namespace
+
+int write_command(client::Connection& c, const Globals& g, const po::variables_map& vm,
+                  const std::vector<std::string>& producer_command) {
+  proto::WriteRequest request;
+  request.drive = pick_drive(c, g.drive);
+  if (vm.count("block-size") != 0) {
+    const auto size = parse_size(vm["block-size"].as<std::string>());
+    if (!size || *size == 0 || *size > 0xFF'FFFF) {
+      throw Failure{proto::Status::bad_request, "--block-size: expected a size up to 16M-1"};
+    }
+    request.block_size = static_cast<std::uint32_t>(*size);
+  }
+  request.flags = (vm.count("no-wait") != 0 ? TS_WRITE_NO_WAIT : 0U) |
+                  (vm.count("here") != 0 ? 0U : TS_WRITE_APPEND) |
+                  (vm.count("fixed") != 0 ? TS_WRITE_FIXED : 0U);
+  if (vm.count("label") != 0) {
+    request.label = vm["label"].as<std::string>();
+    if (!proto::valid_utf8(request.label) || request.label.size() > TS_MAX_LABEL) {
+      throw Failure{proto::Status::bad_request, "--label: at most 255 bytes of UTF-8"};
+    }
+  }
+  const bool has_producer = !producer_command.empty();
+  // As tar refuses to write an archive to a terminal: what is typed is rarely meant for tape.
+  if (!has_producer && isatty(STDIN_FILENO) == 1 && vm.count("force") == 0) {
+    throw Failure{proto::Status::bad_request,
+                  "standard input is a terminal; refusing to write what is typed to tape "
+                  "(--force does it anyway)"};
+  }
+  request.expected_length = expected_length(vm, has_producer);
+  std::optional<Producer> producer;
+  if (has_producer) {
+    producer.emplace(producer_command);
+  }
+  const int data_fd = producer ? producer->data_fd() : STDIN_FILENO;
+  Progress progress{"written"};
+  const bool by_fd = send_stream_request(c, vm, request, data_fd, progress);
+  if (producer && by_fd) {
+    producer->close_data_fd();  // the daemon holds its own copy
+  } else if (producer) {
+    producer->close_write_end();  // this process reads the pipe to its end
+  }
+  const auto ready = c.receive();
+  const auto* r = std::get_if<proto::Ready>(&ready.message);
+  if (r == nullptr) {
+    failed(ready.message, "write");
+  }
+  std::optional<proto::Message> early;
+  if (!by_fd) {
+    const auto total = send_data(c, data_fd, early, progress);
+    if (!early) {
+      const auto why = producer ? producer->wait() : std::string{};
+      if (why.empty()) {
+        c.send(proto::End{total, 0, {}});
+      } else {
+        c.send(proto::Abort{why});
+      }
+    }
+  } else if (producer) {
+    early = watch_producer(c, *producer, progress);
+  }
+  auto outcome = early ? *early : c.receive().message;
+  while (const auto* p = std::get_if<proto::Progress>(&outcome)) {
+    progress.update(*p);
+    outcome = c.receive().message;
+  }
+  const auto* committed = std::get_if<proto::Committed>(&outcome);
+  if (committed == nullptr) {
+    failed(outcome, "write");
+  }
+  progress.update(committed->bytes, true);
+  print_committed(g, request.drive, *committed, (r->flags & TS_READY_FIXED) != 0);
+  return 0;
+}
+
+}  // namespace tapestream::cli
