@@ -53,12 +53,17 @@ void failed(const proto::Message& m, const char* what) {
   }
   if (const auto* f = std::get_if<proto::StreamFailed>(&m)) {
     if (std::string_view{what} == "write") {
+      if (f->blocks == 0) {
+        throw Failure{f->status,
+                      "write failed: " + f->message +
+                          "; 0 bytes of the stream (0 blocks) are on the tape: no file was made",
+                      *f};
+      }
       throw Failure{f->status,
                     "write failed: " + f->message + "; " + std::to_string(f->bytes) +
                         " bytes of the stream (" + std::to_string(f->blocks) +
                         " blocks) are on the tape as file " + std::to_string(f->file_number) +
-                        (f->blocks == 0 ? " (no file was made)"
-                         : (f->flags & TS_FAILED_FILEMARK_WRITTEN) != 0
+                        ((f->flags & TS_FAILED_FILEMARK_WRITTEN) != 0
                              ? ", closed by a filemark"
                              : ", not closed by a filemark (the next write closes it)"),
                     *f};

@@ -225,9 +225,63 @@ TEST(Protocol, EncoderRefusesWhatCannotBeSent) {
 TEST(Protocol, StatusNamesAndCodes) {
   EXPECT_EQ(status_name(Status::volume_full), "volume_full");
   EXPECT_EQ(status_name(Status::unreachable), "unreachable");
+  EXPECT_EQ(status_name(Status::incomplete), "incomplete");
+  EXPECT_EQ(status_name(Status::stalled), "stalled");
+  EXPECT_EQ(static_cast<int>(Status::incomplete), 22);
+  EXPECT_EQ(static_cast<int>(Status::stalled), 23);
   const std::error_code ec = Status::busy;
   EXPECT_EQ(ec.message(), "busy");
   EXPECT_EQ(ec.category().name(), std::string{"tapestream-protocol"});
+}
+
+// Issue 9: a client whose producer failed ends its stream with ABORT, which only a daemon
+// receives; its reason is a string like any other.
+TEST(Protocol, AbortCarriesItsReason) {
+  const auto abort = std::get<Abort>(round_trip(Abort{"tar exited with status 2"}, Receiver::daemon));
+  EXPECT_EQ(abort.reason, "tar exited with status 2");
+  const auto frame = encode(Abort{"x"}, 1).value();
+  EXPECT_EQ(decode_header(frame, Receiver::client, max_data).error(), Status::bad_type);
+  auto empty = frame;
+  empty.resize(16);
+  empty[12] = 0;  // a body shorter than its string's length field
+  EXPECT_EQ(decode_header(empty, Receiver::daemon, max_data).error(), Status::bad_length);
+}
+
+// Issue 9, defect 5: STATUS of a hung drive answers from the last known state, and says so.
+TEST(Protocol, StaleStatusCarriesItsAge) {
+  DriveStatus s;
+  s.state = TS_STATE_LOADED | TS_STATE_STALE;
+  s.state_age_ms = 12345;
+  s.drive = "emu0";
+  const auto back = std::get<DriveStatus>(round_trip(s, Receiver::client));
+  EXPECT_EQ(back.state, TS_STATE_LOADED | TS_STATE_STALE);
+  EXPECT_EQ(back.state_age_ms, 12345U);
+}
+
+// Issue 9, defect 9: names and labels that are not UTF-8 are refused; the daemon's own replies
+// never fail to encode because a drive's text is not UTF-8.
+TEST(Protocol, StringsMustBeUtf8) {
+  EXPECT_TRUE(valid_utf8("plain"));
+  EXPECT_TRUE(valid_utf8("sauvegarde \xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xbc"));
+  for (const std::string bad : {"\xff", "\xc3", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80",
+                                "\xf4\x90\x80\x80", "a\x80" "b"}) {
+    EXPECT_FALSE(valid_utf8(bad)) << "accepted a malformed sequence";
+  }
+  auto decode_request = [](const Frame& frame) {
+    const auto header = decode_header(frame, Receiver::daemon, max_data).value();
+    return decode_body(header, ByteView{frame}.subspan(16));
+  };
+  auto label = encode(WriteRequest{0, 0, 0, "emu0", "ok"}, 1).value();
+  label.back() = 0xFF;
+  EXPECT_EQ(decode_request(label).error(), Status::bad_request);
+  auto hello = encode(Hello{1, 1, 0, "client"}, 1).value();
+  hello.back() = 0xC3;
+  EXPECT_EQ(decode_request(hello).error(), Status::bad_request);
+  DriveStatus s;
+  s.drive = "emu0";
+  s.vendor = "IBM\xff\xfe";
+  const auto back = std::get<DriveStatus>(round_trip(s, Receiver::client));
+  EXPECT_EQ(back.vendor, "IBM??");
 }
 
 }  // namespace
