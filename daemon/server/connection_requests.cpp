@@ -255,12 +255,18 @@ void Connection::control_done(const proto::ControlRequest& m) {
     release_drive();
     auto p = scsi::parse_read_position(form, r.data);
     if (r.classification.condition != TapeCondition::good || !p) {
+      if (op != proto::ControlOp::tell) {  // done (an eject leaves no position to report)
+        if (!_input_closed) {
+          reply(proto::ControlDone{0, 0, TS_STATE_FILE_UNKNOWN});
+        }
+        finish_request();
+        return;
+      }
       const auto status = r.classification.condition == TapeCondition::good
                               ? proto::Status::drive_error
                               : drive::stream_status(r.classification, r.result.timed_out);
       if (!_input_closed) {
-        refuse(status, std::string{op == proto::ControlOp::tell ? "" : "done, but "} +
-                           "the drive does not say where the tape stands: " +
+        refuse(status, "the drive does not say where the tape stands: " +
                            std::string{scsi::condition_name(r.classification.condition)});
       } else {
         finish_request();

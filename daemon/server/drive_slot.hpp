@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/unique_fd.hpp"
 #include "drive/positioning.hpp"
 #include "drive/watched_transport.hpp"
 #include "scsi/position.hpp"
@@ -67,6 +68,8 @@ class DriveSlot {
   DriveIdentity& identity() { return _identity; }
   const DriveIdentity& identity() const { return _identity; }
   bool busy() const { return _busy; }
+  // Locks that make this daemon the drive's one owner, held as long as the slot lives.
+  void hold(std::vector<UniqueFd> locks) { _locks = std::move(locks); }
 
   // Asks the drive for its state again, unless that is under way already; `done` is called
   // when the answer is in (known_state() then holds it). Returns the ticket that withdraws
@@ -92,6 +95,7 @@ class DriveSlot {
   void state_refreshed(KnownState state);
 
   std::string _name;
+  std::vector<UniqueFd> _locks;
   drive::WatchedTransport _transport;
   std::vector<std::uint16_t> _stream_buffers;
   std::uint16_t _control_buffer;

@@ -1,5 +1,6 @@
 #include "server/startup.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -19,7 +20,30 @@
 namespace tapestream::server {
 namespace {
 
-std::unique_ptr<transport::ScsiTransport> open_transport(uring::Ring& ring, const DriveConfig& d) {
+// One owner per drive: a lock on each of its nodes (bsg and sg), whichever transport each
+// daemon chose, so that two daemons (or two names of one drive in one daemon) never drive it
+// at once. The emulated drive locks its image itself.
+std::vector<UniqueFd> lock_device(const DriveConfig& d, const transport::TapeDevice& tape) {
+  std::vector<UniqueFd> locks;
+  for (const auto& node : {tape.bsg_node, tape.sg_node}) {
+    if (node.empty()) {
+      continue;
+    }
+    UniqueFd fd{::open(node.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
+    if (!fd) {
+      continue;  // the transport's own open says what is wrong with it
+    }
+    if (auto locked = lock_exclusively(fd.get()); !locked) {
+      throw StartupError{"drive " + d.name + ": " + node + " (" + tape.address + ") is in use by "
+                         "another tapestreamd, or configured twice"};
+    }
+    locks.push_back(std::move(fd));
+  }
+  return locks;
+}
+
+std::unique_ptr<transport::ScsiTransport> open_transport(uring::Ring& ring, const DriveConfig& d,
+                                                         std::vector<UniqueFd>& locks) {
   if (d.spec.rfind("emulated:", 0) == 0) {
     return std::make_unique<emulated::EmulatedDrive>(ring, emulated::parse_drive_spec(d.spec));
   }
@@ -53,6 +77,7 @@ std::unique_ptr<transport::ScsiTransport> open_transport(uring::Ring& ring, cons
                        (found.empty() ? std::string{"none"} : found) +
                        " (tapestreamd --probe lists them)"};
   }
+  locks = lock_device(d, *tape);
   std::string error;
   auto opened = transport::open_tape_transport(ring, *tape, choice, error);
   if (!opened) {
@@ -208,8 +233,11 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config) {
     for (std::uint32_t i = 0; i < config.buffers_per_drive; ++i) {
       buffers.push_back(next++);
     }
-    auto slot = std::make_unique<DriveSlot>(d.name, open_transport(daemon->ring, d), daemon->pool,
-                                            buffers, next++, timeouts);
+    std::vector<UniqueFd> locks;
+    auto transport = open_transport(daemon->ring, d, locks);
+    auto slot = std::make_unique<DriveSlot>(d.name, std::move(transport), daemon->pool, buffers,
+                                            next++, timeouts);
+    slot->hold(std::move(locks));
     slot->identity() = identify(daemon->ring, daemon->pool, *slot);
     spdlog::info("drive {}: {} {} {} serial {}, blocks up to {} bytes ({})", d.name,
                  slot->identity().vendor, slot->identity().product, slot->identity().revision,

@@ -3,7 +3,11 @@
 checks that each is refused with the right ERROR (or the connection closed), never a crash.
 With --fd-passing: descriptors passed where they do not belong, of the wrong kind, or not at
 all, each refused, and every one the daemon got closed again (the caller counts them).
-Usage: hostile_client.py SOCKET [--fd-passing]. Exit 0 when every case behaved."""
+With --stream-edges: an END whose count is wrong and a label that is not UTF-8 (neither may
+make a file), and requests pipelined on one connection (answered in order).
+With --pipelined-write: WRITE, DATA, END and STATUS in one burst: COMMITTED, then the status.
+Usage: hostile_client.py SOCKET [--fd-passing|--stream-edges|--pipelined-write]. Exit 0 when
+every case behaved."""
 import os
 import socket
 import tempfile
@@ -103,9 +107,93 @@ def fd_passing_cases(path):
     return ok
 
 
+def read_frame(c):
+    """(type, request id, body) of the next frame, or None when the daemon closed."""
+    header = b""
+    while len(header) < 16:
+        chunk = c.recv(16 - len(header))
+        if not chunk:
+            return None
+        header += chunk
+    typ, rid, length = struct.unpack_from("<HII", header, 6)
+    body = b""
+    while len(body) < length:
+        chunk = c.recv(length - len(body))
+        if not chunk:
+            return None
+        body += chunk
+    return typ, rid, body
+
+
+def numbered(typ, body, rid):
+    return MAGIC + bytes([1, 0]) + struct.pack("<HII", typ, rid, len(body)) + body
+
+
+def stream_edges(path):
+    ok = True
+    with socket.socket(socket.AF_UNIX) as c:  # issue 9, defect 9: an END with a wrong count
+        c.settimeout(10)
+        c.connect(path)
+        c.sendall(HELLO + write_request(8))
+        replies = [read_frame(c), read_frame(c)]
+        if replies[1] is None or replies[1][0] != 0x8004:
+            print(f"WRITE was not answered with READY: {replies}", file=sys.stderr)
+            return False
+        c.sendall(frame(0x10, b"0123456789") + frame(0x11, struct.pack("<QQ", 5, 0)))
+        failed = read_frame(c)
+        if failed is None or failed[0] != 0x8009:
+            print(f"END with a wrong count: expected STREAM_FAILED, got {failed}", file=sys.stderr)
+            ok = False
+        else:
+            status, _, _, nbytes, blocks = struct.unpack_from("<HHIQQ", failed[2])
+            if status != 5 or nbytes != 0 or blocks != 0:
+                print(f"END with a wrong count: status {status}, {nbytes} bytes in {blocks} blocks",
+                      file=sys.stderr)
+                ok = False
+    bad_label = frame(4, struct.pack("<IIQI", 8, 0, 0, 0) + text("emu0") + struct.pack("<H", 1) + b"\xff")
+    got = exchange(path, bad_label)
+    if got != 5:
+        print(f"a label that is not UTF-8: expected ERROR 5, got {got}", file=sys.stderr)
+        ok = False
+    with socket.socket(socket.AF_UNIX) as c:  # pipelined: all answered, in order
+        c.settimeout(10)
+        c.connect(path)
+        burst = (numbered(1, struct.pack("<HHII", 1, 1, 0, 0) + text("pipelined"), 1) +
+                 numbered(3, text("emu0"), 2) + numbered(2, b"", 3) +
+                 numbered(6, struct.pack("<HHIq", 10, 0, 0, 0) + text("emu0"), 4))
+        c.sendall(burst)
+        got = [read_frame(c) for _ in range(4)]
+        seen = [(f[0], f[1]) if f else None for f in got]
+        want = [(0x8001, 1), (0x8003, 2), (0x8002, 3), (0x8006, 4)]
+        if seen != want:
+            print(f"pipelined requests: expected {want}, got {seen}", file=sys.stderr)
+            ok = False
+    return ok
+
+
+def pipelined_write(path):
+    with socket.socket(socket.AF_UNIX) as c:
+        c.settimeout(10)
+        c.connect(path)
+        write = struct.pack("<IIQI", 8, 0, 0, 0) + text("emu0") + text("burst")
+        c.sendall(numbered(1, struct.pack("<HHII", 1, 1, 0, 0) + text("burst"), 1) +
+                  numbered(4, write, 2) + numbered(0x10, b"burst of data", 2) +
+                  numbered(0x11, struct.pack("<QQ", 13, 0), 2) + numbered(3, text("emu0"), 3))
+        seen = [(f[0], f[1]) if f else None for f in (read_frame(c) for _ in range(4))]
+        want = [(0x8001, 1), (0x8004, 2), (0x8008, 2), (0x8003, 3)]
+        if seen != want:
+            print(f"a pipelined write: expected {want}, got {seen}", file=sys.stderr)
+            return False
+    return True
+
+
 def main(path):
     if len(sys.argv) > 2 and sys.argv[2] == "--fd-passing":
         return 0 if fd_passing_cases(path) else 1
+    if len(sys.argv) > 2 and sys.argv[2] == "--stream-edges":
+        return 0 if stream_edges(path) else 1
+    if len(sys.argv) > 2 and sys.argv[2] == "--pipelined-write":
+        return 0 if pipelined_write(path) else 1
     cases = [
         ("bad magic", b"XXXX" + bytes(12), 1),
         ("bad version", frame(2, b"", version=9), 2),

@@ -110,6 +110,18 @@ files_and_positions() {
   tagged C 1 600 >/tmp/c
   tapestream write </tmp/a 2>/tmp/w || fail "write a: $(cat /tmp/w)"
   expect "$(committed /tmp/w)" "655360 10 0" "file 0"
+  # One owner per drive: a second daemon on the same drive, through either transport, is refused
+  # at start-up (issue 9, defect 4) and the first one serves on.
+  for other in bsg sg; do
+    set +e
+    tapestreamd --socket /run/ts2.sock --state-dir /tmp/state2 --drive "again=$other:$NST" \
+      2>/tmp/second.log
+    status=$?
+    set -e
+    expect "$status" 78 "a second daemon on the drive through $other: $(cat /tmp/second.log)"
+    grep -q "in use by another tapestreamd" /tmp/second.log || fail "no reason given: $(cat /tmp/second.log)"
+  done
+  expect "$(tapestream tell)" "file unknown, block 11" "the first daemon after the second was refused"
   # Both data paths: the daemon reading the passed file (the default), and the bytes over the
   # socket for file 1 (written and read back).
   tapestream write --data-path stream </tmp/b 2>/tmp/w || fail "write b: $(cat /tmp/w)"
