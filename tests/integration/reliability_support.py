@@ -1,0 +1,691 @@
+#!/usr/bin/env python3
+"""What the reliability suites of issue 9 share (fault_matrix.py, hostile_suite.py,
+load_test.py): a case runner with exit 0 pass / 1 fail / 77 skip, daemons started in a scratch
+directory and stopped again, the CLI as a subprocess, raw protocol frames, /proc readings, and
+a model of what a tape must hold, checked against `tapestream read` and simh_reader.py.
+Every wait polls for an event with a deadline; nothing sleeps to synchronise. Stdlib only."""
+import fcntl
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+import traceback
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PASS, FAIL, SKIP = 0, 1, 77
+BLOCK = 256 * 1024  # the daemon's default block size and buffer size
+MIB = 1024 * 1024
+PATHS = ("file", "pipe", "stream")  # `< file` (fd), `cat file |` (fd), `cat file |` (socket)
+
+
+class Skip(Exception):
+    """The case cannot run on this machine (exit 77)."""
+
+
+class Stop(Exception):
+    """A check the rest of the case depends on failed."""
+
+
+# --- Protocol frames (proto/PROTOCOL.md) ------------------------------------------------------
+
+HELLO, LIST_DRIVES, STATUS, WRITE, READ, CONTROL, DATA, END, ABORT = 1, 2, 3, 4, 5, 6, 0x10, 0x11, 0x12
+HELLO_OK, DRIVE_LIST, DRIVE_STATUS, READY, CONTROL_DONE = 0x8001, 0x8002, 0x8003, 0x8004, 0x8006
+COMMITTED, STREAM_FAILED, PROGRESS, ERROR = 0x8008, 0x8009, 0x800A, 0x80FF
+STATUS_NAMES = ("ok bad_magic bad_version bad_length bad_type bad_request out_of_sequence "
+                "unknown_drive busy not_permitted no_medium write_protected volume_full "
+                "medium_error drive_error timeout medium_changed end_of_data client_gone "
+                "shutting_down internal unreachable incomplete stalled").split()
+BAD_REQUEST, BUSY, INCOMPLETE, STALLED = 5, 8, 22, 23
+W_NO_WAIT, W_FD, W_APPEND = 2, 4, 8  # WRITE flags (W_FD is READ's too)
+ST_BUSY, ST_COMPRESSION, ST_STALE = 16, 32, 128
+OP_TELL, OP_COMPRESSION = 10, 14
+
+
+def status_name(code):
+    return STATUS_NAMES[code] if 0 <= code < len(STATUS_NAMES) else f"status {code}"
+
+
+def frame(typ, body=b"", rid=1, version=1, flags=0, length=None):
+    n = len(body) if length is None else length
+    return b"TPS\x01" + bytes([version, flags]) + struct.pack("<HII", typ, rid, n) + body
+
+
+def text(s):
+    b = s if isinstance(s, bytes) else s.encode()
+    return struct.pack("<H", len(b)) + b
+
+
+status_body = abort_body = text  # STATUS: a drive name; ABORT: a message
+
+
+def hello_body(features=0, name="reliability"):
+    return struct.pack("<HHII", 1, 1, features, 0) + text(name)
+
+
+def control_body(op, drive, argument=0, flags=0):
+    return struct.pack("<HHIq", op, flags, 0, argument) + text(drive)
+
+
+def write_body(drive, flags=W_APPEND, block_size=0, expected=0, label=""):
+    return struct.pack("<IIQI", flags, block_size, expected, 0) + text(drive) + text(label)
+
+
+def read_body(drive, file_number, flags=0):
+    return struct.pack("<IIQ", flags, 0, file_number) + text(drive)
+
+
+def end_body(nbytes):
+    return struct.pack("<QQ", nbytes, 0)
+
+
+def data_frames(payload, rid=1, step=65536):
+    """DATA frames of at most `step` bytes (a connection's max_data) each."""
+    return b"".join(frame(DATA, payload[i:i + step], rid) for i in range(0, len(payload), step))
+
+
+class Frame:
+    def __init__(self, typ, rid, body):
+        self.type, self.rid, self.body = typ, rid, body
+
+    def __repr__(self):
+        if self.type == ERROR:
+            return f"ERROR {status_name(self.status)} \"{self.message}\" (id {self.rid})"
+        if self.type == STREAM_FAILED:
+            return f"STREAM_FAILED {status_name(self.status)} {self.failed()['bytes']} bytes (id {self.rid})"
+        return f"frame {self.type:#06x} (id {self.rid}, {len(self.body)} bytes)"
+
+    @property
+    def status(self):  # of ERROR and STREAM_FAILED
+        return struct.unpack_from("<H", self.body)[0]
+
+    @property
+    def message(self):
+        at = 4 if self.type == ERROR else 32
+        return self.body[at + 2:at + 2 + struct.unpack_from("<H", self.body, at)[0]].decode(errors="replace")
+
+    def drive_status(self):
+        state, block_size, _, _, block, file_number = struct.unpack_from("<IIIIQQ", self.body)
+        return {"state": state, "block_size": block_size, "block": block, "file": file_number,
+                "busy": bool(state & ST_BUSY), "stale": bool(state & ST_STALE),
+                "age_ms": struct.unpack_from("<Q", self.body, 56)[0]}
+
+    def control_done(self):
+        block, file_number, state = struct.unpack_from("<QQI", self.body)
+        return {"block": block, "file": file_number, "state": state}
+
+    def failed(self):
+        status, flags, _, nbytes, blocks, file_number = struct.unpack_from("<HHIQQQ", self.body)
+        return {"status": status, "filemark": bool(flags & 1), "bytes": nbytes, "blocks": blocks,
+                "file": file_number}
+
+
+class Conn:
+    """One client connection speaking raw frames."""
+
+    def __init__(self, path, timeout=5.0):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        try:
+            self.sock.connect(path)
+        except OSError:
+            self.sock.close()
+            raise
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.sock.close()
+
+    def send(self, data, fds=()):
+        sent = socket.send_fds(self.sock, [data], list(fds)) if fds else 0
+        self.sock.sendall(data[sent:])
+
+    def recv_exact(self, n):
+        out = bytearray()
+        while len(out) < n:
+            chunk = self.sock.recv(n - len(out))
+            if not chunk:
+                return None
+            out += chunk
+        return bytes(out)
+
+    def recv_frame(self, timeout=None):
+        """The next frame, or None when the daemon closed; socket.timeout after `timeout`."""
+        if timeout is not None:
+            self.sock.settimeout(timeout)
+        header = self.recv_exact(16)
+        if header is None:
+            return None
+        typ, rid, length = struct.unpack_from("<HII", header, 6)
+        body = self.recv_exact(length) if length else b""
+        return None if body is None else Frame(typ, rid, body)
+
+    def final(self, timeout=None):
+        """The next frame that is not PROGRESS."""
+        while True:
+            f = self.recv_frame(timeout)
+            if f is None or f.type != PROGRESS:
+                return f
+
+    def hello(self, features=0, name="reliability"):
+        self.send(frame(HELLO, hello_body(features, name)))
+        f = self.recv_frame()
+        if f is None or f.type != HELLO_OK:
+            raise ConnectionError(f"HELLO answered with {f}")
+        self.max_data = struct.unpack_from("<I", f.body, 8)[0]
+
+    def request(self, typ, body, rid=1, fds=(), timeout=None):
+        self.send(frame(typ, body, rid), fds)
+        return self.final(timeout)
+
+
+def connect(path, features=0, timeout=5.0):
+    c = Conn(path, timeout)
+    try:
+        c.hello(features)
+    except Exception:
+        c.close()
+        raise
+    return c
+
+
+# --- Processes and /proc ----------------------------------------------------------------------
+
+def wait_until(predicate, deadline, interval=0.02):
+    """Polls `predicate` until it is true or `deadline` seconds pass; returns its last value."""
+    end = time.monotonic() + deadline
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= end:
+            return value
+        time.sleep(interval)
+
+
+def fd_count(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def rss_kib(pid, field="VmRSS"):
+    with open(f"/proc/{pid}/status") as f:
+        return next((int(line.split()[1]) for line in f if line.startswith(field + ":")), 0)
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def is_sanitized(binary):
+    with open(binary, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+_help = {}
+
+
+def daemon_offers(binary, option):
+    """Whether `tapestreamd --help` lists `option` (used only where a test can still show its
+    defect on a daemon that predates the option)."""
+    if binary not in _help:
+        r = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=30)
+        _help[binary] = r.stdout + r.stderr
+    return option in _help[binary]
+
+
+class Daemon:
+    """One tapestreamd process; its stdout and stderr both go to its log file."""
+
+    def __init__(self, binary, socket_path, state_dir, args, wrapper, log_path):
+        self.binary, self.socket, self.state_dir = binary, socket_path, state_dir
+        self.args, self.wrapper, self.log_path, self.proc = args, wrapper, log_path, None
+
+    def command(self):
+        return [*self.wrapper, self.binary, "--socket", self.socket, "--state-dir", self.state_dir, *self.args]
+
+    def start(self, wait=True, deadline=30):
+        os.makedirs(self.state_dir, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=log, start_new_session=True)
+        if wait:
+            self.wait_serving(deadline)
+        return self
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def answers(self, timeout=1.0):
+        try:
+            connect(self.socket, timeout=timeout).close()
+            return True
+        except (OSError, ConnectionError):
+            return False
+
+    def wait_serving(self, deadline=30):
+        wait_until(lambda: not self.alive() or self.answers(), deadline)
+        if not self.alive():
+            raise Stop(f"tapestreamd exited with {self.proc.returncode} at start-up: {' '.join(self.command())}")
+        if not self.answers():
+            raise Stop(f"tapestreamd did not answer on {self.socket} within {deadline} s")
+
+    def stop(self, deadline=20):
+        """SIGTERM; the exit status, or None when it had to be killed after `deadline` s."""
+        if not self.alive():
+            return None if self.proc is None else self.proc.returncode
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(deadline)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+
+    def kill(self):
+        if self.alive():
+            self.proc.kill()
+            self.proc.wait()
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def status(self, drive="emu0", timeout=5.0):
+        with connect(self.socket, timeout=timeout) as c:
+            f = c.request(STATUS, status_body(drive))
+        if f is None or f.type != DRIVE_STATUS:
+            raise Stop(f"STATUS of {drive} answered with {f}")
+        return f.drive_status()
+
+    def wait_idle(self, drive="emu0", deadline=10):
+        """Until no stream owns the drive; True if it became free in time."""
+        def free():
+            try:
+                return not self.status(drive, timeout=2)["busy"]
+            except (OSError, Stop):
+                return False
+        return wait_until(free, deadline, 0.05)
+
+
+# --- The CLI ----------------------------------------------------------------------------------
+
+COMMITTED_RE = re.compile(r"committed (\d+) bytes in (\d+) blocks as file (\d+)")
+FAILED_RE = re.compile(r"(\d+) bytes of the stream \((\d+) blocks\) are on the tape"
+                       r"(?: as file (\d+), (closed|not closed) by a filemark)?")
+
+
+class CliResult:
+    """Exit status, output, and what a write reported: (bytes, blocks, file, filemark); file
+    None when a failure left no block ("...: no file was made")."""
+
+    def __init__(self, rc, out, err, seconds):
+        self.rc, self.out, self.err, self.seconds = rc, out, err, seconds
+        c, f = COMMITTED_RE.search(err), FAILED_RE.search(err)
+        self.committed = c is not None and rc == 0
+        self.reported = ((int(c[1]), int(c[2]), int(c[3]), True) if c else
+                         (int(f[1]), int(f[2]), f[3] and int(f[3]), f[4] == "closed") if f else None)
+
+    def __repr__(self):
+        return f"exit {self.rc} after {self.seconds:.1f} s: {self.err.strip()[:600]}"
+
+
+def run_cli(cli, socket_path, args, stdin_path=None, pipe_from=None, stdin=None, stdout_path=None, timeout=60):
+    """`tapestream --socket S ARGS` with stdin from a file (`< path`), a pipe (`cat path |`),
+    the given descriptor, or /dev/null. rc None: killed after `timeout` s."""
+    feeder = None
+    if stdin_path is not None:
+        stdin = open(stdin_path, "rb")
+    elif pipe_from is not None:
+        feeder = subprocess.Popen(["cat", pipe_from], stdout=subprocess.PIPE)
+        stdin = feeder.stdout
+    out = open(stdout_path, "wb") if stdout_path else subprocess.PIPE
+    start = time.monotonic()
+    p = subprocess.Popen([cli, "--socket", socket_path, *args], stdin=stdin or subprocess.DEVNULL,
+                         stdout=out, stderr=subprocess.PIPE, start_new_session=True)
+    if stdin_path is not None or feeder is not None:
+        stdin.close()
+    try:
+        o, e = p.communicate(timeout=timeout)
+        rc = p.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        o, e = p.communicate()
+        rc, e = None, (e or b"") + f"\n[killed by the test after {timeout} s]".encode()
+    if feeder is not None:
+        feeder.kill()
+        feeder.wait()
+    if stdout_path:
+        out.close()
+    return CliResult(rc, o or b"", (e or b"").decode(errors="replace"), time.monotonic() - start)
+
+
+def collect(p, timeout=30):
+    """The CliResult of a spawned CLI; rc None when it had to be killed after `timeout` s."""
+    try:
+        if p.stdin:
+            p.stdin.close()
+    except OSError:
+        pass
+    try:
+        rc = p.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        rc = None
+    p.err_file.seek(0)
+    err = p.err_file.read().decode(errors="replace")
+    p.err_file.close()
+    return CliResult(rc, b"", err, time.monotonic() - p.started)
+
+
+def feed(pipe, data, chunk=MIB):
+    """Writes `data` into a pipe; the bytes it took (fewer when the reader went away)."""
+    done = 0
+    try:
+        while done < len(data):
+            pipe.write(data[done:done + chunk])
+            pipe.flush()
+            done = min(len(data), done + chunk)
+    except (BrokenPipeError, ValueError):
+        pass
+    return done
+
+
+def pipe_backlog(pipe):
+    """Bytes waiting in a pipe (FIONREAD works on either end)."""
+    return struct.unpack("i", fcntl.ioctl(pipe.fileno(), termios.FIONREAD, b"\0" * 4))[0]
+
+
+def path_args(path):
+    return ["--data-path", "stream" if path == "stream" else "fd"]
+
+
+def fixed_args(block):
+    return ["--fixed", "--block-size", str(block)] if block else []
+
+
+def blocks_of(size, block=None):
+    return -(-size // (block or BLOCK))
+
+
+def make_data(seed, size):
+    return random.Random(seed).randbytes(size)
+
+
+class Source:
+    """A file of seeded random bytes in the scratch space, and the bytes."""
+
+    def __init__(self, case, name, size, seed):
+        self.path = case.path(f"src-{name}-{size}")
+        self.data = make_data(seed ^ zlib.crc32(name.encode()), size)
+        if not os.path.exists(self.path):
+            with open(self.path, "wb") as f:
+                f.write(self.data)
+
+
+def padded(data, block):
+    """What a fixed-block stream of `data` puts on the tape: whole blocks, zeros after it."""
+    return data + bytes((-len(data)) % block) if block else data
+
+
+def prefix_problem(got, source, block=None):
+    """None when `got` is a prefix of `source` (in fixed blocks: of it padded with zeros),
+    else where it differs."""
+    ref = padded(source, block)
+    if len(got) > len(ref):
+        return f"{len(got)} bytes, longer than the {len(ref)} sent"
+    if got == ref[:len(got)]:
+        return None
+    at = next(i for i in range(0, len(got), 65536) if got[i:i + 65536] != ref[i:i + 65536])
+    at += next(i for i, (a, b) in enumerate(zip(got[at:at + 65536], ref[at:at + 65536])) if a != b)
+    return f"differs from the data sent at byte {at} of {len(got)}"
+
+
+# --- A case: checks, daemons, scratch space ---------------------------------------------------
+
+class Case:
+    def __init__(self, daemon_bin, cli_bin, name):
+        self.daemon_bin, self.cli_bin, self.name = daemon_bin, cli_bin, name
+        self.work = tempfile.mkdtemp(prefix=f"tapestream-{name}-", dir="/tmp")
+        self.checks, self.failures, self.daemons, self.cleanups = 0, [], [], []
+        self.quiet = False  # True: print only the checks that fail
+
+    def check(self, ok, what):
+        self.checks += 1
+        if not ok or not self.quiet:
+            print(("ok    " if ok else "FAIL  ") + what, flush=True)
+        if not ok:
+            self.failures.append(what)
+        return bool(ok)
+
+    def require(self, ok, what):
+        if not self.check(ok, what):
+            raise Stop(what)
+
+    def note(self, what):
+        print("      " + what, flush=True)
+
+    def path(self, *parts):
+        return os.path.join(self.work, *parts)
+
+    def daemon(self, name="d", drives=(), args=(), wrapper=(), state_dir=None, socket_path=None, start=True):
+        """A tapestreamd on its own socket and state directory in the scratch space; `drives`
+        are "NAME=emulated:PATH?OPTIONS" specs."""
+        d = Daemon(self.daemon_bin, socket_path or self.path(f"{name}.sock"), state_dir or self.path(f"{name}-state"),
+                   [a for spec in drives for a in ("--drive", spec)] + list(args), list(wrapper),
+                   self.path(f"{name}-{len(self.daemons)}.log"))
+        self.daemons.append(d)
+        return d.start() if start else d
+
+    def cli(self, d, args, **kw):
+        return run_cli(self.cli_bin, d.socket, args, **kw)
+
+    def write(self, d, source_path, path="file", extra=(), drive=None, timeout=60):
+        """`tapestream write` of a file by one of PATHS."""
+        args = (["--drive", drive] if drive else []) + path_args(path) + ["write", *extra]
+        how = {"stdin_path": source_path} if path == "file" else {"pipe_from": source_path}
+        return self.cli(d, args, timeout=timeout, **how)
+
+    def spawn(self, d, args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL):
+        """`tapestream --socket S ARGS` in the background; collect() ends it."""
+        err = tempfile.TemporaryFile(dir=self.work)
+        p = subprocess.Popen([self.cli_bin, "--socket", d.socket, *args], stdin=stdin, stdout=stdout,
+                             stderr=err, start_new_session=True)
+        p.err_file, p.started = err, time.monotonic()
+        return p
+
+    def read_back(self, d, file_number, drive=None, timeout=60):
+        """(CliResult, bytes) of `tapestream read --file N`."""
+        out = self.path(f"readback-{file_number}")
+        r = self.cli(d, (["--drive", drive] if drive else []) + ["read", "--file", str(file_number)],
+                     stdout_path=out, timeout=timeout)
+        with open(out, "rb") as f:
+            data = f.read()
+        os.unlink(out)
+        return r, data
+
+    def at_exit(self, fn):
+        self.cleanups.append(fn)
+
+    def finish(self):
+        for d in self.daemons:
+            if d.alive():
+                d.stop(10)
+        for fn in reversed(self.cleanups):
+            try:
+                fn()
+            except Exception as e:  # a cleanup must not hide the verdict
+                print(f"cleanup: {e}", file=sys.stderr)
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def print_logs(self, last=8):
+        if len(self.daemons) > last:
+            print(f"--- the logs of the first {len(self.daemons) - last} daemons are left out")
+        for d in self.daemons[-last:]:
+            lines = d.log().splitlines()
+            print(f"--- daemon log {os.path.basename(d.log_path)} ({len(lines)} lines): {' '.join(d.command())}")
+            if len(lines) > 160:
+                lines = lines[:40] + [f"[... {len(lines) - 120} lines ...]"] + lines[-80:]
+            print("\n".join(lines))
+
+
+class Tape:
+    """What one tape must hold: per file the bytes `read --file N` returns and its blocks."""
+
+    def __init__(self, case, drive=None):
+        self.case, self.drive, self.files = case, drive, []
+
+    def record(self, what, r, source, block=None, d=None, count_required=True):
+        """Checks a write's outcome against the promise and records its file. `block`: the
+        fixed block size, None for variable blocks. With `d`, reads the file back at once.
+        Without `count_required` a refusal that names no count stands for 0 bytes."""
+        c, want = self.case, len(self.files)
+        if r.reported is None:
+            if count_required or r.rc == 0:
+                c.check(False, f"{what}: no byte count in the outcome ({r})")
+                return None
+            c.note(f"{what}: refused before the stream began ({r}): 0 bytes")
+            if d is not None:
+                self.read_one(d, want, None, what)
+            return (0, 0, want, False)
+        nbytes, blocks, number, _ = r.reported
+        if number is not None or blocks > 0:
+            c.check(number == want, f"{what}: reported file {number}, the next file is {want}")
+        on_tape = padded(source, block)
+        if r.committed:
+            c.check(nbytes == len(source), f"{what}: committed {nbytes} bytes of {len(source)}")
+            c.check(blocks == blocks_of(len(source), block),
+                    f"{what}: {blocks} blocks committed, {blocks_of(len(source), block)} expected")
+        else:
+            c.check(nbytes <= len(on_tape), f"{what}: reported {nbytes} bytes of a {len(source)}-byte stream")
+            if block:
+                c.check(nbytes == blocks * block,
+                        f"{what}: fixed blocks: reported {nbytes} bytes = {blocks} blocks x {block}")
+            on_tape = on_tape[:nbytes]
+        if r.committed or blocks > 0:
+            self.files.append((on_tape, blocks))
+        if d is not None:
+            if r.committed or blocks > 0:
+                self.read_one(d, number, on_tape, what)
+            else:
+                self.read_one(d, want, None, what)
+        return r.reported
+
+    def read_one(self, d, number, expect, what):
+        """`expect` None: file `number` must not exist."""
+        r, data = self.case.read_back(d, number, drive=self.drive)
+        if expect is not None:
+            self.case.check(r.rc == 0 and data == expect, f"{what}: read --file {number}: exit {r.rc}, {len(data)} "
+                            f"bytes ({'identical' if data == expect else 'DIFFERENT'}), expected {len(expect)}")
+        else:
+            self.case.check(r.rc == 66 and not data, f"{what}: no file {number} may exist: read gave exit {r.rc}, "
+                            f"{len(data)} bytes (66 and none expected)")
+
+    def verify(self, d, what="tape"):
+        """Every file reads back exactly, and there is none after the last."""
+        for number, (data, _) in enumerate(self.files):
+            self.read_one(d, number, data, f"{what}: file {number}")
+        self.read_one(d, len(self.files), None, f"{what}: after the last file")
+
+    def verify_image(self, image, what="image"):
+        """The independent reader sees the same files, blocks and bytes."""
+        r = subprocess.run([sys.executable, os.path.join(HERE, "simh_reader.py"), image, "--list"],
+                           capture_output=True, text=True, timeout=120)
+        want = "".join(f"{i} {b} {len(data)}\n" for i, (data, b) in enumerate(self.files))
+        self.case.check(r.returncode == 0 and r.stdout == want,
+                        f"{what}: simh_reader --list (exit {r.returncode}) gives "
+                        f"{r.stdout.strip().replace(chr(10), '; ') or 'nothing'}; the model "
+                        f"{want.strip().replace(chr(10), '; ') or 'nothing'}")
+
+
+class StatusProbe(threading.Thread):
+    """STATUS every `interval` s on its own connection; every reply must come within `bound` s."""
+
+    def __init__(self, socket_path, drive="emu0", interval=0.1, bound=2.0):
+        super().__init__(daemon=True)
+        self.socket_path, self.drive, self.interval, self.bound = socket_path, drive, interval, bound
+        self.replies, self.worst, self.problems, self.halt = 0, 0.0, [], threading.Event()
+
+    def run(self):
+        try:
+            conn = connect(self.socket_path, timeout=self.bound)
+        except (OSError, ConnectionError) as e:
+            self.problems.append(f"cannot connect: {e}")
+            return
+        rid = 0
+        while not self.halt.is_set():
+            rid, start = rid + 1, time.monotonic()
+            try:
+                f = conn.request(STATUS, status_body(self.drive), rid=rid, timeout=self.bound)
+            except OSError as e:
+                f = e
+            took = time.monotonic() - start
+            self.worst = max(self.worst, took)
+            if isinstance(f, Frame) and f.type == DRIVE_STATUS and f.rid == rid:
+                self.replies += 1
+            else:
+                self.problems.append(f"STATUS {rid}: {f!r} after {took:.2f} s")
+                if len(self.problems) > 5 or not isinstance(f, Frame):
+                    break
+            self.halt.wait(self.interval)
+        conn.close()
+
+    def finish(self, case):
+        self.halt.set()
+        self.join(10)
+        case.check(not self.problems and self.replies > 0,
+                   f"STATUS probe: {self.replies} replies within {self.bound} s each, the slowest "
+                   f"{self.worst:.2f} s; problems: {self.problems[:3] or 'none'}")
+
+
+def main(cases, argv=None):
+    """`SCRIPT DAEMON CLI CASE`: runs one case of `cases` ({name: function(case)})."""
+    argv = sys.argv if argv is None else argv
+    if len(argv) != 4 or argv[3] not in cases:
+        print(f"usage: {argv[0]} DAEMON CLI CASE\ncases: {' '.join(cases)}", file=sys.stderr)
+        return 2
+    name, fn = argv[3], cases[argv[3]]
+    print(f"== {name}: {(fn.__doc__ or '').strip()}", flush=True)
+    case, started, verdict = Case(os.path.abspath(argv[1]), os.path.abspath(argv[2]), name), time.monotonic(), PASS
+    try:
+        fn(case)
+    except Skip as e:
+        print(f"SKIP: {e}")
+        verdict = SKIP
+    except Stop as e:
+        if str(e) not in case.failures:
+            case.check(False, str(e))
+    except Exception:
+        traceback.print_exc(file=sys.stdout)
+        case.failures.append("the test itself raised an exception")
+    if verdict != SKIP and case.failures:
+        verdict = FAIL
+        case.print_logs()
+    case.finish()
+    took = time.monotonic() - started
+    if verdict == FAIL:
+        print(f"FAIL: {name}: {len(case.failures)} of {case.checks} checks failed in {took:.1f} s; "
+              f"first: {case.failures[0]}")
+    elif verdict == PASS:
+        print(f"PASS: {name}: {case.checks} checks in {took:.1f} s")
+    return verdict
