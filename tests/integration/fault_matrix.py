@@ -3,7 +3,8 @@
 file, fd from a pipe, the socket stream) x variable and fixed blocks, each checking the exit
 code, reported bytes == bytes read back == a prefix of the source, earlier files intact and the
 next write a new, correct file at the right number. Also: a unit attention at every command of
-two streams (sweep), daemon SIGKILL at random moments, a full disk, a damaged image.
+two streams (sweep), daemon SIGKILL at random moments, a full disk (tmpfs, ext4 on a loop
+device). Damaged images are image_damage_test.sh's.
 Usage: fault_matrix.py DAEMON CLI GROUP. Exit 0 pass, 1 fail, 77 skip. TAPESTREAM_SEED."""
 import os
 import random
@@ -110,8 +111,8 @@ def matrix(paths=PATHS):
 
 @matrix()
 def medium_error(case, tag, path, block):
-    """Promise + defect 7: MEDIUM ERROR on the 12th WRITE of a stream: exit 74, the count read
-    back exactly, in fixed blocks whole blocks (today: 1,000 reported, 1,024 read back)."""
+    """Promise + defect 7: MEDIUM ERROR on the 12th WRITE of a stream: exit 74, exactly the 11
+    WRITEs before it on tape and read back, in fixed blocks whole blocks; variable blocks after."""
     image, drives, d, tape = setup(case, tag, f"medium_error_write={GOOD_WRITES + 12}")
     src, r = target(case, d, path, block)
     case.check(r.rc == 74, f"{tag}: medium error on WRITE 12: exit 74 expected: {r}")
@@ -201,8 +202,9 @@ def ua_write(case, tag, path, block):
 
 @matrix()
 def ua_filemark(case, tag, path, block):
-    """Defect 1: a power-on reset on WRITE FILEMARKS (all data on tape, no filemark): the next
-    write is file F+1 and read --file F returns exactly the reported bytes."""
+    """Defects 1, 7: a power-on reset on WRITE FILEMARKS (all data on tape, no filemark): the next
+    write is file F+1 and read --file F returns exactly the reported bytes; in fixed blocks the
+    report counts the padded last block (today 6292456 reported, 6295552 read back)."""
     n, write = ua_calibrate(case, tag, path, block)
     first = n + TARGET_WRITES - write + 1
     for m in range(first - 1, first + 4):

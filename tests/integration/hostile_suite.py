@@ -135,7 +135,6 @@ def malformed(case):
         expect_error(case, "WRITE with a label that is not UTF-8", c,
                      frame(rs.WRITE, rs.write_body(DRIVE, W_APPEND | W_NO_WAIT, label=b"\xc3\x28")), rs.BAD_REQUEST)
     rng = random.Random(SEED)
-    print(f"seed {SEED}")
     valid = [frame(HELLO, rs.hello_body()), frame(STATUS, rs.status_body(DRIVE)), frame(LIST_DRIVES),
              frame(CONTROL, rs.control_body(rs.OP_TELL, DRIVE)), frame(READ, rs.read_body(DRIVE, 0)),
              frame(DATA, b"x" * 40), frame(END, rs.end_body(40)), frame(ABORT, rs.abort_body("x"))]
@@ -529,4 +528,5 @@ CASES = {f.__name__: f for f in (malformed, slowloris, idle_connections, emfile,
                                  epipe_reader, odd_descriptors, pipelined, abort, sigterm_stall)}
 
 if __name__ == "__main__":
+    print(f"seed {SEED}")
     sys.exit(rs.main(CASES))
