@@ -7,14 +7,6 @@
 namespace tapestream::emulated {
 namespace {
 
-// Where the header of an aligned record that follows data ending at `at` goes: the last word
-// of a page. After data that ends 2 bytes past a word boundary, room for a half gap and one
-// full gap comes first (a reader takes the half gap only when a full gap follows it).
-std::uint64_t header_slot(std::uint64_t at) {
-  const auto earliest = at % 4 == 0 ? at : at + 6;
-  return page_floor(earliest + 4 + image_page - 1) - 4;
-}
-
 std::uint64_t padded(std::uint32_t length) { return length + (length & 1U); }
 
 bool page_aligned(const std::uint8_t* p) {

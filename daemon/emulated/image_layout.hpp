@@ -23,6 +23,15 @@ inline constexpr std::uint32_t aligned_record_min = 64 * 1024;
 
 constexpr std::uint64_t page_floor(std::uint64_t offset) { return offset & ~(image_page - 1); }
 
+// Where the header of an aligned record that follows data ending at `at` goes: the last word
+// of a page. After data that ends 2 bytes past a word boundary, room for a half gap and one
+// full gap comes first (a reader takes the half gap only when a full gap follows it). The open
+// end's last marker sits there too.
+constexpr std::uint64_t header_slot(std::uint64_t at) {
+  const auto earliest = at % 4 == 0 ? at : at + 6;
+  return page_floor(earliest + 4 + image_page - 1) - 4;
+}
+
 // Page-aligned bytes, as O_DIRECT writes need them.
 class PageBytes {
  public:
