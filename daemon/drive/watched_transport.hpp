@@ -21,6 +21,8 @@ class WatchedTransport final : public transport::ScsiTransport {
 
   explicit WatchedTransport(std::unique_ptr<transport::ScsiTransport> drive)
       : _drive{std::move(drive)} {}
+  WatchedTransport(const WatchedTransport&) = delete;
+  WatchedTransport& operator=(const WatchedTransport&) = delete;
 
   Result<void> submit(const transport::ScsiRequest& request,
                       transport::ScsiCallback& callback) override;
@@ -43,9 +45,11 @@ class WatchedTransport final : public transport::ScsiTransport {
   };
   void observe(const scsi::Command& command, const transport::ScsiResult& result);
 
-  std::unique_ptr<transport::ScsiTransport> _drive;
   std::list<Forward> _in_flight;  // in submission order, which is completion order
   bool _position_trusted = true;
+  // Last, so that it goes first: a drive that drains its commands as it closes must not find
+  // their forwarders gone.
+  std::unique_ptr<transport::ScsiTransport> _drive;
 };
 
 }  // namespace tapestream::drive

@@ -321,7 +321,9 @@ void WriteStream::written(const Block& block, const transport::ScsiResult& resul
   const bool writable = c.condition != TapeCondition::no_medium &&
                         c.condition != TapeCondition::write_protected &&
                         c.condition != TapeCondition::data_protect;
-  stop(stream_status(c, result.timed_out), "WRITE failed: " + describe(c),
+  stop(stream_status(c, result.timed_out),
+       result.timed_out ? std::string{"WRITE timed out: the drive did not answer"}
+                        : "WRITE failed: " + describe(c),
        {writable && !result.timed_out, moved});
 }
 
@@ -371,7 +373,8 @@ void WriteStream::close() {
       return;
     }
     _outcome.status = stream_status(c, r.timed_out);
-    _outcome.message = "WRITE FILEMARKS failed: " + describe(c);
+    _outcome.message = r.timed_out ? std::string{"WRITE FILEMARKS timed out: the drive did not answer"}
+                                   : "WRITE FILEMARKS failed: " + describe(c);
     _stop_how.relocate = is_unit_attention(c.condition) || r.timed_out;
     _stop_how.filemark = !r.timed_out && c.condition != TapeCondition::no_medium &&
                          c.condition != TapeCondition::write_protected;
