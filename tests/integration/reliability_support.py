@@ -623,16 +623,18 @@ class StatusProbe(threading.Thread):
 
     def __init__(self, socket_path, drive="emu0", interval=0.1, bound=2.0):
         super().__init__(daemon=True)
-        self.socket_path, self.drive, self.interval, self.bound = socket_path, drive, interval, bound
+        self.drive, self.interval, self.bound = drive, interval, bound
         self.replies, self.worst, self.problems, self.halt = 0, 0.0, [], threading.Event()
+        try:  # connected before the case goes on, so that a flood cannot crowd it out
+            self.conn = connect(socket_path, timeout=bound)
+        except (OSError, ConnectionError) as e:
+            self.conn = None
+            self.problems.append(f"cannot connect: {e}")
 
     def run(self):
-        try:
-            conn = connect(self.socket_path, timeout=self.bound)
-        except (OSError, ConnectionError) as e:
-            self.problems.append(f"cannot connect: {e}")
+        conn, rid = self.conn, 0
+        if conn is None:
             return
-        rid = 0
         while not self.halt.is_set():
             rid, start = rid + 1, time.monotonic()
             try:
