@@ -75,8 +75,12 @@ void EmulatedDrive::write(const scsi::Command& c) {
       }
     }
   }
-  if (!cut_at(_position)) {
-    check(SenseKey::medium_error, 0x0C00, {}, count);
+  if (!index_has_room(blocks)) {
+    check(SenseKey::volume_overflow, 0x0002, {.end_of_medium = true}, count);
+    return;
+  }
+  if (auto cut = cut_at(_position); !cut) {
+    failed_append(count, cut.error());
     return;
   }
   std::vector<AppendItem> items(blocks);
@@ -89,22 +93,28 @@ void EmulatedDrive::write(const scsi::Command& c) {
     check(SenseKey::volume_overflow, 0x0002, {.end_of_medium = true}, count);
     return;
   }
-  append(std::move(plan), false, [this, fit, blocks, stored, block, count, fixed](bool written) {
+  append(std::move(plan), false, [this, fit, blocks, stored, block, count](bool written) {
     if (!written) {
-      _tape_alerts |= bit(alert_write_failure);
-      check(SenseKey::medium_error, 0x0C00, {}, count);
+      failed_append(count);
       return;
     }
     _bytes_written += std::uint64_t{fit} * stored;
     _transferred = std::uint64_t{fit} * block;
     if (fit < blocks) {
       check(SenseKey::volume_overflow, 0x0002, {.end_of_medium = true}, blocks - fit);
-    } else if (past_early_warning(_index.end_offset)) {
+    } else if (past_early_warning(_index.end_offset())) {
       check(SenseKey::no_sense, 0x0002, {.end_of_medium = true}, 0);
     } else {
       good();
     }
   });
+}
+
+// Nothing of the command is on the tape: the index keeps the old end, and what the prepare step
+// wrote beyond it is overwritten by the next append.
+void EmulatedDrive::failed_append(std::uint32_t count, std::error_code) {
+  _tape_alerts |= bit(alert_write_failure);
+  check(SenseKey::medium_error, 0x0C00, {}, count);
 }
 
 // The two steps of every append (image_layout.hpp): what lies beyond the image's end, then the
@@ -141,14 +151,11 @@ void EmulatedDrive::append(AppendPlan plan, bool sync, std::function<void(bool)>
         return;
       }
       for (const auto& o : _plan.objects) {
-        if (o.filemark) {
-          _filemarks.push_back(_index.objects.size());
-        }
-        _index.objects.push_back(o);
+        _index.push(o);  // index_has_room() made sure it takes them
       }
-      _index.end_offset = _plan.tail.end_of_data;
+      _index.set_end(_plan.tail.end_of_data);
       _tail = std::move(_plan.tail);
-      _position = _index.objects.size();
+      _position = _index.size();
       done(true);
     };
   };
@@ -189,17 +196,17 @@ void EmulatedDrive::read(const scsi::Command& c) {
   // Walk the objects this READ covers; queue a read for each data block.
   enum class Stop { none, filemark, end_of_data, wrong_length, cut_short };
   Stop stop = Stop::none;
-  std::size_t p = _position;
+  std::uint64_t p = _position;
   std::uint32_t whole = 0;        // blocks delivered in full
   std::uint64_t delivered = 0;    // bytes moved
   std::int64_t variable_residue = 0;
   std::vector<std::pair<std::uint64_t, std::uint32_t>> crcs;  // where to append, block length
   while (whole < blocks) {
-    if (p >= _index.objects.size()) {
+    if (p >= _index.size()) {
       stop = Stop::end_of_data;
       break;
     }
-    const auto& o = _index.objects[p];
+    const auto o = _index.object(p);
     if (o.filemark) {
       ++p;
       stop = Stop::filemark;
@@ -263,7 +270,7 @@ void EmulatedDrive::read(const scsi::Command& c) {
         break;
       case Stop::end_of_data:
         check(SenseKey::blank_check, 0x0005,
-              {.end_of_medium = past_early_warning(_index.end_offset)}, remaining);
+              {.end_of_medium = past_early_warning(_index.end_offset())}, remaining);
         break;
       case Stop::wrong_length:
         check(SenseKey::no_sense, 0x0000, {.incorrect_length = true},
@@ -292,17 +299,22 @@ void EmulatedDrive::write_filemarks(const scsi::Command& c) {
     check(SenseKey::illegal_request, 0x2400);  // the emulator writes at most 65536 at once
     return;
   }
-  if (count > 0 && !cut_at(_position)) {
-    check(SenseKey::medium_error, 0x0C00, {}, count);
+  if (count > 0 && !index_has_room(1)) {
+    check(SenseKey::volume_overflow, 0x0002, {.end_of_medium = true}, count);
     return;
+  }
+  if (count > 0) {
+    if (auto cut = cut_at(_position); !cut) {
+      failed_append(count, cut.error());
+      return;
+    }
   }
   auto finished = [this, count](bool written) {
     if (!written) {
-      _tape_alerts |= bit(alert_write_failure);
-      check(SenseKey::medium_error, 0x0C00, {}, count);
+      failed_append(count);
       return;
     }
-    if (count > 0 && past_early_warning(_index.end_offset)) {
+    if (count > 0 && past_early_warning(_index.end_offset())) {
       check(SenseKey::no_sense, 0x0002, {.end_of_medium = true}, 0);
     } else {
       good();
@@ -310,7 +322,7 @@ void EmulatedDrive::write_filemarks(const scsi::Command& c) {
   };
   if (count == 0) {
     if (!immediate) {  // Immed=0: whatever is written is on the medium before GOOD
-      queue_io(uring::Fsync{_append_fd.get(), true}, 0);
+      queue_io(uring::Fsync{_append_fd ? _append_fd.get() : _fd.get(), true}, 0);
       _on_io_done = [this, finished] { finished(!io_failed()); };
     } else {
       good();

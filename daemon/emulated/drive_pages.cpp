@@ -132,7 +132,7 @@ void EmulatedDrive::log_sense(const scsi::Command& c) {
   counters.bytes_written = _bytes_written;
   counters.bytes_read = _bytes_read;
   counters.capacity_mb = _spec.capacity / 1'000'000;
-  counters.used_mb = _index.end_offset / 1'000'000;
+  counters.used_mb = _index.end_offset() / 1'000'000;
   auto response = log_page(page, counters, _tape_alerts, _spec.medium_serial);
   if (!response || c.cdb[3] != 0) {
     check(SenseKey::illegal_request, 0x2400);
@@ -152,7 +152,7 @@ void EmulatedDrive::read_attribute(const scsi::Command& c) {
     check(SenseKey::illegal_request, 0x2400);  // attribute values of partition 0 only
     return;
   }
-  const auto used = _index.end_offset;
+  const auto used = _index.end_offset();
   const auto remaining = _spec.capacity > used ? _spec.capacity - used : 0;
   respond(attribute_values(scsi::load_be16(c.cdb, 8), remaining >> 20, _spec.capacity >> 20,
                            _spec.medium_serial));

@@ -28,55 +28,54 @@ void EmulatedDrive::space(const scsi::Command& c) {
   } else {
     count = static_cast<std::int64_t>(scsi::load_be64(c.cdb, 4));
   }
-  const auto size = _index.objects.size();
+  const auto size = _index.size();
+  const auto files = _index.files_before(_position);
+  const std::uint64_t n = count < 0 ? static_cast<std::uint64_t>(-count)
+                                    : static_cast<std::uint64_t>(count);
   // The INFORMATION field carries the count not done, as a positive number in both
   // directions (as scsi_debug does).
   switch (code) {
     case scsi::cdb::SpaceCode::blocks: {
-      std::size_t p = _position;
-      const std::uint64_t n = count < 0 ? static_cast<std::uint64_t>(-count)
-                                        : static_cast<std::uint64_t>(count);
-      for (std::uint64_t i = 0; i < n; ++i) {
-        if (count > 0) {
-          if (p >= size) {
-            _position = size;
-            check(SenseKey::blank_check, 0x0005, {}, static_cast<std::int64_t>(n - i));
-            return;
-          }
-          if (_index.objects[p].filemark) {
-            _position = p + 1;  // on the end-of-tape side of the filemark
-            check(SenseKey::no_sense, 0x0001, {.filemark = true}, static_cast<std::int64_t>(n - i));
-            return;
-          }
-          ++p;
+      if (count >= 0) {
+        // Blocks up to the next filemark, or to end of data.
+        const auto mark = files < _index.filemarks() ? _index.filemark(files + 1) : size;
+        if (n <= mark - _position) {
+          _position += n;
+          good();
+        } else if (mark < size) {
+          const auto left = n - (mark - _position);
+          _position = mark + 1;  // on the end-of-tape side of the filemark
+          check(SenseKey::no_sense, 0x0001, {.filemark = true}, static_cast<std::int64_t>(left));
         } else {
-          if (p == 0) {
-            _position = 0;
-            check(SenseKey::no_sense, 0x0004, {.end_of_medium = true},
-                  static_cast<std::int64_t>(n - i));
-            return;
-          }
-          if (_index.objects[p - 1].filemark) {
-            _position = p - 1;  // on the beginning-of-tape side of the filemark
-            check(SenseKey::no_sense, 0x0001, {.filemark = true}, static_cast<std::int64_t>(n - i));
-            return;
-          }
-          --p;
+          const auto left = n - (size - _position);
+          _position = size;
+          check(SenseKey::blank_check, 0x0005, {}, static_cast<std::int64_t>(left));
         }
+        return;
       }
-      _position = p;
-      good();
+      // Blocks back to the previous filemark, or to the beginning.
+      const auto after_mark = files > 0 ? _index.filemark(files) + 1 : 0;
+      if (n <= _position - after_mark) {
+        _position -= n;
+        good();
+      } else if (files > 0) {
+        const auto left = n - (_position - after_mark);
+        _position = after_mark - 1;  // on the beginning-of-tape side of the filemark
+        check(SenseKey::no_sense, 0x0001, {.filemark = true}, static_cast<std::int64_t>(left));
+      } else {
+        const auto left = n - _position;
+        _position = 0;
+        check(SenseKey::no_sense, 0x0004, {.end_of_medium = true}, static_cast<std::int64_t>(left));
+      }
       return;
     }
     case scsi::cdb::SpaceCode::filemarks: {
       if (count >= 0) {
-        const auto first = std::lower_bound(_filemarks.begin(), _filemarks.end(), _position);
-        const auto available = static_cast<std::uint64_t>(_filemarks.end() - first);
-        const auto n = static_cast<std::uint64_t>(count);
+        const auto available = _index.filemarks() - files;
         if (n == 0) {
           good();
         } else if (available >= n) {
-          _position = *(first + static_cast<std::ptrdiff_t>(n - 1)) + 1;
+          _position = _index.filemark(files + n) + 1;
           good();
         } else {
           _position = size;
@@ -84,16 +83,13 @@ void EmulatedDrive::space(const scsi::Command& c) {
         }
         return;
       }
-      const auto end = std::lower_bound(_filemarks.begin(), _filemarks.end(), _position);
-      const auto available = static_cast<std::uint64_t>(end - _filemarks.begin());
-      const auto n = static_cast<std::uint64_t>(-count);
-      if (available >= n) {
-        _position = *(end - static_cast<std::ptrdiff_t>(n));  // BOT side of the filemark
+      if (files >= n) {
+        _position = _index.filemark(files - n + 1);  // BOT side of the filemark
         good();
       } else {
         _position = 0;
         check(SenseKey::no_sense, 0x0004, {.end_of_medium = true},
-              static_cast<std::int64_t>(n - available));
+              static_cast<std::int64_t>(n - files));
       }
       return;
     }
@@ -136,21 +132,21 @@ void EmulatedDrive::locate(const scsi::Command& c) {
     check(SenseKey::illegal_request, 0x2400);  // one partition only
     return;
   }
-  const auto size = _index.objects.size();
+  const auto size = _index.size();
   if (to_end) {
     _position = size;
   } else if (by_file) {
     if (target == 0) {
       _position = 0;
-    } else if (target <= _filemarks.size()) {
-      _position = _filemarks[target - 1] + 1;
+    } else if (target <= _index.filemarks()) {
+      _position = _index.filemark(target) + 1;
     } else {
       _position = size;
       check(SenseKey::blank_check, 0x0005);
       return;
     }
   } else if (target <= size) {
-    _position = static_cast<std::size_t>(target);
+    _position = target;
   } else {
     _position = size;
     check(SenseKey::blank_check, 0x0005);
@@ -176,9 +172,9 @@ void EmulatedDrive::read_position(const scsi::Command& c) {
   }
   PositionState p;
   p.object = _position;
-  p.file = files_before(_position);
+  p.file = _index.files_before(_position);
   p.beginning = _position == 0;
-  p.beyond_early_warning = past_early_warning(offset_at(_position));
+  p.beyond_early_warning = past_early_warning(_index.offset_at(_position));
   respond(emulated::read_position(form, p));
 }
 

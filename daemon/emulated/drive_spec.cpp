@@ -106,6 +106,18 @@ DriveSpec parse_drive_spec(std::string_view spec) {
       d.max_block_length = static_cast<std::uint32_t>(n);
     } else if (key == "write_protect") {
       d.write_protected = parse_number(spec, key, value, false) != 0;
+    } else if (key == "damaged") {
+      if (value == "refuse") {
+        d.damaged = DamagePolicy::refuse;
+      } else if (value == "readonly") {
+        d.damaged = DamagePolicy::readonly;
+      } else if (value == "cut") {
+        d.damaged = DamagePolicy::cut;
+      } else {
+        fail(spec, "damaged=" + std::string{value} + ": must be refuse, readonly or cut");
+      }
+    } else if (key == "follow_symlinks") {
+      d.follow_symlinks = parse_number(spec, key, value, false) != 0;
     } else if (key == "medium_error_write") {
       d.medium_error_write = parse_number(spec, key, value, false);
     } else if (key == "medium_error_read") {
@@ -125,8 +137,9 @@ DriveSpec parse_drive_spec(std::string_view spec) {
       d.serial = std::string{value};
     } else {
       fail(spec, "unknown option \"" + std::string{key} +
-                     "\" (capacity, ew, max_block, write_protect, medium_error_write, "
-                     "medium_error_read, short_read, unit_attention, hang, serial)");
+                     "\" (capacity, ew, max_block, write_protect, damaged, follow_symlinks, "
+                     "medium_error_write, medium_error_read, short_read, unit_attention, hang, "
+                     "serial)");
     }
   }
   if (d.capacity < (std::uint64_t{1} << 20)) {
@@ -134,6 +147,10 @@ DriveSpec parse_drive_spec(std::string_view spec) {
   }
   if (d.early_warning_offset() > d.capacity) {
     fail(spec, "ew lies beyond capacity");
+  }
+  if (d.damaged == DamagePolicy::cut && d.write_protected) {
+    fail(spec, "damaged=cut writes to the image: it cannot go with write_protect=1 "
+               "(damaged=readonly opens a damaged image without writing)");
   }
   if (d.serial.empty() || d.serial.size() > 32) {
     fail(spec, "serial must be 1 to 32 characters");

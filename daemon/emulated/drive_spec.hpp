@@ -14,12 +14,21 @@
 
 namespace tapestream::emulated {
 
+// What opening an image does when the format shows it damaged (docs/EMULATED_DRIVE.md).
+enum class DamagePolicy {
+  refuse,    // the drive does not start; the message says where and what
+  readonly,  // the tape ends at the damage, write protected; the file stays as it is
+  cut,       // the explicit repair: the image is cut at the damage
+};
+
 struct DriveSpec {
   std::filesystem::path image;
   std::uint64_t capacity = std::uint64_t{16} << 30;  // bytes of image the tape holds
   std::optional<std::uint64_t> early_warning;        // default: capacity minus 1/64, at most 1 GiB
   std::uint32_t max_block_length = 8U << 20;          // READ BLOCK LIMITS maximum
   bool write_protected = false;
+  DamagePolicy damaged = DamagePolicy::refuse;
+  bool follow_symlinks = false;  // the image path may be a symbolic link
   // Faults, counted from 1 since the drive was opened.
   std::optional<std::uint64_t> medium_error_write;  // the Nth WRITE fails: MEDIUM ERROR
   std::optional<std::uint64_t> medium_error_read;   // the Nth READ fails: MEDIUM ERROR

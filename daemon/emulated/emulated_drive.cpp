@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "common/startup_error.hpp"
+#include "emulated/image_file.hpp"
 #include "scsi/bytes.hpp"
 
 namespace tapestream::emulated {
@@ -42,37 +43,24 @@ bool matches_hang(const DriveSpec& spec, Opcode op) {
 
 EmulatedDrive::EmulatedDrive(uring::Ring& ring, DriveSpec spec)
     : _ring{ring}, _spec{std::move(spec)}, _early_warning{_spec.early_warning_offset()} {
-  const auto& path = _spec.image;
-  _fd = UniqueFd{::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0660)};
-  if (!_fd) {
-    throw StartupError{"emulated drive: cannot open image " + path.string() + ": " +
-                       std::strerror(errno)};
+  auto image = open_image(_spec);
+  _fd = std::move(image.fd);
+  _index = std::move(image.index);
+  _tail = std::move(image.tail);
+  _tail_on_disk = image.tail_on_disk;
+  _reserved = image.file_size;
+  _spec.write_protected = image.write_protected;
+  if (_spec.write_protected) {
+    return;  // nothing is ever appended
   }
-  auto index = scan_image(_fd.get());
-  if (!index) {
-    throw StartupError{"emulated drive: cannot read image " + path.string() + ": " +
-                       index.error().message()};
-  }
-  _index = std::move(index.value());
-  // End the file right after the last intact object, so that what a crash left half written
-  // can never reappear as data.
-  if (auto ended = end_image_at(_index.end_offset); !ended) {
-    throw StartupError{"emulated drive: cannot write image " + path.string() + ": " +
-                       ended.error().message()};
-  }
-  _append_fd = UniqueFd{::open(path.c_str(), O_RDWR | O_CLOEXEC | O_DIRECT)};
+  _append_fd = reopen_image(_fd.get(), _spec, O_RDWR | O_DIRECT);
   _direct = static_cast<bool>(_append_fd);
-  if (!_append_fd) {  // tmpfs and some others refuse O_DIRECT: appends go through the page cache
-    _append_fd = UniqueFd{::open(path.c_str(), O_RDWR | O_CLOEXEC)};
+  if (!_append_fd) {  // some file systems refuse O_DIRECT: appends go through the page cache
+    _append_fd = reopen_image(_fd.get(), _spec, O_RDWR);
   }
   if (!_append_fd) {
-    throw StartupError{"emulated drive: cannot open image " + path.string() + ": " +
-                       std::strerror(errno)};
-  }
-  for (std::size_t i = 0; i < _index.objects.size(); ++i) {
-    if (_index.objects[i].filemark) {
-      _filemarks.push_back(i);
-    }
+    throw StartupError{"emulated drive: image " + _spec.image.string() +
+                       " cannot be opened for appending: " + std::strerror(errno)};
   }
 }
 
@@ -345,45 +333,23 @@ bool EmulatedDrive::needs_medium() {
   return true;
 }
 
-std::uint64_t EmulatedDrive::offset_at(std::size_t object) const {
-  return object < _index.objects.size() ? _index.objects[object].offset : _index.end_offset;
-}
-
-std::uint64_t EmulatedDrive::files_before(std::size_t object) const {
-  return static_cast<std::uint64_t>(
-      std::lower_bound(_filemarks.begin(), _filemarks.end(), object) - _filemarks.begin());
-}
-
-Result<void> EmulatedDrive::cut_at(std::size_t object) {
-  if (object >= _index.objects.size()) {
+Result<void> EmulatedDrive::cut_at(std::uint64_t object) {
+  if (object >= _index.size() && _tail_on_disk) {
     return outcome::success();
   }
-  // Rare (an overwrite in the middle of the tape), so plain system calls rather than the ring.
-  const auto end = _index.objects[object].offset;
-  BOOST_OUTCOME_TRYV(end_image_at(end));
-  _index.objects.resize(object);
-  _index.end_offset = end;
-  _filemarks.erase(std::lower_bound(_filemarks.begin(), _filemarks.end(), object),
-                   _filemarks.end());
+  // Rare (an overwrite in the middle of the tape, or the first write after opening an image that
+  // does not end in the writer's open end), so plain system calls rather than the ring.
+  BOOST_OUTCOME_TRY(tail, end_image_at(_fd.get(), _index.offset_at(object)));
+  _index.truncate(object);
+  _tail = std::move(tail);
+  _reserved = _tail.end();
+  _tail_on_disk = true;
   return outcome::success();
 }
 
-Result<void> EmulatedDrive::end_image_at(std::uint64_t end_of_data) {
-  std::vector<std::uint8_t> committed(end_of_data - page_floor(end_of_data));
-  const auto n = pread(_fd.get(), committed.data(), committed.size(),
-                       static_cast<off_t>(page_floor(end_of_data)));
-  if (n != static_cast<ssize_t>(committed.size())) {
-    return std::error_code{n < 0 ? errno : EIO, std::system_category()};
-  }
-  auto tail = make_tail(end_of_data, committed);
-  if (pwrite(_fd.get(), tail.bytes.data(), tail.bytes.size(), static_cast<off_t>(tail.start)) !=
-          static_cast<ssize_t>(tail.bytes.size()) ||
-      ftruncate(_fd.get(), static_cast<off_t>(tail.end())) != 0) {
-    return std::error_code{errno, std::system_category()};
-  }
-  _tail = std::move(tail);
-  _reserved = _tail.end();
-  return outcome::success();
+// Each object may start a run, and its first one may need two (TapeIndex::push_filemarks).
+bool EmulatedDrive::index_has_room(std::size_t objects) const {
+  return _index.runs() + objects + 1 <= TapeIndex::max_runs;
 }
 
 // ext4 and XFS take an O_DIRECT write without blocking only where the file already has blocks

@@ -19,7 +19,7 @@
 #include "emulated/drive_spec.hpp"
 #include "emulated/image_layout.hpp"
 #include "emulated/responses.hpp"
-#include "emulated/simh_image.hpp"
+#include "emulated/tape_index.hpp"
 #include "transport/transport.hpp"
 #include "uring/ring.hpp"
 
@@ -27,8 +27,9 @@ namespace tapestream::emulated {
 
 class EmulatedDrive final : public transport::ScsiTransport {
  public:
-  // Opens the image (creating an empty tape when it does not exist) and indexes it, cutting off
-  // a record a crash left half written. Throws StartupError.
+  // Opens the image (creating an empty tape when it does not exist), locks it for the drive's
+  // life and indexes it, without writing to it unless the spec says damaged=cut
+  // (image_file.hpp). Throws StartupError.
   EmulatedDrive(uring::Ring& ring, DriveSpec spec);
   // Cancels what is in flight and waits for the ring to give it back.
   ~EmulatedDrive() override;
@@ -39,7 +40,7 @@ class EmulatedDrive final : public transport::ScsiTransport {
                       transport::ScsiCallback& callback) override;
   std::string_view kind() const override { return "emulated"; }
 
-  const ImageIndex& image_index() const { return _index; }
+  const TapeIndex& image_index() const { return _index; }
   // Whether appends bypass the page cache (the file system takes O_DIRECT).
   bool direct_io() const { return _direct; }
 
@@ -110,13 +111,15 @@ class EmulatedDrive final : public transport::ScsiTransport {
   void maintenance_in(const scsi::Command& c);
 
   // Tape geometry.
-  std::uint64_t offset_at(std::size_t object) const;
-  std::uint64_t files_before(std::size_t object) const;
   bool past_early_warning(std::uint64_t offset) const { return offset >= _early_warning; }
-  Result<void> cut_at(std::size_t object);  // a write here makes it the new end of data
-  // Makes the image end at `end_of_data`: rewrites its tail and truncates the file after it.
-  Result<void> end_image_at(std::uint64_t end_of_data);
+  // A write here makes it the new end of data; the first write after opening an image whose
+  // end is not the writer's open end also puts one there before appending.
+  Result<void> cut_at(std::uint64_t object);
+  // Whether a write of `objects` objects keeps the index within TapeIndex::max_runs.
+  bool index_has_room(std::size_t objects) const;
   void append(AppendPlan plan, bool sync, std::function<void(bool written)> done);
+  // The sense for a WRITE (FILEMARKS) that failed: in its I/O, or with `error` before it.
+  void failed_append(std::uint32_t count, std::error_code error = {});
   void reserve(std::uint64_t end);  // allocates the image's blocks ahead of the appends
   bool needs_medium();                         // false (and NOT READY set) without a cartridge
   ModeState mode_state() const;
@@ -127,14 +130,14 @@ class EmulatedDrive final : public transport::ScsiTransport {
   UniqueFd _append_fd;  // appends: O_DIRECT where the file system takes it
   bool _direct = false;
   std::uint64_t _reserved = 0;  // the file's size: allocated ahead of the tail
-  ImageIndex _index;
-  std::vector<std::size_t> _filemarks;  // object numbers of the filemarks, ascending
+  TapeIndex _index;
+  bool _tail_on_disk = false;  // the file holds _tail as it is, and only zeros after it
   std::uint64_t _early_warning;
 
   // Drive state.
   bool _loaded = true;
   bool _prevent_removal = false;
-  std::size_t _position = 0;  // object number
+  std::uint64_t _position = 0;  // object number
   std::uint32_t _block_length = 0;  // 0: variable-block mode
   bool _compression = false;
   std::uint8_t _buffered_mode = 1;

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <vector>
 
 #include "common/result.hpp"
@@ -42,15 +44,38 @@ struct TapeObject {
   std::uint64_t end() const { return offset + (filemark ? 4U : simh_record_span(length)); }
 };
 
-struct ImageIndex {
-  std::vector<TapeObject> objects;
-  std::uint64_t end_offset = 0;  // where the end-of-medium marker is, and the next object goes
-};
+// Reads an image for the scan: words through a window whose size follows the access pattern
+// (large while walking small records or zeros, small when jumping over large records), and runs of
+// zero bytes, passing holes and allocated but unwritten extents (the drive allocates its image
+// ahead) without reading them.
+class ImageReader {
+ public:
+  ImageReader(int fd, std::uint64_t file_size);
 
-// Scans an image and indexes its objects. It stops at the end-of-medium marker, at the end of
-// the file, or at the first record that is not intact (leading and trailing lengths differ,
-// the record runs past the end of the file, or a length beyond simh_max_record): after a
-// crash, the image is readable up to the last record that was completely written.
-Result<ImageIndex> scan_image(int fd);
+  std::uint64_t file_size() const { return _size; }
+  // The word at `offset`; nullopt when fewer than 4 bytes remain. `jump`: it lies far from the
+  // last one read (a large record's trailing length), so read little around it.
+  Result<std::optional<std::uint32_t>> word(std::uint64_t offset, bool jump = false);
+  // How many bytes from `offset` on are zero.
+  Result<std::uint64_t> zeros_from(std::uint64_t offset);
+  // How many bytes from `offset` on are erase gap words (a page of them before each large
+  // record the drive writes).
+  Result<std::uint64_t> gaps_from(std::uint64_t offset);
+  // The bytes from `offset`, at most `length` (fewer at the end of the file), up to 64 KiB.
+  Result<std::span<const std::uint8_t>> bytes(std::uint64_t offset, std::size_t length);
+
+ private:
+  Result<void> fill(std::uint64_t offset, std::size_t length, bool jump = false);
+  // Where the next byte at or after `offset` lies that may not be zero.
+  std::uint64_t next_data(std::uint64_t offset);
+
+  int _fd;
+  std::uint64_t _size;
+  std::vector<std::uint8_t> _window;
+  std::uint64_t _start = 0;
+  std::size_t _valid = 0;
+  bool _extent_map = true;  // FIEMAP works here (not on tmpfs, for one)
+  bool _synced = false;
+};
 
 }  // namespace tapestream::emulated

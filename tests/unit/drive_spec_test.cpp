@@ -48,6 +48,21 @@ TEST(DriveSpec, EveryFault) {
   EXPECT_EQ(d.serial, "ABC");
 }
 
+TEST(DriveSpec, WhatOpeningTheImageMayDo) {
+  const auto d = parse_drive_spec("emulated:x.tap");
+  EXPECT_EQ(d.damaged, tapestream::emulated::DamagePolicy::refuse);
+  EXPECT_FALSE(d.follow_symlinks);
+  EXPECT_EQ(parse_drive_spec("emulated:x.tap?damaged=readonly").damaged,
+            tapestream::emulated::DamagePolicy::readonly);
+  EXPECT_EQ(parse_drive_spec("emulated:x.tap?damaged=cut").damaged,
+            tapestream::emulated::DamagePolicy::cut);
+  EXPECT_TRUE(parse_drive_spec("emulated:x.tap?follow_symlinks=1").follow_symlinks);
+  EXPECT_NE(error_of("emulated:x?damaged=fix").find("damaged=fix: must be refuse, readonly or cut"),
+            std::string::npos);
+  EXPECT_NE(error_of("emulated:x?damaged=cut&write_protect=1").find("cannot go with write_protect"),
+            std::string::npos);
+}
+
 TEST(DriveSpec, ClearErrors) {
   EXPECT_NE(error_of("tape:/x").find("must start with \"emulated:\""), std::string::npos);
   EXPECT_NE(error_of("emulated:").find("no image path"), std::string::npos);

@@ -12,6 +12,7 @@
 
 #include "common/unique_fd.hpp"
 #include "emulated/image_layout.hpp"
+#include "emulated/image_scan.hpp"
 
 using namespace tapestream::emulated;
 using tapestream::UniqueFd;
@@ -61,14 +62,14 @@ struct Image {
     put(plan, plan.link, data);
     tail = plan.tail;
   }
-  ImageIndex scan() const {
+  ImageScan scan() const {
     const auto path =
         std::filesystem::temp_directory_path() / ("layout-" + std::to_string(getpid()));
     UniqueFd fd{::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600)};
     EXPECT_EQ(::write(fd.get(), bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-    auto index = scan_image(fd.get()).value();
+    auto scanned = scan_image(fd.get()).value();
     std::filesystem::remove(path);
-    return index;
+    return scanned;
   }
   Bytes record(const TapeObject& o) const {
     return {bytes.begin() + static_cast<std::ptrdiff_t>(o.offset + 4),
@@ -99,16 +100,20 @@ TEST(ImageLayout, LargeRecordsStartOnPagesAndComeFromTheBufferItself) {
   EXPECT_FALSE(plan.link.registered);
   EXPECT_EQ(plan.link.offset, 0U);
   image.apply(plan, data.view());
-  const auto index = image.scan();
-  ASSERT_EQ(index.objects.size(), 4U);
+  const auto scanned = image.scan();
+  const auto& index = scanned.index;
+  EXPECT_EQ(scanned.end, ImageScan::End::clean);
+  EXPECT_TRUE(scanned.open_end_intact);
+  ASSERT_EQ(index.size(), 4U);
+  EXPECT_EQ(index.runs(), 1U);
   for (std::size_t i = 0; i < 4; ++i) {
-    EXPECT_EQ((index.objects[i].offset + 4) % image_page, 0U);
-    EXPECT_EQ(index.objects[i].offset, plan.objects[i].offset);
-    EXPECT_EQ(image.record(index.objects[i]),
+    EXPECT_EQ((index.object(i).offset + 4) % image_page, 0U);
+    EXPECT_EQ(index.object(i).offset, plan.objects[i].offset);
+    EXPECT_EQ(image.record(index.object(i)),
               Bytes(data.view().begin() + static_cast<std::ptrdiff_t>(i * 256 * 1024),
                     data.view().begin() + static_cast<std::ptrdiff_t>((i + 1) * 256 * 1024)));
   }
-  EXPECT_EQ(index.end_offset, plan.tail.end_of_data);
+  EXPECT_EQ(index.end_offset(), plan.tail.end_of_data);
   EXPECT_EQ(image.bytes.size(), plan.tail.end());
 }
 
@@ -132,46 +137,84 @@ TEST(ImageLayout, SmallAndOddRecordsFilemarksAndHalfGaps) {
       expected.push_back(item.filemark ? 0 : item.length);
     }
   }
-  const auto index = image.scan();
-  ASSERT_EQ(index.objects.size(), expected.size());
+  const auto scanned = image.scan();
+  const auto& index = scanned.index;
+  EXPECT_EQ(scanned.end, ImageScan::End::clean);
+  ASSERT_EQ(index.size(), expected.size());
   for (std::size_t i = 0; i < expected.size(); ++i) {
-    EXPECT_EQ(index.objects[i].filemark, expected[i] == 0) << i;
-    EXPECT_EQ(index.objects[i].length, expected[i]) << i;
+    EXPECT_EQ(index.object(i).filemark, expected[i] == 0) << i;
+    EXPECT_EQ(index.object(i).length, expected[i]) << i;
     if (expected[i] != 0) {
-      EXPECT_EQ(image.record(index.objects[i]),
+      EXPECT_EQ(image.record(index.object(i)),
                 Bytes(data.view().begin(), data.view().begin() + expected[i]))
           << i;
     }
   }
-  EXPECT_EQ(index.end_offset, image.tail.end_of_data);
+  EXPECT_EQ(index.end_offset(), image.tail.end_of_data);
 }
 
+// What the drive appends in one step: a WRITE's blocks (one length) or a WRITE FILEMARKS's marks.
+// A crash before or during the link must leave the old tape or a prefix of the new one, and an
+// image the scan takes for clean, or for a link cut short: never for damage.
 TEST(ImageLayout, ACrashBeforeOrDuringTheLinkLeavesTheOldOrTheNewTape) {
   Aligned data{1 << 20};
+  const std::vector<std::vector<AppendItem>> commands = {
+      {{0, true, 0}, {0, true, 0}},
+      {{200000, false, 0}, {200000, false, 0}},
+      {{5, false, 0}},
+      {{3000, false, 0}},  // packed, and reaching past the link's first sectors
+  };
   for (const std::uint32_t first : {65536U, 65538U, 1000U}) {
     Image image;
     image.apply(plan_append(image.tail, std::vector<AppendItem>{{first, false, 0}}, data.view(),
                             large_capacity),
                 data.view());
-    const auto before = image.scan().objects.size();
+    const auto before = image.scan().index.size();
     ASSERT_EQ(before, 1U);
-    const std::vector<AppendItem> items = {{0, true, 0}, {200000, false, 0}, {5, false, 0}};
-    const auto plan = plan_append(image.tail, items, data.view(), large_capacity);
-    // Everything but the link: the tape is as it was.
-    auto crashed = image;
-    crashed.prepare(plan, data.view());
-    EXPECT_EQ(crashed.scan().objects.size(), before);
-    // The link cut short after any whole 512-byte sector: the old tape or a prefix of the new.
-    for (std::size_t cut = 0; cut <= plan.link.length; cut += 512) {
-      auto torn = crashed;
-      torn.put(plan, plan.link, data.view(), cut);
-      const auto n = torn.scan().objects.size();
-      EXPECT_TRUE(n == before || n == before + 1 || n == before + items.size())
-          << "first " << first << " cut " << cut << ": " << n;
+    for (const auto& items : commands) {
+      const auto plan = plan_append(image.tail, items, data.view(), large_capacity);
+      // Everything but the link: the tape is as it was.
+      auto crashed = image;
+      crashed.prepare(plan, data.view());
+      EXPECT_EQ(crashed.scan().index.size(), before);
+      EXPECT_EQ(crashed.scan().end, ImageScan::End::clean);
+      // The link cut short after any whole 512-byte sector: the old tape or a prefix of the new.
+      for (std::size_t cut = 0; cut <= plan.link.length; cut += 512) {
+        auto torn = crashed;
+        torn.put(plan, plan.link, data.view(), cut);
+        const auto scanned = torn.scan();
+        const auto n = scanned.index.size();
+        EXPECT_TRUE(n >= before && n <= before + items.size())
+            << "first " << first << " cut " << cut << ": " << n;
+        EXPECT_TRUE(scanned.end == ImageScan::End::clean || scanned.end == ImageScan::End::torn)
+            << "first " << first << " items " << items.size() << " cut " << cut << ": "
+            << scanned.what;
+      }
+      crashed.put(plan, plan.link, data.view());
+      EXPECT_EQ(crashed.scan().index.size(), before + items.size());
+      EXPECT_EQ(crashed.scan().end, ImageScan::End::clean);
     }
-    crashed.put(plan, plan.link, data.view());
-    EXPECT_EQ(crashed.scan().objects.size(), before + items.size());
   }
+}
+
+// The link of a packed record cut inside it: its leading length landed, its trailing one did
+// not. That is a crash, not damage: the tape ends before the record.
+TEST(ImageLayout, ALinkCutInsideAPackedRecordIsTornNotDamage) {
+  Aligned data{1 << 20};
+  Image image;
+  image.apply(plan_append(image.tail, std::vector<AppendItem>{{1000, false, 0}}, data.view(),
+                          large_capacity),
+              data.view());
+  const auto plan = plan_append(image.tail, std::vector<AppendItem>{{3000, false, 0}}, data.view(),
+                                large_capacity);
+  auto torn = image;
+  torn.prepare(plan, data.view());
+  torn.put(plan, plan.link, data.view(), 1024);
+  const auto scanned = torn.scan();
+  EXPECT_EQ(scanned.end, ImageScan::End::torn);
+  EXPECT_EQ(scanned.index.size(), 1U);
+  EXPECT_EQ(scanned.index.end_offset(), image.tail.end_of_data);
+  EXPECT_FALSE(scanned.open_end_intact);
 }
 
 TEST(ImageLayout, OnlyWhatFitsTheCapacityIsPlaced) {
