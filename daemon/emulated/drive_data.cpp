@@ -2,6 +2,8 @@
 // goes through the ring from and into the registered buffers.
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 #include "common/crc32c.hpp"
 #include "emulated/emulated_drive.hpp"
 #include "scsi/bytes.hpp"
@@ -112,7 +114,17 @@ void EmulatedDrive::write(const scsi::Command& c) {
 
 // Nothing of the command is on the tape: the index keeps the old end, and what the prepare step
 // wrote beyond it is overwritten by the next append.
-void EmulatedDrive::failed_append(std::uint32_t count, std::error_code) {
+void EmulatedDrive::failed_append(std::uint32_t count, std::error_code error) {
+  const bool no_space = error == std::errc::no_space_on_device ||
+                        error == std::error_code{EDQUOT, std::system_category()};
+  if (no_space || out_of_space()) {
+    // The file system is full: for the image, the end of the medium; no defect of it.
+    spdlog::warn("emulated drive: image {}: its file system has no space for the append at byte "
+                 "offset {}; reported as VOLUME OVERFLOW",
+                 _spec.image.string(), _tail.end_of_data);
+    check(SenseKey::volume_overflow, 0x0002, {.end_of_medium = true}, count);
+    return;
+  }
   _tape_alerts |= bit(alert_write_failure);
   check(SenseKey::medium_error, 0x0C00, {}, count);
 }

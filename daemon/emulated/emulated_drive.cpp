@@ -233,6 +233,13 @@ bool EmulatedDrive::io_failed() const {
   return std::any_of(_io.begin(), _io.end(), [](const IoOperation& op) { return !op.ok(); });
 }
 
+bool EmulatedDrive::out_of_space() const {
+  return std::any_of(_io.begin(), _io.end(), [](const IoOperation& op) {
+    return op.result == -ENOSPC || op.result == -EDQUOT || op.result == -EFBIG ||
+           (op.result >= 0 && !op.ok());
+  });
+}
+
 void EmulatedDrive::io_done() {
   --_io_outstanding;
   if (_io_outstanding > 0 || _closing) {

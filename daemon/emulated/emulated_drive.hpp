@@ -77,6 +77,8 @@ class EmulatedDrive final : public transport::ScsiTransport {
   void finish_now();
   void queue_io(const uring::Request& request, std::uint32_t expected, std::uint8_t flags = 0);
   bool io_failed() const;
+  // A write failed for want of space in the file system (or a short write, which means that).
+  bool out_of_space() const;
   std::span<std::uint8_t> data() const { return _current->request.data.bytes; }
 
   // Outcomes of the current command.
