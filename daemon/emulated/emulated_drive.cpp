@@ -123,7 +123,7 @@ void EmulatedDrive::execute() {
     return;  // only the timeout ends it
   }
   if (_spec.unit_attention_after && _commands == *_spec.unit_attention_after + 1) {
-    _unit_attention = 0x2900;  // POWER ON, RESET, OR BUS DEVICE RESET OCCURRED
+    power_on_reset();
   }
   if (_unit_attention && reports_unit_attention(op)) {
     check(SenseKey::unit_attention, *_unit_attention);
@@ -375,6 +375,18 @@ void EmulatedDrive::reserve(std::uint64_t end) {
   } else {
     _reserved = end;  // not supported or no space: writes extend the file as they go
   }
+}
+
+void EmulatedDrive::power_on_reset() {
+  _position = 0;
+  _block_length = 0;
+  _compression = false;
+  _buffered_mode = 1;
+  _protection_method = 0;
+  _protect_write = false;
+  _protect_read = false;
+  _prevent_removal = false;
+  _unit_attention = 0x2900;  // POWER ON, RESET, OR BUS DEVICE RESET OCCURRED
 }
 
 ModeState EmulatedDrive::mode_state() const {

@@ -125,6 +125,9 @@ class EmulatedDrive final : public transport::ScsiTransport {
   void reserve(std::uint64_t end);  // allocates the image's blocks ahead of the appends
   bool needs_medium();                         // false (and NOT READY set) without a cartridge
   ModeState mode_state() const;
+  // What a power-on reset does to a real drive: back to the beginning, mode parameters to their
+  // defaults, prevention of removal cleared, and a unit attention for the next command.
+  void power_on_reset();
 
   uring::Ring& _ring;
   DriveSpec _spec;

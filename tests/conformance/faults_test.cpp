@@ -124,6 +124,54 @@ TEST_F(EmulatedFaults, UnitAttentionAfterNCommands) {
   EXPECT_EQ(h().run(cdb::test_unit_ready()).classification.condition, TapeCondition::good);
 }
 
+// Regression: the power-on reset left the tape where it was and the mode as it was set; a real
+// drive's reset rewinds (the logical position is lost) and returns to its default mode.
+TEST_F(EmulatedFaults, APowerOnResetRewindsAndRestoresTheDefaultMode) {
+  open("unit_attention=9");
+  write_stream(1, 3, 1000);  // commands 1-3
+  const auto fixed = mode_select6_parameters(BlockDescriptor{0, 0, 512}, {}).value();
+  ASSERT_EQ(h().run(cdb::mode_select6(static_cast<std::uint8_t>(fixed.size())), fixed)
+                .classification.condition,
+            TapeCondition::good);  // 4
+  const auto compression = DataCompressionPage::make(true);
+  const std::span<const std::uint8_t> pages[] = {compression.bytes()};
+  const auto list = mode_select6_parameters(std::nullopt, pages).value();
+  ASSERT_EQ(h().run(cdb::mode_select6(static_cast<std::uint8_t>(list.size())), list)
+                .classification.condition,
+            TapeCondition::good);  // 5
+  const auto lbp_on = DataProtectionPage::make(DataProtectionPage::Method::crc32c, true, true);
+  const std::span<const std::uint8_t> lbp_pages[] = {lbp_on.bytes()};
+  const auto lbp_list = mode_select10_parameters(std::nullopt, lbp_pages).value();
+  ASSERT_EQ(h().run(cdb::mode_select10(static_cast<std::uint16_t>(lbp_list.size())), lbp_list)
+                .classification.condition,
+            TapeCondition::good);  // 6
+  ASSERT_EQ(h().run(cdb::prevent_allow_medium_removal(true)).classification.condition,
+            TapeCondition::good);  // 7
+  EXPECT_EQ(position().first_logical_object, 3U);  // 8
+  EXPECT_EQ(h().query(cdb::inquiry()).classification.condition, TapeCondition::good);  // 9
+  // The reset: INQUIRY does not report it, the next command does.
+  EXPECT_EQ(h().query(cdb::inquiry()).classification.condition, TapeCondition::good);
+  const auto e = h().run(cdb::test_unit_ready());
+  EXPECT_EQ(e.classification.condition, TapeCondition::reset);
+  expect_sense(e, SenseKey::unit_attention, 0x2900, std::nullopt);
+  EXPECT_EQ(position().first_logical_object, 0U);
+  EXPECT_TRUE(position().beginning_of_partition);
+  const auto mode = parse_mode_sense6(h().query(cdb::mode_sense6(0x3F)).data).value();
+  ASSERT_FALSE(mode.block_descriptors.empty());
+  EXPECT_EQ(mode.block_descriptors.front().block_length, 0U);  // variable blocks
+  EXPECT_EQ(mode.header.buffered_mode, 1U);
+  EXPECT_FALSE(DataCompressionPage::from(*mode.find_page(0x0F)).value().compression_enabled());
+  const auto lbp = parse_mode_sense10(h().query(cdb::mode_sense10(0x0A, 0xF0)).data).value();
+  EXPECT_EQ(DataProtectionPage::from(*lbp.find_page(0x0A, 0xF0)).value().method(),
+            DataProtectionPage::Method::none);
+  EXPECT_EQ(h().run(cdb::load_unload(cdb::LoadAction::unload, false)).classification.condition,
+            TapeCondition::good);  // prevention cleared
+  // The data is where it was.
+  h().run(cdb::load_unload(cdb::LoadAction::load, false));
+  h().run(cdb::test_unit_ready());
+  EXPECT_EQ(read(1000).data, pattern_block(1, 0, 1000));
+}
+
 TEST_F(EmulatedFaults, CommandThatNeverCompletesTimesOut) {
   open("hang=rewind");
   write_stream(1, 1, 10);
