@@ -7,6 +7,8 @@ code, so that tests can check the emulated drive's images with something that is
 
     simh_reader.py IMAGE --list        one line per file: "FILE BLOCKS BYTES"
     simh_reader.py IMAGE --file N      the data of file N on stdout
+    simh_reader.py IMAGE --objects     one line per object: "OFFSET LENGTH" (0: a tape mark),
+                                       the offset being that of its leading length word
 Exit status: 0 read, 1 the image is malformed, 2 usage.
 """
 import struct
@@ -15,6 +17,12 @@ import sys
 
 def records(image):
     """Yields ('data', bytes) and ('mark', None) until the end of the tape."""
+    for kind, data, _ in located(image):
+        yield (kind, data)
+
+
+def located(image):
+    """records(), with the offset of each object's leading length word."""
     at = 0
     while at + 4 <= len(image):
         (length,) = struct.unpack_from("<I", image, at)
@@ -27,7 +35,7 @@ def records(image):
             at += 2
             continue
         if length == 0:
-            yield ("mark", None)
+            yield ("mark", None, at)
             at += 4
             continue
         if length & 0xF0000000:
@@ -39,7 +47,7 @@ def records(image):
         (trailer,) = struct.unpack_from("<I", image, end)
         if trailer != length:
             raise ValueError(f"record at offset {at}: header {length}, trailer {trailer}")
-        yield ("data", image[at + 4 : at + 4 + length])
+        yield ("data", image[at + 4 : at + 4 + length], at)
         at = end + 4
 
 
@@ -57,11 +65,19 @@ def files(image):
 
 
 def main(argv):
-    if len(argv) < 3 or argv[2] not in ("--list", "--file") or (argv[2] == "--file") != (len(argv) == 4):
+    if len(argv) < 3 or argv[2] not in ("--list", "--file", "--objects") or (argv[2] == "--file") != (len(argv) == 4):
         print(__doc__, file=sys.stderr)
         return 2
     with open(argv[1], "rb") as f:
         image = f.read()
+    if argv[2] == "--objects":
+        try:
+            for kind, data, at in located(image):
+                print(at, 0 if kind == "mark" else len(data))
+        except ValueError as e:
+            print(f"simh_reader: {e}", file=sys.stderr)
+            return 1
+        return 0
     try:
         all_files = list(files(image))
     except ValueError as e:
