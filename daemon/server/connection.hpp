@@ -124,6 +124,8 @@ class Connection {
   void reply_status(DriveSlot& slot, bool stale);
   void status_deadline(Clock::time_point now);
   void control(const proto::ControlRequest& m);
+  void run_control(const proto::ControlRequest& m, std::optional<scsi::Command> command,
+                   std::vector<std::uint8_t> parameters);
   void control_done(const proto::ControlRequest& m);
   DriveSlot* drive_for(const std::string& name);
 

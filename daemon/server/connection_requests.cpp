@@ -106,7 +106,7 @@ void Connection::reply_status(DriveSlot& slot, bool stale) {
   answer.serial = id.serial;
   answer.max_block_length = id.max_block_length;
   const auto& known = slot.known_state();
-  answer.state = known.state | (slot.busy() ? TS_STATE_BUSY : 0U);
+  answer.state = known.state | (slot.stream_owns() ? TS_STATE_BUSY : 0U);
   answer.block_size = known.block_size;
   answer.density_code = known.density_code;
   answer.block_number = known.block_number;
@@ -126,7 +126,7 @@ void Connection::control(const proto::ControlRequest& m) {
   if (slot == nullptr) {
     return;
   }
-  if (slot->busy()) {
+  if (slot->wanted_by_stream()) {
     refuse(proto::Status::busy, "drive " + slot->name() + " is in use by a stream");
     return;
   }
@@ -212,13 +212,23 @@ void Connection::control(const proto::ControlRequest& m) {
   }
   _request_active = true;
   _slot = slot;
+  // Held for the operation; another control operation before it is waited for.
+  _ticket = slot->acquire(DriveSlot::Owner::control,
+                          [this, m, command, parameters = std::move(parameters)]() mutable {
+    _ticket.reset();
+    run_control(m, command, std::move(parameters));
+  });
+  read_more();
+}
+
+void Connection::run_control(const proto::ControlRequest& m, std::optional<scsi::Command> command,
+                             std::vector<std::uint8_t> parameters) {
   ++_control_in_flight;
-  (void)slot->acquire([] {});  // free, as checked above: held for the operation
   if (!command) {
     control_done(m);
     return;
   }
-  slot->commands().run(
+  _slot->commands().run(
       *command,
       [this, m](const CommandResult& r) {
         const auto condition = r.classification.condition;
@@ -250,7 +260,8 @@ void Connection::control(const proto::ControlRequest& m) {
 // (no cartridge) makes the operation fail rather than report a made-up position.
 void Connection::control_done(const proto::ControlRequest& m) {
   const auto form = _slot->identity().positioning.position_form();
-  _slot->commands().run(scsi::cdb::read_position(form), [this, form, op = m.op](const CommandResult& r) {
+  _slot->commands().run(scsi::cdb::read_position(form), [this, form, op = m.op,
+                                                        argument = m.argument](const CommandResult& r) {
     --_control_in_flight;
     release_drive();
     auto p = scsi::parse_read_position(form, r.data);
@@ -278,6 +289,9 @@ void Connection::control_done(const proto::ControlRequest& m) {
     done.block_number = position.first_logical_object.value_or(0);
     done.file_number = position.logical_file.value_or(0);
     done.state = position_state(position);
+    if (op == proto::ControlOp::compression && argument == 1) {
+      done.state |= TS_STATE_COMPRESSION;  // the drive took the setting
+    }
     if (!_input_closed) {
       reply(done);
     }

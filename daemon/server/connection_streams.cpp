@@ -60,7 +60,7 @@ void Connection::write(const proto::WriteRequest& m) {
   }
   auto request = m;
   request.block_size = block;
-  _ticket = slot->acquire([this, request] {
+  _ticket = slot->acquire(DriveSlot::Owner::stream, [this, request] {
     _ticket.reset();
     start_write(request);
   });
@@ -237,7 +237,7 @@ void Connection::read(const proto::ReadRequest& m) {
   if (*out_fd) {
     _sink = std::make_unique<FdSink>(_server.ring(), std::move(*out_fd));
   }
-  _ticket = slot->acquire([this, m] {
+  _ticket = slot->acquire(DriveSlot::Owner::stream, [this, m] {
     _ticket.reset();
     start_read(m);
   });

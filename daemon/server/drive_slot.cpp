@@ -1,5 +1,7 @@
 #include "server/drive_slot.hpp"
 
+#include <algorithm>
+
 #include "codec.hpp"
 #include "scsi/cdb.hpp"
 #include "scsi/mode_pages.hpp"
@@ -23,15 +25,22 @@ DriveSlot::DriveSlot(std::string name, std::unique_ptr<transport::ScsiTransport>
       _timeouts{std::move(timeouts)},
       _commands{_transport, pool, control_buffer, _timeouts} {}
 
-std::optional<std::uint64_t> DriveSlot::acquire(std::function<void()> granted) {
+std::optional<std::uint64_t> DriveSlot::acquire(Owner owner, std::function<void()> granted) {
   if (!_busy) {
     _busy = true;
+    _owner = owner;
     granted();
     return std::nullopt;
   }
   const auto ticket = ++_tickets;
-  _waiting.push_back({ticket, std::move(granted)});
+  _waiting.push_back({ticket, owner, std::move(granted)});
   return ticket;
+}
+
+bool DriveSlot::wanted_by_stream() const {
+  return (_busy && _owner == Owner::stream) ||
+         std::any_of(_waiting.begin(), _waiting.end(),
+                     [](const Waiter& w) { return w.owner == Owner::stream; });
 }
 
 void DriveSlot::release() {
@@ -39,9 +48,10 @@ void DriveSlot::release() {
     _busy = false;
     return;
   }
-  auto next = std::move(_waiting.front().granted);
+  auto next = std::move(_waiting.front());
   _waiting.pop_front();
-  next();
+  _owner = next.owner;
+  next.granted();
 }
 
 std::uint64_t DriveSlot::refresh_state(std::function<void()> done) {

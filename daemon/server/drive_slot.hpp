@@ -78,10 +78,16 @@ class DriveSlot {
   void withdraw_state_waiter(std::uint64_t ticket) { _state_waiters.erase(ticket); }
   const KnownState& known_state() const { return _known; }
 
+  // Who holds the drive: a stream for as long as it runs, or a control operation for its few
+  // commands. Controls queue behind each other; against a stream they are refused (busy).
+  enum class Owner { stream, control };
   // Grants the drive now (calling `granted` before returning, and returning no ticket), or
   // once the owners before have released it (returning the ticket that withdraws the wait if
   // the client leaves first).
-  std::optional<std::uint64_t> acquire(std::function<void()> granted);
+  std::optional<std::uint64_t> acquire(Owner owner, std::function<void()> granted);
+  // A stream holds the drive, or waits for it.
+  bool wanted_by_stream() const;
+  bool stream_owns() const { return _busy && _owner == Owner::stream; }
   void withdraw(std::uint64_t ticket) {
     std::erase_if(_waiting, [ticket](const Waiter& w) { return w.ticket == ticket; });
   }
@@ -90,6 +96,7 @@ class DriveSlot {
  private:
   struct Waiter {
     std::uint64_t ticket;
+    Owner owner;
     std::function<void()> granted;
   };
   void state_refreshed(KnownState state);
@@ -103,6 +110,7 @@ class DriveSlot {
   CommandRunner _commands;
   DriveIdentity _identity;
   bool _busy = false;
+  Owner _owner = Owner::control;
   std::uint64_t _tickets = 0;
   std::deque<Waiter> _waiting;
   KnownState _known;
