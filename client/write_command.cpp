@@ -111,7 +111,16 @@ std::uint64_t send_data(client::Connection& c, int fd, std::optional<proto::Mess
   struct stat st {};
   const bool use_splice = fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
   for (;;) {
-    if (c.readable()) {
+    // Wait for data and for the daemon at once: a producer that stalls must not keep the CLI
+    // from hearing that the daemon ended the stream (its stop timeout, a drive failure).
+    pollfd ready[2] = {{fd, POLLIN, 0}, {c.fd(), POLLIN, 0}};
+    if (::poll(ready, 2, -1) < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      throw Failure{proto::Status::internal, std::string{"poll: "} + std::strerror(errno)};
+    }
+    if ((ready[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
       auto reply = c.receive().message;
       if (const auto* p = std::get_if<proto::Progress>(&reply)) {
         progress.update(*p);
@@ -140,7 +149,7 @@ std::uint64_t send_data(client::Connection& c, int fd, std::optional<proto::Mess
       progress.update(total);
       continue;
     }
-    // Not a pipe, or nothing buffered in it yet: block in read(), which also sees the end.
+    // Not a pipe, or nothing buffered in it: read(), which also sees the end.
     buffer.resize(chunk);
     const auto r = ::read(fd, buffer.data(), buffer.size());
     if (r < 0 && errno == EINTR) {

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -37,15 +38,23 @@ void clear_stale_socket(const std::string& path, const sockaddr_un& address) {
     throw StartupError{path + " exists and is not a socket; not removing it (choose another "
                               "--socket, or remove it yourself)"};
   }
-  UniqueFd probe{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
-  if (!probe) {
-    throw StartupError{std::string{"socket: "} + std::strerror(errno)};
-  }
-  if (::connect(probe.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0) {
-    throw StartupError{"something answers on " + path + " (another tapestreamd?); not replacing it"};
-  }
-  if (errno != ECONNREFUSED) {
-    throw StartupError{"cannot tell whether " + path + " is in use: " + std::strerror(errno)};
+  // The lock is ours, so no tapestreamd serves here — but one that was just killed releases
+  // its lock before the kernel has closed its listening socket: give such a socket a moment.
+  for (int attempt = 0;; ++attempt) {
+    UniqueFd probe{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+    if (!probe) {
+      throw StartupError{std::string{"socket: "} + std::strerror(errno)};
+    }
+    if (::connect(probe.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+      if (errno != ECONNREFUSED) {
+        throw StartupError{"cannot tell whether " + path + " is in use: " + std::strerror(errno)};
+      }
+      break;
+    }
+    if (attempt == 20) {
+      throw StartupError{"something answers on " + path + " (another tapestreamd?); not replacing it"};
+    }
+    ::usleep(100'000);
   }
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     throw StartupError{"cannot remove the stale socket " + path + ": " + std::strerror(errno)};

@@ -142,7 +142,10 @@ def client(number, sock_path, drives, tally, deadline):
                 tally.odd(f"{label}: file {position[0]} at block {position[1]} (the tape holds one file of "
                           f"{drive.blocks} blocks)")
             seen = last.get(drive.name)
-            if steady and seen and seen[0] == generation and position < seen[1:]:
+            # A read starts where the write left the tape, at end of data, and locates back to
+            # file 0: that one step back is the read's own.
+            left_by_write = drive.phase == "reading" and seen and seen[1:] == (1, drive.blocks + 1)
+            if steady and seen and seen[0] == generation and position < seen[1:] and not left_by_write:
                 tally.odd(f"{label}: file {position[0]} block {position[1]} after file {seen[1]} block {seen[2]}")
             if steady:
                 last[drive.name] = (generation, *position)
