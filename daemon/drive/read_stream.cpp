@@ -29,8 +29,8 @@ void ReadStream::start(std::uint64_t file, Ready ready) {
   const auto& list = parameters.value();
   std::copy(list.begin(), list.end(), _pool.buffer(scratch).begin());
   const auto command = scsi::cdb::mode_select6(static_cast<std::uint8_t>(list.size()));
-  _channel.send(command, {scratch, _pool.buffer(scratch).first(list.size())},
-                [this, command, file, ready = std::move(ready)](const auto& r) {
+  send(command, {scratch, _pool.buffer(scratch).first(list.size())},
+       [this, command, file, ready = std::move(ready)](const auto& r) {
     const auto c = scsi::classify(command, r.status());
     if (c.condition != TapeCondition::good) {
       end(stream_status(c, r.timed_out),
@@ -51,14 +51,14 @@ void ReadStream::position(std::uint64_t file, const Ready& ready) {
   if (_positioning.sixteen_byte) {
     const auto command =
         scsi::cdb::locate16(scsi::cdb::LocateDestination::logical_file, file, {}, false);
-    _channel.send(command, {}, [this, command, ready](const auto& r) {
+    send(command, {}, [this, command, ready](const auto& r) {
       located(r, command, ready);
     }, CommandChannel::Resend::after_unit_attention);
     return;
   }
   // Without LOCATE(16): from the beginning, over `file` filemarks.
   const auto rewind = scsi::cdb::rewind(false);
-  _channel.send(rewind, {}, [this, rewind, file, ready](const auto& r) {
+  send(rewind, {}, [this, rewind, file, ready](const auto& r) {
     const auto space = _positioning.space(scsi::cdb::SpaceCode::filemarks,
                                           static_cast<std::int64_t>(std::min<std::uint64_t>(
                                               file, scsi::SignedCount24::max)));
@@ -66,7 +66,7 @@ void ReadStream::position(std::uint64_t file, const Ready& ready) {
       located(r, rewind, ready);
       return;
     }
-    _channel.send(*space, {}, [this, command = *space, ready](const auto& spaced) {
+    send(*space, {}, [this, command = *space, ready](const auto& spaced) {
       located(spaced, command, ready);
     });
   }, CommandChannel::Resend::after_unit_attention);
@@ -93,21 +93,37 @@ void ReadStream::located(const transport::ScsiResult& r, const scsi::Command& co
   pump();
 }
 
+// Every command goes through here, so that the stream knows one is in flight: a stream cut
+// while it positions reports its end only once that command is back (its channel must outlive
+// it), and then goes no further.
+void ReadStream::send(const scsi::Command& command, transport::DataBuffer data,
+                      CommandChannel::Then then, CommandChannel::Resend resend) {
+  _commanding = true;
+  _channel.send(command, data, [this, then = std::move(then)](const transport::ScsiResult& r) {
+    _commanding = false;
+    if (_ended) {
+      maybe_done();
+      return;
+    }
+    then(r);
+  }, resend);
+}
+
 void ReadStream::pump() {
-  if (_reading || _ended || _free.empty()) {
+  if (_commanding || _ended || _free.empty()) {
     return;
   }
   const auto buffer = _free.front();
   _free.pop_front();
   const auto length = static_cast<std::uint32_t>(std::min<std::size_t>(_pool.buffer_size(), scsi::Count24::max));
   const auto command = scsi::cdb::read6_variable(scsi::Count24::from(length).value(), true);
-  _reading = true;
+  _commanding = true;
   _channel.send(command, {buffer, _pool.buffer(buffer).first(length)},
        [this, buffer](const auto& r) { arrived(buffer, r); });
 }
 
 void ReadStream::arrived(std::uint16_t buffer, const transport::ScsiResult& result) {
-  _reading = false;
+  _commanding = false;
   const auto length = static_cast<std::uint32_t>(std::min<std::size_t>(_pool.buffer_size(), scsi::Count24::max));
   const auto command = scsi::cdb::read6_variable(scsi::Count24::from(length).value(), true);
   const auto c = scsi::classify(command, result.status());
@@ -208,7 +224,7 @@ void ReadStream::end(proto::Status status, std::string message) {
 
 // Reported once no READ is in flight and the consumer has taken every block read before the end.
 void ReadStream::maybe_done() {
-  if (!_ended || _reported || _reading || !_ready.empty()) {
+  if (!_ended || _reported || _commanding || !_ready.empty()) {
     return;
   }
   _reported = true;

@@ -51,6 +51,8 @@ class ReadStream {
     std::uint32_t length;
   };
 
+  void send(const scsi::Command& command, transport::DataBuffer data, CommandChannel::Then then,
+            CommandChannel::Resend resend = CommandChannel::Resend::never);
   void position(std::uint64_t file, const Ready& ready);
   void located(const transport::ScsiResult& result, const scsi::Command& command,
                const Ready& ready);
@@ -67,7 +69,7 @@ class ReadStream {
 
   std::deque<std::uint16_t> _free;
   std::deque<Block> _ready;
-  bool _reading = false;     // a READ is in flight
+  bool _commanding = false;  // a command (positioning or READ) is in flight
   bool _ended = false;       // filemark, end of data or a failure: no more READs
   bool _reported = false;
   std::uint64_t _blocks_read = 0;
