@@ -332,8 +332,19 @@ void Connection::peer_gone() {
   if (_input_closed) {
     return;
   }
+  stop_input();
+  // Also wakes a send or a hang-up poll that waits on the socket.
+  ::shutdown(_fd.get(), SHUT_RDWR);
+}
+
+// Nothing more is read from this client: what it waits for or runs is withdrawn or abandoned
+// (a stream settles through its done handler, which releases the drive).
+void Connection::stop_input() {
   _input_closed = true;
   _waiting_for_space = false;
+  if (_watching_hangup) {
+    (void)_server.ring().prepare(uring::Cancel{&_hangup}, nullptr);
+  }
   if (_ticket && _slot != nullptr) {
     _slot->withdraw(*_ticket);
     _ticket.reset();
@@ -341,12 +352,12 @@ void Connection::peer_gone() {
     _request_active = false;
   }
   if (_write && _write_reported) {
-    // The stream already ended and said so; the client left without sending END.
+    // The stream already ended and said so; the client leaves without sending END.
     _ended_writes.push_back(std::move(_write));
     _write_reported = false;
     _request_active = false;
   } else if (_write) {
-    _write->abandon();  // settles through write_done, which releases the drive
+    _write->abandon();
   }
   if (_source) {
     _source->stop([this] { settle_pending_stream(); });
@@ -357,8 +368,6 @@ void Connection::peer_gone() {
   if (_read) {
     _read->abandon();
   }
-  // Also wakes a send or a hang-up poll that waits on the socket.
-  ::shutdown(_fd.get(), SHUT_RDWR);
 }
 
 void Connection::tick(Clock::time_point now) {
@@ -446,28 +455,8 @@ void Connection::refuse(proto::Status status, std::string message, bool close) {
   spdlog::warn("connection {} (uid {}): {}: {}", _id, _uid, proto::status_name(status), message);
   reply(proto::Error{status, message.substr(0, TS_MAX_MESSAGE)});
   if (close) {
-    _close_after_send = true;
-    _input_closed = true;  // read nothing more: the next frame cannot be found
-    if (_watching_hangup) {
-      (void)_server.ring().prepare(uring::Cancel{&_hangup}, nullptr);
-    }
-    if (_ticket && _slot != nullptr) {
-      _slot->withdraw(*_ticket);
-      _ticket.reset();
-      _slot = nullptr;
-    }
-    if (_write) {
-      _write->abandon();
-    }
-    if (_source) {
-      _source->stop([this] { settle_pending_stream(); });
-    }
-    if (_read) {
-      _read->abandon();
-    }
-    if (_sink) {
-      _sink->stop([this] { settle_pending_stream(); });
-    }
+    _close_after_send = true;  // read nothing more: the next frame cannot be found
+    stop_input();
     flush();
   } else {
     finish_request();

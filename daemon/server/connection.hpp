@@ -107,6 +107,7 @@ class Connection {
   void dispatch(const proto::Message& message);
   void dispatch_request(const proto::Message& message);
   void peer_gone();
+  void stop_input();
 
   // Output (connection.cpp).
   void reply(const proto::Message& message);
