@@ -164,9 +164,9 @@ int serve(const po::variables_map& vm) {
   sigaction(SIGINT, &action, nullptr);
   signal(SIGPIPE, SIG_IGN);
   spdlog::info("serving on {}", config.socket_path.string());
-  daemon->server->run([] { return stop_signal != 0; });
+  const bool clean = daemon->server->run([] { return stop_signal != 0; });
   spdlog::info("stopped");
-  return exit_ok;
+  return clean ? exit_ok : exit_failure;
 }
 
 int decode_sense(const std::string& hex, const std::string& opcode_hex, bool has_opcode) {

@@ -45,7 +45,7 @@ Server::~Server() {
   for (auto& c : _connections) {
     c->close_now();
   }
-  const auto give_up = Clock::now() + std::chrono::seconds{5};
+  const auto give_up = Clock::now() + std::chrono::seconds{2};
   while ((!_connections.empty() || _accepting) && Clock::now() < give_up) {
     if (!_ring.run_once(std::chrono::milliseconds{100})) {
       break;
@@ -212,23 +212,24 @@ bool Server::turn(std::chrono::milliseconds wait) {
   return true;
 }
 
-void Server::run(const std::function<bool()>& stop_requested) {
+bool Server::run(const std::function<bool()>& stop_requested) {
   accept_next();
   while (true) {
     if (stop_requested()) {
       stop();
     }
     if (!turn(std::chrono::milliseconds{100})) {
-      break;
+      return false;
     }
     if (_stopping && !_accepting) {
       if (!any_busy()) {
-        break;
+        return true;
       }
       if (Clock::now() >= _stop_deadline + stop_grace) {
-        spdlog::error("the streams cut at the stop timeout did not end within {} s; exiting",
+        spdlog::error("the streams cut at the stop timeout did not end within {} s (a drive "
+                      "hung in a command); exiting without their accounting",
                       stop_grace.count());
-        break;
+        return false;
       }
     }
   }

@@ -50,8 +50,9 @@ class Server {
 
   // Serves until stop() is called; then refuses new streams and returns once every stream has
   // ended (a stream in progress finishes, so acknowledged data is never dropped), or once the
-  // stop timeout has passed and the streams still running were cut and accounted for.
-  void run(const std::function<bool()>& stop_requested);
+  // stop timeout has passed and the streams still running were cut and accounted for. False
+  // when a stream could not be accounted for (a drive hung in a command) or the ring failed.
+  bool run(const std::function<bool()>& stop_requested);
   void stop();
   // Serves a connection that did not come through the listener (the protocol fuzzer's).
   void adopt(UniqueFd fd, std::uint32_t uid);
