@@ -27,13 +27,14 @@ fail() {
   exit 1
 }
 
-start_daemon() {  # start_daemon NAME SOCKET STATE [options...]: waits until it serves
+start_daemon() {  # start_daemon NAME SOCKET STATE [options...]: waits until it answers
   local name=$1 socket=$2 state=$3
   shift 3
   "$daemon" --socket "$socket" --state-dir "$state" "$@" >"$work/$name.out" 2>"$work/$name.log" &
   pids+=($!)
   for _ in $(seq 200); do
-    [ -S "$socket" ] && return 0
+    # Answering, not just a socket file: a stale one may be there before the daemon replaces it.
+    "$cli" --socket "$socket" drives >/dev/null 2>&1 && return 0
     kill -0 "${pids[-1]}" 2>/dev/null || fail "$name exited at start-up"
     sleep 0.05
   done
@@ -103,7 +104,8 @@ daemon_options)
   start_daemon quiet "$TAPESTREAM_SOCKET" "$work/state"
   "$cli" status >/dev/null
   [ ! -s "$work/quiet.out" ] || fail "the daemon wrote to standard output: $(cat "$work/quiet.out")"
-  "$daemon" --help | grep -q "logging to stderr" || fail "--help does not say where logs go"
+  "$daemon" --help >"$work/help"
+  grep -q "logging to stderr" "$work/help" || fail "--help does not say where logs go"
   echo "daemon options: unknown log level 64, configuration errors 78, logs on stderr"
   ;;
 
@@ -134,7 +136,8 @@ cli_usage)
   # With no cartridge, tell has no position to report.
   "$cli" eject
   expect_refusal 66 "does not say where the tape stands" "$cli" tell
-  "$cli" status | grep -q "medium: *none" || fail "status after eject: $("$cli" status)"
+  "$cli" status >"$work/status"
+  grep -q "medium: *none" "$work/status" || fail "status after eject: $(cat "$work/status")"
   "$cli" load
   echo "cli usage: --file -1, extra and missing arguments, bad labels, a terminal refused; counts of 0 accepted; tell without a cartridge fails"
   ;;
