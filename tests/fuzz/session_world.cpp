@@ -1,0 +1,514 @@
+#include "session_world.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <numeric>
+
+#include "emulated/drive_spec.hpp"
+#include "emulated/emulated_drive.hpp"
+#include "scsi/cdb.hpp"
+#include "scsi/inquiry.hpp"
+#include "scsi/position.hpp"
+#include "scsi/timeouts.hpp"
+#include "transport/blocking.hpp"
+
+namespace tapestream::fuzz {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::size_t buffer_size = 64 * 1024;
+constexpr std::uint16_t buffers_per_drive = 4;
+constexpr std::chrono::seconds daemon_timeout{1};  // the idle and the stream timeout
+
+// emu0 is a modern drive (READ POSITION long form, SPACE(16)). emu1 is served as a drive
+// without them, found by spacing over filemarks from the beginning (startup.cpp learns that
+// from the drive; here it is set), and its tape is small enough to fill within one input.
+struct DriveSetup {
+  const char* name;
+  const char* options;
+  bool modern;
+};
+constexpr DriveSetup drive_setups[] = {{"emu0", "capacity=32M", true},
+                                       {"emu1", "capacity=2M", false}};
+
+std::array<std::uint8_t, 64 * 1024> scratch;  // where replies and drained bytes land
+
+std::string errno_text() { return std::strerror(errno); }
+
+std::string hex(std::span<const std::uint8_t> bytes) {
+  std::string s;
+  std::array<char, 4> two{};
+  for (auto b : bytes.first(std::min<std::size_t>(bytes.size(), 48))) {
+    std::snprintf(two.data(), two.size(), "%02x", b);
+    s += two.data();
+  }
+  return s;
+}
+
+// Only system calls: the socket factory's child uses it after a fork.
+ssize_t send_with_fds(int socket, std::span<const std::uint8_t> bytes, std::span<const int> fds,
+                      int flags) {
+  iovec iov{const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
+  msghdr m{};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  alignas(cmsghdr) std::array<std::uint8_t, CMSG_SPACE(sizeof(int) * 2)> control{};
+  if (!fds.empty()) {
+    m.msg_control = control.data();
+    m.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+    auto* c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+  }
+  return ::sendmsg(socket, &m, flags | MSG_NOSIGNAL);
+}
+
+std::filesystem::path make_scratch_dir() {
+  std::string pattern = "/dev/shm/tapestream-fuzz-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    finding("mkdtemp " + pattern + ": " + errno_text());
+  }
+  return pattern;
+}
+
+// What start-up asks each drive (identify() in server/startup.cpp, which is private to it):
+// who it is, and how long a block may be. The caller sets the positioning commands.
+void identify(uring::Ring& ring, uring::BufferPool& pool, server::DriveSlot& slot) {
+  auto run = [&](const scsi::Command& command) {
+    transport::ScsiRequest request;
+    request.command = command;
+    request.data = {slot.control_buffer(),
+                    pool.buffer(slot.control_buffer()).first(command.transfer_length)};
+    for (int attempt = 0; attempt < 3; ++attempt) {  // after a unit attention: once more
+      auto result = transport::run_blocking(ring, slot.transport(), request);
+      if (result && result.value().scsi_status == 0) {
+        return std::span<const std::uint8_t>{request.data.bytes}.first(
+            request.data.bytes.size() - result.value().residue);
+      }
+    }
+    finding("drive " + slot.name() + " does not answer at start-up");
+  };
+  const auto inquiry = scsi::parse_standard_inquiry(run(scsi::cdb::inquiry()));
+  const auto limits = scsi::parse_block_limits(run(scsi::cdb::read_block_limits()));
+  if (!inquiry || !limits) {
+    finding("drive " + slot.name() + ": INQUIRY or READ BLOCK LIMITS does not parse");
+  }
+  auto& id = slot.identity();
+  id.vendor = inquiry.value().vendor;
+  id.product = inquiry.value().product;
+  id.revision = inquiry.value().revision;
+  id.serial = "FUZZ-" + slot.name();
+  id.max_block_length = limits.value().maximum_block_length;
+}
+
+}  // namespace
+
+void finding(const std::string& what) {
+  std::fprintf(stderr, "\n==fuzz_session== FINDING: %s\n", what.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+void flush(Client& c) {
+  while (c.fd && !c.out.empty()) {
+    auto& chunk = c.out.front();
+    std::array<int, 2> fds{};
+    std::size_t n = 0;
+    for (const auto& fd : chunk.fds) {
+      fds[n++] = fd.get();
+    }
+    const auto sent = send_with_fds(c.fd.get(), std::span{chunk.bytes}.subspan(chunk.done),
+                                    std::span{fds}.first(n), MSG_DONTWAIT);
+    if (sent < 0) {
+      if (errno != EAGAIN && errno != EINTR) {
+        c.out.clear();  // the daemon closed, or this client shut its writing down
+      }
+      return;
+    }
+    chunk.fds.clear();  // in flight now: the kernel holds them
+    chunk.done += static_cast<std::size_t>(sent);
+    if (chunk.done == chunk.bytes.size()) {
+      c.out.pop_front();
+    }
+  }
+  if (c.fd && c.out.empty() && c.shut_after_out) {
+    c.shut_after_out = false;
+    ::shutdown(c.fd.get(), SHUT_WR);
+  }
+}
+
+void drain(Client& c, bool force) {
+  if (!c.fd || (!c.reading && !force)) {
+    return;
+  }
+  while (true) {
+    const auto n = ::recv(c.fd.get(), scratch.data(), scratch.size(), MSG_DONTWAIT);
+    if (n <= 0) {
+      return;  // nothing more now, or the daemon closed (its last frame may be cut short)
+    }
+    c.in.insert(c.in.end(), scratch.begin(), scratch.begin() + n);
+    // A reply that does not decode is a finding: the client could not find the next frame.
+    std::size_t at = 0;
+    while (c.in.size() - at >= TS_PROTO_HEADER_SIZE) {
+      const auto rest = std::span<const std::uint8_t>{c.in}.subspan(at);
+      const auto header = proto::decode_header(rest.first(TS_PROTO_HEADER_SIZE),
+                                               proto::Receiver::client, TS_MAX_DATA);
+      if (!header) {
+        finding("the daemon sent a frame whose header does not decode (" +
+                header.error().message() + "): " + hex(rest));
+      }
+      const auto length = header.value().length;
+      if (rest.size() - TS_PROTO_HEADER_SIZE < length) {
+        break;
+      }
+      if (auto body = proto::decode_body(header.value(), rest.subspan(TS_PROTO_HEADER_SIZE, length));
+          !body) {
+        finding("the daemon sent a frame whose body does not decode (" + body.error().message() +
+                "): " + hex(rest));
+      }
+      if (c.keep_replies) {
+        c.replies.push_back(header.value().type);
+      }
+      at += TS_PROTO_HEADER_SIZE + length;
+    }
+    c.in.erase(c.in.begin(), c.in.begin() + static_cast<std::ptrdiff_t>(at));
+  }
+}
+
+std::span<const std::uint8_t> pattern(std::size_t n) {
+  static const Bytes bytes = [] {
+    Bytes b(std::size_t{1} << 20);
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      b[i] = static_cast<std::uint8_t>(i * 7 + (i >> 9));
+    }
+    return b;
+  }();
+  return std::span{bytes}.first(std::min(n, bytes.size()));
+}
+
+std::pair<UniqueFd, UniqueFd> make_pipe() {
+  std::array<int, 2> fds{};
+  if (::pipe2(fds.data(), O_CLOEXEC | O_NONBLOCK) != 0) {
+    finding("pipe2: " + errno_text());
+  }
+  return {UniqueFd{fds[0]}, UniqueFd{fds[1]}};
+}
+
+void fill(int fd, std::size_t n) {
+  const auto bytes = pattern(n);
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const auto written = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (written <= 0) {
+      return;  // a pipe or socket that is full takes no more
+    }
+    done += static_cast<std::size_t>(written);
+  }
+}
+
+UniqueFd open_or_die(const std::filesystem::path& path, int flags) {
+  UniqueFd fd{::open(path.c_str(), flags | O_CLOEXEC, 0600)};
+  if (!fd) {
+    finding("open " + path.string() + ": " + errno_text());
+  }
+  return fd;
+}
+
+UniqueFd memfd_with(std::size_t n) {
+  UniqueFd fd{::memfd_create("fuzz-session", MFD_CLOEXEC)};
+  if (!fd) {
+    finding("memfd_create: " + errno_text());
+  }
+  fill(fd.get(), n);
+  ::lseek(fd.get(), 0, SEEK_SET);
+  return fd;
+}
+
+// Makes sockets in a child process: their peer, as SO_PEERCRED says, is then not this process.
+class World::SocketFactory {
+ public:
+  SocketFactory() {
+    std::array<int, 2> sv{};
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv.data()) != 0) {
+      finding("socketpair: " + errno_text());
+    }
+    _pid = ::fork();
+    if (_pid < 0) {
+      finding("fork: " + errno_text());
+    }
+    if (_pid == 0) {
+      ::close(sv[0]);
+      serve(sv[1]);
+    }
+    ::close(sv[1]);
+    _control = UniqueFd{sv[0]};
+  }
+  ~SocketFactory() {
+    _control.reset();  // the child reads end of file and exits
+    ::waitpid(_pid, nullptr, 0);
+  }
+  SocketFactory(const SocketFactory&) = delete;
+  SocketFactory& operator=(const SocketFactory&) = delete;
+
+  std::pair<UniqueFd, UniqueFd> make() {
+    std::uint8_t byte = 1;
+    if (::send(_control.get(), &byte, 1, MSG_NOSIGNAL) != 1) {
+      finding("the socket factory is gone: " + errno_text());
+    }
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) std::array<std::uint8_t, CMSG_SPACE(sizeof(int) * 2)> control{};
+    msghdr m{};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control.data();
+    m.msg_controllen = control.size();
+    if (::recvmsg(_control.get(), &m, MSG_CMSG_CLOEXEC) != 1) {
+      finding("the socket factory did not answer: " + errno_text());
+    }
+    const auto* c = CMSG_FIRSTHDR(&m);
+    if (c == nullptr || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int) * 2)) {
+      finding("the socket factory sent no sockets");
+    }
+    std::array<int, 2> fds{};
+    std::memcpy(fds.data(), CMSG_DATA(c), sizeof fds);
+    return {UniqueFd{fds[0]}, UniqueFd{fds[1]}};
+  }
+
+ private:
+  // The child, after a fork of a process that may have threads: system calls only.
+  [[noreturn]] static void serve(int control) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    while (true) {
+      std::uint8_t ask = 0;
+      std::array<int, 2> sv{};
+      if (::recv(control, &ask, 1, 0) != 1 ||
+          ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv.data()) != 0) {
+        ::_exit(0);
+      }
+      (void)send_with_fds(control, {&ask, 1}, sv, 0);
+      ::close(sv[0]);
+      ::close(sv[1]);
+    }
+  }
+
+  UniqueFd _control;
+  pid_t _pid = -1;
+};
+
+World::World()
+    : _sockets{std::make_unique<SocketFactory>()},
+      _dir{make_scratch_dir()},
+      _ring{uring::Ring::create({})},
+      _pool{uring::BufferPool::create(_ring, std::size(drive_setups) * (buffers_per_drive + 1),
+                                      buffer_size)} {
+  std::signal(SIGPIPE, SIG_IGN);  // as tapestreamd: a reader that went away is an error, not a signal
+  const char* level = std::getenv("TAPESTREAM_FUZZ_LOG");  // e.g. "debug" to follow a reproducer
+  spdlog::set_level(level != nullptr ? spdlog::level::from_str(level) : spdlog::level::off);
+  // TAPESTREAM_FUZZ_PATIENCE=N waits N times longer for a release: slow, or stuck for good?
+  if (const char* patience = std::getenv("TAPESTREAM_FUZZ_PATIENCE"); patience != nullptr) {
+    _patience = std::max(1, std::atoi(patience));
+  }
+  (void)open_or_die(_dir / "data.bin", O_RDWR | O_CREAT);  // for the O_PATH descriptor
+  std::map<std::string, std::unique_ptr<server::DriveSlot>> drives;
+  std::uint16_t next = 0;
+  for (const auto& setup : drive_setups) {
+    auto spec = emulated::parse_drive_spec("emulated:" + (_dir / setup.name).string() + ".tap?" +
+                                           setup.options);
+    std::vector<std::uint16_t> buffers(buffers_per_drive);
+    std::iota(buffers.begin(), buffers.end(), next);
+    next = static_cast<std::uint16_t>(next + buffers_per_drive);
+    auto slot = std::make_unique<server::DriveSlot>(
+        setup.name, std::make_unique<emulated::EmulatedDrive>(_ring, std::move(spec)), _pool,
+        buffers, next++, scsi::TimeoutTable::lto_defaults());
+    identify(_ring, _pool, *slot);
+    slot->identity().positioning = {setup.modern, setup.modern};
+    drives.emplace(setup.name, std::move(slot));
+  }
+  server::ServerOptions options;  // no socket path: every connection comes through adopt()
+  options.max_data = buffer_size;
+  options.default_block_size = buffer_size;
+  options.idle_timeout = daemon_timeout;
+  options.stream_timeout = daemon_timeout;
+  _server = std::make_unique<server::Server>(_ring, _pool, std::move(drives), options);
+  reset_tape();
+}
+
+World::~World() {
+  _server.reset();
+  std::error_code ignored;
+  std::filesystem::remove_all(_dir, ignored);
+}
+
+Client World::connect() {
+  std::array<int, 2> sv{};
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv.data()) != 0) {
+    finding("socketpair: " + errno_text());
+  }
+  _server->adopt(UniqueFd{sv[0]}, ::getuid());
+  ::fcntl(sv[1], F_SETFL, O_NONBLOCK);
+  Client c;
+  c.fd = UniqueFd{sv[1]};
+  return c;
+}
+
+UniqueFd World::adopted_peer() { return std::move(connect().fd); }
+
+std::pair<UniqueFd, UniqueFd> World::foreign_socket_pair() {
+  auto pair = _sockets->make();
+  ::fcntl(pair.second.get(), F_SETFL, O_NONBLOCK);
+  return pair;
+}
+
+UniqueFd World::file_with(std::size_t n, bool read_write) {
+  auto fd = open_or_die(_dir / "data.bin", O_RDWR | O_TRUNC);
+  fill(fd.get(), n);
+  if (!read_write) {
+    return open_or_die(_dir / "data.bin", O_RDONLY);
+  }
+  ::lseek(fd.get(), n > 8192 ? 4096 : 0, SEEK_SET);
+  return fd;
+}
+
+void World::pump(std::deque<Client>& clients, std::vector<Held>& held,
+                 std::chrono::milliseconds wait) {
+  for (auto& c : clients) {
+    flush(c);
+  }
+  if (!_server->turn(wait)) {
+    finding("the ring failed (Server::turn returned false)");
+  }
+  for (auto& c : clients) {
+    drain(c);
+    flush(c);
+  }
+  for (auto& h : held) {
+    while (h.drain && ::read(h.fd.get(), scratch.data(), scratch.size()) > 0) {
+    }
+  }
+}
+
+void World::wait_released(std::chrono::milliseconds bound, const std::string& when) {
+  // After `bound` it waits on to three seconds, past the daemon's timeouts, so that the finding
+  // says whether only a timeout let go (slow) or nothing did (stuck).
+  const auto start = Clock::now();
+  auto held = [this] {
+    std::string names;
+    for (const auto& [name, slot] : _server->drives()) {
+      names += slot->busy() ? " " + name : "";
+    }
+    return names;
+  };
+  auto elapsed = [&start] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+  };
+  while (_server->connection_count() > 0 || !held().empty()) {
+    if (elapsed() > std::max(bound, std::chrono::milliseconds{3s}) * _patience) {
+      finding(when + ": " + std::to_string(elapsed().count()) + " ms later the server still has " +
+              std::to_string(_server->connection_count()) + " connection(s)" +
+              (held().empty() ? "" : " and holds drive(s)" + held()));
+    }
+    if (!_server->turn(1ms)) {
+      finding("the ring failed (Server::turn returned false)");
+    }
+  }
+  if (elapsed() > bound * _patience) {
+    finding(when + ": the server let go of everything only " + std::to_string(elapsed().count()) +
+            " ms later, not within " + std::to_string(bound.count()) +
+            " ms: it noticed the clients leave only by one of its timeouts (1 s here)");
+  }
+}
+
+void World::reset_tape() {
+  std::deque<Client> clients;
+  clients.push_back(connect());
+  clients.front().keep_replies = true;
+  auto request = [&](const proto::Message& m, const std::string& what) {
+    auto& c = clients.front();
+    c.out.push_back({proto::encode(m, c.next_id++).value(), {}});
+    std::vector<Held> none;
+    for (const auto until = Clock::now() + 1s; c.replies.empty();) {
+      if (Clock::now() > until) {
+        finding("the harness's reset: the daemon did not answer " + what + " within 1 s");
+      }
+      pump(clients, none, 1ms);
+    }
+    const auto type = c.replies.front();
+    c.replies.pop_front();
+    return type;
+  };
+  if (request(proto::Hello{1, 1, 0, "fuzz_session reset"}, "HELLO") != proto::Type::hello_ok) {
+    finding("the harness's reset: HELLO was refused");
+  }
+  using Op = proto::ControlOp;
+  for (const auto& setup : drive_setups) {
+    for (const auto op : {Op::load, Op::rewind, Op::setblk, Op::compression, Op::erase}) {
+      const proto::ControlRequest control{op, 0, 0, setup.name};
+      const auto what = std::string{"CONTROL "} + std::to_string(static_cast<int>(op)) + " on " + setup.name;
+      int attempt = 0;
+      while (request(control, what) != proto::Type::control_done) {
+        if (++attempt == 3) {  // a unit attention after a load fails one command, not three
+          finding("the harness's reset: " + what + " failed three times");
+        }
+      }
+    }
+  }
+  clients.clear();
+  wait_released(500ms, "after the harness's reset");
+}
+
+std::vector<std::string> World::descriptors() const {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) {
+    finding("cannot list /proc/self/fd: " + errno_text());
+  }
+  std::vector<std::string> lines;
+  while (const auto* entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name == "." || name == ".." || name == std::to_string(::dirfd(dir))) {
+      continue;
+    }
+    std::array<char, 256> target{};
+    const auto n = ::readlink(("/proc/self/fd/" + name).c_str(), target.data(), target.size() - 1);
+    lines.push_back(name + " -> " +
+                    (n > 0 ? std::string(target.data(), static_cast<std::size_t>(n)) : "?"));
+  }
+  ::closedir(dir);
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+void World::check_descriptors(const std::vector<std::string>& before) const {
+  const auto now = descriptors();
+  std::string added;
+  for (const auto& line : now) {
+    if (!std::binary_search(before.begin(), before.end(), line)) {
+      added += "\n  " + line;
+    }
+  }
+  // By count: a descriptor closed and opened again (an image reopened) may change its number.
+  if (now.size() > before.size()) {
+    finding("after the input the process holds " + std::to_string(now.size()) +
+            " descriptors, before it " + std::to_string(before.size()) + "; new:" + added);
+  }
+}
+
+}  // namespace tapestream::fuzz
