@@ -82,8 +82,23 @@ ssize_t send_with_fds(int socket, std::span<const std::uint8_t> bytes, std::span
   return ::sendmsg(socket, &m, flags | MSG_NOSIGNAL);
 }
 
+// /dev/shm/tapestream-fuzz-PID-XXXXXX. A fuzzer process that crashed, or that libFuzzer ended
+// without running destructors, leaves its directory in memory: each start removes those whose
+// process is gone.
 std::filesystem::path make_scratch_dir() {
-  std::string pattern = "/dev/shm/tapestream-fuzz-XXXXXX";
+  const std::filesystem::path shm = "/dev/shm";
+  const std::string prefix = "tapestream-fuzz-";
+  std::error_code ignored;
+  for (const auto& entry : std::filesystem::directory_iterator(shm, ignored)) {
+    const auto name = entry.path().filename().string();
+    const auto pid = name.substr(0, name.rfind('-')).substr(std::min(prefix.size(), name.size()));
+    if (name.rfind(prefix, 0) == 0 && !pid.empty() &&
+        pid.find_first_not_of("0123456789") == std::string::npos &&
+        !std::filesystem::exists("/proc/" + pid)) {
+      std::filesystem::remove_all(entry.path(), ignored);
+    }
+  }
+  std::string pattern = (shm / (prefix + std::to_string(::getpid()) + "-XXXXXX")).string();
   if (::mkdtemp(pattern.data()) == nullptr) {
     finding("mkdtemp " + pattern + ": " + errno_text());
   }
