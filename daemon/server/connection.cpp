@@ -80,7 +80,7 @@ bool Connection::finished() const {
 // Frames are read while no request runs, and during a write's data phase (DATA, END, ABORT);
 // otherwise the next request stays in the socket until the running one has answered.
 bool Connection::expecting_frames() const {
-  return !_request_active || (_write && _stream_ready && !_end_received);
+  return !_request_active || (_write && _stream_ready && !_end_received && !_parked);
 }
 
 void Connection::read_more() {
@@ -300,6 +300,12 @@ void Connection::dispatch_request(const proto::Message& message) {
     abort_write(*abort);
     return;
   }
+  if (_request_active && _source && !_parked) {
+    // The client of a write by fd passing sends nothing but maybe ABORT; the frames are read
+    // only for that. A request it pipelined waits, with its descriptor, for the stream's end.
+    _parked = Parked{_header.request_id, message, std::move(_passed_fd)};
+    return;
+  }
   if (_request_active) {
     refuse(proto::Status::out_of_sequence,
            "only DATA, END or ABORT may come while a write stream runs", true);
@@ -483,6 +489,14 @@ void Connection::finish_request() {
     _close_after_send = true;
     _input_closed = true;
     flush();
+    return;
+  }
+  if (_parked && !_input_closed) {
+    auto parked = std::move(*_parked);
+    _parked.reset();
+    _header.request_id = parked.request_id;
+    _passed_fd = std::move(parked.fd);
+    dispatch(parked.message);
     return;
   }
   read_more();  // the next pipelined request, if one waits

@@ -83,6 +83,13 @@ class Connection {
     std::size_t done = 0;
     std::span<const std::uint8_t> bytes() const { return owned.empty() ? view : owned; }
   };
+  // A request read during a write by fd passing (the frames are read for ABORT), held until
+  // the stream has answered.
+  struct Parked {
+    std::uint32_t request_id;
+    proto::Message message;
+    UniqueFd fd;
+  };
   struct StatusWait {
     DriveSlot* slot = nullptr;
     std::uint64_t ticket = 0;
@@ -181,6 +188,7 @@ class Connection {
   unsigned _control_in_flight = 0;
   Clock::time_point _idle_since = Clock::now();
   std::optional<StatusWait> _status_wait;
+  std::optional<Parked> _parked;
 
   DriveSlot* _slot = nullptr;          // the drive this connection owns or waits for
   std::optional<std::uint64_t> _ticket;  // while waiting for it

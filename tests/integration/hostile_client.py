@@ -6,6 +6,7 @@ all, each refused, and every one the daemon got closed again (the caller counts 
 With --stream-edges: an END whose count is wrong and a label that is not UTF-8 (neither may
 make a file), and requests pipelined on one connection (answered in order).
 With --pipelined-write: WRITE, DATA, END and STATUS in one burst: COMMITTED, then the status.
+With --pipelined-fd-write: the same with the data by fd passing.
 Usage: hostile_client.py SOCKET [--fd-passing|--stream-edges|--pipelined-write]. Exit 0 when
 every case behaved."""
 import os
@@ -187,7 +188,34 @@ def pipelined_write(path):
     return True
 
 
+def pipelined_fd_write(path):
+    """A WRITE by fd passing and a STATUS right behind it: the STATUS waits for COMMITTED (the
+    daemon reads frames during such a write only for ABORT; it must not take the STATUS for a
+    violation and abandon the stream)."""
+    r, w = os.pipe()
+    os.write(w, b"fd burst")
+    os.close(w)
+    with socket.socket(socket.AF_UNIX) as c:
+        c.settimeout(10)
+        c.connect(path)
+        c.sendall(numbered(1, struct.pack("<HHII", 1, 1, 1, 0) + text("burst"), 1))
+        if read_frame(c)[0] != 0x8001:
+            return False
+        write = struct.pack("<IIQI", 8 | 4, 0, 0, 0) + text("emu0") + text("")
+        burst = numbered(4, write, 2) + numbered(3, text("emu0"), 3)
+        socket.send_fds(c, [burst], [r])
+        os.close(r)
+        seen = [(f[0], f[1]) if f else None for f in (read_frame(c) for _ in range(3))]
+        want = [(0x8004, 2), (0x8008, 2), (0x8003, 3)]
+        if seen != want:
+            print(f"a pipelined fd write: expected {want}, got {seen}", file=sys.stderr)
+            return False
+    return True
+
+
 def main(path):
+    if len(sys.argv) > 2 and sys.argv[2] == "--pipelined-fd-write":
+        return 0 if pipelined_fd_write(path) else 1
     if len(sys.argv) > 2 and sys.argv[2] == "--fd-passing":
         return 0 if fd_passing_cases(path) else 1
     if len(sys.argv) > 2 and sys.argv[2] == "--stream-edges":

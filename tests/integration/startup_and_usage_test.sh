@@ -150,6 +150,8 @@ protocol_edges)
   grep -q "as file 0 " "$work/w" || fail "an edge case took a file number: $(cat "$work/w")"
   python3 "$here/hostile_client.py" "$TAPESTREAM_SOCKET" --pipelined-write || fail "a pipelined write"
   [ "$("$cli" read --file 1)" = "burst of data" ] || fail "the pipelined write is not file 1"
+  python3 "$here/hostile_client.py" "$TAPESTREAM_SOCKET" --pipelined-fd-write || fail "a pipelined fd write"
+  [ "$("$cli" read --file 2)" = "fd burst" ] || fail "the pipelined fd write is not file 2"
   echo "protocol edges: END with a wrong count, a label that is not UTF-8, pipelined requests and a pipelined write"
   ;;
 
