@@ -237,8 +237,7 @@ bool Connection::filling_buffers() const {
          (_sink && !_sink->idle()) || _read_sending;
 }
 
-// A stream's outcome waits while a read into its buffers (or a write out of them) is still in
-// flight: once the drive is released, those buffers belong to the next stream.
+// The outcome a stream reported while its buffers were still in an I/O, now that they are not.
 void Connection::settle_pending_stream() {
   if (!_pending_outcome || filling_buffers()) {
     return;

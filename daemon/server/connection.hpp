@@ -149,8 +149,9 @@ class Connection {
   void read_done(const drive::StreamOutcome& outcome);
   void report_progress();
   void check_stall(Clock::time_point now);
-  // Gives the drive this connection holds to the next in line.
-  void release_drive();
+  // Gives the drive this connection holds (if any) to the next in line; returns it.
+  DriveSlot* release_drive();
+  bool outcome_waits_for_buffers(const drive::StreamOutcome& outcome);
 
   Server& _server;
   UniqueFd _fd;

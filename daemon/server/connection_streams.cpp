@@ -15,9 +15,28 @@ std::string position_text(const drive::StreamOutcome& o) {
 
 }  // namespace
 
-void Connection::release_drive() {
-  _slot->release();
-  _slot = nullptr;
+DriveSlot* Connection::release_drive() {
+  auto* slot = std::exchange(_slot, nullptr);
+  if (slot != nullptr) {
+    slot->release();
+  }
+  return slot;
+}
+
+// A stream's outcome waits while a read into its buffers (or a write out of them) is still in
+// flight: once the drive is released, those buffers belong to the next stream.
+bool Connection::outcome_waits_for_buffers(const drive::StreamOutcome& outcome) {
+  if (!filling_buffers()) {
+    return false;
+  }
+  _pending_outcome = outcome;
+  if (_source) {
+    _source->stop([this] { settle_pending_stream(); });
+  }
+  if (_sink) {
+    _sink->stop([this] { settle_pending_stream(); });
+  }
+  return true;
 }
 
 void Connection::write(const proto::WriteRequest& m) {
@@ -163,18 +182,10 @@ void Connection::abort_write(const proto::Abort& m) {
 }
 
 void Connection::write_done(const drive::StreamOutcome& outcome) {
-  if (filling_buffers()) {
-    _pending_outcome = outcome;
-    if (_source) {
-      _source->stop([this] { settle_pending_stream(); });
-    }
+  if (outcome_waits_for_buffers(outcome)) {
     return;
   }
-  auto* slot = _slot;
-  _slot = nullptr;
-  if (slot != nullptr) {
-    slot->release();
-  }
+  auto* slot = release_drive();
   const auto name = slot != nullptr ? slot->name() : std::string{"?"};
   if (outcome.closed_unfinished_file) {
     spdlog::warn("drive {}: the last file on the tape had no filemark (an earlier stream was cut "
@@ -299,18 +310,10 @@ void Connection::pump_read() {
 }
 
 void Connection::read_done(const drive::StreamOutcome& outcome) {
-  if (filling_buffers()) {
-    _pending_outcome = outcome;
-    if (_sink) {
-      _sink->stop([this] { settle_pending_stream(); });
-    }
+  if (outcome_waits_for_buffers(outcome)) {
     return;
   }
-  auto* slot = _slot;
-  _slot = nullptr;
-  if (slot != nullptr) {
-    slot->release();
-  }
+  auto* slot = release_drive();
   if (!_input_closed) {
     if (outcome.status == proto::Status::ok) {
       reply(proto::End{outcome.bytes, outcome.blocks, {}});

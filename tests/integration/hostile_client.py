@@ -48,14 +48,10 @@ def exchange(path, payload, hello=True, fds=(), hello_frame=HELLO):
                 c.sendall(payload)
         except (BrokenPipeError, ConnectionResetError):
             return None
-        header = b""
-        while len(header) < 16:
-            chunk = c.recv(16 - len(header))
-            if not chunk:
-                return None
-            header += chunk
-        typ, _, length = struct.unpack_from("<HII", header, 6)
-        body = c.recv(length) if length else b""
+        reply = read_frame(c)
+        if reply is None:
+            return None
+        typ, _, body = reply
         if typ != 0x80FF:
             return ("not an error", hex(typ))
         return struct.unpack_from("<H", body)[0]
