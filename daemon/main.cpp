@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "common/size.hpp"
-#include "common/startup_error.hpp"
+#include "base/startup_error.hpp"
 #include "server/startup.hpp"
 
 #include "scsi/condition.hpp"

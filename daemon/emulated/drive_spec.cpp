@@ -4,7 +4,7 @@
 #include <charconv>
 #include <limits>
 
-#include "common/startup_error.hpp"
+#include "base/startup_error.hpp"
 
 namespace tapestream::emulated {
 namespace {

@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "common/startup_error.hpp"
+#include "base/startup_error.hpp"
 #include "emulated/image_file.hpp"
 #include "scsi/bytes.hpp"
 

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <system_error>
 
-#include "common/startup_error.hpp"
+#include "base/startup_error.hpp"
 #include "emulated/image_scan.hpp"
 
 namespace tapestream::emulated {

@@ -8,8 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "common/exclusive_lock.hpp"
-#include "common/startup_error.hpp"
+#include "base/exclusive_lock.hpp"
+#include "base/startup_error.hpp"
 
 namespace tapestream::server {
 namespace {

@@ -8,8 +8,8 @@
 
 #include "codec.hpp"
 #include "drive/command_channel.hpp"
-#include "common/exclusive_lock.hpp"
-#include "common/startup_error.hpp"
+#include "base/exclusive_lock.hpp"
+#include "base/startup_error.hpp"
 #include "emulated/emulated_drive.hpp"
 #include "scsi/cdb.hpp"
 #include "scsi/inquiry.hpp"

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <ostream>
 
-#include "common/startup_error.hpp"
+#include "base/startup_error.hpp"
 #include "transport/discovery.hpp"
 #include "transport/sg_transport.hpp"
 #include "uring/ring.hpp"

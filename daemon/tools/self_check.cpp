@@ -10,7 +10,7 @@
 
 #include <filesystem>
 
-#include "common/startup_error.hpp"
+#include "base/startup_error.hpp"
 #include "emulated/emulated_drive.hpp"
 #include "scsi/cdb.hpp"
 #include "transport/blocking.hpp"

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <vector>
 
-#include "common/startup_error.hpp"
+#include "base/startup_error.hpp"
 
 namespace tapestream::uring {
 namespace {

@@ -9,7 +9,7 @@
 #include <system_error>
 #include <type_traits>
 
-#include "common/startup_error.hpp"
+#include "base/startup_error.hpp"
 
 namespace tapestream::uring {
 namespace {

@@ -11,7 +11,7 @@
 #include <fstream>
 
 #include "common/crc32c.hpp"
-#include "common/startup_error.hpp"
+#include "base/startup_error.hpp"
 #include "emulated/emulated_drive.hpp"
 #include "emulated/image_layout.hpp"
 #include "fixture.hpp"

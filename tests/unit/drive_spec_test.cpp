@@ -1,7 +1,7 @@
 // Emulated drive specifications: sizes, faults, and clear errors for everything else.
 #include <gtest/gtest.h>
 
-#include "common/startup_error.hpp"
+#include "base/startup_error.hpp"
 #include "emulated/drive_spec.hpp"
 
 using tapestream::StartupError;

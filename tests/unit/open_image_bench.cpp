@@ -11,7 +11,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "common/startup_error.hpp"
+#include "base/startup_error.hpp"
 #include "emulated/drive_spec.hpp"
 #include "emulated/emulated_drive.hpp"
 #include "scsi/cdb.hpp"

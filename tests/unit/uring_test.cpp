@@ -11,7 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "common/startup_error.hpp"
+#include "base/startup_error.hpp"
 #include "common/unique_fd.hpp"
 #include "uring/buffer_pool.hpp"
 #include "uring/ring.hpp"

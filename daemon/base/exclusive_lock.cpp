@@ -1,4 +1,4 @@
-#include "common/exclusive_lock.hpp"
+#include "base/exclusive_lock.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "common/startup_error.hpp"
+#include "base/startup_error.hpp"
 
 namespace tapestream {
 
