@@ -1,0 +1,219 @@
+// Decoding a message body whose header was accepted: each type's layout field by field, then
+// the verdict (exact length, fields in range).
+#include <utility>
+
+#include "codec.hpp"
+#include "fields.hpp"
+
+namespace tapestream::proto {
+namespace {
+
+using detail::Reader;
+
+bool known_status(std::uint16_t s) { return s <= TS_STALLED; }
+bool known_control(std::uint16_t op) { return op >= TS_CTL_REWIND && op <= TS_CTL_COMPRESSION; }
+
+std::string drive_field(Reader& r) {
+  auto name = r.text(TS_MAX_DRIVE_NAME);
+  if (!valid_drive_name(name)) {
+    r.flag_bad_field();
+  }
+  return name;
+}
+
+template <class T>
+Result<Message> finish(const Reader& r, T&& message) {
+  BOOST_OUTCOME_TRY(r.verdict());
+  return Message{std::forward<T>(message)};
+}
+
+Result<Message> decode_known(Type type, ByteView body) {
+  Reader r{body};
+  switch (type) {
+    case Type::hello: {
+      Hello m;
+      m.min_version = r.u16();
+      m.max_version = r.u16();
+      m.features = r.u32();
+      r.reserved(4);
+      m.client = r.text(TS_MAX_PEER_NAME);
+      if (m.min_version > m.max_version) {
+        r.flag_bad_field();
+      }
+      return finish(r, std::move(m));
+    }
+    case Type::hello_ok: {
+      HelloOk m;
+      m.version = r.u16();
+      r.reserved(2);
+      m.features = r.u32();
+      m.max_data = r.u32();
+      m.server = r.text(TS_MAX_PEER_NAME);
+      if (m.max_data == 0 || m.max_data > TS_MAX_DATA) {
+        r.flag_bad_field();
+      }
+      return finish(r, std::move(m));
+    }
+    case Type::list_drives:
+      return finish(r, ListDrives{});
+    case Type::status:
+      return finish(r, StatusRequest{drive_field(r)});
+    case Type::write: {
+      WriteRequest m;
+      m.flags = r.u32();
+      m.block_size = r.u32();
+      m.expected_length = r.u64();
+      r.reserved(4);
+      m.drive = drive_field(r);
+      m.label = r.text(TS_MAX_LABEL);
+      if ((m.flags & ~std::uint32_t{0x1F}) != 0 || m.block_size > TS_MAX_DATA) {
+        r.flag_bad_field();
+      }
+      return finish(r, std::move(m));
+    }
+    case Type::read: {
+      ReadRequest m;
+      m.flags = r.u32();
+      r.reserved(4);
+      m.file_number = r.u64();
+      m.drive = drive_field(r);
+      if ((m.flags & ~std::uint32_t{TS_READ_FD | TS_READ_PROGRESS}) != 0) {
+        r.flag_bad_field();
+      }
+      return finish(r, std::move(m));
+    }
+    case Type::control: {
+      ControlRequest m;
+      const auto op = r.u16();
+      m.op = static_cast<ControlOp>(op);
+      m.flags = r.u16();
+      r.reserved(4);
+      m.argument = static_cast<std::int64_t>(r.u64());
+      m.drive = drive_field(r);
+      if (!known_control(op) || (m.flags & ~std::uint16_t{TS_CONTROL_IMMEDIATE}) != 0) {
+        r.flag_bad_field();
+      }
+      return finish(r, std::move(m));
+    }
+    case Type::data:
+      return Message{Data{body}};
+    case Type::end: {
+      End m;
+      m.bytes = r.u64();
+      m.blocks = r.u64();
+      if (r.remaining() > 0) {
+        m.digest = r.digest();
+      }
+      return finish(r, std::move(m));
+    }
+    case Type::abort:
+      return finish(r, Abort{r.text(TS_MAX_MESSAGE)});
+    case Type::drive_list: {
+      DriveList m;
+      const auto count = r.u16();
+      if (count > TS_MAX_DRIVES) {
+        r.flag_bad_field();
+      }
+      for (std::uint16_t i = 0; i < count && r.remaining() > 0; ++i) {
+        m.drives.push_back(drive_field(r));
+      }
+      if (m.drives.size() != count) {
+        return Status::bad_length;
+      }
+      return finish(r, std::move(m));
+    }
+    case Type::drive_status: {
+      DriveStatus m;
+      m.state = r.u32();
+      m.block_size = r.u32();
+      m.max_block_length = r.u32();
+      m.density_code = r.u32();
+      m.block_number = r.u64();
+      m.file_number = r.u64();
+      m.tape_alerts = r.u64();
+      m.capacity_mib = r.u64();
+      m.remaining_mib = r.u64();
+      m.state_age_ms = r.u64();
+      r.reserved(8);
+      m.drive = drive_field(r);
+      for (auto* field : {&m.transport, &m.vendor, &m.product, &m.revision, &m.serial,
+                          &m.medium_serial}) {
+        *field = r.text(TS_MAX_STATUS_TEXT);
+      }
+      return finish(r, std::move(m));
+    }
+    case Type::ready: {
+      Ready m;
+      m.file_number = r.u64();
+      m.block_size = r.u32();
+      m.flags = r.u32();
+      return finish(r, std::move(m));
+    }
+    case Type::progress: {
+      Progress m;
+      m.bytes = r.u64();
+      m.on_tape = r.u64();
+      m.buffers_full = r.u32();
+      m.buffers = r.u32();
+      return finish(r, std::move(m));
+    }
+    case Type::control_done: {
+      ControlDone m;
+      m.block_number = r.u64();
+      m.file_number = r.u64();
+      m.state = r.u32();
+      r.reserved(4);
+      return finish(r, std::move(m));
+    }
+    case Type::committed: {
+      Committed m;
+      m.bytes = r.u64();
+      m.blocks = r.u64();
+      m.file_number = r.u64();
+      m.block_size = r.u32();
+      m.flags = r.u32();
+      if (r.remaining() > 0) {
+        m.digest = r.digest();
+      }
+      return finish(r, std::move(m));
+    }
+    case Type::stream_failed: {
+      StreamFailed m;
+      const auto status = r.u16();
+      m.status = static_cast<Status>(status);
+      m.flags = r.u16();
+      r.reserved(4);
+      m.bytes = r.u64();
+      m.blocks = r.u64();
+      m.file_number = r.u64();
+      m.message = r.text(TS_MAX_MESSAGE);
+      if (!known_status(status) || status == TS_OK) {
+        r.flag_bad_field();
+      }
+      return finish(r, std::move(m));
+    }
+    case Type::error: {
+      Error m;
+      const auto status = r.u16();
+      m.status = static_cast<Status>(status);
+      r.reserved(2);
+      m.message = r.text(TS_MAX_MESSAGE);
+      if (!known_status(status) || status == TS_OK) {
+        r.flag_bad_field();
+      }
+      return finish(r, std::move(m));
+    }
+  }
+  return Status::bad_type;
+}
+
+}  // namespace
+
+Result<Message> decode_body(const Header& header, ByteView body) {
+  if (body.size() != header.length) {
+    return Status::bad_length;
+  }
+  return decode_known(header.type, body);
+}
+
+}  // namespace tapestream::proto

@@ -1,0 +1,176 @@
+// Encoding a whole frame: the header, then each type's body field by field; a field that cannot
+// be sent makes the frame bad_request instead of a malformed frame on the wire.
+#include <type_traits>
+#include <utility>
+
+#include "codec.hpp"
+#include "fields.hpp"
+
+namespace tapestream::proto {
+namespace {
+
+using detail::Writer;
+
+Type type_of(const Message& m) {
+  return std::visit(
+      [](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, Hello>) return Type::hello;
+        else if constexpr (std::is_same_v<T, HelloOk>) return Type::hello_ok;
+        else if constexpr (std::is_same_v<T, ListDrives>) return Type::list_drives;
+        else if constexpr (std::is_same_v<T, StatusRequest>) return Type::status;
+        else if constexpr (std::is_same_v<T, WriteRequest>) return Type::write;
+        else if constexpr (std::is_same_v<T, ReadRequest>) return Type::read;
+        else if constexpr (std::is_same_v<T, ControlRequest>) return Type::control;
+        else if constexpr (std::is_same_v<T, Data>) return Type::data;
+        else if constexpr (std::is_same_v<T, End>) return Type::end;
+        else if constexpr (std::is_same_v<T, Abort>) return Type::abort;
+        else if constexpr (std::is_same_v<T, DriveList>) return Type::drive_list;
+        else if constexpr (std::is_same_v<T, DriveStatus>) return Type::drive_status;
+        else if constexpr (std::is_same_v<T, Ready>) return Type::ready;
+        else if constexpr (std::is_same_v<T, ControlDone>) return Type::control_done;
+        else if constexpr (std::is_same_v<T, Committed>) return Type::committed;
+        else if constexpr (std::is_same_v<T, StreamFailed>) return Type::stream_failed;
+        else if constexpr (std::is_same_v<T, Progress>) return Type::progress;
+        else return Type::error;
+      },
+      m);
+}
+
+void encode_body(Writer& w, const Message& message) {
+  std::visit(
+      [&w](const auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, Hello>) {
+          w.number(m.min_version, 2);
+          w.number(m.max_version, 2);
+          w.number(m.features, 4);
+          w.number(0, 4);
+          w.text(m.client, TS_MAX_PEER_NAME);
+        } else if constexpr (std::is_same_v<T, HelloOk>) {
+          w.number(m.version, 2);
+          w.number(0, 2);
+          w.number(m.features, 4);
+          w.number(m.max_data, 4);
+          w.text(m.server, TS_MAX_PEER_NAME);
+        } else if constexpr (std::is_same_v<T, ListDrives>) {
+        } else if constexpr (std::is_same_v<T, StatusRequest>) {
+          w.drive(m.drive);
+        } else if constexpr (std::is_same_v<T, WriteRequest>) {
+          w.number(m.flags, 4);
+          w.number(m.block_size, 4);
+          w.number(m.expected_length, 8);
+          w.number(0, 4);
+          w.drive(m.drive);
+          w.text(m.label, TS_MAX_LABEL);
+        } else if constexpr (std::is_same_v<T, ReadRequest>) {
+          w.number(m.flags, 4);
+          w.number(0, 4);
+          w.number(m.file_number, 8);
+          w.drive(m.drive);
+        } else if constexpr (std::is_same_v<T, ControlRequest>) {
+          w.number(static_cast<std::uint16_t>(m.op), 2);
+          w.number(m.flags, 2);
+          w.number(0, 4);
+          w.number(static_cast<std::uint64_t>(m.argument), 8);
+          w.drive(m.drive);
+        } else if constexpr (std::is_same_v<T, Data>) {
+          if (m.bytes.empty() || m.bytes.size() > TS_MAX_DATA) {
+            w.fail();
+          }
+          w.bytes(m.bytes);
+        } else if constexpr (std::is_same_v<T, End>) {
+          w.number(m.bytes, 8);
+          w.number(m.blocks, 8);
+          if (m.digest) {
+            w.bytes(*m.digest);
+          }
+        } else if constexpr (std::is_same_v<T, Abort>) {
+          w.text(m.reason, TS_MAX_MESSAGE);
+        } else if constexpr (std::is_same_v<T, DriveList>) {
+          if (m.drives.size() > TS_MAX_DRIVES) {
+            w.fail();
+          }
+          w.number(m.drives.size(), 2);
+          for (const auto& d : m.drives) {
+            w.drive(d);
+          }
+        } else if constexpr (std::is_same_v<T, DriveStatus>) {
+          for (auto v : {m.state, m.block_size, m.max_block_length, m.density_code}) {
+            w.number(v, 4);
+          }
+          for (auto v : {m.block_number, m.file_number, m.tape_alerts, m.capacity_mib,
+                         m.remaining_mib, m.state_age_ms, std::uint64_t{0}}) {
+            w.number(v, 8);
+          }
+          w.drive(m.drive);
+          for (const auto* s : {&m.transport, &m.vendor, &m.product, &m.revision, &m.serial,
+                                &m.medium_serial}) {
+            w.text(*s, TS_MAX_STATUS_TEXT);
+          }
+        } else if constexpr (std::is_same_v<T, Ready>) {
+          w.number(m.file_number, 8);
+          w.number(m.block_size, 4);
+          w.number(m.flags, 4);
+        } else if constexpr (std::is_same_v<T, Progress>) {
+          w.number(m.bytes, 8);
+          w.number(m.on_tape, 8);
+          w.number(m.buffers_full, 4);
+          w.number(m.buffers, 4);
+        } else if constexpr (std::is_same_v<T, ControlDone>) {
+          w.number(m.block_number, 8);
+          w.number(m.file_number, 8);
+          w.number(m.state, 4);
+          w.number(0, 4);
+        } else if constexpr (std::is_same_v<T, Committed>) {
+          w.number(m.bytes, 8);
+          w.number(m.blocks, 8);
+          w.number(m.file_number, 8);
+          w.number(m.block_size, 4);
+          w.number(m.flags, 4);
+          if (m.digest) {
+            w.bytes(*m.digest);
+          }
+        } else if constexpr (std::is_same_v<T, StreamFailed>) {
+          w.number(static_cast<std::uint16_t>(m.status), 2);
+          w.number(m.flags, 2);
+          w.number(0, 4);
+          w.number(m.bytes, 8);
+          w.number(m.blocks, 8);
+          w.number(m.file_number, 8);
+          w.text(m.message, TS_MAX_MESSAGE);
+        } else {
+          w.number(static_cast<std::uint16_t>(m.status), 2);
+          w.number(0, 2);
+          w.text(m.message, TS_MAX_MESSAGE);
+        }
+      },
+      message);
+}
+
+}  // namespace
+
+Result<Frame> encode(const Message& message, std::uint32_t request_id) {
+  Writer w;
+  w.number(TS_PROTO_MAGIC_0, 1);
+  w.number(TS_PROTO_MAGIC_1, 1);
+  w.number(TS_PROTO_MAGIC_2, 1);
+  w.number(TS_PROTO_MAGIC_3, 1);
+  w.number(TS_PROTO_VERSION, 1);
+  w.number(0, 1);
+  w.number(static_cast<std::uint16_t>(type_of(message)), 2);
+  w.number(request_id, 4);
+  w.number(0, 4);  // the length, filled in below
+  encode_body(w, message);
+  if (w.bad()) {
+    return Status::bad_request;
+  }
+  auto& out = w.out();
+  const auto length = out.size() - TS_PROTO_HEADER_SIZE;
+  for (std::size_t i = 0; i < 4; ++i) {
+    out[TS_HDR_LENGTH + i] = static_cast<std::uint8_t>(length >> (8 * i));
+  }
+  return std::move(out);
+}
+
+}  // namespace tapestream::proto
