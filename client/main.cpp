@@ -15,7 +15,6 @@
 
 using namespace tapestream;
 using namespace tapestream::cli;
-using client::Failure;
 
 namespace {
 
@@ -188,26 +187,26 @@ const Verb* find_verb(const std::string& name) {
 void check_arguments(const std::string& command, const std::vector<std::string>& args,
                      bool has_producer) {
   if (has_producer && command != "write") {
-    throw Failure{proto::Status::bad_request, "\"-- COMMAND\" goes with write only"};
+    throw client::Failure{proto::Status::bad_request, "\"-- COMMAND\" goes with write only"};
   }
   unsigned max_args = 0;
   unsigned min_args = 0;
   if (command != "write" && command != "read" && command != "status" && command != "drives") {
     const auto* v = find_verb(command);
     if (v == nullptr) {
-      throw Failure{proto::Status::bad_request, "unknown command \"" + command + "\"; see --help"};
+      throw client::Failure{proto::Status::bad_request, "unknown command \"" + command + "\"; see --help"};
     }
     min_args = v->min_args;
     max_args = v->max_args;
   }
   if (args.size() > max_args) {
-    throw Failure{proto::Status::bad_request,
+    throw client::Failure{proto::Status::bad_request,
                   command + " takes " + (max_args == 0 ? "no argument" : "one argument") +
                       "; \"" + args[max_args] + "\" is one too many" +
                       (command == "write" ? " (a producer command goes after --)" : "")};
   }
   if (args.size() < min_args) {
-    throw Failure{proto::Status::bad_request, command + " needs an argument"};
+    throw client::Failure{proto::Status::bad_request, command + " needs an argument"};
   }
 }
 
@@ -222,13 +221,13 @@ int control_command(client::Connection& c, const Globals& g, const std::string& 
       request.argument = 1;
     } else if (v->op == proto::ControlOp::compression) {
       if (args[0] != "on" && args[0] != "off") {
-        throw Failure{proto::Status::bad_request, "compression on|off"};
+        throw client::Failure{proto::Status::bad_request, "compression on|off"};
       }
       request.argument = args[0] == "on" ? 1 : 0;
     } else {
       const auto n = parse_size(args[0]);
       if (!n || *n > static_cast<std::uint64_t>(INT64_MAX)) {
-        throw Failure{proto::Status::bad_request, verb + ": \"" + args[0] + "\" is not a count"};
+        throw client::Failure{proto::Status::bad_request, verb + ": \"" + args[0] + "\" is not a count"};
       }
       request.argument = static_cast<std::int64_t>(*n);
     }
@@ -256,7 +255,7 @@ int control_command(client::Connection& c, const Globals& g, const std::string& 
 }
 
 // A failure as JSON: its status and message, and for a stream what of it is on the tape.
-void print_json_failure(const Failure& f, std::FILE* out) {
+void print_json_failure(const client::Failure& f, std::FILE* out) {
   std::string extra;
   if (const auto& s = f.stream()) {
     extra = ",\"bytes\":" + std::to_string(s->bytes) + ",\"blocks\":" + std::to_string(s->blocks) +
@@ -366,7 +365,7 @@ int main(int argc, char** argv) {
       return drives_command(c, g);
     }
     return control_command(c, g, command, args, vm);
-  } catch (const Failure& f) {
+  } catch (const client::Failure& f) {
     std::fprintf(stderr, "tapestream: %s\n", f.what());
     if (g.json) {
       // A read's standard output is the file's data: its JSON never goes there.

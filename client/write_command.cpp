@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "cli.hpp"
+#include "common/result.hpp"
 #include "common/size.hpp"
 
 extern char** environ;
@@ -69,22 +70,28 @@ class Producer {
   void close_data_fd() { close_fd(_read_end); }
   void close_write_end() { close_fd(_write_end); }
   int pidfd() const { return _pidfd; }
-  // Waits for the producer to exit: empty when it exited 0, otherwise how it failed.
-  std::string wait() {
+  // Waits for the producer to exit. It failed (Status::incomplete: the stream must not be
+  // committed) when it exited non-zero, was killed or could not be waited for.
+  Result<void, tapestream::Failure> wait() {
+    const auto incomplete = make_error_code(proto::Status::incomplete);
     int status = 0;
     while (::waitpid(_pid, &status, 0) < 0) {
       if (errno != EINTR) {
-        return "the producer " + _name + " could not be waited for: " + std::strerror(errno);
+        return tapestream::Failure{incomplete, "the producer " + _name +
+                                                   " could not be waited for: " +
+                                                   std::strerror(errno)};
       }
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-      return {};
+      return outcome::success();
     }
     if (WIFEXITED(status)) {
-      return "the producer " + _name + " exited with status " + std::to_string(WEXITSTATUS(status));
+      return tapestream::Failure{incomplete, "the producer " + _name + " exited with status " +
+                                                 std::to_string(WEXITSTATUS(status))};
     }
-    return "the producer " + _name + " was killed by signal " + std::to_string(WTERMSIG(status)) +
-           " (" + strsignal(WTERMSIG(status)) + ")";
+    return tapestream::Failure{incomplete, "the producer " + _name + " was killed by signal " +
+                                               std::to_string(WTERMSIG(status)) + " (" +
+                                               strsignal(WTERMSIG(status)) + ")"};
   }
 
  private:
@@ -191,11 +198,10 @@ std::optional<proto::Message> watch_producer(client::Connection& c, Producer& pr
       return reply;
     }
     if (producer.pidfd() < 0 || (fds[1].revents & POLLIN) != 0) {
-      const auto why = producer.wait();
-      if (why.empty()) {
+      if (const auto exited = producer.wait(); exited) {
         producer.close_write_end();  // the daemon now sees the end of the data
       } else {
-        c.send(proto::Abort{why});
+        c.send(proto::Abort{exited.error().what()});
       }
       return std::nullopt;
     }
@@ -296,11 +302,12 @@ int write_command(client::Connection& c, const Globals& g, const po::variables_m
   if (!by_fd) {
     const auto total = send_data(c, data_fd, early, progress);
     if (!early) {
-      const auto why = producer ? producer->wait() : std::string{};
-      if (why.empty()) {
+      const auto exited =
+          producer ? producer->wait() : Result<void, tapestream::Failure>{outcome::success()};
+      if (exited) {
         c.send(proto::End{total, 0, {}});
       } else {
-        c.send(proto::Abort{why});
+        c.send(proto::Abort{exited.error().what()});
       }
     }
   } else if (producer) {

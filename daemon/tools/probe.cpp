@@ -57,10 +57,10 @@ bool run_probe(std::ostream& out, const std::vector<std::pair<std::string, std::
   out << "tape drives in sysfs: " << tapes.size() << "\n";
   for (const auto& tape : tapes) {
     print_tape(out, tape);
-    std::string error;
     auto opened =
-        transport::open_tape_transport(*ring, tape, transport::TransportChoice::automatic, error);
-    out << "      transport: " << (opened ? opened.value().reason : "none: " + error) << "\n";
+        transport::open_tape_transport(*ring, tape, transport::TransportChoice::automatic);
+    out << "      transport: "
+        << (opened ? opened.value().reason : "none: " + opened.error().what()) << "\n";
   }
 
   bool ok = true;
@@ -84,10 +84,9 @@ bool run_probe(std::ostream& out, const std::vector<std::pair<std::string, std::
     const auto choice = kind == "bsg"  ? transport::TransportChoice::bsg
                         : kind == "sg" ? transport::TransportChoice::sg
                                        : transport::TransportChoice::automatic;
-    std::string error;
-    auto opened = transport::open_tape_transport(*ring, *tape, choice, error);
-    out << ": " << tape->address << ", " << (opened ? opened.value().reason : "FAILS: " + error)
-        << "\n";
+    auto opened = transport::open_tape_transport(*ring, *tape, choice);
+    out << ": " << tape->address << ", "
+        << (opened ? opened.value().reason : "FAILS: " + opened.error().what()) << "\n";
     ok = ok && opened;
   }
   return ok;

@@ -114,8 +114,8 @@ std::optional<TapeDevice> find_tape(const std::vector<TapeDevice>& tapes, const 
   return std::nullopt;
 }
 
-Result<OpenedTransport> open_tape_transport(uring::Ring& ring, const TapeDevice& tape,
-                                            TransportChoice choice, std::string& error) {
+Result<OpenedTransport, Failure> open_tape_transport(uring::Ring& ring, const TapeDevice& tape,
+                                                     TransportChoice choice) {
   std::string tried;
   if (choice != TransportChoice::sg) {
     if (tape.bsg_node.empty()) {
@@ -138,18 +138,17 @@ Result<OpenedTransport> open_tape_transport(uring::Ring& ring, const TapeDevice&
               "; it needs Linux 7.1)";
     }
     if (choice == TransportChoice::bsg) {
-      error = tried;
-      return std::make_error_code(std::errc::not_supported);
+      return Failure{std::make_error_code(std::errc::not_supported), tried};
     }
   }
   if (tape.sg_node.empty()) {
-    error = (tried.empty() ? "" : tried + "; ") + "no sg node (load the sg module)";
-    return std::make_error_code(std::errc::no_such_device);
+    return Failure{std::make_error_code(std::errc::no_such_device),
+                   (tried.empty() ? "" : tried + "; ") + "no sg node (load the sg module)"};
   }
   auto sg = SgTransport::open(ring, tape.sg_node);
   if (!sg) {
-    error = (tried.empty() ? "" : tried + "; ") + tape.sg_node + ": " + sg.error().message();
-    return sg.error();
+    return Failure{sg.error(),
+                   (tried.empty() ? "" : tried + "; ") + tape.sg_node + ": " + sg.error().message()};
   }
   const bool direct = sg.value()->direct_io();
   std::string reason = "sg: " + tape.sg_node +
@@ -158,6 +157,16 @@ Result<OpenedTransport> open_tape_transport(uring::Ring& ring, const TapeDevice&
     reason += "; bsg: " + tried;
   }
   return OpenedTransport{std::move(sg).value(), reason};
+}
+
+Result<OpenedTransport> open_tape_transport(uring::Ring& ring, const TapeDevice& tape,
+                                            TransportChoice choice, std::string& error) {
+  auto opened = open_tape_transport(ring, tape, choice);
+  if (!opened) {
+    error = opened.error().what();
+    return opened.error().code;
+  }
+  return std::move(opened).value();
 }
 
 }  // namespace tapestream::transport

@@ -39,8 +39,13 @@ struct OpenedTransport {
 };
 
 // Opens the transport `choice` asks for; automatic tries bsg (one TEST UNIT READY through
-// IORING_OP_URING_CMD) and falls back to sg when the kernel refuses it. The error message says
-// what was tried and what each attempt answered.
+// IORING_OP_URING_CMD) and falls back to sg when the kernel refuses it. The failure's message
+// says what was tried and what each attempt answered.
+Result<OpenedTransport, Failure> open_tape_transport(uring::Ring& ring, const TapeDevice& tape,
+                                                     TransportChoice choice);
+
+// Transitional, for daemon/server/startup.cpp until it takes the Failure above: the same, with
+// the message in `error`. Remove once nothing calls it.
 Result<OpenedTransport> open_tape_transport(uring::Ring& ring, const TapeDevice& tape,
                                             TransportChoice choice, std::string& error);
 
