@@ -1,5 +1,6 @@
 // The emulated drive's data commands: WRITE, READ, WRITE FILEMARKS and ERASE, whose image I/O
-// goes through the ring from and into the registered buffers.
+// goes through the ring from and into the registered buffers; for the null drive, the index
+// alone (null_append, at the end).
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
@@ -85,17 +86,7 @@ void EmulatedDrive::write(const scsi::Command& c) {
     failed_append(count, cut.error());
     return;
   }
-  std::vector<AppendItem> items(blocks);
-  for (std::uint32_t i = 0; i < blocks; ++i) {
-    items[i] = {stored, false, std::size_t{i} * block};
-  }
-  auto plan = plan_append(_tail, items, data(), _spec.capacity);
-  const auto fit = static_cast<std::uint32_t>(plan.placed);
-  if (fit == 0) {
-    check(SenseKey::volume_overflow, 0x0002, {.end_of_medium = true}, count);
-    return;
-  }
-  append(std::move(plan), false, [this, fit, blocks, stored, block, count](bool written) {
+  auto finished = [this, blocks, stored, block, count](std::uint32_t fit, bool written) {
     if (!written) {
       failed_append(count);
       return;
@@ -109,7 +100,28 @@ void EmulatedDrive::write(const scsi::Command& c) {
     } else {
       good();
     }
-  });
+  };
+  if (_spec.null_medium) {  // the index only: the data is not looked at
+    const auto fit = static_cast<std::uint32_t>(null_append(stored, false, blocks, false));
+    if (fit == 0) {
+      check(SenseKey::volume_overflow, 0x0002, {.end_of_medium = true}, count);
+      return;
+    }
+    finished(fit, true);
+    return;
+  }
+  std::vector<AppendItem> items(blocks);
+  for (std::uint32_t i = 0; i < blocks; ++i) {
+    items[i] = {stored, false, std::size_t{i} * block};
+  }
+  auto plan = plan_append(_tail, items, data(), _spec.capacity);
+  const auto fit = static_cast<std::uint32_t>(plan.placed);
+  if (fit == 0) {
+    check(SenseKey::volume_overflow, 0x0002, {.end_of_medium = true}, count);
+    return;
+  }
+  append(std::move(plan), false,
+         [fit, finished = std::move(finished)](bool written) { finished(fit, written); });
 }
 
 // Nothing of the command is on the tape: the index keeps the old end, and what the prepare step
@@ -230,7 +242,9 @@ void EmulatedDrive::read(const scsi::Command& c) {
     if (short_fault) {
       take = std::min(take, o.length / 2);
     }
-    if (take > 0) {
+    if (take > 0 && _spec.null_medium) {
+      std::fill_n(data().begin() + static_cast<std::ptrdiff_t>(dest), take, 0);  // kept no data
+    } else if (take > 0) {
       queue_io(uring::ReadFixed{_fd.get(), data().subspan(dest, take), buffer_index, o.offset + 4},
                take);
     }
@@ -332,6 +346,14 @@ void EmulatedDrive::write_filemarks(const scsi::Command& c) {
       good();
     }
   };
+  if (_spec.null_medium) {  // nothing to flush; the marks go to the index, all or none
+    if (null_append(0, true, count, true) < count) {
+      check(SenseKey::volume_overflow, 0x0002, {.end_of_medium = true}, count);
+      return;
+    }
+    finished(true);
+    return;
+  }
   if (count == 0) {
     if (!immediate) {  // Immed=0: whatever is written is on the medium before GOOD
       queue_io(uring::Fsync{_append_fd ? _append_fd.get() : _fd.get(), true}, 0);
@@ -365,6 +387,29 @@ void EmulatedDrive::erase(const scsi::Command&) {
     return;
   }
   good();
+}
+
+// The null drive's medium: the tape index with no image behind it. Objects take the room they
+// would take in a SIMH image without alignment gaps, so that capacity, early warning and the
+// remaining capacity mean what they mean for an image; no byte of data is read, copied or kept.
+std::uint64_t EmulatedDrive::null_append(std::uint32_t length, bool filemark, std::uint64_t count,
+                                         bool all_or_nothing) {
+  const std::uint64_t span = filemark ? 4 : simh_record_span(length);
+  const auto end = _index.end_offset();
+  const auto room = _spec.capacity > end ? (_spec.capacity - end) / span : 0;
+  const auto fit = std::min(count, room);
+  if (fit == 0 || (all_or_nothing && fit < count)) {
+    return 0;
+  }
+  if (filemark) {
+    _index.push_filemarks(end, fit);  // index_has_room() made sure it takes them
+  } else {
+    for (std::uint64_t i = 0; i < fit; ++i) {
+      _index.push({end + i * span, length, false});
+    }
+  }
+  _position = _index.size();
+  return fit;
 }
 
 }  // namespace tapestream::emulated

@@ -14,7 +14,7 @@ using scsi::Opcode;
 using scsi::SenseKey;
 
 Identity identity_of(const DriveSpec& spec) {
-  return {"TAPESTRM", "EMULATED DRIVE", "0001", spec.serial};
+  return {"TAPESTRM", spec.null_medium ? "NULL DRIVE" : "EMULATED DRIVE", "0001", spec.serial};
 }
 
 }  // namespace

@@ -10,9 +10,11 @@ namespace tapestream::emulated {
 namespace {
 
 constexpr std::string_view prefix = "emulated:";
+constexpr std::string_view null_prefix = "null:";
 
 [[noreturn]] void fail(std::string_view spec, const std::string& why) {
-  throw StartupError{"emulated drive \"" + std::string{spec} + "\": " + why};
+  const std::string what = spec.starts_with(null_prefix) ? "null drive" : "emulated drive";
+  throw StartupError{what + " \"" + std::string{spec} + "\": " + why};
 }
 
 std::uint64_t parse_number(std::string_view spec, std::string_view key, std::string_view value,
@@ -72,15 +74,27 @@ std::uint64_t DriveSpec::early_warning_offset() const {
   return capacity - std::min<std::uint64_t>(capacity / 64, std::uint64_t{1} << 30);
 }
 
+bool is_emulated_spec(std::string_view spec) {
+  return spec.starts_with(prefix) || spec.starts_with(null_prefix);
+}
+
 DriveSpec parse_drive_spec(std::string_view spec) {
-  if (spec.substr(0, prefix.size()) != prefix) {
-    fail(spec, "must start with \"emulated:\"");
-  }
-  const auto rest = spec.substr(prefix.size());
-  const auto question = rest.find('?');
   DriveSpec d;
+  d.null_medium = spec.starts_with(null_prefix);
+  if (!d.null_medium && !spec.starts_with(prefix)) {
+    fail(spec, "must start with \"emulated:\" or \"null:\"");
+  }
+  const auto rest = spec.substr(d.null_medium ? null_prefix.size() : prefix.size());
+  const auto question = rest.find('?');
   d.image = std::string{rest.substr(0, question)};
-  if (d.image.empty()) {
+  if (d.null_medium) {
+    if (!d.image.empty()) {
+      fail(spec, "the null drive keeps no image: nothing goes between \"null:\" and the "
+                 "options (null:?capacity=16T)");
+    }
+    d.serial = "NULL000001";
+    d.medium_serial = "NULLTAPE01";
+  } else if (d.image.empty()) {
     fail(spec, "no image path");
   }
   auto options = question == std::string_view::npos ? std::string_view{} : rest.substr(question + 1);
@@ -106,6 +120,8 @@ DriveSpec parse_drive_spec(std::string_view spec) {
       d.max_block_length = static_cast<std::uint32_t>(n);
     } else if (key == "write_protect") {
       d.write_protected = parse_number(spec, key, value, false) != 0;
+    } else if (d.null_medium && (key == "damaged" || key == "follow_symlinks")) {
+      fail(spec, std::string{key} + " is about an image file, which the null drive does not have");
     } else if (key == "damaged") {
       if (value == "refuse") {
         d.damaged = DamagePolicy::refuse;

@@ -2,6 +2,9 @@
 //   emulated:/var/lib/tapestream/emu0.tap?capacity=1G&ew=900M&medium_error_write=1234&hang=rewind
 // The path is the SIMH image (created when absent); the options size the medium and inject
 // faults. Sizes take K, M, G or T (powers of 1024).
+//   null:?capacity=16T
+// is the same drive with no image: its tape keeps the record structure and no data (the null
+// drive, for measuring the daemon's own ceiling; docs/EMULATED_DRIVE.md).
 #pragma once
 
 #include <cstdint>
@@ -22,7 +25,10 @@ enum class DamagePolicy {
 };
 
 struct DriveSpec {
-  std::filesystem::path image;
+  std::filesystem::path image;  // empty for the null drive
+  // The null drive: the tape keeps only the lengths of its blocks and its filemarks, in memory;
+  // a WRITE does not read its data, a READ returns zeros of the recorded length.
+  bool null_medium = false;
   std::uint64_t capacity = std::uint64_t{16} << 30;  // bytes of image the tape holds
   std::optional<std::uint64_t> early_warning;        // default: capacity minus 1/64, at most 1 GiB
   std::uint32_t max_block_length = 8U << 20;          // READ BLOCK LIMITS maximum
@@ -41,7 +47,10 @@ struct DriveSpec {
   std::uint64_t early_warning_offset() const;
 };
 
-// Throws StartupError with the option at fault and what it accepts.
+// Parses "emulated:PATH[?OPTIONS]" or "null:[?OPTIONS]". Throws StartupError with the option at
+// fault and what it accepts.
 DriveSpec parse_drive_spec(std::string_view spec);
+// Whether `spec` names an emulated or a null drive (which parse_drive_spec takes).
+bool is_emulated_spec(std::string_view spec);
 
 }  // namespace tapestream::emulated

@@ -43,6 +43,9 @@ bool matches_hang(const DriveSpec& spec, Opcode op) {
 
 EmulatedDrive::EmulatedDrive(uring::Ring& ring, DriveSpec spec)
     : _ring{ring}, _spec{std::move(spec)}, _early_warning{_spec.early_warning_offset()} {
+  if (_spec.null_medium) {
+    return;  // a blank tape that holds only its index: no image, no lock, no descriptor
+  }
   auto image = open_image(_spec);
   _fd = std::move(image.fd);
   _index = std::move(image.index);
@@ -341,6 +344,10 @@ bool EmulatedDrive::needs_medium() {
 }
 
 Result<void> EmulatedDrive::cut_at(std::uint64_t object) {
+  if (_spec.null_medium) {
+    _index.truncate(object);
+    return outcome::success();
+  }
   if (object >= _index.size() && _tail_on_disk) {
     return outcome::success();
   }

@@ -3,6 +3,10 @@
 // faults injected from its DriveSpec. It is the embedded default, so that everything above the
 // transport runs on a machine without a tape.
 //
+// With DriveSpec::null_medium it is the null drive: the same SSC logic over a tape that keeps
+// only the index (block lengths and filemarks) and no data, with no image and no I/O; every
+// command still completes through the ring (drive_data.cpp).
+//
 // What it emulates and what it does not is listed in docs/EMULATED_DRIVE.md.
 #pragma once
 
@@ -29,7 +33,8 @@ class EmulatedDrive final : public transport::ScsiTransport {
  public:
   // Opens the image (creating an empty tape when it does not exist), locks it for the drive's
   // life and indexes it, without writing to it unless the spec says damaged=cut
-  // (image_file.hpp). Throws StartupError.
+  // (image_file.hpp); the null drive starts with a blank tape and opens nothing. Throws
+  // StartupError.
   EmulatedDrive(uring::Ring& ring, DriveSpec spec);
   // Cancels what is in flight and waits for the ring to give it back.
   ~EmulatedDrive() override;
@@ -38,7 +43,7 @@ class EmulatedDrive final : public transport::ScsiTransport {
 
   Result<void> submit(const transport::ScsiRequest& request,
                       transport::ScsiCallback& callback) override;
-  std::string_view kind() const override { return "emulated"; }
+  std::string_view kind() const override { return _spec.null_medium ? "null" : "emulated"; }
 
   const TapeIndex& image_index() const { return _index; }
   // Whether appends bypass the page cache (the file system takes O_DIRECT).
@@ -123,6 +128,11 @@ class EmulatedDrive final : public transport::ScsiTransport {
   // The sense for a WRITE (FILEMARKS) that failed: in its I/O, or with `error` before it.
   void failed_append(std::uint32_t count, std::error_code error = {});
   void reserve(std::uint64_t end);  // allocates the image's blocks ahead of the appends
+  // The null drive's append: up to `count` objects of one kind at the end of data, each as
+  // long as in a SIMH image without alignment gaps (8 bytes + the padded length, 4 a filemark),
+  // as many as end within the capacity (`all_or_nothing`: all of them or none). Touches no data.
+  std::uint64_t null_append(std::uint32_t length, bool filemark, std::uint64_t count,
+                            bool all_or_nothing);
   bool needs_medium();                         // false (and NOT READY set) without a cartridge
   ModeState mode_state() const;
   // What a power-on reset does to a real drive: back to the beginning, mode parameters to their

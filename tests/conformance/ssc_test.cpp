@@ -120,7 +120,7 @@ TEST_F(Conformance, LongBlockIsCutAndReportedWithNegativeResidue) {
   EXPECT_EQ(e.classification.block_length, 8192U);
   auto first_half = pattern_block(1, 0, 8192);
   first_half.resize(4096);
-  EXPECT_EQ(e.data, first_half);
+  expect_data(e.data, first_half);
   EXPECT_EQ(position().first_logical_object, 1U);  // past the long block
   expect_data(read(8192).data, pattern_block(1, 1, 8192));
 }
@@ -263,7 +263,7 @@ TEST_F(Conformance, FixedBlockMode) {
   rewind();
   const auto all = h().run(cdb::read6_fixed(count(4), 512), {}, 4 * 512);
   EXPECT_EQ(all.classification.condition, TapeCondition::good);
-  EXPECT_EQ(all.data, four);
+  EXPECT_EQ(all.data, tapestream::test::as_recorded(four));
   rewind();
   const auto more = h().run(cdb::read6_fixed(count(6), 512), {}, 6 * 512);
   EXPECT_EQ(more.classification.condition, TapeCondition::filemark);
@@ -345,6 +345,9 @@ TEST_F(Conformance, UnknownCommandAndBadFieldsAreIllegalRequests) {
 }
 
 TEST_F(Conformance, ImageSurvivesReopening) {
+  if (tapestream::test::target_is_null()) {
+    GTEST_SKIP() << "the null drive keeps its tape in memory only: a new one starts blank";
+  }
   write_stream(1, 3, 5000);
   filemarks(1);
   write_stream(2, 2, kSmallBlock);

@@ -15,10 +15,15 @@ namespace tapestream::test {
 
 std::optional<std::string> real_target() {
   const char* target = std::getenv("TAPESTREAM_CONFORMANCE_TARGET");
-  if (target == nullptr || *target == '\0') {
+  if (target == nullptr || *target == '\0' || target_is_null()) {
     return std::nullopt;
   }
   return std::string{target};
+}
+
+bool target_is_null() {
+  const char* target = std::getenv("TAPESTREAM_CONFORMANCE_TARGET");
+  return target != nullptr && std::string_view{target} == "null";
 }
 
 bool target_is_scsi_debug() {
@@ -52,7 +57,8 @@ Harness::Factory conformance_target(const std::filesystem::path& image, const st
       throw std::invalid_argument{"TAPESTREAM_CONFORMANCE_TARGET: unknown transport " + kind};
     };
   }
-  const std::string spec = "emulated:" + image.string() + (options.empty() ? "" : "?" + options);
+  const std::string spec = (target_is_null() ? std::string{"null:"} : "emulated:" + image.string()) +
+                           (options.empty() ? "" : "?" + options);
   return [spec](uring::Ring& ring) -> std::unique_ptr<transport::ScsiTransport> {
     return std::make_unique<emulated::EmulatedDrive>(ring, emulated::parse_drive_spec(spec));
   };
