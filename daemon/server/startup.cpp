@@ -44,7 +44,7 @@ std::vector<UniqueFd> lock_device(const DriveConfig& d, const transport::TapeDev
 
 std::unique_ptr<transport::ScsiTransport> open_transport(uring::Ring& ring, const DriveConfig& d,
                                                          std::vector<UniqueFd>& locks) {
-  if (d.spec.rfind("emulated:", 0) == 0) {
+  if (emulated::is_emulated_spec(d.spec)) {  // emulated:PATH, or null: (no image, no data kept)
     return std::make_unique<emulated::EmulatedDrive>(ring, emulated::parse_drive_spec(d.spec));
   }
   const auto colon = d.spec.find(':');
@@ -59,7 +59,7 @@ std::unique_ptr<transport::ScsiTransport> open_transport(uring::Ring& ring, cons
     choice = transport::TransportChoice::sg;
   } else {
     throw StartupError{"drive " + d.name + ": \"" + d.spec +
-                       "\": expected emulated:PATH, scsi:DEVICE, bsg:DEVICE or sg:DEVICE"};
+                       "\": expected emulated:PATH, null:, scsi:DEVICE, bsg:DEVICE or sg:DEVICE"};
   }
   if (name.empty()) {
     throw StartupError{"drive " + d.name + ": \"" + d.spec +
