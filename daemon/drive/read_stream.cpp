@@ -33,7 +33,7 @@ void ReadStream::start(std::uint64_t file, Ready ready) {
        [this, command, file, ready = std::move(ready)](const auto& r) {
     const auto c = scsi::classify(command, r.status());
     if (c.condition != TapeCondition::good) {
-      end(stream_status(c, r.timed_out),
+      end(ending_for(c, r.timed_out),
           "the drive did not take variable blocks (MODE SELECT): " +
               std::string{scsi::condition_name(c.condition)});
       return;
@@ -43,7 +43,7 @@ void ReadStream::start(std::uint64_t file, Ready ready) {
 }
 
 void ReadStream::position(std::uint64_t file, const Ready& ready) {
-  if (file == TS_READ_CURRENT_FILE) {
+  if (file == file_where_the_tape_stands) {
     ready();
     pump();
     return;
@@ -77,12 +77,12 @@ void ReadStream::located(const transport::ScsiResult& r, const scsi::Command& co
   {
     const auto c = scsi::classify(command, r.status());
     if (c.condition == TapeCondition::end_of_data) {
-      end(proto::Status::end_of_data,
+      end(Ending::end_of_data,
           "there is no file " + std::to_string(_outcome.file_number) + ": the tape ends first");
       return;
     }
     if (c.condition != TapeCondition::good) {
-      end(stream_status(c, r.timed_out),
+      end(ending_for(c, r.timed_out),
           "positioning to file " + std::to_string(_outcome.file_number) + " failed (" +
               std::string{scsi::command_name(command)} + "): " +
               std::string{scsi::condition_name(c.condition)});
@@ -147,26 +147,26 @@ void ReadStream::arrived(std::uint16_t buffer, const transport::ScsiResult& resu
     }
     case TapeCondition::filemark:
       _free.push_back(buffer);
-      end(proto::Status::ok, {});
+      end(Ending::complete, {});
       return;
     case TapeCondition::end_of_data:
       _free.push_back(buffer);
       // A file that a crash left without its filemark ends at end of data; nothing is missing.
-      end(_blocks_read == 0 && _outcome.file_number != TS_READ_CURRENT_FILE
-              ? proto::Status::end_of_data
-              : proto::Status::ok,
+      end(_blocks_read == 0 && _outcome.file_number != file_where_the_tape_stands
+              ? Ending::end_of_data
+              : Ending::complete,
           _blocks_read == 0 ? "the file is empty and ends at end of data" : "");
       return;
     case TapeCondition::long_block:
       _free.push_back(buffer);
-      end(proto::Status::drive_error,
+      end(Ending::drive_error,
           "a block of " + std::to_string(c.block_length.value_or(0)) +
               " bytes is longer than the read buffers (" + std::to_string(length) +
               " bytes); configure larger buffers to read this tape");
       return;
     default:
       _free.push_back(buffer);
-      end(stream_status(c, result.timed_out),
+      end(ending_for(c, result.timed_out),
           "READ failed: " + std::string{scsi::condition_name(c.condition)});
       return;
   }
@@ -192,15 +192,15 @@ void ReadStream::consumed() {
   maybe_done();
 }
 
-proto::Progress ReadStream::progress() const {
+StreamProgress ReadStream::progress() const {
   return {_outcome.bytes, _bytes_read, static_cast<std::uint32_t>(_ready.size()), _buffer_count};
 }
 
 void ReadStream::abandon() {
-  cut(proto::Status::client_gone, "the client went away before the end of the file");
+  cut(Ending::client_gone, "the client went away before the end of the file");
 }
 
-void ReadStream::cut(proto::Status status, std::string message) {
+void ReadStream::cut(Ending ending, std::string message) {
   if (_reported) {
     return;
   }
@@ -208,16 +208,16 @@ void ReadStream::cut(proto::Status status, std::string message) {
     _free.push_back(_ready.front().buffer);
     _ready.pop_front();
   }
-  if (!_ended || _outcome.status == proto::Status::ok) {
-    end(status, std::move(message));
+  if (!_ended || _outcome.ending == Ending::complete) {
+    end(ending, std::move(message));
   } else {
     maybe_done();
   }
 }
 
-void ReadStream::end(proto::Status status, std::string message) {
+void ReadStream::end(Ending ending, std::string message) {
   _ended = true;
-  _outcome.status = status;
+  _outcome.ending = ending;
   _outcome.message = std::move(message);
   maybe_done();
 }

@@ -12,9 +12,13 @@
 #include <vector>
 
 #include "drive/positioning.hpp"
+#include "drive/stream_outcome.hpp"
 #include "drive/write_stream.hpp"
 
 namespace tapestream::drive {
+
+// As the file to read: the file where the tape stands, from there.
+inline constexpr std::uint64_t file_where_the_tape_stands = ~std::uint64_t{0};
 
 class ReadStream {
  public:
@@ -29,7 +33,7 @@ class ReadStream {
   ReadStream(const ReadStream&) = delete;
   ReadStream& operator=(const ReadStream&) = delete;
 
-  // Positions at the start of `file` (TS_READ_CURRENT_FILE: read from where the tape is).
+  // Positions at the start of `file` (file_where_the_tape_stands: read from where the tape is).
   void start(std::uint64_t file, Ready ready);
 
   // The oldest block read and not yet consumed.
@@ -41,9 +45,9 @@ class ReadStream {
   void abandon();
   // Ends the stream for the reason given (a consumer that went away or stalled, the daemon
   // stopping); the outcome counts what the consumer was given.
-  void cut(proto::Status status, std::string message);
+  void cut(Ending ending, std::string message);
   // For the client's progress display.
-  proto::Progress progress() const;
+  StreamProgress progress() const;
 
  private:
   struct Block {
@@ -58,7 +62,7 @@ class ReadStream {
                const Ready& ready);
   void pump();
   void arrived(std::uint16_t buffer, const transport::ScsiResult& result);
-  void end(proto::Status status, std::string message);
+  void end(Ending ending, std::string message);
   void maybe_done();
 
   CommandChannel _channel;

@@ -132,7 +132,7 @@ void StreamStart::close_unfinished_file(std::optional<std::uint64_t> files) {
 void StreamStart::here(bool position_trusted, Done done) {
   _done = std::move(done);
   if (!position_trusted || _channel.take_unit_attention()) {
-    fail(proto::Status::medium_changed,
+    fail(Ending::medium_changed,
          "the drive was reset since its tape was last positioned, so where it stands is not "
          "known; position it (rewind, eod, fsf N) and write again");
     return;
@@ -157,7 +157,7 @@ void StreamStart::here(bool position_trusted, Done done) {
       case Boundary::inside_file: {
         const auto forward = *_positioning.space(scsi::cdb::SpaceCode::blocks, 1);
         _channel.send(forward, {}, [this](const auto&) {
-          fail(proto::Status::bad_request,
+          fail(Ending::not_at_boundary,
                "the tape stands inside a file, not at its start: a stream is a file of its own; "
                "position at a file boundary (rewind, eod, fsf N, bsf N) or append");
         });
@@ -191,15 +191,15 @@ void StreamStart::look_back(std::function<void(Boundary, const scsi::Classificat
   });
 }
 
-void StreamStart::fail(proto::Status status, std::string message) {
+void StreamStart::fail(Ending ending, std::string message) {
   StartOutcome o;
-  o.status = status;
+  o.ending = ending;
   o.message = std::move(message);
   _done(o);
 }
 
 void StreamStart::fail(const scsi::Classification& c, bool timed_out, const std::string& what) {
-  fail(c.condition == TapeCondition::good ? proto::Status::drive_error : stream_status(c, timed_out),
+  fail(c.condition == TapeCondition::good ? Ending::drive_error : ending_for(c, timed_out),
        what + ": " + describe_condition(c));
 }
 

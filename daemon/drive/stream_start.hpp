@@ -15,14 +15,14 @@
 #include <optional>
 #include <string>
 
-#include "codec.hpp"
 #include "drive/command_channel.hpp"
 #include "drive/positioning.hpp"
+#include "drive/stream_outcome.hpp"
 
 namespace tapestream::drive {
 
 struct StartOutcome {
-  proto::Status status = proto::Status::ok;
+  Ending ending = Ending::complete;
   std::string message;  // when not ok
   // The file the stream becomes, where counting found it (drives without READ POSITION's long
   // form); otherwise READ POSITION tells.
@@ -56,7 +56,7 @@ class StreamStart {
   // Spaces back over one object to see what precedes the position; `then` gets what it found,
   // the tape standing just before that object (for beginning: where it was).
   void look_back(std::function<void(Boundary, const scsi::Classification&)> then);
-  void fail(proto::Status status, std::string message);
+  void fail(Ending ending, std::string message);
   void fail(const scsi::Classification& c, bool timed_out, const std::string& what);
   void succeed(std::optional<std::uint64_t> file, bool closed = false);
 

@@ -23,31 +23,6 @@ std::string describe(const scsi::Classification& c) {
 
 }  // namespace
 
-proto::Status stream_status(const scsi::Classification& c, bool timed_out) {
-  switch (c.condition) {
-    case TapeCondition::early_warning:
-    case TapeCondition::volume_overflow:
-    case TapeCondition::end_of_medium:
-      return proto::Status::volume_full;
-    case TapeCondition::medium_error:
-      return proto::Status::medium_error;
-    case TapeCondition::write_protected:
-    case TapeCondition::data_protect:
-      return proto::Status::write_protected;
-    case TapeCondition::no_medium:
-      return proto::Status::no_medium;
-    case TapeCondition::medium_changed:
-    case TapeCondition::reset:
-    case TapeCondition::parameters_changed:
-    case TapeCondition::unit_attention:
-      return proto::Status::medium_changed;
-    case TapeCondition::transport_failure:
-      return timed_out ? proto::Status::timeout : proto::Status::drive_error;
-    default:
-      return proto::Status::drive_error;
-  }
-}
-
 WriteStream::WriteStream(transport::ScsiTransport& drive, uring::BufferPool& pool,
                          const scsi::TimeoutTable& timeouts, std::vector<std::uint16_t> buffers,
                          Options options, Done done)
@@ -78,15 +53,15 @@ void WriteStream::start(Ready ready) {
   _ready = std::move(ready);
   set_block_length(_options.fixed ? _options.block_size : 0, [this](bool set) {
     if (!set) {
-      fail_to_start(proto::Status::drive_error,
+      fail_to_start(Ending::drive_error,
                     _options.fixed ? "the drive did not take fixed blocks of " +
                                          std::to_string(_options.block_size) + " bytes (MODE SELECT)"
                                    : std::string{"the drive did not take variable blocks (MODE SELECT)"});
       return;
     }
     auto started = [this](const StartOutcome& o) {
-      if (o.status != proto::Status::ok) {
-        fail_to_start(o.status, o.message);
+      if (o.ending != Ending::complete) {
+        fail_to_start(o.ending, o.message);
         return;
       }
       _outcome.closed_unfinished_file = o.closed_unfinished_file;
@@ -101,9 +76,9 @@ void WriteStream::start(Ready ready) {
   });
 }
 
-void WriteStream::fail_to_start(proto::Status status, std::string message) {
+void WriteStream::fail_to_start(Ending ending, std::string message) {
   _phase = Phase::done;
-  _outcome.status = status;
+  _outcome.ending = ending;
   _outcome.message = std::move(message);
   _done(_outcome);
 }
@@ -144,11 +119,11 @@ void WriteStream::read_position(std::function<void(std::optional<std::uint64_t>)
 void WriteStream::position_to_start() {
   read_position([this](std::optional<std::uint64_t> object) {
     if (!object) {
-      fail_to_start(proto::Status::drive_error, "cannot read the position to start at");
+      fail_to_start(Ending::drive_error, "cannot read the position to start at");
       return;
     }
     if (_channel.take_unit_attention()) {  // the tape may no longer stand where it was put
-      fail_to_start(proto::Status::medium_changed,
+      fail_to_start(Ending::medium_changed,
                     "the drive was reset while the stream was starting; nothing was written");
       return;
     }
@@ -156,7 +131,7 @@ void WriteStream::position_to_start() {
     _outcome.file_number = _counted_file.value_or(_position_file.value_or(0));
     _phase = Phase::streaming;
     if (_producer_done) {  // abandoned while positioning: nothing was written
-      stop(proto::Status::client_gone, "the client went away before its stream started", {});
+      stop(Ending::client_gone, "the client went away before its stream started", {});
       return;
     }
     _ready(_outcome.file_number);
@@ -184,7 +159,7 @@ void WriteStream::commit(std::size_t bytes) {
   _filling->length += static_cast<std::uint32_t>(bytes);
   _bytes_received += bytes;
   if (_options.expected_length != 0 && _bytes_received > _options.expected_length) {
-    cut(proto::Status::incomplete,
+    cut(Ending::incomplete,
         "the stream ran longer than its expected length of " +
             std::to_string(_options.expected_length) + " bytes; it was not committed");
     return;
@@ -201,7 +176,7 @@ void WriteStream::finish() {
     return;
   }
   if (_options.expected_length != 0 && _bytes_received != _options.expected_length) {
-    cut(proto::Status::incomplete,
+    cut(Ending::incomplete,
         "the stream ended after " + std::to_string(_bytes_received) + " of its expected " +
             std::to_string(_options.expected_length) + " bytes; it was not committed");
     return;
@@ -225,28 +200,28 @@ void WriteStream::finish() {
 }
 
 void WriteStream::abandon() {
-  cut(proto::Status::client_gone, "the client went away before the end of its stream");
+  cut(Ending::client_gone, "the client went away before the end of its stream");
 }
 
-void WriteStream::cut(proto::Status status, std::string message) {
+void WriteStream::cut(Ending ending, std::string message) {
   if (_phase == Phase::done || _phase == Phase::counting || _phase == Phase::closing) {
     return;
   }
   if (_phase == Phase::positioning) {
     _producer_done = true;  // settles when the position arrives and nothing was sent
-    if (_outcome.status == proto::Status::ok) {
-      _outcome.status = status;
+    if (_outcome.ending == Ending::complete) {
+      _outcome.ending = ending;
       _outcome.message = std::move(message);
     }
     return;
   }
-  if (_phase == Phase::draining && _outcome.status == proto::Status::ok) {
+  if (_phase == Phase::draining && _outcome.ending == Ending::complete) {
     // finish() came first: the data is complete and on its way; the stream is committed
     // unless the drive fails it, but a cut that arrives now still wins over success.
-    _outcome.status = status;
+    _outcome.ending = ending;
     _outcome.message = std::move(message);
   }
-  stop(status, std::move(message), {});
+  stop(ending, std::move(message), {});
 }
 
 void WriteStream::release(std::uint16_t buffer) {
@@ -309,7 +284,7 @@ void WriteStream::written(const Block& block, const transport::ScsiResult& resul
   if (c.condition == TapeCondition::early_warning) {
     _blocks_accepted += blocks_in(block);
     _outcome.early_warning = true;
-    stop(proto::Status::volume_full,
+    stop(Ending::volume_full,
          "the tape reached early warning; the stream ends here, its data and a filemark are on "
          "the medium",
          {});
@@ -321,15 +296,15 @@ void WriteStream::written(const Block& block, const transport::ScsiResult& resul
   const bool writable = c.condition != TapeCondition::no_medium &&
                         c.condition != TapeCondition::write_protected &&
                         c.condition != TapeCondition::data_protect;
-  stop(stream_status(c, result.timed_out),
+  stop(ending_for(c, result.timed_out),
        result.timed_out ? std::string{"WRITE timed out: the drive did not answer"}
                         : "WRITE failed: " + describe(c),
        {writable && !result.timed_out, moved});
 }
 
-void WriteStream::stop(proto::Status status, std::string message, StopHow how) {
-  if (_outcome.status == proto::Status::ok) {
-    _outcome.status = status;
+void WriteStream::stop(Ending ending, std::string message, StopHow how) {
+  if (_outcome.ending == Ending::complete) {
+    _outcome.ending = ending;
     _outcome.message = std::move(message);
   }
   _stop_how.filemark = _stop_how.filemark && how.filemark;
@@ -357,7 +332,7 @@ void WriteStream::stop(proto::Status status, std::string message, StopHow how) {
 }
 
 void WriteStream::close() {
-  if (_outcome.status != proto::Status::ok) {
+  if (_outcome.ending != Ending::complete) {
     recount();
     return;
   }
@@ -372,7 +347,7 @@ void WriteStream::close() {
       count();
       return;
     }
-    _outcome.status = stream_status(c, r.timed_out);
+    _outcome.ending = ending_for(c, r.timed_out);
     _outcome.message = r.timed_out ? std::string{"WRITE FILEMARKS timed out: the drive did not answer"}
                                    : "WRITE FILEMARKS failed: " + describe(c);
     _stop_how.relocate = is_unit_attention(c.condition) || r.timed_out;
@@ -438,19 +413,19 @@ void WriteStream::settle(std::optional<std::uint64_t> objects_on_medium) {
     const auto end = *objects_on_medium - (_outcome.filemark_written ? 1 : 0);
     blocks = end >= _start_object ? end - _start_object : 0;
     blocks = std::min(blocks, _blocks_sent);
-  } else if (_outcome.status == proto::Status::ok) {
-    _outcome.status = proto::Status::drive_error;
+  } else if (_outcome.ending == Ending::complete) {
+    _outcome.ending = Ending::drive_error;
     _outcome.message = "cannot read the position after the stream; counted the blocks the drive "
                        "accepted";
   }
   _outcome.blocks = blocks;
   _outcome.bytes = bytes_in_blocks(blocks);
-  if (_outcome.status == proto::Status::ok && _outcome.bytes != _bytes_received) {
-    _outcome.status = proto::Status::drive_error;
+  if (_outcome.ending == Ending::complete && _outcome.bytes != _bytes_received) {
+    _outcome.ending = Ending::drive_error;
     _outcome.message = "the drive holds " + std::to_string(_outcome.bytes) + " of " +
                        std::to_string(_bytes_received) + " bytes after WRITE FILEMARKS";
   }
-  if (_options.fixed && _outcome.status != proto::Status::ok) {
+  if (_options.fixed && _outcome.ending != Ending::complete) {
     // What reading the file back returns: whole blocks, the padding of the last one included.
     _outcome.bytes = blocks * _options.block_size;
   }
@@ -469,7 +444,7 @@ void WriteStream::settle(std::optional<std::uint64_t> objects_on_medium) {
   });
 }
 
-proto::Progress WriteStream::progress() const {
+StreamProgress WriteStream::progress() const {
   return {_bytes_received, bytes_in_blocks(_blocks_accepted),
           static_cast<std::uint32_t>(_full.size() + (_in_flight ? 1 : 0)), _buffer_count};
 }

@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "codec.hpp"
 #include "drive/command_channel.hpp"
 #include "drive/positioning.hpp"
+#include "drive/stream_outcome.hpp"
 #include "drive/stream_start.hpp"
 #include "scsi/cdb.hpp"
 #include "scsi/condition.hpp"
@@ -29,21 +29,6 @@
 #include "uring/buffer_pool.hpp"
 
 namespace tapestream::drive {
-
-struct StreamOutcome {
-  proto::Status status = proto::Status::ok;  // ok: committed
-  std::uint64_t bytes = 0;                   // of this stream, on the medium
-  std::uint64_t blocks = 0;
-  std::uint64_t file_number = 0;             // the file the stream became
-  bool filemark_written = false;
-  bool early_warning = false;                // the tape passed early warning
-  // Before the stream, the last file on the tape had no filemark (an earlier stream was cut
-  // off) and got one; the stream is the file after it.
-  bool closed_unfinished_file = false;
-  // A fixed-block stream could not set the drive back to variable blocks after it.
-  bool mode_not_restored = false;
-  std::string message;                       // for the client and the log, when not ok
-};
 
 class WriteStream {
  public:
@@ -90,7 +75,7 @@ class WriteStream {
   void abandon();
   // Ends the stream without committing it, for the reason given (an aborted producer, a stalled
   // client, the daemon stopping); what reached the medium is accounted for as in abandon().
-  void cut(proto::Status status, std::string message);
+  void cut(Ending ending, std::string message);
   // True once the stream takes no more data (stopped by a failure, or finished).
   bool closed() const { return _phase != Phase::streaming; }
   // Called when writable() may have room again, and when the stream stops taking data
@@ -103,7 +88,7 @@ class WriteStream {
     return _phase == Phase::streaming && !_producer_done && (_filling || !_free.empty());
   }
   // For the client's progress display.
-  proto::Progress progress() const;
+  StreamProgress progress() const;
 
  private:
   enum class Phase { positioning, streaming, draining, closing, counting, done };
@@ -113,7 +98,7 @@ class WriteStream {
   };
 
   void pump();
-  void fail_to_start(proto::Status status, std::string message);
+  void fail_to_start(Ending ending, std::string message);
   void position_to_start();
   // MODE SELECT of the drive's block length (0: variable), then `then` with whether it took.
   void set_block_length(std::uint32_t length, std::function<void(bool)> then);
@@ -126,7 +111,7 @@ class WriteStream {
     bool filemark = true;
     bool relocate = false;
   };
-  void stop(proto::Status status, std::string message, StopHow how);
+  void stop(Ending ending, std::string message, StopHow how);
   void close();
   void recount();
   void close_counted(std::uint64_t objects);
@@ -166,8 +151,5 @@ class WriteStream {
   std::optional<std::uint32_t> _short_block;  // the final block, when shorter than the rest
   StreamOutcome _outcome;
 };
-
-// The protocol status for a tape condition that ended a stream.
-proto::Status stream_status(const scsi::Classification& c, bool timed_out);
 
 }  // namespace tapestream::drive

@@ -22,6 +22,7 @@
 
 #include "codec.hpp"
 #include "common/unique_fd.hpp"
+#include "drive/control.hpp"
 #include "drive/read_stream.hpp"
 #include "drive/write_stream.hpp"
 #include "server/fd_data.hpp"
@@ -116,7 +117,7 @@ class Connection {
   void peer_gone();
   void stop_input();
 
-  // Output (connection.cpp).
+  // Output (connection_output.cpp; refuse and finish_request in connection.cpp).
   void reply(const proto::Message& message);
   void send_bytes(std::vector<std::uint8_t> bytes, std::function<void()> after = {});
   void send_view(std::span<const std::uint8_t> view, std::function<void()> after);
@@ -132,9 +133,7 @@ class Connection {
   void reply_status(DriveSlot& slot, bool stale);
   void status_deadline(Clock::time_point now);
   void control(const proto::ControlRequest& m);
-  void run_control(const proto::ControlRequest& m, std::optional<scsi::Command> command,
-                   std::vector<std::uint8_t> parameters);
-  void control_done(const proto::ControlRequest& m);
+  void control_done(const drive::ControlOutcome& outcome);
   DriveSlot* drive_for(const std::string& name);
 
   // Streams (connection_streams.cpp).

@@ -5,8 +5,11 @@
 #include "server/connection.hpp"
 #include "server/drive_slot.hpp"
 #include "server/server.hpp"
+#include "server/status_map.hpp"
 
 namespace tapestream::server {
+
+static_assert(TS_READ_CURRENT_FILE == drive::file_where_the_tape_stands);
 namespace {
 
 std::string position_text(const drive::StreamOutcome& o) {
@@ -50,7 +53,7 @@ void Connection::write(const proto::WriteRequest& m) {
   }
   const auto block = m.block_size == 0 ? _server.options().default_block_size : m.block_size;
   if (block > _server.pool().buffer_size() ||
-      (slot->identity().max_block_length != 0 && block > slot->identity().max_block_length)) {
+      (slot->drive().identity().max_block_length != 0 && block > slot->drive().identity().max_block_length)) {
     refuse(proto::Status::bad_request,
            "block size " + std::to_string(block) + " is larger than the daemon's buffers (" +
                std::to_string(_server.pool().buffer_size()) + ") or the drive's limit");
@@ -60,7 +63,7 @@ void Connection::write(const proto::WriteRequest& m) {
     refuse(proto::Status::shutting_down, "the daemon is stopping");
     return;
   }
-  if ((m.flags & TS_WRITE_APPEND) == 0 && !slot->identity().positioning.long_position) {
+  if ((m.flags & TS_WRITE_APPEND) == 0 && !slot->drive().identity().positioning.long_position) {
     refuse(proto::Status::bad_request,
            "this drive reports no file numbers (no READ POSITION long form), so a stream "
            "written where the tape stands could not say which file it is; append instead");
@@ -90,12 +93,12 @@ void Connection::start_write(const proto::WriteRequest& m) {
   drive::WriteStream::Options options;
   options.block_size = m.block_size;
   options.fixed = (m.flags & TS_WRITE_FIXED) != 0;
-  options.positioning = _slot->identity().positioning;
+  options.positioning = _slot->drive().identity().positioning;
   options.append = (m.flags & TS_WRITE_APPEND) != 0;
-  options.position_trusted = _slot->watch().position_trusted();
+  options.position_trusted = _slot->drive().watch().position_trusted();
   options.expected_length = m.expected_length;
   _write = std::make_unique<drive::WriteStream>(
-      _slot->transport(), _server.pool(), _slot->timeouts(), _slot->stream_buffers(), options,
+      _slot->drive().transport(), _server.pool(), _slot->drive().timeouts(), _slot->drive().stream_buffers(), options,
       [this](const drive::StreamOutcome& o) { write_done(o); });
   _write->on_space([this] {
     report_progress();
@@ -125,7 +128,7 @@ void Connection::start_write(const proto::WriteRequest& m) {
         if (error.empty()) {
           _write->finish();
         } else {
-          _write->cut(proto::Status::internal, error + "; the stream was not committed");
+          _write->cut(drive::Ending::internal, error + "; the stream was not committed");
         }
       });
     }
@@ -149,7 +152,7 @@ void Connection::end_of_write(const proto::End& m) {
     return;
   }
   if (m.bytes != _write->bytes_received()) {
-    _write->cut(proto::Status::bad_request,
+    _write->cut(drive::Ending::bad_end,
                 "END says " + std::to_string(m.bytes) + " bytes but " +
                     std::to_string(_write->bytes_received()) +
                     " arrived; the stream was not committed");
@@ -177,7 +180,7 @@ void Connection::abort_write(const proto::Abort& m) {
   if (_source) {
     _source->stop([this] { settle_pending_stream(); });
   }
-  _write->cut(proto::Status::incomplete,
+  _write->cut(drive::Ending::incomplete,
               "the client aborted the stream (" + m.reason + "); it was not committed");
 }
 
@@ -198,20 +201,20 @@ void Connection::write_done(const drive::StreamOutcome& outcome) {
                   name);
   }
   const auto filemark = outcome.filemark_written ? ", closed by a filemark" : ", not closed by a filemark";
-  if (outcome.status == proto::Status::ok) {
+  if (outcome.complete()) {
     spdlog::info("drive {}: file {} committed: {} (uid {})", name, outcome.file_number,
                  position_text(outcome), _uid);
     reply(proto::Committed{outcome.bytes, outcome.blocks, outcome.file_number, _block_size,
                            outcome.early_warning ? TS_COMMITTED_EARLY_WARNING : 0U, {}});
-  } else if (outcome.status == proto::Status::client_gone) {
+  } else if (outcome.ending == drive::Ending::client_gone) {
     spdlog::warn("drive {}: the client of file {} went away; {} are on the tape{}", name,
                  outcome.file_number, position_text(outcome), outcome.blocks > 0 ? filemark : "");
   } else {
     spdlog::error("drive {}: file {} failed ({}): {}; {} are on the tape{}", name,
-                  outcome.file_number, proto::status_name(outcome.status), outcome.message,
+                  outcome.file_number, drive::ending_name(outcome.ending), outcome.message,
                   position_text(outcome), outcome.blocks > 0 ? filemark : "");
     if (!_input_closed) {
-      reply(proto::StreamFailed{outcome.status,
+      reply(proto::StreamFailed{to_status(outcome.ending),
                                 static_cast<std::uint16_t>(outcome.filemark_written
                                                                ? TS_FAILED_FILEMARK_WRITTEN
                                                                : 0),
@@ -222,7 +225,7 @@ void Connection::write_done(const drive::StreamOutcome& outcome) {
   _write_reported = true;
   // With fd passing no END comes: the stream's end is the request's (finish_request lets the
   // source go; it is idle, checked above).
-  if (_end_received || _input_closed || outcome.status == proto::Status::ok || _source) {
+  if (_end_received || _input_closed || outcome.complete() || _source) {
     _ended_writes.push_back(std::move(_write));
     _write_reported = false;
     finish_request();
@@ -257,8 +260,8 @@ void Connection::read(const proto::ReadRequest& m) {
 
 void Connection::start_read(const proto::ReadRequest& m) {
   _read = std::make_unique<drive::ReadStream>(
-      _slot->transport(), _server.pool(), _slot->timeouts(), _slot->stream_buffers(),
-      _slot->identity().positioning, [this](const drive::StreamOutcome& o) { read_done(o); });
+      _slot->drive().transport(), _server.pool(), _slot->drive().timeouts(), _slot->drive().stream_buffers(),
+      _slot->drive().identity().positioning, [this](const drive::StreamOutcome& o) { read_done(o); });
   _read->on_data([this] { pump_read(); });
   _read->start(m.file_number, [this, file = m.file_number] {
     spdlog::info("drive {}: connection {} (uid {}) reads file {}{}", _slot->name(), _id, _uid,
@@ -273,10 +276,10 @@ void Connection::start_read(const proto::ReadRequest& m) {
           return;
         }
         if (_sink->consumer_gone()) {
-          _read->cut(proto::Status::client_gone,
+          _read->cut(drive::Ending::client_gone,
                      "the reader of the passed descriptor went away (EPIPE); the read ended");
         } else {
-          _read->cut(proto::Status::internal, error);
+          _read->cut(drive::Ending::internal, error);
         }
       });
     }
@@ -315,15 +318,15 @@ void Connection::read_done(const drive::StreamOutcome& outcome) {
   }
   auto* slot = release_drive();
   if (!_input_closed) {
-    if (outcome.status == proto::Status::ok) {
+    if (outcome.complete()) {
       reply(proto::End{outcome.bytes, outcome.blocks, {}});
     } else {
-      reply(proto::StreamFailed{outcome.status, 0, outcome.bytes, outcome.blocks,
+      reply(proto::StreamFailed{to_status(outcome.ending), 0, outcome.bytes, outcome.blocks,
                                 outcome.file_number, outcome.message.substr(0, TS_MAX_MESSAGE)});
     }
   }
   spdlog::info("drive {}: read of file {} ended ({}): {}{}", slot != nullptr ? slot->name() : "?",
-               outcome.file_number, proto::status_name(outcome.status), position_text(outcome),
+               outcome.file_number, drive::ending_name(outcome.ending), position_text(outcome),
                outcome.message.empty() ? "" : "; " + outcome.message);
   _ended_reads.push_back(std::move(_read));
   finish_request();
@@ -339,7 +342,7 @@ void Connection::report_progress() {
     return;
   }
   _progress_sent = now;
-  reply(_write ? _write->progress() : _read->progress());
+  reply(to_progress(_write ? _write->progress() : _read->progress()));
 }
 
 // A stream whose client neither sends (write) nor takes (read) data for the stream timeout is
@@ -381,12 +384,12 @@ void Connection::check_stall(Clock::time_point now) {
     } else {
       _close_when_reported = true;  // its socket may hold half a frame: send it away after
     }
-    _write->cut(proto::Status::stalled, why + "; the stream was not committed");
+    _write->cut(drive::Ending::stalled, why + "; the stream was not committed");
     return;
   }
   if (_sink) {
     _sink->stop([this] { settle_pending_stream(); });
-    _read->cut(proto::Status::stalled, why);
+    _read->cut(drive::Ending::stalled, why);
     return;
   }
   peer_gone();  // a send to the client waits on its full socket: only closing ends it
@@ -410,13 +413,13 @@ void Connection::cut_for_stop() {
     } else {
       _close_when_reported = true;
     }
-    _write->cut(proto::Status::shutting_down, why + "; the stream was cut");
+    _write->cut(drive::Ending::shutting_down, why + "; the stream was cut");
   }
   if (_read) {
     if (_sink) {
       _sink->stop([this] { settle_pending_stream(); });
     }
-    _read->cut(proto::Status::shutting_down, why + "; the read was cut");
+    _read->cut(drive::Ending::shutting_down, why + "; the read was cut");
   }
 }
 

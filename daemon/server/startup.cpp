@@ -7,14 +7,11 @@
 #include <system_error>
 
 #include "codec.hpp"
-#include "drive/command_channel.hpp"
+#include "drive/drive.hpp"
+#include "drive/identity.hpp"
 #include "base/exclusive_lock.hpp"
 #include "base/startup_error.hpp"
 #include "emulated/emulated_drive.hpp"
-#include "scsi/cdb.hpp"
-#include "scsi/inquiry.hpp"
-#include "scsi/position.hpp"
-#include "transport/blocking.hpp"
 #include "transport/discovery.hpp"
 
 namespace tapestream::server {
@@ -78,72 +75,13 @@ std::unique_ptr<transport::ScsiTransport> open_transport(uring::Ring& ring, cons
                        " (tapestreamd --probe lists them)"};
   }
   locks = lock_device(d, *tape);
-  std::string error;
-  auto opened = transport::open_tape_transport(ring, *tape, choice, error);
+  auto opened = transport::open_tape_transport(ring, *tape, choice);
   if (!opened) {
-    throw StartupError{"drive " + d.name + " (" + tape->address + "): " + error};
+    throw StartupError{"drive " + d.name + " (" + tape->address + "): " + opened.error().what()};
   }
   spdlog::info("drive {}: {} {} at {}: {}", d.name, tape->vendor, tape->model, tape->address,
                opened.value().reason);
   return std::move(opened.value().transport);
-}
-
-// INQUIRY, the unit serial number and the block limits, once, before serving.
-DriveIdentity identify(uring::Ring& ring, uring::BufferPool& pool, DriveSlot& slot) {
-  // The condition a command ends in, and the data-in that arrived. A unit attention (a reset
-  // or a new cartridge since the drive was last used) says nothing about the command: once more.
-  auto execute = [&](const scsi::Command& command) {
-    transport::ScsiRequest request;
-    request.command = command;
-    request.data = {slot.control_buffer(),
-                    pool.buffer(slot.control_buffer()).first(command.transfer_length)};
-    request.timeout =
-        std::chrono::duration_cast<std::chrono::milliseconds>(slot.timeouts().timeout_for(command));
-    for (int attempt = 0;; ++attempt) {
-      auto result = transport::run_blocking(ring, slot.transport(), request);
-      if (!result) {
-        return std::pair{scsi::TapeCondition::transport_failure, std::span<const std::uint8_t>{}};
-      }
-      const auto condition = scsi::classify(command, result.value().status()).condition;
-      if (drive::is_unit_attention(condition) && attempt < 2) {
-        continue;
-      }
-      const auto arrived =
-          request.data.bytes.first(request.data.bytes.size() - result.value().residue);
-      return std::pair{condition, std::span<const std::uint8_t>{arrived}};
-    }
-  };
-  auto run = [&](const scsi::Command& command) -> std::span<const std::uint8_t> {
-    const auto [condition, data] = execute(command);
-    return condition == scsi::TapeCondition::good ? data : std::span<const std::uint8_t>{};
-  };
-  // Whether the drive refuses a command as ILLEGAL REQUEST (it does not implement it).
-  auto refused = [&](const scsi::Command& command) {
-    return execute(command).first == scsi::TapeCondition::illegal_request;
-  };
-  DriveIdentity id;
-  if (auto inquiry = scsi::parse_standard_inquiry(run(scsi::cdb::inquiry()))) {
-    if (!inquiry.value().is_tape()) {
-      throw StartupError{"drive " + slot.name() + " is not a tape drive (device type " +
-                         std::to_string(inquiry.value().device_type) + ")"};
-    }
-    id.vendor = inquiry.value().vendor;
-    id.product = inquiry.value().product;
-    id.revision = inquiry.value().revision;
-  } else {
-    throw StartupError{"drive " + slot.name() + " does not answer INQUIRY"};
-  }
-  if (auto serial = scsi::parse_unit_serial_number(run(scsi::cdb::inquiry_vpd(0x80)))) {
-    id.serial = serial.value();
-  }
-  if (auto limits = scsi::parse_block_limits(run(scsi::cdb::read_block_limits()))) {
-    id.max_block_length = limits.value().maximum_block_length;
-  }
-  // Which positioning commands it takes: SPACE(16) over no blocks moves nothing.
-  id.positioning.long_position =
-      !refused(scsi::cdb::read_position(scsi::cdb::ReadPositionForm::long_form));
-  id.positioning.sixteen_byte = !refused(scsi::cdb::space16(scsi::cdb::SpaceCode::blocks, 0));
-  return id;
 }
 
 }  // namespace
@@ -235,20 +173,26 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config) {
     }
     std::vector<UniqueFd> locks;
     auto transport = open_transport(daemon->ring, d, locks);
-    auto slot = std::make_unique<DriveSlot>(d.name, std::move(transport), daemon->pool, buffers,
-                                            next++, timeouts);
-    slot->hold(std::move(locks));
-    slot->identity() = identify(daemon->ring, daemon->pool, *slot);
-    spdlog::info("drive {}: {} {} {} serial {}, blocks up to {} bytes ({})", d.name,
-                 slot->identity().vendor, slot->identity().product, slot->identity().revision,
-                 slot->identity().serial, slot->identity().max_block_length, d.spec);
-    if (!slot->identity().positioning.long_position || !slot->identity().positioning.sixteen_byte) {
+    auto drive = std::make_unique<drive::Drive>(d.name, std::move(transport), daemon->pool,
+                                                buffers, next++, timeouts);
+    drive->hold(std::move(locks));
+    auto identity = drive::identify(daemon->ring, drive->transport(), daemon->pool,
+                                    drive->control_buffer(), drive->timeouts());
+    if (!identity) {
+      throw StartupError{"drive " + d.name + " " + identity.error().what()};
+    }
+    const auto& id = identity.value();
+    spdlog::info("drive {}: {} {} {} serial {}, blocks up to {} bytes ({})", d.name, id.vendor,
+                 id.product, id.revision, id.serial, id.max_block_length, d.spec);
+    if (!id.positioning.long_position || !id.positioning.sixteen_byte) {
       spdlog::info("drive {}: no {}{}{}: files are found and counted by spacing over filemarks "
                    "from the beginning", d.name,
-                   slot->identity().positioning.long_position ? "" : "READ POSITION long form",
-                   slot->identity().positioning.long_position || slot->identity().positioning.sixteen_byte ? "" : ", ",
-                   slot->identity().positioning.sixteen_byte ? "" : "SPACE(16)/LOCATE(16)");
+                   id.positioning.long_position ? "" : "READ POSITION long form",
+                   id.positioning.long_position || id.positioning.sixteen_byte ? "" : ", ",
+                   id.positioning.sixteen_byte ? "" : "SPACE(16)/LOCATE(16)");
     }
+    drive->set_identity(std::move(identity).value());
+    auto slot = std::make_unique<DriveSlot>(std::move(drive));
     slots.emplace(d.name, std::move(slot));
   }
   auto options = config.server;

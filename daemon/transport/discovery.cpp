@@ -159,14 +159,4 @@ Result<OpenedTransport, Failure> open_tape_transport(uring::Ring& ring, const Ta
   return OpenedTransport{std::move(sg).value(), reason};
 }
 
-Result<OpenedTransport> open_tape_transport(uring::Ring& ring, const TapeDevice& tape,
-                                            TransportChoice choice, std::string& error) {
-  auto opened = open_tape_transport(ring, tape, choice);
-  if (!opened) {
-    error = opened.error().what();
-    return opened.error().code;
-  }
-  return std::move(opened).value();
-}
-
 }  // namespace tapestream::transport

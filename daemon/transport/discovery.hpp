@@ -44,9 +44,4 @@ struct OpenedTransport {
 Result<OpenedTransport, Failure> open_tape_transport(uring::Ring& ring, const TapeDevice& tape,
                                                      TransportChoice choice);
 
-// Transitional, for daemon/server/startup.cpp until it takes the Failure above: the same, with
-// the message in `error`. Remove once nothing calls it.
-Result<OpenedTransport> open_tape_transport(uring::Ring& ring, const TapeDevice& tape,
-                                            TransportChoice choice, std::string& error);
-
 }  // namespace tapestream::transport

@@ -22,7 +22,7 @@ TEST(WriteStream, CommittedStreamsOfEverySizeReadBackExactly) {
   for (auto size : sizes) {
     const auto data = stream_data(size, static_cast<std::uint32_t>(size));
     const auto o = rig.write(data);
-    EXPECT_EQ(o.status, proto::Status::ok) << o.message;
+    EXPECT_EQ(o.ending, drive::Ending::complete) << o.message;
     EXPECT_EQ(o.bytes, size);
     EXPECT_EQ(o.blocks, (size + block - 1) / block);
     EXPECT_EQ(o.file_number, file);
@@ -40,7 +40,7 @@ TEST(WriteStream, EarlyWarningEndsTheStreamAndCountsExactly) {
   Rig rig{"capacity=2M&ew=600K"};
   const auto data = stream_data(4 << 20, 1);
   const auto o = rig.write(data);
-  EXPECT_EQ(o.status, proto::Status::volume_full);
+  EXPECT_EQ(o.ending, drive::Ending::volume_full);
   EXPECT_TRUE(o.early_warning);
   EXPECT_TRUE(o.filemark_written);
   EXPECT_GT(o.bytes, 0U);
@@ -54,7 +54,7 @@ TEST(WriteStream, EndOfMediumCountsExactly) {
   Rig rig{"capacity=1M&ew=1M"};  // no early warning before the end: VOLUME OVERFLOW
   const auto data = stream_data(3 << 20, 2);
   const auto o = rig.write(data);
-  EXPECT_EQ(o.status, proto::Status::volume_full);
+  EXPECT_EQ(o.ending, drive::Ending::volume_full);
   const auto back = rig.read_file(0);
   EXPECT_EQ(back.size(), o.bytes);
   EXPECT_EQ(o.bytes % block, 0U);
@@ -65,7 +65,7 @@ TEST(WriteStream, MediumErrorCountsWhatIsOnTheTape) {
   Rig rig{"medium_error_write=5"};
   const auto data = stream_data(20 * block, 3);
   const auto o = rig.write(data);
-  EXPECT_EQ(o.status, proto::Status::medium_error);
+  EXPECT_EQ(o.ending, drive::Ending::medium_error);
   EXPECT_EQ(o.bytes, 4U * block);
   EXPECT_EQ(o.blocks, 4U);
   EXPECT_TRUE(o.filemark_written);
@@ -78,7 +78,7 @@ TEST(WriteStream, MediumErrorCountsWhatIsOnTheTape) {
 TEST(WriteStream, ATimedOutWriteIsReportedWithWhatReachedTheTape) {
   Rig rig{"hang=write", std::chrono::milliseconds{1000}};
   const auto o = rig.write(stream_data(5 * block, 4));
-  EXPECT_EQ(o.status, proto::Status::timeout);
+  EXPECT_EQ(o.ending, drive::Ending::timeout);
   EXPECT_FALSE(o.filemark_written);  // the drive's state is unknown after a timeout
   EXPECT_EQ(o.bytes, 0U);
   EXPECT_EQ(rig.read_file(0).size(), 0U);
@@ -88,7 +88,7 @@ TEST(WriteStream, AbandonedStreamCountsWhatWasWritten) {
   Rig rig{""};
   const auto data = stream_data(30 * block, 5);
   const auto o = rig.write(data, 20 * block + 100);
-  EXPECT_EQ(o.status, proto::Status::client_gone);
+  EXPECT_EQ(o.ending, drive::Ending::client_gone);
   const auto back = rig.read_file(0);
   EXPECT_EQ(back.size(), o.bytes);
   EXPECT_LE(o.bytes, 20U * block + 100U);
@@ -106,7 +106,7 @@ TEST(WriteStream, AProducerParkedOnAFullPoolHearsTheStreamStop) {
 TEST(WriteStream, WriteProtectedTapeWritesNothing) {
   Rig rig{"write_protect=1"};
   const auto o = rig.write(stream_data(3 * block, 6));
-  EXPECT_EQ(o.status, proto::Status::write_protected);
+  EXPECT_EQ(o.ending, drive::Ending::write_protected);
   EXPECT_EQ(o.bytes, 0U);
   EXPECT_FALSE(o.filemark_written);
 }
@@ -115,13 +115,13 @@ TEST(ReadStream, FilesReadBackExactlyInAnyOrder) {
   Rig rig{""};
   const std::size_t sizes[] = {1, block, 3 * block + 5, 0, 25 * block};
   for (auto size : sizes) {
-    ASSERT_EQ(rig.write(stream_data(size, static_cast<std::uint32_t>(size) + 1)).status,
-              proto::Status::ok);
+    ASSERT_EQ(rig.write(stream_data(size, static_cast<std::uint32_t>(size) + 1)).ending,
+              drive::Ending::complete);
   }
   for (std::uint64_t file : {2U, 0U, 4U, 1U, 3U}) {
     const auto [o, data] = rig.read_stream(file);
     const auto size = sizes[file];
-    EXPECT_EQ(o.status, proto::Status::ok) << o.message;
+    EXPECT_EQ(o.ending, drive::Ending::complete) << o.message;
     EXPECT_EQ(o.bytes, size);
     EXPECT_EQ(o.blocks, (size + block - 1) / block);
     EXPECT_EQ(data, stream_data(size, static_cast<std::uint32_t>(size) + 1)) << "file " << file;
@@ -133,33 +133,33 @@ TEST(ReadStream, FilesAreFoundBySpacingWhenTheDriveHasNoLocate16) {
   rig.positioning = {false, false};
   const std::size_t sizes[] = {block + 1, 0, 2 * block};
   for (auto size : sizes) {
-    ASSERT_EQ(rig.write(stream_data(size, static_cast<std::uint32_t>(size) + 7)).status,
-              proto::Status::ok);
+    ASSERT_EQ(rig.write(stream_data(size, static_cast<std::uint32_t>(size) + 7)).ending,
+              drive::Ending::complete);
   }
   for (std::uint64_t file : {2U, 0U, 1U}) {
     const auto [o, data] = rig.read_stream(file);
-    EXPECT_EQ(o.status, proto::Status::ok) << o.message;
+    EXPECT_EQ(o.ending, drive::Ending::complete) << o.message;
     EXPECT_EQ(data, stream_data(sizes[file], static_cast<std::uint32_t>(sizes[file]) + 7))
         << "file " << file;
   }
   const auto [beyond, nothing] = rig.read_stream(3);
-  EXPECT_EQ(beyond.status, proto::Status::end_of_data) << beyond.message;
+  EXPECT_EQ(beyond.ending, drive::Ending::end_of_data) << beyond.message;
 }
 
 TEST(ReadStream, NoSuchFileIsEndOfData) {
   Rig rig{""};
-  ASSERT_EQ(rig.write(stream_data(100, 1)).status, proto::Status::ok);
+  ASSERT_EQ(rig.write(stream_data(100, 1)).ending, drive::Ending::complete);
   const auto [o, data] = rig.read_stream(5);
-  EXPECT_EQ(o.status, proto::Status::end_of_data);
+  EXPECT_EQ(o.ending, drive::Ending::end_of_data);
   EXPECT_TRUE(data.empty());
 }
 
 TEST(ReadStream, MediumErrorEndsWithWhatWasDelivered) {
   Rig rig{"medium_error_read=4"};
   const auto written = stream_data(10 * block, 7);
-  ASSERT_EQ(rig.write(written).status, proto::Status::ok);
+  ASSERT_EQ(rig.write(written).ending, drive::Ending::complete);
   const auto [o, data] = rig.read_stream(0);
-  EXPECT_EQ(o.status, proto::Status::medium_error);
+  EXPECT_EQ(o.ending, drive::Ending::medium_error);
   EXPECT_EQ(o.bytes, 3U * block);  // the fourth READ failed
   EXPECT_EQ(data.size(), o.bytes);
   EXPECT_TRUE(std::equal(data.begin(), data.end(), written.begin()));
@@ -167,9 +167,9 @@ TEST(ReadStream, MediumErrorEndsWithWhatWasDelivered) {
 
 TEST(ReadStream, AbandonedReadStops) {
   Rig rig{""};
-  ASSERT_EQ(rig.write(stream_data(30 * block, 8)).status, proto::Status::ok);
+  ASSERT_EQ(rig.write(stream_data(30 * block, 8)).ending, drive::Ending::complete);
   const auto [o, data] = rig.read_stream(0, 5);
-  EXPECT_EQ(o.status, proto::Status::client_gone);
+  EXPECT_EQ(o.ending, drive::Ending::client_gone);
   EXPECT_EQ(o.bytes, 5U * block);
 }
 

@@ -31,12 +31,12 @@ std::vector<std::uint8_t> leave_unfinished_file(Rig& rig, std::uint32_t blocks, 
 TEST(StreamEndings, AnUnfinishedLastFileIsClosedBeforeAnAppend) {
   Rig rig{""};
   const auto first = stream_data(2 * block + 5, 1);
-  ASSERT_EQ(rig.write(first).status, proto::Status::ok);
+  ASSERT_EQ(rig.write(first).ending, drive::Ending::complete);
   const auto partial = leave_unfinished_file(rig, 3, 2);
   rig.run(cdb::rewind(false), 0);  // and the tape is somewhere else when the next client comes
   const auto next = stream_data(block + 9, 3);
   const auto o = rig.write(next);
-  ASSERT_EQ(o.status, proto::Status::ok) << o.message;
+  ASSERT_EQ(o.ending, drive::Ending::complete) << o.message;
   EXPECT_TRUE(o.closed_unfinished_file);
   EXPECT_EQ(o.file_number, 2U);
   EXPECT_EQ(rig.read_file(0), first);
@@ -47,11 +47,11 @@ TEST(StreamEndings, AnUnfinishedLastFileIsClosedBeforeAnAppend) {
 TEST(StreamEndings, AnUnfinishedFileIsClosedAlsoWhenFilesAreCounted) {
   Rig rig{""};
   rig.positioning = {false, false};  // no long READ POSITION, no SPACE(16): files are counted
-  ASSERT_EQ(rig.write(stream_data(100, 4)).status, proto::Status::ok);
+  ASSERT_EQ(rig.write(stream_data(100, 4)).ending, drive::Ending::complete);
   const auto partial = leave_unfinished_file(rig, 1, 5);
   const auto next = stream_data(200, 6);
   const auto o = rig.write(next);
-  ASSERT_EQ(o.status, proto::Status::ok) << o.message;
+  ASSERT_EQ(o.ending, drive::Ending::complete) << o.message;
   EXPECT_EQ(o.file_number, 2U);
   EXPECT_EQ(rig.read_file(1), partial);
   EXPECT_EQ(rig.read_file(2), next);
@@ -68,21 +68,21 @@ TEST(StreamEndings, AUnitAttentionAtAnyCommandKeepsEveryReportTrue) {
     std::uint64_t expected_file = 0;
     for (const auto* data : {&a, &b, &a}) {
       const auto o = rig.write(*data);
-      if (o.status == proto::Status::ok || o.blocks > 0) {  // else it made no file
+      if (o.ending == drive::Ending::complete || o.blocks > 0) {  // else it made no file
         EXPECT_EQ(o.file_number, expected_file) << "unit attention after " << n << " commands";
         ++expected_file;
       }
       written.emplace_back(o, data);
     }
     for (const auto& [o, data] : written) {
-      if (o.status != proto::Status::ok && o.blocks == 0) {
+      if (o.ending != drive::Ending::complete && o.blocks == 0) {
         continue;
       }
       const auto back = rig.read_file(o.file_number);
       ASSERT_EQ(back.size(), o.bytes) << "file " << o.file_number << ", unit attention after " << n
                                       << " commands: " << o.message;
       EXPECT_TRUE(std::equal(back.begin(), back.end(), data->begin())) << "file " << o.file_number;
-      if (o.status == proto::Status::ok) {
+      if (o.ending == drive::Ending::complete) {
         EXPECT_EQ(back, *data);
       }
     }
@@ -92,12 +92,12 @@ TEST(StreamEndings, AUnitAttentionAtAnyCommandKeepsEveryReportTrue) {
 TEST(StreamEndings, AStreamThatPutNothingOnTheTapeMakesNoFile) {
   Rig rig{"medium_error_write=1"};
   const auto failed = rig.write(stream_data(3 * block, 9));
-  EXPECT_EQ(failed.status, proto::Status::medium_error);
+  EXPECT_EQ(failed.ending, drive::Ending::medium_error);
   EXPECT_EQ(failed.blocks, 0U);
   EXPECT_FALSE(failed.filemark_written);
   const auto next = stream_data(block, 10);
   const auto o = rig.write(next);
-  ASSERT_EQ(o.status, proto::Status::ok) << o.message;
+  ASSERT_EQ(o.ending, drive::Ending::complete) << o.message;
   EXPECT_EQ(o.file_number, 0U);  // the same number: no empty file took it
   EXPECT_EQ(rig.read_file(0), next);
 }
@@ -105,12 +105,12 @@ TEST(StreamEndings, AStreamThatPutNothingOnTheTapeMakesNoFile) {
 TEST(StreamEndings, AWriteHereInsideAFileIsRefused) {
   Rig rig{""};
   const auto first = stream_data(3 * block, 11);
-  ASSERT_EQ(rig.write(first).status, proto::Status::ok);
+  ASSERT_EQ(rig.write(first).ending, drive::Ending::complete);
   rig.run(cdb::locate16(cdb::LocateDestination::logical_object, 1, {}, false), 0);
   auto here = rig.options();
   here.append = false;
   const auto o = rig.write_with(here, stream_data(block, 12));
-  EXPECT_EQ(o.status, proto::Status::bad_request) << o.message;
+  EXPECT_EQ(o.ending, drive::Ending::not_at_boundary) << o.message;
   EXPECT_EQ(o.blocks, 0U);
   EXPECT_EQ(rig.read_file(0), first);
 }
@@ -118,26 +118,26 @@ TEST(StreamEndings, AWriteHereInsideAFileIsRefused) {
 TEST(StreamEndings, AWriteHereAfterAResetIsRefused) {
   Rig rig{""};
   const auto first = stream_data(2 * block, 13);
-  ASSERT_EQ(rig.write(first).status, proto::Status::ok);
+  ASSERT_EQ(rig.write(first).ending, drive::Ending::complete);
   auto here = rig.options();
   here.append = false;
   here.position_trusted = false;  // the drive reported a reset since it was positioned
   const auto o = rig.write_with(here, stream_data(block, 14));
-  EXPECT_EQ(o.status, proto::Status::medium_changed) << o.message;
+  EXPECT_EQ(o.ending, drive::Ending::medium_changed) << o.message;
   EXPECT_EQ(rig.read_file(0), first);
 }
 
 TEST(StreamEndings, AWriteHereAtAFileBoundaryEndsTheTapeThere) {
   Rig rig{""};
   const auto first = stream_data(block + 1, 15);
-  ASSERT_EQ(rig.write(first).status, proto::Status::ok);
-  ASSERT_EQ(rig.write(stream_data(block, 16)).status, proto::Status::ok);
+  ASSERT_EQ(rig.write(first).ending, drive::Ending::complete);
+  ASSERT_EQ(rig.write(stream_data(block, 16)).ending, drive::Ending::complete);
   rig.run(cdb::locate16(cdb::LocateDestination::logical_file, 1, {}, false), 0);
   auto here = rig.options();
   here.append = false;
   const auto replacement = stream_data(17, 17);
   const auto o = rig.write_with(here, replacement);
-  ASSERT_EQ(o.status, proto::Status::ok) << o.message;
+  ASSERT_EQ(o.ending, drive::Ending::complete) << o.message;
   EXPECT_EQ(o.file_number, 1U);
   EXPECT_EQ(rig.read_file(0), first);
   EXPECT_EQ(rig.read_file(1), replacement);
@@ -152,7 +152,7 @@ TEST(StreamEndings, AFailedFixedBlockStreamReportsWhatReadsBack) {
   fixed.block_size = 512;
   const auto data = stream_data(1000, 18);
   const auto o = rig.write_with(fixed, data);
-  EXPECT_EQ(o.status, proto::Status::timeout) << o.message;
+  EXPECT_EQ(o.ending, drive::Ending::timeout) << o.message;
   EXPECT_EQ(o.blocks, 2U);
   EXPECT_EQ(o.bytes, 1024U);
   const auto back = rig.read_file(0);
@@ -167,10 +167,10 @@ TEST(StreamEndings, EveryStreamSetsItsOwnBlockMode) {
   rig.set_block_length(512);
   const auto data = stream_data(block + 3, 19);
   const auto o = rig.write(data);
-  ASSERT_EQ(o.status, proto::Status::ok) << o.message;
+  ASSERT_EQ(o.ending, drive::Ending::complete) << o.message;
   rig.set_block_length(4096);
   const auto [r, back] = rig.read_stream(0);
-  EXPECT_EQ(r.status, proto::Status::ok) << r.message;
+  EXPECT_EQ(r.ending, drive::Ending::complete) << r.message;
   EXPECT_EQ(back, data);
 }
 
@@ -180,9 +180,9 @@ TEST(StreamEndings, AnExpectedLengthIsHeldTo) {
   auto options = rig.options();
   options.expected_length = 3 * block;
   const auto shorter = rig.write_with(options, stream_data(2 * block + 1, 20));
-  EXPECT_EQ(shorter.status, proto::Status::incomplete) << shorter.message;
+  EXPECT_EQ(shorter.ending, drive::Ending::incomplete) << shorter.message;
   const auto longer = rig.write_with(options, stream_data(4 * block, 21));
-  EXPECT_EQ(longer.status, proto::Status::incomplete) << longer.message;
+  EXPECT_EQ(longer.ending, drive::Ending::incomplete) << longer.message;
   for (const auto& o : {shorter, longer}) {
     if (o.blocks > 0) {
       EXPECT_EQ(rig.read_file(o.file_number).size(), o.bytes);
@@ -190,7 +190,7 @@ TEST(StreamEndings, AnExpectedLengthIsHeldTo) {
   }
   const auto exact_data = stream_data(3 * block, 22);
   const auto exact = rig.write_with(options, exact_data);
-  ASSERT_EQ(exact.status, proto::Status::ok) << exact.message;
+  ASSERT_EQ(exact.ending, drive::Ending::complete) << exact.message;
   EXPECT_EQ(rig.read_file(exact.file_number), exact_data);
 }
 

@@ -20,13 +20,10 @@
 #include <map>
 #include <numeric>
 
+#include "drive/identity.hpp"
 #include "emulated/drive_spec.hpp"
 #include "emulated/emulated_drive.hpp"
-#include "scsi/cdb.hpp"
-#include "scsi/inquiry.hpp"
-#include "scsi/position.hpp"
 #include "scsi/timeouts.hpp"
-#include "transport/blocking.hpp"
 
 namespace tapestream::fuzz {
 namespace {
@@ -103,36 +100,6 @@ std::filesystem::path make_scratch_dir() {
     finding("mkdtemp " + pattern + ": " + errno_text());
   }
   return pattern;
-}
-
-// What start-up asks each drive (identify() in server/startup.cpp, which is private to it):
-// who it is, and how long a block may be. The caller sets the positioning commands.
-void identify(uring::Ring& ring, uring::BufferPool& pool, server::DriveSlot& slot) {
-  auto run = [&](const scsi::Command& command) {
-    transport::ScsiRequest request;
-    request.command = command;
-    request.data = {slot.control_buffer(),
-                    pool.buffer(slot.control_buffer()).first(command.transfer_length)};
-    for (int attempt = 0; attempt < 3; ++attempt) {  // after a unit attention: once more
-      auto result = transport::run_blocking(ring, slot.transport(), request);
-      if (result && result.value().scsi_status == 0) {
-        return std::span<const std::uint8_t>{request.data.bytes}.first(
-            request.data.bytes.size() - result.value().residue);
-      }
-    }
-    finding("drive " + slot.name() + " does not answer at start-up");
-  };
-  const auto inquiry = scsi::parse_standard_inquiry(run(scsi::cdb::inquiry()));
-  const auto limits = scsi::parse_block_limits(run(scsi::cdb::read_block_limits()));
-  if (!inquiry || !limits) {
-    finding("drive " + slot.name() + ": INQUIRY or READ BLOCK LIMITS does not parse");
-  }
-  auto& id = slot.identity();
-  id.vendor = inquiry.value().vendor;
-  id.product = inquiry.value().product;
-  id.revision = inquiry.value().revision;
-  id.serial = "FUZZ-" + slot.name();
-  id.max_block_length = limits.value().maximum_block_length;
 }
 
 }  // namespace
@@ -351,11 +318,19 @@ World::World()
     std::vector<std::uint16_t> buffers(buffers_per_drive);
     std::iota(buffers.begin(), buffers.end(), next);
     next = static_cast<std::uint16_t>(next + buffers_per_drive);
-    auto slot = std::make_unique<server::DriveSlot>(
+    auto drive = std::make_unique<drive::Drive>(
         setup.name, std::make_unique<emulated::EmulatedDrive>(_ring, std::move(spec)), _pool,
         buffers, next++, scsi::TimeoutTable::lto_defaults());
-    identify(_ring, _pool, *slot);
-    slot->identity().positioning = {setup.modern, setup.modern};
+    auto identity = drive::identify(_ring, drive->transport(), _pool, drive->control_buffer(),
+                                    drive->timeouts());
+    if (!identity) {
+      finding(std::string{"drive "} + setup.name + " " + identity.error().what());
+    }
+    auto id = std::move(identity).value();
+    id.serial = std::string{"FUZZ-"} + setup.name;
+    id.positioning = {setup.modern, setup.modern};  // both kinds of drive, whatever it takes
+    drive->set_identity(std::move(id));
+    auto slot = std::make_unique<server::DriveSlot>(std::move(drive));
     drives.emplace(setup.name, std::move(slot));
   }
   server::ServerOptions options;  // no socket path: every connection comes through adopt()

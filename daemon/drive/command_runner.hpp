@@ -1,4 +1,4 @@
-// Runs single SCSI commands on one drive for the server's control path (STATUS, CONTROL), one
+// Runs single SCSI commands on one drive for its control path (status, control operations), one
 // at a time through the drive's control buffer: several clients may ask at once, and each
 // command's data-in is read before the next command may overwrite the buffer (regression:
 // STATUS and CONTROL sharing the buffer concurrently made controls fail and status replies
@@ -13,7 +13,7 @@
 #include "transport/transport.hpp"
 #include "uring/buffer_pool.hpp"
 
-namespace tapestream::server {
+namespace tapestream::drive {
 
 struct CommandResult {
   transport::ScsiResult result;
@@ -53,4 +53,4 @@ class CommandRunner {
   bool _running = false;
 };
 
-}  // namespace tapestream::server
+}  // namespace tapestream::drive

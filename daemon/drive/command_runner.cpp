@@ -1,8 +1,8 @@
-#include "server/commands.hpp"
+#include "drive/command_runner.hpp"
 
 #include <algorithm>
 
-namespace tapestream::server {
+namespace tapestream::drive {
 
 void CommandRunner::run(const scsi::Command& command, Then then, std::vector<std::uint8_t> out) {
   auto& p = _queue.emplace_back();
@@ -57,4 +57,4 @@ void CommandRunner::completed(const transport::ScsiResult& result) {
   start_next();
 }
 
-}  // namespace tapestream::server
+}  // namespace tapestream::drive

@@ -1,0 +1,127 @@
+#include "drive/drive.hpp"
+
+#include "scsi/cdb.hpp"
+#include "scsi/mode_pages.hpp"
+#include "scsi/position.hpp"
+
+namespace tapestream::drive {
+
+Drive::Drive(std::string name, std::unique_ptr<transport::ScsiTransport> transport,
+             uring::BufferPool& pool, std::vector<std::uint16_t> stream_buffers,
+             std::uint16_t control_buffer, scsi::TimeoutTable timeouts)
+    : _name{std::move(name)},
+      _transport{std::move(transport)},
+      _pool{pool},
+      _stream_buffers{std::move(stream_buffers)},
+      _control_buffer{control_buffer},
+      _timeouts{std::move(timeouts)},
+      _commands{_transport, pool, control_buffer, _timeouts} {}
+
+std::uint64_t Drive::refresh_state(std::function<void()> done) {
+  const auto ticket = ++_tickets;
+  _state_waiters.emplace(ticket, std::move(done));
+  if (_refreshing) {
+    return ticket;
+  }
+  _refreshing = true;
+  const auto form = _identity.positioning.position_form();
+  _commands.run(scsi::cdb::read_position(form), [this, form](const CommandResult& r) {
+    KnownState state;
+    if (r.classification.condition == scsi::TapeCondition::good) {
+      if (auto p = scsi::parse_read_position(form, r.data)) {
+        state.position = TapePosition::from(p.value());
+      }
+    }
+    _commands.run(scsi::cdb::mode_sense6(0x0F), [this, state](const CommandResult& mode) mutable {
+      if (mode.classification.condition == scsi::TapeCondition::good) {
+        if (auto parsed = scsi::parse_mode_sense6(mode.data)) {
+          const auto& p = parsed.value();
+          state.write_protected = p.header.write_protected;
+          if (!p.block_descriptors.empty()) {
+            state.block_size = p.block_descriptors.front().block_length;
+            state.density_code = p.block_descriptors.front().density_code;
+          }
+          if (const auto* page = p.find_page(scsi::DataCompressionPage::code)) {
+            if (auto c = scsi::DataCompressionPage::from(*page); c && c.value().compression_enabled()) {
+              state.compression = true;
+            }
+          }
+        }
+      }
+      state_refreshed(state);
+    });
+  });
+  return ticket;
+}
+
+void Drive::state_refreshed(KnownState state) {
+  state.when = std::chrono::steady_clock::now();
+  _known = state;
+  _refreshing = false;
+  auto waiters = std::move(_state_waiters);
+  _state_waiters.clear();
+  for (auto& [ticket, done] : waiters) {
+    done();
+  }
+}
+
+void Drive::control(PreparedControl operation, std::function<void(const ControlOutcome&)> done) {
+  if (!operation.command) {
+    report_position(operation.request, std::move(done));
+    return;
+  }
+  const auto command = *operation.command;
+  _commands.run(
+      command,
+      [this, request = operation.request, done = std::move(done)](const CommandResult& r) mutable {
+        const auto condition = r.classification.condition;
+        if (condition == scsi::TapeCondition::good) {
+          report_position(request, std::move(done));
+          return;
+        }
+        ControlOutcome failed;
+        failed.condition = condition;
+        failed.timed_out = r.result.timed_out;
+        failed.residue = r.classification.residue;
+        // Running into a filemark, end of data or the beginning of the tape is where the
+        // tape ends for the operation, not a failure of the drive.
+        failed.ending = condition == scsi::TapeCondition::end_of_data ||
+                                condition == scsi::TapeCondition::beginning_of_medium ||
+                                condition == scsi::TapeCondition::filemark
+                            ? Ending::end_of_data
+                            : ending_for(r.classification, r.result.timed_out);
+        failed.message = "the drive answered " + std::string{scsi::condition_name(condition)};
+        if (failed.residue) {
+          failed.message += "; " + std::to_string(*failed.residue) + " not done";
+        }
+        done(failed);
+      },
+      std::move(operation.parameters));
+}
+
+// The position after an operation; a drive that cannot say (no cartridge after an unload)
+// leaves it empty, which only `tell` counts as a failure.
+void Drive::report_position(const ControlRequest& request,
+                            std::function<void(const ControlOutcome&)> done) {
+  const auto form = _identity.positioning.position_form();
+  _commands.run(scsi::cdb::read_position(form), [form, request,
+                                                 done = std::move(done)](const CommandResult& r) {
+    ControlOutcome outcome;
+    auto p = scsi::parse_read_position(form, r.data);
+    if (r.classification.condition == scsi::TapeCondition::good && p) {
+      outcome.position = TapePosition::from(p.value());
+      outcome.compression_enabled = request.op == ControlOp::compression && request.argument == 1;
+    } else if (request.op == ControlOp::tell) {
+      outcome.condition = r.classification.condition;
+      outcome.timed_out = r.result.timed_out;
+      outcome.ending = r.classification.condition == scsi::TapeCondition::good
+                           ? Ending::drive_error
+                           : ending_for(r.classification, r.result.timed_out);
+      outcome.message = "the drive does not say where the tape stands: " +
+                        std::string{scsi::condition_name(r.classification.condition)};
+    }
+    done(outcome);
+  });
+}
+
+}  // namespace tapestream::drive

@@ -1,0 +1,81 @@
+// One tape drive and what the daemon does with it outside a stream: its transport (watched for
+// resets), its identity, the pool buffers it owns, its timeout table, the command runner of its
+// control path, what it last said of its medium, and the control operations. Streams
+// (write_stream.hpp, read_stream.hpp) run on the same transport and buffers while they own the
+// drive; who owns it is decided above (server/drive_slot.hpp).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/unique_fd.hpp"
+#include "drive/command_runner.hpp"
+#include "drive/control.hpp"
+#include "drive/identity.hpp"
+#include "drive/tape_state.hpp"
+#include "drive/watched_transport.hpp"
+#include "scsi/timeouts.hpp"
+#include "uring/buffer_pool.hpp"
+
+namespace tapestream::drive {
+
+class Drive {
+ public:
+  Drive(std::string name, std::unique_ptr<transport::ScsiTransport> transport,
+        uring::BufferPool& pool, std::vector<std::uint16_t> stream_buffers,
+        std::uint16_t control_buffer, scsi::TimeoutTable timeouts);
+  Drive(const Drive&) = delete;
+  Drive& operator=(const Drive&) = delete;
+
+  const std::string& name() const { return _name; }
+  transport::ScsiTransport& transport() { return _transport; }
+  const WatchedTransport& watch() const { return _transport; }
+  uring::BufferPool& pool() { return _pool; }
+  const std::vector<std::uint16_t>& stream_buffers() const { return _stream_buffers; }
+  std::uint16_t control_buffer() const { return _control_buffer; }
+  const scsi::TimeoutTable& timeouts() const { return _timeouts; }
+  // The control path's commands, also while a stream owns the drive.
+  CommandRunner& commands() { return _commands; }
+  const DriveIdentity& identity() const { return _identity; }
+  void set_identity(DriveIdentity identity) { _identity = std::move(identity); }
+  // Locks that make this daemon the drive's one owner, held as long as the drive lives.
+  void hold(std::vector<UniqueFd> locks) { _locks = std::move(locks); }
+
+  // Contract: asks the drive for its position (READ POSITION) and medium (MODE SENSE) again,
+  // unless that is under way already; `done` is called when the answer is in (known_state()
+  // then holds it, the position empty if the drive would not give one). Returns the ticket
+  // that withdraws `done`, for a client that stops waiting first.
+  std::uint64_t refresh_state(std::function<void()> done);
+  void withdraw_state_waiter(std::uint64_t ticket) { _state_waiters.erase(ticket); }
+  const KnownState& known_state() const { return _known; }
+
+  // Runs a prepared control operation (see control.hpp for its contract); `done` is called
+  // once, from the ring's dispatch.
+  void control(PreparedControl operation, std::function<void(const ControlOutcome&)> done);
+
+ private:
+  void state_refreshed(KnownState state);
+  // READ POSITION after an operation's command went well.
+  void report_position(const ControlRequest& request,
+                       std::function<void(const ControlOutcome&)> done);
+
+  std::string _name;
+  std::vector<UniqueFd> _locks;
+  WatchedTransport _transport;
+  uring::BufferPool& _pool;
+  std::vector<std::uint16_t> _stream_buffers;
+  std::uint16_t _control_buffer;
+  scsi::TimeoutTable _timeouts;
+  CommandRunner _commands;
+  DriveIdentity _identity;
+  KnownState _known;
+  bool _refreshing = false;
+  std::uint64_t _tickets = 0;
+  std::map<std::uint64_t, std::function<void()>> _state_waiters;
+};
+
+}  // namespace tapestream::drive

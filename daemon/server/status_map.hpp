@@ -1,0 +1,26 @@
+// The one place where the drive's terms become the wire protocol's: how a stream or a control
+// operation ended (drive::Ending) as a protocol status code, the drive's state as the protocol's
+// state flags, a stream's progress as the PROGRESS message, and control operations.
+#pragma once
+
+#include "codec.hpp"
+#include "drive/control.hpp"
+#include "drive/stream_outcome.hpp"
+#include "drive/tape_state.hpp"
+
+namespace tapestream::server {
+
+proto::Status to_status(drive::Ending ending);
+
+// The TS_STATE_* flags of a position the drive reported (loaded, beginning, early warning, file
+// number unknown), and of everything it last said of its medium (busy and stale are the
+// server's to add).
+std::uint32_t state_flags(const drive::TapePosition& position);
+std::uint32_t state_flags(const drive::KnownState& state);
+
+// The protocol's control operation as the drive's.
+drive::ControlRequest to_control(const proto::ControlRequest& request);
+
+proto::Progress to_progress(const drive::StreamProgress& progress);
+
+}  // namespace tapestream::server
