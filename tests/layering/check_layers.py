@@ -15,7 +15,7 @@ The rule table (DESIGN.md, "Architecture"; top to bottom):
                daemon/service/                         base common proto
     server     daemon/server/                          drive emulated transport scsi uring base
                                                        common proto
-    drive      daemon/drive/, daemon/stream/           emulated transport scsi uring base common
+    drive      daemon/drive/, daemon/stream/           transport scsi uring base common
                                                        (NOT proto: the drive knows nothing of the
                                                        wire protocol)
     emulated   daemon/emulated/                        transport scsi uring base common
@@ -51,7 +51,7 @@ ALLOWED = {
     "main": {"server", "drive", "emulated", "transport", "scsi", "uring", "base", "common",
              "proto"},
     "server": {"drive", "emulated", "transport", "scsi", "uring", "base", "common", "proto"},
-    "drive": {"emulated", "transport", "scsi", "uring", "base", "common"},
+    "drive": {"transport", "scsi", "uring", "base", "common"},
     "emulated": {"transport", "scsi", "uring", "base", "common"},
     "transport": {"scsi", "uring", "base", "common"},
     "scsi": {"base", "common"},
