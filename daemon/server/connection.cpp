@@ -71,7 +71,7 @@ std::optional<UniqueFd> Connection::claim_passed_fd(bool wanted, bool for_readin
 
 bool Connection::finished() const {
   return _input_closed && !_reading && !_watching_hangup && !_sending && !_write && !_read &&
-         _control_in_flight == 0 && !_ticket && fd_data_idle() && !_pending_outcome &&
+         _control_in_flight == 0 && !_lease.waiting() && fd_data_idle() && !_pending_outcome &&
          !_status_wait;
 }
 
@@ -350,9 +350,8 @@ void Connection::stop_input() {
   if (_watching_hangup) {
     (void)_server.ring().prepare(uring::Cancel{&_hangup}, nullptr);
   }
-  if (_ticket && _slot != nullptr) {
-    _slot->withdraw(*_ticket);
-    _ticket.reset();
+  if (_lease.waiting()) {
+    (void)_lease.end();
     _slot = nullptr;
     _request_active = false;
   }

@@ -25,12 +25,12 @@
 #include "drive/control.hpp"
 #include "drive/read_stream.hpp"
 #include "drive/write_stream.hpp"
+#include "server/drive_slot.hpp"
 #include "server/fd_data.hpp"
 #include "uring/ring.hpp"
 
 namespace tapestream::server {
 
-class DriveSlot;
 class Server;
 
 class Connection {
@@ -52,7 +52,7 @@ class Connection {
   // stops, so that a stream running at SIGTERM ends committed and its client hears so.
   bool busy() const {
     return _write != nullptr || _read != nullptr || _sending || !_out.empty() ||
-           _control_in_flight > 0 || !fd_data_idle() || _ticket.has_value();
+           _control_in_flight > 0 || !fd_data_idle() || _lease.waiting();
   }
   // Ends the connection now (the server is going away): the pending read returns.
   void close_now() { peer_gone(); }
@@ -190,8 +190,8 @@ class Connection {
   std::optional<StatusWait> _status_wait;
   std::optional<Parked> _parked;
 
-  DriveSlot* _slot = nullptr;          // the drive this connection owns or waits for
-  std::optional<std::uint64_t> _ticket;  // while waiting for it
+  DriveSlot* _slot = nullptr;  // the drive of the request in progress
+  DriveLease _lease;           // holding that drive, or waiting in line for it
   std::unique_ptr<drive::WriteStream> _write;
   bool _stream_ready = false;    // READY went out: the stream moves data
   bool _write_reported = false;  // the client was told how the stream ended

@@ -140,9 +140,8 @@ void Connection::control(const proto::ControlRequest& m) {
   _request_active = true;
   _slot = slot;
   // Held for the operation; another control operation before it is waited for.
-  _ticket = slot->acquire(DriveSlot::Owner::control,
-                          [this, operation = std::move(prepared).value()]() mutable {
-    _ticket.reset();
+  _lease = slot->join(DriveSlot::Owner::control);
+  _lease.when_granted([this, operation = std::move(prepared).value()]() mutable {
     ++_control_in_flight;
     _slot->drive().control(std::move(operation),
                            [this](const drive::ControlOutcome& outcome) { control_done(outcome); });

@@ -19,11 +19,8 @@ std::string position_text(const drive::StreamOutcome& o) {
 }  // namespace
 
 DriveSlot* Connection::release_drive() {
-  auto* slot = std::exchange(_slot, nullptr);
-  if (slot != nullptr) {
-    slot->release();
-  }
-  return slot;
+  _slot = nullptr;
+  return _lease.end();
 }
 
 // A stream's outcome waits while a read into its buffers (or a write out of them) is still in
@@ -82,10 +79,8 @@ void Connection::write(const proto::WriteRequest& m) {
   }
   auto request = m;
   request.block_size = block;
-  _ticket = slot->acquire(DriveSlot::Owner::stream, [this, request] {
-    _ticket.reset();
-    start_write(request);
-  });
+  _lease = slot->join(DriveSlot::Owner::stream);
+  _lease.when_granted([this, request] { start_write(request); });
   read_more();  // nothing is read until READY; a client that leaves meanwhile is noticed
 }
 
@@ -251,10 +246,8 @@ void Connection::read(const proto::ReadRequest& m) {
   if (*out_fd) {
     _sink = std::make_unique<FdSink>(_server.ring(), std::move(*out_fd));
   }
-  _ticket = slot->acquire(DriveSlot::Owner::stream, [this, m] {
-    _ticket.reset();
-    start_read(m);
-  });
+  _lease = slot->join(DriveSlot::Owner::stream);
+  _lease.when_granted([this, m] { start_read(m); });
   read_more();
 }
 
@@ -397,9 +390,8 @@ void Connection::check_stall(Clock::time_point now) {
 
 void Connection::cut_for_stop() {
   const std::string why = "the daemon is stopping and its stop timeout passed";
-  if (_ticket && _slot != nullptr) {
-    _slot->withdraw(*_ticket);
-    _ticket.reset();
+  if (_lease.waiting()) {
+    (void)_lease.end();
     _slot = nullptr;
     _source.reset();
     _sink.reset();

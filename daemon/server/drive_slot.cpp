@@ -4,33 +4,75 @@
 
 namespace tapestream::server {
 
-std::optional<std::uint64_t> DriveSlot::acquire(Owner owner, std::function<void()> granted) {
-  if (!_busy) {
-    _busy = true;
-    _owner = owner;
-    granted();
-    return std::nullopt;
+DriveLease& DriveLease::operator=(DriveLease&& other) noexcept {
+  if (this != &other) {
+    (void)end();
+    _slot = std::exchange(other._slot, nullptr);
+    _ticket = other._ticket;
   }
+  return *this;
+}
+
+bool DriveLease::holds() const {
+  return _slot != nullptr && _slot->_holder == _ticket;
+}
+
+void DriveLease::when_granted(std::function<void()> granted) {
+  if (holds()) {
+    granted();
+    return;
+  }
+  if (_slot == nullptr) {
+    return;
+  }
+  for (auto& waiter : _slot->_waiting) {
+    if (waiter.ticket == _ticket) {
+      waiter.granted = std::move(granted);
+    }
+  }
+}
+
+DriveSlot* DriveLease::end() {
+  auto* slot = std::exchange(_slot, nullptr);
+  if (slot != nullptr) {
+    slot->leave(_ticket);
+  }
+  return slot;
+}
+
+DriveLease DriveSlot::join(Owner owner) {
   const auto ticket = ++_tickets;
-  _waiting.push_back({ticket, owner, std::move(granted)});
-  return ticket;
+  if (!_holder) {
+    _holder = ticket;
+    _owner = owner;
+  } else {
+    _waiting.push_back({ticket, owner, {}});
+  }
+  return DriveLease{this, ticket};
 }
 
 bool DriveSlot::wanted_by_stream() const {
-  return (_busy && _owner == Owner::stream) ||
-         std::any_of(_waiting.begin(), _waiting.end(),
-                     [](const Waiter& w) { return w.owner == Owner::stream; });
+  return stream_owns() || std::any_of(_waiting.begin(), _waiting.end(), [](const Waiter& w) {
+           return w.owner == Owner::stream;
+         });
 }
 
-void DriveSlot::release() {
+void DriveSlot::leave(std::uint64_t ticket) {
+  if (_holder != ticket) {
+    std::erase_if(_waiting, [ticket](const Waiter& w) { return w.ticket == ticket; });
+    return;
+  }
+  _holder.reset();
   if (_waiting.empty()) {
-    _busy = false;
     return;
   }
   auto next = std::move(_waiting.front());
   _waiting.pop_front();
+  _holder = next.ticket;
   _owner = next.owner;
-  next.granted();
+  if (next.granted) {
+    next.granted();
+  }
 }
 
 }  // namespace tapestream::server

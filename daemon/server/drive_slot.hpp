@@ -1,6 +1,7 @@
-// A configured drive as the server sees it: the drive (drive/drive.hpp) and who owns it. One
-// stream or control operation owns a drive at a time; writers and readers wait in a FIFO (or
-// get BUSY).
+// A configured drive as the server sees it: the drive (drive/drive.hpp) and the line of those
+// who want it. One stream or control operation holds a drive at a time; writers and readers
+// wait in a FIFO (or get BUSY). A place in that line is a DriveLease: ending it, or destroying
+// it, gives the drive to the next in line or leaves the line, exactly once.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,37 @@
 
 namespace tapestream::server {
 
+class DriveSlot;
+
+class DriveLease {
+ public:
+  DriveLease() = default;
+  DriveLease(DriveLease&& other) noexcept
+      : _slot{std::exchange(other._slot, nullptr)}, _ticket{other._ticket} {}
+  DriveLease& operator=(DriveLease&& other) noexcept;
+  DriveLease(const DriveLease&) = delete;
+  DriveLease& operator=(const DriveLease&) = delete;
+  ~DriveLease() { (void)end(); }
+
+  // The drive is this lease's now.
+  bool holds() const;
+  // In line for the drive.
+  bool waiting() const { return _slot != nullptr && !holds(); }
+  // Runs `granted` once the drive is this lease's: at once if it is already (the lease is in
+  // its place by then, so the callback may end it).
+  void when_granted(std::function<void()> granted);
+  // Gives the drive to the next in line, or leaves the line; returns the slot, or nullptr if
+  // the lease had ended already.
+  DriveSlot* end();
+
+ private:
+  friend class DriveSlot;
+  DriveLease(DriveSlot* slot, std::uint64_t ticket) : _slot{slot}, _ticket{ticket} {}
+
+  DriveSlot* _slot = nullptr;
+  std::uint64_t _ticket = 0;
+};
+
 class DriveSlot {
  public:
   explicit DriveSlot(std::unique_ptr<drive::Drive> drive) : _drive{std::move(drive)} {}
@@ -23,32 +55,28 @@ class DriveSlot {
   const std::string& name() const { return _drive->name(); }
   drive::Drive& drive() { return *_drive; }
   const drive::Drive& drive() const { return *_drive; }
-  bool busy() const { return _busy; }
+  bool busy() const { return _holder.has_value(); }
 
   // Who holds the drive: a stream for as long as it runs, or a control operation for its few
   // commands. Controls queue behind each other; against a stream they are refused (busy).
   enum class Owner { stream, control };
-  // Grants the drive now (calling `granted` before returning, and returning no ticket), or
-  // once the owners before have released it (returning the ticket that withdraws the wait if
-  // the client leaves first).
-  std::optional<std::uint64_t> acquire(Owner owner, std::function<void()> granted);
+  // A place in line, granted at once when the drive is free (see DriveLease::when_granted).
+  DriveLease join(Owner owner);
   // A stream holds the drive, or waits for it.
   bool wanted_by_stream() const;
-  bool stream_owns() const { return _busy && _owner == Owner::stream; }
-  void withdraw(std::uint64_t ticket) {
-    std::erase_if(_waiting, [ticket](const Waiter& w) { return w.ticket == ticket; });
-  }
-  void release();
+  bool stream_owns() const { return _holder && _owner == Owner::stream; }
 
  private:
+  friend class DriveLease;
   struct Waiter {
     std::uint64_t ticket;
     Owner owner;
     std::function<void()> granted;
   };
+  void leave(std::uint64_t ticket);
 
   std::unique_ptr<drive::Drive> _drive;
-  bool _busy = false;
+  std::optional<std::uint64_t> _holder;  // the ticket of the lease that holds the drive
   Owner _owner = Owner::control;
   std::uint64_t _tickets = 0;
   std::deque<Waiter> _waiting;
