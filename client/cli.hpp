@@ -25,10 +25,10 @@ struct Globals {
 std::string json_text(const std::string& s);
 
 // The drive named by --drive, or the only one the daemon serves.
-std::string pick_drive(client::Connection& c, const std::string& wanted);
+client::Result<std::string> pick_drive(client::Connection& c, const std::string& wanted);
 
-// Throws the Failure a reply other than the expected one stands for.
-[[noreturn]] void failed(const proto::Message& m, const char* what);
+// The Failure a reply other than the expected one stands for.
+client::Failure failed(const proto::Message& m, const char* what);
 
 // Progress on stderr while it is a terminal, as pv shows it: bytes, rate, how full the daemon's
 // buffer pool is (from its PROGRESS messages), elapsed time.
@@ -54,14 +54,19 @@ class Progress {
 // Sends a WRITE or READ for the data on `fd`: the descriptor itself goes with it (fd passing)
 // when --data-path and the descriptor allow, and it asks for PROGRESS while `progress` is
 // shown. Returns whether the descriptor went.
-bool send_stream_request(client::Connection& c, const po::variables_map& vm,
-                         proto::WriteRequest request, int fd, const Progress& progress);
-bool send_stream_request(client::Connection& c, const po::variables_map& vm,
-                         proto::ReadRequest request, int fd, const Progress& progress);
+client::Result<bool> send_stream_request(client::Connection& c, const po::variables_map& vm,
+                                         proto::WriteRequest request, int fd,
+                                         const Progress& progress);
+client::Result<bool> send_stream_request(client::Connection& c, const po::variables_map& vm,
+                                         proto::ReadRequest request, int fd,
+                                         const Progress& progress);
 
+// The commands: each prints its result, or returns the Failure main reports and exits with.
 // `producer` is the command after "--" (write only), run as the stream's producer.
-int write_command(client::Connection& c, const Globals& g, const po::variables_map& vm,
-                  const std::vector<std::string>& producer);
-int read_command(client::Connection& c, const Globals& g, const po::variables_map& vm);
+client::Result<void> write_command(client::Connection& c, const Globals& g,
+                                   const po::variables_map& vm,
+                                   const std::vector<std::string>& producer);
+client::Result<void> read_command(client::Connection& c, const Globals& g,
+                                  const po::variables_map& vm);
 
 }  // namespace tapestream::cli

@@ -26,53 +26,53 @@ std::string json_text(const std::string& s) {
   return out + "\"";
 }
 
-std::string pick_drive(client::Connection& c, const std::string& wanted) {
+client::Result<std::string> pick_drive(client::Connection& c, const std::string& wanted) {
   if (!wanted.empty()) {
     return wanted;
   }
-  c.send(proto::ListDrives{});
-  const auto reply = c.receive();
+  BOOST_OUTCOME_TRY(c.send(proto::ListDrives{}));
+  BOOST_OUTCOME_TRY(reply, c.receive());
   const auto* list = std::get_if<proto::DriveList>(&reply.message);
   if (list == nullptr || list->drives.empty()) {
-    throw Failure{proto::Status::unknown_drive, "the daemon serves no drive"};
+    return Failure{proto::Status::unknown_drive, "the daemon serves no drive"};
   }
   if (list->drives.size() > 1) {
     std::string names;
     for (const auto& d : list->drives) {
       names += " " + d;
     }
-    throw Failure{proto::Status::unknown_drive, "several drives (" + names.substr(1) +
-                                                    "): name one with --drive"};
+    return Failure{proto::Status::unknown_drive,
+                   "several drives (" + names.substr(1) + "): name one with --drive"};
   }
   return list->drives.front();
 }
 
-void failed(const proto::Message& m, const char* what) {
+Failure failed(const proto::Message& m, const char* what) {
   if (const auto* e = std::get_if<proto::Error>(&m)) {
-    throw Failure{e->status, std::string{what} + ": " + e->message};
+    return Failure{e->status, std::string{what} + ": " + e->message};
   }
   if (const auto* f = std::get_if<proto::StreamFailed>(&m)) {
     if (std::string_view{what} == "write") {
       if (f->blocks == 0) {
-        throw Failure{f->status,
-                      "write failed: " + f->message +
-                          "; 0 bytes of the stream (0 blocks) are on the tape: no file was made",
-                      *f};
+        return Failure{f->status,
+                       "write failed: " + f->message +
+                           "; 0 bytes of the stream (0 blocks) are on the tape: no file was made",
+                       *f};
       }
-      throw Failure{f->status,
-                    "write failed: " + f->message + "; " + std::to_string(f->bytes) +
-                        " bytes of the stream (" + std::to_string(f->blocks) +
-                        " blocks) are on the tape as file " + std::to_string(f->file_number) +
-                        ((f->flags & TS_FAILED_FILEMARK_WRITTEN) != 0
-                             ? ", closed by a filemark"
-                             : ", not closed by a filemark (the next write closes it)"),
-                    *f};
+      return Failure{f->status,
+                     "write failed: " + f->message + "; " + std::to_string(f->bytes) +
+                         " bytes of the stream (" + std::to_string(f->blocks) +
+                         " blocks) are on the tape as file " + std::to_string(f->file_number) +
+                         ((f->flags & TS_FAILED_FILEMARK_WRITTEN) != 0
+                              ? ", closed by a filemark"
+                              : ", not closed by a filemark (the next write closes it)"),
+                     *f};
     }
-    throw Failure{f->status, std::string{what} + " failed: " + f->message + "; " +
-                                 std::to_string(f->bytes) + " bytes were delivered",
-                  *f};
+    return Failure{f->status, std::string{what} + " failed: " + f->message + "; " +
+                                  std::to_string(f->bytes) + " bytes were delivered",
+                   *f};
   }
-  throw Failure{proto::Status::bad_type, std::string{what} + ": unexpected reply"};
+  return Failure{proto::Status::bad_type, std::string{what} + ": unexpected reply"};
 }
 
 Progress::Progress(const char* verb) : _verb{verb}, _on{isatty(STDERR_FILENO) == 1} {}
@@ -115,50 +115,53 @@ namespace {
 // with no copy through this process and no socket in between, or the bytes on the socket. "auto"
 // passes pipes, sockets and regular files (bench/stream_vs_mbuffer.sh: fd passing takes about
 // half the CPU of the stream path); a terminal stays with the client.
-bool pass_descriptor(const client::Connection& c, const po::variables_map& vm, int fd,
-                     bool for_output) {
+client::Result<bool> pass_descriptor(const client::Connection& c, const po::variables_map& vm,
+                                     int fd, bool for_output) {
   const auto path = vm.count("data-path") != 0 ? vm["data-path"].as<std::string>() : "auto";
   if (path != "auto" && path != "fd" && path != "stream") {
-    throw Failure{proto::Status::bad_request, "--data-path: expected auto, fd or stream"};
+    return Failure{proto::Status::bad_request, "--data-path: expected auto, fd or stream"};
   }
   struct stat st {};
   const bool passable = fstat(fd, &st) == 0 && isatty(fd) == 0 &&
                         (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) || S_ISSOCK(st.st_mode) ||
                          (for_output && S_ISCHR(st.st_mode)));
   if (path == "fd" && (!passable || !c.fd_passing())) {
-    throw Failure{proto::Status::bad_request,
-                  !passable ? "--data-path fd: the descriptor is a terminal or cannot be passed"
-                            : "--data-path fd: the daemon does not offer fd passing"};
+    return Failure{proto::Status::bad_request,
+                   !passable ? "--data-path fd: the descriptor is a terminal or cannot be passed"
+                             : "--data-path fd: the daemon does not offer fd passing"};
   }
   return path == "fd" || (path == "auto" && passable && c.fd_passing());
 }
 
 template <typename Request>
-bool send_request(client::Connection& c, const po::variables_map& vm, Request request, int fd,
-                  const Progress& progress, bool for_output) {
+client::Result<bool> send_request(client::Connection& c, const po::variables_map& vm,
+                                  Request request, int fd, const Progress& progress,
+                                  bool for_output) {
   static_assert(TS_WRITE_FD == TS_READ_FD && TS_WRITE_PROGRESS == TS_READ_PROGRESS);
   if (progress.on()) {
     request.flags |= TS_WRITE_PROGRESS;
   }
-  const bool by_fd = pass_descriptor(c, vm, fd, for_output);
+  BOOST_OUTCOME_TRY(by_fd, pass_descriptor(c, vm, fd, for_output));
   if (by_fd) {
     request.flags |= TS_WRITE_FD;
-    c.send_with_fd(request, fd);
+    BOOST_OUTCOME_TRY(c.send_with_fd(request, fd));
   } else {
-    c.send(request);
+    BOOST_OUTCOME_TRY(c.send(request));
   }
   return by_fd;
 }
 
 }  // namespace
 
-bool send_stream_request(client::Connection& c, const po::variables_map& vm,
-                         proto::WriteRequest request, int fd, const Progress& progress) {
+client::Result<bool> send_stream_request(client::Connection& c, const po::variables_map& vm,
+                                         proto::WriteRequest request, int fd,
+                                         const Progress& progress) {
   return send_request(c, vm, std::move(request), fd, progress, false);
 }
 
-bool send_stream_request(client::Connection& c, const po::variables_map& vm,
-                         proto::ReadRequest request, int fd, const Progress& progress) {
+client::Result<bool> send_stream_request(client::Connection& c, const po::variables_map& vm,
+                                         proto::ReadRequest request, int fd,
+                                         const Progress& progress) {
   return send_request(c, vm, std::move(request), fd, progress, true);
 }
 

@@ -9,89 +9,95 @@
 #include <cstring>
 
 namespace tapestream::client {
+namespace {
 
-Connection::Connection(const std::string& socket_path) {
+Failure connection_lost(int error) {
+  return Failure{proto::Status::unreachable,
+                 std::string{"lost the connection to tapestreamd: "} + std::strerror(error)};
+}
+
+Result<proto::Frame> encode_request(const proto::Message& message, std::uint32_t request_id) {
+  auto frame = proto::encode(message, request_id);
+  if (!frame) {
+    return Failure{proto::Status::bad_request,
+                   "cannot encode the request: " + frame.error().message()};
+  }
+  return std::move(frame).value();
+}
+
+}  // namespace
+
+Result<Connection> Connection::open(const std::string& socket_path) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (socket_path.size() >= sizeof address.sun_path) {
-    throw Failure{proto::Status::unreachable, "socket path too long: " + socket_path};
+    return Failure{proto::Status::unreachable, "socket path too long: " + socket_path};
   }
   std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
-  _fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (_fd < 0 ||
-      ::connect(_fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+  Connection c{UniqueFd{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)}};
+  if (!c._fd ||
+      ::connect(c.fd(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
     const int error = errno;
-    throw Failure{proto::Status::unreachable,
-                  "cannot reach tapestreamd at " + socket_path + ": " + std::strerror(error) +
-                      (error == ENOENT || error == ECONNREFUSED
-                           ? " (is the daemon running? --socket or TAPESTREAM_SOCKET names "
-                             "another socket)"
-                           : error == EACCES ? " (the socket is for members of group tape)" : "")};
+    return Failure{proto::Status::unreachable,
+                   "cannot reach tapestreamd at " + socket_path + ": " + std::strerror(error) +
+                       (error == ENOENT || error == ECONNREFUSED
+                            ? " (is the daemon running? --socket or TAPESTREAM_SOCKET names "
+                              "another socket)"
+                            : error == EACCES ? " (the socket is for members of group tape)" : "")};
   }
-  send(proto::Hello{TS_PROTO_VERSION, TS_PROTO_VERSION, TS_FEATURE_FD_PASSING,
-                    "tapestream " TAPESTREAM_VERSION});
-  const auto reply = receive();
+  BOOST_OUTCOME_TRY(c.send(proto::Hello{TS_PROTO_VERSION, TS_PROTO_VERSION, TS_FEATURE_FD_PASSING,
+                                        "tapestream " TAPESTREAM_VERSION}));
+  BOOST_OUTCOME_TRY(reply, c.receive());
   if (const auto* ok = std::get_if<proto::HelloOk>(&reply.message)) {
-    _max_data = ok->max_data;
-    _features = ok->features;
-    return;
+    c._max_data = ok->max_data;
+    c._features = ok->features;
+    return c;
   }
   if (const auto* error = std::get_if<proto::Error>(&reply.message)) {
-    throw Failure{error->status, "tapestreamd refused the connection: " + error->message};
+    return Failure{error->status, "tapestreamd refused the connection: " + error->message};
   }
-  throw Failure{proto::Status::bad_type, "tapestreamd answered HELLO with something else"};
+  return Failure{proto::Status::bad_type, "tapestreamd answered HELLO with something else"};
 }
 
-Connection::~Connection() {
-  if (_fd >= 0) {
-    ::close(_fd);
-  }
-}
-
-void Connection::write_all(std::span<const std::uint8_t> bytes) {
+Result<void> Connection::write_all(std::span<const std::uint8_t> bytes) {
   while (!bytes.empty()) {
-    const auto n = ::send(_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    const auto n = ::send(fd(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) {
         continue;
       }
-      throw Failure{proto::Status::unreachable,
-                    std::string{"lost the connection to tapestreamd: "} + std::strerror(errno)};
+      return connection_lost(errno);
     }
     bytes = bytes.subspan(static_cast<std::size_t>(n));
   }
+  return outcome::success();
 }
 
-void Connection::read_exact(std::span<std::uint8_t> into) {
+Result<void> Connection::read_exact(std::span<std::uint8_t> into) {
   while (!into.empty()) {
-    const auto n = ::recv(_fd, into.data(), into.size(), 0);
+    const auto n = ::recv(fd(), into.data(), into.size(), 0);
     if (n < 0 && errno == EINTR) {
       continue;
     }
     if (n <= 0) {
-      throw Failure{proto::Status::unreachable, "tapestreamd closed the connection"};
+      return Failure{proto::Status::unreachable, "tapestreamd closed the connection"};
     }
     into = into.subspan(static_cast<std::size_t>(n));
   }
+  return outcome::success();
 }
 
-void Connection::send(const proto::Message& message) {
+Result<void> Connection::send(const proto::Message& message) {
   _current_request = _next_request++;
-  auto frame = proto::encode(message, _current_request);
-  if (!frame) {
-    throw Failure{proto::Status::bad_request, "cannot encode the request: " + frame.error().message()};
-  }
-  write_all(frame.value());
+  BOOST_OUTCOME_TRY(frame, encode_request(message, _current_request));
+  return write_all(frame);
 }
 
-void Connection::send_with_fd(const proto::Message& message, int fd) {
+Result<void> Connection::send_with_fd(const proto::Message& message, int fd) {
   _current_request = _next_request++;
-  auto frame = proto::encode(message, _current_request);
-  if (!frame) {
-    throw Failure{proto::Status::bad_request, "cannot encode the request: " + frame.error().message()};
-  }
+  BOOST_OUTCOME_TRY(frame, encode_request(message, _current_request));
   // The whole frame in one sendmsg, so the descriptor travels with its first byte.
-  iovec iov{frame.value().data(), frame.value().size()};
+  iovec iov{frame.data(), frame.size()};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   msghdr m{};
   m.msg_iov = &iov;
@@ -105,27 +111,26 @@ void Connection::send_with_fd(const proto::Message& message, int fd) {
   std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
   ssize_t n;
   do {
-    n = ::sendmsg(_fd, &m, MSG_NOSIGNAL);
+    n = ::sendmsg(this->fd(), &m, MSG_NOSIGNAL);
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
-    throw Failure{proto::Status::unreachable,
-                  std::string{"lost the connection to tapestreamd: "} + std::strerror(errno)};
+    return connection_lost(errno);
   }
-  write_all(std::span{frame.value()}.subspan(static_cast<std::size_t>(n)));
+  return write_all(std::span{frame}.subspan(static_cast<std::size_t>(n)));
 }
 
-void Connection::send_data_header(std::uint32_t length) {
-  write_all(proto::data_header(_current_request, length));
+Result<void> Connection::send_data_header(std::uint32_t length) {
+  return write_all(proto::data_header(_current_request, length));
 }
 
-Received Connection::receive(bool leave_data) {
+Result<Received> Connection::receive(bool leave_data) {
   std::array<std::uint8_t, TS_PROTO_HEADER_SIZE> header{};
-  read_exact(header);
+  BOOST_OUTCOME_TRY(read_exact(header));
   auto h = proto::decode_header(header, proto::Receiver::client,
                                 _max_data != 0 ? _max_data : TS_MAX_DATA);
   if (!h) {
-    throw Failure{static_cast<proto::Status>(h.error().value()),
-                  "tapestreamd sent a malformed frame: " + h.error().message()};
+    return Failure{static_cast<proto::Status>(h.error().value()),
+                   "tapestreamd sent a malformed frame: " + h.error().message()};
   }
   Received r;
   r.header = h.value();
@@ -134,18 +139,18 @@ Received Connection::receive(bool leave_data) {
     return r;
   }
   r.body.resize(r.header.length);
-  read_exact(r.body);
+  BOOST_OUTCOME_TRY(read_exact(r.body));
   auto m = proto::decode_body(r.header, r.body);
   if (!m) {
-    throw Failure{static_cast<proto::Status>(m.error().value()),
-                  "tapestreamd sent a message that does not decode: " + m.error().message()};
+    return Failure{static_cast<proto::Status>(m.error().value()),
+                   "tapestreamd sent a message that does not decode: " + m.error().message()};
   }
   r.message = m.value();
   return r;
 }
 
 bool Connection::readable() {
-  pollfd p{_fd, POLLIN, 0};
+  pollfd p{fd(), POLLIN, 0};
   return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP)) != 0;
 }
 

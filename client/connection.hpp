@@ -1,31 +1,45 @@
 // The client side of a connection to tapestreamd: connect, HELLO, and whole frames in and out,
-// blocking. The CLI builds on it; other C++ tools may too.
+// blocking. The CLI builds on it; other C++ tools may too. Every I/O operation returns a Result
+// whose error is a client::Failure; nothing here throws.
 #pragma once
 
 #include <cstdint>
 #include <optional>
-#include <stdexcept>
+#include <span>
 #include <string>
+#include <system_error>
+#include <utility>
 #include <vector>
 
 #include "codec.hpp"
+#include "common/result.hpp"
+#include "common/unique_fd.hpp"
 
 namespace tapestream::client {
 
-// A failure with the protocol status the CLI turns into its exit code.
-class Failure : public std::runtime_error {
- public:
-  Failure(proto::Status status, const std::string& message,
-          std::optional<proto::StreamFailed> stream = std::nullopt)
-      : std::runtime_error{message}, _status{status}, _stream{std::move(stream)} {}
-  proto::Status status() const { return _status; }
-  // The daemon's account of a stream that failed: what of it is on the tape.
-  const std::optional<proto::StreamFailed>& stream() const { return _stream; }
+// What failed, as the CLI reports it: the protocol status its exit code comes from, the message
+// for standard error, and for a stream the daemon's account of what of it is on the tape.
+struct Failure {
+  proto::Status status = proto::Status::internal;
+  std::string message;
+  std::optional<proto::StreamFailed> stream;
 
- private:
-  proto::Status _status;
-  std::optional<proto::StreamFailed> _stream;
+  Failure() = default;
+  Failure(proto::Status s, std::string m, std::optional<proto::StreamFailed> f = std::nullopt)
+      : status{s}, message{std::move(m)}, stream{std::move(f)} {}
+  const std::string& what() const { return message; }
 };
+
+// Outcome treats a Failure as an error code (its status): value() on a failed Result throws
+// std::system_error carrying the message.
+inline std::error_code make_error_code(const Failure& f) { return proto::make_error_code(f.status); }
+[[noreturn]] inline void outcome_throw_as_system_error_with_payload(const Failure& f) {
+  throw std::system_error{make_error_code(f), f.message};
+}
+
+// The result of everything the CLI does: a value, or the Failure it exits with.
+template <class T>
+using Result = tapestream::Result<T, Failure>;
 
 struct Received {
   proto::Header header;
@@ -35,32 +49,31 @@ struct Received {
 
 class Connection {
  public:
-  // Connects and says HELLO. Throws Failure (unreachable, bad_version, ...).
-  explicit Connection(const std::string& socket_path);
-  ~Connection();
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
+  // Connects and says HELLO. Fails with unreachable, bad_version, ...
+  static Result<Connection> open(const std::string& socket_path);
 
-  int fd() const { return _fd; }
+  int fd() const { return _fd.get(); }
   std::uint32_t max_data() const { return _max_data; }
 
-  void send(const proto::Message& message);
+  Result<void> send(const proto::Message& message);
   // The message with a descriptor attached (SCM_RIGHTS): the fd-passing data path.
-  void send_with_fd(const proto::Message& message, int fd);
+  Result<void> send_with_fd(const proto::Message& message, int fd);
   // The daemon agreed to fd passing in HELLO_OK.
   bool fd_passing() const { return (_features & TS_FEATURE_FD_PASSING) != 0; }
   // The header of a DATA frame whose body the caller then puts on the socket itself.
-  void send_data_header(std::uint32_t length);
+  Result<void> send_data_header(std::uint32_t length);
   // Blocks for the next frame; DATA bodies are left on the socket for the caller when
   // `leave_data` is set (then `body` is empty and header.length says how much follows).
-  Received receive(bool leave_data = false);
+  Result<Received> receive(bool leave_data = false);
   // True when a frame is waiting to be read.
   bool readable();
-  void write_all(std::span<const std::uint8_t> bytes);
-  void read_exact(std::span<std::uint8_t> into);
+  Result<void> write_all(std::span<const std::uint8_t> bytes);
+  Result<void> read_exact(std::span<std::uint8_t> into);
 
  private:
-  int _fd = -1;
+  explicit Connection(UniqueFd fd) : _fd{std::move(fd)} {}
+
+  UniqueFd _fd;
   std::uint32_t _max_data = 0;
   std::uint32_t _features = 0;
   std::uint32_t _next_request = 1;

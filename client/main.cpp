@@ -85,13 +85,13 @@ std::string file_text(std::uint64_t file, std::uint32_t state, bool json) {
   return std::to_string(file);
 }
 
-int status_command(client::Connection& c, const Globals& g) {
-  proto::StatusRequest request{pick_drive(c, g.drive)};
-  c.send(request);
-  const auto reply = c.receive();
+client::Result<void> status_command(client::Connection& c, const Globals& g) {
+  BOOST_OUTCOME_TRY(drive, pick_drive(c, g.drive));
+  BOOST_OUTCOME_TRY(c.send(proto::StatusRequest{drive}));
+  BOOST_OUTCOME_TRY(reply, c.receive());
   const auto* s = std::get_if<proto::DriveStatus>(&reply.message);
   if (s == nullptr) {
-    failed(reply.message, "status");
+    return failed(reply.message, "status");
   }
   auto flag = [s](std::uint32_t f) { return (s->state & f) != 0; };
   auto truth = [](bool b) { return b ? "true" : "false"; };
@@ -111,7 +111,7 @@ int status_command(client::Connection& c, const Globals& g) {
                 static_cast<unsigned long long>(s->block_number),
                 file_text(s->file_number, s->state, true).c_str(), truth(flag(TS_STATE_STALE)),
                 static_cast<unsigned long long>(s->state_age_ms));
-    return 0;
+    return outcome::success();
   }
   std::printf("drive:        %s (%s)\n", s->drive.c_str(), s->transport.c_str());
   std::printf("device:       %s %s %s, serial %s\n", s->vendor.c_str(), s->product.c_str(),
@@ -132,15 +132,15 @@ int status_command(client::Connection& c, const Globals& g) {
               s->max_block_length);
   std::printf("compression:  %s\n", flag(TS_STATE_COMPRESSION) ? "on" : "off");
   std::printf("in use:       %s\n", flag(TS_STATE_BUSY) ? "yes, by a stream" : "no");
-  return 0;
+  return outcome::success();
 }
 
-int drives_command(client::Connection& c, const Globals& g) {
-  c.send(proto::ListDrives{});
-  const auto reply = c.receive();
+client::Result<void> drives_command(client::Connection& c, const Globals& g) {
+  BOOST_OUTCOME_TRY(c.send(proto::ListDrives{}));
+  BOOST_OUTCOME_TRY(reply, c.receive());
   const auto* list = std::get_if<proto::DriveList>(&reply.message);
   if (list == nullptr) {
-    failed(reply.message, "drives");
+    return failed(reply.message, "drives");
   }
   if (g.json) {
     std::string out = "[";
@@ -153,7 +153,7 @@ int drives_command(client::Connection& c, const Globals& g) {
       std::printf("%s\n", d.c_str());
     }
   }
-  return 0;
+  return outcome::success();
 }
 
 // The mt verbs: which operation, and how many arguments each takes.
@@ -184,50 +184,55 @@ const Verb* find_verb(const std::string& name) {
 }
 
 // Usage errors are found before the daemon is asked anything.
-void check_arguments(const std::string& command, const std::vector<std::string>& args,
-                     bool has_producer) {
+client::Result<void> check_arguments(const std::string& command,
+                                     const std::vector<std::string>& args, bool has_producer) {
   if (has_producer && command != "write") {
-    throw client::Failure{proto::Status::bad_request, "\"-- COMMAND\" goes with write only"};
+    return client::Failure{proto::Status::bad_request, "\"-- COMMAND\" goes with write only"};
   }
   unsigned max_args = 0;
   unsigned min_args = 0;
   if (command != "write" && command != "read" && command != "status" && command != "drives") {
     const auto* v = find_verb(command);
     if (v == nullptr) {
-      throw client::Failure{proto::Status::bad_request, "unknown command \"" + command + "\"; see --help"};
+      return client::Failure{proto::Status::bad_request,
+                             "unknown command \"" + command + "\"; see --help"};
     }
     min_args = v->min_args;
     max_args = v->max_args;
   }
   if (args.size() > max_args) {
-    throw client::Failure{proto::Status::bad_request,
-                  command + " takes " + (max_args == 0 ? "no argument" : "one argument") +
-                      "; \"" + args[max_args] + "\" is one too many" +
-                      (command == "write" ? " (a producer command goes after --)" : "")};
+    return client::Failure{proto::Status::bad_request,
+                           command + " takes " + (max_args == 0 ? "no argument" : "one argument") +
+                               "; \"" + args[max_args] + "\" is one too many" +
+                               (command == "write" ? " (a producer command goes after --)" : "")};
   }
   if (args.size() < min_args) {
-    throw client::Failure{proto::Status::bad_request, command + " needs an argument"};
+    return client::Failure{proto::Status::bad_request, command + " needs an argument"};
   }
+  return outcome::success();
 }
 
-int control_command(client::Connection& c, const Globals& g, const std::string& verb,
-                    const std::vector<std::string>& args, const po::variables_map& vm) {
+client::Result<void> control_command(client::Connection& c, const Globals& g,
+                                     const std::string& verb, const std::vector<std::string>& args,
+                                     const po::variables_map& vm) {
   const auto* v = find_verb(verb);
   proto::ControlRequest request;
   request.op = v->op;
-  request.drive = pick_drive(c, g.drive);
+  BOOST_OUTCOME_TRY(drive, pick_drive(c, g.drive));
+  request.drive = drive;
   if (v->max_args > 0) {
     if (args.empty()) {
       request.argument = 1;
     } else if (v->op == proto::ControlOp::compression) {
       if (args[0] != "on" && args[0] != "off") {
-        throw client::Failure{proto::Status::bad_request, "compression on|off"};
+        return client::Failure{proto::Status::bad_request, "compression on|off"};
       }
       request.argument = args[0] == "on" ? 1 : 0;
     } else {
       const auto n = parse_size(args[0]);
       if (!n || *n > static_cast<std::uint64_t>(INT64_MAX)) {
-        throw client::Failure{proto::Status::bad_request, verb + ": \"" + args[0] + "\" is not a count"};
+        return client::Failure{proto::Status::bad_request,
+                               verb + ": \"" + args[0] + "\" is not a count"};
       }
       request.argument = static_cast<std::int64_t>(*n);
     }
@@ -235,11 +240,11 @@ int control_command(client::Connection& c, const Globals& g, const std::string& 
   if (v->op == proto::ControlOp::erase) {
     request.argument = vm.count("long") != 0 ? 1 : 0;
   }
-  c.send(request);
-  const auto reply = c.receive();
+  BOOST_OUTCOME_TRY(c.send(request));
+  BOOST_OUTCOME_TRY(reply, c.receive());
   const auto* done = std::get_if<proto::ControlDone>(&reply.message);
   if (done == nullptr) {
-    failed(reply.message, verb.c_str());
+    return failed(reply.message, verb.c_str());
   }
   if (g.json) {
     std::printf("{\"drive\":%s,\"file\":%s,\"block\":%llu,\"bop\":%s}\n",
@@ -251,20 +256,41 @@ int control_command(client::Connection& c, const Globals& g, const std::string& 
     std::printf("file %s, block %llu\n", file_text(done->file_number, done->state, false).c_str(),
                 static_cast<unsigned long long>(done->block_number));
   }
-  return 0;
+  return outcome::success();
 }
 
 // A failure as JSON: its status and message, and for a stream what of it is on the tape.
 void print_json_failure(const client::Failure& f, std::FILE* out) {
   std::string extra;
-  if (const auto& s = f.stream()) {
+  if (const auto& s = f.stream) {
     extra = ",\"bytes\":" + std::to_string(s->bytes) + ",\"blocks\":" + std::to_string(s->blocks) +
             ",\"file\":" + std::to_string(s->file_number) + ",\"filemark\":" +
             ((s->flags & TS_FAILED_FILEMARK_WRITTEN) != 0 ? "true" : "false");
   }
   std::fprintf(out, "{\"error\":%s,\"message\":%s%s}\n",
-               json_text(std::string{proto::status_name(f.status())}).c_str(),
+               json_text(std::string{proto::status_name(f.status)}).c_str(),
                json_text(f.what()).c_str(), extra.c_str());
+}
+
+// The command, on a connection of its own that is closed before main reports a failure.
+client::Result<void> run(const Globals& g, const std::string& command,
+                         const std::vector<std::string>& args, const po::variables_map& vm,
+                         const std::vector<std::string>& producer) {
+  BOOST_OUTCOME_TRY(check_arguments(command, args, !producer.empty()));
+  BOOST_OUTCOME_TRY(c, client::Connection::open(g.socket));
+  if (command == "write") {
+    return write_command(c, g, vm, producer);
+  }
+  if (command == "read") {
+    return read_command(c, g, vm);
+  }
+  if (command == "status") {
+    return status_command(c, g);
+  }
+  if (command == "drives") {
+    return drives_command(c, g);
+  }
+  return control_command(c, g, command, args, vm);
 }
 
 }  // namespace
@@ -349,28 +375,16 @@ int main(int argc, char** argv) {
   const auto command = vm["command"].as<std::string>();
   const auto args = vm.count("args") != 0 ? vm["args"].as<std::vector<std::string>>()
                                           : std::vector<std::string>{};
-  try {
-    check_arguments(command, args, !producer.empty());
-    client::Connection c{g.socket};
-    if (command == "write") {
-      return write_command(c, g, vm, producer);
-    }
-    if (command == "read") {
-      return read_command(c, g, vm);
-    }
-    if (command == "status") {
-      return status_command(c, g);
-    }
-    if (command == "drives") {
-      return drives_command(c, g);
-    }
-    return control_command(c, g, command, args, vm);
-  } catch (const client::Failure& f) {
-    std::fprintf(stderr, "tapestream: %s\n", f.what());
-    if (g.json) {
-      // A read's standard output is the file's data: its JSON never goes there.
-      print_json_failure(f, command == "read" ? stderr : stdout);
-    }
-    return client::exit_code(f.status());
+  // Every failure of a command ends here: its message, its JSON, its exit code.
+  const auto done = run(g, command, args, vm, producer);
+  if (done) {
+    return 0;
   }
+  const auto& f = done.error();
+  std::fprintf(stderr, "tapestream: %s\n", f.what().c_str());
+  if (g.json) {
+    // A read's standard output is the file's data: its JSON never goes there.
+    print_json_failure(f, command == "read" ? stderr : stdout);
+  }
+  return client::exit_code(f.status);
 }

@@ -23,7 +23,7 @@ using client::Failure;
 }
 
 // --file N: a non-negative decimal; "-1" must not wrap around to "the current file".
-std::uint64_t file_number(const po::variables_map& vm) {
+client::Result<std::uint64_t> file_number(const po::variables_map& vm) {
   if (vm.count("file") == 0) {
     return TS_READ_CURRENT_FILE;
   }
@@ -32,28 +32,31 @@ std::uint64_t file_number(const po::variables_map& vm) {
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (text.empty() || error != std::errc{} || end != text.data() + text.size() ||
       n == TS_READ_CURRENT_FILE) {
-    throw Failure{proto::Status::bad_request,
-                  "--file " + text + ": expected a file number (0, 1, 2, ...)"};
+    return Failure{proto::Status::bad_request,
+                   "--file " + text + ": expected a file number (0, 1, 2, ...)"};
   }
   return n;
 }
 
 }  // namespace
 
-int read_command(client::Connection& c, const Globals& g, const po::variables_map& vm) {
+client::Result<void> read_command(client::Connection& c, const Globals& g,
+                                  const po::variables_map& vm) {
   proto::ReadRequest request;
-  request.file_number = file_number(vm);
-  request.drive = pick_drive(c, g.drive);
+  BOOST_OUTCOME_TRY(file, file_number(vm));
+  request.file_number = file;
+  BOOST_OUTCOME_TRY(drive, pick_drive(c, g.drive));
+  request.drive = drive;
   Progress progress{"read"};
-  const bool by_fd = send_stream_request(c, vm, request, STDOUT_FILENO, progress);
-  const auto ready = c.receive();
+  BOOST_OUTCOME_TRY(by_fd, send_stream_request(c, vm, request, STDOUT_FILENO, progress));
+  BOOST_OUTCOME_TRY(ready, c.receive());
   if (!std::holds_alternative<proto::Ready>(ready.message)) {
-    failed(ready.message, "read");
+    return failed(ready.message, "read");
   }
   std::vector<std::uint8_t> buffer;
   std::uint64_t total = 0;
   for (;;) {
-    auto frame = c.receive(true);
+    BOOST_OUTCOME_TRY(frame, c.receive(true));
     if (const auto* p = std::get_if<proto::Progress>(&frame.message)) {
       progress.update(*p);
       continue;
@@ -65,27 +68,29 @@ int read_command(client::Connection& c, const Globals& g, const po::variables_ma
         }
         progress.update(total, true);
         if (end->bytes != total) {
-          throw Failure{proto::Status::internal, "the daemon says " + std::to_string(end->bytes) +
-                                                     " bytes, " + std::to_string(total) + " arrived"};
+          return Failure{proto::Status::internal, "the daemon says " + std::to_string(end->bytes) +
+                                                      " bytes, " + std::to_string(total) +
+                                                      " arrived"};
         }
         if (g.json) {  // standard output is the data: the summary goes to standard error
           std::fprintf(stderr, "{\"drive\":%s,\"bytes\":%llu,\"blocks\":%llu}\n",
                        json_text(request.drive).c_str(), static_cast<unsigned long long>(end->bytes),
                        static_cast<unsigned long long>(end->blocks));
         }
-        return 0;
+        return outcome::success();
       }
       if (const auto* f = std::get_if<proto::StreamFailed>(&frame.message);
           f != nullptr && f->status == proto::Status::client_gone && by_fd) {
         die_of_sigpipe();
       }
-      failed(frame.message, "read");
+      return failed(frame.message, "read");
     }
     if (by_fd) {
-      throw Failure{proto::Status::out_of_sequence, "the daemon sent DATA to a passed descriptor's read"};
+      return Failure{proto::Status::out_of_sequence,
+                     "the daemon sent DATA to a passed descriptor's read"};
     }
     buffer.resize(frame.header.length);
-    c.read_exact(buffer);
+    BOOST_OUTCOME_TRY(c.read_exact(buffer));
     std::size_t done = 0;
     while (done < buffer.size()) {
       // A reader that went away raises SIGPIPE here, which ends this process as it ends cat.
@@ -94,8 +99,8 @@ int read_command(client::Connection& c, const Globals& g, const po::variables_ma
         continue;
       }
       if (w <= 0) {
-        throw Failure{proto::Status::internal,
-                      std::string{"cannot write standard output: "} + std::strerror(errno)};
+        return Failure{proto::Status::internal,
+                       std::string{"cannot write standard output: "} + std::strerror(errno)};
       }
       done += static_cast<std::size_t>(w);
     }

@@ -32,44 +32,38 @@ using client::Failure;
 // archive of a tar that was killed, because nothing tells tapestream.
 class Producer {
  public:
-  explicit Producer(const std::vector<std::string>& command) : _name{command.front()} {
+  // Runs `command` with its standard output on a new pipe.
+  static client::Result<Producer> start(const std::vector<std::string>& command) {
+    Producer p{command.front()};
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) {
-      throw Failure{proto::Status::internal, std::string{"pipe: "} + std::strerror(errno)};
+      return Failure{proto::Status::internal, std::string{"pipe: "} + std::strerror(errno)};
     }
-    _read_end = fds[0];
-    _write_end = fds[1];
+    p._read_end = UniqueFd{fds[0]};
+    p._write_end = UniqueFd{fds[1]};
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, _write_end, STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, p._write_end.get(), STDOUT_FILENO);
     std::vector<char*> argv;
     for (const auto& a : command) {
       argv.push_back(const_cast<char*>(a.c_str()));
     }
     argv.push_back(nullptr);
-    const int spawned = ::posix_spawnp(&_pid, argv[0], &actions, nullptr, argv.data(), environ);
+    const int spawned = ::posix_spawnp(&p._pid, argv[0], &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     if (spawned != 0) {
-      close_fd(_read_end);
-      close_fd(_write_end);
-      throw Failure{proto::Status::bad_request,
-                    "cannot run the producer " + _name + ": " + std::strerror(spawned)};
+      return Failure{proto::Status::bad_request,
+                     "cannot run the producer " + p._name + ": " + std::strerror(spawned)};
     }
     // glibc 2.36's <sys/pidfd.h> lacks extern "C"; the system call itself is plain.
-    _pidfd = static_cast<int>(::syscall(SYS_pidfd_open, _pid, 0));
+    p._pidfd = UniqueFd{static_cast<int>(::syscall(SYS_pidfd_open, p._pid, 0))};
+    return p;
   }
-  ~Producer() {
-    close_fd(_read_end);
-    close_fd(_write_end);
-    close_fd(_pidfd);
-  }
-  Producer(const Producer&) = delete;
-  Producer& operator=(const Producer&) = delete;
 
-  int data_fd() const { return _read_end; }
-  void close_data_fd() { close_fd(_read_end); }
-  void close_write_end() { close_fd(_write_end); }
-  int pidfd() const { return _pidfd; }
+  int data_fd() const { return _read_end.get(); }
+  void close_data_fd() { _read_end.reset(); }
+  void close_write_end() { _write_end.reset(); }
+  int pidfd() const { return _pidfd.get(); }
   // Waits for the producer to exit. It failed (Status::incomplete: the stream must not be
   // committed) when it exited non-zero, was killed or could not be waited for.
   Result<void, tapestream::Failure> wait() {
@@ -95,23 +89,20 @@ class Producer {
   }
 
  private:
-  static void close_fd(int& fd) {
-    if (fd >= 0) {
-      ::close(fd);
-      fd = -1;
-    }
-  }
+  explicit Producer(std::string name) : _name{std::move(name)} {}
+
   std::string _name;
   pid_t _pid = -1;
-  int _read_end = -1;
-  int _write_end = -1;
-  int _pidfd = -1;
+  UniqueFd _read_end;
+  UniqueFd _write_end;
+  UniqueFd _pidfd;
 };
 
 // The data on `fd` as DATA frames: from a pipe by splice(2), so the bytes never pass through
 // this process; from anything else by read(2). Stops early when the daemon ends the stream.
-std::uint64_t send_data(client::Connection& c, int fd, std::optional<proto::Message>& early_reply,
-                        Progress& progress) {
+client::Result<std::uint64_t> send_data(client::Connection& c, int fd,
+                                        std::optional<proto::Message>& early_reply,
+                                        Progress& progress) {
   const auto chunk = std::min<std::uint32_t>(c.max_data(), 1U << 20);
   std::vector<std::uint8_t> buffer;
   std::uint64_t total = 0;
@@ -125,10 +116,11 @@ std::uint64_t send_data(client::Connection& c, int fd, std::optional<proto::Mess
       if (errno == EINTR) {
         continue;
       }
-      throw Failure{proto::Status::internal, std::string{"poll: "} + std::strerror(errno)};
+      return Failure{proto::Status::internal, std::string{"poll: "} + std::strerror(errno)};
     }
     if ((ready[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
-      auto reply = c.receive().message;
+      BOOST_OUTCOME_TRY(received, c.receive());
+      auto reply = std::move(received.message);
       if (const auto* p = std::get_if<proto::Progress>(&reply)) {
         progress.update(*p);
         continue;
@@ -139,7 +131,7 @@ std::uint64_t send_data(client::Connection& c, int fd, std::optional<proto::Mess
     int available = 0;
     if (use_splice && ioctl(fd, FIONREAD, &available) == 0 && available > 0) {
       const auto n = std::min<std::uint32_t>(static_cast<std::uint32_t>(available), chunk);
-      c.send_data_header(n);
+      BOOST_OUTCOME_TRY(c.send_data_header(n));
       std::uint32_t moved = 0;
       while (moved < n) {
         const auto r = splice(fd, nullptr, c.fd(), nullptr, n - moved, SPLICE_F_MOVE);
@@ -147,8 +139,8 @@ std::uint64_t send_data(client::Connection& c, int fd, std::optional<proto::Mess
           if (r < 0 && errno == EINTR) {
             continue;
           }
-          throw Failure{proto::Status::unreachable,
-                        std::string{"splice to the daemon failed: "} + std::strerror(errno)};
+          return Failure{proto::Status::unreachable,
+                         std::string{"splice to the daemon failed: "} + std::strerror(errno)};
         }
         moved += static_cast<std::uint32_t>(r);
       }
@@ -163,14 +155,14 @@ std::uint64_t send_data(client::Connection& c, int fd, std::optional<proto::Mess
       continue;
     }
     if (r < 0) {
-      throw Failure{proto::Status::internal,
-                    std::string{"cannot read the stream's data: "} + std::strerror(errno)};
+      return Failure{proto::Status::internal,
+                     std::string{"cannot read the stream's data: "} + std::strerror(errno)};
     }
     if (r == 0) {
       return total;
     }
-    c.send_data_header(static_cast<std::uint32_t>(r));
-    c.write_all({buffer.data(), static_cast<std::size_t>(r)});
+    BOOST_OUTCOME_TRY(c.send_data_header(static_cast<std::uint32_t>(r)));
+    BOOST_OUTCOME_TRY(c.write_all({buffer.data(), static_cast<std::size_t>(r)}));
     total += static_cast<std::uint64_t>(r);
     progress.update(total);
   }
@@ -179,40 +171,43 @@ std::uint64_t send_data(client::Connection& c, int fd, std::optional<proto::Mess
 // With fd passing the daemon reads the producer's pipe itself; meanwhile the CLI waits for the
 // producer to exit (or for the daemon to end the stream first) and then lets the stream end or
 // aborts it.
-std::optional<proto::Message> watch_producer(client::Connection& c, Producer& producer,
-                                             Progress& progress) {
+client::Result<std::optional<proto::Message>> watch_producer(client::Connection& c,
+                                                             Producer& producer,
+                                                             Progress& progress) {
   for (;;) {
     pollfd fds[2] = {{c.fd(), POLLIN, 0}, {producer.pidfd(), POLLIN, 0}};
     if (::poll(fds, producer.pidfd() >= 0 ? 2 : 1, -1) < 0) {
       if (errno == EINTR) {
         continue;
       }
-      throw Failure{proto::Status::internal, std::string{"poll: "} + std::strerror(errno)};
+      return Failure{proto::Status::internal, std::string{"poll: "} + std::strerror(errno)};
     }
     if ((fds[0].revents & (POLLIN | POLLHUP)) != 0) {
-      auto reply = c.receive().message;
+      BOOST_OUTCOME_TRY(received, c.receive());
+      auto reply = std::move(received.message);
       if (const auto* p = std::get_if<proto::Progress>(&reply)) {
         progress.update(*p);
         continue;
       }
-      return reply;
+      return std::optional<proto::Message>{std::move(reply)};
     }
     if (producer.pidfd() < 0 || (fds[1].revents & POLLIN) != 0) {
       if (const auto exited = producer.wait(); exited) {
         producer.close_write_end();  // the daemon now sees the end of the data
       } else {
-        c.send(proto::Abort{exited.error().what()});
+        BOOST_OUTCOME_TRY(c.send(proto::Abort{exited.error().what()}));
       }
-      return std::nullopt;
+      return std::optional<proto::Message>{};
     }
   }
 }
 
-std::uint64_t expected_length(const po::variables_map& vm, bool has_producer) {
+client::Result<std::uint64_t> expected_length(const po::variables_map& vm, bool has_producer) {
   if (vm.count("size") != 0) {
     const auto size = parse_size(vm["size"].as<std::string>());
     if (!size || *size == 0) {
-      throw Failure{proto::Status::bad_request, "--size: expected a size above 0 (K, M, G allowed)"};
+      return Failure{proto::Status::bad_request,
+                     "--size: expected a size above 0 (K, M, G allowed)"};
     }
     return *size;
   }
@@ -223,7 +218,7 @@ std::uint64_t expected_length(const po::variables_map& vm, bool has_producer) {
       return static_cast<std::uint64_t>(st.st_size - offset);  // a file's length is known
     }
   }
-  return 0;
+  return std::uint64_t{0};
 }
 
 void print_committed(const Globals& g, const std::string& drive, const proto::Committed& committed,
@@ -253,14 +248,16 @@ void print_committed(const Globals& g, const std::string& drive, const proto::Co
 
 }  // namespace
 
-int write_command(client::Connection& c, const Globals& g, const po::variables_map& vm,
-                  const std::vector<std::string>& producer_command) {
+client::Result<void> write_command(client::Connection& c, const Globals& g,
+                                   const po::variables_map& vm,
+                                   const std::vector<std::string>& producer_command) {
   proto::WriteRequest request;
-  request.drive = pick_drive(c, g.drive);
+  BOOST_OUTCOME_TRY(drive, pick_drive(c, g.drive));
+  request.drive = drive;
   if (vm.count("block-size") != 0) {
     const auto size = parse_size(vm["block-size"].as<std::string>());
     if (!size || *size == 0 || *size > 0xFF'FFFF) {
-      throw Failure{proto::Status::bad_request, "--block-size: expected a size up to 16M-1"};
+      return Failure{proto::Status::bad_request, "--block-size: expected a size up to 16M-1"};
     }
     request.block_size = static_cast<std::uint32_t>(*size);
   }
@@ -270,61 +267,71 @@ int write_command(client::Connection& c, const Globals& g, const po::variables_m
   if (vm.count("label") != 0) {
     request.label = vm["label"].as<std::string>();
     if (!proto::valid_utf8(request.label) || request.label.size() > TS_MAX_LABEL) {
-      throw Failure{proto::Status::bad_request, "--label: at most 255 bytes of UTF-8"};
+      return Failure{proto::Status::bad_request, "--label: at most 255 bytes of UTF-8"};
     }
   }
   const bool has_producer = !producer_command.empty();
   // As tar refuses to write an archive to a terminal: what is typed is rarely meant for tape.
   if (!has_producer && isatty(STDIN_FILENO) == 1 && vm.count("force") == 0) {
-    throw Failure{proto::Status::bad_request,
-                  "standard input is a terminal; refusing to write what is typed to tape "
-                  "(--force does it anyway)"};
+    return Failure{proto::Status::bad_request,
+                   "standard input is a terminal; refusing to write what is typed to tape "
+                   "(--force does it anyway)"};
   }
-  request.expected_length = expected_length(vm, has_producer);
+  BOOST_OUTCOME_TRY(length, expected_length(vm, has_producer));
+  request.expected_length = length;
   std::optional<Producer> producer;
   if (has_producer) {
-    producer.emplace(producer_command);
+    BOOST_OUTCOME_TRY(started, Producer::start(producer_command));
+    producer.emplace(std::move(started));
   }
   const int data_fd = producer ? producer->data_fd() : STDIN_FILENO;
   Progress progress{"written"};
-  const bool by_fd = send_stream_request(c, vm, request, data_fd, progress);
+  BOOST_OUTCOME_TRY(by_fd, send_stream_request(c, vm, request, data_fd, progress));
   if (producer && by_fd) {
     producer->close_data_fd();  // the daemon holds its own copy
   } else if (producer) {
     producer->close_write_end();  // this process reads the pipe to its end
   }
-  const auto ready = c.receive();
+  BOOST_OUTCOME_TRY(ready, c.receive());
   const auto* r = std::get_if<proto::Ready>(&ready.message);
   if (r == nullptr) {
-    failed(ready.message, "write");
+    return failed(ready.message, "write");
   }
   std::optional<proto::Message> early;
   if (!by_fd) {
-    const auto total = send_data(c, data_fd, early, progress);
+    BOOST_OUTCOME_TRY(total, send_data(c, data_fd, early, progress));
     if (!early) {
       const auto exited =
           producer ? producer->wait() : Result<void, tapestream::Failure>{outcome::success()};
       if (exited) {
-        c.send(proto::End{total, 0, {}});
+        BOOST_OUTCOME_TRY(c.send(proto::End{total, 0, {}}));
       } else {
-        c.send(proto::Abort{exited.error().what()});
+        BOOST_OUTCOME_TRY(c.send(proto::Abort{exited.error().what()}));
       }
     }
   } else if (producer) {
-    early = watch_producer(c, *producer, progress);
+    BOOST_OUTCOME_TRY(watched, watch_producer(c, *producer, progress));
+    early = std::move(watched);
   }
-  auto outcome = early ? *early : c.receive().message;
-  while (const auto* p = std::get_if<proto::Progress>(&outcome)) {
+  proto::Message answer;
+  if (early) {
+    answer = std::move(*early);
+  } else {
+    BOOST_OUTCOME_TRY(received, c.receive());
+    answer = std::move(received.message);
+  }
+  while (const auto* p = std::get_if<proto::Progress>(&answer)) {
     progress.update(*p);
-    outcome = c.receive().message;
+    BOOST_OUTCOME_TRY(received, c.receive());
+    answer = std::move(received.message);
   }
-  const auto* committed = std::get_if<proto::Committed>(&outcome);
+  const auto* committed = std::get_if<proto::Committed>(&answer);
   if (committed == nullptr) {
-    failed(outcome, "write");
+    return failed(answer, "write");
   }
   progress.update(committed->bytes, true);
   print_committed(g, request.drive, *committed, (r->flags & TS_READY_FIXED) != 0);
-  return 0;
+  return outcome::success();
 }
 
 }  // namespace tapestream::cli
