@@ -54,6 +54,8 @@ Description:
   one emulated drive, emu0, whose tape is DIR/emu0.tap. A drive is NAME=SPEC, where SPEC
   is one of
     emulated:PATH[?OPTIONS]  the emulated drive on a SIMH image (docs/EMULATED_DRIVE.md)
+    null:[?OPTIONS]          the emulated drive with no image, keeping no data (reads
+                             return zeros): for measuring the daemon itself
     scsi:DEVICE              a real drive; bsg io_uring commands where the kernel takes
                              them (Linux 7.1 and later), else the sg driver
     bsg:DEVICE, sg:DEVICE    a real drive through that transport only

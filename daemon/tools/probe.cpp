@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "base/startup_error.hpp"
+#include "emulated/drive_spec.hpp"
 #include "transport/discovery.hpp"
 #include "transport/sg_transport.hpp"
 #include "uring/ring.hpp"
@@ -68,8 +69,9 @@ bool run_probe(std::ostream& out, const std::vector<std::pair<std::string, std::
       << "\n";
   for (const auto& [drive, spec] : configured) {
     out << "  " << drive << " = " << spec;
-    if (spec.rfind("emulated:", 0) == 0) {
-      out << ": the emulated drive\n";
+    if (emulated::is_emulated_spec(spec)) {
+      out << (spec.starts_with("null:") ? ": the null drive (emulated, no image, no data kept)\n"
+                                        : ": the emulated drive\n");
       continue;
     }
     const auto colon = spec.find(':');
