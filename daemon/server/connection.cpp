@@ -62,8 +62,8 @@ std::optional<UniqueFd> Connection::claim_passed_fd(bool wanted, bool for_readin
            "the request asks for fd passing but no descriptor came with it (SCM_RIGHTS)");
     return std::nullopt;
   }
-  if (auto problem = check_passed_fd(_passed_fd.get(), for_reading); !problem.empty()) {
-    refuse(proto::Status::bad_request, problem);
+  if (auto checked = check_passed_fd(_passed_fd.get(), for_reading); !checked) {
+    refuse(proto::Status::bad_request, checked.error().what());
     return std::nullopt;
   }
   return std::move(_passed_fd);

@@ -116,14 +116,15 @@ void Connection::start_write(const proto::WriteRequest& m) {
     _stall_since = Clock::now();
     reply(proto::Ready{file, block, fixed ? TS_READY_FIXED : 0U});
     if (_source) {
-      _source->start(*_write, [this](const std::string& error) {
+      _source->start(*_write, [this](const Result<void, Failure>& how) {
         if (!_write) {
           return;
         }
-        if (error.empty()) {
+        if (how) {
           _write->finish();
         } else {
-          _write->cut(drive::Ending::internal, error + "; the stream was not committed");
+          _write->cut(drive::Ending::internal,
+                      how.error().what() + "; the stream was not committed");
         }
       });
     }
@@ -264,7 +265,7 @@ void Connection::start_read(const proto::ReadRequest& m) {
     _stall_since = Clock::now();
     reply(proto::Ready{file, 0, 0});
     if (_sink) {
-      _sink->start(*_read, [this](const std::string& error) {
+      _sink->start(*_read, [this](const Result<void, Failure>& how) {
         if (!_read) {
           return;
         }
@@ -272,7 +273,7 @@ void Connection::start_read(const proto::ReadRequest& m) {
           _read->cut(drive::Ending::client_gone,
                      "the reader of the passed descriptor went away (EPIPE); the read ended");
         } else {
-          _read->cut(drive::Ending::internal, error);
+          _read->cut(drive::Ending::internal, how ? std::string{} : how.error().what());
         }
       });
     }

@@ -23,18 +23,20 @@ bool aligned(std::uint64_t value) { return value % direct_alignment == 0; }
 
 }  // namespace
 
-std::string check_passed_fd(int fd, bool for_reading) {
+Result<void, Failure> check_passed_fd(int fd, bool for_reading) {
   struct stat st {};
   if (fstat(fd, &st) != 0) {
-    return "the passed descriptor cannot be examined: " + error_text(errno);
+    return Failure{{errno, std::generic_category()},
+                   "the passed descriptor cannot be examined: " + error_text(errno)};
   }
   const int flags = fcntl(fd, F_GETFL);
   const int mode = flags & O_ACCMODE;
   // An O_PATH descriptor grants no access at all: the daemon's own open of the file for O_DIRECT
   // would read, with the daemon's rights, what the client may not.
   if (flags < 0 || (flags & O_PATH) != 0 || (for_reading ? mode == O_WRONLY : mode == O_RDONLY)) {
-    return std::string{"the passed descriptor is not open for "} +
-           (for_reading ? "reading" : "writing");
+    return Failure{std::make_error_code(std::errc::bad_file_descriptor),
+                   std::string{"the passed descriptor is not open for "} +
+                       (for_reading ? "reading" : "writing")};
   }
   const bool usable = S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) || S_ISSOCK(st.st_mode) ||
                       (!for_reading && S_ISCHR(st.st_mode));
@@ -44,13 +46,15 @@ std::string check_passed_fd(int fd, bool for_reading) {
   socklen_t size = sizeof peer;
   if (S_ISSOCK(st.st_mode) && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &size) == 0 &&
       peer.pid == getpid()) {
-    return "the passed descriptor is a connection to this daemon";
+    return Failure{std::make_error_code(std::errc::invalid_argument),
+                   "the passed descriptor is a connection to this daemon"};
   }
   if (!usable) {
-    return for_reading ? "the passed descriptor is not a pipe, socket or regular file"
-                       : "the passed descriptor is not a pipe, socket, regular file or device";
+    return Failure{std::make_error_code(std::errc::invalid_argument),
+                   for_reading ? "the passed descriptor is not a pipe, socket or regular file"
+                               : "the passed descriptor is not a pipe, socket, regular file or device"};
   }
-  return {};
+  return outcome::success();
 }
 
 // --- FdMover ---------------------------------------------------------------------------------
@@ -73,7 +77,8 @@ void FdMover::stop(std::function<void()> idle) {
 bool FdMover::issue(const uring::Request& request) {
   const auto& r = _polling ? uring::Request{uring::Poll{_fd.get(), _poll_events}} : request;
   if (!_ring.prepare(r, this)) {
-    end("the daemon's ring is full");
+    end(Failure{std::make_error_code(std::errc::resource_unavailable_try_again),
+                "the daemon's ring is full"});
     return false;
   }
   _busy = true;
@@ -102,11 +107,11 @@ void FdMover::on_complete(const io_uring_cqe& cqe) {
   moved(cqe.res);
 }
 
-void FdMover::end(const std::string& error) {
+void FdMover::end(Result<void, Failure> how) {
   _stopped = true;
   if (auto ended = std::move(_ended)) {
     _ended = nullptr;
-    ended(error);
+    ended(how);
   }
 }
 
@@ -129,12 +134,12 @@ FdSource::FdSource(uring::Ring& ring, UniqueFd fd)
 
 void FdSource::start(drive::WriteStream& stream, Ended ended) {
   _stream = &stream;
-  on_ended([this, ended = std::move(ended)](const std::string& error) {
+  on_ended([this, ended = std::move(ended)](const Result<void, Failure>& how) {
     if (_offset != uring::kCurrentPosition) {
       // The client's descriptor ends where the daemon stopped reading, as if it had read it.
       (void)lseek(fd(), static_cast<off_t>(_offset), SEEK_SET);
     }
-    ended(error);
+    ended(how);
   });
   more();
 }
@@ -161,11 +166,12 @@ void FdSource::moved(int result) {
     return;
   }
   if (result < 0) {
-    end("cannot read the passed descriptor: " + error_text(-result));
+    end(Failure{{-result, std::generic_category()},
+                "cannot read the passed descriptor: " + error_text(-result)});
     return;
   }
   if (result == 0) {
-    end({});
+    end(outcome::success());
     return;
   }
   if (_offset != uring::kCurrentPosition) {
@@ -199,8 +205,10 @@ void FdSink::more() {
 void FdSink::moved(int result) {
   _consumer_gone = result == -EPIPE;
   if (result <= 0) {
-    end(result == 0 ? std::string{"the passed descriptor takes no more data"}
-                    : "cannot write the passed descriptor: " + error_text(-result));
+    end(result == 0 ? Failure{std::make_error_code(std::errc::no_space_on_device),
+                              "the passed descriptor takes no more data"}
+                    : Failure{{-result, std::generic_category()},
+                              "cannot write the passed descriptor: " + error_text(-result)});
     return;
   }
   _done += static_cast<std::size_t>(result);

@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 
+#include "common/result.hpp"
 #include "common/unique_fd.hpp"
 #include "drive/read_stream.hpp"
 #include "drive/write_stream.hpp"
@@ -16,15 +17,15 @@
 
 namespace tapestream::server {
 
-// What a passed descriptor is, checked before it is used: an error message, or empty.
-std::string check_passed_fd(int fd, bool for_reading);
+// What a passed descriptor is, checked before it is used; the failure says what is wrong.
+Result<void, Failure> check_passed_fd(int fd, bool for_reading);
 
 // What FdSource and FdSink share: one request at a time on the descriptor, a poll first when
 // a non-blocking descriptor had nothing ready, and a stop that waits for the request in flight.
 class FdMover : public uring::Completion {
  public:
-  // `ended` of the subclasses is called once: with an empty message at the end of the data.
-  using Ended = std::function<void(const std::string& error)>;
+  // `ended` of the subclasses is called once: with success at the end of the data.
+  using Ended = std::function<void(const Result<void, Failure>& how)>;
 
   FdMover(const FdMover&) = delete;
   FdMover& operator=(const FdMover&) = delete;
@@ -47,7 +48,7 @@ class FdMover : public uring::Completion {
   virtual void more() = 0;
   // The result of the request (never -EAGAIN: that became a poll).
   virtual void moved(int result) = 0;
-  void end(const std::string& error);
+  void end(Result<void, Failure> how);
   void on_ended(Ended ended) { _ended = std::move(ended); }
 
  private:
@@ -67,7 +68,7 @@ class FdSource final : public FdMover {
  public:
   FdSource(uring::Ring& ring, UniqueFd fd);
 
-  // Reads until the descriptor's data ends (then `ended("")`) or reading fails.
+  // Reads until the descriptor's data ends (then `ended` with success) or reading fails.
   void start(drive::WriteStream& stream, Ended ended);
   // The stream has room again (its on_space callback).
   void resume() { more(); }
