@@ -13,6 +13,16 @@ void CommandRunner::run(const scsi::Command& command, Then then, std::vector<std
   start_next();
 }
 
+void CommandRunner::run_next(const scsi::Command& command, Then then) {
+  // The front entry is the command whose `then` is running (completed() popped it already);
+  // inserting at the front puts this one ahead of everything that waits.
+  auto& p = _queue.emplace_front();
+  p.runner = this;
+  p.command = command;
+  p.then = std::move(then);
+  start_next();
+}
+
 void CommandRunner::start_next() {
   if (_running || _queue.empty()) {
     return;

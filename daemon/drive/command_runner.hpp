@@ -33,6 +33,9 @@ class CommandRunner {
   // Queues the command behind the ones already waiting. Data-out commands pass their parameter
   // list in `out`; data-in ones get the command's transfer length of the control buffer.
   void run(const scsi::Command& command, Then then, std::vector<std::uint8_t> out = {});
+  // Called from a command's `then`: the follow-up runs before anything queued meanwhile, so
+  // that an operation's commands (a command and the READ POSITION after it) are not split.
+  void run_next(const scsi::Command& command, Then then);
 
  private:
   struct Pending final : transport::ScsiCallback {

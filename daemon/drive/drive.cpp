@@ -32,7 +32,7 @@ std::uint64_t Drive::refresh_state(std::function<void()> done) {
         state.position = TapePosition::from(p.value());
       }
     }
-    _commands.run(scsi::cdb::mode_sense6(0x0F), [this, state](const CommandResult& mode) mutable {
+    _commands.run_next(scsi::cdb::mode_sense6(0x0F), [this, state](const CommandResult& mode) mutable {
       if (mode.classification.condition == scsi::TapeCondition::good) {
         if (auto parsed = scsi::parse_mode_sense6(mode.data)) {
           const auto& p = parsed.value();
@@ -67,7 +67,7 @@ void Drive::state_refreshed(KnownState state) {
 
 void Drive::control(PreparedControl operation, std::function<void(const ControlOutcome&)> done) {
   if (!operation.command) {
-    report_position(operation.request, std::move(done));
+    report_position(operation.request, std::move(done), false);
     return;
   }
   const auto command = *operation.command;
@@ -76,7 +76,7 @@ void Drive::control(PreparedControl operation, std::function<void(const ControlO
       [this, request = operation.request, done = std::move(done)](const CommandResult& r) mutable {
         const auto condition = r.classification.condition;
         if (condition == scsi::TapeCondition::good) {
-          report_position(request, std::move(done));
+          report_position(request, std::move(done), true);
           return;
         }
         ControlOutcome failed;
@@ -102,10 +102,9 @@ void Drive::control(PreparedControl operation, std::function<void(const ControlO
 // The position after an operation; a drive that cannot say (no cartridge after an unload)
 // leaves it empty, which only `tell` counts as a failure.
 void Drive::report_position(const ControlRequest& request,
-                            std::function<void(const ControlOutcome&)> done) {
+                            std::function<void(const ControlOutcome&)> done, bool follow_up) {
   const auto form = _identity.positioning.position_form();
-  _commands.run(scsi::cdb::read_position(form), [form, request,
-                                                 done = std::move(done)](const CommandResult& r) {
+  auto then = [form, request, done = std::move(done)](const CommandResult& r) {
     ControlOutcome outcome;
     auto p = scsi::parse_read_position(form, r.data);
     if (r.classification.condition == scsi::TapeCondition::good && p) {
@@ -121,7 +120,12 @@ void Drive::report_position(const ControlRequest& request,
                         std::string{scsi::condition_name(r.classification.condition)};
     }
     done(outcome);
-  });
+  };
+  if (follow_up) {  // right after the operation's command, before anything queued meanwhile
+    _commands.run_next(scsi::cdb::read_position(form), std::move(then));
+  } else {
+    _commands.run(scsi::cdb::read_position(form), std::move(then));
+  }
 }
 
 }  // namespace tapestream::drive

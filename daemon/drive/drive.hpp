@@ -59,9 +59,9 @@ class Drive {
 
  private:
   void state_refreshed(KnownState state);
-  // READ POSITION after an operation's command went well.
+  // READ POSITION for an operation: as the follow-up of its command that went well, or alone.
   void report_position(const ControlRequest& request,
-                       std::function<void(const ControlOutcome&)> done);
+                       std::function<void(const ControlOutcome&)> done, bool follow_up);
 
   std::string _name;
   std::vector<UniqueFd> _locks;

@@ -507,14 +507,11 @@ TEST(DriveControl, QueuedOperationsSendOneCommandAtATime) {
   EXPECT_LT(rewind_at, space_at);
 }
 
-// BUG (drive layer, latent): Drive::control queues its READ POSITION from inside the
-// command's completion, behind whatever was queued on the command runner meanwhile. With two
-// operations queued the drive sees REWIND, SPACE, READ POSITION, READ POSITION, and the
-// rewind's outcome carries the position after the SPACE (block 5, not the beginning).
-// control.hpp promises the position after *its* operation. The server does not hit this today
-// because a DriveSlot lease lets one control operation run at a time, but a STATUS refresh
-// queued meanwhile is interleaved the same way.
-TEST(DriveControl, DISABLED_EachOperationGetsThePositionAfterItsOwnCommand) {
+// Regression: Drive::control queued its READ POSITION from inside the command's completion,
+// behind whatever was queued on the command runner meanwhile: with two operations queued the
+// drive saw REWIND, SPACE, READ POSITION, READ POSITION, and the rewind's outcome carried the
+// position after the SPACE (block 5, not the beginning). The follow-up now runs next.
+TEST(DriveControl, EachOperationGetsThePositionAfterItsOwnCommand) {
   DriveRig rig;
   // The position the fake gives depends on the last motion command it saw.
   std::uint64_t block = 0;
