@@ -28,6 +28,8 @@ using Bytes = std::vector<std::uint8_t>;
 using Clock = std::chrono::steady_clock;
 
 [[noreturn]] void finding(const std::string& what);
+// strerror(errno), for a finding's message.
+std::string errno_text();
 
 // Bytes to send, and the descriptors that go with the first of them (SCM_RIGHTS).
 struct Chunk {
@@ -58,6 +60,10 @@ struct Held {
   bool drain = false;
 };
 
+// The client side (session_client.cpp). sendmsg of `bytes` with `fds` (SCM_RIGHTS) and MSG_NOSIGNAL. Only system calls: the socket
+// factory's child uses it after a fork.
+ssize_t send_with_fds(int socket, std::span<const std::uint8_t> bytes, std::span<const int> fds,
+                      int flags);
 // Sends what is queued without blocking; a peer that is gone drops the rest.
 void flush(Client& c);
 // Takes what the daemon sent (when the client reads, or `force`) and checks that each whole
