@@ -21,7 +21,6 @@ Every wait is for an event (a process exit, a log line, a descriptor in the daem
 deadline; the daemon and the CLIs are stopped on any failure.
 Usage: four_drives_test.py DAEMON CLI four_drives. Exit 0 pass, 1 fail. TAPESTREAM_SEED."""
 import hashlib
-import json
 import os
 import random
 import re
@@ -35,7 +34,9 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reliability_support as rs  # noqa: E402
-from reliability_support import BLOCK, HERE, MIB, Stop, wait_until  # noqa: E402
+from reliability_support import BLOCK, MIB, Stop, wait_until  # noqa: E402
+from four_drives_readback import (STATUS_TIMEOUT, WRITE_TIMEOUT, check_image,  # noqa: E402
+                                 check_tape_ends, parse_json, read_all)
 
 SEED = int(os.environ.get("TAPESTREAM_SEED", "20261007"))
 DRIVES = ("d0", "d1", "d2", "d3")
@@ -48,8 +49,7 @@ SAME_DRIVE = "d2"
 ROUND2_FIRST = 23 * MIB + 5          # a pipe, passed to the daemon, held open by the test
 ROUND2_SECOND = 37 * MIB + BLOCK - 1  # a regular file, passed (O_DIRECT); waits for the first
 HELD = 6 * MIB      # what a held writer gets before its gate: more than the drive's buffer pool
-WRITE_TIMEOUT = 150  # seconds for any one CLI; the whole case stays below ctest's TIMEOUT
-STATUS_TIMEOUT = 20
+# WRITE_TIMEOUT and STATUS_TIMEOUT (seconds for any one CLI, and for one status): four_drives_readback.py
 LOG_WAIT = 30
 
 
@@ -156,13 +156,6 @@ class Writer:
         return f"exit {self.rc} after {self.seconds:.1f} s, stdout {self.out.strip()!r}, stderr {self.err()[:400]!r}"
 
 
-def parse_json(text):
-    try:
-        return json.loads(text.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return None
-
-
 def check_committed(case, w, file_number):
     """The writer exited 0 and its --json says: this drive, this file, every byte and block."""
     j = parse_json(w.out) if w.rc == 0 else None
@@ -242,89 +235,6 @@ def wait_log(case, d, pattern, what, procs=()):
     case.require(ok, f"{what}: the daemon logged /{pattern}/"
                  + ("" if ok else f" (daemon alive: {d.alive()}; writers: "
                     + "; ".join(f"{p.label} {'running' if p.alive() else p.wait(1).summary()}" for p in procs) + ")"))
-
-
-class Reader(threading.Thread):
-    """`tapestream read --file N` of one drive, by fd or through the socket, into a pipe that
-    this test hashes or into a regular file; the length and SHA-256 of what came."""
-
-    def __init__(self, case, d, drive, file_number, path, into):
-        super().__init__(daemon=True)
-        self.case, self.d, self.drive, self.file_number, self.path, self.into = case, d, drive, file_number, path, into
-        self.rc, self.size, self.sha, self.summary, self.err, self.seconds = None, None, None, None, "", 0.0
-
-    def run(self):
-        c = self.case
-        cmd = [c.cli_bin, "--socket", self.d.socket, "--drive", self.drive, "--json", "--data-path", self.path,
-               "read", "--file", str(self.file_number)]
-        start = time.monotonic()
-        h, n = hashlib.sha256(), 0
-        if self.into == "pipe":
-            p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-            c.at_exit(lambda: p.poll() is None and os.killpg(p.pid, signal.SIGKILL))
-            err = []
-            drain = threading.Thread(target=lambda: err.append(p.stderr.read()), daemon=True)
-            drain.start()
-            while chunk := p.stdout.read(MIB):
-                h.update(chunk)
-                n += len(chunk)
-            try:
-                self.rc = p.wait(WRITE_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                self.rc = p.wait()
-            drain.join(10)
-            self.err = (err[0] if err else b"").decode(errors="replace")
-        else:
-            out = c.path(f"readback-{self.drive}-{self.file_number}")
-            r = rs.run_cli(c.cli_bin, self.d.socket, cmd[3:], stdout_path=out, timeout=WRITE_TIMEOUT)
-            self.rc, self.err = r.rc, r.err
-            with open(out, "rb") as f:
-                while chunk := f.read(MIB):
-                    h.update(chunk)
-                    n += len(chunk)
-            os.unlink(out)
-        self.seconds = time.monotonic() - start
-        self.size, self.sha = n, h.hexdigest()
-        self.summary = parse_json(self.err)  # read --json: the summary is on standard error
-
-    def verdict(self, source):
-        c, what = self.case, f"read {self.drive} file {self.file_number} (--data-path {self.path}, into a {self.into})"
-        c.check(self.rc == 0 and self.size == source.size and self.sha == source.sha,
-                f"{what}: exit {self.rc}, {self.size} bytes in {self.seconds:.1f} s, sha256 "
-                f"{(self.sha or '')[:16]}..: {'identical to' if self.sha == source.sha else 'NOT'} {source.name} "
-                f"({source.size} bytes {source.sha[:16]}..){'' if self.rc == 0 else ': ' + self.err.strip()[:300]}")
-        want = {"drive": self.drive, "bytes": source.size, "blocks": source.blocks}
-        c.check(self.summary == want, f"{what}: its --json summary {self.summary}, expected {want}")
-
-
-def read_all(case, d, jobs):
-    """Runs [(drive, file, path, into, source)] at once; checks each."""
-    readers = [(Reader(case, d, drive, n, path, into), src) for drive, n, path, into, src in jobs]
-    for r, _ in readers:
-        r.start()
-    for r, _ in readers:
-        r.join(WRITE_TIMEOUT + 10)
-    for r, src in readers:
-        r.verdict(src)
-
-
-def check_tape_ends(case, d, drive, files):
-    """`read --file N` after a drive's last file: exit 66, nothing."""
-    r = case.cli(d, ["--drive", drive, "read", "--file", str(files)], timeout=STATUS_TIMEOUT)
-    case.check(r.rc == 66 and not r.out, f"{drive}: no file {files} (it holds {files}): read gave exit {r.rc}, "
-               f"{len(r.out)} bytes (66 and none expected)")
-
-
-def check_image(case, drive, image, sources):
-    """The independent SIMH reader sees exactly these files on this drive's image."""
-    r = subprocess.run([sys.executable, os.path.join(HERE, "simh_reader.py"), image, "--list"],
-                       capture_output=True, text=True, timeout=120)
-    want = "".join(f"{i} {s.blocks} {s.size}\n" for i, s in enumerate(sources))
-    case.check(r.returncode == 0 and r.stdout == want,
-               f"{drive}: simh_reader --list {os.path.basename(image)} (exit {r.returncode}): "
-               f"{r.stdout.strip().replace(chr(10), '; ') or r.stderr.strip()[:200] or 'nothing'}; "
-               f"expected {want.strip().replace(chr(10), '; ')}")
 
 
 def four_drives(case):
