@@ -137,10 +137,13 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config) {
   }
   auto state_lock = take_lock_file(config.state_dir / "tapestreamd.lock",
                                    "the state directory " + config.state_dir.string());
-  std::filesystem::create_directories(config.socket_path.parent_path(), ec);
-  if (ec) {
-    throw StartupError{"cannot create the socket's directory " +
-                       config.socket_path.parent_path().string() + ": " + ec.message()};
+  // A bare name (--socket s.sock) lives in the working directory, which exists.
+  if (const auto directory = config.socket_path.parent_path(); !directory.empty()) {
+    std::filesystem::create_directories(directory, ec);
+    if (ec) {
+      throw StartupError{"cannot create the socket's directory " + directory.string() + ": " +
+                         ec.message()};
+    }
   }
   auto drives = config.drives;
   if (drives.empty()) {

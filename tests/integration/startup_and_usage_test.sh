@@ -88,7 +88,15 @@ socket_path)
   [ -S "$TAPESTREAM_SOCKET" ] || fail "no stale socket made"
   start_daemon stale "$TAPESTREAM_SOCKET" "$work/state"
   "$cli" status >/dev/null || fail "the daemon that replaced the stale socket does not answer"
-  echo "socket path: a regular file and a directory refused and kept; a stale socket replaced"
+  # A bare name is a socket in the working directory (it used to fail: "cannot create the
+  # socket's directory : Invalid argument").
+  mkdir "$work/bare"
+  cd "$work/bare"
+  start_daemon bare bare.sock "$work/bare-state"
+  [ -S "$work/bare/bare.sock" ] || fail "the bare socket name is not in the working directory"
+  cd "$work"
+  echo "socket path: a regular file and a directory refused and kept; a stale socket replaced;" \
+    "a bare name in the working directory"
   ;;
 
 daemon_options)
