@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "scsi/cdb.hpp"
+#include "scsi/timeouts.hpp"
 #include "transport/blocking.hpp"
 #include "transport/bsg_transport.hpp"
 #include "transport/sg_transport.hpp"
@@ -125,7 +126,9 @@ Result<OpenedTransport, Failure> open_tape_transport(uring::Ring& ring, const Ta
     } else {
       ScsiRequest probe;
       probe.command = scsi::cdb::test_unit_ready();
-      probe.timeout = std::chrono::seconds{30};
+      // Before the drive's own table exists (RSOC comes later): the defaults' quick class.
+      probe.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+          scsi::TimeoutTable::lto_defaults().timeout_for(probe.command));
       auto answered = run_blocking(ring, *bsg.value(), probe);
       if (answered && answered.value().submission_errno == 0) {
         return OpenedTransport{std::move(bsg).value(),
