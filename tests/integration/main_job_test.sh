@@ -206,11 +206,27 @@ busy_drive)
   third=$!
   sleep 0.5
   kill -0 "$third" || fail "the waiting writer did not wait: $(cat "$work/third")"
+  # A writer killed while it waits in line gives its place up: the drive is neither held for
+  # it nor handed to it, and the writer behind it still gets the drive.
+  echo "killed" | "${cli[@]}" write 2>/dev/null 3>&- &
+  killed=$!
+  echo "fifth" | "${cli[@]}" write 2>"$work/fifth" 3>&- &
+  fifth=$!
+  sleep 0.5
+  kill -KILL "$killed"
+  wait "$killed" 2>/dev/null || true
   exec 3>&-
   wait "$first" || fail "the first writer failed"
   wait "$third" || fail "the waiting writer failed after the first: $(cat "$work/third")"
+  wait "$fifth" || fail "the writer behind a killed one failed: $(cat "$work/fifth")"
   [ "$("${cli[@]}" read --file 0)" = first ] || fail "file 0"
   [ "$("${cli[@]}" read --file 1)" = third ] || fail "file 1"
+  [ "$("${cli[@]}" read --file 2)" = fifth ] || fail "file 2 is not the writer behind the killed one"
+  set +e
+  "${cli[@]}" read --file 3 >/dev/null 2>&1
+  status=$?
+  set -e
+  [ "$status" = 66 ] || fail "the killed writer made a file (read --file 3: exit $status)"
   ;;
 
 fd_passing_refusals)
