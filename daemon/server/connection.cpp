@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "server/drive_slot.hpp"
+#include "server/home.hpp"
 #include "server/server.hpp"
 
 namespace tapestream::server {
@@ -19,11 +20,12 @@ constexpr std::size_t discard_chunk = 64 * 1024;
 
 }  // namespace
 
-Connection::Connection(Server& server, UniqueFd fd, std::uint64_t id, std::uint32_t uid)
-    : _server{server}, _fd{std::move(fd)}, _id{id}, _uid{uid} {
+Connection::Connection(Home& home, UniqueFd fd, std::uint64_t id, std::uint32_t uid)
+    : _server{home.server()}, _home{&home}, _fd{std::move(fd)}, _id{id}, _uid{uid} {
   _input.connection = this;
   _hangup.connection = this;
   _output.connection = this;
+  _arrival.connection = this;
 }
 
 Connection::~Connection() {
@@ -33,6 +35,51 @@ Connection::~Connection() {
 }
 
 void Connection::start() { read_more(); }
+
+uring::Ring& Connection::ring() { return _home->ring(); }
+
+bool Connection::quiescent() const {
+  return !_reading && !_watching_hangup && !_sending && _out.empty() && !_write && !_read &&
+         _control_in_flight == 0 && !_lease.holds() && !_lease.waiting() && !_source &&
+         !_sink && _ended_sources.empty() && _ended_sinks.empty() && _ended_writes.empty() &&
+         _ended_reads.empty() && !_pending_outcome && !_status_wait;
+}
+
+void Connection::Arrival::on_complete(const io_uring_cqe&) {
+  connection->_destination->arrived(connection);
+}
+
+void Connection::move_to(Home& to, std::optional<Parked> request) {
+  if (!to.expect_arrival()) {
+    if (request) {
+      _request_id = request->request_id;
+    }
+    refuse(proto::Status::shutting_down, "the daemon is stopping");
+    return;
+  }
+  _destination = &to;
+  _carried = std::move(request);
+  if (_watching_hangup) {
+    (void)ring().prepare(uring::Cancel{&_hangup}, nullptr);
+  }
+}
+
+void Connection::arrived(Home& home) {
+  _home = &home;
+  _destination = nullptr;
+  auto carried = std::move(_carried);
+  _carried.reset();
+  if (_input_closed) {
+    return;  // it ended on the way; its new home closes it
+  }
+  if (carried) {
+    _header.request_id = carried->request_id;
+    _passed_fd = std::move(carried->fd);
+    dispatch(carried->message);
+    return;
+  }
+  read_more();
+}
 
 void Connection::collect() {
   _ended_writes.clear();
@@ -84,18 +131,18 @@ bool Connection::expecting_frames() const {
 }
 
 void Connection::read_more() {
-  if (_reading || _input_closed || _waiting_for_space) {
+  if (_reading || _input_closed || _waiting_for_space || _destination != nullptr) {
     return;
   }
   if (!expecting_frames()) {
     if (!_watching_hangup &&
-        _server.ring().prepare(uring::Poll{_fd.get(), POLLRDHUP}, &_hangup)) {
+        ring().prepare(uring::Poll{_fd.get(), POLLRDHUP}, &_hangup)) {
       _watching_hangup = true;
     }
     return;
   }
   if (_watching_hangup) {  // its cancellation comes back through hung_up(), which reads on
-    (void)_server.ring().prepare(uring::Cancel{&_hangup}, nullptr);
+    (void)ring().prepare(uring::Cancel{&_hangup}, nullptr);
     return;
   }
   uring::Request request = uring::Nop{};
@@ -135,7 +182,7 @@ void Connection::read_more() {
                                            std::min<std::size_t>(discard_chunk, _payload_left))};
       break;
   }
-  if (_server.ring().prepare(request, &_input)) {
+  if (ring().prepare(request, &_input)) {
     _reading = true;
   } else {
     peer_gone();
@@ -310,6 +357,10 @@ void Connection::dispatch_request(const proto::Message& message) {
            "only DATA, END or ABORT may come while a write stream runs", true);
     return;
   }
+  if (auto* slot = drive_named_in(message); slot != nullptr && &slot->home() != _home) {
+    move_to(slot->home(), Parked{_header.request_id, message, std::move(_passed_fd)});
+    return;
+  }
   _request_id = _header.request_id;
   std::visit(
       [this](const auto& m) {
@@ -348,7 +399,7 @@ void Connection::stop_input() {
   _input_closed = true;
   _waiting_for_space = false;
   if (_watching_hangup) {
-    (void)_server.ring().prepare(uring::Cancel{&_hangup}, nullptr);
+    (void)ring().prepare(uring::Cancel{&_hangup}, nullptr);
   }
   if (_lease.waiting()) {
     (void)_lease.end();
@@ -421,6 +472,13 @@ void Connection::finish_request() {
     _close_after_send = true;
     _input_closed = true;
     flush();
+    return;
+  }
+  if (!_home->is_control() && !_input_closed) {
+    // Sessions live on the control thread between requests; a pipelined request goes with it.
+    auto parked = std::move(_parked);
+    _parked.reset();
+    move_to(_server.control_home(), std::move(parked));
     return;
   }
   if (_parked && !_input_closed) {

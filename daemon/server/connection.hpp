@@ -1,5 +1,7 @@
-// One client connection: frames in and out through the ring, one request at a time, and the
-// write or read stream it runs on a drive it owns. Everything the client sends is checked by
+// One client connection: frames in and out through the ring of the home it is in, one request
+// at a time, and the write or read stream it runs on a drive it owns. A request on a drive is
+// served on that drive's home (its worker thread): the connection moves there before the
+// request is looked at, and back to the control home once the request has answered. Everything the client sends is checked by
 // the codec before it is acted on; a malformed frame ends this connection only.
 //
 // Requests may be pipelined: the next frame is read only once the request before has sent its
@@ -31,13 +33,14 @@
 
 namespace tapestream::server {
 
+class Home;
 class Server;
 
 class Connection {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Connection(Server& server, UniqueFd fd, std::uint64_t id, std::uint32_t uid);
+  Connection(Home& home, UniqueFd fd, std::uint64_t id, std::uint32_t uid);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -52,7 +55,7 @@ class Connection {
   // stops, so that a stream running at SIGTERM ends committed and its client hears so.
   bool busy() const {
     return _write != nullptr || _read != nullptr || _sending || !_out.empty() ||
-           _control_in_flight > 0 || !fd_data_idle() || _lease.waiting();
+           _control_in_flight > 0 || !fd_data_idle() || _lease.waiting() || _carried.has_value();
   }
   // Ends the connection now (the server is going away): the pending read returns.
   void close_now() { peer_gone(); }
@@ -63,6 +66,17 @@ class Connection {
   void cut_for_stop();
   std::uint32_t uid() const { return _uid; }
   std::uint64_t id() const { return _id; }
+
+  // Moving between homes (home.hpp). The home it wants to go to, or nullptr.
+  Home* destination() const { return _destination; }
+  // Nothing of it is in flight on its ring: it may leave.
+  bool quiescent() const;
+  // Where the MsgRing that carries it is delivered.
+  uring::Completion* arrival() { return &_arrival; }
+  // In its new home, on that home's thread: the request it carried is dispatched there.
+  void arrived(Home& home);
+  // A connection that ended goes to `control` to be closed there.
+  void go_home(Home& control) { _destination = &control; }
 
  private:
   struct Input final : uring::Completion {
@@ -77,6 +91,10 @@ class Connection {
     Connection* connection = nullptr;
     void on_complete(const io_uring_cqe& cqe) override { connection->sent(cqe.res); }
   };
+  struct Arrival final : uring::Completion {
+    Connection* connection = nullptr;
+    void on_complete(const io_uring_cqe& cqe) override;
+  };
   struct OutItem {
     std::vector<std::uint8_t> owned;
     std::span<const std::uint8_t> view;  // used when `owned` is empty
@@ -84,8 +102,8 @@ class Connection {
     std::size_t done = 0;
     std::span<const std::uint8_t> bytes() const { return owned.empty() ? view : owned; }
   };
-  // A request read during a write by fd passing (the frames are read for ABORT), held until
-  // the stream has answered.
+  // A request held back: read during a write by fd passing (the frames are read for ABORT)
+  // until the stream has answered, or carried to the home that serves it.
   struct Parked {
     std::uint32_t request_id;
     proto::Message message;
@@ -114,6 +132,10 @@ class Connection {
   void frame_in();
   void dispatch(const proto::Message& message);
   void dispatch_request(const proto::Message& message);
+  // The request is served in `to`: the connection goes there with it (nullopt: with none, to
+  // read its next request there).
+  void move_to(Home& to, std::optional<Parked> request);
+  uring::Ring& ring();
   void peer_gone();
   void stop_input();
 
@@ -135,6 +157,9 @@ class Connection {
   void control(const proto::ControlRequest& m);
   void control_done(const drive::ControlOutcome& outcome);
   DriveSlot* drive_for(const std::string& name);
+  // The configured drive a request names, or nullptr (none named, or an unknown one: the
+  // request's handler refuses it).
+  DriveSlot* drive_named_in(const proto::Message& message) const;
 
   // Streams (connection_streams.cpp).
   void write(const proto::WriteRequest& m);
@@ -153,6 +178,10 @@ class Connection {
   bool outcome_waits_for_buffers(const drive::StreamOutcome& outcome);
 
   Server& _server;
+  Home* _home;
+  Home* _destination = nullptr;
+  std::optional<Parked> _carried;  // the request it moves with
+  Arrival _arrival;
   UniqueFd _fd;
   std::uint64_t _id;
   std::uint32_t _uid;

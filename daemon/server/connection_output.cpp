@@ -42,7 +42,7 @@ void Connection::flush() {
     return;
   }
   const auto& item = _out.front();
-  if (_server.ring().prepare(uring::Send{_fd.get(), item.bytes().subspan(item.done)}, &_output)) {
+  if (ring().prepare(uring::Send{_fd.get(), item.bytes().subspan(item.done)}, &_output)) {
     _sending = true;
   } else {
     _out.clear();

@@ -38,7 +38,7 @@ void Connection::hello(const proto::Hello& m) {
 
 void Connection::list_drives() {
   proto::DriveList list;
-  for (const auto& [name, slot] : _server.drives()) {
+  for (const auto& [name, slot] : _server.drives()) {  // names only: the slots are the workers'
     list.drives.push_back(name);
   }
   reply(list);
@@ -51,6 +51,22 @@ DriveSlot* Connection::drive_for(const std::string& name) {
     refuse(proto::Status::unknown_drive, "no drive named \"" + name + "\"");
   }
   return slot;
+}
+
+DriveSlot* Connection::drive_named_in(const proto::Message& message) const {
+  return std::visit(
+      [this](const auto& m) -> DriveSlot* {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, proto::StatusRequest> ||
+                      std::is_same_v<T, proto::WriteRequest> ||
+                      std::is_same_v<T, proto::ReadRequest> ||
+                      std::is_same_v<T, proto::ControlRequest>) {
+          return _server.drive(m.drive);
+        } else {
+          return nullptr;
+        }
+      },
+      message);
 }
 
 // DRIVE_STATUS is always answered: from the drive when it answers within a second, otherwise

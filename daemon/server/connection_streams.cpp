@@ -49,11 +49,12 @@ void Connection::write(const proto::WriteRequest& m) {
     return;
   }
   const auto block = m.block_size == 0 ? _server.options().default_block_size : m.block_size;
-  if (block > _server.pool().buffer_size() ||
+  const auto buffer_size = slot->drive().pool().buffer_size();
+  if (block > buffer_size ||
       (slot->drive().identity().max_block_length != 0 && block > slot->drive().identity().max_block_length)) {
     refuse(proto::Status::bad_request,
            "block size " + std::to_string(block) + " is larger than the daemon's buffers (" +
-               std::to_string(_server.pool().buffer_size()) + ") or the drive's limit");
+               std::to_string(buffer_size) + ") or the drive's limit");
     return;
   }
   if (_server.stopping()) {
@@ -75,7 +76,7 @@ void Connection::write(const proto::WriteRequest& m) {
   _block_size = block;
   _progress_wanted = (m.flags & TS_WRITE_PROGRESS) != 0;
   if (*data_fd) {
-    _source = std::make_unique<FdSource>(_server.ring(), std::move(*data_fd));
+    _source = std::make_unique<FdSource>(ring(), std::move(*data_fd));
   }
   auto request = m;
   request.block_size = block;
@@ -93,7 +94,7 @@ void Connection::start_write(const proto::WriteRequest& m) {
   options.position_trusted = _slot->drive().watch().position_trusted();
   options.expected_length = m.expected_length;
   _write = std::make_unique<drive::WriteStream>(
-      _slot->drive().transport(), _server.pool(), _slot->drive().timeouts(), _slot->drive().stream_buffers(), options,
+      _slot->drive().transport(), _slot->drive().pool(), _slot->drive().timeouts(), _slot->drive().stream_buffers(), options,
       [this](const drive::StreamOutcome& o) { write_done(o); });
   _write->on_space([this] {
     report_progress();
@@ -245,7 +246,7 @@ void Connection::read(const proto::ReadRequest& m) {
   _slot = slot;
   _progress_wanted = (m.flags & TS_READ_PROGRESS) != 0;
   if (*out_fd) {
-    _sink = std::make_unique<FdSink>(_server.ring(), std::move(*out_fd));
+    _sink = std::make_unique<FdSink>(ring(), std::move(*out_fd));
   }
   _lease = slot->join(DriveSlot::Owner::stream);
   _lease.when_granted([this, m] { start_read(m); });
@@ -254,7 +255,7 @@ void Connection::read(const proto::ReadRequest& m) {
 
 void Connection::start_read(const proto::ReadRequest& m) {
   _read = std::make_unique<drive::ReadStream>(
-      _slot->drive().transport(), _server.pool(), _slot->drive().timeouts(), _slot->drive().stream_buffers(),
+      _slot->drive().transport(), _slot->drive().pool(), _slot->drive().timeouts(), _slot->drive().stream_buffers(),
       _slot->drive().identity().positioning, [this](const drive::StreamOutcome& o) { read_done(o); });
   _read->on_data([this] { pump_read(); });
   _read->start(m.file_number, [this, file = m.file_number] {

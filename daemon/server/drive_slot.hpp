@@ -1,6 +1,7 @@
-// A configured drive as the server sees it: the drive (drive/drive.hpp) and the line of those
-// who want it. One stream or control operation holds a drive at a time; writers and readers
-// wait in a FIFO (or get BUSY). A place in that line is a DriveLease: ending it, or destroying
+// A configured drive as the server sees it: the drive (drive/drive.hpp), the home whose thread
+// runs it (server/home.hpp), and the line of those who want it; only that thread touches it.
+// One stream or control operation holds a drive at a time; writers and readers wait in a FIFO
+// (or get BUSY). A place in that line is a DriveLease: ending it, or destroying
 // it, gives the drive to the next in line or leaves the line, exactly once.
 #pragma once
 
@@ -16,6 +17,7 @@
 namespace tapestream::server {
 
 class DriveSlot;
+class Home;
 
 class DriveLease {
  public:
@@ -53,6 +55,10 @@ class DriveSlot {
   DriveSlot& operator=(const DriveSlot&) = delete;
 
   const std::string& name() const { return _drive->name(); }
+  // The thread (its ring) on which the drive runs and every request on it is served; set once
+  // before the first connection can name the drive.
+  Home& home() const { return *_home; }
+  void set_home(Home& home) { _home = &home; }
   drive::Drive& drive() { return *_drive; }
   const drive::Drive& drive() const { return *_drive; }
   bool busy() const { return _holder.has_value(); }
@@ -76,6 +82,7 @@ class DriveSlot {
   void leave(std::uint64_t ticket);
 
   std::unique_ptr<drive::Drive> _drive;
+  Home* _home = nullptr;
   std::optional<std::uint64_t> _holder;  // the ticket of the lease that holds the drive
   Owner _owner = Owner::control;
   std::uint64_t _tickets = 0;

@@ -29,37 +29,54 @@ bool out_of_resources(int error) {
 
 }  // namespace
 
-Server::Server(uring::Ring& ring, uring::BufferPool& pool,
-               std::map<std::string, std::unique_ptr<DriveSlot>> drives, ServerOptions options)
-    : _ring{ring}, _pool{pool}, _drives{std::move(drives)}, _options{std::move(options)} {
+Server::Server(uring::Ring& ring, std::vector<std::unique_ptr<DriveWorker>> workers,
+               ServerOptions options)
+    : _ring{ring}, _options{std::move(options)}, _control{*this, ring, "control"},
+      _workers{std::move(workers)} {
   _acceptor.server = this;
+  for (auto& worker : _workers) {
+    _drives.emplace(worker->name(), &worker->slot());
+  }
+  if (!_options.socket_path.empty()) {
+    _listener = bind_listener(_options.socket_path);
+  }
+  for (auto& worker : _workers) {
+    worker->serve(*this);
+  }
+}
+
+Server::Server(uring::Ring& ring, std::map<std::string, std::unique_ptr<DriveSlot>> drives,
+               ServerOptions options)
+    : _ring{ring}, _options{std::move(options)}, _control{*this, ring, "control"},
+      _inline_drives{std::move(drives)} {
+  _acceptor.server = this;
+  for (auto& [name, slot] : _inline_drives) {
+    slot->set_home(_control);
+    _drives.emplace(name, slot.get());
+  }
   if (!_options.socket_path.empty()) {
     _listener = bind_listener(_options.socket_path);
   }
 }
 
 Server::~Server() {
-  // Nothing may be destroyed while the ring still holds a request of it: close every
-  // connection, cancel the accept, and turn the ring until they have all come back.
+  // Nothing may be destroyed while a ring still holds a request of it: each worker closes the
+  // connections it serves and waits for their I/O before its thread ends; then the control
+  // thread does the same with the rest (and with those the workers sent back), and its accept.
   stop();
-  for (auto& c : _connections) {
-    c->close_now();
+  for (auto& worker : _workers) {
+    worker->quit();
   }
+  const bool all_back = _control.close_all();
   const auto give_up = Clock::now() + std::chrono::seconds{2};
-  while ((!_connections.empty() || _accepting) && Clock::now() < give_up) {
+  while (_accepting && Clock::now() < give_up) {
     if (!_ring.run_once(std::chrono::milliseconds{100})) {
       break;
     }
-    reap();
   }
-  if (!_connections.empty()) {
-    // A drive hung in a command still holds their buffers: leave them to the process's end
-    // rather than free what the kernel may still complete into.
-    spdlog::error("exiting with {} connection(s) whose drive did not answer", _connections.size());
-    for (auto& c : _connections) {
-      (void)c.release();
-    }
-    for (auto& [name, slot] : _drives) {
+  if (!all_back) {
+    // An inline drive hung in a command still holds their buffers.
+    for (auto& [name, slot] : _inline_drives) {
       (void)slot.release();
     }
   }
@@ -68,13 +85,13 @@ Server::~Server() {
   }
 }
 
-DriveSlot* Server::drive(const std::string& name) {
+DriveSlot* Server::drive(const std::string& name) const {
   const auto it = _drives.find(name);
-  return it == _drives.end() ? nullptr : it->second.get();
+  return it == _drives.end() ? nullptr : it->second;
 }
 
 void Server::accept_next() {
-  if (_accepting || _stopping || !_listener.socket || _accept_paused_until) {
+  if (_accepting || stopping() || !_listener.socket || _accept_paused_until) {
     return;
   }
   if (_ring.prepare(uring::Accept{_listener.socket.get()}, &_acceptor)) {
@@ -97,7 +114,7 @@ void Server::accepted(int fd) {
   } else if (out_of_resources(-fd)) {
     _accept_paused_until = Clock::now() + accept_pause;
     log_limited("accept failed: " + std::string{std::strerror(-fd)} + " (" +
-                    std::to_string(_connections.size()) +
+                    std::to_string(_open_connections) +
                     " connections open); pausing new connections for 100 ms at a time",
                 Clock::now());
     return;
@@ -112,7 +129,7 @@ void Server::accepted(int fd) {
 // refused client hears why in an ERROR before its connection closes.
 bool Server::admit(UniqueFd& fd, std::uint32_t uid) {
   std::string why;
-  if (_connections.size() >= _options.max_connections) {
+  if (_open_connections >= _options.max_connections) {
     why = "too many connections (" + std::to_string(_options.max_connections) + ")";
   } else if (_per_user[uid] >= _options.max_connections_per_user) {
     why = "too many connections of uid " + std::to_string(uid) + " (" +
@@ -130,24 +147,16 @@ bool Server::admit(UniqueFd& fd, std::uint32_t uid) {
 
 void Server::serve(UniqueFd fd, std::uint32_t uid) {
   ++_per_user[uid];
-  auto& c = _connections.emplace_back(
-      std::make_unique<Connection>(*this, std::move(fd), ++_next_connection, uid));
-  c->start();
+  ++_open_connections;
+  _control.host(std::make_unique<Connection>(_control, std::move(fd), ++_next_connection, uid));
 }
 
 void Server::adopt(UniqueFd fd, std::uint32_t uid) { serve(std::move(fd), uid); }
 
-void Server::reap() {
-  for (auto it = _connections.begin(); it != _connections.end();) {
-    (*it)->collect();
-    if ((*it)->finished()) {
-      if (auto count = _per_user.find((*it)->uid()); count != _per_user.end() && --count->second == 0) {
-        _per_user.erase(count);
-      }
-      it = _connections.erase(it);
-    } else {
-      ++it;
-    }
+void Server::connection_closed(std::uint32_t uid) {
+  --_open_connections;
+  if (auto count = _per_user.find(uid); count != _per_user.end() && --count->second == 0) {
+    _per_user.erase(count);
   }
 }
 
@@ -167,11 +176,11 @@ void Server::log_limited(const std::string& what, Clock::time_point now) {
 }
 
 void Server::stop() {
-  if (_stopping) {
+  if (stopping()) {
     return;
   }
-  _stopping = true;
   _stop_deadline = Clock::now() + _options.stop_timeout;
+  _stopping.store(true, std::memory_order_release);  // publishes the deadline with it
   spdlog::info("stopping: no new streams; waiting up to {} s for the ones running to end",
                _options.stop_timeout.count());
   if (_accepting) {
@@ -179,36 +188,20 @@ void Server::stop() {
   }
 }
 
-bool Server::any_busy() const {
-  return std::any_of(_connections.begin(), _connections.end(),
-                     [](const auto& c) { return c->busy(); });
-}
-
-void Server::tick(Clock::time_point now) {
-  if (_accept_paused_until && now >= *_accept_paused_until) {
-    _accept_paused_until.reset();
-    accept_next();
-  }
-  for (auto& c : _connections) {
-    c->tick(now);
-  }
-  if (_stopping && !_streams_cut && now >= _stop_deadline && any_busy()) {
-    _streams_cut = true;
-    spdlog::warn("stop timeout ({} s) passed: cutting the streams still running",
-                 _options.stop_timeout.count());
-    for (auto& c : _connections) {
-      c->cut_for_stop();
-    }
-  }
+bool Server::all_drained() const {
+  return _control.drained() && std::all_of(_workers.begin(), _workers.end(), [](const auto& w) {
+           return w->home() != nullptr && w->home()->drained();
+         });
 }
 
 bool Server::turn(std::chrono::milliseconds wait) {
-  if (auto turned = _ring.run_once(wait); !turned) {
-    spdlog::error("ring: {}", turned.error().message());
+  if (!_control.turn(wait)) {
     return false;
   }
-  reap();
-  tick(Clock::now());
+  if (_accept_paused_until && Clock::now() >= *_accept_paused_until) {
+    _accept_paused_until.reset();
+    accept_next();
+  }
   return true;
 }
 
@@ -221,8 +214,14 @@ bool Server::run(const std::function<bool()>& stop_requested) {
     if (!turn(std::chrono::milliseconds{100})) {
       return false;
     }
-    if (_stopping && !_accepting) {
-      if (!any_busy()) {
+    for (const auto& worker : _workers) {
+      if (worker->failed()) {
+        spdlog::error("drive {}: its worker stopped; the daemon exits", worker->name());
+        return false;
+      }
+    }
+    if (stopping() && !_accepting) {
+      if (all_drained()) {
         return true;
       }
       if (Clock::now() >= _stop_deadline + stop_grace) {

@@ -1,20 +1,24 @@
-// The daemon's server: the listening Unix socket, the client connections, and the drives they
-// share, all driven by one ring on one thread.
+// The daemon's server: the listening Unix socket and the control thread's home, where client
+// connections are accepted and kept between requests, and the drives they share, each served by
+// its own worker thread (or, for the protocol fuzzer, all on the control thread's ring).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/unique_fd.hpp"
 #include "server/drive_slot.hpp"
+#include "server/drive_worker.hpp"
+#include "server/home.hpp"
 #include "server/listener.hpp"
-#include "uring/buffer_pool.hpp"
 #include "uring/ring.hpp"
 
 namespace tapestream::server {
@@ -40,10 +44,14 @@ class Server {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // Takes the ring, the pool and the drives (with their buffers) the daemon set up; binds the
-  // socket (see listener.hpp). Throws StartupError.
-  Server(uring::Ring& ring, uring::BufferPool& pool,
-         std::map<std::string, std::unique_ptr<DriveSlot>> drives, ServerOptions options);
+  // Serves the drives of `workers`, each on its own thread (drive_worker.hpp); `ring` is the
+  // control thread's, the caller's. Binds the socket (see listener.hpp). Throws StartupError.
+  Server(uring::Ring& ring, std::vector<std::unique_ptr<DriveWorker>> workers,
+         ServerOptions options);
+  // Serves `drives` on `ring`, the one thread that turns it: no worker threads, so a run is
+  // deterministic (the protocol fuzzer's world).
+  Server(uring::Ring& ring, std::map<std::string, std::unique_ptr<DriveSlot>> drives,
+         ServerOptions options);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -51,21 +59,27 @@ class Server {
   // Serves until stop() is called; then refuses new streams and returns once every stream has
   // ended (a stream in progress finishes, so acknowledged data is never dropped), or once the
   // stop timeout has passed and the streams still running were cut and accounted for. False
-  // when a stream could not be accounted for (a drive hung in a command) or the ring failed.
+  // when a stream could not be accounted for (a drive hung in a command) or a ring failed.
   bool run(const std::function<bool()>& stop_requested);
   void stop();
   // Serves a connection that did not come through the listener (the protocol fuzzer's).
   void adopt(UniqueFd fd, std::uint32_t uid);
-  // One turn of the ring, then the connections' deadlines; false if the ring failed.
+  // One turn of the control thread's ring, then the connections' deadlines; false if the ring
+  // failed.
   bool turn(std::chrono::milliseconds wait);
-  std::size_t connection_count() const { return _connections.size(); }
+  std::size_t connection_count() const { return _open_connections; }
 
-  uring::Ring& ring() { return _ring; }
-  uring::BufferPool& pool() { return _pool; }
   const ServerOptions& options() const { return _options; }
-  DriveSlot* drive(const std::string& name);
-  const std::map<std::string, std::unique_ptr<DriveSlot>>& drives() const { return _drives; }
-  bool stopping() const { return _stopping; }
+  // The configured drives; the map never changes once serving began, so any thread may look a
+  // drive up (and only its home's thread touches it).
+  DriveSlot* drive(const std::string& name) const;
+  const std::map<std::string, DriveSlot*>& drives() const { return _drives; }
+  Home& control_home() { return _control; }
+  bool stopping() const { return _stopping.load(std::memory_order_acquire); }
+  // Valid once stopping() is true.
+  Clock::time_point stop_deadline() const { return _stop_deadline; }
+  // A connection ended (on the control thread).
+  void connection_closed(std::uint32_t uid);
 
  private:
   struct Acceptor final : uring::Completion {
@@ -76,26 +90,25 @@ class Server {
   void accepted(int fd);
   bool admit(UniqueFd& fd, std::uint32_t uid);
   void serve(UniqueFd fd, std::uint32_t uid);
-  void reap();
-  void tick(Clock::time_point now);
-  bool any_busy() const;
+  bool all_drained() const;
   // Logs a condition that may repeat thousands of times a second once per interval, with
   // how often it happened.
   void log_limited(const std::string& what, Clock::time_point now);
 
   uring::Ring& _ring;
-  uring::BufferPool& _pool;
-  std::map<std::string, std::unique_ptr<DriveSlot>> _drives;
   ServerOptions _options;
+  Home _control;
+  std::map<std::string, std::unique_ptr<DriveSlot>> _inline_drives;
+  std::vector<std::unique_ptr<DriveWorker>> _workers;
+  std::map<std::string, DriveSlot*> _drives;
   Listener _listener;
   Acceptor _acceptor;
   bool _accepting = false;
   std::optional<Clock::time_point> _accept_paused_until;
-  bool _stopping = false;
-  bool _streams_cut = false;
+  std::atomic<bool> _stopping{false};
   Clock::time_point _stop_deadline{};
   std::uint64_t _next_connection = 0;
-  std::list<std::unique_ptr<Connection>> _connections;
+  std::size_t _open_connections = 0;
   std::map<std::uint32_t, std::size_t> _per_user;
   std::map<std::string, std::pair<Clock::time_point, std::uint64_t>> _log_limits;
 };

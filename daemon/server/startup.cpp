@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <numeric>
 #include <system_error>
 
 #include "codec.hpp"
@@ -128,6 +129,47 @@ std::pair<scsi::TimeoutClass, std::chrono::seconds> parse_command_timeout(const 
                      "rewind, load, unload, position, erase_short, erase_long"};
 }
 
+namespace {
+
+struct PoolShape {
+  std::uint32_t buffers;  // for streams; one more is the drive's control buffer
+  std::uint32_t size;
+};
+
+// Runs on the drive's worker, on its ring.
+DriveKit build_drive(uring::Ring& ring, const DriveConfig& d, PoolShape shape,
+                     const scsi::TimeoutTable& timeouts) {
+  DriveKit kit;
+  kit.pool = std::make_unique<uring::BufferPool>(
+      uring::BufferPool::create(ring, shape.buffers + 1, shape.size));
+  std::vector<std::uint16_t> buffers(shape.buffers);
+  std::iota(buffers.begin(), buffers.end(), std::uint16_t{0});
+  std::vector<UniqueFd> locks;
+  auto transport = open_transport(ring, d, locks);
+  kit.drive = std::make_unique<drive::Drive>(d.name, std::move(transport), *kit.pool, buffers,
+                                             static_cast<std::uint16_t>(shape.buffers), timeouts);
+  kit.drive->hold(std::move(locks));
+  auto identity = drive::identify(ring, kit.drive->transport(), *kit.pool,
+                                  kit.drive->control_buffer(), kit.drive->timeouts());
+  if (!identity) {
+    throw StartupError{"drive " + d.name + " " + identity.error().what()};
+  }
+  const auto& id = identity.value();
+  spdlog::info("drive {}: {} {} {} serial {}, blocks up to {} bytes ({})", d.name, id.vendor,
+               id.product, id.revision, id.serial, id.max_block_length, d.spec);
+  if (!id.positioning.long_position || !id.positioning.sixteen_byte) {
+    spdlog::info("drive {}: no {}{}{}: files are found and counted by spacing over filemarks "
+                 "from the beginning", d.name,
+                 id.positioning.long_position ? "" : "READ POSITION long form",
+                 id.positioning.long_position || id.positioning.sixteen_byte ? "" : ", ",
+                 id.positioning.sixteen_byte ? "" : "SPACE(16)/LOCATE(16)");
+  }
+  kit.drive->set_identity(std::move(identity).value());
+  return kit;
+}
+
+}  // namespace
+
 std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config) {
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir, ec);
@@ -155,54 +197,35 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config) {
     throw StartupError{"block size " + std::to_string(config.block_size) +
                        " is larger than the buffer size " + std::to_string(config.buffer_size)};
   }
-  const auto per_drive = config.buffers_per_drive + 1;  // plus one for control commands
-  auto ring = uring::Ring::create({});
-  auto pool = uring::BufferPool::create(ring, per_drive * drives.size(), config.buffer_size);
+  // The control thread moves no data: small entries, no registered buffers.
   auto daemon = std::make_unique<Daemon>(
-      Daemon{std::move(state_lock), std::move(ring), std::move(pool), nullptr});
+      Daemon{std::move(state_lock), uring::Ring::create({.entries = 256, .big_entries = false}),
+             nullptr});
   auto timeouts = scsi::TimeoutTable::lto_defaults();
   for (const auto& [timeout_class, seconds] : config.command_timeouts) {
     timeouts.set_class_default(timeout_class, seconds);
   }
-  std::map<std::string, std::unique_ptr<DriveSlot>> slots;
-  std::uint16_t next = 0;
+  const PoolShape shape{config.buffers_per_drive, config.buffer_size};
+  std::vector<std::unique_ptr<DriveWorker>> workers;
   for (const auto& d : drives) {
-    if (slots.count(d.name) != 0) {
-      throw StartupError{"drive " + d.name + " is configured twice"};
+    for (const auto& w : workers) {
+      if (w->name() == d.name) {
+        throw StartupError{"drive " + d.name + " is configured twice"};
+      }
     }
-    std::vector<std::uint16_t> buffers;
-    for (std::uint32_t i = 0; i < config.buffers_per_drive; ++i) {
-      buffers.push_back(next++);
-    }
-    std::vector<UniqueFd> locks;
-    auto transport = open_transport(daemon->ring, d, locks);
-    auto drive = std::make_unique<drive::Drive>(d.name, std::move(transport), daemon->pool,
-                                                buffers, next++, timeouts);
-    drive->hold(std::move(locks));
-    auto identity = drive::identify(daemon->ring, drive->transport(), daemon->pool,
-                                    drive->control_buffer(), drive->timeouts());
-    if (!identity) {
-      throw StartupError{"drive " + d.name + " " + identity.error().what()};
-    }
-    const auto& id = identity.value();
-    spdlog::info("drive {}: {} {} {} serial {}, blocks up to {} bytes ({})", d.name, id.vendor,
-                 id.product, id.revision, id.serial, id.max_block_length, d.spec);
-    if (!id.positioning.long_position || !id.positioning.sixteen_byte) {
-      spdlog::info("drive {}: no {}{}{}: files are found and counted by spacing over filemarks "
-                   "from the beginning", d.name,
-                   id.positioning.long_position ? "" : "READ POSITION long form",
-                   id.positioning.long_position || id.positioning.sixteen_byte ? "" : ", ",
-                   id.positioning.sixteen_byte ? "" : "SPACE(16)/LOCATE(16)");
-    }
-    drive->set_identity(std::move(identity).value());
-    auto slot = std::make_unique<DriveSlot>(std::move(drive));
-    slots.emplace(d.name, std::move(slot));
+    workers.push_back(std::make_unique<DriveWorker>(
+        d.name, [d, shape, timeouts](uring::Ring& ring) { return build_drive(ring, d, shape, timeouts); }));
+  }
+  // Ready only once every drive answered; the first that could not be set up is the error
+  // (the other workers end with the vector).
+  for (auto& w : workers) {
+    w->wait_identified();
   }
   auto options = config.server;
   options.socket_path = config.socket_path;
   options.default_block_size = config.block_size;
   options.max_data = std::max<std::uint32_t>(config.buffer_size, 64 * 1024);
-  daemon->server = std::make_unique<Server>(daemon->ring, daemon->pool, std::move(slots), options);
+  daemon->server = std::make_unique<Server>(daemon->ring, std::move(workers), options);
   return daemon;
 }
 

@@ -1,5 +1,6 @@
 // The daemon's configuration, and setting up what it serves from it: the state directory, the
-// ring, the buffer pool split among the drives, and each drive's transport and identity.
+// control thread's ring, and a worker per drive, which opens the drive's transport on its own
+// ring, registers the drive's buffer pool there and identifies the drive.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +14,6 @@
 #include "scsi/timeouts.hpp"
 #include "server/drive_slot.hpp"
 #include "server/server.hpp"
-#include "uring/buffer_pool.hpp"
 #include "uring/ring.hpp"
 
 namespace tapestream::server {
@@ -44,12 +44,11 @@ DriveConfig parse_drive_option(const std::string& option);
 // Everything the server needs, set up in order (and torn down in reverse).
 struct Daemon {
   UniqueFd state_lock;  // one daemon per state directory
-  uring::Ring ring;
-  uring::BufferPool pool;
+  uring::Ring ring;     // the control thread's
   std::unique_ptr<Server> server;
 };
 
-// Throws StartupError.
+// Returns once every drive is identified (in parallel, on its worker). Throws StartupError.
 std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config);
 
 }  // namespace tapestream::server

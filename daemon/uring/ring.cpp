@@ -29,7 +29,12 @@ constexpr RequiredOp required_ops[] = {
     {IORING_OP_NOP, "IORING_OP_NOP"},               {IORING_OP_TIMEOUT, "IORING_OP_TIMEOUT"},
     {IORING_OP_ASYNC_CANCEL, "IORING_OP_ASYNC_CANCEL"}, {IORING_OP_ACCEPT, "IORING_OP_ACCEPT"},
     {IORING_OP_RECV, "IORING_OP_RECV"},             {IORING_OP_SEND, "IORING_OP_SEND"},
+    {IORING_OP_MSG_RING, "IORING_OP_MSG_RING"},
 };
+
+// Marks the user_data of a completion posted by another ring: this ring never counted it as
+// in flight. Completion objects are aligned, so the lowest bit of their address is free.
+constexpr std::uintptr_t delivered_tag = 1;
 
 void check_opcodes(io_uring* ring) {
   std::unique_ptr<io_uring_probe, decltype(&io_uring_free_probe)> probe{
@@ -179,6 +184,9 @@ Result<void> Ring::prepare(const Request& request, Completion* completion, std::
           io_uring_prep_poll_add(sqe, r.fd, r.events);
         } else if constexpr (std::is_same_v<T, Send>) {
           io_uring_prep_send(sqe, r.fd, r.from.data(), r.from.size(), MSG_NOSIGNAL);
+        } else if constexpr (std::is_same_v<T, MsgRing>) {
+          io_uring_prep_msg_ring(sqe, r.ring_fd, r.value,
+                                 reinterpret_cast<std::uintptr_t>(r.deliver) | delivered_tag, 0);
         }
       },
       request);
@@ -201,13 +209,16 @@ unsigned Ring::dispatch_ready() {
   io_uring_cqe* cqe = nullptr;
   // One CQE at a time: a completion may queue new requests, which must not disturb the walk.
   while (io_uring_peek_cqe(_ring.get(), &cqe) == 0 && cqe != nullptr) {
-    auto* completion = reinterpret_cast<Completion*>(static_cast<std::uintptr_t>(cqe->user_data));
+    const auto data = static_cast<std::uintptr_t>(cqe->user_data);
+    auto* completion = reinterpret_cast<Completion*>(data & ~delivered_tag);
+    if ((data & delivered_tag) == 0) {
+      --_in_flight;
+    }
     // The handler gets the ring's own CQE: with CQE32 its big_cqe words follow it there.
     if (completion != nullptr) {
       completion->on_complete(*cqe);
     }
     io_uring_cqe_seen(_ring.get(), cqe);
-    --_in_flight;
     ++count;
   }
   return count;

@@ -98,8 +98,17 @@ struct Send {
   std::span<const std::uint8_t> from;
 };
 
+// Posts a completion on another ring (IORING_OP_MSG_RING): `deliver` receives it on the thread
+// that turns that ring, with `value` as its res. The CQE of the request itself, on this ring,
+// says whether it was posted (res < 0: it was not, and `deliver` hears nothing).
+struct MsgRing {
+  int ring_fd;
+  Completion* deliver;
+  std::uint32_t value;
+};
+
 using Request = std::variant<ReadFixed, WriteFixed, Write, Read, UringCmd, Fsync, Nop, Timeout,
-                             Cancel, Accept, Recv, RecvMsg, Poll, Send>;
+                             Cancel, Accept, Recv, RecvMsg, Poll, Send, MsgRing>;
 
 struct RingFeatures {
   bool big_entries = false;    // SQE128 | CQE32, needed for bsg URING_CMD
@@ -127,6 +136,8 @@ class Ring {
   bool supports(int opcode) const;
   // For registration calls (BufferPool); not for preparing SQEs.
   io_uring* raw() { return _ring.get(); }
+  // The target of another ring's MsgRing.
+  int fd() const { return _ring->ring_fd; }
 
   // Queues a request; `flags` are SQE flags such as IOSQE_IO_LINK (never IOSQE_ASYNC for tape
   // commands: it reorders them). Submits what is queued first if the SQ is full.

@@ -192,7 +192,7 @@ World::World()
   options.default_block_size = buffer_size;
   options.idle_timeout = daemon_timeout;
   options.stream_timeout = daemon_timeout;
-  _server = std::make_unique<server::Server>(_ring, _pool, std::move(drives), options);
+  _server = std::make_unique<server::Server>(_ring, std::move(drives), options);
   reset_tape();
 }
 
