@@ -9,13 +9,23 @@
 # round. Rates are aggregate (N x SIZE / wall time of the slowest); CPU is every process: head,
 # cat or the CLI (user + sys of the children, from /usr/bin/time) and, for ts, the daemon (all
 # its threads, from /proc/PID/stat). Benchmarks are not tests: this reports, medians at the end.
-# Usage: bench/daemon_ceiling.sh BUILD_DIR [SIZE_MiB] [ROUNDS] [STREAMS]
-#   e.g. bench/daemon_ceiling.sh build/rel 4096 5 "1 2 4"
+# PRODUCER is `head` (head -c SIZE /dev/zero, which copies every byte into the pipe: on a
+# 2-core machine two producers take a core each, and nothing can scale past them) or
+# `vmsplice` (bench/zero_pipe: the pipe takes references to one region's pages, the reader
+# makes the only copy, so the consumers' scaling is what is measured).
+# Usage: bench/daemon_ceiling.sh BUILD_DIR [SIZE_MiB] [ROUNDS] [STREAMS] [PRODUCER]
+#   e.g. bench/daemon_ceiling.sh build/rel 4096 5 "1 2 4" vmsplice
 set -euo pipefail
 build=${1:?build directory, e.g. build/rel}
 mib=${2:-4096}
 rounds=${3:-5}
 streams=${4:-1 2 4}
+producer=${5:-head}
+case $producer in
+  head) produce="head -c ${mib}M /dev/zero" ;;
+  vmsplice) produce="'$build/bench/zero_pipe' $((mib * 1048576))" ;;
+  *) echo "PRODUCER is head or vmsplice" >&2; exit 2 ;;
+esac
 daemon=$build/daemon/tapestreamd
 cli=$build/client/tapestream
 max=$(printf '%s\n' $streams | sort -n | tail -1)
@@ -43,9 +53,9 @@ run() {
   local tool=$1 n=$2 round=$3 job="" k before=0 after=0
   for k in $(seq 0 $((n - 1))); do
     if [ "$tool" = cat ]; then
-      job+="head -c ${mib}M /dev/zero | cat >/dev/null & "
+      job+="$produce | cat >/dev/null & "
     else
-      job+="head -c ${mib}M /dev/zero | '$cli' --drive null$k write 2>'$work/cli$k.log' & "
+      job+="$produce | '$cli' --drive null$k write 2>'$work/cli$k.log' & "
     fi
   done
   job+="wait"
@@ -76,7 +86,7 @@ for round in $(seq "$rounds"); do
 done
 
 echo
-echo "medians of $rounds rounds, ${mib} MiB per stream (ratios of medians)"
+echo "medians of $rounds rounds, ${mib} MiB per stream from $producer (ratios of medians)"
 awk -v streams="$streams" '
   function median(key,   n, i, j, t, v) {
     n = split(vals[key], v, " ")

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
@@ -35,51 +36,6 @@ Connection::~Connection() {
 }
 
 void Connection::start() { read_more(); }
-
-uring::Ring& Connection::ring() { return _home->ring(); }
-
-bool Connection::quiescent() const {
-  return !_reading && !_watching_hangup && !_sending && _out.empty() && !_write && !_read &&
-         _control_in_flight == 0 && !_lease.holds() && !_lease.waiting() && !_source &&
-         !_sink && _ended_sources.empty() && _ended_sinks.empty() && _ended_writes.empty() &&
-         _ended_reads.empty() && !_pending_outcome && !_status_wait;
-}
-
-void Connection::Arrival::on_complete(const io_uring_cqe&) {
-  connection->_destination->arrived(connection);
-}
-
-void Connection::move_to(Home& to, std::optional<Parked> request) {
-  if (!to.expect_arrival()) {
-    if (request) {
-      _request_id = request->request_id;
-    }
-    refuse(proto::Status::shutting_down, "the daemon is stopping");
-    return;
-  }
-  _destination = &to;
-  _carried = std::move(request);
-  if (_watching_hangup) {
-    (void)ring().prepare(uring::Cancel{&_hangup}, nullptr);
-  }
-}
-
-void Connection::arrived(Home& home) {
-  _home = &home;
-  _destination = nullptr;
-  auto carried = std::move(_carried);
-  _carried.reset();
-  if (_input_closed) {
-    return;  // it ended on the way; its new home closes it
-  }
-  if (carried) {
-    _header.request_id = carried->request_id;
-    _passed_fd = std::move(carried->fd);
-    dispatch(carried->message);
-    return;
-  }
-  read_more();
-}
 
 void Connection::collect() {
   _ended_writes.clear();
@@ -205,8 +161,14 @@ void Connection::received(int result) {
 
 void Connection::frame_bytes_in(int result) {
   _reading = false;
-  if (_in == In::header || _in == In::body) {
+  // The kernel writes msg_controllen back only for a recvmsg that succeeded: after a failed
+  // one, the control buffer still holds an earlier frame's descriptor numbers.
+  if ((_in == In::header || _in == In::body) && result > 0) {
     take_passed_fds();
+  }
+  _message.msg_controllen = 0;
+  if (result == -ECANCELED && _destination != nullptr) {
+    return;  // withdrawn because the connection moves; it reads on in its new home
   }
   if (_input_closed) {
     return;
@@ -333,6 +295,12 @@ void Connection::frame_in() {
 }
 
 void Connection::dispatch(const proto::Message& message) {
+  if (_destination != nullptr && !_carried) {
+    // Read by a receive that was under way when the connection began to move (the frames of a
+    // write by fd passing are read for ABORT): it is served where the connection goes.
+    _carried = Parked{_header.request_id, message, std::move(_passed_fd)};
+    return;
+  }
   dispatch_request(message);
   _passed_fd.reset();  // a descriptor no request claimed
 }

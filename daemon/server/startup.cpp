@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <numeric>
 #include <system_error>
@@ -145,7 +146,18 @@ DriveKit build_drive(uring::Ring& ring, const DriveConfig& d, PoolShape shape,
   std::vector<std::uint16_t> buffers(shape.buffers);
   std::iota(buffers.begin(), buffers.end(), std::uint16_t{0});
   std::vector<UniqueFd> locks;
-  auto transport = open_transport(ring, d, locks);
+  std::unique_ptr<transport::ScsiTransport> transport;
+  try {
+    transport = open_transport(ring, d, locks);
+  } catch (const StartupError& e) {
+    // With several drives, the one that failed must be named (the emulated drive's own
+    // messages speak of its image only).
+    const std::string message = e.what();
+    if (message.starts_with("drive " + d.name + " ")) {
+      throw;
+    }
+    throw StartupError{"drive " + d.name + " (" + d.spec + "): " + message};
+  }
   kit.drive = std::make_unique<drive::Drive>(d.name, std::move(transport), *kit.pool, buffers,
                                              static_cast<std::uint16_t>(shape.buffers), timeouts);
   kit.drive->hold(std::move(locks));
@@ -205,14 +217,14 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config) {
   for (const auto& [timeout_class, seconds] : config.command_timeouts) {
     timeouts.set_class_default(timeout_class, seconds);
   }
+  for (auto d = drives.begin(); d != drives.end(); ++d) {
+    if (std::any_of(drives.begin(), d, [&](const DriveConfig& e) { return e.name == d->name; })) {
+      throw StartupError{"drive " + d->name + " is configured twice"};
+    }
+  }
   const PoolShape shape{config.buffers_per_drive, config.buffer_size};
   std::vector<std::unique_ptr<DriveWorker>> workers;
   for (const auto& d : drives) {
-    for (const auto& w : workers) {
-      if (w->name() == d.name) {
-        throw StartupError{"drive " + d.name + " is configured twice"};
-      }
-    }
     workers.push_back(std::make_unique<DriveWorker>(
         d.name, [d, shape, timeouts](uring::Ring& ring) { return build_drive(ring, d, shape, timeouts); }));
   }

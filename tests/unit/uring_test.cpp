@@ -6,10 +6,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "base/startup_error.hpp"
 #include "common/unique_fd.hpp"
@@ -56,6 +58,51 @@ TEST(Ring, CompletionGoesToItsObject) {
   EXPECT_EQ(a.calls, 1);
   EXPECT_EQ(b.calls, 1);
   EXPECT_EQ(ring.in_flight(), 0U);
+}
+
+// Each thread creates and turns its own ring (SINGLE_ISSUER binds a ring to its creator), as
+// the drive workers do; a MsgRing from one is delivered on the other's thread, and neither
+// ring counts the delivery as its own request.
+TEST(Ring, MsgRingDeliversToAnotherThreadsRing) {
+  std::atomic<int> target_fd{-1};
+  std::atomic<bool> delivered{false};
+  std::atomic<std::size_t> target_in_flight{99};
+  Recorder delivery;
+  std::thread target{[&] {
+    auto ring = uring::Ring::create({});
+    target_fd = ring.fd();
+    run_until(ring, delivery);
+    delivered = delivery.calls == 1 && delivery.result == 7;
+    target_in_flight = ring.in_flight();
+  }};
+  while (target_fd.load() < 0) {
+    std::this_thread::yield();
+  }
+  auto ring = uring::Ring::create({});
+  Recorder sent;
+  ASSERT_TRUE(ring.prepare(uring::MsgRing{target_fd.load(), &delivery, 7}, &sent));
+  run_until(ring, sent);
+  target.join();
+  EXPECT_EQ(sent.result, 0);
+  EXPECT_TRUE(delivered.load());
+  EXPECT_EQ(target_in_flight.load(), 0U);
+  EXPECT_EQ(ring.in_flight(), 0U);
+}
+
+TEST(Ring, MsgRingToAClosedRingFailsOnTheSender) {
+  int closed_fd = -1;
+  {
+    auto gone = uring::Ring::create({});
+    closed_fd = ::dup(gone.fd());
+  }
+  ::close(closed_fd);  // now no ring at all behind the number
+  auto ring = uring::Ring::create({});
+  Recorder never;
+  Recorder sent;
+  ASSERT_TRUE(ring.prepare(uring::MsgRing{closed_fd, &never, 1}, &sent));
+  run_until(ring, sent);
+  EXPECT_LT(sent.result, 0);
+  EXPECT_EQ(never.calls, 0);
 }
 
 TEST(Ring, TimeoutFiresAndCancelStopsIt) {
