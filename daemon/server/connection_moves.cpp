@@ -23,13 +23,7 @@ void Connection::move_to(Home& to, std::optional<Parked> request) {
   if (_destination != nullptr) {
     return;  // already leaving; nothing it carries is dropped (dispatch() keeps one request)
   }
-  if (!to.expect_arrival()) {
-    if (request) {
-      _request_id = request->request_id;
-    }
-    refuse(proto::Status::shutting_down, "the daemon is stopping");
-    return;
-  }
+  to.expect_arrival();
   _destination = &to;
   _carried = std::move(request);
   if (_watching_hangup) {

@@ -28,18 +28,8 @@ void Home::host(std::unique_ptr<Connection> connection) {
   c.start();
 }
 
-bool Home::expect_arrival() {
-  _incoming.fetch_add(1);
-  // Counted first, then the stop checked: a worker that found nothing on its way after the stop
-  // began cannot be reached by a move that started before it looked.
-  if (!is_control() && _server.stopping()) {
-    _incoming.fetch_sub(1);
-    return false;
-  }
-  return true;
-}
-
 void Home::arrived(Connection* connection) {
+  _drained.store(false);  // until the next tick has looked at it; see drained()
   auto& c = *_hosted.emplace_back(connection);
   c.arrived(*this);
   if (_closing) {
@@ -51,7 +41,7 @@ void Home::arrived(Connection* connection) {
 void Home::Departure::on_complete(const io_uring_cqe& cqe) {
   if (cqe.res < 0) {
     // Not posted, so still ours: it tries again on the next turn.
-    spdlog::error("connection {}: cannot hand it to another thread ({}); trying again",
+      spdlog::error("connection {}: cannot hand it to another thread ({}); trying again",
                   connection->id(), std::strerror(-cqe.res));
     from->_hosted.emplace_back(connection);
   }
@@ -93,7 +83,7 @@ void Home::reap() {
         if (auto* destination = c.destination()) {
           destination->arrival_withdrawn();
         }
-        (void)control.expect_arrival();
+        control.expect_arrival();
         c.go_home(control);
       }
     }

@@ -37,11 +37,11 @@ class Home {
 
   // A connection accepted (or adopted) here.
   void host(std::unique_ptr<Connection> connection);
-  // Counts a connection on its way here, before it leaves the other home. A drive's home takes
-  // no new arrival once the daemon is stopping (false; the caller refuses the request): what
-  // is on its way to a stopping worker could otherwise arrive after the worker has drained.
-  bool expect_arrival();
+  // Counts a connection on its way here, before it leaves the other home, so that a home is
+  // never taken for drained while a connection (and maybe its request) is on its way to it.
+  void expect_arrival() { _incoming.fetch_add(1); }
   void arrival_withdrawn() { _incoming.fetch_sub(1); }
+  int incoming() const { return _incoming.load(); }
   // From the connection's MsgRing delivery, on this home's thread.
   void arrived(Connection* connection);
 
@@ -49,7 +49,8 @@ class Home {
   // False if the ring failed.
   bool turn(std::chrono::milliseconds wait);
   // Stopping, nothing served here is busy and nothing is on its way: published after each
-  // turn for the control thread, which waits for every home before the daemon exits.
+  // turn for the control thread, which waits for every home before the daemon exits. Read
+  // incoming() first: an arrival clears the flag before it stops counting as on its way.
   bool drained() const { return _drained.load(); }
   // Shuts the home down: closes every connection and turns until their I/O is back. False when
   // a drive hung in a command kept some: they are left to the process's end rather than freed

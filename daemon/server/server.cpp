@@ -64,6 +64,7 @@ Server::~Server() {
   // connections it serves and waits for their I/O before its thread ends; then the control
   // thread does the same with the rest (and with those the workers sent back), and its accept.
   stop();
+  (void)_ring.submit();  // moves to workers already prepared reach them, which close them
   for (auto& worker : _workers) {
     worker->quit();
   }
@@ -189,8 +190,9 @@ void Server::stop() {
 }
 
 bool Server::all_drained() const {
-  return _control.drained() && std::all_of(_workers.begin(), _workers.end(), [](const auto& w) {
-           return w->home() != nullptr && w->home()->drained();
+  auto drained = [](const Home& home) { return home.incoming() == 0 && home.drained(); };
+  return drained(_control) && std::all_of(_workers.begin(), _workers.end(), [&](const auto& w) {
+           return w->home() != nullptr && drained(*w->home());
          });
 }
 
