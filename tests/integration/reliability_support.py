@@ -68,8 +68,10 @@ def cpu_seconds(pid):
 
 
 def is_sanitized(binary):
+    """Built with ASan or TSan (slower, more memory, threads of the runtime's own)."""
     with open(binary, "rb") as f:
-        return b"__asan_init" in f.read()
+        content = f.read()
+    return b"__asan_init" in content or b"__tsan_init" in content
 
 
 _help = {}
