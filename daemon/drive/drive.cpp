@@ -94,9 +94,35 @@ void Drive::control(PreparedControl operation, std::function<void(const ControlO
         if (failed.residue) {
           failed.message += "; " + std::to_string(*failed.residue) + " not done";
         }
-        done(failed);
+        if (failed.timed_out) {
+          done(failed);  // the drive may still be busy with it: asking now would wait as long
+          return;
+        }
+        position_after_failure(std::move(failed), std::move(done));
       },
       std::move(operation.parameters));
+}
+
+// Where a failed operation left the tape (a SPACE stopped at a filemark, a LOCATE that did not
+// get there), asked right after its command, so that the client hears it with the failure.
+void Drive::position_after_failure(ControlOutcome failed,
+                                   std::function<void(const ControlOutcome&)> done) {
+  const auto form = _identity.positioning.position_form();
+  _commands.run_next(scsi::cdb::read_position(form),
+                     [form, failed = std::move(failed), done = std::move(done)](const CommandResult& r) mutable {
+                       auto p = scsi::parse_read_position(form, r.data);
+                       if (r.classification.condition == scsi::TapeCondition::good && p) {
+                         failed.position = TapePosition::from(p.value());
+                         failed.message += "; the tape stands at " +
+                                           (failed.position->file_number
+                                                ? "file " + std::to_string(*failed.position->file_number) + ", "
+                                                : std::string{}) +
+                                           "block " + std::to_string(failed.position->block_number);
+                       } else {
+                         failed.message += "; where the tape stands is not known";
+                       }
+                       done(failed);
+                     });
 }
 
 // The position after an operation; a drive that cannot say (no cartridge after an unload)

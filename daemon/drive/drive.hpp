@@ -59,6 +59,8 @@ class Drive {
 
  private:
   void state_refreshed(KnownState state);
+  void position_after_failure(ControlOutcome failed,
+                              std::function<void(const ControlOutcome&)> done);
   // READ POSITION for an operation: as the follow-up of its command that went well, or alone.
   void report_position(const ControlRequest& request,
                        std::function<void(const ControlOutcome&)> done, bool follow_up);

@@ -88,6 +88,30 @@ TEST(DriveControl, SpaceIntoAFilemarkEndsAsEndOfDataWithTheResidue) {
   EXPECT_NE(outcome.message.find("filemark"), std::string::npos) << outcome.message;
 }
 
+TEST(DriveControl, AFailedOperationCarriesWhereItLeftTheTape) {
+  DriveRig rig;
+  rig.fake->script = {filemark_hit(4), good(long_position({.block = 17, .file = 3}))};
+  const auto outcome = rig.control(prepared(ControlOp::space_blocks_forward, 10));
+  EXPECT_EQ(outcome.ending, Ending::end_of_data);
+  ASSERT_TRUE(outcome.position);
+  EXPECT_EQ(outcome.position->block_number, 17U);
+  EXPECT_EQ(outcome.position->file_number, std::optional<std::uint64_t>{3});
+  EXPECT_NE(outcome.message.find("the tape stands at file 3, block 17"), std::string::npos)
+      << outcome.message;
+  ASSERT_EQ(rig.fake->log.size(), 2U);
+  EXPECT_EQ(rig.fake->log[1].cdb[0], op_read_position);
+}
+
+TEST(DriveControl, AFailedOperationWhoseDriveWillNotSayPositionSaysSo) {
+  DriveRig rig;
+  rig.fake->script = {no_medium(), no_medium()};
+  const auto outcome = rig.control(prepared(ControlOp::rewind));
+  EXPECT_EQ(outcome.ending, Ending::no_medium);
+  EXPECT_FALSE(outcome.position);
+  EXPECT_NE(outcome.message.find("where the tape stands is not known"), std::string::npos)
+      << outcome.message;
+}
+
 TEST(DriveControl, SpaceIntoEndOfDataEndsAsEndOfData) {
   DriveRig rig;
   rig.fake->script = {end_of_data_hit(3)};
@@ -126,6 +150,7 @@ TEST(DriveControl, TimedOutCommandEndsAsTimeout) {
   const auto outcome = rig.control(prepared(ControlOp::locate_block, 5));
   EXPECT_EQ(outcome.ending, Ending::timeout);
   EXPECT_TRUE(outcome.timed_out);
+  EXPECT_EQ(rig.fake->log.size(), 1U);  // no READ POSITION to a drive that may still be busy
 }
 
 TEST(DriveControl, TellFailsWhenReadPositionFails) {
