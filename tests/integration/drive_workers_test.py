@@ -17,6 +17,8 @@ real daemon. Cases:
               COMMITTED), STATUS of a third drive is still answered, a new WRITE is refused
               (shutting_down),
               the daemon exits 0, and both files read back after a restart
+  hung_neighbour  drive a hangs in a WRITE (hang=write); meanwhile drive b writes and reads
+              back 64 MiB identical, and STATUS of a is answered within a second (stale)
   startup     a drive that cannot be set up among good ones: exit 78 naming it, promptly (the
               other workers are ended, not left waiting); a drive named twice: exit 78
 Usage: drive_workers_test.py DAEMON CLI CASE. Exit 0 pass, 1 fail."""
@@ -263,6 +265,30 @@ def case_stop(case):
         case.check(back.rc == 0 and data == sources[n].data, f"file 0 on {n} reads back identical")
 
 
+def case_hung_neighbour(case):
+    """a drive hung in a command stalls nothing but its own requests"""
+    d = case.daemon(drives=[f"a=emulated:{case.path('a.tap')}?hang=write",
+                            f"b=emulated:{case.path('b.tap')}"],
+                    args=["--command-timeout", "data=600", "--stop-timeout", "2"])
+    stuck = case.spawn(d, ["--drive", "a", "--data-path", "stream", "write"])
+    rs.feed(stuck.stdin, rs.make_data(5, 2 * MIB))
+    stuck.stdin.close()
+    case.require(wait_until(lambda: "writes file 0" in d.log(), 30), "the write on a started")
+    source = rs.Source(case, "b", 64 * MIB + 3, 11)
+    r = case.write(d, source.path, drive="b")
+    back, data = case.read_back(d, 0, drive="b")
+    case.check(r.committed and back.rc == 0 and data == source.data,
+               f"b writes and reads back 64 MiB identical while a hangs: {r}")
+    started = time.monotonic()
+    status = d.status("a", timeout=5)
+    took = time.monotonic() - started
+    case.check(status["stale"] and took < 2.0,
+               f"STATUS of the hung drive answered in {took:.2f} s, marked stale: {status}")
+    case.check(stuck.poll() is None, "the writer of a still waits (its WRITE never completes)")
+    d.kill()  # the stop with a hung drive is hostile.sigterm_stall's
+    rs.collect(stuck, 10)
+
+
 def case_startup(case):
     """a drive that cannot be set up among good ones"""
     bad = case.path("no-such-directory", "x.tap")
@@ -285,7 +311,8 @@ def case_startup(case):
 
 
 CASES = {"threads": case_threads, "data_path": case_data_path, "pipelined": case_pipelined,
-         "fd_then_more": case_fd_then_more, "hopping": case_hopping, "stop": case_stop, "startup": case_startup}
+         "fd_then_more": case_fd_then_more, "hopping": case_hopping, "stop": case_stop,
+         "hung_neighbour": case_hung_neighbour, "startup": case_startup}
 
 if __name__ == "__main__":
     sys.exit(rs.main(CASES))
