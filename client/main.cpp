@@ -77,6 +77,13 @@ Exit status:
   141 read: killed by SIGPIPE, its reader went away (as 128+13 in a shell)
 )";
 
+// DRIVE_STATUS's drive state in words; a daemon before the field reports none.
+const char* drive_state_text(std::uint8_t state) {
+  static constexpr const char* names[] = {nullptr,   "no medium", "loaded",           "positioned",
+                                          "writing", "reading",   "at early warning", "failed"};
+  return state >= 1 && state <= TS_DRIVE_STATE_MAX ? names[state] : nullptr;
+}
+
 // A file number as text: drives without READ POSITION's long form report none.
 std::string file_text(std::uint64_t file, std::uint32_t state, bool json) {
   if ((state & TS_STATE_FILE_UNKNOWN) != 0) {
@@ -100,7 +107,7 @@ client::Result<void> status_command(client::Connection& c, const Globals& g) {
                 "\"serial\":%s,\"loaded\":%s,\"write_protected\":%s,\"bop\":%s,"
                 "\"early_warning\":%s,\"busy\":%s,\"compression\":%s,\"block_size\":%u,"
                 "\"max_block_length\":%u,\"density_code\":%u,\"block\":%llu,\"file\":%s,"
-                "\"stale\":%s,\"state_age_ms\":%llu}\n",
+                "\"stale\":%s,\"state_age_ms\":%llu,\"drive_state\":%s}\n",
                 json_text(s->drive).c_str(), json_text(s->transport).c_str(),
                 json_text(s->vendor).c_str(), json_text(s->product).c_str(),
                 json_text(s->revision).c_str(), json_text(s->serial).c_str(),
@@ -110,12 +117,18 @@ client::Result<void> status_command(client::Connection& c, const Globals& g) {
                 s->max_block_length, s->density_code,
                 static_cast<unsigned long long>(s->block_number),
                 file_text(s->file_number, s->state, true).c_str(), truth(flag(TS_STATE_STALE)),
-                static_cast<unsigned long long>(s->state_age_ms));
+                static_cast<unsigned long long>(s->state_age_ms),
+                drive_state_text(s->drive_state) != nullptr
+                    ? json_text(drive_state_text(s->drive_state)).c_str()
+                    : "null");
     return outcome::success();
   }
   std::printf("drive:        %s (%s)\n", s->drive.c_str(), s->transport.c_str());
   std::printf("device:       %s %s %s, serial %s\n", s->vendor.c_str(), s->product.c_str(),
               s->revision.c_str(), s->serial.c_str());
+  if (const auto* doing = drive_state_text(s->drive_state)) {
+    std::printf("doing:        %s\n", doing);
+  }
   if (flag(TS_STATE_STALE)) {
     std::printf("state:        not answering now (a command is running or hung); below is what "
                 "it said %.1f s ago\n",

@@ -167,6 +167,7 @@ struct DriveStatus {
   std::uint64_t capacity_mib = 0;
   std::uint64_t remaining_mib = 0;
   std::uint64_t state_age_ms = 0;  // with TS_STATE_STALE: how old the last known state is
+  std::uint8_t drive_state = 0;    // TS_DRIVE_*, 0 not reported
   std::string drive;
   std::string transport;
   std::string vendor;

@@ -134,7 +134,11 @@ Result<Message> decode_known(Type type, ByteView body) {
       m.capacity_mib = r.u64();
       m.remaining_mib = r.u64();
       m.state_age_ms = r.u64();
-      r.reserved(8);
+      m.drive_state = static_cast<std::uint8_t>(r.number(1));
+      if (m.drive_state > TS_DRIVE_STATE_MAX) {
+        r.flag_bad_field();
+      }
+      r.reserved(7);
       m.drive = drive_field(r);
       for (auto* field : {&m.transport, &m.vendor, &m.product, &m.revision, &m.serial,
                           &m.medium_serial}) {

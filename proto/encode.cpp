@@ -100,9 +100,14 @@ void encode_body(Writer& w, const Message& message) {
             w.number(v, 4);
           }
           for (auto v : {m.block_number, m.file_number, m.tape_alerts, m.capacity_mib,
-                         m.remaining_mib, m.state_age_ms, std::uint64_t{0}}) {
+                         m.remaining_mib, m.state_age_ms}) {
             w.number(v, 8);
           }
+          if (m.drive_state > TS_DRIVE_STATE_MAX) {
+            w.fail();
+          }
+          w.number(m.drive_state, 1);
+          w.number(0, 7);
           w.drive(m.drive);
           for (const auto* s : {&m.transport, &m.vendor, &m.product, &m.revision, &m.serial,
                                 &m.medium_serial}) {

@@ -120,6 +120,15 @@ enum ts_control_op {
 #define TS_STATE_COMPRESSION 0x20u
 #define TS_STATE_FILE_UNKNOWN 0x40u
 #define TS_STATE_STALE 0x80u
+/* DRIVE_STATUS byte 64: what the drive is doing (0: not reported, as by an older daemon). */
+#define TS_DRIVE_NO_MEDIUM 1u
+#define TS_DRIVE_LOADED 2u         /* a cartridge, where the tape stands not known */
+#define TS_DRIVE_POSITIONED 3u
+#define TS_DRIVE_WRITING 4u
+#define TS_DRIVE_READING 5u
+#define TS_DRIVE_EARLY_WARNING 6u  /* positioned beyond early warning */
+#define TS_DRIVE_FAILED 7u         /* its last command failed (drive error, medium error, timeout) */
+#define TS_DRIVE_STATE_MAX 7u
 
 /* Limits. */
 #define TS_MAX_DATA 16777216u /* largest DATA body either side may announce */

@@ -30,8 +30,10 @@ std::uint64_t Drive::refresh_state(std::function<void()> done) {
     if (r.classification.condition == scsi::TapeCondition::good) {
       if (auto p = scsi::parse_read_position(form, r.data)) {
         state.position = TapePosition::from(p.value());
+        _failed = false;  // the drive answers where the tape stands again
       }
     }
+    state.no_medium = r.classification.condition == scsi::TapeCondition::no_medium;
     _commands.run_next(scsi::cdb::mode_sense6(0x0F), [this, state](const CommandResult& mode) mutable {
       if (mode.classification.condition == scsi::TapeCondition::good) {
         if (auto parsed = scsi::parse_mode_sense6(mode.data)) {
@@ -65,7 +67,68 @@ void Drive::state_refreshed(KnownState state) {
   }
 }
 
-void Drive::control(PreparedControl operation, std::function<void(const ControlOutcome&)> done) {
+DriveState Drive::state() const {
+  if (_activity != Activity::idle) {
+    return _activity == Activity::writing ? DriveState::writing : DriveState::reading;
+  }
+  if (_failed) {
+    return DriveState::failed;
+  }
+  if (_known.no_medium) {
+    return DriveState::no_medium;
+  }
+  if (!_known.position || !_transport.position_trusted()) {
+    return DriveState::loaded;
+  }
+  return _known.position->early_warning ? DriveState::at_early_warning : DriveState::positioned;
+}
+
+void Drive::stream_began(bool writing) {
+  _activity = writing ? Activity::writing : Activity::reading;
+}
+
+void Drive::stream_ended(Ending ending) {
+  _activity = Activity::idle;
+  learned(ending);
+}
+
+// What an ending says of the drive: a failure of the drive or its medium stays until a command
+// succeeds again; a missing cartridge is remembered until the next answer.
+void Drive::learned(Ending ending) {
+  switch (ending) {
+    case Ending::drive_error:
+    case Ending::medium_error:
+    case Ending::timeout:
+      _failed = true;
+      break;
+    case Ending::no_medium:
+      _failed = false;
+      _known.no_medium = true;
+      _known.position.reset();
+      break;
+    case Ending::complete:
+    case Ending::end_of_data:
+    case Ending::volume_full:
+      _failed = false;
+      _known.no_medium = false;
+      break;
+    default:
+      break;  // the client's doing, or the daemon's: nothing learned of the drive
+  }
+}
+
+void Drive::control(PreparedControl operation, std::function<void(const ControlOutcome&)> user_done) {
+  // Every outcome teaches the drive's state something; the position it reports is the freshest
+  // the drive has given.
+  auto done = [this, user_done = std::move(user_done)](const ControlOutcome& outcome) {
+    learned(outcome.ending);
+    if (outcome.position) {
+      _known.position = outcome.position;
+    } else if (outcome.ending == Ending::complete) {
+      _known.position.reset();  // an unload: the drive has no position to give
+    }
+    user_done(outcome);
+  };
   if (!operation.command) {
     report_position(operation.request, std::move(done), false);
     return;

@@ -16,6 +16,7 @@
 #include "drive/command_runner.hpp"
 #include "drive/control.hpp"
 #include "drive/identity.hpp"
+#include "drive/stream_outcome.hpp"
 #include "drive/tape_state.hpp"
 #include "drive/watched_transport.hpp"
 #include "scsi/timeouts.hpp"
@@ -52,6 +53,14 @@ class Drive {
   std::uint64_t refresh_state(std::function<void()> done);
   void withdraw_state_waiter(std::uint64_t ticket) { _state_waiters.erase(ticket); }
   const KnownState& known_state() const { return _known; }
+  // What the drive is doing: a stream's activity first, then a failure nothing has cleared
+  // since, then what the last answer said (a position the last reset made untrusted counts as
+  // unknown: loaded).
+  DriveState state() const;
+  // A stream took the drive, or gave it back with `ending`; the server tells the drive, since
+  // it runs the streams on the drive's transport.
+  void stream_began(bool writing);
+  void stream_ended(Ending ending);
 
   // Runs a prepared control operation (see control.hpp for its contract); `done` is called
   // once, from the ring's dispatch.
@@ -75,6 +84,10 @@ class Drive {
   CommandRunner _commands;
   DriveIdentity _identity;
   KnownState _known;
+  enum class Activity { idle, writing, reading };
+  Activity _activity = Activity::idle;
+  bool _failed = false;
+  void learned(Ending ending);
   bool _refreshing = false;
   std::uint64_t _tickets = 0;
   std::map<std::uint64_t, std::function<void()>> _state_waiters;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 #include "scsi/position.hpp"
 
@@ -25,11 +26,38 @@ struct TapePosition {
 // From READ POSITION and MODE SENSE, asked at `when`.
 struct KnownState {
   std::optional<TapePosition> position;  // empty: no cartridge, or the drive would not say
+  bool no_medium = false;                // the drive said so (NOT READY, MEDIUM NOT PRESENT)
   bool write_protected = false;
   bool compression = false;
   std::uint32_t block_size = 0;  // 0: variable blocks
   std::uint32_t density_code = 0;
   std::optional<std::chrono::steady_clock::time_point> when;  // never asked yet: empty
 };
+
+// What a drive is doing, as the Drive that owns it keeps track (Drive::state()): a stream owns
+// it (writing, reading); its last command failed and none has succeeded since (failed); or what
+// its last answer said of the medium and the position.
+enum class DriveState {
+  no_medium,
+  loaded,            // a cartridge; where the tape stands is not known (or not trusted)
+  positioned,
+  writing,
+  reading,
+  at_early_warning,  // positioned beyond early warning: a write soon runs out of tape
+  failed,            // a drive error, a medium error or a timeout
+};
+
+constexpr std::string_view drive_state_name(DriveState state) {
+  switch (state) {
+    case DriveState::no_medium: return "no medium";
+    case DriveState::loaded: return "loaded";
+    case DriveState::positioned: return "positioned";
+    case DriveState::writing: return "writing";
+    case DriveState::reading: return "reading";
+    case DriveState::at_early_warning: return "at early warning";
+    case DriveState::failed: return "failed";
+  }
+  return "unknown";
+}
 
 }  // namespace tapestream::drive

@@ -123,6 +123,7 @@ void Connection::reply_status(DriveSlot& slot, bool stale) {
   answer.max_block_length = id.max_block_length;
   const auto& known = slot.drive().known_state();
   answer.state = state_flags(known) | (slot.stream_owns() ? TS_STATE_BUSY : 0U);
+  answer.drive_state = to_drive_state(slot.drive().state());
   answer.block_size = known.block_size;
   answer.density_code = known.density_code;
   if (known.position) {

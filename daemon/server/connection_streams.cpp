@@ -86,6 +86,7 @@ void Connection::write(const proto::WriteRequest& m) {
 }
 
 void Connection::start_write(const proto::WriteRequest& m) {
+  _slot->drive().stream_began(true);
   drive::WriteStream::Options options;
   options.block_size = m.block_size;
   options.fixed = (m.flags & TS_WRITE_FIXED) != 0;
@@ -185,6 +186,9 @@ void Connection::write_done(const drive::StreamOutcome& outcome) {
   if (outcome_waits_for_buffers(outcome)) {
     return;
   }
+  if (_slot != nullptr) {  // before the drive goes to the next in line, whose stream begins
+    _slot->drive().stream_ended(outcome.ending);
+  }
   auto* slot = release_drive();
   const auto name = slot != nullptr ? slot->name() : std::string{"?"};
   if (outcome.closed_unfinished_file) {
@@ -254,6 +258,7 @@ void Connection::read(const proto::ReadRequest& m) {
 }
 
 void Connection::start_read(const proto::ReadRequest& m) {
+  _slot->drive().stream_began(false);
   _read = std::make_unique<drive::ReadStream>(
       _slot->drive().transport(), _slot->drive().pool(), _slot->drive().timeouts(), _slot->drive().stream_buffers(),
       _slot->drive().identity().positioning, [this](const drive::StreamOutcome& o) { read_done(o); });
@@ -310,6 +315,9 @@ void Connection::pump_read() {
 void Connection::read_done(const drive::StreamOutcome& outcome) {
   if (outcome_waits_for_buffers(outcome)) {
     return;
+  }
+  if (_slot != nullptr) {  // before the drive goes to the next in line, whose stream begins
+    _slot->drive().stream_ended(outcome.ending);
   }
   auto* slot = release_drive();
   if (!_input_closed) {

@@ -39,6 +39,20 @@ std::uint32_t state_flags(const drive::KnownState& state) {
          (state.compression ? TS_STATE_COMPRESSION : 0U);
 }
 
+std::uint8_t to_drive_state(drive::DriveState state) {
+  using drive::DriveState;
+  switch (state) {
+    case DriveState::no_medium: return TS_DRIVE_NO_MEDIUM;
+    case DriveState::loaded: return TS_DRIVE_LOADED;
+    case DriveState::positioned: return TS_DRIVE_POSITIONED;
+    case DriveState::writing: return TS_DRIVE_WRITING;
+    case DriveState::reading: return TS_DRIVE_READING;
+    case DriveState::at_early_warning: return TS_DRIVE_EARLY_WARNING;
+    case DriveState::failed: return TS_DRIVE_FAILED;
+  }
+  return 0;
+}
+
 drive::ControlRequest to_control(const proto::ControlRequest& request) {
   using drive::ControlOp;
   ControlOp op = ControlOp::tell;

@@ -17,6 +17,8 @@ proto::Status to_status(drive::Ending ending);
 // server's to add).
 std::uint32_t state_flags(const drive::TapePosition& position);
 std::uint32_t state_flags(const drive::KnownState& state);
+// DRIVE_STATUS's drive state (TS_DRIVE_*).
+std::uint8_t to_drive_state(drive::DriveState state);
 
 // The protocol's control operation as the drive's.
 drive::ControlRequest to_control(const proto::ControlRequest& request);

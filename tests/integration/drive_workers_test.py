@@ -18,7 +18,8 @@ real daemon. Cases:
               (shutting_down),
               the daemon exits 0, and both files read back after a restart
   hung_neighbour  drive a hangs in a WRITE (hang=write); meanwhile drive b writes and reads
-              back 64 MiB identical, and STATUS of a is answered within a second (stale)
+              back 64 MiB identical, and STATUS of a is answered within a second (stale,
+              writing) and of b fresh (positioned)
   startup     a drive that cannot be set up among good ones: exit 78 naming it, promptly (the
               other workers are ended, not left waiting); a drive named twice: exit 78
 Usage: drive_workers_test.py DAEMON CLI CASE. Exit 0 pass, 1 fail."""
@@ -93,6 +94,10 @@ def case_threads(case):
     drives = case.cli(d, ["drives"], timeout=10)
     case.check(drives.rc == 0 and drives.out.split() == [b"a", b"b", b"c"],
                f"`tapestream drives` lists a, b, c: {drives.out!r}")
+    status = case.cli(d, ["--drive", "c", "status"], timeout=10)
+    as_json = case.cli(d, ["--drive", "c", "--json", "status"], timeout=10)
+    case.check(b"doing:        positioned\n" in status.out and b'"drive_state":"positioned"' in as_json.out,
+               f"`tapestream status` says what drive c is doing: {status.out!r} {as_json.out!r}")
 
 
 def case_data_path(case):
@@ -282,8 +287,11 @@ def case_hung_neighbour(case):
     started = time.monotonic()
     status = d.status("a", timeout=5)
     took = time.monotonic() - started
-    case.check(status["stale"] and took < 2.0,
-               f"STATUS of the hung drive answered in {took:.2f} s, marked stale: {status}")
+    case.check(status["stale"] and took < 2.0 and status["doing"] == "writing",
+               f"STATUS of the hung drive answered in {took:.2f} s, marked stale, writing: {status}")
+    other = d.status("b", timeout=5)
+    case.check(not other["stale"] and other["doing"] == "positioned",
+               f"STATUS of b: fresh, positioned: {other}")
     case.check(stuck.poll() is None, "the writer of a still waits (its WRITE never completes)")
     d.kill()  # the stop with a hung drive is hostile.sigterm_stall's
     rs.collect(stuck, 10)

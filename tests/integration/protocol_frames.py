@@ -20,6 +20,8 @@ BAD_REQUEST, BUSY, INCOMPLETE, STALLED = 5, 8, 22, 23
 W_NO_WAIT, W_FD, W_APPEND = 2, 4, 8  # WRITE flags (W_FD is READ's too)
 ST_BUSY, ST_COMPRESSION, ST_STALE = 16, 32, 128
 OP_TELL, OP_COMPRESSION = 10, 14
+DRIVE_STATES = {0: None, 1: "no medium", 2: "loaded", 3: "positioned", 4: "writing", 5: "reading",
+                6: "at early warning", 7: "failed"}  # DRIVE_STATUS byte 64
 
 
 def status_name(code):
@@ -88,7 +90,8 @@ class Frame:
         state, block_size, _, _, block, file_number = struct.unpack_from("<IIIIQQ", self.body)
         return {"state": state, "block_size": block_size, "block": block, "file": file_number,
                 "busy": bool(state & ST_BUSY), "stale": bool(state & ST_STALE),
-                "age_ms": struct.unpack_from("<Q", self.body, 56)[0]}
+                "age_ms": struct.unpack_from("<Q", self.body, 56)[0],
+                "doing": DRIVE_STATES.get(self.body[64])}
 
     def control_done(self):
         block, file_number, state = struct.unpack_from("<QQI", self.body)

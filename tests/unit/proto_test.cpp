@@ -258,6 +258,27 @@ TEST(Protocol, StaleStatusCarriesItsAge) {
   EXPECT_EQ(back.state_age_ms, 12345U);
 }
 
+// Issue 10: DRIVE_STATUS byte 64 says what the drive is doing; the rest of the old reserved
+// field stays 0, and a state the protocol does not name is refused.
+TEST(Protocol, DriveStateTravelsInByte64) {
+  DriveStatus s;
+  s.drive = "emu0";
+  s.drive_state = TS_DRIVE_WRITING;
+  auto frame = encode(s, 3).value();
+  EXPECT_EQ(frame[TS_PROTO_HEADER_SIZE + 64], TS_DRIVE_WRITING);
+  EXPECT_EQ(std::get<DriveStatus>(round_trip(s, Receiver::client)).drive_state, TS_DRIVE_WRITING);
+  const auto header = decode_header(frame, Receiver::client, TS_MAX_DATA).value();
+  frame[TS_PROTO_HEADER_SIZE + 64] = TS_DRIVE_STATE_MAX + 1;
+  EXPECT_EQ(decode_body(header, ByteView{frame}.subspan(TS_PROTO_HEADER_SIZE)).error(),
+            make_error_code(Status::bad_request));
+  frame[TS_PROTO_HEADER_SIZE + 64] = TS_DRIVE_FAILED;
+  frame[TS_PROTO_HEADER_SIZE + 65] = 1;  // still reserved
+  EXPECT_EQ(decode_body(header, ByteView{frame}.subspan(TS_PROTO_HEADER_SIZE)).error(),
+            make_error_code(Status::bad_request));
+  s.drive_state = TS_DRIVE_STATE_MAX + 1;
+  EXPECT_FALSE(encode(s, 3));
+}
+
 // Issue 9, defect 9: names and labels that are not UTF-8 are refused; the daemon's own replies
 // never fail to encode because a drive's text is not UTF-8.
 TEST(Protocol, StringsMustBeUtf8) {
