@@ -20,6 +20,8 @@ real daemon. Cases:
   hung_neighbour  drive a hangs in a WRITE (hang=write); meanwhile drive b writes and reads
               back 64 MiB identical, and STATUS of a is answered within a second (stale,
               writing) and of b fresh (positioned)
+  chaos       12 clients move between three drives with streams and leave at bad moments
+              (drive_workers_chaos.py)
   startup     a drive that cannot be set up among good ones: exit 78 naming it, promptly (the
               other workers are ended, not left waiting); a drive named twice: exit 78
 Usage: drive_workers_test.py DAEMON CLI CASE. Exit 0 pass, 1 fail."""
@@ -34,6 +36,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import drive_workers_chaos  # noqa: E402
 import reliability_support as rs  # noqa: E402
 from reliability_support import (COMMITTED, CONTROL, CONTROL_DONE, DRIVE_STATUS, ERROR, MIB,  # noqa: E402
                                  OP_TELL, READY, STATUS, W_APPEND, W_FD, WRITE, wait_until)
@@ -320,7 +323,8 @@ def case_startup(case):
 
 CASES = {"threads": case_threads, "data_path": case_data_path, "pipelined": case_pipelined,
          "fd_then_more": case_fd_then_more, "hopping": case_hopping, "stop": case_stop,
-         "hung_neighbour": case_hung_neighbour, "startup": case_startup}
+         "hung_neighbour": case_hung_neighbour, "chaos": drive_workers_chaos.run,
+         "startup": case_startup}
 
 if __name__ == "__main__":
     sys.exit(rs.main(CASES))
