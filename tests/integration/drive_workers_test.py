@@ -85,6 +85,15 @@ def cpu_by_owner(pid):
     return out
 
 
+def still_writes(case, d, drive, size):
+    """After the case's traffic: a write on `drive` (its first file) commits and reads back."""
+    source = rs.Source(case, f"after-{drive}", size, size)
+    r = case.write(d, source.path, drive=drive)
+    back, data = case.read_back(d, 0, drive=drive)
+    case.check(r.committed and back.rc == 0 and data == source.data,
+               f"a write on {drive} afterwards commits and reads back identical: {r}")
+
+
 def case_threads(case):
     """one thread per drive, named ts:NAME, beside the control thread"""
     image = case.path("c.tap")
@@ -145,11 +154,7 @@ def case_pipelined(case):
             if not ok:
                 case.note(f"got {got}")
                 return
-    source = rs.Source(case, "p", 3 * MIB + 5, 7)
-    r = case.write(d, source.path, drive="c")
-    back, data = case.read_back(d, 0, drive="c")
-    case.check(r.committed and back.rc == 0 and data == source.data,
-               f"a write on c afterwards commits and reads back identical: {r}")
+    still_writes(case, d, "c", 3 * MIB + 5)
 
 
 def case_fd_then_more(case):
@@ -227,11 +232,7 @@ def case_hopping(case):
     case.check(d.alive(), "the daemon is alive")
     case.check(wait_until(lambda: rs.fd_count(d.pid) <= baseline, 10),
                f"descriptors back to {baseline} (now {rs.fd_count(d.pid)})")
-    source = rs.Source(case, "h", 2 * MIB + 3, 9)
-    r = case.write(d, source.path, drive="c")
-    back, data = case.read_back(d, 0, drive="c")
-    case.check(r.committed and back.rc == 0 and data == source.data,
-               f"a write on c afterwards commits and reads back identical: {r}")
+    still_writes(case, d, "c", 2 * MIB + 3)
 
 
 def case_stop(case):
