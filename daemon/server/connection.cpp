@@ -22,10 +22,20 @@ constexpr std::size_t discard_chunk = 64 * 1024;
 }  // namespace
 
 Connection::Connection(Home& home, UniqueFd fd, std::uint64_t id, std::uint32_t uid)
-    : _server{home.server()}, _home{&home}, _fd{std::move(fd)}, _id{id}, _uid{uid} {
+    : _server{home.server()},
+      _home{&home},
+      _fd{std::move(fd)},
+      _id{id},
+      _uid{uid},
+      _send{_fd.get(), home.ring(),
+            {.peer_gone =
+                 [this] {
+                   _read_sending = false;
+                   peer_gone();
+                 },
+             .sent = [this] { settle_pending_stream(); }}} {
   _input.connection = this;
   _hangup.connection = this;
-  _output.connection = this;
   _arrival.connection = this;
 }
 
@@ -73,7 +83,7 @@ std::optional<UniqueFd> Connection::claim_passed_fd(bool wanted, bool for_readin
 }
 
 bool Connection::finished() const {
-  return _input_closed && !_reading && !_watching_hangup && !_sending && !_write && !_read &&
+  return _input_closed && !_reading && !_watching_hangup && !_send.sending() && !_write && !_read &&
          _control_in_flight == 0 && !_lease.waiting() && fd_data_idle() && !_pending_outcome &&
          !_status_wait;
 }
@@ -408,13 +418,21 @@ void Connection::tick(Clock::time_point now) {
   }
 }
 
+void Connection::reply(const proto::Message& message) {
+  auto frame = proto::encode(message, _request_id);
+  if (!frame) {
+    spdlog::error("connection {}: cannot encode a reply: {}", _id, frame.error().message());
+    return;
+  }
+  _send.push(std::move(frame.value()));
+}
+
 void Connection::refuse(proto::Status status, std::string message, bool close) {
   spdlog::warn("connection {} (uid {}): {}: {}", _id, _uid, proto::status_name(status), message);
   reply(proto::Error{status, message.substr(0, TS_MAX_MESSAGE)});
   if (close) {
-    _close_after_send = true;  // read nothing more: the next frame cannot be found
-    stop_input();
-    flush();
+    stop_input();  // read nothing more: the next frame cannot be found
+    _send.close_when_sent();
   } else {
     finish_request();
   }
@@ -437,9 +455,8 @@ void Connection::finish_request() {
   }
   if (_close_when_reported) {
     _close_when_reported = false;
-    _close_after_send = true;
     _input_closed = true;
-    flush();
+    _send.close_when_sent();
     return;
   }
   if (!_home->is_control() && !_input_closed) {

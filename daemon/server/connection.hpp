@@ -29,6 +29,7 @@
 #include "drive/write_stream.hpp"
 #include "server/drive_slot.hpp"
 #include "server/fd_data.hpp"
+#include "server/send_queue.hpp"
 #include "uring/ring.hpp"
 
 namespace tapestream::server {
@@ -54,7 +55,7 @@ class Connection {
   // A stream is running or replies are still going out: the server waits for this before it
   // stops, so that a stream running at SIGTERM ends committed and its client hears so.
   bool busy() const {
-    return _write != nullptr || _read != nullptr || _sending || !_out.empty() ||
+    return _write != nullptr || _read != nullptr || !_send.idle() ||
            _control_in_flight > 0 || !fd_data_idle() || _lease.waiting() || _carried.has_value();
   }
   // Ends the connection now (the server is going away): the pending read returns.
@@ -87,20 +88,9 @@ class Connection {
     Connection* connection = nullptr;
     void on_complete(const io_uring_cqe& cqe) override { connection->hung_up(cqe.res); }
   };
-  struct Output final : uring::Completion {
-    Connection* connection = nullptr;
-    void on_complete(const io_uring_cqe& cqe) override { connection->sent(cqe.res); }
-  };
   struct Arrival final : uring::Completion {
     Connection* connection = nullptr;
     void on_complete(const io_uring_cqe& cqe) override;
-  };
-  struct OutItem {
-    std::vector<std::uint8_t> owned;
-    std::span<const std::uint8_t> view;  // used when `owned` is empty
-    std::function<void()> after;         // when the bytes are out
-    std::size_t done = 0;
-    std::span<const std::uint8_t> bytes() const { return owned.empty() ? view : owned; }
   };
   // A request held back: read during a write by fd passing (the frames are read for ABORT)
   // until the stream has answered, or carried to the home that serves it.
@@ -139,12 +129,8 @@ class Connection {
   void peer_gone();
   void stop_input();
 
-  // Output (connection_output.cpp; refuse and finish_request in connection.cpp).
+  // Output (the send queue; refuse and finish_request in connection.cpp).
   void reply(const proto::Message& message);
-  void send_bytes(std::vector<std::uint8_t> bytes, std::function<void()> after = {});
-  void send_view(std::span<const std::uint8_t> view, std::function<void()> after);
-  void flush();
-  void sent(int result);
   void refuse(proto::Status status, std::string message, bool close = false);
   void finish_request();
 
@@ -187,7 +173,6 @@ class Connection {
   std::uint32_t _uid;
   Input _input;
   Hangup _hangup;
-  Output _output;
 
   In _in = In::header;
   bool _reading = false;
@@ -207,9 +192,7 @@ class Connection {
   std::uint32_t _payload_left = 0;
   std::vector<std::uint8_t> _discard;
 
-  std::deque<OutItem> _out;
-  bool _sending = false;
-  bool _close_after_send = false;
+  SendQueue _send;
 
   bool _hello_done = false;
   bool _request_active = false;

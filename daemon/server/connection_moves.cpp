@@ -9,7 +9,7 @@ namespace tapestream::server {
 uring::Ring& Connection::ring() { return _home->ring(); }
 
 bool Connection::quiescent() const {
-  return !_reading && !_watching_hangup && !_sending && _out.empty() && !_write && !_read &&
+  return !_reading && !_watching_hangup && _send.idle() && !_write && !_read &&
          _control_in_flight == 0 && !_lease.holds() && !_lease.waiting() && !_source &&
          !_sink && _ended_sources.empty() && _ended_sinks.empty() && _ended_writes.empty() &&
          _ended_reads.empty() && !_pending_outcome && !_status_wait;
@@ -36,6 +36,7 @@ void Connection::move_to(Home& to, std::optional<Parked> request) {
 
 void Connection::arrived(Home& home) {
   _home = &home;
+  _send.use_ring(home.ring());
   _destination = nullptr;
   auto carried = std::move(_carried);
   _carried.reset();

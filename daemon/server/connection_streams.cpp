@@ -302,8 +302,8 @@ void Connection::pump_read() {
   }
   _read_sending = true;
   const auto header = proto::data_header(_request_id, static_cast<std::uint32_t>(block->size()));
-  send_bytes({header.begin(), header.end()});
-  send_view(*block, [this] {
+  _send.push({header.begin(), header.end()});
+  _send.push_view(*block, [this] {
     _read_sending = false;
     if (_read) {
       _read->consumed();  // may report the outcome
