@@ -39,6 +39,7 @@ void Home::arrived(Connection* connection) {
 }
 
 void Home::Departure::on_complete(const io_uring_cqe& cqe) {
+  --from->_departing;
   if (cqe.res < 0) {
     // Not posted, so still ours: it tries again on the next turn.
       spdlog::error("connection {}: cannot hand it to another thread ({}); trying again",
@@ -59,6 +60,7 @@ void Home::depart(std::unique_ptr<Connection> connection) {
     _hosted.push_back(std::move(connection));  // the SQ is full: again on the next turn
     return;
   }
+  ++_departing;
   (void)connection.release();  // the receiving home owns it from the delivery on
 }
 
@@ -130,7 +132,9 @@ bool Home::close_all() {
     c->close_now();
   }
   const auto give_up = Clock::now() + close_patience;
-  while ((!_hosted.empty() || _incoming.load() > 0) && Clock::now() < give_up) {
+  // Also until this ring's own moves have come back: their MsgRing may not even be submitted
+  // yet, and each has a record to free.
+  while ((!_hosted.empty() || _incoming.load() > 0 || _departing > 0) && Clock::now() < give_up) {
     if (!_ring.run_once(std::chrono::milliseconds{100})) {
       break;
     }

@@ -74,6 +74,7 @@ class Home {
   std::string _name;
   std::list<std::unique_ptr<Connection>> _hosted;
   std::atomic<int> _incoming{0};
+  int _departing = 0;  // moves whose MsgRing has not come back to this ring yet
   std::atomic<bool> _drained{false};
   bool _streams_cut = false;
   bool _closing = false;
