@@ -5,6 +5,24 @@
 #include "scsi/position.hpp"
 
 namespace tapestream::drive {
+namespace {
+
+// Where a READ POSITION says the tape stands: empty when the command failed or its answer
+// does not parse.
+std::optional<TapePosition> position_in(scsi::cdb::ReadPositionForm form, const CommandResult& r) {
+  if (r.classification.condition != scsi::TapeCondition::good) {
+    return std::nullopt;
+  }
+  auto p = scsi::parse_read_position(form, r.data);
+  return p ? std::optional{TapePosition::from(p.value())} : std::nullopt;
+}
+
+std::string position_text(const TapePosition& p) {
+  return (p.file_number ? "file " + std::to_string(*p.file_number) + ", " : std::string{}) +
+         "block " + std::to_string(p.block_number);
+}
+
+}  // namespace
 
 Drive::Drive(std::string name, std::unique_ptr<transport::ScsiTransport> transport,
              uring::BufferPool& pool, std::vector<std::uint16_t> stream_buffers,
@@ -27,11 +45,9 @@ std::uint64_t Drive::refresh_state(std::function<void()> done) {
   const auto form = _identity.positioning.position_form();
   _commands.run(scsi::cdb::read_position(form), [this, form](const CommandResult& r) {
     KnownState state;
-    if (r.classification.condition == scsi::TapeCondition::good) {
-      if (auto p = scsi::parse_read_position(form, r.data)) {
-        state.position = TapePosition::from(p.value());
-        _failed = false;  // the drive answers where the tape stands again
-      }
+    state.position = position_in(form, r);
+    if (state.position) {
+      _failed = false;  // the drive answers where the tape stands again
     }
     state.no_medium = r.classification.condition == scsi::TapeCondition::no_medium;
     _commands.run_next(scsi::cdb::mode_sense6(0x0F), [this, state](const CommandResult& mode) mutable {
@@ -171,21 +187,13 @@ void Drive::control(PreparedControl operation, std::function<void(const ControlO
 void Drive::position_after_failure(ControlOutcome failed,
                                    std::function<void(const ControlOutcome&)> done) {
   const auto form = _identity.positioning.position_form();
-  _commands.run_next(scsi::cdb::read_position(form),
-                     [form, failed = std::move(failed), done = std::move(done)](const CommandResult& r) mutable {
-                       auto p = scsi::parse_read_position(form, r.data);
-                       if (r.classification.condition == scsi::TapeCondition::good && p) {
-                         failed.position = TapePosition::from(p.value());
-                         failed.message += "; the tape stands at " +
-                                           (failed.position->file_number
-                                                ? "file " + std::to_string(*failed.position->file_number) + ", "
-                                                : std::string{}) +
-                                           "block " + std::to_string(failed.position->block_number);
-                       } else {
-                         failed.message += "; where the tape stands is not known";
-                       }
-                       done(failed);
-                     });
+  _commands.run_next(scsi::cdb::read_position(form), [form, failed = std::move(failed),
+                                                      done = std::move(done)](const CommandResult& r) mutable {
+    failed.position = position_in(form, r);
+    failed.message += failed.position ? "; the tape stands at " + position_text(*failed.position)
+                                      : "; where the tape stands is not known";
+    done(failed);
+  });
 }
 
 // The position after an operation; a drive that cannot say (no cartridge after an unload)
@@ -195,9 +203,8 @@ void Drive::report_position(const ControlRequest& request,
   const auto form = _identity.positioning.position_form();
   auto then = [form, request, done = std::move(done)](const CommandResult& r) {
     ControlOutcome outcome;
-    auto p = scsi::parse_read_position(form, r.data);
-    if (r.classification.condition == scsi::TapeCondition::good && p) {
-      outcome.position = TapePosition::from(p.value());
+    outcome.position = position_in(form, r);
+    if (outcome.position) {
       outcome.compression_enabled = request.op == ControlOp::compression && request.argument == 1;
     } else if (request.op == ControlOp::tell) {
       outcome.condition = r.classification.condition;

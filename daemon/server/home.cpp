@@ -42,7 +42,7 @@ void Home::Departure::on_complete(const io_uring_cqe& cqe) {
   --from->_departing;
   if (cqe.res < 0) {
     // Not posted, so still ours: it tries again on the next turn.
-      spdlog::error("connection {}: cannot hand it to another thread ({}); trying again",
+    spdlog::error("connection {}: cannot hand it to another thread ({}); trying again",
                   connection->id(), std::strerror(-cqe.res));
     from->_hosted.emplace_back(connection);
   }
