@@ -99,6 +99,21 @@ DriveState Drive::state() const {
   return _known.position->early_warning ? DriveState::at_early_warning : DriveState::positioned;
 }
 
+std::unique_ptr<WriteStream> Drive::write_stream(WriteStream::Options options,
+                                                 WriteStream::Done done) {
+  options.positioning = _identity.positioning;
+  options.position_trusted = _transport.position_trusted();
+  stream_began(true);
+  return std::make_unique<WriteStream>(_transport, _pool, _timeouts, _stream_buffers, options,
+                                       std::move(done));
+}
+
+std::unique_ptr<ReadStream> Drive::read_stream(ReadStream::Done done) {
+  stream_began(false);
+  return std::make_unique<ReadStream>(_transport, _pool, _timeouts, _stream_buffers,
+                                      _identity.positioning, std::move(done));
+}
+
 void Drive::stream_began(bool writing) {
   _activity = writing ? Activity::writing : Activity::reading;
 }

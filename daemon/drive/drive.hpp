@@ -1,8 +1,8 @@
-// One tape drive and what the daemon does with it outside a stream: its transport (watched for
-// resets), its identity, the pool buffers it owns, its timeout table, the command runner of its
-// control path, what it last said of its medium, and the control operations. Streams
-// (write_stream.hpp, read_stream.hpp) run on the same transport and buffers while they own the
-// drive; who owns it is decided above (server/drive_slot.hpp).
+// One tape drive and what the daemon does with it: its transport (watched for resets), its
+// identity, the pool buffers it owns, its timeout table, the command runner of its control
+// path, what it last said of its medium, the control operations, and the streams it makes
+// (write_stream.hpp, read_stream.hpp), which run on the same transport and buffers while they
+// own the drive; who owns it is decided above (server/drive_slot.hpp).
 #pragma once
 
 #include <cstdint>
@@ -16,9 +16,11 @@
 #include "drive/command_runner.hpp"
 #include "drive/control.hpp"
 #include "drive/identity.hpp"
+#include "drive/read_stream.hpp"
 #include "drive/stream_outcome.hpp"
 #include "drive/tape_state.hpp"
 #include "drive/watched_transport.hpp"
+#include "drive/write_stream.hpp"
 #include "scsi/timeouts.hpp"
 #include "uring/buffer_pool.hpp"
 
@@ -57,8 +59,14 @@ class Drive {
   // since, then what the last answer said (a position the last reset made untrusted counts as
   // unknown: loaded).
   DriveState state() const;
-  // A stream took the drive, or gave it back with `ending`; the server tells the drive, since
-  // it runs the streams on the drive's transport.
+  // Contract: a stream on this drive's transport and stream buffers, with what the drive knows
+  // filled in (its positioning commands; for a write, whether a reset since it was positioned
+  // makes the position untrusted). Nothing is sent until the stream's start(). The drive is
+  // writing or reading from here until stream_ended().
+  std::unique_ptr<WriteStream> write_stream(WriteStream::Options options, WriteStream::Done done);
+  std::unique_ptr<ReadStream> read_stream(ReadStream::Done done);
+  // A stream took the drive (write_stream() and read_stream() say so), or gave it back with
+  // `ending`: its owner says so once the stream's outcome is in.
   void stream_began(bool writing);
   void stream_ended(Ending ending);
 

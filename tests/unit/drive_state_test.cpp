@@ -60,6 +60,22 @@ TEST(DriveState, AStreamIsWritingOrReadingWhateverElseIsKnown) {
   EXPECT_EQ(rig.drive->state(), DriveState::positioned);
 }
 
+TEST(DriveState, TheStreamsTheDriveMakesMarkItWritingOrReading) {
+  DriveRig rig;
+  refresh(rig, {good(long_position({.file = 1})), good()});
+  const auto commands = rig.fake->log.size();
+  auto write = rig.drive->write_stream({}, [](const drive::StreamOutcome&) {});
+  ASSERT_TRUE(write);
+  EXPECT_EQ(rig.drive->state(), DriveState::writing);
+  write.reset();
+  rig.drive->stream_ended(Ending::complete);
+  EXPECT_EQ(rig.drive->state(), DriveState::positioned);
+  auto read = rig.drive->read_stream([](const drive::StreamOutcome&) {});
+  ASSERT_TRUE(read);
+  EXPECT_EQ(rig.drive->state(), DriveState::reading);
+  EXPECT_EQ(rig.fake->log.size(), commands) << "a stream sent a command before its start()";
+}
+
 TEST(DriveState, AFailedStreamStaysFailedUntilTheDriveAnswersAgain) {
   DriveRig rig;
   refresh(rig, {good(long_position({.file = 1})), good()});
