@@ -1,22 +1,20 @@
-// One client connection: frames in and out through the ring of the home it is in, one request
-// at a time, and the write or read stream it runs on a drive it owns. A request on a drive is
-// served on that drive's home (its worker thread): the connection moves there before the
-// request is looked at, and back to the control home once the request has answered. Everything the client sends is checked by
-// the codec before it is acted on; a malformed frame ends this connection only.
+// One client's session: HELLO first, then one request at a time, each routed to where it is
+// served. A request that names a drive is served on that drive's home (its worker thread): the
+// connection moves there before the request is looked at, and back to the control home once it
+// has answered. The pieces with one job each: the FrameReader (frames in, checked by the codec,
+// with their descriptors), the SendQueue (replies and read data out, in order), and a stream
+// job (WriteJob, ReadJob) for WRITE and READ; STATUS and CONTROL are answered here.
 //
 // Requests may be pipelined: the next frame is read only once the request before has sent its
 // final reply (except the DATA, END and ABORT frames of a write in progress), so replies come
 // in request order. While a request runs without reading, a poll for hang-up notices a client
 // that leaves. Deadlines (checked by tick()): a complete request within the idle timeout of the
 // previous one (or of connecting), a stream's data moving within the stream timeout, a STATUS
-// answer within a second.
+// answer within a second. A malformed frame ends this connection only.
 #pragma once
 
-#include <array>
 #include <chrono>
 #include <cstdint>
-#include <deque>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,19 +23,19 @@
 #include "codec.hpp"
 #include "common/unique_fd.hpp"
 #include "drive/control.hpp"
-#include "drive/read_stream.hpp"
-#include "drive/write_stream.hpp"
 #include "server/drive_slot.hpp"
-#include "server/fd_data.hpp"
+#include "server/frame_reader.hpp"
 #include "server/send_queue.hpp"
+#include "server/stream_job.hpp"
 #include "uring/ring.hpp"
 
 namespace tapestream::server {
 
 class Home;
 class Server;
+class WriteJob;
 
-class Connection {
+class Connection final : private JobHost {
  public:
   using Clock = std::chrono::steady_clock;
 
@@ -46,27 +44,24 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  void start();
-  // Destroys streams that ended (never from inside their own callbacks); the server calls it
-  // between ring turns.
+  void start() { _reader.read_more(); }
+  // Destroys jobs that ended once nothing of them is in flight (never from inside their own
+  // callbacks); the home calls it between ring turns.
   void collect();
   // The peer is gone (or was sent away) and nothing of this connection is in flight any more.
   bool finished() const;
   // A stream is running or replies are still going out: the server waits for this before it
   // stops, so that a stream running at SIGTERM ends committed and its client hears so.
-  bool busy() const {
-    return _write != nullptr || _read != nullptr || !_send.idle() ||
-           _control_in_flight > 0 || !fd_data_idle() || _lease.waiting() || _carried.has_value();
-  }
+  bool busy() const;
   // Ends the connection now (the server is going away): the pending read returns.
   void close_now() { peer_gone(); }
-  // Enforces the deadlines; called by the server a few times a second.
+  // Enforces the deadlines; called by the home a few times a second.
   void tick(Clock::time_point now);
   // The daemon's stop deadline has passed: a running stream is cut (and accounted for), a
   // request waiting for a drive is refused.
   void cut_for_stop();
-  std::uint32_t uid() const { return _uid; }
-  std::uint64_t id() const { return _id; }
+  std::uint32_t uid() const override { return _uid; }
+  std::uint64_t id() const override { return _id; }
 
   // Moving between homes (home.hpp). The home it wants to go to, or nullptr.
   Home* destination() const { return _destination; }
@@ -80,22 +75,14 @@ class Connection {
   void go_home(Home& control) { _destination = &control; }
 
  private:
-  struct Input final : uring::Completion {
-    Connection* connection = nullptr;
-    void on_complete(const io_uring_cqe& cqe) override { connection->received(cqe.res); }
-  };
-  struct Hangup final : uring::Completion {
-    Connection* connection = nullptr;
-    void on_complete(const io_uring_cqe& cqe) override { connection->hung_up(cqe.res); }
-  };
   struct Arrival final : uring::Completion {
     Connection* connection = nullptr;
     void on_complete(const io_uring_cqe& cqe) override;
   };
-  // A request held back: read during a write by fd passing (the frames are read for ABORT)
-  // until the stream has answered, or carried to the home that serves it.
-  struct Parked {
-    std::uint32_t request_id;
+  // A request read but not served yet: read during a write by fd passing (the frames are read
+  // for ABORT) until the stream has answered, or carried to the home that serves it.
+  struct Request {
+    std::uint32_t id;
     proto::Message message;
     UniqueFd fd;
   };
@@ -104,35 +91,47 @@ class Connection {
     std::uint64_t ticket = 0;
     Clock::time_point deadline;
   };
-  enum class In { header, body, payload, discard };
+  enum class Phase {
+    hello,   // nothing but HELLO may come
+    idle,    // between requests
+    serving  // a request runs; its final reply has not gone out
+  };
 
-  // Input (connection.cpp).
-  void read_more();
-  bool expecting_frames() const;
-  void received(int result);
-  void hung_up(int result);
-  void frame_bytes_in(int result);
-  void take_passed_fds();
+  // Frames in, and routing (connection.cpp).
+  FrameReader::Want wanted() const;
+  bool header_in(const proto::Header& header);
+  void frame_in(std::uint32_t request_id, const proto::Message& message, UniqueFd fd);
+  void dispatch(Request request);
+  void serve(const proto::Message& message);
+  FrameReader::PayloadTarget* payload_target();
+  void settle();
   // The descriptor a WRITE or READ brought: an empty one when it asked for none (`wanted`
   // false), nullopt when it was refused (the ERROR is on its way).
   std::optional<UniqueFd> claim_passed_fd(bool wanted, bool for_reading);
-  bool fd_data_idle() const;
-  bool filling_buffers() const;
-  void settle_pending_stream();
-  void frame_in();
-  void dispatch(const proto::Message& message);
-  void dispatch_request(const proto::Message& message);
-  // The request is served in `to`: the connection goes there with it (nullopt: with none, to
-  // read its next request there).
-  void move_to(Home& to, std::optional<Parked> request);
-  uring::Ring& ring();
   void peer_gone();
   void stop_input();
+  void refuse(proto::Status status, std::string message, bool close);
+  void finish_request(bool send_away = false);
+  WriteJob* writing() const;
+  void start_job(std::unique_ptr<StreamJob> job);
 
-  // Output (the send queue; refuse and finish_request in connection.cpp).
-  void reply(const proto::Message& message);
-  void refuse(proto::Status status, std::string message, bool close = false);
-  void finish_request();
+  // Moves (connection_moves.cpp). The request is served in `to`: the connection goes there
+  // with it (nullopt: with none, to read its next request there).
+  void move_to(Home& to, std::optional<Request> request);
+
+  // JobHost, for the stream jobs.
+  JobHost& as_host() { return *this; }
+  void reply(const proto::Message& message) override;
+  void refuse(proto::Status status, std::string message) override {
+    refuse(status, std::move(message), false);
+  }
+  SendQueue& send_queue() override { return _send; }
+  uring::Ring& ring() override;
+  void read_more() override { _reader.read_more(); }
+  bool receiving_payload() const override { return _reader.receiving_payload(); }
+  bool client_gone() const override { return _reader.closed(); }
+  void hang_up() override { peer_gone(); }
+  void request_over(bool send_away) override { finish_request(send_away); }
 
   // Requests without a stream (connection_requests.cpp).
   void hello(const proto::Hello& m);
@@ -147,82 +146,36 @@ class Connection {
   // request's handler refuses it).
   DriveSlot* drive_named_in(const proto::Message& message) const;
 
-  // Streams (connection_streams.cpp).
+  // Requests that run a stream (connection_streams.cpp): checked here, run by a job.
   void write(const proto::WriteRequest& m);
-  void start_write(const proto::WriteRequest& m);
-  void end_of_write(const proto::End& m);
-  void abort_write(const proto::Abort& m);
-  void write_done(const drive::StreamOutcome& outcome);
   void read(const proto::ReadRequest& m);
-  void start_read(const proto::ReadRequest& m);
-  void pump_read();
-  void read_done(const drive::StreamOutcome& outcome);
-  void report_progress();
-  void check_stall(Clock::time_point now);
-  // Gives the drive this connection holds (if any) to the next in line; returns it.
-  DriveSlot* release_drive();
-  bool outcome_waits_for_buffers(const drive::StreamOutcome& outcome);
 
   Server& _server;
   Home* _home;
   Home* _destination = nullptr;
-  std::optional<Parked> _carried;  // the request it moves with
+  std::optional<Request> _carried;  // the request it moves with
   Arrival _arrival;
   UniqueFd _fd;
   std::uint64_t _id;
   std::uint32_t _uid;
-  Input _input;
-  Hangup _hangup;
-
-  In _in = In::header;
-  bool _reading = false;
-  bool _watching_hangup = false;
-  bool _input_closed = false;
-  bool _waiting_for_space = false;
-  std::array<std::uint8_t, TS_PROTO_HEADER_SIZE> _header_bytes{};
-  // Frames arrive through recvmsg, so that a descriptor passed with one is not lost.
-  msghdr _message{};
-  iovec _iov{};
-  alignas(cmsghdr) std::array<std::uint8_t, CMSG_SPACE(sizeof(int) * 4)> _control{};
-  UniqueFd _passed_fd;  // came with the frame being read; claimed by WRITE or READ, else closed
-  bool _fd_passing = false;  // granted in HELLO_OK
-  std::size_t _have = 0;
-  proto::Header _header;
-  std::vector<std::uint8_t> _body;
-  std::uint32_t _payload_left = 0;
-  std::vector<std::uint8_t> _discard;
-
+  FrameReader _reader;
   SendQueue _send;
 
-  bool _hello_done = false;
-  bool _request_active = false;
+  Phase _phase = Phase::hello;
+  bool _fd_passing = false;  // granted in HELLO_OK
   std::uint32_t _request_id = 0;
-  unsigned _control_in_flight = 0;
+  UniqueFd _passed_fd;  // came with the request being served; claimed by WRITE or READ
   Clock::time_point _idle_since = Clock::now();
-  std::optional<StatusWait> _status_wait;
-  std::optional<Parked> _parked;
+  std::optional<Request> _parked;
 
-  DriveSlot* _slot = nullptr;  // the drive of the request in progress
-  DriveLease _lease;           // holding that drive, or waiting in line for it
-  std::unique_ptr<drive::WriteStream> _write;
-  bool _stream_ready = false;    // READY went out: the stream moves data
-  bool _write_reported = false;  // the client was told how the stream ended
-  bool _end_received = false;    // END or ABORT: the client sends nothing more for the stream
-  std::uint32_t _block_size = 0;
-  std::unique_ptr<drive::ReadStream> _read;
-  bool _read_sending = false;
-  std::unique_ptr<FdSource> _source;  // the data of the write stream, by fd passing
-  std::unique_ptr<FdSink> _sink;      // where the read stream goes, by fd passing
-  std::optional<drive::StreamOutcome> _pending_outcome;  // see settle_pending_stream()
-  bool _progress_wanted = false;
-  bool _close_when_reported = false;  // a stalled client is sent away after hearing why
-  Clock::time_point _progress_sent{};
-  std::uint64_t _stall_mark = 0;       // the stream's byte count when it last moved
-  Clock::time_point _stall_since = Clock::now();
-  std::vector<std::unique_ptr<FdSource>> _ended_sources;  // until their last read is back
-  std::vector<std::unique_ptr<FdSink>> _ended_sinks;
-  std::vector<std::unique_ptr<drive::WriteStream>> _ended_writes;
-  std::vector<std::unique_ptr<drive::ReadStream>> _ended_reads;
+  // CONTROL holds its drive through a lease for its few commands; STATUS asks the drive.
+  DriveSlot* _control_slot = nullptr;
+  DriveLease _control_lease;
+  unsigned _control_in_flight = 0;
+  std::optional<StatusWait> _status_wait;
+
+  std::unique_ptr<StreamJob> _job;  // the WRITE or READ being served
+  std::vector<std::unique_ptr<StreamJob>> _ended_jobs;  // until nothing of them is in flight
 };
 
 }  // namespace tapestream::server

@@ -9,47 +9,40 @@ namespace tapestream::server {
 uring::Ring& Connection::ring() { return _home->ring(); }
 
 bool Connection::quiescent() const {
-  return !_reading && !_watching_hangup && _send.idle() && !_write && !_read &&
-         _control_in_flight == 0 && !_lease.holds() && !_lease.waiting() && !_source &&
-         !_sink && _ended_sources.empty() && _ended_sinks.empty() && _ended_writes.empty() &&
-         _ended_reads.empty() && !_pending_outcome && !_status_wait;
+  return _reader.idle() && _send.idle() && !_job && _ended_jobs.empty() &&
+         _control_in_flight == 0 && !_control_lease.holds() && !_control_lease.waiting() &&
+         !_status_wait;
 }
 
 void Connection::Arrival::on_complete(const io_uring_cqe&) {
   connection->_destination->arrived(connection);
 }
 
-void Connection::move_to(Home& to, std::optional<Parked> request) {
+void Connection::move_to(Home& to, std::optional<Request> request) {
   if (_destination != nullptr) {
-    return;  // already leaving; nothing it carries is dropped (dispatch() keeps one request)
+    return;  // already leaving; nothing it carries is dropped (frame_in() keeps one request)
   }
   to.expect_arrival();
   _destination = &to;
   _carried = std::move(request);
-  if (_watching_hangup) {
-    (void)ring().prepare(uring::Cancel{&_hangup}, nullptr);
-  }
-  if (_reading && (_in == In::header || _in == In::body)) {
-    (void)ring().prepare(uring::Cancel{&_input}, nullptr);
-  }
+  _reader.withdraw();
 }
 
 void Connection::arrived(Home& home) {
   _home = &home;
+  _reader.use_ring(home.ring());
   _send.use_ring(home.ring());
   _destination = nullptr;
   auto carried = std::move(_carried);
   _carried.reset();
-  if (_input_closed) {
+  if (_reader.closed()) {
     return;  // it ended on the way; its new home closes it
   }
   if (carried) {
-    _header.request_id = carried->request_id;
-    _passed_fd = std::move(carried->fd);
-    dispatch(carried->message);
+    dispatch(std::move(*carried));
     return;
   }
-  read_more();
+  _reader.read_more();
 }
 
 }  // namespace tapestream::server

@@ -20,7 +20,7 @@ constexpr std::chrono::seconds status_patience{1};
 }  // namespace
 
 void Connection::hello(const proto::Hello& m) {
-  if (_hello_done) {
+  if (_phase != Phase::hello) {
     refuse(proto::Status::out_of_sequence, "HELLO twice", true);
     return;
   }
@@ -28,7 +28,6 @@ void Connection::hello(const proto::Hello& m) {
     refuse(proto::Status::bad_version, "this daemon speaks protocol version 1 only", true);
     return;
   }
-  _hello_done = true;
   _fd_passing = (m.features & TS_FEATURE_FD_PASSING) != 0;
   spdlog::debug("connection {} (uid {}): hello from \"{}\"", _id, _uid, m.client);
   reply(proto::HelloOk{TS_PROTO_VERSION, _fd_passing ? TS_FEATURE_FD_PASSING : 0U,
@@ -76,7 +75,7 @@ void Connection::status(const proto::StatusRequest& m) {
   if (slot == nullptr) {
     return;
   }
-  _request_active = true;
+  _phase = Phase::serving;
   const auto now = Clock::now();
   const auto busy_since = slot->drive().watch().busy_since();
   if (busy_since && now - *busy_since > status_patience) {
@@ -90,7 +89,7 @@ void Connection::status(const proto::StatusRequest& m) {
       return;
     }
     _status_wait.reset();
-    if (!_input_closed) {
+    if (!_reader.closed()) {
       reply_status(*slot, false);
     }
     finish_request();
@@ -154,24 +153,25 @@ void Connection::control(const proto::ControlRequest& m) {
     refuse(proto::Status::bad_request, prepared.error().what());
     return;
   }
-  _request_active = true;
-  _slot = slot;
+  _phase = Phase::serving;
+  _control_slot = slot;
   // Held for the operation; another control operation before it is waited for.
-  _lease = slot->join(DriveSlot::Owner::control);
-  _lease.when_granted([this, operation = std::move(prepared).value()]() mutable {
+  _control_lease = slot->join(DriveSlot::Owner::control);
+  _control_lease.when_granted([this, operation = std::move(prepared).value()]() mutable {
     ++_control_in_flight;
-    _slot->drive().control(std::move(operation),
+    _control_slot->drive().control(std::move(operation),
                            [this](const drive::ControlOutcome& outcome) { control_done(outcome); });
   });
-  read_more();
+  _reader.read_more();
 }
 
 // CONTROL_DONE carries where the tape stands after the operation; a drive that cannot say
 // (no cartridge after an unload) reports no file number.
 void Connection::control_done(const drive::ControlOutcome& outcome) {
   --_control_in_flight;
-  release_drive();
-  if (_input_closed) {
+  (void)_control_lease.end();
+  _control_slot = nullptr;
+  if (_reader.closed()) {
     finish_request();
     return;
   }

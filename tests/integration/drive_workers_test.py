@@ -40,7 +40,10 @@ import drive_workers_chaos  # noqa: E402
 import reliability_support as rs  # noqa: E402
 from reliability_support import (COMMITTED, CONTROL, CONTROL_DONE, DRIVE_STATUS, ERROR, MIB,  # noqa: E402
                                  OP_TELL, READY, STATUS, W_APPEND, W_FD, WRITE, wait_until)
-from protocol_frames import LIST_DRIVES, control_body, frame, status_body  # noqa: E402
+from protocol_frames import (END, LIST_DRIVES, STREAM_FAILED, control_body, frame,  # noqa: E402
+                             status_body, status_name)
+
+TS_CTL_REWIND, TS_CTL_FSR = 1, 7
 
 DRIVE_LIST = 0x8002
 SHUTTING_DOWN = 19
@@ -322,10 +325,42 @@ def case_startup(case):
             d.kill()
 
 
+def case_failed_before_ready(case):
+    """a WRITE that fails before READY ends its request; the session goes on"""
+    d = case.daemon(drives=[f"mid=emulated:{case.path('mid.tap')}"] + null_drives("b"))
+    with rs.connect(d.socket) as c:  # a file of three blocks, then the tape inside it
+        f = c.request(WRITE, rs.write_body("mid", W_APPEND, block_size=4096))
+        case.require(f is not None and f.type == READY, f"READY: {f}")
+        c.send(rs.data_frames(bytes(3 * 4096), step=4096) + frame(END, rs.end_body(3 * 4096)))
+        case.require(getattr(c.final(30), "type", None) == COMMITTED, "the file of three blocks committed")
+        for op, argument in ((TS_CTL_REWIND, 0), (TS_CTL_FSR, 1)):
+            f = c.request(CONTROL, control_body(op, "mid", argument), timeout=30)
+            case.require(f is not None and f.type == CONTROL_DONE, f"CONTROL {op}: {f}")
+    for how, flags in (("by the socket", 0), ("by fd passing", W_FD)):
+        with rs.connect(d.socket, features=1) as c:
+            r, w = os.pipe()
+            f = c.request(WRITE, rs.write_body("mid", flags), fds=[r] if flags & W_FD else [], timeout=30)
+            os.close(r)
+            os.close(w)
+            case.check(f is not None and f.type == STREAM_FAILED and status_name(f.status) == "bad_request",
+                       f"{how}: a WRITE where the tape stands mid-file answers STREAM_FAILED "
+                       f"bad_request (not at a file boundary) in place of READY: {f}")
+            # Regression: the session waited for an END that no client sends after such an
+            # answer, so the next request on the connection was never read.
+            try:
+                answers = [c.request(LIST_DRIVES, b"", rid=2, timeout=5),
+                           c.request(STATUS, status_body("b"), rid=3, timeout=5)]
+            except TimeoutError:
+                answers = "no answer within 5 s"
+            case.check([getattr(a, "type", None) for a in answers] == [DRIVE_LIST, DRIVE_STATUS],
+                       f"{how}: LIST_DRIVES and STATUS answered after it: {answers}")
+    case.check(d.stop(30) == 0, "SIGTERM: exit 0")
+
+
 CASES = {"threads": case_threads, "data_path": case_data_path, "pipelined": case_pipelined,
          "fd_then_more": case_fd_then_more, "hopping": case_hopping, "stop": case_stop,
          "hung_neighbour": case_hung_neighbour, "chaos": drive_workers_chaos.run,
-         "startup": case_startup}
+         "startup": case_startup, "failed_before_ready": case_failed_before_ready}
 
 if __name__ == "__main__":
     sys.exit(rs.main(CASES))

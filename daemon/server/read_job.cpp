@@ -1,0 +1,137 @@
+#include "server/read_job.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "server/send_queue.hpp"
+#include "server/status_map.hpp"
+
+namespace tapestream::server {
+
+static_assert(TS_READ_CURRENT_FILE == drive::file_where_the_tape_stands);
+
+ReadJob::ReadJob(JobHost& host, DriveSlot& slot, std::uint32_t request_id,
+                 const proto::ReadRequest& request, std::unique_ptr<FdSink> sink)
+    : StreamJob{host, slot, (request.flags & TS_READ_PROGRESS) != 0},
+      _request_id{request_id},
+      _request{request},
+      _sink{std::move(sink)} {}
+
+ReadJob::~ReadJob() = default;
+
+void ReadJob::start() {
+  _stream = _slot.drive().read_stream([this](const drive::StreamOutcome& o) { outcome(o); });
+  _stream->on_data([this] { pump(); });
+  _stream->start(_request.file_number, [this] { ready(); });
+}
+
+void ReadJob::ready() {
+  spdlog::info("drive {}: {} reads file {}{}", _slot.name(), who(), _request.file_number,
+               _sink ? " into a passed descriptor" : "");
+  streaming();
+  _host.reply(proto::Ready{_request.file_number, 0, 0});
+  if (_sink) {
+    _sink->start(*_stream, [this](const Result<void, Failure>& how) {
+      if (done()) {
+        return;
+      }
+      if (_sink->consumer_gone()) {
+        _stream->cut(drive::Ending::client_gone,
+                     "the reader of the passed descriptor went away (EPIPE); the read ended");
+      } else {
+        _stream->cut(drive::Ending::internal, how ? std::string{} : how.error().what());
+      }
+    });
+  }
+}
+
+// One block at a time goes out: its DATA header, then the block from the registered buffer.
+void ReadJob::pump() {
+  report_progress();
+  if (_sink) {
+    _sink->resume();
+    return;
+  }
+  if (done() || _sending || _host.client_gone()) {
+    return;
+  }
+  auto block = _stream->next();
+  if (!block) {
+    return;
+  }
+  _sending = true;
+  const auto header = proto::data_header(_request_id, static_cast<std::uint32_t>(block->size()));
+  auto& send = _host.send_queue();
+  send.push({header.begin(), header.end()});
+  send.push_view(*block, [this] {
+    _sending = false;
+    if (!done()) {
+      _stream->consumed();  // may report the outcome
+    }
+    pump();
+  });
+}
+
+void ReadJob::client_gone() {
+  if (ended_in_line(std::nullopt)) {
+    return;
+  }
+  stop_mover();
+  if (_stream) {
+    _stream->abandon();
+  }
+}
+
+void ReadJob::cut_for_stop() {
+  const std::string why = "the daemon is stopping and its stop timeout passed";
+  if (ended_in_line(why + " before the drive was free")) {
+    return;
+  }
+  if (_stream && !done()) {
+    stop_mover();
+    _stream->cut(drive::Ending::shutting_down, why + "; the read was cut");
+  }
+}
+
+ReadJob::Sample ReadJob::stall_sample() const {
+  return {_stream->progress().bytes, _stream->next().has_value()};
+}
+
+void ReadJob::stalled(const std::string& why) {
+  spdlog::warn("{}: its read stream stalled: {}; ending it", who(), why);
+  if (_sink) {
+    stop_mover();
+    _stream->cut(drive::Ending::stalled, why);
+    return;
+  }
+  _host.hang_up();  // a send to the client waits on its full socket: only closing ends it
+}
+
+bool ReadJob::moving_buffers() const { return (_sink && !_sink->idle()) || _sending; }
+
+void ReadJob::stop_mover() {
+  if (_sink) {
+    _sink->stop([this] { settle(); });
+  }
+}
+
+void ReadJob::report(const drive::StreamOutcome& outcome) {
+  release_drive(outcome.ending);
+  if (!_host.client_gone()) {
+    if (outcome.complete()) {
+      _host.reply(proto::End{outcome.bytes, outcome.blocks, {}});
+    } else {
+      _host.reply(proto::StreamFailed{to_status(outcome.ending), 0, outcome.bytes, outcome.blocks,
+                                      outcome.file_number,
+                                      outcome.message.substr(0, TS_MAX_MESSAGE)});
+    }
+  }
+  spdlog::info("drive {}: read of file {} ended ({}): {}{}", _slot.name(), outcome.file_number,
+               drive::ending_name(outcome.ending),
+               amount_text(outcome),
+               outcome.message.empty() ? "" : "; " + outcome.message);
+  _phase = Phase::done;
+  _host.request_over(false);
+}
+
+}  // namespace tapestream::server
+

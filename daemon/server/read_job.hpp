@@ -1,0 +1,43 @@
+// READ: a file of the tape to the client, block by block, by the socket (a DATA header, then
+// the block straight from the registered buffer) or into a passed descriptor (FdSink), ended
+// by END with the totals or STREAM_FAILED with what was delivered.
+#pragma once
+
+#include <memory>
+
+#include "drive/read_stream.hpp"
+#include "server/fd_data.hpp"
+#include "server/stream_job.hpp"
+
+namespace tapestream::server {
+
+class ReadJob final : public StreamJob {
+ public:
+  ReadJob(JobHost& host, DriveSlot& slot, std::uint32_t request_id,
+          const proto::ReadRequest& request, std::unique_ptr<FdSink> sink);
+  ~ReadJob() override;
+
+  void client_gone() override;
+  void cut_for_stop() override;
+  bool idle() const override { return !_sending && (!_sink || _sink->idle()); }
+  void sends_dropped() override { _sending = false; }
+
+ private:
+  void start() override;
+  void ready();
+  void pump();
+  bool moving_buffers() const override;
+  void stop_mover() override;
+  void report(const drive::StreamOutcome& outcome) override;
+  drive::StreamProgress progress() const override { return _stream->progress(); }
+  Sample stall_sample() const override;
+  void stalled(const std::string& why) override;
+
+  std::uint32_t _request_id;  // DATA frames carry it
+  proto::ReadRequest _request;
+  std::unique_ptr<FdSink> _sink;
+  std::unique_ptr<drive::ReadStream> _stream;
+  bool _sending = false;  // a block is in the send queue
+};
+
+}  // namespace tapestream::server

@@ -1,0 +1,202 @@
+#include "server/write_job.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "server/status_map.hpp"
+
+namespace tapestream::server {
+WriteJob::WriteJob(JobHost& host, DriveSlot& slot, const proto::WriteRequest& request,
+                   std::unique_ptr<FdSource> source)
+    : StreamJob{host, slot, (request.flags & TS_WRITE_PROGRESS) != 0},
+      _request{request},
+      _source{std::move(source)} {}
+
+WriteJob::~WriteJob() = default;
+
+void WriteJob::start() {
+  drive::WriteStream::Options options;
+  options.block_size = _request.block_size;
+  options.fixed = (_request.flags & TS_WRITE_FIXED) != 0;
+  options.append = (_request.flags & TS_WRITE_APPEND) != 0;
+  options.expected_length = _request.expected_length;
+  _stream = _slot.drive().write_stream(options,
+                                       [this](const drive::StreamOutcome& o) { outcome(o); });
+  _stream->on_space([this] {
+    report_progress();
+    if (_source) {
+      _source->resume();
+    } else {
+      _host.read_more();  // a client that waited for room on the socket
+    }
+  });
+  _stream->start([this](std::uint64_t file) { ready(file); });
+}
+
+void WriteJob::ready(std::uint64_t file) {
+  spdlog::info("drive {}: {} writes file {}{}{}", _slot.name(), who(), file,
+               _source ? (_source->direct() ? " from a passed file (O_DIRECT)"
+                                            : " from a passed descriptor")
+                       : "",
+               _request.label.empty() ? "" : ", label \"" + _request.label + "\"");
+  streaming();
+  _host.reply(proto::Ready{file, _request.block_size,
+                           (_request.flags & TS_WRITE_FIXED) != 0 ? TS_READY_FIXED : 0U});
+  if (_source) {
+    _source->start(*_stream, [this](const Result<void, Failure>& how) {
+      if (done()) {
+        return;
+      }
+      if (how) {
+        _stream->finish();
+      } else {
+        _stream->cut(drive::Ending::internal, how.error().what() + "; the stream was not committed");
+      }
+    });
+  }
+  _host.read_more();  // DATA and END (or ABORT) may come now
+}
+
+bool WriteJob::end_of_data(const proto::End& end) {
+  if (!takes_data()) {
+    return false;
+  }
+  if (_phase == Phase::reported) {  // the stream had already failed and said so; it ends clean
+    _phase = Phase::done;
+    _host.request_over(false);
+    return true;
+  }
+  _phase = Phase::ending;
+  if (_stream->closed()) {  // a failure stopped the stream; its outcome, on its way, reports it
+    return true;
+  }
+  if (end.bytes != _stream->bytes_received()) {
+    _stream->cut(drive::Ending::bad_end,
+                 "END says " + std::to_string(end.bytes) + " bytes but " +
+                     std::to_string(_stream->bytes_received()) +
+                     " arrived; the stream was not committed");
+    return true;
+  }
+  _stream->finish();
+  return true;
+}
+
+// The client's producer failed (or the client says so for another reason): the stream must not
+// be committed, and the client hears exactly what of it is on the tape.
+bool WriteJob::abort(const proto::Abort& abort) {
+  if (!reads_frames()) {
+    return false;
+  }
+  spdlog::warn("drive {}: {} aborts its stream: {}", _slot.name(), who(), abort.reason);
+  if (_phase == Phase::reported) {
+    _phase = Phase::done;
+    _host.request_over(false);
+    return true;
+  }
+  _phase = Phase::ending;
+  stop_mover();
+  _stream->cut(drive::Ending::incomplete,
+               "the client aborted the stream (" + abort.reason + "); it was not committed");
+  return true;
+}
+
+void WriteJob::client_gone() {
+  if (ended_in_line(std::nullopt)) {
+    return;
+  }
+  if (_phase == Phase::reported) {  // the stream ended and said so; the client leaves without END
+    _phase = Phase::done;
+    _host.request_over(false);
+    return;
+  }
+  if (_stream) {
+    _stream->abandon();
+  }
+  stop_mover();
+}
+
+void WriteJob::cut(drive::Ending ending, const std::string& message) {
+  _phase = Phase::ending;
+  if (_source) {
+    stop_mover();
+  } else {
+    _send_away = true;
+  }
+  _stream->cut(ending, message);
+}
+
+void WriteJob::cut_for_stop() {
+  const std::string why = "the daemon is stopping and its stop timeout passed";
+  if (ended_in_line(why + " before the drive was free")) {
+    return;
+  }
+  if (_phase == Phase::starting || _phase == Phase::streaming || _phase == Phase::ending) {
+    cut(drive::Ending::shutting_down, why + "; the stream was cut");
+  }
+}
+
+void WriteJob::stalled(const std::string& why) {
+  spdlog::warn("{}: its write stream stalled: {}; ending it", who(), why);
+  cut(drive::Ending::stalled, why + "; the stream was not committed");
+}
+
+WriteJob::Sample WriteJob::stall_sample() const {
+  return {_stream->bytes_received(), _stream->wants_data()};
+}
+
+bool WriteJob::moving_buffers() const {
+  return _host.receiving_payload() || (_source && !_source->idle());
+}
+
+void WriteJob::stop_mover() {
+  if (_source) {
+    _source->stop([this] { settle(); });
+  }
+}
+
+void WriteJob::report(const drive::StreamOutcome& outcome) {
+  release_drive(outcome.ending);
+  const auto& name = _slot.name();
+  if (outcome.closed_unfinished_file) {
+    spdlog::warn("drive {}: the last file on the tape had no filemark (an earlier stream was cut "
+                 "off); it got one before this stream, file {}",
+                 name, outcome.file_number);
+  }
+  if (outcome.mode_not_restored) {
+    spdlog::error("drive {}: variable blocks could not be set again after the fixed-block stream; "
+                  "the next stream sets its own block mode",
+                  name);
+  }
+  const auto filemark = outcome.filemark_written ? ", closed by a filemark" : ", not closed by a filemark";
+  if (outcome.complete()) {
+    spdlog::info("drive {}: file {} committed: {} (uid {})", name, outcome.file_number,
+                 amount_text(outcome), _host.uid());
+    _host.reply(proto::Committed{outcome.bytes, outcome.blocks, outcome.file_number,
+                                 _request.block_size,
+                                 outcome.early_warning ? TS_COMMITTED_EARLY_WARNING : 0U, {}});
+  } else if (outcome.ending == drive::Ending::client_gone) {
+    spdlog::warn("drive {}: the client of file {} went away; {} are on the tape{}", name,
+                 outcome.file_number, amount_text(outcome), outcome.blocks > 0 ? filemark : "");
+  } else {
+    spdlog::error("drive {}: file {} failed ({}): {}; {} are on the tape{}", name,
+                  outcome.file_number, drive::ending_name(outcome.ending), outcome.message,
+                  amount_text(outcome), outcome.blocks > 0 ? filemark : "");
+    if (!_host.client_gone()) {
+      _host.reply(proto::StreamFailed{
+          to_status(outcome.ending),
+          static_cast<std::uint16_t>(outcome.filemark_written ? TS_FAILED_FILEMARK_WRITTEN : 0),
+          outcome.bytes, outcome.blocks, outcome.file_number,
+          outcome.message.substr(0, TS_MAX_MESSAGE)});
+    }
+  }
+  // A client still sending DATA hears of the failure first; its END (or ABORT) then ends the
+  // request. With fd passing no END comes, and a stream that failed before READY has no data
+  // phase at all: the stream's end is the request's.
+  if (_phase == Phase::streaming && !_source && !outcome.complete() && !_host.client_gone()) {
+    _phase = Phase::reported;
+    return;
+  }
+  _phase = Phase::done;
+  _host.request_over(_send_away);
+}
+
+}  // namespace tapestream::server

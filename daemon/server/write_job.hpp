@@ -1,0 +1,63 @@
+// WRITE: a stream from the client to a new file on the tape, its data by the socket (DATA
+// frames, received straight into the drive's registered buffers) or by a passed descriptor
+// (FdSource), ended by the client's END (or by the descriptor's end of data) and committed only
+// once the drive has written the filemark; ABORT, a stall, a failure or the daemon's stop end it
+// uncommitted, and the client hears exactly what of it is on the tape.
+#pragma once
+
+#include <memory>
+
+#include "drive/write_stream.hpp"
+#include "server/fd_data.hpp"
+#include "server/frame_reader.hpp"
+#include "server/stream_job.hpp"
+
+namespace tapestream::server {
+
+class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
+ public:
+  // `request.block_size` is the block size the stream uses (the default already applied).
+  WriteJob(JobHost& host, DriveSlot& slot, const proto::WriteRequest& request,
+           std::unique_ptr<FdSource> source);
+  ~WriteJob() override;
+
+  WriteJob* as_write() override { return this; }
+  // The data comes by a passed descriptor: the client's frames are read only for ABORT.
+  bool by_descriptor() const { return _source != nullptr; }
+  // DATA may come now.
+  bool takes_data() const { return reads_frames() && !by_descriptor(); }
+  // The client's END and ABORT; false when they come out of sequence (the connection refuses).
+  bool end_of_data(const proto::End& end);
+  bool abort(const proto::Abort& abort);
+
+  void client_gone() override;
+  void cut_for_stop() override;
+  bool idle() const override { return !_source || _source->idle(); }
+
+  // FrameReader::PayloadTarget: DATA payload goes into the stream's buffers.
+  bool accepting() const override { return _stream && !_stream->closed(); }
+  std::span<std::uint8_t> space() override { return _stream->writable(); }
+  std::uint16_t space_buffer() const override { return _stream->writable_buffer(); }
+  void took(std::size_t bytes) override { _stream->commit(bytes); }
+
+ private:
+  void start() override;
+  void ready(std::uint64_t file);
+  bool moving_buffers() const override;
+  void stop_mover() override;
+  void report(const drive::StreamOutcome& outcome) override;
+  drive::StreamProgress progress() const override { return _stream->progress(); }
+  Sample stall_sample() const override;
+  void stalled(const std::string& why) override;
+  // Ends the stream uncommitted for the reason given; nothing more is taken from the client.
+  void cut(drive::Ending ending, const std::string& message);
+
+  proto::WriteRequest _request;
+  std::unique_ptr<FdSource> _source;
+  std::unique_ptr<drive::WriteStream> _stream;
+  // The client's socket may hold half a frame when the stream is cut: it is sent away after
+  // hearing why.
+  bool _send_away = false;
+};
+
+}  // namespace tapestream::server
