@@ -149,16 +149,19 @@ void FrameReader::bytes_in(std::size_t bytes) {
       }
       break;
     case Phase::payload:
-      if (auto* target = _handlers.payload_target(); target != nullptr) {
-        target->took(bytes);
-      }
-      [[fallthrough]];
-    case Phase::discard:
+    case Phase::discard: {
+      const bool into_target = _phase == Phase::payload;
+      // Accounted before the target hears of the bytes: taking them may end its stream, which
+      // asks for input again (read_more) from inside this call.
       _payload_left -= static_cast<std::uint32_t>(bytes);
       if (_payload_left == 0) {
         _phase = Phase::header;
       }
+      if (auto* target = _handlers.payload_target(); into_target && target != nullptr) {
+        target->took(bytes);
+      }
       break;
+    }
     case Phase::closed:
       return;
   }

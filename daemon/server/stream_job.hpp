@@ -70,8 +70,9 @@ class StreamJob {
   void begin();
   Phase phase() const { return _phase; }
   bool done() const { return _phase == Phase::done; }
-  // The client's frames are read while the job runs (DATA, END, ABORT of a write).
-  bool reads_frames() const { return _phase == Phase::streaming || _phase == Phase::reported; }
+  // The client's frames are read while the job runs (DATA, END, ABORT of a write); a read
+  // takes none (a request pipelined behind it waits in the socket).
+  virtual bool reads_frames() const { return false; }
   virtual WriteJob* as_write() { return nullptr; }
   // The client left: the stream is abandoned; nobody hears its outcome.
   virtual void client_gone() = 0;

@@ -22,6 +22,9 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   ~WriteJob() override;
 
   WriteJob* as_write() override { return this; }
+  bool reads_frames() const override {
+    return _phase == Phase::streaming || _phase == Phase::reported;
+  }
   // The data comes by a passed descriptor: the client's frames are read only for ABORT.
   bool by_descriptor() const { return _source != nullptr; }
   // DATA may come now.

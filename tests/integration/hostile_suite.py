@@ -394,6 +394,35 @@ def abort(case):
     settle(case, d)
 
 
+def overrun(case):
+    """More DATA than the WRITE announced (socket stream): STREAM_FAILED incomplete with the exact
+    count, the rest of the data dropped, frame sync kept (the END and a pipelined STATUS are read
+    as frames), the next write the next file. Regression: the stream that ended while taking the
+    first DATA asked for input again from inside that receive, and the reader lost its place in
+    the frames (an iovec past its header buffer)."""
+    d = start(case)
+    sent = rs.make_data(SEED, 3 * 4096)
+    for what, announced in (("in the first DATA", 1000), ("in a later DATA", 6000)):
+        with hello_conn(d) as c:
+            f = c.request(rs.WRITE, rs.write_body(DRIVE, W_APPEND, block_size=4096, expected=announced))
+            case.require(f is not None and f.type == READY, f"{what}: READY: {f!r}")
+            c.send(rs.data_frames(sent, step=4096) + frame(END, rs.end_body(len(sent))) +
+                   frame(rs.STATUS, rs.status_body(DRIVE), 9))
+            failed = stream_failed(case, f"{len(sent)} bytes where {announced} were announced ({what})",
+                                   c, rs.INCOMPLETE, 10)
+            record_failed(case, d, f"overrun {what}", failed, sent)
+            try:
+                f = c.final(10)
+            except OSError as e:
+                f = e
+            case.check(isinstance(f, rs.Frame) and f.type == DRIVE_STATUS and f.rid == 9,
+                       f"{what}: the END and the STATUS after the overrun are read as frames: {f!r}")
+        case.check(d.alive(), f"{what}: the daemon is alive")
+        next_write(case, d, f"after the overrun ({what})")
+    d.tape.verify(d, "overrun")
+    settle(case, d)
+
+
 def sigterm_stall(case):
     """Defect 5: SIGTERM while a stream's producer stalls: with --stop-timeout 3 the daemon cuts
     the stream and exits 0 within 3 s (+7); the client gets the exact count, which reads back."""
@@ -427,7 +456,7 @@ def sigterm_stall(case):
 
 
 CASES = {f.__name__: f for f in (malformed, slowloris, idle_connections, emfile, silent_writer, stuck_reader,
-                                 epipe_reader, odd_descriptors, pipelined, abort, sigterm_stall)}
+                                 epipe_reader, odd_descriptors, pipelined, abort, overrun, sigterm_stall)}
 
 if __name__ == "__main__":
     print(f"seed {SEED}")

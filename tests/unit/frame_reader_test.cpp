@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -62,6 +63,7 @@ void send_with_fds(int socket, std::span<const std::uint8_t> bytes, const std::v
 
 struct Target final : FrameReader::PayloadTarget {
   uring::BufferPool* pool = nullptr;
+  std::function<void()> on_took;  // what taking the bytes sets off (a stream that ends)
   std::size_t room = 0;     // bytes space() offers at a time
   std::size_t budget = ~std::size_t{0};  // bytes it takes in all before it reports full
   bool open = true;
@@ -74,6 +76,9 @@ struct Target final : FrameReader::PayloadTarget {
   void took(std::size_t bytes) override {
     auto filled = pool->buffer(1).first(bytes);
     got.insert(got.end(), filled.begin(), filled.end());
+    if (on_took) {
+      on_took();
+    }
   }
 };
 
@@ -220,6 +225,36 @@ TEST_F(FrameReaderTest, PayloadFillsTheTargetAsRoomAllowsThenDropsWhatItRefuses)
   ASSERT_TRUE(turn_until([&] { return !frames.empty(); }));
   EXPECT_EQ(std::string(target.got.begin(), target.got.end()), "012345678");
   EXPECT_TRUE(std::holds_alternative<proto::End>(frames[0].message));
+}
+
+// Regression: a stream that ended while taking a DATA frame's bytes (more than announced) asked
+// for input again from inside that receive; the reader issued a discard sized by the frame it
+// had not yet accounted, lost its place in the frames, and next read into an iovec past its
+// header buffer.
+TEST_F(FrameReaderTest, ATargetThatClosesWhileTakingBytesKeepsTheFramesInStep) {
+  target.room = 4096;
+  target.on_took = [this] {
+    target.open = false;  // the stream ends here, and its on_space asks for input again
+    reader->read_more();
+  };
+  reader->read_more();
+  std::vector<std::uint8_t> burst;
+  const auto header = proto::data_header(1, 10);
+  burst.insert(burst.end(), header.begin(), header.end());
+  burst.insert(burst.end(), 10, std::uint8_t{'d'});
+  for (const auto& m : {proto::Message{proto::End{10, 0, {}}}, proto::Message{proto::ListDrives{}}}) {
+    const auto bytes = frame_of(m, 2);
+    burst.insert(burst.end(), bytes.begin(), bytes.end());
+  }
+  ASSERT_EQ(::write(client.get(), burst.data(), burst.size()), static_cast<ssize_t>(burst.size()));
+  ASSERT_TRUE(turn_until([&] { return frames.size() == 2 || malformed || gone > 0; }));
+  EXPECT_FALSE(malformed) << malformed->second;
+  EXPECT_EQ(gone, 0);
+  ASSERT_EQ(frames.size(), 2U);
+  EXPECT_TRUE(std::holds_alternative<proto::End>(frames[0].message));
+  EXPECT_TRUE(std::holds_alternative<proto::ListDrives>(frames[1].message));
+  EXPECT_EQ(target.got.size(), 10U);
+  EXPECT_EQ(headers, (std::vector{proto::Type::data, proto::Type::end, proto::Type::list_drives}));
 }
 
 TEST_F(FrameReaderTest, AMalformedHeaderIsReportedWithItsStatus) {
