@@ -32,6 +32,9 @@ client::Result<std::string> pick_drive(client::Connection& c, const std::string&
   }
   BOOST_OUTCOME_TRY(c.send(proto::ListDrives{}));
   BOOST_OUTCOME_TRY(reply, c.receive());
+  if (std::holds_alternative<proto::Error>(reply.message)) {
+    return failed(reply.message, "listing the drives");  // not_permitted, for one
+  }
   const auto* list = std::get_if<proto::DriveList>(&reply.message);
   if (list == nullptr || list->drives.empty()) {
     return Failure{proto::Status::unknown_drive, "the daemon serves no drive"};

@@ -159,6 +159,16 @@ int serve(const po::variables_map& vm) {
       config.command_timeouts.push_back(server::parse_command_timeout(t));
     }
   }
+  const auto names = server::system_names();
+  config.server.access = server::AccessPolicy{names.group("tape")};
+  if (vm.count("allow") != 0) {
+    for (const auto& rule : vm["allow"].as<std::vector<std::string>>()) {
+      config.server.access.add(server::parse_access_rule(rule, names));
+    }
+  }
+  for (const auto& line : config.server.access.describe()) {
+    spdlog::info("access: {}", line);
+  }
   auto daemon = server::start_daemon(config);
   struct sigaction action {};
   action.sa_handler = request_stop;
@@ -243,6 +253,10 @@ int main(int argc, char** argv) {
       ("command-timeout", po::value<std::vector<std::string>>()->value_name("CLASS=SECONDS")->composing(),
        "replace the default timeout of a class of SCSI commands (quick, data, filemark, "
        "rewind, load, unload, position, erase_short, erase_long); repeatable")
+      ("allow", po::value<std::vector<std::string>>()->value_name("CLASS[@DRIVE]:WHO...")->composing(),
+       "who may do what: CLASS is status, read, write (append), position, destroy (erase, "
+       "setblk, writing where the tape stands) or all; WHO is user:NAME, uid:N, group:NAME, "
+       "gid:N or everyone; repeatable; a class no rule names: root and group tape")
       ("log-level", po::value<std::string>()->value_name("LEVEL")->default_value("info"),
        "trace, debug, info, warn, error, critical or off");
   // clang-format on

@@ -13,12 +13,12 @@
 
 namespace tapestream::server {
 
-Connection::Connection(Home& home, UniqueFd fd, std::uint64_t id, std::uint32_t uid)
+Connection::Connection(Home& home, UniqueFd fd, std::uint64_t id, Peer peer)
     : _server{home.server()},
       _home{&home},
       _fd{std::move(fd)},
       _id{id},
-      _uid{uid},
+      _peer{std::move(peer)},
       _reader{_fd.get(), home.ring(), _server.options().max_data,
               {.want = [this] { return wanted(); },
                .header = [this](const proto::Header& h) { return header_in(h); },
@@ -163,7 +163,26 @@ void Connection::dispatch(Request request) {
   _passed_fd.reset();  // a descriptor no request claimed
 }
 
+bool Connection::permitted(const proto::Message& message) {
+  const auto access = access_class_of(message);
+  if (!access) {
+    return true;
+  }
+  const auto* drive = drive_named_in(message);
+  const auto refusal =
+      _server.options().access.refusal(_peer, *access, drive ? drive->name() : std::string{});
+  if (!refusal) {
+    return true;
+  }
+  // refuse() logs it at warn, with the connection and its uid.
+  refuse(proto::Status::not_permitted, *refusal, false);
+  return false;
+}
+
 void Connection::serve(const proto::Message& message) {
+  if (!permitted(message)) {
+    return;
+  }
   std::visit(
       [this](const auto& m) {
         using T = std::decay_t<decltype(m)>;
@@ -227,7 +246,7 @@ void Connection::tick(Clock::time_point now) {
   }
   if (_phase != Phase::serving && options.idle_timeout.count() > 0 &&
       now - _idle_since > options.idle_timeout) {
-    spdlog::info("connection {} (uid {}): no complete request for {} s; closing it", _id, _uid,
+    spdlog::info("connection {} (uid {}): no complete request for {} s; closing it", _id, _peer.uid,
                  options.idle_timeout.count());
     peer_gone();
   }
@@ -256,7 +275,7 @@ void Connection::reply(const proto::Message& message) {
 }
 
 void Connection::refuse(proto::Status status, std::string message, bool close) {
-  spdlog::warn("connection {} (uid {}): {}: {}", _id, _uid, proto::status_name(status), message);
+  spdlog::warn("connection {} (uid {}): {}: {}", _id, _peer.uid, proto::status_name(status), message);
   reply(proto::Error{status, message.substr(0, TS_MAX_MESSAGE)});
   if (close) {
     stop_input();  // read nothing more: the next frame cannot be found

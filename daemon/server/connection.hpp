@@ -23,6 +23,7 @@
 #include "codec.hpp"
 #include "common/unique_fd.hpp"
 #include "drive/control.hpp"
+#include "server/access.hpp"
 #include "server/drive_slot.hpp"
 #include "server/frame_reader.hpp"
 #include "server/send_queue.hpp"
@@ -39,7 +40,7 @@ class Connection final : private JobHost {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Connection(Home& home, UniqueFd fd, std::uint64_t id, std::uint32_t uid);
+  Connection(Home& home, UniqueFd fd, std::uint64_t id, Peer peer);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -60,7 +61,7 @@ class Connection final : private JobHost {
   // The daemon's stop deadline has passed: a running stream is cut (and accounted for), a
   // request waiting for a drive is refused.
   void cut_for_stop();
-  std::uint32_t uid() const override { return _uid; }
+  std::uint32_t uid() const override { return _peer.uid; }
   std::uint64_t id() const override { return _id; }
 
   // Moving between homes (home.hpp). The home it wants to go to, or nullptr.
@@ -103,6 +104,8 @@ class Connection final : private JobHost {
   void frame_in(std::uint32_t request_id, const proto::Message& message, UniqueFd fd);
   void dispatch(Request request);
   void serve(const proto::Message& message);
+  // The access rules allow this client the request; otherwise refused (not_permitted).
+  bool permitted(const proto::Message& message);
   FrameReader::PayloadTarget* payload_target();
   void settle();
   // The descriptor a WRITE or READ brought: an empty one when it asked for none (`wanted`
@@ -157,7 +160,7 @@ class Connection final : private JobHost {
   Arrival _arrival;
   UniqueFd _fd;
   std::uint64_t _id;
-  std::uint32_t _uid;
+  Peer _peer;  // as the kernel reported it at connect()
   FrameReader _reader;
   SendQueue _send;
 

@@ -29,7 +29,7 @@ void Connection::hello(const proto::Hello& m) {
     return;
   }
   _fd_passing = (m.features & TS_FEATURE_FD_PASSING) != 0;
-  spdlog::debug("connection {} (uid {}): hello from \"{}\"", _id, _uid, m.client);
+  spdlog::debug("connection {} (uid {}): hello from \"{}\"", _id, _peer.uid, m.client);
   reply(proto::HelloOk{TS_PROTO_VERSION, _fd_passing ? TS_FEATURE_FD_PASSING : 0U,
                        _server.options().max_data, "tapestreamd " TAPESTREAM_VERSION});
   finish_request();

@@ -104,13 +104,13 @@ void Server::accepted(int fd) {
   _accepting = false;
   if (fd >= 0) {
     UniqueFd owned{fd};
-    ucred peer{};
-    socklen_t size = sizeof peer;
-    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0) {
+    // Who may do what is decided from these alone (access.hpp): a client whose credentials
+    // the kernel does not give is not served.
+    if (auto peer = peer_of(fd); !peer) {
       log_limited(std::string{"cannot read a client's credentials: "} + std::strerror(errno),
                   Clock::now());
-    } else if (admit(owned, peer.uid)) {
-      serve(std::move(owned), peer.uid);
+    } else if (admit(owned, peer->uid)) {
+      serve(std::move(owned), std::move(*peer));
     }
   } else if (out_of_resources(-fd)) {
     _accept_paused_until = Clock::now() + accept_pause;
@@ -146,13 +146,14 @@ bool Server::admit(UniqueFd& fd, std::uint32_t uid) {
   return false;
 }
 
-void Server::serve(UniqueFd fd, std::uint32_t uid) {
-  ++_per_user[uid];
+void Server::serve(UniqueFd fd, Peer peer) {
+  ++_per_user[peer.uid];
   ++_open_connections;
-  _control.host(std::make_unique<Connection>(_control, std::move(fd), ++_next_connection, uid));
+  _control.host(
+      std::make_unique<Connection>(_control, std::move(fd), ++_next_connection, std::move(peer)));
 }
 
-void Server::adopt(UniqueFd fd, std::uint32_t uid) { serve(std::move(fd), uid); }
+void Server::adopt(UniqueFd fd, Peer peer) { serve(std::move(fd), std::move(peer)); }
 
 void Server::connection_closed(std::uint32_t uid) {
   --_open_connections;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/unique_fd.hpp"
+#include "server/access.hpp"
 #include "server/drive_slot.hpp"
 #include "server/drive_worker.hpp"
 #include "server/home.hpp"
@@ -38,6 +39,8 @@ struct ServerOptions {
   std::chrono::seconds stop_timeout{60};
   std::size_t max_connections = 256;
   std::size_t max_connections_per_user = 32;
+  // Who may do what (access.hpp); by default root and group tape everything.
+  AccessPolicy access;
 };
 
 class Server {
@@ -63,7 +66,7 @@ class Server {
   bool run(const std::function<bool()>& stop_requested);
   void stop();
   // Serves a connection that did not come through the listener (the protocol fuzzer's).
-  void adopt(UniqueFd fd, std::uint32_t uid);
+  void adopt(UniqueFd fd, Peer peer);
   // One turn of the control thread's ring, then the connections' deadlines; false if the ring
   // failed.
   bool turn(std::chrono::milliseconds wait);
@@ -89,7 +92,7 @@ class Server {
   void accept_next();
   void accepted(int fd);
   bool admit(UniqueFd& fd, std::uint32_t uid);
-  void serve(UniqueFd fd, std::uint32_t uid);
+  void serve(UniqueFd fd, Peer peer);
   bool all_drained() const;
   // Logs a condition that may repeat thousands of times a second once per interval, with
   // how often it happened.

@@ -222,6 +222,13 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config) {
       throw StartupError{"drive " + d->name + " is configured twice"};
     }
   }
+  // A rule for a drive that is not served would leave the drive it was meant for (a typo) to
+  // the general rules.
+  for (const auto& named : config.server.access.drives_named()) {
+    if (std::none_of(drives.begin(), drives.end(), [&](const DriveConfig& d) { return d.name == named; })) {
+      throw StartupError{"an --allow rule names drive " + named + ", which is not configured"};
+    }
+  }
   const PoolShape shape{config.buffers_per_drive, config.buffer_size};
   std::vector<std::unique_ptr<DriveWorker>> workers;
   for (const auto& d : drives) {

@@ -207,7 +207,7 @@ Client World::connect() {
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv.data()) != 0) {
     finding("socketpair: " + errno_text());
   }
-  _server->adopt(UniqueFd{sv[0]}, ::getuid());
+  _server->adopt(UniqueFd{sv[0]}, server::Peer{::getuid(), ::getgid(), {}});
   ::fcntl(sv[1], F_SETFL, O_NONBLOCK);
   Client c;
   c.fd = UniqueFd{sv[1]};
