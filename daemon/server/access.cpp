@@ -16,6 +16,9 @@ namespace {
 
 constexpr std::array<const char*, access_class_count> class_names{"status", "read", "write",
                                                                   "position", "destroy"};
+// What a refusal says the client may not do.
+constexpr std::array<const char*, access_class_count> class_verbs{
+    "ask for status", "read", "write", "move the tape", "destroy"};
 // A refusal quotes its rule; a rule longer than this is cut, so the ERROR stays within its
 // message limit.
 constexpr std::size_t quoted_rule_limit = 300;
@@ -275,7 +278,8 @@ std::optional<std::string> AccessPolicy::refusal(const Peer& peer, AccessClass a
     return std::nullopt;
   }
   const auto rules = rules_for(access, drive);
-  std::string why = "uid " + std::to_string(peer.uid) + " may not " + access_class_name(access) +
+  std::string why = "uid " + std::to_string(peer.uid) + " may not " +
+                    class_verbs.at(static_cast<std::size_t>(access)) +
                     (drive.empty() ? std::string{} : " on drive " + drive);
   if (rules.empty()) {
     if (_tape_group && names(peer, {Principal::Kind::group, *_tape_group})) {
