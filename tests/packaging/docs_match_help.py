@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Every option of `tapestreamd --help` and `tapestream --help`, and every command of
+tapestream, appears in the bash completion and the man page; every setting of tapestreamd
+appears in the example configuration. So the documents cannot drift from the code: an option
+added to main.cpp without them fails here.
+
+    docs_match_help.py TAPESTREAMD TAPESTREAM SOURCE_DIR
+"""
+import pathlib
+import re
+import subprocess
+import sys
+
+# Options of tapestreamd that are tools or switches, not settings of the configuration file.
+COMMAND_LINE_ONLY = {"help", "version", "config", "self-check", "probe", "decode-sense", "opcode"}
+
+
+def help_text(program):
+    return subprocess.run([program, "--help"], check=True, capture_output=True, text=True).stdout
+
+
+def long_options(text):
+    options = text.split("\nOptions:", 1)[1]
+    return re.findall(r"^\s+(?:-\w \[ )?--([a-z][a-z-]*)", options, re.MULTILINE)
+
+
+def commands(text):
+    """tapestream's commands, from its usage lines (the bracketed options left out)."""
+    found = []
+    for usage in re.findall(r"^\s+tapestream \[OPTIONS\] (.*(?:\n\s{20,}.*)*)", text, re.MULTILINE):
+        usage = re.sub(r"\[[^][]*\]", " ", re.sub(r"\[[^][]*\]", " ", usage))
+        usage = re.sub(r"\bcompression on\|off", "compression", usage)
+        found += re.findall(r"(?<![\w-])([a-z]+)(?![\w-])", usage)
+    return sorted(set(found))
+
+
+def roff(word):
+    return word.replace("-", "\\-")
+
+
+def main(argv):
+    daemon, client, source = argv[1], argv[2], pathlib.Path(argv[3])
+    failures = []
+
+    def check(ok, what):
+        if not ok:
+            failures.append(what)
+
+    completion = {p: (source / "completion" / p).read_text() for p in ("tapestream", "tapestreamd")}
+    man = {"tapestreamd": (source / "man/tapestreamd.8").read_text(),
+           "tapestream": (source / "man/tapestream.1").read_text()}
+    config = (source / "units/tapestreamd.conf").read_text()
+
+    for name, program in (("tapestreamd", daemon), ("tapestream", client)):
+        options = long_options(help_text(program))
+        check(len(options) >= 10, f"{name} --help: found only {options}")
+        for option in options:
+            check(re.search(r"(?<![\w-])--" + re.escape(option) + r"(?![\w-])", completion[name]),
+                  f"completion/{name} lacks --{option}")
+            check(re.search(r"\\-\\-" + re.escape(roff(option)) + r"(?![\w\\])", man[name]),
+                  f"man page of {name} lacks --{option}")
+            if name == "tapestreamd" and option not in COMMAND_LINE_ONLY:
+                check(re.search(r"^#?" + re.escape(option) + r" = ", config, re.MULTILINE),
+                      f"units/tapestreamd.conf has no example line for {option}")
+        print(f"{name}: {len(options)} options checked")
+
+    verbs = commands(help_text(client))
+    check({"write", "read", "status", "erase", "seek"} <= set(verbs), f"commands found: {verbs}")
+    for verb in verbs:
+        check(re.search(r"(?<![\w-])" + verb + r"(?![\w-])", completion["tapestream"].split(
+            "local commands=", 1)[1].split('"', 2)[1]), f"completion/tapestream lacks {verb}")
+        section = man["tapestream"].split(".SH COMMANDS", 1)[1].split(".SH ", 1)[0]
+        check(re.search(r"^\.B[IR]? (.* )?\"?" + verb + r"\b", section, re.MULTILINE),
+              f"the man page of tapestream has no entry for {verb} under COMMANDS")
+    print(f"tapestream: {len(verbs)} commands checked: {' '.join(verbs)}")
+
+    for f in failures:
+        print("FAIL:", f)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
