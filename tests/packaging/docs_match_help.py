@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Every option of `tapestreamd --help` and `tapestream --help`, and every command of
 tapestream, appears in the bash completion and the man page; every setting of tapestreamd
-appears in the example configuration. So the documents cannot drift from the code: an option
-added to main.cpp without them fails here.
+appears in the example configuration; and the other way, the completion offers and the man
+page lists no option that --help does not know. So the documents cannot drift from the code: an
+option added, renamed or removed in main.cpp without them fails here.
 
     docs_match_help.py TAPESTREAMD TAPESTREAM SOURCE_DIR
 """
@@ -13,6 +14,10 @@ import sys
 
 # Options of tapestreamd that are tools or switches, not settings of the configuration file.
 COMMAND_LINE_ONLY = {"help", "version", "config", "self-check", "probe", "decode-sense", "opcode"}
+# Options that issue 11 adds to tapestreamd in other branches (access control, the service):
+# documented already, and reported rather than failed while --help lacks them. Once --help has
+# them they are checked like every other; then they can leave this list.
+PENDING = {"tapestreamd": {"allow", "socket-group", "socket-mode", "log-target"}, "tapestream": set()}
 
 
 def help_text(program):
@@ -32,6 +37,18 @@ def commands(text):
         usage = re.sub(r"\bcompression on\|off", "compression", usage)
         found += re.findall(r"(?<![\w-])([a-z]+)(?![\w-])", usage)
     return sorted(set(found))
+
+
+def documented_options(completion, man):
+    """The long options the completion offers and the man page's OPTIONS section lists."""
+    code = re.sub(r"(^|\s)#.*", "", completion)  # comments may speak of "--option=value"
+    offered = set(re.findall(r"(?<![\w-])--([a-z][a-z-]*)", code))
+    options = man.split(".SH OPTIONS", 1)[1].split(".SH ", 1)[0]
+    listed = set(o.replace("\\-", "-") for o in re.findall(
+        r"^\.TP\n\.B[IR]? (?:\\-\w \"?, \"? )?\\-\\-((?:[a-z]|\\-)+)", options, re.MULTILINE))
+    listed |= set(o.replace("\\-", "-") for o in re.findall(
+        r"^\.TP\n\.BR \\-\w \", \" \\-\\-((?:[a-z]|\\-)+)", options, re.MULTILINE))
+    return offered, listed
 
 
 def roff(word):
@@ -62,6 +79,17 @@ def main(argv):
             if name == "tapestreamd" and option not in COMMAND_LINE_ONLY:
                 check(re.search(r"^#?" + re.escape(option) + r" = ", config, re.MULTILINE),
                       f"units/tapestreamd.conf has no example line for {option}")
+        # And the other way: nothing documented that --help does not know (a removed or
+        # renamed option), except what other branches are adding.
+        offered, listed = documented_options(completion[name], man[name])
+        print(f"{name}: the completion offers {len(offered)} options, the man page lists {len(listed)}")
+        check(len(listed) >= len(options) - 2, f"man page of {name}: option entries found: {listed}")
+        for where, found in ((f"completion/{name}", offered), (f"the man page of {name}", listed)):
+            for option in sorted(found - set(options)):
+                if option in PENDING[name]:
+                    print(f"pending: {where} has --{option}, which {name} --help lacks so far")
+                else:
+                    check(False, f"{where} has --{option}, which {name} --help does not know")
         print(f"{name}: {len(options)} options checked")
 
     verbs = commands(help_text(client))
