@@ -11,6 +11,7 @@ import pathlib
 import re
 import subprocess
 import sys
+import tempfile
 
 # Options of tapestreamd that are tools or switches, not settings of the configuration file.
 COMMAND_LINE_ONLY = {"help", "version", "config", "self-check", "probe", "decode-sense", "opcode"}
@@ -91,6 +92,25 @@ def main(argv):
                 else:
                     check(False, f"{where} has --{option}, which {name} --help does not know")
         print(f"{name}: {len(options)} options checked")
+
+    # The example lines themselves: uncommented, the daemon must accept every one whose
+    # option it has (an option's name misspelt in the example would otherwise pass unseen).
+    known = set(long_options(help_text(daemon)))
+    for name in sorted(set(re.findall(r"^#?([a-z][a-z-]*) = ", config, re.MULTILINE)) - known):
+        if name in PENDING["tapestreamd"]:
+            print(f"pending: units/tapestreamd.conf has {name}, which tapestreamd --help lacks so far")
+        else:
+            check(False, f"units/tapestreamd.conf has {name}, which tapestreamd --help does not know")
+    examples = [m for m in re.findall(r"^#([a-z][a-z-]*) = (.*)$", config, re.MULTILINE)
+                if m[0] in known]
+    with tempfile.NamedTemporaryFile("w", suffix=".conf") as f:
+        f.write("".join(f"{name} = {value}\n" for name, value in examples))
+        f.flush()
+        run = subprocess.run([daemon, "--config", f.name, "--version"], capture_output=True,
+                             text=True)
+        check(run.returncode == 0, f"tapestreamd rejects the example lines uncommented: "
+                                   f"{run.stderr.strip()}")
+    print(f"tapestreamd.conf: {len(examples)} example lines accepted by tapestreamd --config")
 
     verbs = commands(help_text(client))
     check({"write", "read", "status", "erase", "seek"} <= set(verbs), f"commands found: {verbs}")
