@@ -254,9 +254,10 @@ int main(int argc, char** argv) {
        "replace the default timeout of a class of SCSI commands (quick, data, filemark, "
        "rewind, load, unload, position, erase_short, erase_long); repeatable")
       ("allow", po::value<std::vector<std::string>>()->value_name("CLASS[@DRIVE]:WHO...")->composing(),
-       "who may do what: CLASS is status, read, write (append), position, destroy (erase, "
-       "setblk, writing where the tape stands) or all; WHO is user:NAME, uid:N, group:NAME, "
-       "gid:N or everyone; repeatable; a class no rule names: root and group tape")
+       "who may do what: CLASS is status (drives, status, tell), read, write (append), "
+       "position (rewind, load, eject, fsf, bsf, fsr, bsr, eod, seek), destroy (erase, weof, "
+       "setblk, compression, writing where the tape stands) or all; WHO is user:NAME, uid:N, "
+       "group:NAME, gid:N or everyone; repeatable; a class no rule names: root and group tape")
       ("log-level", po::value<std::string>()->value_name("LEVEL")->default_value("info"),
        "trace, debug, info, warn, error, critical or off");
   // clang-format on

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <variant>
 
 #include "base/startup_error.hpp"
 
@@ -51,7 +53,7 @@ std::vector<std::string_view> split(std::string_view text, std::string_view sepa
 }
 
 [[noreturn]] void bad_rule(const std::string& text, const std::string& why) {
-  throw StartupError{"--allow \"" + text + "\": " + why + "; " + rule_syntax};
+  throw StartupError{"allow rule \"" + text + "\": " + why + "; " + rule_syntax};
 }
 
 std::optional<std::uint32_t> number(std::string_view text) {
@@ -121,41 +123,69 @@ const char* access_class_name(AccessClass access) {
   return class_names.at(static_cast<std::size_t>(access));
 }
 
+AccessClass control_class(proto::ControlOp op) {
+  switch (op) {
+    case proto::ControlOp::tell:
+      return AccessClass::status;
+    case proto::ControlOp::rewind:
+    case proto::ControlOp::load:
+    case proto::ControlOp::eject:
+    case proto::ControlOp::fsf:
+    case proto::ControlOp::bsf:
+    case proto::ControlOp::fsr:
+    case proto::ControlOp::bsr:
+    case proto::ControlOp::eod:
+    case proto::ControlOp::seek:
+      return AccessClass::position;
+    case proto::ControlOp::weof:  // a filemark where the tape stands ends the tape there
+    case proto::ControlOp::erase:
+    case proto::ControlOp::setblk:
+    case proto::ControlOp::compression:
+      return AccessClass::destroy;
+  }
+  return AccessClass::destroy;  // an operation added later is the most guarded until classed
+}
+
 std::optional<AccessClass> access_class_of(const proto::Message& message) {
-  if (std::holds_alternative<proto::ListDrives>(message) ||
-      std::holds_alternative<proto::StatusRequest>(message)) {
-    return AccessClass::status;
-  }
-  if (std::holds_alternative<proto::ReadRequest>(message)) {
-    return AccessClass::read;
-  }
-  if (const auto* write = std::get_if<proto::WriteRequest>(&message)) {
-    // Written where the tape stands, a stream ends the tape there: what followed is lost.
-    return (write->flags & TS_WRITE_APPEND) != 0 ? AccessClass::write : AccessClass::destroy;
-  }
-  if (const auto* control = std::get_if<proto::ControlRequest>(&message)) {
-    switch (control->op) {
-      case proto::ControlOp::tell:
-        return AccessClass::status;
-      case proto::ControlOp::rewind:
-      case proto::ControlOp::load:
-      case proto::ControlOp::eject:
-      case proto::ControlOp::fsf:
-      case proto::ControlOp::bsf:
-      case proto::ControlOp::fsr:
-      case proto::ControlOp::bsr:
-      case proto::ControlOp::eod:
-      case proto::ControlOp::seek:
-        return AccessClass::position;
-      case proto::ControlOp::weof:  // a filemark where the tape stands ends the tape there
-      case proto::ControlOp::erase:
-      case proto::ControlOp::setblk:
-      case proto::ControlOp::compression:
-        return AccessClass::destroy;
-    }
-    return AccessClass::destroy;  // an operation added later is the most guarded until classed
-  }
-  return std::nullopt;
+  // A message type added to the protocol must be classed here before this compiles again.
+  static_assert(std::variant_size_v<proto::Message> == 18);
+  return std::visit(
+      [](const auto& m) -> std::optional<AccessClass> {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, proto::ListDrives> ||
+                      std::is_same_v<T, proto::StatusRequest>) {
+          return AccessClass::status;
+        } else if constexpr (std::is_same_v<T, proto::ReadRequest>) {
+          return AccessClass::read;
+        } else if constexpr (std::is_same_v<T, proto::WriteRequest>) {
+          // Written where the tape stands, a stream ends the tape there: what followed is lost.
+          return (m.flags & TS_WRITE_APPEND) != 0 ? AccessClass::write : AccessClass::destroy;
+        } else if constexpr (std::is_same_v<T, proto::ControlRequest>) {
+          return control_class(m.op);
+        } else if constexpr (std::is_same_v<T, proto::Hello> || std::is_same_v<T, proto::Data> ||
+                             std::is_same_v<T, proto::End> || std::is_same_v<T, proto::Abort>) {
+          return std::nullopt;  // HELLO, and the frames of a stream already permitted
+        } else {
+          return AccessClass::destroy;  // replies: the codec never lets one reach the daemon
+        }
+      },
+      message);
+}
+
+std::string drive_named_by(const proto::Message& message) {
+  return std::visit(
+      [](const auto& m) -> std::string {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, proto::StatusRequest> ||
+                      std::is_same_v<T, proto::WriteRequest> ||
+                      std::is_same_v<T, proto::ReadRequest> ||
+                      std::is_same_v<T, proto::ControlRequest>) {
+          return m.drive;
+        } else {
+          return {};
+        }
+      },
+      message);
 }
 
 std::optional<Peer> peer_of(int socket_fd) {
@@ -182,28 +212,38 @@ std::optional<Peer> peer_of(int socket_fd) {
   return std::nullopt;
 }
 
+namespace {
+
+// getpwnam_r/getgrnam_r with a buffer grown until the entry fits (a group with thousands of
+// members does not fit the usual 16 KiB). nullopt: there is no such name; a lookup that fails
+// (ERANGE at 16 MiB, an NSS source that does not answer) is an error, never "no such name".
+template <typename Entry, typename Id>
+std::optional<Id> look_up(const std::string& name, const char* kind,
+                          int (*lookup)(const char*, Entry*, char*, std::size_t, Entry**),
+                          Id Entry::*id) {
+  std::vector<char> buffer(16384);
+  while (true) {
+    Entry entry{};
+    Entry* found = nullptr;
+    const int error = lookup(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
+    if (error == 0) {
+      return found == nullptr ? std::nullopt : std::optional<Id>{found->*id};
+    }
+    if (error == ERANGE && buffer.size() < (16U << 20)) {
+      buffer.resize(buffer.size() * 4);
+      continue;
+    }
+    throw StartupError{std::string{"cannot look up the "} + kind + " \"" + name +
+                       "\": " + std::strerror(error)};
+  }
+}
+
+}  // namespace
+
 NameLookup system_names() {
   return {
-      [](const std::string& name) -> std::optional<uid_t> {
-        std::vector<char> buffer(16384);
-        passwd entry{};
-        passwd* found = nullptr;
-        if (::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 ||
-            found == nullptr) {
-          return std::nullopt;
-        }
-        return found->pw_uid;
-      },
-      [](const std::string& name) -> std::optional<gid_t> {
-        std::vector<char> buffer(65536);  // a group's member list can be long
-        group entry{};
-        group* found = nullptr;
-        if (::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 ||
-            found == nullptr) {
-          return std::nullopt;
-        }
-        return found->gr_gid;
-      },
+      [](const std::string& name) { return look_up(name, "user", ::getpwnam_r, &passwd::pw_uid); },
+      [](const std::string& name) { return look_up(name, "group", ::getgrnam_r, &group::gr_gid); },
   };
 }
 
@@ -223,7 +263,7 @@ AccessRule parse_access_rule(const std::string& text, const NameLookup& names) {
     rule.drive = drive;
     scope = trimmed(scope.substr(0, at));
   }
-  for (const auto word : split(scope, ", ")) {
+  for (const auto word : split(scope, ", \t")) {
     if (word == "all") {
       for (std::size_t c = 0; c < access_class_count; ++c) {
         rule.classes.push_back(static_cast<AccessClass>(c));
@@ -255,7 +295,7 @@ AccessPolicy::AccessPolicy(std::optional<gid_t> tape_group) : _tape_group{tape_g
 
 void AccessPolicy::add(AccessRule rule) { _rules.push_back(std::move(rule)); }
 
-const std::vector<const AccessRule*> AccessPolicy::rules_for(AccessClass access,
+std::vector<const AccessRule*> AccessPolicy::rules_for(AccessClass access,
                                                              const std::string& drive) const {
   std::vector<const AccessRule*> general;
   std::vector<const AccessRule*> for_drive;
@@ -285,8 +325,10 @@ std::optional<std::string> AccessPolicy::refusal(const Peer& peer, AccessClass a
     if (_tape_group && names(peer, {Principal::Kind::group, *_tape_group})) {
       return std::nullopt;
     }
-    return why + ": by the default rule only root and group tape may (an \"allow = " +
-           access_class_name(access) + ": ...\" line in the daemon's configuration changes that)";
+    return why + ": by the default rule only root" +
+           (_tape_group ? " and group tape may" : " may (this system has no group tape)") +
+           " (an \"allow = " + access_class_name(access) +
+           ": ...\" line in the daemon's configuration changes that)";
   }
   for (const auto* rule : rules) {
     if (std::any_of(rule->who.begin(), rule->who.end(),
@@ -299,7 +341,11 @@ std::optional<std::string> AccessPolicy::refusal(const Peer& peer, AccessClass a
     quoted += (quoted.empty() ? "" : "; ") + std::string{"\"allow = "} + rule->text + "\"";
   }
   if (quoted.size() > quoted_rule_limit) {
-    quoted = quoted.substr(0, quoted_rule_limit) + "...";
+    auto cut = quoted_rule_limit;
+    while (cut > 0 && (static_cast<unsigned char>(quoted[cut]) & 0xC0) == 0x80) {
+      --cut;  // not inside a UTF-8 sequence
+    }
+    quoted = quoted.substr(0, cut) + "...";
   }
   return why + ": the daemon's configuration allows it only by " + quoted;
 }

@@ -3,7 +3,8 @@
 // says. Operations fall into five classes by what they can cost the tape's owner:
 //
 //   status    LIST_DRIVES, STATUS, CONTROL tell           (nothing)
-//   read      READ                                        (the data, and the drive's time)
+//   read      READ                                        (the data, the drive's time; a READ
+//                                                          of file N moves the tape there)
 //   write     WRITE at the end of data (append)           (capacity)
 //   position  rewind, load, eject, fsf, bsf, fsr, bsr, eod, seek
 //                                                         (another stream's place on the tape)
@@ -41,10 +42,14 @@ const char* access_class_name(AccessClass access);
 // frames of a stream already permitted).
 std::optional<AccessClass> access_class_of(const proto::Message& message);
 
-// A connection's credentials, as the kernel reported them when it connected.
+// The drive a request names, as the client wrote it ("" for none).
+std::string drive_named_by(const proto::Message& message);
+
+// A connection's credentials, as the kernel reported them when it connected. The defaults are
+// nobody's (not root's), so a Peer left unfilled is refused, not let through.
 struct Peer {
-  uid_t uid = 0;
-  gid_t gid = 0;
+  uid_t uid = static_cast<uid_t>(-1);
+  gid_t gid = static_cast<gid_t>(-1);
   std::vector<gid_t> groups;  // supplementary groups (SO_PEERGROUPS), the primary one aside
 };
 
@@ -65,7 +70,8 @@ struct AccessRule {
   std::string text;  // as the configuration wrote it, for the refusal message
 };
 
-// Name lookups, so that tests need no accounts; the default asks the system (NSS).
+// Name lookups, so that tests need no accounts; the default asks the system (NSS). nullopt:
+// no such name; a lookup that fails throws StartupError.
 struct NameLookup {
   std::function<std::optional<uid_t>(const std::string&)> user;
   std::function<std::optional<gid_t>(const std::string&)> group;
@@ -92,7 +98,7 @@ class AccessPolicy {
   std::vector<std::string> describe() const;
 
  private:
-  const std::vector<const AccessRule*> rules_for(AccessClass access, const std::string& drive) const;
+  std::vector<const AccessRule*> rules_for(AccessClass access, const std::string& drive) const;
 
   std::optional<gid_t> _tape_group;
   std::vector<AccessRule> _rules;

@@ -153,6 +153,12 @@ void Connection::dispatch(Request request) {
            "only DATA, END or ABORT may come while a write stream runs", true);
     return;
   }
+  // Decided here, before the request goes anywhere: a refused one costs no move to a drive's
+  // thread (maybe a busy one), and nothing of it reaches a handler.
+  _request_id = request.id;  // a refusal answers this request
+  if (!permitted(message)) {
+    return;
+  }
   if (auto* slot = drive_named_in(message); slot != nullptr && &slot->home() != _home) {
     move_to(slot->home(), std::move(request));
     return;
@@ -168,21 +174,18 @@ bool Connection::permitted(const proto::Message& message) {
   if (!access) {
     return true;
   }
-  const auto* drive = drive_named_in(message);
+  // The name as the client wrote it, known or not: a refusal reads the same for a drive that
+  // does not exist, so it tells nothing of which drives do.
   const auto refusal =
-      _server.options().access.refusal(_peer, *access, drive ? drive->name() : std::string{});
+      _server.options().access.refusal(_peer, *access, drive_named_by(message));
   if (!refusal) {
     return true;
   }
-  // refuse() logs it at warn, with the connection and its uid.
   refuse(proto::Status::not_permitted, *refusal, false);
   return false;
 }
 
 void Connection::serve(const proto::Message& message) {
-  if (!permitted(message)) {
-    return;
-  }
   std::visit(
       [this](const auto& m) {
         using T = std::decay_t<decltype(m)>;

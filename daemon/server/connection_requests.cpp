@@ -53,19 +53,8 @@ DriveSlot* Connection::drive_for(const std::string& name) {
 }
 
 DriveSlot* Connection::drive_named_in(const proto::Message& message) const {
-  return std::visit(
-      [this](const auto& m) -> DriveSlot* {
-        using T = std::decay_t<decltype(m)>;
-        if constexpr (std::is_same_v<T, proto::StatusRequest> ||
-                      std::is_same_v<T, proto::WriteRequest> ||
-                      std::is_same_v<T, proto::ReadRequest> ||
-                      std::is_same_v<T, proto::ControlRequest>) {
-          return _server.drive(m.drive);
-        } else {
-          return nullptr;
-        }
-      },
-      message);
+  const auto name = drive_named_by(message);
+  return name.empty() ? nullptr : _server.drive(name);
 }
 
 // DRIVE_STATUS is always answered: from the drive when it answers within a second, otherwise

@@ -226,7 +226,7 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config) {
   // the general rules.
   for (const auto& named : config.server.access.drives_named()) {
     if (std::none_of(drives.begin(), drives.end(), [&](const DriveConfig& d) { return d.name == named; })) {
-      throw StartupError{"an --allow rule names drive " + named + ", which is not configured"};
+      throw StartupError{"an allow rule names drive " + named + ", which is not configured"};
     }
   }
   const PoolShape shape{config.buffers_per_drive, config.buffer_size};

@@ -12,7 +12,12 @@ daemon. Cases:
           ask for the status, and the refusal says it is the default rule
   config  a rule for a drive that is not served, an unknown user, an unknown class: exit 78
           naming the rule
-Usage: access_test.py DAEMON CLI CASE. Exit 0 pass, 1 fail, 77 skipped (not root)."""
+  pipelined  a member of group tape, who may append but not destroy, sends in one go a WRITE by
+          fd passing and, behind it, an erase and a rewind: the stream commits, the erase is
+          refused (not_permitted) after it, the rewind is done, and the file reads back
+Usage: access_test.py DAEMON CLI CASE. Exit 0 pass, 1 fail, 77 skipped (not root).
+(`access_test.py pipelined-client SOCKET` is the client side of `pipelined`, run as the user.)"""
+import json
 import os
 import shutil
 import subprocess
@@ -22,6 +27,10 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reliability_support as rs  # noqa: E402
 from cli_process import CliResult  # noqa: E402
+from protocol_frames import control_body, frame, status_name  # noqa: E402
+from reliability_support import COMMITTED, CONTROL, CONTROL_DONE, ERROR, READY, W_APPEND, W_FD, WRITE  # noqa: E402
+
+TS_CTL_REWIND, TS_CTL_ERASE = 1, 12
 
 NOT_PERMITTED = 77
 TAPE_GID, BACKUP_GID = 26, 34  # Debian's base-passwd fixes both
@@ -34,6 +43,11 @@ USERS = {
     "operator": (2003, 2003, []),
     "stranger": (2004, 2004, []),
 }
+
+
+def system_python():
+    """The interpreter another user can run (the test's own may live in root's home)."""
+    return "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
 
 
 def need_root():
@@ -117,6 +131,8 @@ def case_table(case):
          dict(taper=ok, backup=no, operator=no, stranger=no)),
         ("write by the socket", "a", ["write", "--data-path", "stream"], payload,
          dict(backup=no, stranger=no)),
+        # At the start of the tape, where a destroy that got through would lose every file.
+        ("rewind", "a", ["rewind"], None, dict(root=ok)),
         ("erase", "a", ["erase"], None, dict(taper=no, backup=no, stranger=no)),
         ("setblk", "a", ["setblk", "0"], None, dict(taper=no, backup=no, stranger=no)),
         ("weof", "a", ["weof", "1"], None, dict(taper=no, stranger=no)),
@@ -136,8 +152,13 @@ def case_table(case):
                f"the refusal names the uid and the rule: {r.err.strip()[:300]}")
     r = run_as(case, d, "stranger", ["--drive", "a", "read", "--file", "0"])
     case.check("\"allow = read: group:backup\"" in r.err, f"read refusal names its rule: {r.err.strip()[:300]}")
-    case.check("not_permitted: uid 2004 may not read on drive a" in d.log().replace("(uid 2004): ", ""),
-               "the daemon logs the refusal with the uid")
+    case.check("(uid 2004): not_permitted: uid 2004 may not read on drive a" in d.log(),
+               "the daemon logs the refusal with the connection's uid")
+    r = run_as(case, d, "stranger", ["--drive", "nosuch", "rewind"])
+    r2 = run_as(case, d, "stranger", ["--drive", "b", "erase"])
+    case.check(r.rc == no and "drive nosuch" in r.err and r2.rc == no and "drive b" in r2.err,
+               f"a drive that does not exist is refused like one that does: {r.err.strip()[:200]} / "
+               f"{r2.err.strip()[:200]}")
     # Nothing a refused user tried reached the tape: every file still reads back identical.
     for tape in tapes.values():
         tape.verify(d)
@@ -184,7 +205,52 @@ def case_config(case):
         case.check(rc == 78 and says in d.log(), f"--allow \"{rule}\": exit {rc}, says \"{says}\"")
 
 
-CASES = {"table": case_table, "defaults": case_defaults, "config": case_config}
+def pipelined_client(socket_path):
+    """As the user: WRITE by fd passing with an erase and a rewind behind it, in one send."""
+    c = rs.connect(socket_path, features=1, timeout=30)
+    r, w = os.pipe()
+    c.send(frame(WRITE, rs.write_body("a", W_APPEND | W_FD), 1) +
+           frame(CONTROL, control_body(TS_CTL_ERASE, "a"), 2) +
+           frame(CONTROL, control_body(TS_CTL_REWIND, "a"), 3), fds=[r])
+    os.close(r)
+    with os.fdopen(w, "wb") as pipe:
+        pipe.write(rs.make_data(11, 200_000))
+    replies = []
+    for _ in range(4):
+        f = c.final(30)
+        if f is None:
+            break
+        replies.append([f.type, f.rid, status_name(f.status) if f.type == ERROR else "", f.message if f.type == ERROR else ""])
+    print(json.dumps(replies))
+
+
+def case_pipelined(case):
+    """A refused request pipelined behind a permitted stream is refused after it."""
+    need_root()
+    d = case.daemon(drives=[f"a=emulated:{case.path('a.tap')}"], args=["--allow", "destroy: uid:2003"])
+    open_up(case, d)
+    uid, gid, groups = USERS["taper"]
+    p = subprocess.run(["setpriv", "--reuid", str(uid), "--regid", str(gid), "--groups", ",".join(map(str, groups)),
+                        system_python(), os.path.abspath(__file__), "pipelined-client", d.socket],
+                       capture_output=True, text=True, timeout=60)
+    try:
+        replies = json.loads(p.stdout)
+    except ValueError:
+        replies = None
+    want = [[READY, 1], [COMMITTED, 1], [ERROR, 2], [CONTROL_DONE, 3]]
+    case.check(replies is not None and [r[:2] for r in replies] == want and replies[2][2] == "not_permitted",
+               f"READY, COMMITTED, ERROR not_permitted for the erase, CONTROL_DONE for the rewind: "
+               f"{replies} {p.stderr.strip()[-300:]}")
+    r, data = case.read_back(d, 0)
+    case.check(r.rc == 0 and data == rs.make_data(11, 200_000), f"file 0 reads back identical: exit {r.rc}")
+    case.check(d.stop(30) == 0, "SIGTERM: exit 0")
+
+
+CASES = {"table": case_table, "defaults": case_defaults, "config": case_config,
+         "pipelined": case_pipelined}
 
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "pipelined-client":
+        pipelined_client(sys.argv[2])
+        sys.exit(0)
     sys.exit(rs.main(CASES))

@@ -65,6 +65,32 @@ TEST(AccessTest, WithoutAGroupTapeOnlyRootIsAllowedByDefault) {
   const AccessPolicy p{std::nullopt};
   EXPECT_TRUE(may(p, Peer{0, 0, {}}, AccessClass::destroy));
   EXPECT_FALSE(may(p, Peer{alice, tape, {tape}}, AccessClass::status));
+  const auto why = p.refusal(Peer{alice, tape, {tape}}, AccessClass::status, "");
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("only root may (this system has no group tape)"), std::string::npos) << *why;
+}
+
+TEST(AccessTest, APeerLeftUnfilledIsNobodyNotRoot) {
+  EXPECT_FALSE(may(AccessPolicy{tape}, Peer{}, AccessClass::status));
+}
+
+TEST(AccessTest, ALongRuleIsQuotedCutAtACharacterBoundary) {
+  // A rule's text of two-byte characters (é), shifted by 0 to 3 ASCII bytes, so that the cut
+  // at the quoting limit falls both on and inside a character.
+  for (int shift = 0; shift < 4; ++shift) {
+    auto rule = parse_access_rule("read: user:alice", fake_names());
+    rule.text = std::string(static_cast<std::size_t>(shift), 'x');
+    for (int i = 0; i < 400; ++i) {
+      rule.text += "\xC3\xA9";
+    }
+    AccessPolicy p{tape};
+    p.add(std::move(rule));
+    const auto why = p.refusal(Peer{bob, 100, {}}, AccessClass::read, "");
+    ASSERT_TRUE(why);
+    const auto cut = why->rfind("...");
+    ASSERT_NE(cut, std::string::npos);
+    EXPECT_NE(static_cast<unsigned char>((*why)[cut - 1]), 0xC3) << "a character cut in two, shift " << shift;
+  }
 }
 
 TEST(AccessTest, ARuleReplacesTheDefaultOfItsClassOnly) {
@@ -97,7 +123,7 @@ TEST(AccessTest, ADriveRuleReplacesTheGeneralRulesOnThatDriveOnly) {
 }
 
 TEST(AccessTest, AllAndSeveralClassesAndEveryone) {
-  const auto p = policy({"status, read: everyone", "all@lto9: gid:34"});
+  const auto p = policy({"status,\tread: everyone", "all@lto9: gid:34"});
   const Peer anyone{4242, 4242, {}};
   EXPECT_TRUE(may(p, anyone, AccessClass::status));
   EXPECT_TRUE(may(p, anyone, AccessClass::read));
