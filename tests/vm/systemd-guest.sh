@@ -109,7 +109,8 @@ install_package() {
   # Offline: no package lists, no mirror; everything it depends on is in the image.
   # (--no-download makes apt 2.6 lose the path of a local package: "Pathname to install is
   # not absolute".)
-  DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y "$deb" >/tmp/apt.log 2>&1
+  (cd "$(dirname "$deb")" &&
+     DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y "./$(basename "$deb")") >/tmp/apt.log 2>&1
   status=$?
   tail -n 4 /tmp/apt.log | sed 's/^/guest:   apt| /'
   if [ "$status" != 0 ]; then
