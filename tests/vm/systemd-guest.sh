@@ -47,6 +47,9 @@ as() {
 
 # "BYTES BLOCKS FILE" from what `tapestream write` printed.
 committed() { sed -n 's/.*committed \([0-9]*\) bytes in \([0-9]*\) blocks as file \([0-9]*\).*/\1 \2 \3/p' "$1"; }
+# Sets c_bytes, c_blocks and c_file from the file a write's messages went to (empty: nothing
+# committed).
+read_committed() { read -r c_bytes c_blocks c_file < <(committed "$1") || true; }
 size() { stat -c %s "$1"; }
 service_state() { systemctl show -p ActiveState --value tapestreamd.service; }
 main_pid() { systemctl show -p MainPID --value tapestreamd.service; }
@@ -90,8 +93,8 @@ operator_write() {
   local path=$1 out=/tmp/w-$$-$RANDOM status
   as tapeop tapestream -d lto1 write <"$path" 2>"$out"
   status=$?
-  set -- $(committed "$out")
-  wrote_bytes=${1:-} wrote_file=${3:-}
+  read_committed "$out"
+  wrote_bytes=${c_bytes:-} wrote_file=${c_file:-}
   if [ "$status" != 0 ] || [ "$wrote_bytes" != "$(size "$path")" ]; then
     why "write of $path as tapeop: exit $status, committed '${wrote_bytes:-nothing}' of $(size "$path") bytes: $(cat "$out")"
     return 1
@@ -147,16 +150,16 @@ tape_user_writes() {
   status=$?
   after=$(service_state)
   pid=$(main_pid)
-  set -- $(committed "$out")
-  say "tar c /usr/share/doc | tapestream write: exit $status, $(size /tmp/doc.tar) bytes made, committed ${1:-?} bytes in ${2:-?} blocks as file ${3:-?}; service $before -> $after, main PID $pid runs as $(stat -c %U "/proc/$pid" 2>/dev/null || echo '?')"
+  read_committed "$out"
+  say "tar c /usr/share/doc | tapestream write: exit $status, $(size /tmp/doc.tar) bytes made, committed ${c_bytes:-?} bytes in ${c_blocks:-?} blocks as file ${c_file:-?}; service $before -> $after, main PID $pid runs as $(stat -c %U "/proc/$pid" 2>/dev/null || echo '?')"
   [ "$status" = 0 ] || { why "write exited $status: $(cat "$out")"; return 1; }
-  [ "${1:-}" = "$(size /tmp/doc.tar)" ] || { why "committed ${1:-nothing}, tar made $(size /tmp/doc.tar) bytes"; return 1; }
+  [ "${c_bytes:-}" = "$(size /tmp/doc.tar)" ] || { why "committed ${c_bytes:-nothing}, tar made $(size /tmp/doc.tar) bytes"; return 1; }
   [ "$after" = active ] || { why "the service is $after after the write"; return 1; }
   [ "$(stat -c %U "/proc/$pid" 2>/dev/null)" = tapestream ] || { why "the daemon does not run as user tapestream"; return 1; }
-  record "$3" /tmp/doc.tar
-  as tapeop tapestream -d lto1 read --file "$3" 2>/tmp/r-doc | cmp - /tmp/doc.tar ||
-    { why "file $3 read back differs: $(cat /tmp/r-doc)"; return 1; }
-  say "file $3 read back: $(size /tmp/doc.tar) bytes identical"
+  record "$c_file" /tmp/doc.tar
+  as tapeop tapestream -d lto1 read --file "$c_file" 2>/tmp/r-doc | cmp - /tmp/doc.tar ||
+    { why "file $c_file read back differs: $(cat /tmp/r-doc)"; return 1; }
+  say "file $c_file read back: $(size /tmp/doc.tar) bytes identical"
 }
 
 # A user outside group tape cannot connect: the socket is 0660 root:tape. The CLI exits 69
@@ -219,17 +222,17 @@ stop_during_write() {
   stop_took=$(( $(date +%s) - stop_began ))
   wait "$client"
   status=$?
-  set -- $(committed "$out")
-  say "systemctl stop: exit $stop_status after $stop_took s, service $(service_state); client: exit $status, $(size /tmp/slow.dat) bytes made, committed ${1:-?} as file ${3:-?}"
+  read_committed "$out"
+  say "systemctl stop: exit $stop_status after $stop_took s, service $(service_state); client: exit $status, $(size /tmp/slow.dat) bytes made, committed ${c_bytes:-?} as file ${c_file:-?}"
   systemctl reset-failed tapestreamd.service 2>/dev/null || true
   [ "$stop_status" = 0 ] || { why "systemctl stop exited $stop_status"; return 1; }
   [ "$status" = 0 ] || { why "the client exited $status: $(cat "$out")"; return 1; }
-  [ "${1:-}" = "$(size /tmp/slow.dat)" ] && [ "$1" = 6291456 ] ||
-    { why "committed ${1:-nothing} bytes; the producer made $(size /tmp/slow.dat) of 6291456"; return 1; }
-  record "$3" /tmp/slow.dat
-  as tapeop tapestream -d lto1 read --file "$3" 2>/tmp/r-slow | cmp - /tmp/slow.dat ||
-    { why "file $3 read back differs: $(cat /tmp/r-slow)"; return 1; }
-  say "file $3 read back after a new activation: identical"
+  [ "${c_bytes:-}" = "$(size /tmp/slow.dat)" ] && [ "$c_bytes" = 6291456 ] ||
+    { why "committed ${c_bytes:-nothing} bytes; the producer made $(size /tmp/slow.dat) of 6291456"; return 1; }
+  record "$c_file" /tmp/slow.dat
+  as tapeop tapestream -d lto1 read --file "$c_file" 2>/tmp/r-slow | cmp - /tmp/slow.dat ||
+    { why "file $c_file read back differs: $(cat /tmp/r-slow)"; return 1; }
+  say "file $c_file read back after a new activation: identical"
 }
 
 # The per-stream summary line reaches the journal with its structured fields.
