@@ -171,9 +171,13 @@ int serve(const po::variables_map& vm) {
   config.server.socket_access.group = vm["socket-group"].as<std::string>();
   config.server.socket_access.group_is_default = vm["socket-group"].defaulted();
   config.server.socket_access.mode = server::parse_socket_mode(vm["socket-mode"].as<std::string>());
-  // Before the drives are set up, so that a unit that passes the wrong socket fails at once.
+  // Before the drives are set up (which may take minutes with real drives), so that a unit
+  // that passes the wrong socket, or a group that cannot be had, fails at once.
   auto activated = service::activated_socket(config.socket_path);
   const bool adopted = static_cast<bool>(activated);
+  if (!adopted) {
+    config.server.socket_access.gid = server::resolve_socket_group(config.server.socket_access);
+  }
   auto daemon = server::start_daemon(config, std::move(activated));
   struct sigaction action {};
   action.sa_handler = request_stop;

@@ -48,6 +48,7 @@ void DriveWorker::wait_identified() { _identified_result.get(); }
 void DriveWorker::serve(Server& server) {
   auto ready = _home_ready.get_future();
   _serve_given = true;
+  _serving = true;
   _server.set_value(&server);
   ready.wait();
 }
@@ -61,7 +62,9 @@ void DriveWorker::quit() {
     _serve_given = true;
     _server.set_value(nullptr);
   }
-  if (_ended_result.wait_for(end_patience) != std::future_status::ready) {
+  // Only a serving worker is given up on: one still identifying its drive runs the factory,
+  // which would touch this object when it returns, and start-up is waited for as it always was.
+  if (_serving && _ended_result.wait_for(end_patience) != std::future_status::ready) {
     spdlog::error("drive {}: its worker thread does not end (stuck in a command in the kernel?); "
                   "leaving it to the process's exit", _name);
     _thread.detach();

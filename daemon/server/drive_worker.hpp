@@ -64,8 +64,9 @@ class DriveWorker {
   // exists (the slot knows it), so that requests can be routed to it.
   void serve(Server& server);
   // Closes the connections it serves, ends the thread, and frees the drive, pool and ring. A
-  // thread that does not end within a few seconds (stuck in the kernel, as a driver in D state
-  // holds it) is left behind, with what it uses, for the process's exit to end.
+  // serving thread that does not end within a few seconds (stuck in the kernel, as a driver in
+  // D state holds it) is left behind, with what it uses, for the process's exit to end; if it
+  // ever came back it would find this object gone, so quit() is for the daemon's last moments.
   void quit();
   // Its ring failed and it stopped serving: the daemon cannot go on with the drive.
   bool failed() const { return _failed.load(); }
@@ -93,6 +94,7 @@ class DriveWorker {
   std::promise<void> _ended;
   std::future<void> _ended_result;
   bool _serve_given = false;
+  bool _serving = false;  // serve() was called: the thread runs its loop (or will at once)
   std::atomic<bool> _quit{false};
   std::atomic<bool> _failed{false};
   DriveSlot* _slot = nullptr;

@@ -68,10 +68,9 @@ void clear_stale_socket(const std::string& path, const sockaddr_un& address) {
   }
 }
 
-// The group the socket file is given: none when the daemon keeps its own (the default group
-// that this daemon cannot use). Decided before anything is bound, so that a configuration error
-// leaves nothing behind.
-std::optional<gid_t> socket_gid(const SocketAccess& access) {
+}  // namespace
+
+std::optional<gid_t> resolve_socket_group(const SocketAccess& access) {
   std::vector<char> buffer(16384);
   group entry{};
   group* found = nullptr;
@@ -109,8 +108,6 @@ std::optional<gid_t> socket_gid(const SocketAccess& access) {
                      "socket-group"};
 }
 
-}  // namespace
-
 mode_t parse_socket_mode(std::string_view text) {
   const bool octal = !text.empty() && text.size() <= 4 &&
                      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '7'; });
@@ -129,7 +126,8 @@ mode_t parse_socket_mode(std::string_view text) {
 Listener bind_listener(const std::filesystem::path& path, const SocketAccess& access) {
   const auto text = path.string();
   const auto address = address_of(text);
-  const auto gid = socket_gid(access);
+  // Decided before anything is bound, so that a configuration error leaves nothing behind.
+  const auto gid = access.gid ? *access.gid : resolve_socket_group(access);
   Listener l;
   l.lock = take_lock_file(text + ".lock", "the socket " + text);
   clear_stale_socket(text, address);

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,7 +25,15 @@ struct SocketAccess {
   // or no such group) keeps its own group and says so, instead of refusing to start.
   bool group_is_default = true;
   mode_t mode = 0660;
+  // The group once looked up (resolve_socket_group): none when the daemon keeps its own.
+  // Not looked up yet: bind_listener does it.
+  std::optional<std::optional<gid_t>> gid;
 };
+
+// Looks the group up and decides whether this daemon can give the socket to it: the group's
+// id, or none when the default group is not to be had (said at info). Throws StartupError for a
+// configured group that does not exist or that a daemon not running as root is not in.
+std::optional<gid_t> resolve_socket_group(const SocketAccess& access);
 
 struct Listener {
   UniqueFd socket;
