@@ -48,15 +48,16 @@ Usage:
 
 Description:
   Without --self-check, --probe or --decode-sense the daemon serves its drives on a
-  Unix socket, in the foreground, until SIGTERM or SIGINT; then it takes no new
-  streams, lets the running ones end (cutting them, with exact accounting, after
-  --stop-timeout), and exits. It binds the socket itself (group --socket-group, mode
-  --socket-mode), or serves the one socket systemd passes (socket activation, e.g.
-  tapestreamd.socket), which must be bound to the --socket path. Started by systemd
-  as a Type=notify service it sends READY=1 once every drive is identified, STATUS=
-  every few seconds, STOPPING=1 on SIGTERM, and WATCHDOG=1 (with WatchdogSec=) only
-  while every drive's worker turns. It logs to the journal under systemd (with
-  fields such as TAPESTREAM_DRIVE), else to stderr: see --log-target. It refuses to start on
+  Unix socket, in the foreground, logging to stderr (or to the journal, with fields
+  such as TAPESTREAM_DRIVE, under systemd: see --log-target), until SIGTERM or
+  SIGINT; then it takes no new streams, lets the running ones end (cutting them,
+  with exact accounting, after --stop-timeout), and exits. It binds the socket
+  itself (group --socket-group, mode --socket-mode), or serves the one socket
+  systemd passes (socket activation, e.g. tapestreamd.socket), which must be bound
+  to the --socket path. Started by systemd as a Type=notify service it sends
+  READY=1 once every drive is identified, STATUS= every few seconds, STOPPING=1 on
+  SIGTERM, and WATCHDOG=1 (with WatchdogSec=) only while every drive's worker
+  turns. It refuses to start on
   a socket path where a daemon answers, a state directory or an image another
   daemon (or another of its drives) holds, or a path that is not a socket: each
   is a configuration error (exit 78). With no --drive it serves
@@ -277,7 +278,8 @@ int main(int argc, char** argv) {
        "trace, debug, info, warn, error, critical or off")
       ("log-target", po::value<std::string>()->value_name("TARGET")->default_value("auto"),
        "journal (with priorities and TAPESTREAM_* fields), stderr, or auto: the journal when "
-       "stderr is the journal (JOURNAL_STREAM) or under systemd (INVOCATION_ID), else stderr");
+       "stderr is the journal (JOURNAL_STREAM) or the daemon is a systemd service's main "
+       "process (INVOCATION_ID, started by PID 1), else stderr");
   // clang-format on
   po::variables_map vm;
   try {

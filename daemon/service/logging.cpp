@@ -54,10 +54,12 @@ LogTarget resolve_log_target(LogTarget target) {
   if (target != LogTarget::automatic) {
     return target;
   }
+  // INVOCATION_ID is inherited by everything a service starts (a CI runner's test daemons,
+  // a cron job's children), so it counts only for a process the service manager started
+  // itself: its parent is PID 1 (a service's main process, also after exec from a wrapper).
   const char* invocation = std::getenv("INVOCATION_ID");
-  return stderr_is_journal() || (invocation != nullptr && *invocation != '\0')
-             ? LogTarget::journal
-             : LogTarget::stderr_stream;
+  const bool started_by_manager = invocation != nullptr && *invocation != '\0' && ::getppid() == 1;
+  return stderr_is_journal() || started_by_manager ? LogTarget::journal : LogTarget::stderr_stream;
 }
 
 void set_up_logging(LogTarget target, spdlog::level::level_enum level) {

@@ -1,8 +1,8 @@
 // Where the daemon's log goes (log-target = auto|journal|stderr): to the journal with
 // priorities and structured fields (journal_sink.hpp), or to stderr as lines with a time stamp
 // and level. auto chooses the journal when stderr is the journal (JOURNAL_STREAM names the
-// device and inode of descriptor 2) or the daemon runs under systemd (INVOCATION_ID is set),
-// and stderr otherwise.
+// device and inode of descriptor 2) or the daemon is a service's main process (INVOCATION_ID
+// is set and its parent is PID 1, the service manager), and stderr otherwise.
 #pragma once
 
 #include <spdlog/common.h>

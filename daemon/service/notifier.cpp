@@ -15,7 +15,7 @@ Notifier::Notifier() {
   std::uint64_t usec = 0;
   // Not unset: the variables stay for a child the daemon never starts, and cost nothing.
   const int watchdog = sd_watchdog_enabled(0, &usec);
-  if (watchdog > 0 && usec > 0) {
+  if (watchdog > 0 && usec > 0 && _enabled) {  // a watchdog nobody can be told of is none
     _watchdog = std::chrono::microseconds{usec};
   } else if (watchdog < 0) {
     spdlog::warn("WATCHDOG_USEC or WATCHDOG_PID is malformed ({}): no watchdog, ignoring",

@@ -21,7 +21,8 @@ socket of the test's own (NOTIFY_SOCKET), a fake journald in a private mount nam
   journal       --log-target journal: every line in the journal with PRIORITY and
                 SYSLOG_IDENTIFIER, one summary per stream (write committed, write failed, read)
                 with TAPESTREAM_DRIVE/FILE/BYTES/RATE/RESULT/CLIENT_UID/LABEL; auto chooses the
-                journal for JOURNAL_STREAM = stderr's device:inode or INVOCATION_ID, else stderr;
+                journal for JOURNAL_STREAM = stderr's device:inode or INVOCATION_ID with parent
+                PID 1 (not an INVOCATION_ID a service's child inherited), else stderr;
                 a journal that takes nothing: the lines go to stderr
 Usage: service_test.py DAEMON CLI CASE. Exit 0 pass, 1 fail, 77 skip."""
 import grp
@@ -359,12 +360,12 @@ def case_journal(case):
     d.stop()
 
     # auto: the journal when stderr is the journal or under systemd; stderr otherwise.
-    def auto(name, env):
+    def auto(name, env, wrapper=()):
         before = len(journal.snapshot())
         saved = {k: os.environ.get(k) for k in ("JOURNAL_STREAM", "INVOCATION_ID")}
         for k in saved:
             os.environ.pop(k, None)
-        a = case.daemon(name, drives=["a=null:"], start=False)
+        a = case.daemon(name, drives=["a=null:"], wrapper=wrapper, start=False)
         open(a.log_path, "ab").close()  # the daemon's stderr: its device and inode are known now
         st = os.stat(a.log_path)
         os.environ.update({k: v.format(dev=st.st_dev, ino=st.st_ino) for k, v in env.items()})
@@ -373,16 +374,23 @@ def case_journal(case):
         finally:
             for k, v in saved.items():
                 os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
-        a.stop()
+        a.stop() if not wrapper else a.kill()  # killing the namespace's init ends it
         in_journal = any("serving on" in e.get("MESSAGE", "") for e in entries()[before:])
         return in_journal, "serving on" in a.log()
 
-    for name, env, journal_expected in (("stream", {"JOURNAL_STREAM": "{dev}:{ino}"}, True),
-                                        ("invocation", {"INVOCATION_ID": "0123456789abcdef"}, True),
-                                        ("other", {"JOURNAL_STREAM": "1:2"}, False), ("plain", {}, False)):
-        got = auto(name, env)
+    # A service's main process has PID 1 for its parent: in a PID namespace of its own, a shell
+    # that is PID 1 there starts the daemon the way the service manager would.
+    as_main = ["unshare", "--pid", "--fork", "--kill-child", "--", "sh", "-c", '"$@"; exit $?', "sh"]
+    invocation = {"INVOCATION_ID": "0123456789abcdef"}
+    for name, env, wrapper, journal_expected in (
+            ("stream", {"JOURNAL_STREAM": "{dev}:{ino}"}, (), True),
+            ("invocation-main", invocation, as_main, True),
+            ("invocation-inherited", invocation, (), False),  # a CI runner service's test daemon
+            ("other", {"JOURNAL_STREAM": "1:2"}, (), False), ("plain", {}, (), False)):
+        got = auto(name, env, wrapper)
         case.check(got == (journal_expected, not journal_expected),
-                   f"auto with {env or 'neither'}: in the journal {got[0]}, on stderr {got[1]}")
+                   f"auto with {env or 'neither'}{', parent PID 1' if wrapper else ''}: in the journal "
+                   f"{got[0]}, on stderr {got[1]}")
 
     journal.close()  # the socket file stays: sending to it is refused
     f = case.daemon("refused", drives=["a=null:"], args=["--log-target", "journal"])
