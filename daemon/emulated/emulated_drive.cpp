@@ -46,9 +46,9 @@ bool matches(const std::optional<Opcode>& fault, Opcode op) {
 }
 
 [[noreturn]] void wedge_thread(Opcode op) {
-  spdlog::error("emulated drive: wedge={:02x}h: this thread now blocks for good, as one whose "
-                "driver is stuck in D state",
-                static_cast<unsigned>(op));
+  spdlog::error("emulated drive: wedged in {} (the wedge= fault): this thread now blocks for "
+                "good, as one whose driver is stuck in D state",
+                scsi::opcode_name(op));
   for (;;) {
     std::this_thread::sleep_for(std::chrono::hours{24});
   }
