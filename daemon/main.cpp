@@ -2,7 +2,6 @@
 // SIGINT, and carries two tools that exercise its layers: --self-check and --decode-sense.
 #include <boost/program_options.hpp>
 #include <signal.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
@@ -17,6 +16,10 @@
 #include "common/size.hpp"
 #include "base/startup_error.hpp"
 #include "server/startup.hpp"
+#include "service/activation.hpp"
+#include "service/logging.hpp"
+#include "service/notifier.hpp"
+#include "service/service_monitor.hpp"
 
 #include "scsi/condition.hpp"
 #include "scsi/sense.hpp"
@@ -45,9 +48,16 @@ Usage:
 
 Description:
   Without --self-check, --probe or --decode-sense the daemon serves its drives on a
-  Unix socket (mode 0660), in the foreground, logging to stderr, until SIGTERM or
+  Unix socket, in the foreground, logging to stderr (or to the journal, with fields
+  such as TAPESTREAM_DRIVE, under systemd: see --log-target), until SIGTERM or
   SIGINT; then it takes no new streams, lets the running ones end (cutting them,
-  with exact accounting, after --stop-timeout), and exits. It refuses to start on
+  with exact accounting, after --stop-timeout), and exits. It binds the socket
+  itself (group --socket-group, mode --socket-mode), or serves the one socket
+  systemd passes (socket activation, e.g. tapestreamd.socket), which must be bound
+  to the --socket path. Started by systemd as a Type=notify service it sends
+  READY=1 once every drive is identified, STATUS= every few seconds, STOPPING=1 on
+  SIGTERM, and WATCHDOG=1 (with WatchdogSec=) only while every drive's worker
+  turns. It refuses to start on
   a socket path where a daemon answers, a state directory or an image another
   daemon (or another of its drives) holds, or a path that is not a socket: each
   is a configuration error (exit 78). With no --drive it serves
@@ -169,14 +179,29 @@ int serve(const po::variables_map& vm) {
   for (const auto& line : config.server.access.describe()) {
     spdlog::info("access: {}", line);
   }
-  auto daemon = server::start_daemon(config);
+  config.server.socket_access.group = vm["socket-group"].as<std::string>();
+  config.server.socket_access.group_is_default = vm["socket-group"].defaulted();
+  config.server.socket_access.mode = server::parse_socket_mode(vm["socket-mode"].as<std::string>());
+  // Before the drives are set up (which may take minutes with real drives), so that a unit
+  // that passes the wrong socket, or a group that cannot be had, fails at once.
+  auto activated = service::activated_socket(config.socket_path);
+  const bool adopted = static_cast<bool>(activated);
+  if (!adopted) {
+    config.server.socket_access.gid = server::resolve_socket_group(config.server.socket_access);
+  }
+  auto daemon = server::start_daemon(config, std::move(activated));
   struct sigaction action {};
   action.sa_handler = request_stop;
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
   signal(SIGPIPE, SIG_IGN);
-  spdlog::info("serving on {}", config.socket_path.string());
-  const bool clean = daemon->server->run([] { return stop_signal != 0; });
+  spdlog::info("serving on {}{}", config.socket_path.string(),
+               adopted ? " (the socket systemd passed)" : "");
+  service::Notifier notifier;
+  service::ServiceMonitor monitor{*daemon->server, notifier};
+  monitor.ready(service::ServiceMonitor::Clock::now());
+  const bool clean = daemon->server->run([] { return stop_signal != 0; },
+                                         [&] { monitor.tick(service::ServiceMonitor::Clock::now()); });
   spdlog::info("stopped");
   return clean ? exit_ok : exit_failure;
 }
@@ -258,8 +283,18 @@ int main(int argc, char** argv) {
        "position (rewind, load, eject, fsf, bsf, fsr, bsr, eod, seek), destroy (erase, weof, "
        "setblk, compression, writing where the tape stands) or all; WHO is user:NAME, uid:N, "
        "group:NAME, gid:N or everyone; repeatable; a class no rule names: root and group tape")
+      ("socket-group", po::value<std::string>()->value_name("GROUP")->default_value("tape"),
+       "the group of a socket the daemon binds (not with socket activation, where the .socket "
+       "unit's SocketGroup= decides); left at tape, a daemon that cannot use the group keeps "
+       "its own")
+      ("socket-mode", po::value<std::string>()->value_name("OCTAL")->default_value("0660"),
+       "the permissions of a socket the daemon binds (not with socket activation: SocketMode=)")
       ("log-level", po::value<std::string>()->value_name("LEVEL")->default_value("info"),
-       "trace, debug, info, warn, error, critical or off");
+       "trace, debug, info, warn, error, critical or off")
+      ("log-target", po::value<std::string>()->value_name("TARGET")->default_value("auto"),
+       "journal (with priorities and TAPESTREAM_* fields), stderr, or auto: the journal when "
+       "stderr is the journal (JOURNAL_STREAM) or the daemon is a systemd service's main "
+       "process (INVOCATION_ID, started by PID 1), else stderr");
   // clang-format on
   po::variables_map vm;
   try {
@@ -303,9 +338,15 @@ int main(int argc, char** argv) {
                  level_name.c_str());
     return exit_usage;
   }
-  spdlog::set_default_logger(spdlog::stderr_color_mt("tapestreamd"));
-  spdlog::set_level(level);
-  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  const auto target_name = vm["log-target"].as<std::string>();
+  const auto target = service::parse_log_target(target_name);
+  if (!target) {
+    std::fprintf(stderr, "tapestreamd: --log-target %s: expected auto, journal or stderr\n"
+                         "Try 'tapestreamd --help'.\n",
+                 target_name.c_str());
+    return exit_usage;
+  }
+  service::set_up_logging(*target, level);
   if (vm.count("help") != 0) {
     std::cout << usage_text << "\n" << options << exit_text;
     return exit_ok;

@@ -142,10 +142,11 @@ DriveSpec parse_drive_spec(std::string_view spec) {
       d.short_read = parse_number(spec, key, value, false);
     } else if (key == "unit_attention") {
       d.unit_attention_after = parse_number(spec, key, value, false);
-    } else if (key == "hang") {
-      d.hang = opcode_by_name(value);
-      if (!d.hang) {
-        fail(spec, "hang=" + std::string{value} +
+    } else if (key == "hang" || key == "wedge") {
+      auto& fault = key == "hang" ? d.hang : d.wedge;
+      fault = opcode_by_name(value);
+      if (!fault) {
+        fail(spec, std::string{key} + "=" + std::string{value} +
                        ": not a command (test_unit_ready, rewind, read, write, write_filemarks, "
                        "space, inquiry, erase, load_unload, locate, read_position, mode_select)");
       }
@@ -155,7 +156,7 @@ DriveSpec parse_drive_spec(std::string_view spec) {
       fail(spec, "unknown option \"" + std::string{key} +
                      "\" (capacity, ew, max_block, write_protect, damaged, follow_symlinks, "
                      "medium_error_write, medium_error_read, short_read, unit_attention, hang, "
-                     "serial)");
+                     "wedge, serial)");
     }
   }
   if (d.capacity < (std::uint64_t{1} << 20)) {

@@ -41,6 +41,9 @@ struct DriveSpec {
   std::optional<std::uint64_t> short_read;          // the Nth READ delivers half its block
   std::optional<std::uint64_t> unit_attention_after;  // after N commands: power-on UA
   std::optional<scsi::Opcode> hang;                 // this command never completes
+  // This command blocks the thread that submits it for good, as a driver stuck in D state
+  // holds the caller's thread: the drive's worker stops turning.
+  std::optional<scsi::Opcode> wedge;
   std::string serial = "EMU0000001";
   std::string medium_serial = "EMUTAPE001";
 

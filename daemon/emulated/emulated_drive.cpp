@@ -4,9 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "base/startup_error.hpp"
 #include "emulated/image_file.hpp"
@@ -23,11 +27,13 @@ bool reports_unit_attention(Opcode op) {
   return op != Opcode::inquiry && op != Opcode::request_sense;
 }
 
-bool matches_hang(const DriveSpec& spec, Opcode op) {
-  if (!spec.hang) {
+// Whether `op` is the command a fault names (a name covers the command's 6-, 10- and 16-byte
+// forms).
+bool matches(const std::optional<Opcode>& fault, Opcode op) {
+  if (!fault) {
     return false;
   }
-  switch (*spec.hang) {
+  switch (*fault) {
     case Opcode::space6:
       return op == Opcode::space6 || op == Opcode::space16;
     case Opcode::locate16:
@@ -35,7 +41,16 @@ bool matches_hang(const DriveSpec& spec, Opcode op) {
     case Opcode::mode_select6:
       return op == Opcode::mode_select6 || op == Opcode::mode_select10;
     default:
-      return op == *spec.hang;
+      return op == *fault;
+  }
+}
+
+[[noreturn]] void wedge_thread(Opcode op) {
+  spdlog::error("emulated drive: wedged in {} (the wedge= fault): this thread now blocks for "
+                "good, as one whose driver is stuck in D state",
+                scsi::opcode_name(op));
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::hours{24});
   }
 }
 
@@ -122,7 +137,10 @@ void EmulatedDrive::execute() {
   const auto& c = _current->request.command;
   const auto op = c.opcode();
   ++_commands;
-  if (matches_hang(_spec, op)) {
+  if (matches(_spec.wedge, op)) {
+    wedge_thread(op);
+  }
+  if (matches(_spec.hang, op)) {
     return;  // only the timeout ends it
   }
   if (_spec.unit_attention_after && _commands == *_spec.unit_attention_after + 1) {

@@ -72,6 +72,27 @@ class DriveSlot {
   bool wanted_by_stream() const;
   bool stream_owns() const { return _holder && _owner == Owner::stream; }
 
+  // What a running stream shows of itself for the daemon's status line: the file it writes or
+  // reads (none: a read where the tape stands) and its bytes on the tape or read from it so far.
+  struct StreamGlance {
+    std::optional<std::uint64_t> file;
+    std::uint64_t bytes = 0;
+  };
+  // A stream's job shows itself while it streams; hide_stream() by another owner is ignored.
+  void show_stream(const void* owner, std::function<StreamGlance()> glance) {
+    _shown_by = owner;
+    _stream_glance = std::move(glance);
+  }
+  void hide_stream(const void* owner) {
+    if (_shown_by == owner) {
+      _shown_by = nullptr;
+      _stream_glance = nullptr;
+    }
+  }
+  std::optional<StreamGlance> stream_glance() const {
+    return _stream_glance ? std::optional{_stream_glance()} : std::nullopt;
+  }
+
  private:
   friend class DriveLease;
   struct Waiter {
@@ -87,6 +108,8 @@ class DriveSlot {
   Owner _owner = Owner::control;
   std::uint64_t _tickets = 0;
   std::deque<Waiter> _waiting;
+  const void* _shown_by = nullptr;
+  std::function<StreamGlance()> _stream_glance;
 };
 
 }  // namespace tapestream::server

@@ -27,7 +27,9 @@ void ReadJob::start() {
 void ReadJob::ready() {
   spdlog::info("drive {}: {} reads file {}{}", _slot.name(), who(), _request.file_number,
                _sink ? " into a passed descriptor" : "");
-  streaming();
+  streaming(_request.file_number == TS_READ_CURRENT_FILE
+                ? std::nullopt
+                : std::optional<std::uint64_t>{_request.file_number});
   _host.reply(proto::Ready{_request.file_number, 0, 0});
   if (_sink) {
     _sink->start(*_stream, [this](const Result<void, Failure>& how) {
@@ -125,10 +127,11 @@ void ReadJob::report(const drive::StreamOutcome& outcome) {
                                       outcome.message.substr(0, TS_MAX_MESSAGE)});
     }
   }
-  spdlog::info("drive {}: read of file {} ended ({}): {}{}", _slot.name(), outcome.file_number,
-               drive::ending_name(outcome.ending),
-               amount_text(outcome),
-               outcome.message.empty() ? "" : "; " + outcome.message);
+  const auto ending = drive::ending_name(outcome.ending);
+  log_summary(outcome,
+              "read of file " + std::to_string(outcome.file_number) + " ended (" +
+                  std::string{ending} + ")",
+              ending, {}, outcome.message.empty() ? "" : "; " + outcome.message);
   _phase = Phase::done;
   _host.request_over(false);
 }

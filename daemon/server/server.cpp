@@ -30,15 +30,17 @@ bool out_of_resources(int error) {
 }  // namespace
 
 Server::Server(uring::Ring& ring, std::vector<std::unique_ptr<DriveWorker>> workers,
-               ServerOptions options)
+               ServerOptions options, UniqueFd activated)
     : _ring{ring}, _options{std::move(options)}, _control{*this, ring, "control"},
       _workers{std::move(workers)} {
   _acceptor.server = this;
   for (auto& worker : _workers) {
     _drives.emplace(worker->name(), &worker->slot());
   }
-  if (!_options.socket_path.empty()) {
-    _listener = bind_listener(_options.socket_path);
+  if (activated) {
+    _listener = adopt_listener(std::move(activated), _options.socket_path);
+  } else if (!_options.socket_path.empty()) {
+    _listener = bind_listener(_options.socket_path, _options.socket_access);
   }
   for (auto& worker : _workers) {
     worker->serve(*this);
@@ -55,7 +57,7 @@ Server::Server(uring::Ring& ring, std::map<std::string, std::unique_ptr<DriveSlo
     _drives.emplace(name, slot.get());
   }
   if (!_options.socket_path.empty()) {
-    _listener = bind_listener(_options.socket_path);
+    _listener = bind_listener(_options.socket_path, _options.socket_access);
   }
 }
 
@@ -81,7 +83,9 @@ Server::~Server() {
       (void)slot.release();
     }
   }
-  if (_listener.socket) {
+  // An adopted socket's file is the service manager's: it keeps it (and the connections
+  // waiting on it) for the next start.
+  if (_listener.socket && _listener.bound_here) {
     ::unlink(_listener.path.c_str());
   }
 }
@@ -208,7 +212,8 @@ bool Server::turn(std::chrono::milliseconds wait) {
   return true;
 }
 
-bool Server::run(const std::function<bool()>& stop_requested) {
+bool Server::run(const std::function<bool()>& stop_requested,
+                 const std::function<void()>& each_turn) {
   accept_next();
   while (true) {
     if (stop_requested()) {
@@ -216,6 +221,9 @@ bool Server::run(const std::function<bool()>& stop_requested) {
     }
     if (!turn(std::chrono::milliseconds{100})) {
       return false;
+    }
+    if (each_turn) {
+      each_turn();
     }
     for (const auto& worker : _workers) {
       if (worker->failed()) {

@@ -28,6 +28,7 @@ class Connection;
 
 struct ServerOptions {
   std::filesystem::path socket_path;  // empty: no listener (connections come through adopt())
+  SocketAccess socket_access;         // the group and mode of a socket the daemon binds
   std::uint32_t max_data = 1 << 20;  // largest DATA body, announced in HELLO_OK
   std::uint32_t default_block_size = 256 * 1024;
   // A connection must send a complete request within this long of connecting or of its last
@@ -48,9 +49,11 @@ class Server {
   using Clock = std::chrono::steady_clock;
 
   // Serves the drives of `workers`, each on its own thread (drive_worker.hpp); `ring` is the
-  // control thread's, the caller's. Binds the socket (see listener.hpp). Throws StartupError.
+  // control thread's, the caller's. Binds the socket, or adopts `activated`, a listening socket
+  // on the socket path that the service manager passed (see listener.hpp). Throws
+  // StartupError.
   Server(uring::Ring& ring, std::vector<std::unique_ptr<DriveWorker>> workers,
-         ServerOptions options);
+         ServerOptions options, UniqueFd activated = {});
   // Serves `drives` on `ring`, the one thread that turns it: no worker threads, so a run is
   // deterministic (the protocol fuzzer's world).
   Server(uring::Ring& ring, std::map<std::string, std::unique_ptr<DriveSlot>> drives,
@@ -63,7 +66,10 @@ class Server {
   // ended (a stream in progress finishes, so acknowledged data is never dropped), or once the
   // stop timeout has passed and the streams still running were cut and accounted for. False
   // when a stream could not be accounted for (a drive hung in a command) or a ring failed.
-  bool run(const std::function<bool()>& stop_requested);
+  // `each_turn` runs on the control thread after every turn of its ring (at least ten times a
+  // second): the service manager's notifications and watchdog live there.
+  bool run(const std::function<bool()>& stop_requested,
+           const std::function<void()>& each_turn = {});
   void stop();
   // Serves a connection that did not come through the listener (the protocol fuzzer's).
   void adopt(UniqueFd fd, Peer peer);
@@ -77,6 +83,9 @@ class Server {
   // drive up (and only its home's thread touches it).
   DriveSlot* drive(const std::string& name) const;
   const std::map<std::string, DriveSlot*>& drives() const { return _drives; }
+  // The drives' workers (none when the drives run on the control thread): their heartbeats and
+  // what they publish of their drives may be read from any thread.
+  const std::vector<std::unique_ptr<DriveWorker>>& workers() const { return _workers; }
   Home& control_home() { return _control; }
   bool stopping() const { return _stopping.load(std::memory_order_acquire); }
   // Valid once stopping() is true.

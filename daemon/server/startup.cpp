@@ -182,7 +182,7 @@ DriveKit build_drive(uring::Ring& ring, const DriveConfig& d, PoolShape shape,
 
 }  // namespace
 
-std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config) {
+std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config, UniqueFd activated) {
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir, ec);
   if (ec) {
@@ -244,7 +244,8 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config) {
   options.socket_path = config.socket_path;
   options.default_block_size = config.block_size;
   options.max_data = std::max<std::uint32_t>(config.buffer_size, 64 * 1024);
-  daemon->server = std::make_unique<Server>(daemon->ring, std::move(workers), options);
+  daemon->server =
+      std::make_unique<Server>(daemon->ring, std::move(workers), options, std::move(activated));
   return daemon;
 }
 

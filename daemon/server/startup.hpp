@@ -48,7 +48,9 @@ struct Daemon {
   std::unique_ptr<Server> server;
 };
 
-// Returns once every drive is identified (in parallel, on its worker). Throws StartupError.
-std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config);
+// Returns once every drive is identified (in parallel, on its worker) and the socket is bound,
+// or `activated` (the listening socket the service manager passed) adopted. Throws
+// StartupError.
+std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config, UniqueFd activated = {});
 
 }  // namespace tapestream::server

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <vector>
+
+#include "base/log_fields.hpp"
 #include "server/status_map.hpp"
 
 namespace tapestream::server {
@@ -9,7 +12,16 @@ namespace tapestream::server {
 StreamJob::StreamJob(JobHost& host, DriveSlot& slot, bool progress_wanted)
     : _host{host}, _slot{slot}, _progress_wanted{progress_wanted} {}
 
-StreamJob::~StreamJob() = default;
+// A job that was shown and not released yet can only end on its drive's thread (a connection
+// moves only once its request is over), so hiding it touches the slot on the right thread.
+StreamJob::~StreamJob() { hide(); }
+
+void StreamJob::hide() {
+  if (_shown) {
+    _slot.hide_stream(this);
+    _shown = false;
+  }
+}
 
 std::string StreamJob::who() const {
   return "connection " + std::to_string(_host.id()) + " (uid " + std::to_string(_host.uid()) + ")";
@@ -45,16 +57,45 @@ bool StreamJob::ended_in_line(std::optional<std::string> why) {
 }
 
 void StreamJob::release_drive(drive::Ending ending) {
+  hide();
   if (_lease.holds()) {
     _slot.drive().stream_ended(ending);
   }
   leave_line();
 }
 
-void StreamJob::streaming() {
+void StreamJob::streaming(std::optional<std::uint64_t> file) {
   _phase = Phase::streaming;
   _stall_mark = 0;
   _stall_since = Clock::now();
+  _streaming_since = _stall_since;
+  _file = file;
+  _slot.show_stream(this, [this] { return DriveSlot::StreamGlance{_file, progress().on_tape}; });
+  _shown = true;
+}
+
+void StreamJob::log_summary(const drive::StreamOutcome& outcome, const std::string& what,
+                            std::string_view result, const std::string& label,
+                            const std::string& detail) const {
+  const double seconds =
+      _streaming_since ? std::chrono::duration<double>(Clock::now() - *_streaming_since).count() : 0;
+  const auto rate = seconds > 0 ? static_cast<std::uint64_t>(static_cast<double>(outcome.bytes) / seconds) : 0;
+  std::vector<LogField> fields{
+      {"TAPESTREAM_DRIVE", _slot.name()},
+      {"TAPESTREAM_FILE", std::to_string(outcome.file_number)},
+      {"TAPESTREAM_BYTES", std::to_string(outcome.bytes)},
+      {"TAPESTREAM_BLOCKS", std::to_string(outcome.blocks)},
+      {"TAPESTREAM_RATE", std::to_string(rate)},  // bytes per second, from READY to the end
+      {"TAPESTREAM_RESULT", std::string{result}},
+      {"TAPESTREAM_CLIENT_UID", std::to_string(_host.uid())},
+  };
+  if (!label.empty()) {
+    fields.push_back({"TAPESTREAM_LABEL", label});
+  }
+  const LogFieldScope scope{fields};
+  spdlog::info("drive {}: {}: {} at {:.1f} MB/s (uid {}{}){}", _slot.name(), what,
+               amount_text(outcome), static_cast<double>(rate) / 1e6, _host.uid(),
+               label.empty() ? std::string{} : ", label \"" + label + "\"", detail);
 }
 
 void StreamJob::outcome(const drive::StreamOutcome& outcome) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "codec.hpp"
 #include "drive/stream_outcome.hpp"
@@ -110,8 +111,9 @@ class StreamJob {
   // The stream's done handler: the outcome is reported once no I/O uses its buffers (after the
   // drive is released, they belong to the next stream).
   void outcome(const drive::StreamOutcome& outcome);
-  // READY went out.
-  void streaming();
+  // READY went out for `file` (none: a read of the file where the tape stands). From here the
+  // drive's worker shows the stream (its file, its bytes on tape) to the daemon's status line.
+  void streaming(std::optional<std::uint64_t> file);
   // Before the drive goes to the next in line, whose stream begins.
   void release_drive(drive::Ending ending);
   // Leaves the drive's line, or gives the drive up, without a stream having run.
@@ -123,6 +125,12 @@ class StreamJob {
   std::string who() const;
   // "N bytes in M blocks": what of the stream is on the tape (write) or was delivered (read).
   static std::string amount_text(const drive::StreamOutcome& outcome);
+  // The stream's summary line, at info, with its journal fields (drive, file, bytes, rate,
+  // result, client uid, label): `what` begins it after the drive ("file 3 committed", "read of
+  // file 3 ended (complete)"), `detail` ends it.
+  void log_summary(const drive::StreamOutcome& outcome, const std::string& what,
+                   std::string_view result, const std::string& label,
+                   const std::string& detail = {}) const;
 
   JobHost& _host;
   DriveSlot& _slot;
@@ -135,6 +143,11 @@ class StreamJob {
   std::uint64_t _stall_mark = 0;  // the stream's byte count when it last moved
   Clock::time_point _stall_since = Clock::now();
   std::optional<drive::StreamOutcome> _pending;
+  void hide();
+
+  std::optional<std::uint64_t> _file;
+  bool _shown = false;
+  std::optional<Clock::time_point> _streaming_since;
 };
 
 }  // namespace tapestream::server

@@ -38,7 +38,7 @@ void WriteJob::ready(std::uint64_t file) {
                                             : " from a passed descriptor")
                        : "",
                _request.label.empty() ? "" : ", label \"" + _request.label + "\"");
-  streaming();
+  streaming(file);
   _host.reply(proto::Ready{file, _request.block_size,
                            (_request.flags & TS_WRITE_FIXED) != 0 ? TS_READY_FIXED : 0U});
   if (_source) {
@@ -167,9 +167,9 @@ void WriteJob::report(const drive::StreamOutcome& outcome) {
                   name);
   }
   const auto filemark = outcome.filemark_written ? ", closed by a filemark" : ", not closed by a filemark";
+  const auto file_text = "file " + std::to_string(outcome.file_number);
   if (outcome.complete()) {
-    spdlog::info("drive {}: file {} committed: {} (uid {})", name, outcome.file_number,
-                 amount_text(outcome), _host.uid());
+    log_summary(outcome, file_text + " committed", "committed", _request.label);
     _host.reply(proto::Committed{outcome.bytes, outcome.blocks, outcome.file_number,
                                  _request.block_size,
                                  outcome.early_warning ? TS_COMMITTED_EARLY_WARNING : 0U, {}});
@@ -187,6 +187,11 @@ void WriteJob::report(const drive::StreamOutcome& outcome) {
           outcome.bytes, outcome.blocks, outcome.file_number,
           outcome.message.substr(0, TS_MAX_MESSAGE)});
     }
+  }
+  if (!outcome.complete()) {
+    const auto ending = drive::ending_name(outcome.ending);
+    log_summary(outcome, file_text + " not committed (" + std::string{ending} + ")", ending,
+                _request.label);
   }
   // A client still sending DATA hears of the failure first; its END (or ABORT) then ends the
   // request. With fd passing no END comes, and a stream that failed before READY has no data

@@ -36,6 +36,15 @@ TEST(DriveSpec, TheIssueExample) {
   EXPECT_EQ(d.hang, tapestream::scsi::Opcode::rewind);
 }
 
+// Issue 11: wedge= blocks the worker's thread itself (the watchdog's test); it names a
+// command as hang= does, and goes with it.
+TEST(DriveSpec, Wedge) {
+  const auto d = parse_drive_spec("null:?wedge=write&hang=locate");
+  EXPECT_EQ(d.wedge, tapestream::scsi::Opcode::write6);
+  EXPECT_EQ(d.hang, tapestream::scsi::Opcode::locate16);
+  EXPECT_FALSE(parse_drive_spec("null:").wedge.has_value());
+}
+
 TEST(DriveSpec, EveryFault) {
   const auto d = parse_drive_spec(
       "emulated:x.tap?write_protect=1&medium_error_read=7&short_read=2&unit_attention=5"
@@ -71,6 +80,7 @@ TEST(DriveSpec, ClearErrors) {
   EXPECT_NE(error_of("emulated:x?capacity=1Q").find("unit must be K, M, G or T"), std::string::npos);
   EXPECT_NE(error_of("emulated:x?colour=blue").find("unknown option \"colour\""), std::string::npos);
   EXPECT_NE(error_of("emulated:x?hang=dance").find("hang=dance: not a command"), std::string::npos);
+  EXPECT_NE(error_of("emulated:x?wedge=stuck").find("wedge=stuck: not a command"), std::string::npos);
   EXPECT_NE(error_of("emulated:x?capacity").find("needs a value"), std::string::npos);
   EXPECT_NE(error_of("emulated:x?capacity=1K").find("at least 1M"), std::string::npos);
   EXPECT_NE(error_of("emulated:x?capacity=1G&ew=2G").find("ew lies beyond capacity"),
