@@ -86,6 +86,15 @@ def daemon_offers(binary, option):
     return option in _help[binary]
 
 
+def read_log(path):
+    """A log file's text so far ("" before it exists)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
 class Daemon:
     """One tapestreamd process; its stdout and stderr both go to its log file."""
 
@@ -143,11 +152,7 @@ class Daemon:
             self.proc.wait()
 
     def log(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode(errors="replace")
-        except OSError:
-            return ""
+        return read_log(self.log_path)
 
     def status(self, drive="emu0", timeout=5.0):
         with connect(self.socket, timeout=timeout) as c:

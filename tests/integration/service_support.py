@@ -162,11 +162,7 @@ class Activated:
         return self.proc.poll() is None
 
     def log(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode(errors="replace")
-        except OSError:
-            return ""
+        return rs.read_log(self.log_path)
 
     def wait_exit(self, deadline):
         """The exit status, or None if it still runs after `deadline` s."""
