@@ -216,7 +216,8 @@ namespace {
 
 // getpwnam_r/getgrnam_r with a buffer grown until the entry fits (a group with thousands of
 // members does not fit the usual 16 KiB). nullopt: there is no such name; a lookup that fails
-// (ERANGE at 16 MiB, an NSS source that does not answer) is an error, never "no such name".
+// otherwise (ERANGE at 16 MiB, EIO, an NSS source that does not answer) is an error, never
+// "no such name".
 template <typename Entry, typename Id>
 std::optional<Id> look_up(const std::string& name, const char* kind,
                           int (*lookup)(const char*, Entry*, char*, std::size_t, Entry**),
@@ -226,7 +227,9 @@ std::optional<Id> look_up(const std::string& name, const char* kind,
     Entry entry{};
     Entry* found = nullptr;
     const int error = lookup(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
-    if (error == 0) {
+    // glibc also says "not found" with these (getgrnam_r(3)): ENOENT, for one, where the
+    // system has no /etc/group at all.
+    if (error == 0 || error == ENOENT || error == ESRCH || error == EBADF || error == EPERM) {
       return found == nullptr ? std::nullopt : std::optional<Id>{found->*id};
     }
     if (error == ERANGE && buffer.size() < (16U << 20)) {
