@@ -11,10 +11,12 @@ The rule table (DESIGN.md, "Architecture"; top to bottom):
 
     layer      files                                   may include
     ---------  --------------------------------------  ------------------------------------------
-    main       daemon/main.cpp, daemon/tools/,         server drive emulated transport scsi uring
-               daemon/service/                         base common proto
-    server     daemon/server/                          drive emulated transport scsi uring base
-                                                       common proto
+    main       daemon/main.cpp, daemon/tools/,         server catalog drive emulated transport scsi
+               daemon/service/                         uring base common proto
+    server     daemon/server/                          catalog drive emulated transport scsi uring
+                                                       base common proto
+    catalog    daemon/catalog/                         base common (off every drive's data path:
+                                                       the drive layers may not include it)
     drive      daemon/drive/, daemon/stream/           transport scsi uring base common
                                                        (NOT proto: the drive knows nothing of the
                                                        wire protocol)
@@ -48,9 +50,10 @@ INCLUDE_ROOTS = ("daemon", "proto")
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
 
 ALLOWED = {
-    "main": {"server", "drive", "emulated", "transport", "scsi", "uring", "base", "common",
+    "main": {"server", "catalog", "drive", "emulated", "transport", "scsi", "uring", "base", "common",
              "proto"},
-    "server": {"drive", "emulated", "transport", "scsi", "uring", "base", "common", "proto"},
+    "server": {"catalog", "drive", "emulated", "transport", "scsi", "uring", "base", "common", "proto"},
+    "catalog": {"base", "common"},
     "drive": {"transport", "scsi", "uring", "base", "common"},
     "emulated": {"transport", "scsi", "uring", "base", "common"},
     "transport": {"scsi", "uring", "base", "common"},
@@ -68,6 +71,7 @@ PREFIXES = {
     "daemon/tools/": "main",
     "daemon/service/": "main",
     "daemon/server/": "server",
+    "daemon/catalog/": "catalog",
     "daemon/drive/": "drive",
     "daemon/stream/": "drive",
     "daemon/emulated/": "emulated",
