@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "base/startup_error.hpp"
+#include "emulated/medium_serial.hpp"
 
 namespace tapestream::emulated {
 namespace {
@@ -152,11 +153,16 @@ DriveSpec parse_drive_spec(std::string_view spec) {
       }
     } else if (key == "serial") {
       d.serial = std::string{value};
+    } else if (key == "medium_serial") {
+      if (!is_medium_serial_text(value)) {
+        fail(spec, "medium_serial must be 1 to 32 printable characters without spaces");
+      }
+      d.medium_serial = std::string{value};
     } else {
       fail(spec, "unknown option \"" + std::string{key} +
                      "\" (capacity, ew, max_block, write_protect, damaged, follow_symlinks, "
                      "medium_error_write, medium_error_read, short_read, unit_attention, hang, "
-                     "wedge, serial)");
+                     "wedge, serial, medium_serial)");
     }
   }
   if (d.capacity < (std::uint64_t{1} << 20)) {

@@ -45,7 +45,8 @@ struct DriveSpec {
   // holds the caller's thread: the drive's worker stops turning.
   std::optional<scsi::Opcode> wedge;
   std::string serial = "EMU0000001";
-  std::string medium_serial = "EMUTAPE001";
+  // Empty: the image's own (emulated/medium_serial.hpp); the null drive's is NULLTAPE01.
+  std::string medium_serial;
 
   std::uint64_t early_warning_offset() const;
 };

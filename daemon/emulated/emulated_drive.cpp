@@ -14,6 +14,7 @@
 
 #include "base/startup_error.hpp"
 #include "emulated/image_file.hpp"
+#include "emulated/medium_serial.hpp"
 #include "scsi/bytes.hpp"
 
 namespace tapestream::emulated {
@@ -68,6 +69,7 @@ EmulatedDrive::EmulatedDrive(uring::Ring& ring, DriveSpec spec)
   _tail_on_disk = image.tail_on_disk;
   _reserved = image.file_size;
   _spec.write_protected = image.write_protected;
+  _spec.medium_serial = medium_serial_of(_fd.get(), _spec);
   if (_spec.write_protected) {
     return;  // nothing is ever appended
   }
