@@ -52,6 +52,14 @@ std::string_view opcode_name(Opcode opcode) {
       return "LOCATE(16)";
     case Opcode::maintenance_in:
       return "MAINTENANCE IN";
+    case Opcode::initialize_element_status:
+      return "INITIALIZE ELEMENT STATUS";
+    case Opcode::initialize_element_status_with_range:
+      return "INITIALIZE ELEMENT STATUS WITH RANGE";
+    case Opcode::move_medium:
+      return "MOVE MEDIUM";
+    case Opcode::read_element_status:
+      return "READ ELEMENT STATUS";
   }
   return "UNKNOWN";
 }

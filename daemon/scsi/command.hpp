@@ -15,6 +15,7 @@ enum class Opcode : std::uint8_t {
   rewind = 0x01,
   request_sense = 0x03,
   read_block_limits = 0x05,
+  initialize_element_status = 0x07,  // SMC: a changer takes its inventory
   read6 = 0x08,
   write6 = 0x0A,
   write_filemarks6 = 0x10,
@@ -25,7 +26,8 @@ enum class Opcode : std::uint8_t {
   mode_sense6 = 0x1A,
   load_unload = 0x1B,
   prevent_allow_medium_removal = 0x1E,
-  locate10 = 0x2B,
+  locate10 = 0x2B,  // on a changer (SMC) the same opcode is POSITION TO ELEMENT
+  initialize_element_status_with_range = 0x37,  // SMC
   read_position = 0x34,
   report_density_support = 0x44,
   log_sense = 0x4D,
@@ -35,6 +37,8 @@ enum class Opcode : std::uint8_t {
   space16 = 0x91,
   locate16 = 0x92,
   maintenance_in = 0xA3,  // REPORT SUPPORTED OPERATION CODES is its service action 0x0C
+  move_medium = 0xA5,           // SMC
+  read_element_status = 0xB8,   // SMC
 };
 
 enum class DataDirection : std::uint8_t { none, from_device, to_device };
