@@ -73,14 +73,19 @@ restore_without_tapestream() {
   st_mt asf 0
   expect "$(st_dd /tmp/restore0 256k)" "5+1" "records of file 0 with bs=256k"
   same_digest /tmp/restore0 /tmp/source0 "file 0 (variable, bs=256k)"
-  # bs below the block: real drives report the overlength block and st fails the read with
-  # ENOMEM; scsi_debug completes such a READ as GOOD. Recorded, not required.
+  # bs below the block: the drive reports the longer block (ILI) and st fails the read with
+  # ENOMEM, having moved past that block: the next read gets the second one.
   st_mt asf 0
   set +e
-  "$RESTORE_TOOLS/dd" if="$NST" of=/tmp/small bs=64k count=1 2>/tmp/dd.err
+  "$RESTORE_TOOLS/dd" if="$NST" of=/tmp/small bs=64k 2>/tmp/dd.err
   small=$?
   set -e
-  say "restore: dd bs=64k of a 256K block here (scsi_debug): status $small, $(wc -c </tmp/small) bytes, $(tr '\n' ' ' </tmp/dd.err)"
+  expect "$small" 1 "dd's status for bs=64k on 256K blocks"
+  grep -q "error reading '$NST': Cannot allocate memory" /tmp/dd.err || fail "no ENOMEM for bs=64k: $(cat /tmp/dd.err)"
+  expect "$(wc -c </tmp/small)" 0 "bytes dd wrote for bs=64k"
+  expect "$(st_dd /tmp/rest 1M)" "0+5" "records after the failed read (blocks 1 to 5)"
+  expect "$("$RESTORE_TOOLS/head" -c 4 /tmp/rest)" R001 "the block after the failed read"
+  say "restore: dd bs=64k of 256K blocks: status 1, 'Cannot allocate memory', nothing written; the tape moved past that block (the next dd began at R001)"
   say "restore: file 0 (variable, 256K blocks and a 1000-byte one): bs=1M 0+6 records, bs=256k 5+1, sha256 $sum0 = the source's"
 
   # Fixed blocks: the drive set to the file's block size, dd in multiples of it.
@@ -123,18 +128,19 @@ restore_without_tapestream() {
   st_mt asf 3
   expect "$(st_dd /tmp/after 1M)" "0+0" "records at end of data"
   expect "$(wc -c </tmp/after)" 0 "bytes at end of data"
-  # What reading on at end of data gives (docs/RESTORE.md says it): recorded, not required.
+  # Reading on at end of data: st has reported it once and now fails the read.
   set +e
   "$RESTORE_TOOLS/dd" if="$NST" of=/tmp/after bs=1M 2>/tmp/dd.err
   again=$?
   set -e
-  say "restore: a second dd at end of data: status $again, $(tr '\n' ' ' </tmp/dd.err)"
+  expect "$again" 1 "dd's status for a second read at end of data"
+  grep -q "error reading '$NST': Input/output error" /tmp/dd.err || fail "no EIO at end of data: $(cat /tmp/dd.err)"
   set +e
   "$RESTORE_TOOLS/mt-st" -f "$NST" asf 4 2>/tmp/mt.err
   status=$?
   set -e
   [ "$status" != 0 ] || fail "asf 4 past the end of data succeeded"
-  say "restore: asf 3 (end of data): dd read 0 records, exit 0; asf 4 fails (status $status: $(cat /tmp/mt.err))"
+  say "restore: asf 3 (end of data): dd read 0 records, exit 0, a second dd 'Input/output error'; asf 4 fails (status $status: $(cat /tmp/mt.err))"
   say "restore without tapestream through $transport: 3 files, sha256 of each restore = its source's"
 }
 
