@@ -6,6 +6,9 @@ suite=$1
 shift
 
 say() { echo "guest: $*"; }
+# restore_without_tapestream, restore_cut_file: what the daemon wrote, read back through st
+# with mt-st and dd (docs/RESTORE.md).
+. /opt/tapestream/st_restore.sh
 
 # Loads the SCSI drivers and scsi_debug as a tape (ptype=1) with the given parameters, then
 # finds the tape's SCSI address and its bsg, sg and st nodes.
@@ -210,8 +213,14 @@ daemon_suite() {
   [ "$transport" = bsg ] && selection
   reload_tape "$@"
   files_and_positions "$transport"
+  # Once, through the transport the daemon chooses by itself: the bytes on the tape are the same.
+  if [ "$transport" = bsg ]; then
+    reload_tape delay=0
+    restore_without_tapestream "$transport"
+  fi
   reload_tape delay=0  # 10,000 commands at scsi_debug's default 4 ms would take 40 s
   early_warning_and_overflow "$transport"
+  [ "$transport" = bsg ] && restore_cut_file $((9981 * 4096)) 9981
   say "daemon through $transport: all checks passed"
 }
 
