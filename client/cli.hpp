@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,15 @@ struct Globals {
 
 // A JSON string literal of `s`.
 std::string json_text(const std::string& s);
+
+// A stream's SHA-256 in 64 lowercase hex digits, as sha256sum prints it; empty when the daemon
+// sent none (one that does not grant `digest`).
+std::string digest_text(const std::optional<proto::Digest>& digest);
+// The same for JSON: a string, or null.
+std::string digest_json(const std::optional<proto::Digest>& digest);
+// "tapestream: sha256 HEX" on standard error, the line after a stream's summary, when there is
+// a digest.
+void print_digest_line(const std::optional<proto::Digest>& digest);
 
 // The drive named by --drive, or the only one the daemon serves.
 client::Result<std::string> pick_drive(client::Connection& c, const std::string& wanted);

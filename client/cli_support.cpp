@@ -26,6 +26,29 @@ std::string json_text(const std::string& s) {
   return out + "\"";
 }
 
+std::string digest_text(const std::optional<proto::Digest>& digest) {
+  if (!digest) {
+    return {};
+  }
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string text;
+  for (const auto byte : *digest) {
+    text += digits[byte >> 4];
+    text += digits[byte & 0x0F];
+  }
+  return text;
+}
+
+std::string digest_json(const std::optional<proto::Digest>& digest) {
+  return digest ? "\"" + digest_text(digest) + "\"" : std::string{"null"};
+}
+
+void print_digest_line(const std::optional<proto::Digest>& digest) {
+  if (digest) {
+    std::fprintf(stderr, "tapestream: sha256 %s\n", digest_text(digest).c_str());
+  }
+}
+
 client::Result<std::string> pick_drive(client::Connection& c, const std::string& wanted) {
   if (!wanted.empty()) {
     return wanted;

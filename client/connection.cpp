@@ -45,7 +45,9 @@ Result<Connection> Connection::open(const std::string& socket_path) {
                               "another socket)"
                             : error == EACCES ? " (the socket is for members of group tape)" : "")};
   }
-  BOOST_OUTCOME_TRY(c.send(proto::Hello{TS_PROTO_VERSION, TS_PROTO_VERSION, TS_FEATURE_FD_PASSING,
+  // `digest` only changes COMMITTED and END, which write and read print; asked for always.
+  BOOST_OUTCOME_TRY(c.send(proto::Hello{TS_PROTO_VERSION, TS_PROTO_VERSION,
+                                        TS_FEATURE_FD_PASSING | TS_FEATURE_DIGEST,
                                         "tapestream " TAPESTREAM_VERSION}));
   BOOST_OUTCOME_TRY(reply, c.receive());
   if (const auto* ok = std::get_if<proto::HelloOk>(&reply.message)) {

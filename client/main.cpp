@@ -42,8 +42,12 @@ Commands:
            cannot be watched: when it dies, what it wrote is committed. --size, and the
            length of a regular file as standard input, make a stream of another length
            fail (exit 65). Standard input that is a terminal is refused unless --force.
+           Prints what was committed and "tapestream: sha256 HEX", the stream's SHA-256
+           as sha256sum prints it, on standard error.
   read     copy file N (default: the file at the current position) to standard output;
-           if the reader of standard output goes away, ends by SIGPIPE as cat does
+           if the reader of standard output goes away, ends by SIGPIPE as cat does.
+           Prints what it read and the SHA-256 of what it gave (a fixed-block file's
+           padding included) on standard error.
   status   the drive: identity, position, block size, flags
   drives   the drives the daemon serves
   tell     the current block and file number

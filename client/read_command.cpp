@@ -38,6 +38,24 @@ client::Result<std::uint64_t> file_number(const po::variables_map& vm) {
   return n;
 }
 
+// Standard output is the data: the summary goes to standard error. The digest is of what was
+// given, the padding of a fixed-block file's last block included.
+void print_end(const Globals& g, const proto::ReadRequest& request, const proto::End& end) {
+  if (g.json) {
+    std::fprintf(stderr, "{\"drive\":%s,\"bytes\":%llu,\"blocks\":%llu,\"sha256\":%s}\n",
+                 json_text(request.drive).c_str(), static_cast<unsigned long long>(end.bytes),
+                 static_cast<unsigned long long>(end.blocks), digest_json(end.digest).c_str());
+    return;
+  }
+  const auto file = request.file_number == TS_READ_CURRENT_FILE
+                        ? std::string{"the file where the tape stood"}
+                        : "file " + std::to_string(request.file_number);
+  std::fprintf(stderr, "tapestream: read %llu bytes in %llu blocks of %s on %s\n",
+               static_cast<unsigned long long>(end.bytes), static_cast<unsigned long long>(end.blocks),
+               file.c_str(), request.drive.c_str());
+  print_digest_line(end.digest);
+}
+
 }  // namespace
 
 client::Result<void> read_command(client::Connection& c, const Globals& g,
@@ -72,11 +90,7 @@ client::Result<void> read_command(client::Connection& c, const Globals& g,
                                                       " bytes, " + std::to_string(total) +
                                                       " arrived"};
         }
-        if (g.json) {  // standard output is the data: the summary goes to standard error
-          std::fprintf(stderr, "{\"drive\":%s,\"bytes\":%llu,\"blocks\":%llu}\n",
-                       json_text(request.drive).c_str(), static_cast<unsigned long long>(end->bytes),
-                       static_cast<unsigned long long>(end->blocks));
-        }
+        print_end(g, request, *end);
         return outcome::success();
       }
       if (const auto* f = std::get_if<proto::StreamFailed>(&frame.message);

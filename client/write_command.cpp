@@ -227,12 +227,13 @@ void print_committed(const Globals& g, const std::string& drive, const proto::Co
   const auto pad = fixed ? committed.blocks * committed.block_size - committed.bytes : 0;
   if (g.json) {
     std::printf("{\"drive\":%s,\"file\":%llu,\"bytes\":%llu,\"blocks\":%llu,\"block_size\":%u,"
-                "\"fixed\":%s,\"pad\":%llu,\"early_warning\":%s}\n",
+                "\"fixed\":%s,\"pad\":%llu,\"early_warning\":%s,\"sha256\":%s}\n",
                 json_text(drive).c_str(), static_cast<unsigned long long>(committed.file_number),
                 static_cast<unsigned long long>(committed.bytes),
                 static_cast<unsigned long long>(committed.blocks), committed.block_size,
                 fixed ? "true" : "false", static_cast<unsigned long long>(pad),
-                (committed.flags & TS_COMMITTED_EARLY_WARNING) != 0 ? "true" : "false");
+                (committed.flags & TS_COMMITTED_EARLY_WARNING) != 0 ? "true" : "false",
+                digest_json(committed.digest).c_str());
     return;
   }
   std::fprintf(stderr, "tapestream: committed %llu bytes in %llu blocks as file %llu on %s",
@@ -244,6 +245,7 @@ void print_committed(const Globals& g, const std::string& drive, const proto::Co
                  committed.block_size, static_cast<unsigned long long>(pad));
   }
   std::fputc('\n', stderr);
+  print_digest_line(committed.digest);  // of the stream's own bytes: never the padding
 }
 
 }  // namespace

@@ -180,10 +180,16 @@ std::optional<std::span<const std::uint8_t>> ReadStream::next() const {
   return std::span<const std::uint8_t>{_pool.buffer(b.buffer).first(b.length)};
 }
 
+// The SHA-256 is taken of each block as the consumer is done with it: what it was given, in
+// order, whole blocks (a fixed-mode file's padding is what the client gets). The send or write
+// that gave it has just read the block, so it is still in the cache. The hash runs before the
+// buffer may take the next READ; that READ waits for it only when the consumer is the slower
+// side (otherwise a READ is already in flight into another buffer, and pump() sends nothing).
 void ReadStream::consumed() {
   if (_ready.empty()) {
     return;
   }
+  _sha256.update(_pool.buffer(_ready.front().buffer).first(_ready.front().length));
   _outcome.bytes += _ready.front().length;
   ++_outcome.blocks;
   _free.push_back(_ready.front().buffer);
@@ -228,6 +234,9 @@ void ReadStream::maybe_done() {
     return;
   }
   _reported = true;
+  if (_outcome.ending == Ending::complete) {
+    _outcome.sha256 = _sha256.finish();
+  }
   _done(_outcome);
 }
 

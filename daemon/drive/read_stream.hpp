@@ -11,6 +11,7 @@
 #include <span>
 #include <vector>
 
+#include "base/sha256.hpp"
 #include "drive/positioning.hpp"
 #include "drive/stream_outcome.hpp"
 #include "drive/write_stream.hpp"
@@ -79,6 +80,7 @@ class ReadStream {
   std::uint64_t _blocks_read = 0;
   std::uint64_t _bytes_read = 0;
   std::uint32_t _buffer_count;
+  base::Sha256 _sha256;    // of what the consumer was given, in order (consumed())
   StreamOutcome _outcome;  // bytes and blocks: what the consumer was given
 };
 

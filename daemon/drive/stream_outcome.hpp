@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "base/sha256.hpp"
 #include "scsi/condition.hpp"
 
 namespace tapestream::drive {
@@ -50,6 +52,10 @@ struct StreamOutcome {
   // A fixed-block stream could not set the drive back to variable blocks after it.
   bool mode_not_restored = false;
   std::string message;            // for the client and the log, when not complete
+  // Write: of the client's bytes (never the padding of a fixed-mode last block), set when the
+  // stream is committed. Read: of what the client was given, padding included, set when the
+  // whole file was given.
+  std::optional<base::Sha256Digest> sha256;
 
   bool complete() const { return ending == Ending::complete; }
 };

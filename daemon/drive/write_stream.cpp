@@ -152,10 +152,18 @@ std::span<std::uint8_t> WriteStream::writable() {
   return _pool.buffer(_filling->buffer).subspan(_filling->length, _fill_size - _filling->length);
 }
 
+// The SHA-256 is taken here, from the bytes the producer's receive just put in the buffer: they
+// are still in the cache, and commits come in stream order. This runs on the producer's
+// completions (a socket or descriptor read), never on a WRITE's: the drive's next WRITE is sent
+// from written() before anything of the producer runs again. And a buffer that fills is handed
+// to pump() before it is hashed, so that a drive waiting for data gets it without waiting for
+// the hash; the buffer is not reused until that WRITE's completion, which a later turn of the
+// ring delivers, so the bytes are still there to hash.
 void WriteStream::commit(std::size_t bytes) {
   if (!_filling || bytes == 0) {
     return;
   }
+  const auto committed = _pool.buffer(_filling->buffer).subspan(_filling->length, bytes);
   _filling->length += static_cast<std::uint32_t>(bytes);
   _bytes_received += bytes;
   if (_options.expected_length != 0 && _bytes_received > _options.expected_length) {
@@ -169,6 +177,7 @@ void WriteStream::commit(std::size_t bytes) {
     _filling.reset();
     pump();
   }
+  _sha256.update(committed);
 }
 
 void WriteStream::finish() {
@@ -424,6 +433,9 @@ void WriteStream::settle(std::optional<std::uint64_t> objects_on_medium) {
     _outcome.ending = Ending::drive_error;
     _outcome.message = "the drive holds " + std::to_string(_outcome.bytes) + " of " +
                        std::to_string(_bytes_received) + " bytes after WRITE FILEMARKS";
+  }
+  if (_outcome.ending == Ending::complete) {  // the padding of a last fixed block is not in it
+    _outcome.sha256 = _sha256.finish();
   }
   if (_options.fixed && _outcome.ending != Ending::complete) {
     // What reading the file back returns: whole blocks, the padding of the last one included.

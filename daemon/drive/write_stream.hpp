@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "base/sha256.hpp"
 #include "drive/command_channel.hpp"
 #include "drive/positioning.hpp"
 #include "drive/stream_outcome.hpp"
@@ -149,6 +150,7 @@ class WriteStream {
   std::uint64_t _full_blocks_sent = 0;
   std::uint64_t _blocks_sent = 0;
   std::optional<std::uint32_t> _short_block;  // the final block, when shorter than the rest
+  base::Sha256 _sha256;  // of the client's bytes, in stream order (commit())
   StreamOutcome _outcome;
 };
 

@@ -63,6 +63,7 @@ class Connection final : private JobHost {
   void cut_for_stop();
   std::uint32_t uid() const override { return _peer.uid; }
   std::uint64_t id() const override { return _id; }
+  bool digest_granted() const override { return _digest; }
 
   // Moving between homes (home.hpp). The home it wants to go to, or nullptr.
   Home* destination() const { return _destination; }
@@ -166,6 +167,7 @@ class Connection final : private JobHost {
 
   Phase _phase = Phase::hello;
   bool _fd_passing = false;  // granted in HELLO_OK
+  bool _digest = false;      // granted in HELLO_OK
   std::uint32_t _request_id = 0;
   UniqueFd _passed_fd;  // came with the request being served; claimed by WRITE or READ
   Clock::time_point _idle_since = Clock::now();

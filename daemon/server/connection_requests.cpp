@@ -28,9 +28,13 @@ void Connection::hello(const proto::Hello& m) {
     refuse(proto::Status::bad_version, "this daemon speaks protocol version 1 only", true);
     return;
   }
+  // Both features are offered to every client that asks, and only to one that asks: a client
+  // that did not ask for `digest` gets COMMITTED and END without it.
   _fd_passing = (m.features & TS_FEATURE_FD_PASSING) != 0;
+  _digest = (m.features & TS_FEATURE_DIGEST) != 0;
   spdlog::debug("connection {} (uid {}): hello from \"{}\"", _id, _peer.uid, m.client);
-  reply(proto::HelloOk{TS_PROTO_VERSION, _fd_passing ? TS_FEATURE_FD_PASSING : 0U,
+  reply(proto::HelloOk{TS_PROTO_VERSION,
+                       (_fd_passing ? TS_FEATURE_FD_PASSING : 0U) | (_digest ? TS_FEATURE_DIGEST : 0U),
                        _server.options().max_data, "tapestreamd " TAPESTREAM_VERSION});
   finish_request();
 }

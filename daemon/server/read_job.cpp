@@ -120,7 +120,8 @@ void ReadJob::report(const drive::StreamOutcome& outcome) {
   release_drive(outcome.ending);
   if (!_host.client_gone()) {
     if (outcome.complete()) {
-      _host.reply(proto::End{outcome.bytes, outcome.blocks, {}});
+      _host.reply(proto::End{outcome.bytes, outcome.blocks,
+                             _host.digest_granted() ? outcome.sha256 : std::nullopt});
     } else {
       _host.reply(proto::StreamFailed{to_status(outcome.ending), 0, outcome.bytes, outcome.blocks,
                                       outcome.file_number,

@@ -12,6 +12,7 @@
 #include "drive/drive.hpp"
 #include "drive/identity.hpp"
 #include "base/exclusive_lock.hpp"
+#include "base/sha256.hpp"
 #include "base/startup_error.hpp"
 #include "emulated/emulated_drive.hpp"
 #include "transport/discovery.hpp"
@@ -183,6 +184,7 @@ DriveKit build_drive(uring::Ring& ring, const DriveConfig& d, PoolShape shape,
 }  // namespace
 
 std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config, UniqueFd activated) {
+  base::require_sha256();  // every stream is hashed: a libcrypto without SHA-256 stops us here
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir, ec);
   if (ec) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "base/log_fields.hpp"
+#include "base/sha256.hpp"
 #include "server/status_map.hpp"
 
 namespace tapestream::server {
@@ -91,6 +92,9 @@ void StreamJob::log_summary(const drive::StreamOutcome& outcome, const std::stri
   };
   if (!label.empty()) {
     fields.push_back({"TAPESTREAM_LABEL", label});
+  }
+  if (outcome.sha256) {
+    fields.push_back({"TAPESTREAM_SHA256", base::to_hex(*outcome.sha256)});
   }
   const LogFieldScope scope{fields};
   spdlog::info("drive {}: {}: {} at {:.1f} MB/s (uid {}{}){}", _slot.name(), what,

@@ -45,6 +45,8 @@ class JobHost {
   virtual void request_over(bool send_away) = 0;
   virtual std::uint64_t id() const = 0;
   virtual std::uint32_t uid() const = 0;
+  // HELLO_OK granted `digest`: COMMITTED and END carry the stream's SHA-256.
+  virtual bool digest_granted() const = 0;
 
  protected:
   ~JobHost() = default;

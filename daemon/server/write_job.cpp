@@ -172,7 +172,8 @@ void WriteJob::report(const drive::StreamOutcome& outcome) {
     log_summary(outcome, file_text + " committed", "committed", _request.label);
     _host.reply(proto::Committed{outcome.bytes, outcome.blocks, outcome.file_number,
                                  _request.block_size,
-                                 outcome.early_warning ? TS_COMMITTED_EARLY_WARNING : 0U, {}});
+                                 outcome.early_warning ? TS_COMMITTED_EARLY_WARNING : 0U,
+                                 _host.digest_granted() ? outcome.sha256 : std::nullopt});
   } else if (outcome.ending == drive::Ending::client_gone) {
     spdlog::warn("drive {}: the client of file {} went away; {} are on the tape{}", name,
                  outcome.file_number, amount_text(outcome), outcome.blocks > 0 ? filemark : "");

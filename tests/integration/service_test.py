@@ -26,6 +26,7 @@ socket of the test's own (NOTIFY_SOCKET), a fake journald in a private mount nam
                 a journal that takes nothing: the lines go to stderr
 Usage: service_test.py DAEMON CLI CASE. Exit 0 pass, 1 fail, 77 skip."""
 import grp
+import hashlib
 import os
 import re
 import shutil
@@ -337,6 +338,7 @@ def case_journal(case):
     case.require(committed is not None, f"a summary with TAPESTREAM_RESULT=committed: {entries()[-5:]}")
     expect = {"TAPESTREAM_DRIVE": "emu0", "TAPESTREAM_FILE": "0", "TAPESTREAM_BYTES": "700000",
               "TAPESTREAM_CLIENT_UID": str(os.getuid()), "TAPESTREAM_LABEL": "nightly backup",
+              "TAPESTREAM_SHA256": hashlib.sha256(src.data).hexdigest(),
               "PRIORITY": "6", "SYSLOG_IDENTIFIER": "tapestreamd"}
     case.check(all(committed.get(k) == v for k, v in expect.items()) and
                committed.get("TAPESTREAM_RATE", "").isdigit() and int(committed["TAPESTREAM_RATE"]) > 0 and
@@ -344,7 +346,8 @@ def case_journal(case):
                f"the write's summary: {committed}")
     read = find(TAPESTREAM_RESULT="complete")
     case.check(read is not None and read.get("TAPESTREAM_BYTES") == "700000" and read.get("TAPESTREAM_FILE") == "0"
-               and "TAPESTREAM_LABEL" not in read and read.get("PRIORITY") == "6",
+               and "TAPESTREAM_LABEL" not in read and read.get("PRIORITY") == "6"
+               and read.get("TAPESTREAM_SHA256") == hashlib.sha256(src.data).hexdigest(),
                f"the read's summary: {read}")
     summary = find(TAPESTREAM_DRIVE="m", TAPESTREAM_RESULT="medium_error")
     case.check(summary is not None and summary.get("PRIORITY") == "6" and summary.get("TAPESTREAM_BYTES") == "0",

@@ -38,6 +38,7 @@ struct FakeHost final : server::JobHost {
   }
   std::uint64_t id() const override { return 1; }
   std::uint32_t uid() const override { return 1000; }
+  bool digest_granted() const override { return false; }
 
   template <typename T>
   const T* last() const {
