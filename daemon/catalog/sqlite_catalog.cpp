@@ -1,0 +1,338 @@
+#include "catalog/sqlite_catalog.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <system_error>
+
+#include "catalog/schema.hpp"
+
+namespace tapestream::catalog {
+namespace {
+
+std::int64_t to_ms(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+TimePoint from_ms(std::int64_t ms) { return TimePoint{std::chrono::milliseconds{ms}}; }
+
+std::int64_t as_int(std::uint64_t v) {
+  return static_cast<std::int64_t>(std::min<std::uint64_t>(v, INT64_MAX));
+}
+
+FileStatus status_from(const std::string& name) {
+  for (std::uint8_t s = 1; s <= file_status_max; ++s) {
+    if (name == status_name(static_cast<FileStatus>(s))) {
+      return static_cast<FileStatus>(s);
+    }
+  }
+  return FileStatus::failed;
+}
+
+}  // namespace
+
+const char* status_name(FileStatus status) {
+  switch (status) {
+    case FileStatus::writing: return "writing";
+    case FileStatus::complete: return "complete";
+    case FileStatus::interrupted: return "interrupted";
+    case FileStatus::failed: return "failed";
+    case FileStatus::overwritten: return "overwritten";
+  }
+  return "failed";
+}
+
+SqliteCatalog::SqliteCatalog(std::filesystem::path path) : _path{std::move(path)} {
+  try {
+    _db = std::make_unique<Database>(_path, true);
+    prepare_schema(*_db, _path.string());
+    recover_interrupted(*_db);
+  } catch (const SqliteError& e) {
+    _db.reset();
+    failed("opening", e.code, e.message);
+  }
+  _thread = std::thread{[this] { run(); }};
+}
+
+SqliteCatalog::~SqliteCatalog() {
+  {
+    const std::lock_guard lock{_mutex};
+    _stopping = true;
+  }
+  _wake.notify_one();
+  _thread.join();
+}
+
+void SqliteCatalog::recover_interrupted(Database& db) {
+  std::int64_t count = 0;
+  db.transaction([&] {
+    auto q = db.prepare(
+        "UPDATE files SET status = 'interrupted', "
+        "failure = 'the daemon stopped before the stream ended' WHERE status = 'writing'");
+    q.run();
+    count = sqlite3_changes(db.raw());
+  });
+  if (count > 0) {
+    spdlog::warn("catalog {}: {} file(s) still marked writing from an earlier run are now "
+                 "interrupted (the daemon stopped before their streams ended)",
+                 _path.string(), count);
+  }
+}
+
+void SqliteCatalog::failed(const std::string& what, int code, const std::string& message) {
+  bool first = false;
+  {
+    const std::lock_guard lock{_mutex};
+    ++_health.failed_changes;
+    _health.ok = false;
+    _health.last_error = what + ": " + message;
+    first = _logged_kinds.insert(code & 0xFF).second;
+  }
+  if (first) {  // once per kind: a full disk must not log a line per stream
+    spdlog::error("catalog {}: {}: {} (the daemon goes on; streams are not affected, and "
+                  "further errors of this kind are counted, not logged)",
+                  _path.string(), what, message);
+  }
+}
+
+void SqliteCatalog::enqueue(Work work, bool is_change) {
+  {
+    const std::lock_guard lock{_mutex};
+    if (!_db && is_change) {
+      ++_health.failed_changes;
+      return;
+    }
+    _queue.push_back(std::move(work));
+  }
+  _wake.notify_one();
+}
+
+void SqliteCatalog::run() {
+  std::unique_lock lock{_mutex};
+  for (;;) {
+    _wake.wait(lock, [this] { return _stopping || !_queue.empty(); });
+    if (_queue.empty()) {
+      return;  // stopping, and everything queued was applied
+    }
+    auto work = std::move(_queue.front());
+    _queue.pop_front();
+    _busy = true;
+    lock.unlock();
+    work(*_db);
+    lock.lock();
+    _busy = false;
+    if (_queue.empty()) {
+      _idle.notify_all();
+    }
+  }
+}
+
+void SqliteCatalog::flush() {
+  std::unique_lock lock{_mutex};
+  _idle.wait(lock, [this] { return _queue.empty() && !_busy; });
+}
+
+Health SqliteCatalog::health() const {
+  const std::lock_guard lock{_mutex};
+  return _health;
+}
+
+std::int64_t SqliteCatalog::volume_id(Database& db, const VolumeKey& key, TimePoint when) {
+  auto find = key.medium_serial
+                  ? db.prepare("SELECT id FROM volumes WHERE medium_serial = ?")
+                  : db.prepare("SELECT id FROM volumes WHERE medium_serial IS NULL AND "
+                               "last_drive = ? ORDER BY last_seen DESC LIMIT 1");
+  if (key.medium_serial) {
+    find.bind(1, std::string_view{*key.medium_serial});
+  } else {
+    find.bind(1, std::string_view{key.drive});
+  }
+  if (find.step()) {
+    const auto id = find.integer(0);
+    db.prepare("UPDATE volumes SET last_seen = max(last_seen, ?), last_drive = ? WHERE id = ?")
+        .bind(1, to_ms(when))
+        .bind(2, std::string_view{key.drive})
+        .bind(3, id)
+        .run();
+    return id;
+  }
+  db.prepare("INSERT INTO volumes (medium_serial, last_drive, first_seen, last_seen) "
+             "VALUES (?, ?, ?, ?)")
+      .bind(1, key.medium_serial)
+      .bind(2, std::string_view{key.drive})
+      .bind(3, to_ms(when))
+      .bind(4, to_ms(when))
+      .run();
+  return sqlite3_last_insert_rowid(db.raw());
+}
+
+void SqliteCatalog::volume_seen(VolumeKey volume, TimePoint when) {
+  enqueue([this, volume = std::move(volume), when](Database& db) {
+    try {
+      db.transaction([&] { (void)volume_id(db, volume, when); });
+    } catch (const SqliteError& e) {
+      failed("recording a volume", e.code, e.message);
+    }
+  }, true);
+}
+
+void SqliteCatalog::stream_begun(StreamBegun begun) {
+  enqueue([this, begun = std::move(begun)](Database& db) {
+    try {
+      db.transaction([&] {
+        const auto volume = volume_id(db, begun.volume, begun.start);
+        db.prepare("INSERT INTO files (volume_id, file_number, label, block_size, mode, "
+                   "start_time, client_uid, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'writing')")
+            .bind(1, volume)
+            .bind(2, as_int(begun.file_number))
+            .bind(3, std::string_view{begun.label})
+            .bind(4, std::int64_t{begun.block_size})
+            .bind(5, std::string_view{begun.fixed ? "fixed" : "variable"})
+            .bind(6, to_ms(begun.start))
+            .bind(7, std::int64_t{begun.client_uid})
+            .run();
+        _stream_rows[begun.stream] = sqlite3_last_insert_rowid(db.raw());
+      });
+    } catch (const SqliteError& e) {
+      failed("recording the start of a stream", e.code, e.message);
+    }
+  }, true);
+}
+
+void SqliteCatalog::stream_ended(StreamEnded ended) {
+  enqueue([this, ended = std::move(ended)](Database& db) {
+    const auto found = _stream_rows.find(ended.stream);
+    if (found == _stream_rows.end()) {
+      return;  // its start could not be recorded; that failure was counted
+    }
+    const auto row = found->second;
+    _stream_rows.erase(found);
+    try {
+      db.transaction([&] {
+        if (ended.blocks == 0) {
+          // Nothing reached the tape: the next stream takes the same file number, so this
+          // never was a file.
+          db.prepare("DELETE FROM files WHERE id = ?").bind(1, row).run();
+          return;
+        }
+        auto update = db.prepare(
+            "UPDATE files SET status = ?, bytes = ?, blocks = ?, padding = ?, sha256 = ?, "
+            "end_time = ?, rate = ?, failure = ? WHERE id = ?");
+        update.bind(1, std::string_view{status_name(ended.status)})
+            .bind(2, as_int(ended.bytes))
+            .bind(3, as_int(ended.blocks))
+            .bind(4, as_int(ended.padding));
+        if (ended.sha256) {
+          update.bind(5, std::span<const std::uint8_t>{*ended.sha256});
+        } else {
+          update.bind_null(5);
+        }
+        update.bind(6, to_ms(ended.end))
+            .bind(7, as_int(ended.rate))
+            .bind(8, std::string_view{ended.failure})
+            .bind(9, row)
+            .run();
+        // Data at this file number ended the tape here: what an earlier stream left at or
+        // after it cannot be read any more. The rows stay, marked.
+        db.prepare("UPDATE files SET status = 'overwritten' WHERE id < ?1 AND status != "
+                   "'overwritten' AND volume_id = (SELECT volume_id FROM files WHERE id = ?1) "
+                   "AND file_number >= (SELECT file_number FROM files WHERE id = ?1)")
+            .bind(1, row)
+            .run();
+      });
+    } catch (const SqliteError& e) {
+      failed("recording the end of a stream", e.code, e.message);
+    }
+  }, true);
+}
+
+void SqliteCatalog::files_voided(FilesVoided voided) {
+  enqueue([this, voided = std::move(voided)](Database& db) {
+    try {
+      db.transaction([&] {
+        const auto volume = volume_id(db, voided.volume, std::chrono::system_clock::now());
+        db.prepare("UPDATE files SET status = 'overwritten' WHERE volume_id = ? AND "
+                   "file_number >= ? AND status NOT IN ('overwritten', 'writing')")
+            .bind(1, volume)
+            .bind(2, as_int(voided.from_file))
+            .run();
+      });
+    } catch (const SqliteError& e) {
+      failed("recording an erase", e.code, e.message);
+    }
+  }, true);
+}
+
+void SqliteCatalog::list_files(VolumeQuery query, ListAnswer answer) {
+  if (!_db) {  // set once, in the constructor
+    answer(Failure{std::make_error_code(std::errc::io_error),
+                   "the catalog " + _path.string() + " could not be opened: " + health().last_error});
+    return;
+  }
+  enqueue([this, query = std::move(query), answer = std::move(answer)](Database& db) {
+    try {
+      answer(list(db, query));
+    } catch (const SqliteError& e) {
+      answer(Failure{std::make_error_code(std::errc::io_error), "the catalog: " + e.message});
+    } catch (const std::system_error& e) {
+      answer(Failure{e.code(), e.what()});
+    }
+  }, false);
+}
+
+VolumeFiles SqliteCatalog::list(Database& db, const VolumeQuery& query) {
+  auto find = query.selector.empty()
+                  ? db.prepare("SELECT id, medium_serial, label, uuid, barcode, first_seen, "
+                               "last_seen FROM volumes WHERE last_drive = ? "
+                               "ORDER BY last_seen DESC LIMIT 1")
+                  : db.prepare("SELECT id, medium_serial, label, uuid, barcode, first_seen, "
+                               "last_seen FROM volumes WHERE label = ?1 OR uuid = ?1 OR "
+                               "medium_serial = ?1 ORDER BY last_seen DESC LIMIT 1");
+  find.bind(1, std::string_view{query.selector.empty() ? query.drive : query.selector});
+  if (!find.step()) {
+    throw std::system_error{
+        std::make_error_code(std::errc::no_such_file_or_directory),
+        query.selector.empty()
+            ? "the catalog knows no volume in drive " + query.drive + " (nothing written there yet)"
+            : "the catalog knows no volume with label, UUID or medium serial \"" + query.selector + "\""};
+  }
+  VolumeFiles result;
+  auto& v = result.volume;
+  v.id = find.integer(0);
+  v.medium_serial = find.optional_text(1);
+  v.label = find.optional_text(2);
+  v.uuid = find.optional_text(3);
+  v.barcode = find.optional_text(4);
+  v.first_seen = from_ms(find.integer(5));
+  v.last_seen = from_ms(find.integer(6));
+  auto files = db.prepare(
+      "SELECT file_number, label, bytes, blocks, block_size, mode, padding, sha256, start_time, "
+      "end_time, rate, client_uid, status, failure FROM files WHERE volume_id = ? "
+      "ORDER BY file_number, id");
+  files.bind(1, v.id);
+  while (files.step()) {
+    FileRow f;
+    f.file_number = static_cast<std::uint64_t>(files.integer(0));
+    f.label = files.text(1);
+    f.bytes = static_cast<std::uint64_t>(files.integer(2));
+    f.blocks = static_cast<std::uint64_t>(files.integer(3));
+    f.block_size = static_cast<std::uint32_t>(files.integer(4));
+    f.fixed = files.text(5) == "fixed";
+    f.padding = static_cast<std::uint64_t>(files.integer(6));
+    if (const auto digest = files.blob(7); digest.size() == 32) {
+      f.sha256.emplace();
+      std::copy(digest.begin(), digest.end(), f.sha256->begin());
+    }
+    f.start = from_ms(files.integer(8));
+    if (!files.is_null(9)) {
+      f.end = from_ms(files.integer(9));
+    }
+    f.rate = static_cast<std::uint64_t>(files.integer(10));
+    f.client_uid = static_cast<std::uint32_t>(files.integer(11));
+    f.status = status_from(files.text(12));
+    f.failure = files.text(13);
+    result.files.push_back(std::move(f));
+  }
+  return result;
+}
+
+}  // namespace tapestream::catalog

@@ -1,0 +1,221 @@
+// The SQLite catalog on a real file: its schema and migrations, the files it refuses (and leaves
+// alone), WAL mode, the life of a file row, and changes queued while a query runs.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <string>
+
+#include "base/startup_error.hpp"
+#include "catalog/sqlite_catalog.hpp"
+
+namespace tapestream::catalog {
+namespace {
+
+namespace fs = std::filesystem;
+
+class CatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "catalog_test.XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    _dir = pattern;
+    _path = _dir / "catalog.sqlite";
+  }
+  void TearDown() override { fs::remove_all(_dir); }
+
+  // A statement's single integer or text answer, from an independent connection.
+  std::string ask(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* q = nullptr;
+    std::string answer;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &q, nullptr) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
+      const auto* t = sqlite3_column_text(q, 0);
+      answer = t != nullptr ? reinterpret_cast<const char*>(t) : "NULL";
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return answer;
+  }
+
+  static VolumeFiles listing(SqliteCatalog& c, VolumeQuery query) {
+    std::promise<Result<VolumeFiles, Failure>> promise;
+    c.list_files(std::move(query), [&](Result<VolumeFiles, Failure> r) { promise.set_value(std::move(r)); });
+    auto r = promise.get_future().get();
+    EXPECT_TRUE(r) << (r ? "" : r.error().what());
+    return r ? std::move(r).value() : VolumeFiles{};
+  }
+
+  static StreamBegun begun(std::uint64_t stream, std::uint64_t file, std::string label) {
+    StreamBegun b;
+    b.stream = stream;
+    b.volume = VolumeKey{"SERIAL01", "emu0"};
+    b.file_number = file;
+    b.label = std::move(label);
+    b.block_size = 65536;
+    b.client_uid = 1000;
+    b.start = std::chrono::system_clock::now();
+    return b;
+  }
+  static StreamEnded ended(std::uint64_t stream, FileStatus status, std::uint64_t blocks) {
+    StreamEnded e;
+    e.stream = stream;
+    e.status = status;
+    e.bytes = blocks * 65536;
+    e.blocks = blocks;
+    e.end = std::chrono::system_clock::now();
+    return e;
+  }
+
+  fs::path _dir;
+  fs::path _path;
+};
+
+TEST_F(CatalogTest, NewDatabaseGetsTheCurrentSchemaInWalMode) {
+  { SqliteCatalog c{_path}; EXPECT_TRUE(c.health().ok); }
+  EXPECT_EQ(ask("SELECT version FROM schema"), "1");
+  EXPECT_EQ(ask("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(ask("SELECT count(*) FROM sqlite_master WHERE name IN ('volumes', 'files')"), "2");
+}
+
+TEST_F(CatalogTest, FutureSchemaVersionIsRefusedAndLeftAlone) {
+  { SqliteCatalog c{_path}; }
+  ASSERT_EQ(sqlite3_threadsafe() != 0, true);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(_path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE schema SET version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  try {
+    SqliteCatalog c{_path};
+    FAIL() << "a catalog from the future was opened";
+  } catch (const StartupError& e) {
+    EXPECT_NE(std::string{e.what()}.find("version 99"), std::string::npos) << e.what();
+    EXPECT_NE(std::string{e.what()}.find("newer"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(ask("SELECT version FROM schema"), "99");
+}
+
+TEST_F(CatalogTest, GarbageFileIsRefusedNeverTruncated) {
+  const std::string garbage(8192, 'x');
+  std::ofstream{_path} << garbage;
+  EXPECT_THROW(SqliteCatalog{_path}, StartupError);
+  EXPECT_EQ(fs::file_size(_path), garbage.size());
+  std::ifstream in{_path};
+  std::string back{std::istreambuf_iterator<char>{in}, {}};
+  EXPECT_EQ(back, garbage);
+}
+
+TEST_F(CatalogTest, AnotherProgramsDatabaseIsRefused) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(_path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE mine (x); INSERT INTO mine VALUES (1)", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_THROW(SqliteCatalog{_path}, StartupError);
+  EXPECT_EQ(ask("SELECT x FROM mine"), "1");
+}
+
+TEST_F(CatalogTest, StreamsBecomeFileRowsAndAnEmptyStreamMakesNone) {
+  SqliteCatalog c{_path};
+  c.stream_begun(begun(1, 0, "first"));
+  c.stream_ended(ended(1, FileStatus::complete, 3));
+  c.stream_begun(begun(2, 1, "nothing"));
+  c.stream_ended(ended(2, FileStatus::interrupted, 0));
+  c.stream_begun(begun(3, 1, "second"));
+  auto e = ended(3, FileStatus::failed, 2);
+  e.failure = "medium error";
+  e.sha256 = Digest{};
+  e.sha256->fill(0xAB);
+  c.stream_ended(e);
+  const auto v = listing(c, {"emu0", ""});
+  EXPECT_EQ(v.volume.medium_serial, "SERIAL01");
+  ASSERT_EQ(v.files.size(), 2U);
+  EXPECT_EQ(v.files[0].label, "first");
+  EXPECT_EQ(v.files[0].status, FileStatus::complete);
+  EXPECT_EQ(v.files[0].blocks, 3U);
+  EXPECT_FALSE(v.files[0].sha256);
+  EXPECT_EQ(v.files[1].label, "second");
+  EXPECT_EQ(v.files[1].status, FileStatus::failed);
+  EXPECT_EQ(v.files[1].failure, "medium error");
+  ASSERT_TRUE(v.files[1].sha256);
+  EXPECT_EQ((*v.files[1].sha256)[31], 0xAB);
+  EXPECT_EQ(listing(c, {"other", "SERIAL01"}).files.size(), 2U);
+}
+
+TEST_F(CatalogTest, WriteAtAnEarlierFileMarksTheLaterOnesOverwritten) {
+  SqliteCatalog c{_path};
+  for (std::uint64_t f = 0; f < 3; ++f) {
+    c.stream_begun(begun(f + 1, f, "f" + std::to_string(f)));
+    c.stream_ended(ended(f + 1, FileStatus::complete, 1));
+  }
+  c.stream_begun(begun(9, 1, "again"));
+  c.stream_ended(ended(9, FileStatus::complete, 1));
+  const auto v = listing(c, {"emu0", ""});
+  ASSERT_EQ(v.files.size(), 4U);  // rows are kept, never deleted
+  EXPECT_EQ(v.files[0].status, FileStatus::complete);
+  EXPECT_EQ(v.files[1].label, "f1");
+  EXPECT_EQ(v.files[1].status, FileStatus::overwritten);
+  EXPECT_EQ(v.files[2].label, "again");
+  EXPECT_EQ(v.files[2].status, FileStatus::complete);
+  EXPECT_EQ(v.files[3].status, FileStatus::overwritten);
+  c.files_voided({VolumeKey{"SERIAL01", "emu0"}, 0});
+  for (const auto& f : listing(c, {"emu0", ""}).files) {
+    EXPECT_EQ(f.status, FileStatus::overwritten) << f.label;
+  }
+}
+
+TEST_F(CatalogTest, RowsLeftWritingAreInterruptedAtTheNextStart) {
+  {
+    SqliteCatalog c{_path};
+    c.stream_begun(begun(1, 0, "cut"));
+    c.flush();
+  }
+  SqliteCatalog again{_path};
+  const auto v = listing(again, {"emu0", ""});
+  ASSERT_EQ(v.files.size(), 1U);
+  EXPECT_EQ(v.files[0].status, FileStatus::interrupted);
+  EXPECT_NE(v.files[0].failure.find("daemon stopped"), std::string::npos);
+}
+
+TEST_F(CatalogTest, ChangesQueuedWhileAQueryRunsAreAppliedAfterIt) {
+  SqliteCatalog c{_path};
+  c.stream_begun(begun(1, 0, "one"));
+  c.stream_ended(ended(1, FileStatus::complete, 1));
+  std::promise<void> release;
+  auto released = release.get_future();
+  std::atomic<bool> answered{false};
+  c.list_files({"emu0", ""}, [&](Result<VolumeFiles, Failure> r) {
+    released.wait();  // the catalog's thread is busy with this query
+    EXPECT_TRUE(r);
+    answered = true;
+  });
+  const auto before = std::chrono::steady_clock::now();
+  for (std::uint64_t s = 2; s < 50; ++s) {  // never waits for the busy thread
+    c.stream_begun(begun(s, s - 1, "more"));
+    c.stream_ended(ended(s, FileStatus::complete, 1));
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::milliseconds{500});
+  EXPECT_FALSE(answered);
+  release.set_value();
+  EXPECT_EQ(listing(c, {"emu0", ""}).files.size(), 49U);
+  EXPECT_TRUE(answered);
+}
+
+TEST_F(CatalogTest, AnUnwritableCatalogCountsItsLossesAndAnswersWithAnError) {
+  // A directory that is not there fails like a read-only one, also for root.
+  SqliteCatalog c{_dir / "missing" / "catalog.sqlite"};
+  EXPECT_FALSE(c.health().ok);
+  c.stream_begun(begun(1, 0, "lost"));
+  EXPECT_EQ(c.health().failed_changes, 2U);
+  std::promise<bool> ok;
+  c.list_files({"emu0", ""}, [&](Result<VolumeFiles, Failure> r) { ok.set_value(bool(r)); });
+  EXPECT_FALSE(ok.get_future().get());
+}
+
+}  // namespace
+}  // namespace tapestream::catalog
