@@ -62,6 +62,7 @@ enum class Type : std::uint16_t {
   write = TS_MSG_WRITE,
   read = TS_MSG_READ,
   control = TS_MSG_CONTROL,
+  list_files = TS_MSG_LIST_FILES,
   data = TS_MSG_DATA,
   end = TS_MSG_END,
   abort = TS_MSG_ABORT,
@@ -70,6 +71,7 @@ enum class Type : std::uint16_t {
   drive_status = TS_MSG_DRIVE_STATUS,
   ready = TS_MSG_READY,
   control_done = TS_MSG_CONTROL_DONE,
+  file_list = TS_MSG_FILE_LIST,
   committed = TS_MSG_COMMITTED,
   stream_failed = TS_MSG_STREAM_FAILED,
   progress = TS_MSG_PROGRESS,
@@ -209,6 +211,40 @@ struct StreamFailed {
   std::uint64_t file_number = 0;
   std::string message;
 };
+// The files the catalog knows on a volume: `volume` a label, UUID or medium serial number, or
+// empty for the cartridge in `drive`.
+struct ListFiles {
+  std::string drive;
+  std::string volume;
+};
+struct FileEntry {
+  std::uint64_t file_number = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t blocks = 0;
+  std::uint64_t padding = 0;
+  std::uint64_t start_ms = 0;  // milliseconds since the epoch
+  std::uint64_t end_ms = 0;    // 0: not ended
+  std::uint64_t rate = 0;      // bytes per second
+  std::uint32_t block_size = 0;
+  std::uint32_t client_uid = 0;
+  std::uint8_t status = TS_FILE_WRITING;
+  std::uint8_t flags = 0;  // TS_FILE_FIXED
+  std::optional<Digest> digest;
+  std::string label;
+  std::string failure;
+};
+// One frame of the answer to LIST_FILES: the volume, and up to 64 of its files; with
+// TS_FILE_LIST_MORE, more frames follow.
+struct FileList {
+  std::uint32_t flags = 0;
+  std::uint64_t first_seen_ms = 0;
+  std::uint64_t last_seen_ms = 0;
+  std::string medium_serial;
+  std::string label;
+  std::string uuid;
+  std::string barcode;
+  std::vector<FileEntry> files;
+};
 struct Error {
   Status status = Status::internal;
   std::string message;
@@ -216,7 +252,7 @@ struct Error {
 
 using Message = std::variant<Hello, HelloOk, ListDrives, StatusRequest, WriteRequest, ReadRequest,
                              ControlRequest, Data, End, Abort, DriveList, DriveStatus, Ready, ControlDone,
-                             Committed, StreamFailed, Progress, Error>;
+                             Committed, StreamFailed, Progress, Error, ListFiles, FileList>;
 
 // Decodes a body whose header decode_header accepted. Errors: bad_length (the body is not
 // exactly the type's layout), bad_request (a field out of range: an invalid drive name, an

@@ -146,6 +146,58 @@ Result<Message> decode_known(Type type, ByteView body) {
       }
       return finish(r, std::move(m));
     }
+    case Type::list_files: {
+      ListFiles m;
+      r.reserved(4);
+      m.drive = drive_field(r);
+      m.volume = r.text(TS_MAX_VOLUME_TEXT);
+      return finish(r, std::move(m));
+    }
+    case Type::file_list: {
+      FileList m;
+      m.flags = r.u32();
+      if ((m.flags & ~TS_FILE_LIST_MORE) != 0) {
+        r.flag_bad_field();
+      }
+      const auto count = r.u16();
+      if (count > TS_MAX_FILES_PER_FRAME) {
+        r.flag_bad_field();
+      }
+      r.reserved(2);
+      m.first_seen_ms = r.u64();
+      m.last_seen_ms = r.u64();
+      for (auto* s : {&m.medium_serial, &m.label, &m.uuid, &m.barcode}) {
+        *s = r.text(TS_MAX_VOLUME_TEXT);
+      }
+      for (std::uint16_t i = 0; i < count && r.remaining() > 0; ++i) {
+        FileEntry f;
+        for (auto* v : {&f.file_number, &f.bytes, &f.blocks, &f.padding, &f.start_ms, &f.end_ms,
+                        &f.rate}) {
+          *v = r.u64();
+        }
+        f.block_size = r.u32();
+        f.client_uid = r.u32();
+        f.status = static_cast<std::uint8_t>(r.number(1));
+        const auto flags = static_cast<std::uint8_t>(r.number(1));
+        if (f.status == 0 || f.status > TS_FILE_STATUS_MAX ||
+            (flags & ~(TS_FILE_FIXED | TS_FILE_HAS_DIGEST)) != 0) {
+          r.flag_bad_field();
+        }
+        f.flags = flags & TS_FILE_FIXED;
+        r.reserved(2);
+        const auto digest = r.digest();
+        if ((flags & TS_FILE_HAS_DIGEST) != 0) {
+          f.digest = digest;
+        }
+        f.label = r.text(TS_MAX_LABEL);
+        f.failure = r.text(TS_MAX_FILE_FAILURE);
+        m.files.push_back(std::move(f));
+      }
+      if (m.files.size() != count) {
+        return Status::bad_length;
+      }
+      return finish(r, std::move(m));
+    }
     case Type::ready: {
       Ready m;
       m.file_number = r.u64();

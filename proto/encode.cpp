@@ -32,6 +32,8 @@ Type type_of(const Message& m) {
         else if constexpr (std::is_same_v<T, Committed>) return Type::committed;
         else if constexpr (std::is_same_v<T, StreamFailed>) return Type::stream_failed;
         else if constexpr (std::is_same_v<T, Progress>) return Type::progress;
+        else if constexpr (std::is_same_v<T, ListFiles>) return Type::list_files;
+        else if constexpr (std::is_same_v<T, FileList>) return Type::file_list;
         else return Type::error;
       },
       m);
@@ -112,6 +114,38 @@ void encode_body(Writer& w, const Message& message) {
           for (const auto* s : {&m.transport, &m.vendor, &m.product, &m.revision, &m.serial,
                                 &m.medium_serial}) {
             w.text(*s, TS_MAX_STATUS_TEXT);
+          }
+        } else if constexpr (std::is_same_v<T, ListFiles>) {
+          w.number(0, 4);
+          w.drive(m.drive);
+          w.text(m.volume, TS_MAX_VOLUME_TEXT);
+        } else if constexpr (std::is_same_v<T, FileList>) {
+          if (m.files.size() > TS_MAX_FILES_PER_FRAME || (m.flags & ~TS_FILE_LIST_MORE) != 0) {
+            w.fail();
+          }
+          w.number(m.flags, 4);
+          w.number(m.files.size(), 2);
+          w.number(0, 2);
+          w.number(m.first_seen_ms, 8);
+          w.number(m.last_seen_ms, 8);
+          for (const auto* s : {&m.medium_serial, &m.label, &m.uuid, &m.barcode}) {
+            w.text(*s, TS_MAX_VOLUME_TEXT);
+          }
+          for (const auto& f : m.files) {
+            for (auto v : {f.file_number, f.bytes, f.blocks, f.padding, f.start_ms, f.end_ms, f.rate}) {
+              w.number(v, 8);
+            }
+            w.number(f.block_size, 4);
+            w.number(f.client_uid, 4);
+            if (f.status == 0 || f.status > TS_FILE_STATUS_MAX || (f.flags & ~TS_FILE_FIXED) != 0) {
+              w.fail();
+            }
+            w.number(f.status, 1);
+            w.number(f.flags | (f.digest ? TS_FILE_HAS_DIGEST : 0U), 1);
+            w.number(0, 2);
+            w.bytes(f.digest ? *f.digest : Digest{});
+            w.text(f.label, TS_MAX_LABEL);
+            w.text(f.failure, TS_MAX_FILE_FAILURE);
           }
         } else if constexpr (std::is_same_v<T, Ready>) {
           w.number(m.file_number, 8);

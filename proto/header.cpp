@@ -19,13 +19,16 @@ struct TypeRule {
   std::uint32_t min;
   std::uint32_t max;  // 0 for DATA: bounded by max_data instead
 };
-constexpr std::array<TypeRule, 18> type_rules{{
+// A FILE_LIST entry: 100 bytes of numbers and digest, then its label and failure text.
+constexpr std::uint32_t file_entry_max = 100 + (2 + TS_MAX_LABEL) + (2 + TS_MAX_FILE_FAILURE);
+constexpr std::array<TypeRule, 20> type_rules{{
     {Type::hello, true, false, 14, 140},
     {Type::list_drives, true, false, 0, 0},
     {Type::status, true, false, 3, 34},
     {Type::write, true, false, 25, 311},
     {Type::read, true, false, 19, 50},
     {Type::control, true, false, 19, 50},
+    {Type::list_files, true, false, 9, 4 + (2 + TS_MAX_DRIVE_NAME) + (2 + TS_MAX_VOLUME_TEXT)},
     {Type::data, true, true, 1, 0},
     {Type::end, true, true, 16, 48},
     {Type::abort, true, false, 2, 2 + TS_MAX_MESSAGE},
@@ -34,6 +37,8 @@ constexpr std::array<TypeRule, 18> type_rules{{
     {Type::drive_status, false, true, 87, 72 + 7 * (2 + TS_MAX_STATUS_TEXT)},
     {Type::ready, false, true, 16, 16},
     {Type::control_done, false, true, 24, 24},
+    {Type::file_list, false, true, 32,
+     24 + 4 * (2 + TS_MAX_VOLUME_TEXT) + TS_MAX_FILES_PER_FRAME * file_entry_max},
     {Type::committed, false, true, 32, 64},
     {Type::stream_failed, false, true, 34, 34 + TS_MAX_MESSAGE},
     {Type::progress, false, true, 24, 24},

@@ -34,6 +34,7 @@ enum ts_message_type {
   TS_MSG_WRITE = 0x0004,
   TS_MSG_READ = 0x0005,
   TS_MSG_CONTROL = 0x0006,
+  TS_MSG_LIST_FILES = 0x0007,
   TS_MSG_DATA = 0x0010,
   TS_MSG_END = 0x0011,
   TS_MSG_ABORT = 0x0012,
@@ -42,6 +43,7 @@ enum ts_message_type {
   TS_MSG_DRIVE_STATUS = 0x8003,
   TS_MSG_READY = 0x8004,
   TS_MSG_CONTROL_DONE = 0x8006,
+  TS_MSG_FILE_LIST = 0x8007,
   TS_MSG_COMMITTED = 0x8008,
   TS_MSG_STREAM_FAILED = 0x8009,
   TS_MSG_PROGRESS = 0x800A,
@@ -111,6 +113,16 @@ enum ts_control_op {
 #define TS_READY_FIXED 0x1u
 #define TS_COMMITTED_EARLY_WARNING 0x1u
 #define TS_FAILED_FILEMARK_WRITTEN 0x1u
+#define TS_FILE_LIST_MORE 0x1u     /* FILE_LIST: more frames of this answer follow */
+#define TS_FILE_FIXED 0x1u         /* a FILE_LIST entry: written in fixed-block mode */
+#define TS_FILE_HAS_DIGEST 0x2u    /* a FILE_LIST entry: its SHA-256 is known */
+/* The status of a file in the catalog (FILE_LIST entries). */
+#define TS_FILE_WRITING 1u
+#define TS_FILE_COMPLETE 2u
+#define TS_FILE_INTERRUPTED 3u
+#define TS_FILE_FAILED 4u
+#define TS_FILE_OVERWRITTEN 5u
+#define TS_FILE_STATUS_MAX 5u
 /* State flags of DRIVE_STATUS and CONTROL_DONE. */
 #define TS_STATE_LOADED 0x1u
 #define TS_STATE_WRITE_PROTECTED 0x2u
@@ -139,6 +151,9 @@ enum ts_control_op {
 #define TS_MAX_MESSAGE 1024
 #define TS_MAX_DRIVES 1024
 #define TS_DIGEST_SIZE 32
+#define TS_MAX_VOLUME_TEXT 64    /* a volume's label, UUID, medium serial, barcode */
+#define TS_MAX_FILE_FAILURE 255  /* a FILE_LIST entry's failure text */
+#define TS_MAX_FILES_PER_FRAME 64
 
 #ifdef __cplusplus
 }

@@ -148,12 +148,13 @@ AccessClass control_class(proto::ControlOp op) {
 
 std::optional<AccessClass> access_class_of(const proto::Message& message) {
   // A message type added to the protocol must be classed here before this compiles again.
-  static_assert(std::variant_size_v<proto::Message> == 18);
+  static_assert(std::variant_size_v<proto::Message> == 20);
   return std::visit(
       [](const auto& m) -> std::optional<AccessClass> {
         using T = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<T, proto::ListDrives> ||
-                      std::is_same_v<T, proto::StatusRequest>) {
+                      std::is_same_v<T, proto::StatusRequest> ||
+                      std::is_same_v<T, proto::ListFiles>) {
           return AccessClass::status;
         } else if constexpr (std::is_same_v<T, proto::ReadRequest>) {
           return AccessClass::read;
@@ -179,7 +180,8 @@ std::string drive_named_by(const proto::Message& message) {
         if constexpr (std::is_same_v<T, proto::StatusRequest> ||
                       std::is_same_v<T, proto::WriteRequest> ||
                       std::is_same_v<T, proto::ReadRequest> ||
-                      std::is_same_v<T, proto::ControlRequest>) {
+                      std::is_same_v<T, proto::ControlRequest> ||
+                      std::is_same_v<T, proto::ListFiles>) {
           return m.drive;
         } else {
           return {};

@@ -306,3 +306,82 @@ TEST(Protocol, StringsMustBeUtf8) {
 }
 
 }  // namespace
+
+namespace {
+
+FileList long_file_list() {
+  FileList list{TS_FILE_LIST_MORE, 1000, 2000, "EMUTAPE001", "VOL001", "", "", {}};
+  for (std::uint64_t i = 0; i < TS_MAX_FILES_PER_FRAME; ++i) {
+    FileEntry f;
+    f.file_number = i;
+    f.bytes = 1000 + i;
+    f.blocks = 1;
+    f.start_ms = 5;
+    f.block_size = 65536;
+    f.client_uid = 1000;
+    f.status = TS_FILE_COMPLETE;
+    f.flags = i % 2 == 0 ? TS_FILE_FIXED : 0;
+    f.label = std::string(TS_MAX_LABEL, 'l');
+    f.failure = std::string(TS_MAX_FILE_FAILURE, 'f');
+    if (i == 3) {
+      f.digest = digest_of(9);
+    }
+    list.files.push_back(f);
+  }
+  return list;
+}
+
+}  // namespace
+
+TEST(Protocol, ListFilesAndFileListRoundTrip) {
+  const auto ask = std::get<ListFiles>(round_trip(ListFiles{"emu0", "VOL001"}, Receiver::daemon));
+  EXPECT_EQ(ask.drive, "emu0");
+  EXPECT_EQ(ask.volume, "VOL001");
+  EXPECT_EQ(std::get<ListFiles>(round_trip(ListFiles{"emu0", ""}, Receiver::daemon)).volume, "");
+
+  // The longest frame the bounds allow: 64 entries with the longest texts.
+  const auto list = std::get<FileList>(round_trip(long_file_list(), Receiver::client));
+  EXPECT_EQ(list.flags, TS_FILE_LIST_MORE);
+  EXPECT_EQ(list.medium_serial, "EMUTAPE001");
+  EXPECT_EQ(list.label, "VOL001");
+  ASSERT_EQ(list.files.size(), TS_MAX_FILES_PER_FRAME);
+  EXPECT_EQ(list.files[5].bytes, 1005U);
+  EXPECT_EQ(list.files[4].flags, TS_FILE_FIXED);
+  EXPECT_EQ(list.files[5].flags, 0);
+  EXPECT_FALSE(list.files[2].digest);
+  EXPECT_EQ(list.files[3].digest, digest_of(9));
+  EXPECT_EQ(list.files[63].failure.size(), TS_MAX_FILE_FAILURE);
+
+  const auto empty = std::get<FileList>(round_trip(FileList{}, Receiver::client));
+  EXPECT_TRUE(empty.files.empty());
+}
+
+TEST(Protocol, FileListBoundsAndFields) {
+  auto too_many = long_file_list();
+  too_many.files.push_back(too_many.files.front());
+  EXPECT_FALSE(encode(too_many, 1));
+  auto bad_status = long_file_list();
+  bad_status.files[0].status = TS_FILE_STATUS_MAX + 1;
+  EXPECT_FALSE(encode(bad_status, 1));
+  EXPECT_FALSE(encode(ListFiles{"emu0", std::string(TS_MAX_VOLUME_TEXT + 1, 'v')}, 1));
+  // A FILE_LIST is a reply, LIST_FILES a request: never the other way round.
+  auto frame = encode(FileList{}, 1).value();
+  EXPECT_EQ(decode_header(frame, Receiver::daemon, max_data).error(), Status::bad_type);
+  frame = encode(ListFiles{"emu0", ""}, 1).value();
+  EXPECT_EQ(decode_header(frame, Receiver::client, max_data).error(), Status::bad_type);
+
+  // A status byte out of range in an entry is bad_request; a count beyond the entries there is
+  // bad_length.
+  FileList one;
+  one.files.push_back(FileEntry{});
+  one.files[0].status = TS_FILE_FAILED;
+  frame = encode(one, 1).value();
+  auto body = std::vector<std::uint8_t>(frame.begin() + TS_PROTO_HEADER_SIZE, frame.end());
+  const std::size_t entry = 24 + 4 * 2;
+  body[entry + 64] = 9;
+  const auto header = decode_header(frame, Receiver::client, max_data).value();
+  EXPECT_EQ(decode_body(header, body).error(), Status::bad_request);
+  body[entry + 64] = TS_FILE_FAILED;
+  body[4] = 2;  // count 2, one entry
+  EXPECT_EQ(decode_body(header, body).error(), Status::bad_length);
+}
