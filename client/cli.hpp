@@ -78,5 +78,7 @@ client::Result<void> write_command(client::Connection& c, const Globals& g,
                                    const std::vector<std::string>& producer);
 client::Result<void> read_command(client::Connection& c, const Globals& g,
                                   const po::variables_map& vm);
+client::Result<void> list_command(client::Connection& c, const Globals& g,
+                                  const po::variables_map& vm);
 
 }  // namespace tapestream::cli

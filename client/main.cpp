@@ -28,6 +28,7 @@ Usage:
                            [--data-path auto|fd|stream] [-- COMMAND [ARG]...]
   tapestream [OPTIONS] read [--file N] [--data-path auto|fd|stream]
   tapestream [OPTIONS] status | drives | tell
+  tapestream [OPTIONS] list [--volume V]
   tapestream [OPTIONS] rewind | load | eject | eod
   tapestream [OPTIONS] weof [N] | fsf [N] | bsf [N] | fsr [N] | bsr [N] | seek BLOCK
   tapestream [OPTIONS] erase [--long] | setblk SIZE | compression on|off
@@ -50,6 +51,11 @@ Commands:
            padding included) on standard error.
   status   the drive: identity, position, block size, flags
   drives   the drives the daemon serves
+  list     the files the daemon's catalog records on a volume (--volume: a label, a
+           volume UUID or a medium serial number; default: the cartridge last written
+           in the drive), one line each: file number, size, blocks, date, the first 12
+           hex digits of its SHA-256, status (complete, interrupted, failed,
+           overwritten, writing) and label; with --json every field
   tell     the current block and file number
   rewind, load, eject (unload), eod (to end of data), weof (write N filemarks; 0
   writes the drive's buffer to the medium), fsf/bsf (forward/back over N filemarks),
@@ -208,7 +214,8 @@ client::Result<void> check_arguments(const std::string& command,
   }
   unsigned max_args = 0;
   unsigned min_args = 0;
-  if (command != "write" && command != "read" && command != "status" && command != "drives") {
+  if (command != "write" && command != "read" && command != "status" && command != "drives" &&
+      command != "list") {
     const auto* v = find_verb(command);
     if (v == nullptr) {
       return client::Failure{proto::Status::bad_request,
@@ -307,6 +314,9 @@ client::Result<void> run(const Globals& g, const std::string& command,
   if (command == "drives") {
     return drives_command(c, g);
   }
+  if (command == "list") {
+    return list_command(c, g, vm);
+  }
   return control_command(c, g, command, args, vm);
 }
 
@@ -339,6 +349,8 @@ int main(int argc, char** argv) {
        "through this process and the socket), auto (default: fd for pipes, sockets and "
        "files, stream for a terminal)")
       ("file", po::value<std::string>()->value_name("N"), "read: the file number")
+      ("volume", po::value<std::string>()->value_name("V"),
+       "list: the volume, by label, volume UUID or medium serial number")
       ("long", "erase: the whole rest of the tape");
   po::options_description hidden;
   hidden.add_options()

@@ -145,6 +145,7 @@ int serve(const po::variables_map& vm) {
   server::DaemonConfig config;
   config.socket_path = vm["socket"].as<std::string>();
   config.state_dir = vm["state-dir"].as<std::string>();
+  config.catalog = vm["catalog"].as<std::string>();
   config.buffers_per_drive = vm["buffers"].as<unsigned>();
   if (config.buffers_per_drive < 2 || config.buffers_per_drive > 4096) {
     throw StartupError{"--buffers must be 2 to 4096"};
@@ -257,6 +258,9 @@ int main(int argc, char** argv) {
            ->default_value("/run/tapestream/tapestreamd.sock"), "the Unix socket to serve on")
       ("state-dir", po::value<std::string>()->value_name("DIR")
            ->default_value("/var/lib/tapestream"), "where the daemon keeps its state and emu0's tape")
+      ("catalog", po::value<std::string>()->value_name("PATH")->default_value(""),
+       "the SQLite file recording every volume and stream written (default: catalog.sqlite "
+       "in the state directory), or none")
       ("drive", po::value<std::vector<std::string>>()->value_name("NAME=SPEC")->composing(),
        "a drive to serve (repeatable); none: the emulated drive emu0")
       ("buffers", po::value<unsigned>()->value_name("N")->default_value(16),

@@ -19,6 +19,11 @@ std::int64_t as_int(std::uint64_t v) {
   return static_cast<std::int64_t>(std::min<std::uint64_t>(v, INT64_MAX));
 }
 
+// No volume matches a query: an answer, not a failure of the catalog.
+struct NoSuchVolume {
+  std::string message;
+};
+
 FileStatus status_from(const std::string& name) {
   for (std::uint8_t s = 1; s <= file_status_max; ++s) {
     if (name == status_name(static_cast<FileStatus>(s))) {
@@ -273,8 +278,8 @@ void SqliteCatalog::list_files(VolumeQuery query, ListAnswer answer) {
       answer(list(db, query));
     } catch (const SqliteError& e) {
       answer(Failure{std::make_error_code(std::errc::io_error), "the catalog: " + e.message});
-    } catch (const std::system_error& e) {
-      answer(Failure{e.code(), e.what()});
+    } catch (const NoSuchVolume& e) {
+      answer(Failure{std::make_error_code(std::errc::no_such_file_or_directory), e.message});
     }
   }, false);
 }
@@ -289,8 +294,7 @@ VolumeFiles SqliteCatalog::list(Database& db, const VolumeQuery& query) {
                                "medium_serial = ?1 ORDER BY last_seen DESC LIMIT 1");
   find.bind(1, std::string_view{query.selector.empty() ? query.drive : query.selector});
   if (!find.step()) {
-    throw std::system_error{
-        std::make_error_code(std::errc::no_such_file_or_directory),
+    throw NoSuchVolume{
         query.selector.empty()
             ? "the catalog knows no volume in drive " + query.drive + " (nothing written there yet)"
             : "the catalog knows no volume with label, UUID or medium serial \"" + query.selector + "\""};

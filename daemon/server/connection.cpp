@@ -59,6 +59,7 @@ bool Connection::busy() const {
 bool Connection::finished() const {
   return _reader.closed() && _reader.idle() && !_send.sending() && !_job && _ended_jobs.empty() &&
          _control_in_flight == 0 && !_control_lease.waiting() && !_status_wait;
+  // A LIST_FILES answer still on its way finds the connection gone, and is dropped.
 }
 
 WriteJob* Connection::writing() const { return _job ? _job->as_write() : nullptr; }
@@ -201,6 +202,8 @@ void Connection::serve(const proto::Message& message) {
           read(m);
         } else if constexpr (std::is_same_v<T, proto::ControlRequest>) {
           control(m);
+        } else if constexpr (std::is_same_v<T, proto::ListFiles>) {
+          list_files(m);
         } else {
           refuse(proto::Status::bad_type, "not a request", true);
         }

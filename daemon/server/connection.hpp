@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "catalog/catalog.hpp"
 #include "codec.hpp"
 #include "common/unique_fd.hpp"
 #include "drive/control.hpp"
@@ -145,7 +146,12 @@ class Connection final : private JobHost {
   void status_deadline(Clock::time_point now);
   void control(const proto::ControlRequest& m);
   void control_done(const drive::ControlOutcome& outcome);
+  void record_erase(drive::Drive& drive, const drive::ControlOutcome& outcome);
   DriveSlot* drive_for(const std::string& name);
+  // LIST_FILES, answered from the catalog (connection_catalog.cpp).
+  void list_files(const proto::ListFiles& m);
+  void files_listed(std::uint32_t request_id, const Result<catalog::VolumeFiles, Failure>& answer);
+  friend struct CatalogAnswer;
   // The configured drive a request names, or nullptr (none named, or an unknown one: the
   // request's handler refuses it).
   DriveSlot* drive_named_in(const proto::Message& message) const;
@@ -177,7 +183,9 @@ class Connection final : private JobHost {
   DriveSlot* _control_slot = nullptr;
   DriveLease _control_lease;
   unsigned _control_in_flight = 0;
+  bool _control_erases = false;  // the catalog hears of an erase that went well
   std::optional<StatusWait> _status_wait;
+  bool _list_wait = false;  // LIST_FILES asked the catalog; its answer comes by the mailbox
 
   std::unique_ptr<StreamJob> _job;  // the WRITE or READ being served
   std::vector<std::unique_ptr<StreamJob>> _ended_jobs;  // until nothing of them is in flight

@@ -4,6 +4,7 @@
 #include "scsi/cdb.hpp"
 #include "scsi/mode_pages.hpp"
 #include "scsi/position.hpp"
+#include "server/catalog_record.hpp"
 #include "server/connection.hpp"
 #include "server/drive_slot.hpp"
 #include "server/server.hpp"
@@ -57,6 +58,9 @@ DriveSlot* Connection::drive_for(const std::string& name) {
 }
 
 DriveSlot* Connection::drive_named_in(const proto::Message& message) const {
+  if (std::holds_alternative<proto::ListFiles>(message)) {
+    return nullptr;  // answered by the catalog, wherever the connection is: no drive moves
+  }
   const auto name = drive_named_by(message);
   return name.empty() ? nullptr : _server.drive(name);
 }
@@ -132,6 +136,18 @@ void Connection::reply_status(DriveSlot& slot, bool stale) {
   reply(answer);
 }
 
+// The tape ends where the erase began: the catalog keeps the rows beyond, marked overwritten.
+void Connection::record_erase(drive::Drive& drive, const drive::ControlOutcome& outcome) {
+  auto* catalog = _server.catalog();
+  if (catalog == nullptr || !outcome.position || !outcome.position->file_number) {
+    return;
+  }
+  const auto from = *outcome.position->file_number;
+  read_medium_serial(drive, [catalog, from, name = drive.name()](std::optional<std::string> serial) {
+    catalog->files_voided({catalog::VolumeKey{std::move(serial), name}, from});
+  });
+}
+
 void Connection::control(const proto::ControlRequest& m) {
   auto* slot = drive_for(m.drive);
   if (slot == nullptr) {
@@ -148,6 +164,7 @@ void Connection::control(const proto::ControlRequest& m) {
   }
   _phase = Phase::serving;
   _control_slot = slot;
+  _control_erases = m.op == proto::ControlOp::erase;
   // Held for the operation; another control operation before it is waited for.
   _control_lease = slot->join(DriveSlot::Owner::control);
   _control_lease.when_granted([this, operation = std::move(prepared).value()]() mutable {
@@ -162,6 +179,9 @@ void Connection::control(const proto::ControlRequest& m) {
 // (no cartridge after an unload) reports no file number.
 void Connection::control_done(const drive::ControlOutcome& outcome) {
   --_control_in_flight;
+  if (_control_erases && outcome.ending == drive::Ending::complete) {
+    record_erase(_control_slot->drive(), outcome);
+  }
   (void)_control_lease.end();
   _control_slot = nullptr;
   if (_reader.closed()) {

@@ -44,7 +44,8 @@ void Connection::write(const proto::WriteRequest& m) {
   request.block_size = block;
   start_job(std::make_unique<WriteJob>(
       as_host(), *slot, request,
-      *data_fd ? std::make_unique<FdSource>(ring(), std::move(*data_fd)) : nullptr));
+      *data_fd ? std::make_unique<FdSource>(ring(), std::move(*data_fd)) : nullptr,
+      StreamRecord{_server.catalog(), _server.next_stream_number(), slot->name(), _peer.uid}));
 }
 
 void Connection::read(const proto::ReadRequest& m) {

@@ -23,6 +23,15 @@ Home::~Home() = default;
 
 bool Home::is_control() const { return &_server.control_home() == this; }
 
+Connection* Home::find(std::uint64_t id) const {
+  for (const auto& c : _hosted) {
+    if (c->id() == id) {
+      return c.get();
+    }
+  }
+  return nullptr;
+}
+
 void Home::host(std::unique_ptr<Connection> connection) {
   auto& c = *_hosted.emplace_back(std::move(connection));
   c.start();

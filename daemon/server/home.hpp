@@ -57,6 +57,8 @@ class Home {
   // under the kernel, and so must be the drive's buffers.
   bool close_all();
   std::size_t hosted() const { return _hosted.size(); }
+  // The connection with this id served here now, or nullptr.
+  Connection* find(std::uint64_t id) const;
 
  private:
   // Learns on the sending ring whether a move was posted; a move that was not stays here.

@@ -42,8 +42,16 @@ Server::Server(uring::Ring& ring, std::vector<std::unique_ptr<DriveWorker>> work
   } else if (!_options.socket_path.empty()) {
     _listener = bind_listener(_options.socket_path, _options.socket_access);
   }
+  open_catalog_answers();
   for (auto& worker : _workers) {
     worker->serve(*this);
+  }
+}
+
+void Server::open_catalog_answers() {
+  if (_options.catalog) {
+    _catalog_answers = std::make_shared<Mailbox>(_ring);
+    _catalog_answers->open();
   }
 }
 
@@ -59,6 +67,7 @@ Server::Server(uring::Ring& ring, std::map<std::string, std::unique_ptr<DriveSlo
   if (!_options.socket_path.empty()) {
     _listener = bind_listener(_options.socket_path, _options.socket_access);
   }
+  open_catalog_answers();
 }
 
 Server::~Server() {

@@ -14,12 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "catalog/catalog.hpp"
 #include "common/unique_fd.hpp"
 #include "server/access.hpp"
 #include "server/drive_slot.hpp"
 #include "server/drive_worker.hpp"
 #include "server/home.hpp"
 #include "server/listener.hpp"
+#include "server/mailbox.hpp"
 #include "uring/ring.hpp"
 
 namespace tapestream::server {
@@ -42,6 +44,9 @@ struct ServerOptions {
   std::size_t max_connections_per_user = 32;
   // Who may do what (access.hpp); by default root and group tape everything.
   AccessPolicy access;
+  // Where the streams written are recorded and LIST_FILES is answered from; none: nothing is
+  // recorded, and LIST_FILES says so.
+  std::shared_ptr<catalog::Catalog> catalog;
 };
 
 class Server {
@@ -92,6 +97,12 @@ class Server {
   Clock::time_point stop_deadline() const { return _stop_deadline; }
   // A connection ended (on the control thread).
   void connection_closed(std::uint32_t uid);
+  // The catalog, or nullptr (catalog = none); any thread may queue changes in it.
+  catalog::Catalog* catalog() const { return _options.catalog.get(); }
+  // Where the catalog's answers reach the control thread.
+  const std::shared_ptr<Mailbox>& catalog_answers() const { return _catalog_answers; }
+  // The daemon's number for a stream, which its catalog records name; from any thread.
+  std::uint64_t next_stream_number() { return _next_stream.fetch_add(1) + 1; }
 
  private:
   struct Acceptor final : uring::Completion {
@@ -103,6 +114,7 @@ class Server {
   bool admit(UniqueFd& fd, std::uint32_t uid);
   void serve(UniqueFd fd, Peer peer);
   bool all_drained() const;
+  void open_catalog_answers();
   // Logs a condition that may repeat thousands of times a second once per interval, with
   // how often it happened.
   void log_limited(const std::string& what, Clock::time_point now);
@@ -123,6 +135,8 @@ class Server {
   std::size_t _open_connections = 0;
   std::map<std::uint32_t, std::size_t> _per_user;
   std::map<std::string, std::pair<Clock::time_point, std::uint64_t>> _log_limits;
+  std::shared_ptr<Mailbox> _catalog_answers;  // shared with answers still in the catalog's queue
+  std::atomic<std::uint64_t> _next_stream{0};
 };
 
 }  // namespace tapestream::server

@@ -8,6 +8,7 @@
 #include <numeric>
 #include <system_error>
 
+#include "catalog/sqlite_catalog.hpp"
 #include "codec.hpp"
 #include "drive/drive.hpp"
 #include "drive/identity.hpp"
@@ -211,10 +212,19 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config, UniqueFd activa
     throw StartupError{"block size " + std::to_string(config.block_size) +
                        " is larger than the buffer size " + std::to_string(config.buffer_size)};
   }
+  // Under the state directory's lock: two daemons never share a catalog file by default.
+  std::shared_ptr<catalog::Catalog> catalog;
+  if (config.catalog != "none") {
+    const auto path = config.catalog.empty() ? config.state_dir / "catalog.sqlite"
+                                             : std::filesystem::path{config.catalog};
+    catalog = std::make_shared<catalog::SqliteCatalog>(path);
+    spdlog::info("catalog: {}{}", path.string(),
+                 catalog->health().ok ? "" : " (not usable: streams are not recorded)");
+  }
   // The control thread moves no data: small entries, no registered buffers.
   auto daemon = std::make_unique<Daemon>(
-      Daemon{std::move(state_lock), uring::Ring::create({.entries = 256, .big_entries = false}),
-             nullptr});
+      Daemon{std::move(state_lock), catalog,
+             uring::Ring::create({.entries = 256, .big_entries = false}), nullptr});
   auto timeouts = scsi::TimeoutTable::lto_defaults();
   for (const auto& [timeout_class, seconds] : config.command_timeouts) {
     timeouts.set_class_default(timeout_class, seconds);
@@ -246,6 +256,7 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config, UniqueFd activa
   options.socket_path = config.socket_path;
   options.default_block_size = config.block_size;
   options.max_data = std::max<std::uint32_t>(config.buffer_size, 64 * 1024);
+  options.catalog = std::move(catalog);
   daemon->server =
       std::make_unique<Server>(daemon->ring, std::move(workers), options, std::move(activated));
   return daemon;

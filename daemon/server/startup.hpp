@@ -26,6 +26,8 @@ struct DriveConfig {
 struct DaemonConfig {
   std::filesystem::path socket_path = "/run/tapestream/tapestreamd.sock";
   std::filesystem::path state_dir = "/var/lib/tapestream";
+  // The catalog's SQLite file; empty: catalog.sqlite in the state directory; "none": no catalog.
+  std::string catalog;
   std::vector<DriveConfig> drives;  // empty: the embedded default, emu0 in the state directory
   std::uint32_t buffers_per_drive = 16;
   std::uint32_t buffer_size = 256 * 1024;
@@ -44,6 +46,7 @@ DriveConfig parse_drive_option(const std::string& option);
 // Everything the server needs, set up in order (and torn down in reverse).
 struct Daemon {
   UniqueFd state_lock;  // one daemon per state directory
+  std::shared_ptr<catalog::Catalog> catalog;  // also the server's; outlives it
   uring::Ring ring;     // the control thread's
   std::unique_ptr<Server> server;
 };

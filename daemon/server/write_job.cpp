@@ -6,14 +6,33 @@
 
 namespace tapestream::server {
 WriteJob::WriteJob(JobHost& host, DriveSlot& slot, const proto::WriteRequest& request,
-                   std::unique_ptr<FdSource> source)
+                   std::unique_ptr<FdSource> source, StreamRecord record)
     : StreamJob{host, slot, (request.flags & TS_WRITE_PROGRESS) != 0},
       _request{request},
-      _source{std::move(source)} {}
+      _source{std::move(source)},
+      _record{std::move(record)} {}
 
 WriteJob::~WriteJob() = default;
 
+// The catalog names the cartridge by its medium serial number, read now: one loaded since
+// start-up, or since the last stream, must not get the files of the one before.
 void WriteJob::start() {
+  if (!_record.wanted()) {
+    start_stream();
+    return;
+  }
+  read_medium_serial(_slot.drive(), [this](std::optional<std::string> serial) {
+    _record.volume(std::move(serial));
+    start_stream();
+    if (_gone_before_stream) {
+      _stream->abandon();
+    } else if (_cut_before_stream) {
+      cut(_cut_before_stream->first, _cut_before_stream->second);
+    }
+  });
+}
+
+void WriteJob::start_stream() {
   drive::WriteStream::Options options;
   options.block_size = _request.block_size;
   options.fixed = (_request.flags & TS_WRITE_FIXED) != 0;
@@ -39,6 +58,7 @@ void WriteJob::ready(std::uint64_t file) {
                        : "",
                _request.label.empty() ? "" : ", label \"" + _request.label + "\"");
   streaming(file);
+  _record.begun(file, _request);
   _host.reply(proto::Ready{file, _request.block_size,
                            (_request.flags & TS_WRITE_FIXED) != 0 ? TS_READY_FIXED : 0U});
   if (_source) {
@@ -110,11 +130,17 @@ void WriteJob::client_gone() {
   }
   if (_stream) {
     _stream->abandon();
+  } else {
+    _gone_before_stream = true;
   }
   stop_mover();
 }
 
 void WriteJob::cut(drive::Ending ending, const std::string& message) {
+  if (!_stream) {
+    _cut_before_stream.emplace(ending, message);
+    return;
+  }
   _phase = Phase::ending;
   if (_source) {
     stop_mover();
@@ -154,6 +180,7 @@ void WriteJob::stop_mover() {
 }
 
 void WriteJob::report(const drive::StreamOutcome& outcome) {
+  _record.ended(outcome);
   release_drive(outcome.ending);
   const auto& name = _slot.name();
   if (outcome.closed_unfinished_file) {

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "drive/write_stream.hpp"
+#include "server/catalog_record.hpp"
 #include "server/fd_data.hpp"
 #include "server/frame_reader.hpp"
 #include "server/stream_job.hpp"
@@ -18,7 +19,7 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
  public:
   // `request.block_size` is the block size the stream uses (the default already applied).
   WriteJob(JobHost& host, DriveSlot& slot, const proto::WriteRequest& request,
-           std::unique_ptr<FdSource> source);
+           std::unique_ptr<FdSource> source, StreamRecord record = {});
   ~WriteJob() override;
 
   WriteJob* as_write() override { return this; }
@@ -45,6 +46,8 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
 
  private:
   void start() override;
+  // The stream itself, once the catalog's record knows the cartridge.
+  void start_stream();
   void ready(std::uint64_t file);
   bool moving_buffers() const override;
   void stop_mover() override;
@@ -61,6 +64,10 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   // The client's socket may hold half a frame when the stream is cut: it is sent away after
   // hearing why.
   bool _send_away = false;
+  StreamRecord _record;
+  // The client left, or the stop cut came, while the medium serial number was being read.
+  bool _gone_before_stream = false;
+  std::optional<std::pair<drive::Ending, std::string>> _cut_before_stream;
 };
 
 }  // namespace tapestream::server

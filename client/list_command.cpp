@@ -1,0 +1,140 @@
+// tapestream list: what the daemon's catalog knows of a volume's files, one line per file as
+// ls -l shows them, or every field as JSON (nlohmann-json: no hand-made escaping).
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <ctime>
+#include <string>
+
+#include "cli.hpp"
+
+namespace tapestream::cli {
+namespace {
+
+const char* file_status_name(std::uint8_t status) {
+  static constexpr const char* names[] = {"?",      "writing",     "complete",
+                                          "interrupted", "failed", "overwritten"};
+  return status <= TS_FILE_STATUS_MAX ? names[status] : "?";
+}
+
+// 1.5G, 300M, 12K: powers of 1024, as ls -lh.
+std::string human_size(std::uint64_t bytes) {
+  static constexpr const char* units = "BKMGTPE";
+  double v = static_cast<double>(bytes);
+  int unit = 0;
+  while (v >= 1024 && unit < 6) {
+    v /= 1024;
+    ++unit;
+  }
+  char text[32];
+  if (unit == 0) {
+    std::snprintf(text, sizeof text, "%llu", static_cast<unsigned long long>(bytes));
+  } else {
+    std::snprintf(text, sizeof text, v < 10 ? "%.1f%c" : "%.0f%c", v, units[unit]);
+  }
+  return text;
+}
+
+std::string local_time(std::uint64_t ms) {
+  if (ms == 0) {
+    return "-";
+  }
+  const std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char text[64];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M", &tm);
+  return text;
+}
+
+std::string hex(const proto::Digest& d, std::size_t bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string text;
+  for (std::size_t i = 0; i < bytes && i < d.size(); ++i) {
+    text += digits[d[i] >> 4];
+    text += digits[d[i] & 0xF];
+  }
+  return text;
+}
+
+nlohmann::json optional_text(const std::string& s) { return s.empty() ? nlohmann::json{} : nlohmann::json(s); }
+
+nlohmann::json file_json(const proto::FileEntry& f) {
+  return {
+      {"file", f.file_number},
+      {"label", f.label},
+      {"bytes", f.bytes},
+      {"blocks", f.blocks},
+      {"block_size", f.block_size},
+      {"mode", (f.flags & TS_FILE_FIXED) != 0 ? "fixed" : "variable"},
+      {"padding", f.padding},
+      {"sha256", f.digest ? nlohmann::json(hex(*f.digest, f.digest->size())) : nlohmann::json{}},
+      {"start_ms", f.start_ms},
+      {"end_ms", f.end_ms == 0 ? nlohmann::json{} : nlohmann::json(f.end_ms)},
+      {"rate", f.rate},
+      {"client_uid", f.client_uid},
+      {"status", file_status_name(f.status)},
+      {"failure", optional_text(f.failure)},
+  };
+}
+
+}  // namespace
+
+client::Result<void> list_command(client::Connection& c, const Globals& g,
+                                  const po::variables_map& vm) {
+  BOOST_OUTCOME_TRY(drive, pick_drive(c, g.drive));
+  proto::ListFiles request{drive, vm.count("volume") != 0 ? vm["volume"].as<std::string>() : ""};
+  if (request.volume.size() > TS_MAX_VOLUME_TEXT) {
+    return client::Failure{proto::Status::bad_request,
+                           "--volume: at most " + std::to_string(TS_MAX_VOLUME_TEXT) + " bytes"};
+  }
+  BOOST_OUTCOME_TRY(c.send(request));
+  std::vector<proto::FileList> frames;
+  do {
+    BOOST_OUTCOME_TRY(reply, c.receive());
+    auto* list = std::get_if<proto::FileList>(&reply.message);
+    if (list == nullptr) {
+      return failed(reply.message, "list");
+    }
+    frames.push_back(std::move(*list));
+  } while ((frames.back().flags & TS_FILE_LIST_MORE) != 0);
+  const auto& volume = frames.front();
+  if (g.json) {
+    nlohmann::json files = nlohmann::json::array();
+    for (const auto& frame : frames) {
+      for (const auto& f : frame.files) {
+        files.push_back(file_json(f));
+      }
+    }
+    const nlohmann::json out = {
+        {"drive", drive},
+        {"volume",
+         {{"medium_serial", optional_text(volume.medium_serial)},
+          {"label", optional_text(volume.label)},
+          {"uuid", optional_text(volume.uuid)},
+          {"barcode", optional_text(volume.barcode)},
+          {"first_seen_ms", volume.first_seen_ms},
+          {"last_seen_ms", volume.last_seen_ms}}},
+        {"files", files},
+    };
+    // Invalid UTF-8 cannot come (the codec refuses it); replace rather than throw anyway.
+    std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return outcome::success();
+  }
+  std::printf("volume %s%s%s\n",
+              volume.medium_serial.empty() ? "(no medium serial number)" : volume.medium_serial.c_str(),
+              volume.label.empty() ? "" : ", label ", volume.label.c_str());
+  for (const auto& frame : frames) {
+    for (const auto& f : frame.files) {
+      std::printf("%5llu %7s %9llu %s %-12s %-11s %s\n",
+                  static_cast<unsigned long long>(f.file_number), human_size(f.bytes).c_str(),
+                  static_cast<unsigned long long>(f.blocks),
+                  local_time(f.start_ms).c_str(),
+                  f.digest ? hex(*f.digest, 6).c_str() : "-", file_status_name(f.status),
+                  f.label.c_str());
+    }
+  }
+  return outcome::success();
+}
+
+}  // namespace tapestream::cli

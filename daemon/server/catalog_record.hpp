@@ -1,0 +1,55 @@
+// Between the drive's terms and the catalog's: the cartridge's medium serial number (read when a
+// stream starts, since a cartridge may have been loaded since), a stream's ending as a file
+// status, and the catalog's answer for a volume as FILE_LIST frames.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.hpp"
+#include "codec.hpp"
+#include "drive/drive.hpp"
+#include "drive/stream_outcome.hpp"
+
+namespace tapestream::server {
+
+// READ ATTRIBUTE 0401h on the drive's control path; nullopt when the drive or cartridge has
+// no medium auxiliary memory. A unit attention (a cartridge just loaded) is answered by asking
+// again, once, so the value is never one from before the load.
+void read_medium_serial(drive::Drive& drive,
+                        std::function<void(std::optional<std::string>)> done);
+
+catalog::FileStatus file_status_for(drive::Ending ending);
+
+// One write stream's rows in the catalog: the volume it went to, its start once READY named
+// its file, its end. Every call queues a change and returns; without a catalog it does nothing.
+class StreamRecord {
+ public:
+  StreamRecord() = default;
+  StreamRecord(catalog::Catalog* catalog, std::uint64_t stream, std::string drive,
+               std::uint32_t client_uid)
+      : _catalog{catalog}, _stream{stream}, _drive{std::move(drive)}, _client_uid{client_uid} {}
+
+  bool wanted() const { return _catalog != nullptr; }
+  void volume(std::optional<std::string> medium_serial) { _medium_serial = std::move(medium_serial); }
+  void begun(std::uint64_t file, const proto::WriteRequest& request);
+  void ended(const drive::StreamOutcome& outcome);
+
+ private:
+  catalog::Catalog* _catalog = nullptr;
+  std::uint64_t _stream = 0;
+  std::string _drive;
+  std::uint32_t _client_uid = 0;
+  std::optional<std::string> _medium_serial;
+  bool _begun = false;
+  std::uint32_t _block_size = 0;
+  bool _fixed = false;
+  std::chrono::steady_clock::time_point _since{};
+};
+
+// The files of a volume, 64 to a frame, every frame but the last flagged "more".
+std::vector<proto::FileList> file_list_frames(const catalog::VolumeFiles& volume);
+
+}  // namespace tapestream::server
