@@ -21,7 +21,9 @@ void Connection::list_files(const proto::ListFiles& m) {
   _phase = Phase::serving;
   _list_wait = true;
   auto mailbox = _server.catalog_answers();
-  auto* home = _home;
+  // The mailbox runs on the control thread, which may touch only its own home's connections;
+  // a connection is there between requests, where LIST_FILES (which moves to no drive) is read.
+  auto* home = &_server.control_home();
   const auto id = _id;
   const auto request_id = _request_id;
   catalog->list_files(

@@ -84,6 +84,13 @@ void ServiceMonitor::tick(Clock::time_point now) {
 void ServiceMonitor::refresh_status(Clock::time_point now) {
   _next_status = now + status_every;
   auto text = status_line(look(now, true), _server.stopping());
+  // A catalog that cannot keep up never stops a stream, so it is said here (systemctl status).
+  if (const auto* catalog = _server.catalog(); catalog != nullptr) {
+    if (const auto health = catalog->health(); !health.ok) {
+      text += "; catalog failing: " + std::to_string(health.failed_changes) +
+              " changes not recorded (" + health.last_error.substr(0, 120) + ")";
+    }
+  }
   if (text != _last_status) {
     _last_status = std::move(text);
     _notifier.send("STATUS=" + _last_status);
