@@ -116,7 +116,11 @@ void StreamRecord::ended(const drive::StreamOutcome& outcome) {
   e.end = std::chrono::system_clock::now();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - _since).count();
   e.rate = seconds > 0 ? static_cast<std::uint64_t>(static_cast<double>(outcome.bytes) / seconds) : 0;
-  if (!outcome.complete()) {
+  if (outcome.complete()) {
+    // Of exactly the bytes on the tape only when committed; a cut stream's digest covers what
+    // the producer gave, which may be more.
+    e.sha256 = outcome.sha256;
+  } else {
     e.failure = std::string{drive::ending_name(outcome.ending)} +
                 (outcome.message.empty() ? "" : ": " + outcome.message);
   }

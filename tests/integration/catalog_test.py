@@ -63,14 +63,14 @@ def case_list(case):
         case.check(f["status"] == "complete", f"file {number}: status {f['status']}")
         case.check(f["mode"] == "variable" and f["padding"] == 0, f"file {number}: variable blocks, no padding")
         case.check(f["end_ms"] >= f["start_ms"] > 0, f"file {number}: start and end times")
-        if f["sha256"] is not None:
-            case.check(f["sha256"] == digest, f"file {number}: the SHA-256 is sha256sum's")
+        case.check(f["sha256"] == digest, f"file {number}: the SHA-256 {f['sha256']} is sha256sum's {digest}")
     text = case.cli(d, ["list"])
     case.check(text.rc == 0, f"list exits 0 ({text.err.strip()})")
     lines = text.out.decode().splitlines()
     case.check(len(lines) == 1 + len(sizes), f"a volume line and a line per file: {lines}")
     case.check(all(label in text.out.decode() for label, *_ in sizes), "every label is in the text")
     case.check(" 293K " in text.out.decode() and " 3.0M " in text.out.decode(), "human sizes 293K and 3.0M")
+    case.check(all(digest[:12] in text.out.decode() for *_, digest in wrote), "each line has its digest's first 12 hex digits")
     serial = first["volume"]["medium_serial"]
     case.check(listing(case, d, "--volume", serial)["files"] == files, "--volume SERIAL selects the same volume")
     unknown = case.cli(d, ["list", "--volume", "NO-SUCH-VOLUME"])
