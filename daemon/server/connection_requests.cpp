@@ -29,8 +29,10 @@ void Connection::hello(const proto::Hello& m) {
     return;
   }
   _fd_passing = (m.features & TS_FEATURE_FD_PASSING) != 0;
+  _health = (m.features & TS_FEATURE_HEALTH) != 0;
   spdlog::debug("connection {} (uid {}): hello from \"{}\"", _id, _peer.uid, m.client);
-  reply(proto::HelloOk{TS_PROTO_VERSION, _fd_passing ? TS_FEATURE_FD_PASSING : 0U,
+  reply(proto::HelloOk{TS_PROTO_VERSION,
+                       (_fd_passing ? TS_FEATURE_FD_PASSING : 0U) | (_health ? TS_FEATURE_HEALTH : 0U),
                        _server.options().max_data, "tapestreamd " TAPESTREAM_VERSION});
   finish_request();
 }
@@ -118,6 +120,7 @@ void Connection::reply_status(DriveSlot& slot, bool stale) {
     answer.block_number = known.position->block_number;
     answer.file_number = known.position->file_number.value_or(0);
   }
+  fill_health(answer, known, _health);
   if (stale) {
     answer.state |= TS_STATE_STALE;
     if (known.when) {
