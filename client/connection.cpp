@@ -45,7 +45,8 @@ Result<Connection> Connection::open(const std::string& socket_path) {
                               "another socket)"
                             : error == EACCES ? " (the socket is for members of group tape)" : "")};
   }
-  BOOST_OUTCOME_TRY(c.send(proto::Hello{TS_PROTO_VERSION, TS_PROTO_VERSION, TS_FEATURE_FD_PASSING,
+  BOOST_OUTCOME_TRY(c.send(proto::Hello{TS_PROTO_VERSION, TS_PROTO_VERSION,
+                                        TS_FEATURE_FD_PASSING | TS_FEATURE_HEALTH,
                                         "tapestream " TAPESTREAM_VERSION}));
   BOOST_OUTCOME_TRY(reply, c.receive());
   if (const auto* ok = std::get_if<proto::HelloOk>(&reply.message)) {
