@@ -5,6 +5,9 @@
 namespace tapestream::drive {
 
 bool TapeAlertWatch::due(bool ending) const {
+  if (!_baseline_done) {
+    return !ending;  // a stream that never wrote has nothing to judge
+  }
   if (ending) {
     return !_final_done;
   }
@@ -12,23 +15,26 @@ bool TapeAlertWatch::due(bool ending) const {
 }
 
 void TapeAlertWatch::poll(CommandChannel& channel, transport::DataBuffer buffer, bool ending,
-                          std::function<void(std::optional<std::string>)> then) {
+                          Then then) {
+  const bool judge = _baseline_done;
+  _baseline_done = true;
   _last = Clock::now();
   _final_done = _final_done || ending;
   const auto command = scsi::cdb::log_sense(scsi::log_page::tape_alert, 0,
                                             scsi::cdb::LogPageControl::current_cumulative, 0,
                                             static_cast<std::uint16_t>(buffer.bytes.size()));
-  channel.send(command, buffer, [this, command, buffer, then = std::move(then)](const auto& r) {
+  channel.send(command, buffer, [this, command, buffer, judge, then = std::move(then)](const auto& r) {
     std::optional<std::string> critical;
-    if (scsi::classify(command, r.status()).condition == scsi::TapeCondition::good) {
+    const auto c = scsi::classify(command, r.status());
+    if (c.condition == scsi::TapeCondition::good) {
       if (auto page = scsi::parse_log_page(buffer.bytes)) {
         if (auto alerts = scsi::parse_tape_alerts(page.value())) {
           _seen(alerts.value());
-          critical = critical_message(alerts.value());
+          critical = judge ? critical_message(alerts.value()) : std::nullopt;
         }
       }
     }
-    then(std::move(critical));
+    then(c, std::move(critical));
   });
 }
 

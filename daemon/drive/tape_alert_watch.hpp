@@ -24,13 +24,15 @@ class TapeAlertWatch {
   TapeAlertWatch(std::chrono::seconds interval, Seen seen)
       : _interval{interval}, _seen{std::move(seen)}, _last{Clock::now()} {}
 
-  // Whether a poll is due before the next WRITE (`ending`: the data is all written).
+  // Whether a poll is due before the next WRITE (`ending`: the data is all written). The first
+  // poll, before the stream's first WRITE, is the baseline: flags raised before the stream (an
+  // earlier failure's) are handed on but do not end this stream.
   bool due(bool ending) const;
-  // Sends LOG SENSE 2Eh into `buffer` (a pool buffer no data needs now); `then` gets the
-  // message naming the first critical flag, or nothing. A drive that has no TapeAlert page
-  // (or fails the command) raises nothing.
-  void poll(CommandChannel& channel, transport::DataBuffer buffer, bool ending,
-            std::function<void(std::optional<std::string> critical)> then);
+  // Sends LOG SENSE 2Eh into `buffer` (a pool buffer no data needs now); `then` gets how the
+  // command ended (a unit attention is the stream's to act on) and the message naming the
+  // first critical flag, or nothing. A drive without the TapeAlert page raises nothing.
+  using Then = std::function<void(const scsi::Classification&, std::optional<std::string> critical)>;
+  void poll(CommandChannel& channel, transport::DataBuffer buffer, bool ending, Then then);
 
   // The message for the first critical flag in `alerts`, or nothing.
   static std::optional<std::string> critical_message(const scsi::TapeAlerts& alerts);
@@ -40,6 +42,7 @@ class TapeAlertWatch {
   Seen _seen;
   Clock::time_point _last;
   bool _final_done = false;
+  bool _baseline_done = false;
 };
 
 }  // namespace tapestream::drive

@@ -344,10 +344,15 @@ bool WriteStream::watch_tape_alerts(bool ending) {
   _free.pop_front();
   _polling = true;
   _alerts.poll(_channel, {buffer, _pool.buffer(buffer).first(4 + 64 * 5)}, ending,
-               [this, buffer](std::optional<std::string> critical) {
+               [this, buffer](const scsi::Classification& c, std::optional<std::string> critical) {
                  _polling = false;
                  _free.push_front(buffer);
-                 if (critical) {
+                 // A reset or a changed cartridge that the poll met ends the stream as a
+                 // WRITE meeting it would: counted at end of data.
+                 if (is_unit_attention(c.condition) || c.condition == TapeCondition::no_medium) {
+                   stop(ending_for(c, false), "LOG SENSE (TapeAlert) failed: " + describe(c),
+                        {c.condition != TapeCondition::no_medium, true});
+                 } else if (critical) {
                    stop(Ending::drive_error, *critical + "; the stream ends here", {});
                  } else if (_outcome.ending != Ending::complete) {
                    close();  // stopped while the poll ran
