@@ -76,6 +76,8 @@ client::Result<bool> send_stream_request(client::Connection& c, const po::variab
 client::Result<void> write_command(client::Connection& c, const Globals& g,
                                    const po::variables_map& vm,
                                    const std::vector<std::string>& producer);
+// status: the drive's identity, position, flags and health (status_command.cpp).
+client::Result<void> status_command(client::Connection& c, const Globals& g);
 client::Result<void> read_command(client::Connection& c, const Globals& g,
                                   const po::variables_map& vm);
 client::Result<void> list_command(client::Connection& c, const Globals& g,

@@ -45,9 +45,10 @@ Result<Connection> Connection::open(const std::string& socket_path) {
                               "another socket)"
                             : error == EACCES ? " (the socket is for members of group tape)" : "")};
   }
-  // `digest` only changes COMMITTED and END, which write and read print; asked for always.
+  // `digest` only changes COMMITTED and END, which write and read print; `health` only
+  // DRIVE_STATUS, which status prints: asked for always.
   BOOST_OUTCOME_TRY(c.send(proto::Hello{TS_PROTO_VERSION, TS_PROTO_VERSION,
-                                        TS_FEATURE_FD_PASSING | TS_FEATURE_DIGEST,
+                                        TS_FEATURE_FD_PASSING | TS_FEATURE_DIGEST | TS_FEATURE_HEALTH,
                                         "tapestream " TAPESTREAM_VERSION}));
   BOOST_OUTCOME_TRY(reply, c.receive());
   if (const auto* ok = std::get_if<proto::HelloOk>(&reply.message)) {

@@ -87,75 +87,12 @@ Exit status:
   141 read: killed by SIGPIPE, its reader went away (as 128+13 in a shell)
 )";
 
-// DRIVE_STATUS's drive state in words; a daemon before the field reports none.
-const char* drive_state_text(std::uint8_t state) {
-  static constexpr const char* names[] = {nullptr,   "no medium", "loaded",           "positioned",
-                                          "writing", "reading",   "at early warning", "failed"};
-  return state >= 1 && state <= TS_DRIVE_STATE_MAX ? names[state] : nullptr;
-}
-
 // A file number as text: drives without READ POSITION's long form report none.
 std::string file_text(std::uint64_t file, std::uint32_t state, bool json) {
   if ((state & TS_STATE_FILE_UNKNOWN) != 0) {
     return json ? "null" : "unknown";
   }
   return std::to_string(file);
-}
-
-client::Result<void> status_command(client::Connection& c, const Globals& g) {
-  BOOST_OUTCOME_TRY(drive, pick_drive(c, g.drive));
-  BOOST_OUTCOME_TRY(c.send(proto::StatusRequest{drive}));
-  BOOST_OUTCOME_TRY(reply, c.receive());
-  const auto* s = std::get_if<proto::DriveStatus>(&reply.message);
-  if (s == nullptr) {
-    return failed(reply.message, "status");
-  }
-  auto flag = [s](std::uint32_t f) { return (s->state & f) != 0; };
-  auto truth = [](bool b) { return b ? "true" : "false"; };
-  if (g.json) {
-    std::printf("{\"drive\":%s,\"transport\":%s,\"vendor\":%s,\"product\":%s,\"revision\":%s,"
-                "\"serial\":%s,\"loaded\":%s,\"write_protected\":%s,\"bop\":%s,"
-                "\"early_warning\":%s,\"busy\":%s,\"compression\":%s,\"block_size\":%u,"
-                "\"max_block_length\":%u,\"density_code\":%u,\"block\":%llu,\"file\":%s,"
-                "\"stale\":%s,\"state_age_ms\":%llu,\"drive_state\":%s}\n",
-                json_text(s->drive).c_str(), json_text(s->transport).c_str(),
-                json_text(s->vendor).c_str(), json_text(s->product).c_str(),
-                json_text(s->revision).c_str(), json_text(s->serial).c_str(),
-                truth(flag(TS_STATE_LOADED)), truth(flag(TS_STATE_WRITE_PROTECTED)),
-                truth(flag(TS_STATE_BOP)), truth(flag(TS_STATE_EARLY_WARNING)),
-                truth(flag(TS_STATE_BUSY)), truth(flag(TS_STATE_COMPRESSION)), s->block_size,
-                s->max_block_length, s->density_code,
-                static_cast<unsigned long long>(s->block_number),
-                file_text(s->file_number, s->state, true).c_str(), truth(flag(TS_STATE_STALE)),
-                static_cast<unsigned long long>(s->state_age_ms),
-                drive_state_text(s->drive_state) != nullptr
-                    ? json_text(drive_state_text(s->drive_state)).c_str()
-                    : "null");
-    return outcome::success();
-  }
-  std::printf("drive:        %s (%s)\n", s->drive.c_str(), s->transport.c_str());
-  std::printf("device:       %s %s %s, serial %s\n", s->vendor.c_str(), s->product.c_str(),
-              s->revision.c_str(), s->serial.c_str());
-  if (const auto* doing = drive_state_text(s->drive_state)) {
-    std::printf("doing:        %s\n", doing);
-  }
-  if (flag(TS_STATE_STALE)) {
-    std::printf("state:        not answering now (a command is running or hung); below is what "
-                "it said %.1f s ago\n",
-                static_cast<double>(s->state_age_ms) / 1000.0);
-  }
-  std::printf("medium:       %s%s%s\n", flag(TS_STATE_LOADED) ? "loaded" : "none",
-              flag(TS_STATE_WRITE_PROTECTED) ? ", write protected" : "",
-              flag(TS_STATE_EARLY_WARNING) ? ", beyond early warning" : "");
-  std::printf("position:     file %s, block %llu%s\n",
-              file_text(s->file_number, s->state, false).c_str(),
-              static_cast<unsigned long long>(s->block_number), flag(TS_STATE_BOP) ? " (BOP)" : "");
-  std::printf("block size:   %s (drive maximum %u)\n",
-              s->block_size == 0 ? "variable" : std::to_string(s->block_size).c_str(),
-              s->max_block_length);
-  std::printf("compression:  %s\n", flag(TS_STATE_COMPRESSION) ? "on" : "off");
-  std::printf("in use:       %s\n", flag(TS_STATE_BUSY) ? "yes, by a stream" : "no");
-  return outcome::success();
 }
 
 client::Result<void> drives_command(client::Connection& c, const Globals& g) {

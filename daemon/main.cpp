@@ -160,6 +160,7 @@ int serve(const po::variables_map& vm) {
   config.server.idle_timeout = seconds_option(vm, "idle-timeout");
   config.server.stream_timeout = seconds_option(vm, "stream-timeout");
   config.server.stop_timeout = seconds_option(vm, "stop-timeout");
+  config.server.tape_alert_interval = seconds_option(vm, "tapealert-interval");
   config.server.max_connections = vm["max-connections"].as<unsigned>();
   config.server.max_connections_per_user = vm["max-connections-per-user"].as<unsigned>();
   if (config.server.max_connections == 0 || config.server.max_connections_per_user == 0) {
@@ -271,6 +272,9 @@ int main(int argc, char** argv) {
        "the block size of streams that do not choose one")
       ("stream-timeout", po::value<unsigned>()->value_name("SECONDS")->default_value(600),
        "end a stream whose client moves no data for this long (0: never)")
+      ("tapealert-interval", po::value<unsigned>()->value_name("SECONDS")->default_value(30),
+       "while writing, read the drive's TapeAlert flags at most this often; a critical flag "
+       "ends the stream (0: only when its data is written)")
       ("idle-timeout", po::value<unsigned>()->value_name("SECONDS")->default_value(300),
        "close a connection that sends no complete request for this long (0: never)")
       ("stop-timeout", po::value<unsigned>()->value_name("SECONDS")->default_value(60),

@@ -158,6 +158,23 @@ struct Abort {
 struct DriveList {
   std::vector<std::string> drives;
 };
+// DRIVE_STATUS's health extension (feature `health`): counters as the drive's pages give them;
+// `known` has a TS_HEALTH_* bit for each field the drive gave, the others are not known.
+struct DriveHealth {
+  std::uint32_t known = 0;
+  std::uint64_t loads = 0;             // volume statistics: thread count
+  std::uint64_t mb_written_load = 0;   // megabytes (10^6) written since the cartridge was loaded
+  std::uint64_t mb_read_load = 0;
+  std::uint64_t mb_written_life = 0;   // over the cartridge's life
+  std::uint64_t mb_read_life = 0;
+  std::uint64_t write_retries = 0;     // soft (recovered) errors
+  std::uint64_t read_retries = 0;
+  std::uint64_t write_errors = 0;      // unrecovered
+  std::uint64_t read_errors = 0;
+  std::uint64_t block_in_file = 0;     // mt's "block number": blocks since the file's start
+  std::uint64_t cleaning = 0;          // 1: the drive asks to be cleaned, 0: it does not
+  std::string density_name;            // empty when the daemon has no name for the code
+};
 struct DriveStatus {
   std::uint32_t state = 0;
   std::uint32_t block_size = 0;
@@ -170,6 +187,7 @@ struct DriveStatus {
   std::uint64_t remaining_mib = 0;
   std::uint64_t state_age_ms = 0;  // with TS_STATE_STALE: how old the last known state is
   std::uint8_t drive_state = 0;    // TS_DRIVE_*, 0 not reported
+  std::uint8_t known = 0;          // TS_KNOWN_*, only with `health` (0 without)
   std::string drive;
   std::string transport;
   std::string vendor;
@@ -177,6 +195,7 @@ struct DriveStatus {
   std::string revision;
   std::string serial;
   std::string medium_serial;
+  std::optional<DriveHealth> health;  // present only for a client granted `health`
 };
 struct Ready {
   std::uint64_t file_number = 0;

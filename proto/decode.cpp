@@ -21,6 +21,26 @@ std::string drive_field(Reader& r) {
   return name;
 }
 
+// The health extension after DRIVE_STATUS's strings (feature `health`, PROTOCOL.md).
+DriveHealth decode_health(Reader& r) {
+  DriveHealth h;
+  h.known = r.u32();
+  if ((h.known & ~TS_HEALTH_ALL) != 0) {
+    r.flag_bad_field();
+  }
+  r.reserved(4);
+  for (auto* field : {&h.loads, &h.mb_written_load, &h.mb_read_load, &h.mb_written_life,
+                      &h.mb_read_life, &h.write_retries, &h.read_retries, &h.write_errors,
+                      &h.read_errors, &h.block_in_file, &h.cleaning}) {
+    *field = r.u64();
+  }
+  if (h.cleaning > 1) {
+    r.flag_bad_field();
+  }
+  h.density_name = r.text(TS_MAX_STATUS_TEXT);
+  return h;
+}
+
 template <class T>
 Result<Message> finish(const Reader& r, T&& message) {
   BOOST_OUTCOME_TRY(r.verdict());
@@ -138,11 +158,18 @@ Result<Message> decode_known(Type type, ByteView body) {
       if (m.drive_state > TS_DRIVE_STATE_MAX) {
         r.flag_bad_field();
       }
-      r.reserved(7);
+      m.known = static_cast<std::uint8_t>(r.number(1));
+      if ((m.known & ~TS_KNOWN_ALL) != 0) {
+        r.flag_bad_field();
+      }
+      r.reserved(6);
       m.drive = drive_field(r);
       for (auto* field : {&m.transport, &m.vendor, &m.product, &m.revision, &m.serial,
                           &m.medium_serial}) {
         *field = r.text(TS_MAX_STATUS_TEXT);
+      }
+      if (r.remaining() > 0) {
+        m.health = decode_health(r);
       }
       return finish(r, std::move(m));
     }

@@ -39,6 +39,20 @@ Type type_of(const Message& m) {
       m);
 }
 
+void encode_health(Writer& w, const DriveHealth& h) {
+  if ((h.known & ~TS_HEALTH_ALL) != 0 || h.cleaning > 1) {
+    w.fail();
+  }
+  w.number(h.known, 4);
+  w.number(0, 4);
+  for (auto v : {h.loads, h.mb_written_load, h.mb_read_load, h.mb_written_life, h.mb_read_life,
+                 h.write_retries, h.read_retries, h.write_errors, h.read_errors, h.block_in_file,
+                 h.cleaning}) {
+    w.number(v, 8);
+  }
+  w.text(h.density_name, TS_MAX_STATUS_TEXT);
+}
+
 void encode_body(Writer& w, const Message& message) {
   std::visit(
       [&w](const auto& m) {
@@ -109,11 +123,18 @@ void encode_body(Writer& w, const Message& message) {
             w.fail();
           }
           w.number(m.drive_state, 1);
-          w.number(0, 7);
+          if ((m.known & ~TS_KNOWN_ALL) != 0) {
+            w.fail();
+          }
+          w.number(m.known, 1);
+          w.number(0, 6);
           w.drive(m.drive);
           for (const auto* s : {&m.transport, &m.vendor, &m.product, &m.revision, &m.serial,
                                 &m.medium_serial}) {
             w.text(*s, TS_MAX_STATUS_TEXT);
+          }
+          if (m.health) {
+            encode_health(w, *m.health);
           }
         } else if constexpr (std::is_same_v<T, ListFiles>) {
           w.number(0, 4);

@@ -53,6 +53,7 @@ enum ts_message_type {
 /* Feature bits of HELLO and HELLO_OK. */
 #define TS_FEATURE_FD_PASSING 0x1u
 #define TS_FEATURE_DIGEST 0x2u
+#define TS_FEATURE_HEALTH 0x4u /* DRIVE_STATUS byte 65 says what is known; health extension */
 
 /* Status codes of ERROR and STREAM_FAILED. */
 enum ts_status {
@@ -141,6 +142,28 @@ enum ts_control_op {
 #define TS_DRIVE_EARLY_WARNING 6u  /* positioned beyond early warning */
 #define TS_DRIVE_FAILED 7u         /* its last command failed (drive error, medium error, timeout) */
 #define TS_DRIVE_STATE_MAX 7u
+/* DRIVE_STATUS byte 65, only with the `health` feature (0 otherwise): which fields the drive
+ * gave. A field whose bit is clear is not known, whatever its value. */
+#define TS_KNOWN_TAPE_ALERTS 0x1u
+#define TS_KNOWN_CAPACITY 0x2u
+#define TS_KNOWN_REMAINING 0x4u
+#define TS_KNOWN_DENSITY 0x8u
+#define TS_KNOWN_POSITION 0x10u /* block number (and file number unless TS_STATE_FILE_UNKNOWN) */
+#define TS_KNOWN_ALL 0x1Fu
+/* The health extension's known mask: one bit per field, in the order of PROTOCOL.md. */
+#define TS_HEALTH_LOADS 0x1u
+#define TS_HEALTH_MB_WRITTEN_LOAD 0x2u
+#define TS_HEALTH_MB_READ_LOAD 0x4u
+#define TS_HEALTH_MB_WRITTEN_LIFE 0x8u
+#define TS_HEALTH_MB_READ_LIFE 0x10u
+#define TS_HEALTH_WRITE_RETRIES 0x20u
+#define TS_HEALTH_READ_RETRIES 0x40u
+#define TS_HEALTH_WRITE_ERRORS 0x80u
+#define TS_HEALTH_READ_ERRORS 0x100u
+#define TS_HEALTH_BLOCK_IN_FILE 0x200u
+#define TS_HEALTH_CLEANING 0x400u
+#define TS_HEALTH_ALL 0x7FFu
+#define TS_HEALTH_FIXED_SIZE 96 /* the extension's numbers, before the density name */
 
 /* Limits. */
 #define TS_MAX_DATA 16777216u /* largest DATA body either side may announce */

@@ -1,6 +1,11 @@
 #include "drive/drive.hpp"
 
+#include <array>
+#include <memory>
+
+#include "scsi/attribute.hpp"
 #include "scsi/cdb.hpp"
+#include "scsi/log_pages.hpp"
 #include "scsi/mode_pages.hpp"
 #include "scsi/position.hpp"
 
@@ -16,6 +21,19 @@ std::optional<TapePosition> position_in(scsi::cdb::ReadPositionForm form, const 
   auto p = scsi::parse_read_position(form, r.data);
   return p ? std::optional{TapePosition::from(p.value())} : std::nullopt;
 }
+
+// A LOG SENSE page from a command that went well, or nothing.
+std::optional<scsi::LogPage> log_page_in(const CommandResult& r) {
+  if (r.classification.condition != scsi::TapeCondition::good) {
+    return std::nullopt;
+  }
+  auto page = scsi::parse_log_page(r.data);
+  return page ? std::optional{std::move(page).value()} : std::nullopt;
+}
+
+// At most this many file starts are remembered: a drive positioned among more files than that
+// reports the block within the file as not known for the ones forgotten.
+constexpr std::size_t max_file_starts = 4096;
 
 std::string position_text(const TapePosition& p) {
   return (p.file_number ? "file " + std::to_string(*p.file_number) + ", " : std::string{}) +
@@ -58,6 +76,7 @@ std::uint64_t Drive::refresh_state(std::function<void()> done) {
           if (!p.block_descriptors.empty()) {
             state.block_size = p.block_descriptors.front().block_length;
             state.density_code = p.block_descriptors.front().density_code;
+            state.density_known = true;
           }
           if (const auto* page = p.find_page(scsi::DataCompressionPage::code)) {
             if (auto c = scsi::DataCompressionPage::from(*page); c && c.value().compression_enabled()) {
@@ -66,10 +85,115 @@ std::uint64_t Drive::refresh_state(std::function<void()> done) {
           }
         }
       }
-      state_refreshed(state);
+      refresh_health(std::move(state));
     });
   });
   return ticket;
+}
+
+// Each answer that does not come (a drive without the page, no cartridge for READ ATTRIBUTE)
+// leaves its fields not known; the chain goes on regardless, one command at a time.
+void Drive::refresh_health(KnownState state) {
+  using scsi::cdb::log_sense;
+  using Take = void (*)(Drive&, const CommandResult&, KnownState&);
+  struct Step {
+    scsi::Command command;
+    Take take;
+  };
+  static const std::array<Step, 4> steps{{
+      {log_sense(scsi::log_page::tape_alert),
+       [](Drive& d, const CommandResult& r, KnownState&) {
+         if (auto page = log_page_in(r)) {
+           if (auto alerts = scsi::parse_tape_alerts(*page)) {
+             d.keep_tape_alerts(alerts.value());
+           }
+         }
+       }},
+      {log_sense(scsi::log_page::volume_statistics),
+       [](Drive&, const CommandResult& r, KnownState& s) {
+         if (auto page = log_page_in(r)) {
+           take_volume_statistics(*page, s.health);
+         }
+       }},
+      {log_sense(scsi::log_page::sequential_access),
+       [](Drive&, const CommandResult& r, KnownState& s) {
+         if (auto page = log_page_in(r)) {
+           take_sequential_access(*page, s.health);
+         }
+       }},
+      {scsi::cdb::read_attribute(scsi::cdb::ReadAttributeAction::values, 0,
+                                 scsi::attribute_id::remaining_capacity),
+       [](Drive&, const CommandResult& r, KnownState& s) {
+         if (r.classification.condition == scsi::TapeCondition::good) {
+           if (auto values = scsi::parse_attribute_values(r.data)) {
+             take_attributes(values.value(), s.health);
+           }
+         }
+       }},
+  }};
+  health_step(std::make_shared<KnownState>(std::move(state)), 0, steps.size(),
+              [](std::size_t i) -> const scsi::Command& { return steps[i].command; },
+              [](Drive& d, std::size_t i, const CommandResult& r, KnownState& s) { steps[i].take(d, r, s); });
+}
+
+void Drive::health_step(std::shared_ptr<KnownState> state, std::size_t step, std::size_t steps,
+                        const scsi::Command& (*command)(std::size_t),
+                        void (*take)(Drive&, std::size_t, const CommandResult&, KnownState&)) {
+  if (step == steps) {
+    state->tape_alerts = _tape_alerts.current(_transport.medium_generation());
+    if (state->position) {
+      state->block_in_file = block_in_file(*state->position);
+    }
+    state_refreshed(std::move(*state));
+    return;
+  }
+  _commands.run_next(command(step), [this, state, step, steps, command, take](const CommandResult& r) {
+    take(*this, step, r, *state);
+    health_step(state, step + 1, steps, command, take);
+  });
+}
+
+void Drive::keep_tape_alerts(scsi::TapeAlerts read) {
+  _tape_alerts.add(read, _transport.medium_generation());
+}
+
+void Drive::learn_file_start(const ControlRequest& request, const ControlOutcome& outcome) {
+  if (_file_starts_generation != _transport.medium_generation()) {
+    _file_starts.clear();
+    _file_starts_generation = _transport.medium_generation();
+  }
+  if (request.op == ControlOp::erase) {
+    _file_starts.clear();
+  }
+  if (outcome.ending != Ending::complete || !outcome.position || !outcome.position->file_number) {
+    return;
+  }
+  const bool at_file_start =
+      request.op == ControlOp::rewind || request.op == ControlOp::load ||
+      ((request.op == ControlOp::write_filemarks || request.op == ControlOp::space_files_forward) &&
+       request.argument > 0);
+  if (at_file_start && _file_starts.size() < max_file_starts) {
+    _file_starts[*outcome.position->file_number] = outcome.position->block_number;
+  }
+}
+
+// File 0 starts at block 0; another file where an operation was seen to leave the tape at its
+// start since the cartridge was loaded and nothing was written over it.
+std::optional<std::uint64_t> Drive::block_in_file(const TapePosition& position) const {
+  if (!position.file_number) {
+    return std::nullopt;
+  }
+  if (*position.file_number == 0) {
+    return position.block_number;
+  }
+  if (_file_starts_generation != _transport.medium_generation()) {
+    return std::nullopt;
+  }
+  const auto start = _file_starts.find(*position.file_number);
+  if (start == _file_starts.end() || start->second > position.block_number) {
+    return std::nullopt;
+  }
+  return position.block_number - start->second;
 }
 
 void Drive::state_refreshed(KnownState state) {
@@ -103,6 +227,11 @@ std::unique_ptr<WriteStream> Drive::write_stream(WriteStream::Options options,
                                                  WriteStream::Done done) {
   options.positioning = _identity.positioning;
   options.position_trusted = _transport.position_trusted();
+  options.tape_alerts_seen = [this, heard = std::move(options.tape_alerts_seen)](
+                                 const scsi::TapeAlerts& alerts) {
+    keep_tape_alerts(alerts);
+    heard(alerts);
+  };
   stream_began(true);
   return std::make_unique<WriteStream>(_transport, _pool, _timeouts, _stream_buffers, options,
                                        std::move(done));
@@ -116,6 +245,9 @@ std::unique_ptr<ReadStream> Drive::read_stream(ReadStream::Done done) {
 
 void Drive::stream_began(bool writing) {
   _activity = writing ? Activity::writing : Activity::reading;
+  if (writing) {
+    _file_starts.clear();  // a write "here" ends the tape there: later files start elsewhere
+  }
 }
 
 void Drive::stream_ended(Ending ending) {
@@ -151,8 +283,10 @@ void Drive::learned(Ending ending) {
 void Drive::control(PreparedControl operation, std::function<void(const ControlOutcome&)> user_done) {
   // Every outcome teaches the drive's state something; the position it reports is the freshest
   // the drive has given.
-  auto done = [this, user_done = std::move(user_done)](const ControlOutcome& outcome) {
+  auto done = [this, request = operation.request,
+               user_done = std::move(user_done)](const ControlOutcome& outcome) {
     learned(outcome.ending);
+    learn_file_start(request, outcome);
     if (outcome.position) {
       _known.position = outcome.position;
     } else if (outcome.ending == Ending::complete) {

@@ -52,7 +52,12 @@ class Drive {
   // unless that is under way already; `done` is called when the answer is in (known_state()
   // then holds it, the position empty if the drive would not give one). Returns the ticket
   // that withdraws `done`, for a client that stops waiting first.
+  // The health of the drive and its cartridge follows the position (LOG SENSE 2Eh, 17h, 0Ch
+  // and READ ATTRIBUTE: health.hpp); what the drive does not give stays empty.
   std::uint64_t refresh_state(std::function<void()> done);
+  // TapeAlert flags read outside STATUS (a write stream's polls): kept with the ones STATUS
+  // reads, until the cartridge changes.
+  void keep_tape_alerts(scsi::TapeAlerts read);
   void withdraw_state_waiter(std::uint64_t ticket) { _state_waiters.erase(ticket); }
   const KnownState& known_state() const { return _known; }
   // What the drive is doing: a stream's activity first, then a failure nothing has cleared
@@ -76,6 +81,14 @@ class Drive {
 
  private:
   void state_refreshed(KnownState state);
+  void refresh_health(KnownState state);
+  void health_step(std::shared_ptr<KnownState> state, std::size_t step, std::size_t steps,
+                   const scsi::Command& (*command)(std::size_t),
+                   void (*take)(Drive&, std::size_t, const CommandResult&, KnownState&));
+  // Where files start, learned from operations that leave the tape at a file's first block,
+  // for the block within the file (mt's "block number").
+  void learn_file_start(const ControlRequest& request, const ControlOutcome& outcome);
+  std::optional<std::uint64_t> block_in_file(const TapePosition& position) const;
   void position_after_failure(ControlOutcome failed,
                               std::function<void(const ControlOutcome&)> done);
   // READ POSITION for an operation: as the follow-up of its command that went well, or alone.
@@ -92,6 +105,9 @@ class Drive {
   CommandRunner _commands;
   DriveIdentity _identity;
   KnownState _known;
+  KeptTapeAlerts _tape_alerts;
+  std::map<std::uint64_t, std::uint64_t> _file_starts;  // file number -> its first block
+  std::uint64_t _file_starts_generation = 0;
   enum class Activity { idle, writing, reading };
   Activity _activity = Activity::idle;
   bool _failed = false;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string_view>
 
+#include "drive/health.hpp"
 #include "scsi/position.hpp"
 
 namespace tapestream::drive {
@@ -31,6 +32,10 @@ struct KnownState {
   bool compression = false;
   std::uint32_t block_size = 0;  // 0: variable blocks
   std::uint32_t density_code = 0;
+  bool density_known = false;  // MODE SENSE gave a block descriptor
+  MediumHealth health;
+  std::optional<scsi::TapeAlerts> tape_alerts;  // kept since the cartridge was loaded
+  std::optional<std::uint64_t> block_in_file;   // blocks since the current file's first
   std::optional<std::chrono::steady_clock::time_point> when;  // never asked yet: empty
 };
 

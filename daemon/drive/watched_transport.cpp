@@ -60,6 +60,15 @@ void WatchedTransport::observe(const scsi::Command& command, const transport::Sc
   } else if (condition == scsi::TapeCondition::good && positions_absolutely(command)) {
     _position_trusted = true;
   }
+  const bool load = command.opcode() == scsi::Opcode::load_unload && (command.cdb[4] & 0x01) != 0;
+  const bool absent = condition == scsi::TapeCondition::no_medium;
+  if (condition == scsi::TapeCondition::medium_changed || (absent && !_medium_absent) ||
+      (load && condition == scsi::TapeCondition::good)) {
+    ++_medium_generation;
+  }
+  if (absent || condition == scsi::TapeCondition::good) {
+    _medium_absent = absent;
+  }
 }
 
 }  // namespace tapestream::drive

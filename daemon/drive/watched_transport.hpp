@@ -29,6 +29,9 @@ class WatchedTransport final : public transport::ScsiTransport {
   std::string_view kind() const override { return _drive->kind(); }
 
   bool position_trusted() const { return _position_trusted; }
+  // Counts the cartridge changes seen: a load, no medium, a unit attention that the medium may
+  // have changed. What was learned of a cartridge is its generation's (TapeAlert flags kept).
+  std::uint64_t medium_generation() const { return _medium_generation; }
   std::optional<Clock::time_point> busy_since() const {
     return _in_flight.empty() ? std::nullopt : std::optional{_in_flight.front().started};
   }
@@ -47,6 +50,8 @@ class WatchedTransport final : public transport::ScsiTransport {
 
   std::list<Forward> _in_flight;  // in submission order, which is completion order
   bool _position_trusted = true;
+  std::uint64_t _medium_generation = 0;
+  bool _medium_absent = false;
   // Last, so that it goes first: a drive that drains its commands as it closes must not find
   // their forwarders gone.
   std::unique_ptr<transport::ScsiTransport> _drive;

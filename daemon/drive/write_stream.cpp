@@ -31,6 +31,7 @@ WriteStream::WriteStream(transport::ScsiTransport& drive, uring::BufferPool& poo
       _pool{pool},
       _options{options},
       _done{std::move(done)},
+      _alerts{options.tape_alert_interval, options.tape_alerts_seen},
       _scratch{buffers.at(0)},
       _buffer_count{static_cast<std::uint32_t>(buffers.size())},
       _free(buffers.begin(), buffers.end()) {
@@ -242,16 +243,19 @@ void WriteStream::release(std::uint16_t buffer) {
 
 // Sends the next full block when none is in flight.
 void WriteStream::pump() {
-  if (_in_flight || (_phase != Phase::streaming && _phase != Phase::draining)) {
+  if (_in_flight || _polling || (_phase != Phase::streaming && _phase != Phase::draining)) {
     return;
   }
   if (!_writing && _full.size() >= _options.start_watermark) {
     _writing = true;
   }
   if (!_writing || _full.empty()) {
-    if (_phase == Phase::draining && _full.empty()) {
+    if (_phase == Phase::draining && _full.empty() && !watch_tape_alerts(true)) {
       close();
     }
+    return;
+  }
+  if (watch_tape_alerts(false)) {
     return;
   }
   const auto block = _full.front();
@@ -335,9 +339,37 @@ void WriteStream::stop(Ending ending, std::string message, StopHow how) {
   if (_on_space) {
     _on_space();
   }
-  if (!_in_flight) {
+  if (!_in_flight && !_polling) {
     close();
   }
+}
+
+// The TapeAlert poll, when due, in a free buffer: true while it runs (pump() goes on after).
+bool WriteStream::watch_tape_alerts(bool ending) {
+  if (_outcome.ending != Ending::complete || _free.empty() || !_alerts.due(ending)) {
+    return false;
+  }
+  const auto buffer = _free.front();
+  _free.pop_front();
+  _polling = true;
+  _alerts.poll(_channel, {buffer, _pool.buffer(buffer).first(4 + 64 * 5)}, ending,
+               [this, buffer](const scsi::Classification& c, std::optional<std::string> critical) {
+                 _polling = false;
+                 _free.push_front(buffer);
+                 // A reset or a changed cartridge that the poll met ends the stream as a
+                 // WRITE meeting it would: counted at end of data.
+                 if (is_unit_attention(c.condition) || c.condition == TapeCondition::no_medium) {
+                   stop(ending_for(c, false), "LOG SENSE (TapeAlert) failed: " + describe(c),
+                        {c.condition != TapeCondition::no_medium, true});
+                 } else if (critical) {
+                   stop(Ending::drive_error, *critical + "; the stream ends here", {});
+                 } else if (_outcome.ending != Ending::complete) {
+                   close();  // stopped while the poll ran
+                 } else {
+                   pump();
+                 }
+               });
+  return true;
 }
 
 void WriteStream::close() {

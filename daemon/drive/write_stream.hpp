@@ -23,6 +23,7 @@
 #include "drive/positioning.hpp"
 #include "drive/stream_outcome.hpp"
 #include "drive/stream_start.hpp"
+#include "drive/tape_alert_watch.hpp"
 #include "scsi/cdb.hpp"
 #include "scsi/condition.hpp"
 #include "scsi/timeouts.hpp"
@@ -49,6 +50,9 @@ class WriteStream {
     // blocks after it), each WRITE carries as many blocks as a buffer holds, and the last block
     // is padded with zeros.
     bool fixed = false;
+    // TapeAlert polls between WRITEs (tape_alert_watch.hpp), and who hears the flags read.
+    std::chrono::seconds tape_alert_interval{30};
+    TapeAlertWatch::Seen tape_alerts_seen = [](const scsi::TapeAlerts&) {};
   };
   using Ready = std::function<void(std::uint64_t file_number)>;
   using Done = std::function<void(const StreamOutcome&)>;
@@ -99,6 +103,7 @@ class WriteStream {
   };
 
   void pump();
+  bool watch_tape_alerts(bool ending);
   void fail_to_start(Ending ending, std::string message);
   void position_to_start();
   // MODE SELECT of the drive's block length (0: variable), then `then` with whether it took.
@@ -128,6 +133,8 @@ class WriteStream {
   Options _options;
   Done _done;
   Ready _ready;
+  TapeAlertWatch _alerts;
+  bool _polling = false;  // a TapeAlert poll is with the drive
   std::function<void()> _on_space;
   std::uint16_t _scratch;  // a buffer for READ POSITION, while no data needs it
   std::uint32_t _buffer_count;

@@ -91,7 +91,7 @@ void EmulatedDrive::write(const scsi::Command& c) {
       failed_append(count);
       return;
     }
-    _bytes_written += std::uint64_t{fit} * stored;
+    count_written(std::uint64_t{fit} * stored);
     _transferred = std::uint64_t{fit} * block;
     if (fit < blocks) {
       check(SenseKey::volume_overflow, 0x0002, {.end_of_medium = true}, blocks - fit);
@@ -286,6 +286,7 @@ void EmulatedDrive::read(const scsi::Command& c) {
     _position = p;
     _transferred = delivered;
     _bytes_read += delivered;
+    _bytes_read_load += delivered;
     const std::int64_t remaining = fixed ? std::int64_t{blocks} - whole : count;
     switch (stop) {
       case Stop::none:

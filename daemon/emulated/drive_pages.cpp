@@ -131,6 +131,9 @@ void EmulatedDrive::log_sense(const scsi::Command& c) {
   LogCounters counters;
   counters.bytes_written = _bytes_written;
   counters.bytes_read = _bytes_read;
+  counters.loads = _loads;
+  counters.mb_written_load = _bytes_written_load / 1'000'000;
+  counters.mb_read_load = _bytes_read_load / 1'000'000;
   counters.capacity_mb = _spec.capacity / 1'000'000;
   counters.used_mb = _index.end_offset() / 1'000'000;
   auto response = log_page(page, counters, _tape_alerts, _spec.medium_serial);
@@ -142,6 +145,16 @@ void EmulatedDrive::log_sense(const scsi::Command& c) {
     _tape_alerts = 0;  // TapeAlert flags clear when read
   }
   respond(*response);
+}
+
+void EmulatedDrive::count_written(std::uint64_t bytes) {
+  _bytes_written += bytes;
+  _bytes_written_load += bytes;
+  const auto& fault = _spec.tape_alert;
+  if (fault && !_tape_alert_raised && _bytes_written >= fault->after_bytes) {
+    _tape_alerts |= std::uint64_t{1} << (fault->flag - 1);
+    _tape_alert_raised = true;
+  }
 }
 
 void EmulatedDrive::read_attribute(const scsi::Command& c) {

@@ -183,6 +183,10 @@ void EmulatedDrive::load_unload(const scsi::Command& c) {
   if (load) {
     if (!_loaded) {
       _unit_attention = 0x2800;  // NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED
+      ++_loads;
+      _bytes_written_load = 0;
+      _bytes_read_load = 0;
+      _tape_alerts = 0;  // a drive's flags are its cartridge's
     }
     _loaded = true;
     _position = 0;

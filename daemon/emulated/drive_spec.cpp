@@ -66,6 +66,24 @@ std::optional<scsi::Opcode> opcode_by_name(std::string_view name) {
   return std::nullopt;
 }
 
+// FLAG@BYTES: a TapeAlert flag number and the bytes written before the drive raises it.
+DriveSpec::TapeAlertFault parse_tape_alert(std::string_view spec, std::string_view value) {
+  const auto at = value.find('@');
+  const auto usage = "tape_alert=" + std::string{value} +
+                     ": must be FLAG@BYTES, FLAG a TapeAlert flag 1 to 64 and BYTES the data "
+                     "written before the drive raises it (tape_alert=31@1M)";
+  if (at == std::string_view::npos) {
+    fail(spec, usage);
+  }
+  const auto flag_text = value.substr(0, at);
+  unsigned flag = 0;
+  const auto [end, error] = std::from_chars(flag_text.data(), flag_text.data() + flag_text.size(), flag);
+  if (error != std::errc{} || end != flag_text.data() + flag_text.size() || flag < 1 || flag > 64) {
+    fail(spec, usage);
+  }
+  return {flag, parse_number(spec, "tape_alert", value.substr(at + 1), true)};
+}
+
 }  // namespace
 
 std::uint64_t DriveSpec::early_warning_offset() const {
@@ -151,6 +169,8 @@ DriveSpec parse_drive_spec(std::string_view spec) {
                        ": not a command (test_unit_ready, rewind, read, write, write_filemarks, "
                        "space, inquiry, erase, load_unload, locate, read_position, mode_select)");
       }
+    } else if (key == "tape_alert") {
+      d.tape_alert = parse_tape_alert(spec, value);
     } else if (key == "serial") {
       d.serial = std::string{value};
     } else if (key == "medium_serial") {
@@ -162,7 +182,7 @@ DriveSpec parse_drive_spec(std::string_view spec) {
       fail(spec, "unknown option \"" + std::string{key} +
                      "\" (capacity, ew, max_block, write_protect, damaged, follow_symlinks, "
                      "medium_error_write, medium_error_read, short_read, unit_attention, hang, "
-                     "wedge, serial, medium_serial)");
+                     "wedge, tape_alert, serial, medium_serial)");
     }
   }
   if (d.capacity < (std::uint64_t{1} << 20)) {

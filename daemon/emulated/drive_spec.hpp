@@ -44,6 +44,13 @@ struct DriveSpec {
   // This command blocks the thread that submits it for good, as a driver stuck in D state
   // holds the caller's thread: the drive's worker stops turning.
   std::optional<scsi::Opcode> wedge;
+  // tape_alert=FLAG@BYTES: the drive raises TapeAlert flag FLAG (1..64) once BYTES of data have
+  // been written since it was opened, as a real drive raises one mid-write.
+  struct TapeAlertFault {
+    unsigned flag = 0;
+    std::uint64_t after_bytes = 0;
+  };
+  std::optional<TapeAlertFault> tape_alert;
   std::string serial = "EMU0000001";
   // Empty: the image's own (emulated/medium_serial.hpp); the null drive's is NULLTAPE01.
   std::string medium_serial;

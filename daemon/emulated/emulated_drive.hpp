@@ -163,6 +163,12 @@ class EmulatedDrive final : public transport::ScsiTransport {
   std::uint64_t _tape_alerts = 0;
   std::uint64_t _bytes_written = 0;
   std::uint64_t _bytes_read = 0;
+  // Volume statistics: true counts since the drive was opened (its image keeps none).
+  std::uint64_t _loads = 1;  // the cartridge is loaded when the drive opens
+  std::uint64_t _bytes_written_load = 0;
+  std::uint64_t _bytes_read_load = 0;
+  bool _tape_alert_raised = false;  // the tape_alert fault fires once
+  void count_written(std::uint64_t bytes);
   std::uint64_t _commands = 0;
   std::uint64_t _writes = 0;
   std::uint64_t _reads = 0;

@@ -250,6 +250,9 @@ std::optional<Bytes> log_page(std::uint8_t page, const LogCounters& counters,
       add_log_parameter(parameters, 0x0100, 0x03, be_value(0, 2));
       break;
     case 0x17: {
+      add_log_parameter(parameters, 0x0001, 0x03, be_value(counters.loads, 4));
+      add_log_parameter(parameters, 0x000E, 0x03, be_value(counters.mb_written_load, 4));
+      add_log_parameter(parameters, 0x000F, 0x03, be_value(counters.mb_read_load, 4));
       add_log_parameter(parameters, 0x0016, 0x03, be_value(counters.capacity_mb, 4));
       add_log_parameter(parameters, 0x0017, 0x03, be_value(counters.used_mb, 4));
       Bytes serial;

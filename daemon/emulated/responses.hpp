@@ -69,6 +69,9 @@ struct LogCounters {
   std::uint64_t bytes_read = 0;
   std::uint64_t capacity_mb = 0;
   std::uint64_t used_mb = 0;
+  std::uint64_t loads = 0;
+  std::uint64_t mb_written_load = 0;  // megabytes (10^6) since the last load
+  std::uint64_t mb_read_load = 0;
 };
 // LOG SENSE page 00h, 0Ch, 17h or 2Eh; nullopt otherwise.
 std::optional<Bytes> log_page(std::uint8_t page, const LogCounters& counters,

@@ -70,3 +70,36 @@ Result<std::vector<MediumTypeDescriptor>> parse_medium_type_support(ByteView dat
 }
 
 }  // namespace tapestream::scsi
+
+namespace tapestream::scsi {
+namespace {
+
+struct DensityName {
+  std::uint8_t code;
+  std::string_view name;
+};
+
+// Primary density codes of LTO (IBM, HPE and Quantum manuals), DLT/SDLT and DDS/DAT.
+constexpr DensityName density_names[] = {
+    {0x13, "DDS"},         {0x24, "DDS-2"},       {0x25, "DDS-3"},  {0x26, "DDS-4"},
+    {0x30, "DAT-72"},      {0x40, "LTO-1"},       {0x42, "LTO-2"},  {0x44, "LTO-3"},
+    {0x46, "LTO-4"},       {0x48, "SDLT 220"},    {0x49, "SDLT 320"}, {0x4A, "SDLT 600"},
+    {0x58, "LTO-5"},       {0x5A, "LTO-6"},       {0x5C, "LTO-7"},  {0x5D, "LTO-7 Type M (M8)"},
+    {0x5E, "LTO-8"},       {0x60, "LTO-9"},
+};
+
+}  // namespace
+
+std::string density_code_name(std::uint8_t code) {
+  for (const auto& d : density_names) {
+    if (d.code == code) {
+      return std::string{d.name};
+    }
+  }
+  if (code >= 0x80) {
+    return "vendor specific";
+  }
+  return {};
+}
+
+}  // namespace tapestream::scsi

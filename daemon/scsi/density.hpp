@@ -40,3 +40,12 @@ Result<std::vector<DensityDescriptor>> parse_density_support(ByteView data);
 Result<std::vector<MediumTypeDescriptor>> parse_medium_type_support(ByteView data);
 
 }  // namespace tapestream::scsi
+
+namespace tapestream::scsi {
+
+// The name of a density code as MODE SENSE reports it (LTO generations, the codes the SSC
+// standard and the drive makers assign); "vendor specific" for 80h and above, empty when the
+// code is not one this table knows.
+std::string density_code_name(std::uint8_t code);
+
+}  // namespace tapestream::scsi

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "common/tape_alert.hpp"
 #include "scsi/bytes.hpp"
 
 namespace tapestream::scsi {
@@ -44,13 +45,14 @@ inline constexpr std::uint8_t volume_statistics = 0x17;
 inline constexpr std::uint8_t tape_alert = 0x2E;
 }  // namespace log_page
 
-enum class TapeAlertSeverity : std::uint8_t { information, warning, critical };
+using TapeAlertSeverity = common::TapeAlertSeverity;
 
 // Flags 1..64; bit n-1 is flag n.
 using TapeAlerts = std::bitset<64>;
 
 // The flags set in a TapeAlert page; an error if the page is another one.
 Result<TapeAlerts> parse_tape_alerts(const LogPage& page);
+// The T10 TapeAlert table (common/tape_alert.hpp, shared with the client).
 std::string_view tape_alert_name(unsigned flag);
 TapeAlertSeverity tape_alert_severity(unsigned flag);
 

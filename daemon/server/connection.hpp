@@ -174,6 +174,7 @@ class Connection final : private JobHost {
   Phase _phase = Phase::hello;
   bool _fd_passing = false;  // granted in HELLO_OK
   bool _digest = false;      // granted in HELLO_OK
+  bool _health = false;      // granted in HELLO_OK: DRIVE_STATUS's known mask and extension
   std::uint32_t _request_id = 0;
   UniqueFd _passed_fd;  // came with the request being served; claimed by WRITE or READ
   Clock::time_point _idle_since = Clock::now();

@@ -33,9 +33,11 @@ void Connection::hello(const proto::Hello& m) {
   // that did not ask for `digest` gets COMMITTED and END without it.
   _fd_passing = (m.features & TS_FEATURE_FD_PASSING) != 0;
   _digest = (m.features & TS_FEATURE_DIGEST) != 0;
+  _health = (m.features & TS_FEATURE_HEALTH) != 0;
   spdlog::debug("connection {} (uid {}): hello from \"{}\"", _id, _peer.uid, m.client);
   reply(proto::HelloOk{TS_PROTO_VERSION,
-                       (_fd_passing ? TS_FEATURE_FD_PASSING : 0U) | (_digest ? TS_FEATURE_DIGEST : 0U),
+                       (_fd_passing ? TS_FEATURE_FD_PASSING : 0U) | (_digest ? TS_FEATURE_DIGEST : 0U) |
+                           (_health ? TS_FEATURE_HEALTH : 0U),
                        _server.options().max_data, "tapestreamd " TAPESTREAM_VERSION});
   finish_request();
 }
@@ -126,6 +128,7 @@ void Connection::reply_status(DriveSlot& slot, bool stale) {
     answer.block_number = known.position->block_number;
     answer.file_number = known.position->file_number.value_or(0);
   }
+  fill_health(answer, known, _health);
   if (stale) {
     answer.state |= TS_STATE_STALE;
     if (known.when) {

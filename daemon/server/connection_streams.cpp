@@ -42,10 +42,12 @@ void Connection::write(const proto::WriteRequest& m) {
   }
   auto request = m;
   request.block_size = block;
-  start_job(std::make_unique<WriteJob>(
+  auto job = std::make_unique<WriteJob>(
       as_host(), *slot, request,
       *data_fd ? std::make_unique<FdSource>(ring(), std::move(*data_fd)) : nullptr,
-      StreamRecord{_server.catalog(), _server.next_stream_number(), slot->name(), _peer.uid}));
+      StreamRecord{_server.catalog(), _server.next_stream_number(), slot->name(), _peer.uid});
+  job->watch_tape_alerts(_server.options().tape_alert_interval);
+  start_job(std::move(job));
 }
 
 void Connection::read(const proto::ReadRequest& m) {

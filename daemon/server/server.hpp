@@ -40,6 +40,9 @@ struct ServerOptions {
   std::chrono::seconds stream_timeout{600};
   // After SIGTERM, how long running streams may take before they are cut.
   std::chrono::seconds stop_timeout{60};
+  // A writing stream reads the drive's TapeAlert flags at most this often (0: only once its
+  // data is written); a critical flag ends it.
+  std::chrono::seconds tape_alert_interval{30};
   std::size_t max_connections = 256;
   std::size_t max_connections_per_user = 32;
   // Who may do what (access.hpp); by default root and group tape everything.

@@ -1,5 +1,7 @@
 #include "server/status_map.hpp"
 
+#include "scsi/density.hpp"
+
 namespace tapestream::server {
 
 using drive::Ending;
@@ -77,6 +79,58 @@ drive::ControlRequest to_control(const proto::ControlRequest& request) {
 
 proto::Progress to_progress(const drive::StreamProgress& progress) {
   return {progress.bytes, progress.on_tape, progress.buffers_full, progress.buffers};
+}
+
+void fill_health(proto::DriveStatus& answer, const drive::KnownState& known, bool health) {
+  std::uint32_t mask = 0;
+  if (known.tape_alerts) {
+    answer.tape_alerts = known.tape_alerts->to_ullong();
+    mask |= TS_KNOWN_TAPE_ALERTS;
+  }
+  if (known.health.capacity_mib) {
+    answer.capacity_mib = *known.health.capacity_mib;
+    mask |= TS_KNOWN_CAPACITY;
+  }
+  if (known.health.remaining_mib) {
+    answer.remaining_mib = *known.health.remaining_mib;
+    mask |= TS_KNOWN_REMAINING;
+  }
+  if (!health) {
+    return;
+  }
+  mask |= known.density_known ? TS_KNOWN_DENSITY : 0U;
+  mask |= known.position ? TS_KNOWN_POSITION : 0U;
+  answer.known = static_cast<std::uint8_t>(mask);
+  proto::DriveHealth h;
+  const auto& s = known.health.statistics;
+  auto put = [&h](const std::optional<std::uint64_t>& value, std::uint64_t& field, std::uint32_t bit) {
+    if (value) {
+      field = *value;
+      h.known |= bit;
+    }
+  };
+  put(s.loads, h.loads, TS_HEALTH_LOADS);
+  put(s.mb_written_load, h.mb_written_load, TS_HEALTH_MB_WRITTEN_LOAD);
+  put(s.mb_read_load, h.mb_read_load, TS_HEALTH_MB_READ_LOAD);
+  put(s.mb_written_life, h.mb_written_life, TS_HEALTH_MB_WRITTEN_LIFE);
+  put(s.mb_read_life, h.mb_read_life, TS_HEALTH_MB_READ_LIFE);
+  put(s.write_retries, h.write_retries, TS_HEALTH_WRITE_RETRIES);
+  put(s.read_retries, h.read_retries, TS_HEALTH_READ_RETRIES);
+  put(s.write_errors, h.write_errors, TS_HEALTH_WRITE_ERRORS);
+  put(s.read_errors, h.read_errors, TS_HEALTH_READ_ERRORS);
+  put(known.block_in_file, h.block_in_file, TS_HEALTH_BLOCK_IN_FILE);
+  // A cleaning is asked for by the TapeAlert flags or by the Sequential-Access page; it is
+  // known not to be asked for only when both were read and neither asks.
+  const bool by_alerts = known.tape_alerts && drive::cleaning_requested(*known.tape_alerts);
+  const bool by_page = known.health.cleaning_action_required.value_or(false);
+  if (by_alerts || by_page || (known.tape_alerts && known.health.cleaning_action_required)) {
+    h.cleaning = (by_alerts || by_page) ? 1 : 0;
+    h.known |= TS_HEALTH_CLEANING;
+  }
+  if (known.density_known) {
+    h.density_name = scsi::density_code_name(static_cast<std::uint8_t>(known.density_code));
+  }
+  answer.health = std::move(h);
 }
 
 }  // namespace tapestream::server

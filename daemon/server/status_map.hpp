@@ -23,6 +23,11 @@ std::uint8_t to_drive_state(drive::DriveState state);
 // The protocol's control operation as the drive's.
 drive::ControlRequest to_control(const proto::ControlRequest& request);
 
+// DRIVE_STATUS's TapeAlert, capacity and remaining fields from what the drive last said; with
+// `health` also the known mask (byte 65) and the health extension, without it the version-1
+// layout, where 0 stands for not known.
+void fill_health(proto::DriveStatus& answer, const drive::KnownState& known, bool health);
+
 proto::Progress to_progress(const drive::StreamProgress& progress);
 
 }  // namespace tapestream::server

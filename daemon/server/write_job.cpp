@@ -38,6 +38,8 @@ void WriteJob::start_stream() {
   options.fixed = (_request.flags & TS_WRITE_FIXED) != 0;
   options.append = (_request.flags & TS_WRITE_APPEND) != 0;
   options.expected_length = _request.expected_length;
+  options.tape_alert_interval = _tape_alert_interval;
+  options.tape_alerts_seen = [this](const scsi::TapeAlerts& alerts) { log_tape_alerts(alerts); };
   _stream = _slot.drive().write_stream(options,
                                        [this](const drive::StreamOutcome& o) { outcome(o); });
   _stream->on_space([this] {
@@ -49,6 +51,27 @@ void WriteJob::start_stream() {
     }
   });
   _stream->start([this](std::uint64_t file) { ready(file); });
+}
+
+// Each flag once per stream: a drive that keeps raising it must not flood the log.
+void WriteJob::log_tape_alerts(const scsi::TapeAlerts& alerts) {
+  for (unsigned flag = 1; flag <= alerts.size(); ++flag) {
+    if (!alerts.test(flag - 1) || _alerts_logged.test(flag - 1)) {
+      continue;
+    }
+    _alerts_logged.set(flag - 1);
+    const auto severity = scsi::tape_alert_severity(flag);
+    if (severity == scsi::TapeAlertSeverity::critical) {
+      spdlog::error("drive {}: {}: critical TapeAlert flag {} ({}); the stream ends", _slot.name(),
+                    who(), flag, scsi::tape_alert_name(flag));
+    } else if (severity == scsi::TapeAlertSeverity::warning) {
+      spdlog::warn("drive {}: {}: TapeAlert flag {} ({}), warning", _slot.name(), who(), flag,
+                   scsi::tape_alert_name(flag));
+    } else {
+      spdlog::info("drive {}: {}: TapeAlert flag {} ({}), information", _slot.name(), who(), flag,
+                   scsi::tape_alert_name(flag));
+    }
+  }
 }
 
 void WriteJob::ready(std::uint64_t file) {

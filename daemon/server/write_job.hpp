@@ -23,6 +23,8 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   ~WriteJob() override;
 
   WriteJob* as_write() override { return this; }
+  // How often the stream reads TapeAlert flags between WRITEs (before start()).
+  void watch_tape_alerts(std::chrono::seconds interval) { _tape_alert_interval = interval; }
   bool reads_frames() const override {
     return _phase == Phase::streaming || _phase == Phase::reported;
   }
@@ -49,6 +51,7 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   // The stream itself, once the catalog's record knows the cartridge.
   void start_stream();
   void ready(std::uint64_t file);
+  void log_tape_alerts(const scsi::TapeAlerts& alerts);
   bool moving_buffers() const override;
   void stop_mover() override;
   void report(const drive::StreamOutcome& outcome) override;
@@ -61,6 +64,8 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   proto::WriteRequest _request;
   std::unique_ptr<FdSource> _source;
   std::unique_ptr<drive::WriteStream> _stream;
+  std::chrono::seconds _tape_alert_interval{30};
+  scsi::TapeAlerts _alerts_logged;
   // The client's socket may hold half a frame when the stream is cut: it is sent away after
   // hearing why.
   bool _send_away = false;

@@ -90,3 +90,16 @@ TEST(DriveSpec, ClearErrors) {
 }
 
 }  // namespace
+
+// Issue 12, item 5: tape_alert=FLAG@BYTES, and a clear error for anything else.
+TEST(DriveSpec, TapeAlertFault) {
+  const auto d = parse_drive_spec("emulated:/tmp/x.tap?tape_alert=31@1M");
+  ASSERT_TRUE(d.tape_alert.has_value());
+  EXPECT_EQ(d.tape_alert->flag, 31U);
+  EXPECT_EQ(d.tape_alert->after_bytes, 1U << 20);
+  for (const char* bad : {"31", "0@1M", "65@1M", "x@1M", "31@", "31@1Q"}) {
+    EXPECT_NE(error_of(std::string{"emulated:/tmp/x.tap?tape_alert="} + bad).find("tape_alert"),
+              std::string::npos)
+        << bad;
+  }
+}

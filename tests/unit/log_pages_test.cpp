@@ -106,3 +106,41 @@ TEST(LogSense, SubpageFormat) {
 }
 
 }  // namespace
+
+// Issue 12, item 5: the TapeAlert table against SSC-4 and TapeAlert 3.0 (T10 02-142r0): the
+// severities the standard gives the flags the daemon acts on, and the names it prints.
+TEST(LogSense, TapeAlertTableFollowsTheStandard) {
+  using tapestream::scsi::TapeAlertSeverity;
+  using tapestream::scsi::tape_alert_name;
+  using tapestream::scsi::tape_alert_severity;
+  struct Expected {
+    unsigned flag;
+    const char* name;
+    TapeAlertSeverity severity;
+  };
+  const Expected expected[] = {
+      {1, "Read warning", TapeAlertSeverity::warning},
+      {3, "Hard error", TapeAlertSeverity::warning},
+      {4, "Medium", TapeAlertSeverity::critical},
+      {6, "Write failure", TapeAlertSeverity::critical},
+      {10, "Volume removal prevented", TapeAlertSeverity::information},
+      {20, "Cleaning required", TapeAlertSeverity::critical},
+      {21, "Cleaning requested", TapeAlertSeverity::warning},
+      {22, "Expired cleaning volume", TapeAlertSeverity::critical},
+      {30, "Hardware A", TapeAlertSeverity::critical},
+      {31, "Hardware B", TapeAlertSeverity::critical},
+      {32, "Primary interface", TapeAlertSeverity::warning},
+      {38, "Predictive failure", TapeAlertSeverity::critical},
+      {52, "Tape system area write failure", TapeAlertSeverity::critical},
+      {54, "No start of data", TapeAlertSeverity::critical},
+      {58, "Microcode failure", TapeAlertSeverity::warning},
+      {60, "WORM volume - overwrite attempted", TapeAlertSeverity::warning},
+  };
+  for (const auto& e : expected) {
+    EXPECT_EQ(tape_alert_name(e.flag), e.name) << e.flag;
+    EXPECT_EQ(tape_alert_severity(e.flag), e.severity) << e.flag;
+  }
+  EXPECT_EQ(tape_alert_name(0), "Unknown TapeAlert flag");
+  EXPECT_EQ(tape_alert_name(65), "Unknown TapeAlert flag");
+  EXPECT_EQ(tapestream::common::severity_name(TapeAlertSeverity::critical), "critical");
+}

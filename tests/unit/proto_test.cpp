@@ -272,7 +272,7 @@ TEST(Protocol, DriveStateTravelsInByte64) {
   EXPECT_EQ(decode_body(header, ByteView{frame}.subspan(TS_PROTO_HEADER_SIZE)).error(),
             make_error_code(Status::bad_request));
   frame[TS_PROTO_HEADER_SIZE + 64] = TS_DRIVE_FAILED;
-  frame[TS_PROTO_HEADER_SIZE + 65] = 1;  // still reserved
+  frame[TS_PROTO_HEADER_SIZE + 66] = 1;  // still reserved
   EXPECT_EQ(decode_body(header, ByteView{frame}.subspan(TS_PROTO_HEADER_SIZE)).error(),
             make_error_code(Status::bad_request));
   s.drive_state = TS_DRIVE_STATE_MAX + 1;
@@ -384,4 +384,102 @@ TEST(Protocol, FileListBoundsAndFields) {
   body[entry + 64] = TS_FILE_FAILED;
   body[4] = 2;  // count 2, one entry
   EXPECT_EQ(decode_body(header, body).error(), Status::bad_length);
+}
+
+// Issue 12, item 5: without `health` DRIVE_STATUS is the version-1 layout (byte 65 and the
+// reserved bytes 0, nothing after the strings), whatever the daemon knows.
+TEST(Protocol, DriveStatusWithoutHealthIsTheVersionOneLayout) {
+  DriveStatus s;
+  s.drive = "emu0";
+  s.tape_alerts = 1ULL << 30;
+  s.capacity_mib = 1024;
+  s.remaining_mib = 1000;
+  const auto frame = encode(s, 3).value();
+  ASSERT_EQ(frame.size(), TS_PROTO_HEADER_SIZE + 72U + 2 + 4 + 6 * 2);
+  for (std::size_t at = 65; at < 72; ++at) {
+    EXPECT_EQ(frame[TS_PROTO_HEADER_SIZE + at], 0) << at;
+  }
+  const auto back = std::get<DriveStatus>(round_trip(s, Receiver::client));
+  EXPECT_EQ(back.known, 0);
+  EXPECT_FALSE(back.health.has_value());
+  EXPECT_EQ(back.capacity_mib, 1024U);
+}
+
+// Issue 12, item 5: with `health` the known mask tells 0 from "not known", and the extension
+// carries the volume statistics, the block within the file and the density name.
+TEST(Protocol, DriveStatusHealthExtensionRoundTrips) {
+  DriveStatus s;
+  s.drive = "emu0";
+  s.known = TS_KNOWN_TAPE_ALERTS | TS_KNOWN_REMAINING;
+  s.remaining_mib = 0;  // known: the tape is full
+  DriveHealth h;
+  h.known = TS_HEALTH_LOADS | TS_HEALTH_BLOCK_IN_FILE | TS_HEALTH_CLEANING;
+  h.loads = 7;
+  h.block_in_file = 42;
+  h.cleaning = 1;
+  h.density_name = "LTO-9";
+  s.health = h;
+  const auto frame = encode(s, 3).value();
+  EXPECT_EQ(frame[TS_PROTO_HEADER_SIZE + 65], TS_KNOWN_TAPE_ALERTS | TS_KNOWN_REMAINING);
+  const auto back = std::get<DriveStatus>(round_trip(s, Receiver::client));
+  EXPECT_EQ(back.known, s.known);
+  ASSERT_TRUE(back.health.has_value());
+  EXPECT_EQ(back.health->known, h.known);
+  EXPECT_EQ(back.health->loads, 7U);
+  EXPECT_EQ(back.health->block_in_file, 42U);
+  EXPECT_EQ(back.health->cleaning, 1U);
+  EXPECT_EQ(back.health->density_name, "LTO-9");
+  const auto header = decode_header(frame, Receiver::client, TS_MAX_DATA).value();
+  EXPECT_EQ(header.length, frame.size() - TS_PROTO_HEADER_SIZE);
+}
+
+// Issue 12, item 5: every bound of the extension is checked: unknown known bits, a cleaning
+// value that is not 0 or 1, a cut-off extension, and bytes after it.
+TEST(Protocol, DriveStatusHealthExtensionIsChecked) {
+  DriveStatus s;
+  s.drive = "emu0";
+  s.health = DriveHealth{};
+  s.health->density_name = "DLT";
+  const auto frame = encode(s, 3).value();
+  const auto base = TS_PROTO_HEADER_SIZE + 72 + 6 + 6 * 2;  // where the extension starts
+  auto decode_changed = [&](auto change) {
+    auto f = frame;
+    change(f);
+    auto header = decode_header(f, Receiver::client, TS_MAX_DATA);
+    if (!header) {
+      return header.error();
+    }
+    auto body = decode_body(header.value(), ByteView{f}.subspan(TS_PROTO_HEADER_SIZE));
+    return body ? std::error_code{} : body.error();
+  };
+  auto set_length = [](Frame& f) {
+    const auto length = f.size() - TS_PROTO_HEADER_SIZE;
+    for (std::size_t i = 0; i < 4; ++i) {
+      f[TS_HDR_LENGTH + i] = static_cast<std::uint8_t>(length >> (8 * i));
+    }
+  };
+  EXPECT_EQ(decode_changed([](Frame&) {}), std::error_code{});
+  EXPECT_EQ(decode_changed([](Frame& f) { f[TS_PROTO_HEADER_SIZE + 65] = 0x20; }),
+            make_error_code(Status::bad_request));
+  EXPECT_EQ(decode_changed([&](Frame& f) { f[base + 1] = 0x08; }),  // bit 2048
+            make_error_code(Status::bad_request));
+  EXPECT_EQ(decode_changed([&](Frame& f) { f[base + 4] = 1; }),  // reserved
+            make_error_code(Status::bad_request));
+  EXPECT_EQ(decode_changed([&](Frame& f) { f[base + 88] = 2; }),  // cleaning
+            make_error_code(Status::bad_request));
+  EXPECT_EQ(decode_changed([&](Frame& f) {
+              f.resize(f.size() - 4);
+              set_length(f);
+            }),
+            make_error_code(Status::bad_length));
+  EXPECT_EQ(decode_changed([&](Frame& f) {
+              f.push_back(0);
+              set_length(f);
+            }),
+            make_error_code(Status::bad_length));
+  s.health->known = TS_HEALTH_ALL + 1;
+  EXPECT_FALSE(encode(s, 3));
+  s.health->known = 0;
+  s.known = TS_KNOWN_ALL + 1;
+  EXPECT_FALSE(encode(s, 3));
 }
