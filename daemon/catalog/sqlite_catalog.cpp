@@ -1,5 +1,8 @@
 #include "catalog/sqlite_catalog.hpp"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -112,6 +115,12 @@ void SqliteCatalog::enqueue(Work work, bool is_change) {
 }
 
 void SqliteCatalog::run() {
+  // Signals are the control thread's (it reads SIGTERM to stop in order); "ts:catalog" in
+  // ps -L and /proc/PID/task/*/comm.
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  pthread_setname_np(pthread_self(), "ts:catalog");
   std::unique_lock lock{_mutex};
   for (;;) {
     _wake.wait(lock, [this] { return _stopping || !_queue.empty(); });

@@ -1,5 +1,7 @@
 #include "drive/stream_outcome.hpp"
 
+#include <cstdio>
+
 namespace tapestream::drive {
 
 using scsi::TapeCondition;
@@ -49,6 +51,16 @@ Ending ending_for(const scsi::Classification& c, bool timed_out) {
     default:
       return Ending::drive_error;
   }
+}
+
+std::string describe_condition(const scsi::Classification& c) {
+  std::string text{scsi::condition_name(c.condition)};
+  if (c.sense) {
+    char codes[16];
+    std::snprintf(codes, sizeof codes, " (%02X/%02X)", c.sense->asc, c.sense->ascq);
+    text += codes;
+  }
+  return text;
 }
 
 }  // namespace tapestream::drive

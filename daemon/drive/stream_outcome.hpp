@@ -38,6 +38,9 @@ std::string_view ending_name(Ending ending);
 
 // The ending a tape condition gives a stream (or a control operation) it stopped.
 Ending ending_for(const scsi::Classification& c, bool timed_out);
+// A drive's answer in a stream's message: the condition, and its ASC/ASCQ when it sent sense
+// ("medium_error (0C/00)").
+std::string describe_condition(const scsi::Classification& c);
 
 struct StreamOutcome {
   Ending ending = Ending::complete;

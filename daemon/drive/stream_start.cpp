@@ -12,10 +12,6 @@ scsi::Classification classify(const scsi::Command& command, const transport::Scs
   return scsi::classify(command, r.status());
 }
 
-std::string describe_condition(const scsi::Classification& c) {
-  return std::string{scsi::condition_name(c.condition)};
-}
-
 // A reset in the middle of the sequence moves the tape; start over from an absolute place, but
 // not forever.
 constexpr int max_restarts = 2;

@@ -11,16 +11,6 @@ namespace {
 
 using scsi::TapeCondition;
 
-std::string describe(const scsi::Classification& c) {
-  std::string text{scsi::condition_name(c.condition)};
-  if (c.sense) {
-    char codes[16];
-    std::snprintf(codes, sizeof codes, " (%02X/%02X)", c.sense->asc, c.sense->ascq);
-    text += codes;
-  }
-  return text;
-}
-
 }  // namespace
 
 WriteStream::WriteStream(transport::ScsiTransport& drive, uring::BufferPool& pool,
@@ -311,7 +301,7 @@ void WriteStream::written(const Block& block, const transport::ScsiResult& resul
                         c.condition != TapeCondition::data_protect;
   stop(ending_for(c, result.timed_out),
        result.timed_out ? std::string{"WRITE timed out: the drive did not answer"}
-                        : "WRITE failed: " + describe(c),
+                        : "WRITE failed: " + describe_condition(c),
        {writable && !result.timed_out, moved});
 }
 
@@ -359,7 +349,7 @@ bool WriteStream::watch_tape_alerts(bool ending) {
                  // A reset or a changed cartridge that the poll met ends the stream as a
                  // WRITE meeting it would: counted at end of data.
                  if (is_unit_attention(c.condition) || c.condition == TapeCondition::no_medium) {
-                   stop(ending_for(c, false), "LOG SENSE (TapeAlert) failed: " + describe(c),
+                   stop(ending_for(c, false), "LOG SENSE (TapeAlert) failed: " + describe_condition(c),
                         {c.condition != TapeCondition::no_medium, true});
                  } else if (critical) {
                    stop(Ending::drive_error, *critical + "; the stream ends here", {});
@@ -390,7 +380,7 @@ void WriteStream::close() {
     }
     _outcome.ending = ending_for(c, r.timed_out);
     _outcome.message = r.timed_out ? std::string{"WRITE FILEMARKS timed out: the drive did not answer"}
-                                   : "WRITE FILEMARKS failed: " + describe(c);
+                                   : "WRITE FILEMARKS failed: " + describe_condition(c);
     _stop_how.relocate = is_unit_attention(c.condition) || r.timed_out;
     _stop_how.filemark = !r.timed_out && c.condition != TapeCondition::no_medium &&
                          c.condition != TapeCondition::write_protected;

@@ -98,14 +98,14 @@ def still_writes(case, d, drive, size):
 
 
 def case_threads(case):
-    """one thread per drive, named ts:NAME, beside the control thread"""
+    """one thread per drive, named ts:NAME, beside the control thread and the catalog's"""
     image = case.path("c.tap")
     d = case.daemon(drives=null_drives("a", "b") + [f"c=emulated:{image}"])
     names = sorted(n for n, _ in threads(d.pid).values() if not n.startswith("iou-"))
     if rs.is_sanitized(case.daemon_bin):  # a sanitizer's runtime may add a thread of its own
         names = sorted(set(names))
-    case.check(names == ["tapestreamd", "ts:a", "ts:b", "ts:c"],
-               f"the daemon's threads are the control thread and one per drive: {names}")
+    case.check(names == ["tapestreamd", "ts:a", "ts:b", "ts:c", "ts:catalog"],
+               f"the daemon's threads are the control thread, one per drive and the catalog's: {names}")
     drives = case.cli(d, ["drives"], timeout=10)
     case.check(drives.rc == 0 and drives.out.split() == [b"a", b"b", b"c"],
                f"`tapestream drives` lists a, b, c: {drives.out!r}")

@@ -172,15 +172,23 @@ def ua_attempt(case, tag, path, block, n):
 
 def ua_calibrate(case, tag, path, block):
     """The n whose reset lands on a middle WRITE of the target, and which WRITE: the drive
-    counts every command (start-up, positioning, MODE SELECT), so it is found, not assumed."""
-    n, step = 5 + 6 + 5 + 2 + TARGET_WRITES // 2, 8
-    for _ in range(10):
+    counts every command (start-up, positioning, MODE SELECT, the catalog's READ ATTRIBUTE and
+    the TapeAlert polls of each stream), so it is found, not assumed. Not by halving: a reset
+    that lands on a command which may take it (READ ATTRIBUTE asks again; the append that
+    follows puts the tape at end of data) lets the streams after it commit, so "late" is seen
+    below the target's WRITEs too. From an estimate in the middle of them, one command at a
+    time: up while the reset lands early, down while late."""
+    start = 5 + 6 + 5 + 2 + 8 + TARGET_WRITES // 2
+    first = ua_attempt(case, tag, path, block, start)
+    case.note(f"calibration: unit_attention={start} lands {first[0]}")
+    if first[0] == "mid":
+        return start, first[1]
+    direction = 1 if first[0] == "early" else -1
+    for n in range(start + direction, start + direction * 24, direction):
         where, write = ua_attempt(case, tag, path, block, n)
         case.note(f"calibration: unit_attention={n} lands {where}" + (f" (WRITE {write})" if write else ""))
         if where == "mid":
             return n, write
-        n = max(0, n + (step if where == "early" else -step))
-        step = max(1, step - 2)
     raise Stop(f"{tag}: no unit_attention=N landed on a WRITE of the stream")
 
 

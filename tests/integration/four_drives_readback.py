@@ -77,7 +77,9 @@ class Reader(threading.Thread):
                 f"{what}: exit {self.rc}, {self.size} bytes in {self.seconds:.1f} s, sha256 "
                 f"{(self.sha or '')[:16]}..: {'identical to' if self.sha == source.sha else 'NOT'} {source.name} "
                 f"({source.size} bytes {source.sha[:16]}..){'' if self.rc == 0 else ': ' + self.err.strip()[:300]}")
-        want = {"drive": self.drive, "bytes": source.size, "blocks": source.blocks}
+        # The daemon's SHA-256 of what it gave must be the source's, as sha256sum says it.
+        want = {"drive": self.drive, "bytes": source.size, "blocks": source.blocks,
+                "sha256": source.sha}
         c.check(self.summary == want, f"{what}: its --json summary {self.summary}, expected {want}")
 
 
