@@ -63,8 +63,10 @@ std::string medium_serial_of(int fd, const DriveSpec& spec) {
   }
   std::array<char, max_serial + 1> stored{};
   const auto length = fgetxattr(fd, medium_serial_attribute, stored.data(), max_serial);
-  if (length >= 0) {
-    const std::string_view text{stored.data(), static_cast<std::size_t>(length)};
+  // ERANGE: an attribute longer than any serial, which must be refused as a bad one is, never
+  // passed over for the derived serial (the cartridge would change its serial unseen).
+  if (length >= 0 || errno == ERANGE) {
+    const std::string_view text{stored.data(), length >= 0 ? static_cast<std::size_t>(length) : 0};
     if (!is_serial(text)) {
       throw StartupError{"emulated drive: image " + spec.image.string() + " has attribute " +
                          medium_serial_attribute + " that is not 1 to 32 printable characters; "

@@ -88,6 +88,27 @@ TEST(EmulatedMediumSerial, AGarbageAttributeIsRefusedNotReplaced) {
   EXPECT_EQ(stored_attribute(image), garbage);
 }
 
+// Regression: an attribute longer than 32 bytes does not fit the read buffer, so fgetxattr
+// fails with ERANGE; on a write-protected image that fell through to the derived EMUI serial,
+// so the cartridge silently changed serial instead of being refused as EMULATED_DRIVE.md says.
+TEST(EmulatedMediumSerial, AnOverlongAttributeIsRefusedAlsoWhenWriteProtected) {
+  ScratchDirectory scratch;
+  const auto image = scratch.path() / "a.tap";
+  { Harness h{conformance_target(image, "medium_serial=X")}; }
+  const std::string overlong(40, 'A');
+  ASSERT_EQ(setxattr(image.c_str(), medium_serial_attribute, overlong.data(), overlong.size(), 0), 0);
+  for (const auto* options : {"", "write_protect=1"}) {
+    try {
+      Harness h{conformance_target(image, options)};
+      ADD_FAILURE() << "an image with a 40-byte serial attribute opened with \"" << options << "\"";
+    } catch (const StartupError& e) {
+      EXPECT_NE(std::string{e.what()}.find("not 1 to 32 printable characters"), std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_EQ(stored_attribute(image), overlong);
+}
+
 TEST(EmulatedMediumSerial, TheSpecRefusesABadSerial) {
   ScratchDirectory scratch;
   for (const auto* bad : {"medium_serial=", "medium_serial=a b",
