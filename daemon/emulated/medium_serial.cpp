@@ -83,8 +83,14 @@ std::string medium_serial_of(int fd, const DriveSpec& spec) {
   }
   auto serial = random_serial();
   // XATTR_CREATE: a second opener racing us (the image lock makes that impossible, but the
-  // attribute must never change once made) keeps the first serial.
+  // attribute must never change once made) keeps the first serial, which we then read.
   if (fsetxattr(fd, medium_serial_attribute, serial.data(), serial.size(), XATTR_CREATE) != 0) {
+    if (errno == EEXIST) {
+      const auto raced = fgetxattr(fd, medium_serial_attribute, stored.data(), max_serial);
+      if (raced > 0 && is_serial({stored.data(), static_cast<std::size_t>(raced)})) {
+        return std::string(stored.data(), static_cast<std::size_t>(raced));
+      }
+    }
     if (errno == ENOTSUP || errno == EPERM || errno == EROFS) {
       return serial_from_inode(fd);
     }
