@@ -216,10 +216,10 @@ Result<DeviceCapabilities> DeviceCapabilities::from(const ModePage& page) {
   DeviceCapabilities c;
   // Bits 0..3 of each byte are MT, ST, I/E, DT: the same order as ElementType - 1.
   for (std::size_t type = 0; type < 4; ++type) {
-    c.stores[type] = (b[2] >> type & 1U) != 0;
+    c.stores[type] = (unsigned{b[2]} >> type & 1U) != 0;
     for (std::size_t to = 0; to < 4; ++to) {
-      c.moves[type][to] = (b[4 + type] >> to & 1U) != 0;
-      c.exchanges[type][to] = (b[12 + type] >> to & 1U) != 0;
+      c.moves[type][to] = (unsigned{b[4 + type]} >> to & 1U) != 0;
+      c.exchanges[type][to] = (unsigned{b[12 + type]} >> to & 1U) != 0;
     }
   }
   return c;
