@@ -150,6 +150,9 @@ void print_text(const proto::DriveStatus& s, const Health& h) {
   std::printf("medium:       %s%s%s\n", flag(TS_STATE_LOADED) ? "loaded" : "none",
               flag(TS_STATE_WRITE_PROTECTED) ? ", write protected" : "",
               flag(TS_STATE_EARLY_WARNING) ? ", beyond early warning" : "");
+  if (!s.medium_serial.empty()) {
+    std::printf("cartridge:    medium serial %s\n", s.medium_serial.c_str());
+  }
   std::printf("position:     File number=%s, block number=%s; absolute block %llu%s\n",
               text_or_unknown(h.file).c_str(), text_or_unknown(h.block_in_file).c_str(),
               static_cast<unsigned long long>(s.block_number), flag(TS_STATE_BOP) ? " (BOP)" : "");

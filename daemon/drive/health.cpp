@@ -42,6 +42,11 @@ void take_attributes(const std::vector<scsi::Attribute>& attributes, MediumHealt
   if (const auto* a = scsi::find_attribute(attributes, scsi::attribute_id::maximum_capacity)) {
     health.capacity_mib = a->as_integer();
   }
+  if (const auto* a = scsi::find_attribute(attributes, scsi::attribute_id::medium_serial_number)) {
+    if (auto text = a->as_text(); !text.empty()) {
+      health.medium_serial = std::move(text);
+    }
+  }
 }
 
 void KeptTapeAlerts::add(scsi::TapeAlerts read, std::uint64_t medium_generation) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "scsi/attribute.hpp"
@@ -29,6 +30,7 @@ struct MediumHealth {
   std::optional<bool> cleaning_action_required;  // page 0Ch parameter 0100h
   std::optional<std::uint64_t> capacity_mib;     // MAM maximum capacity
   std::optional<std::uint64_t> remaining_mib;    // MAM remaining capacity
+  std::optional<std::string> medium_serial;      // MAM medium serial number
 };
 
 // The parts of each answer this type knows; an answer that lacks a parameter leaves it empty.

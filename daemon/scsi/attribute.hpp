@@ -33,6 +33,7 @@ struct Attribute {
   std::vector<std::uint8_t> value;
 
   std::optional<std::uint64_t> as_integer() const;  // binary values of up to 8 bytes
+  // Printable ASCII without the padding MAM text carries (spaces, or NULs on some drives).
   std::string as_text() const;
 };
 

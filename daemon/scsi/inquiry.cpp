@@ -1,7 +1,6 @@
 #include "scsi/inquiry.hpp"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "scsi/parse_error.hpp"
 #include "scsi/text.hpp"
@@ -91,14 +90,7 @@ std::string Designator::to_string() const {
   if (code_set == 2 || code_set == 3) {
     return printable_ascii(value);
   }
-  std::string hex;
-  hex.reserve(value.size() * 2);
-  for (auto b : value) {
-    char two[3];
-    std::snprintf(two, sizeof two, "%02x", b);
-    hex += two;
-  }
-  return hex;
+  return hex_text(value);
 }
 
 }  // namespace tapestream::scsi

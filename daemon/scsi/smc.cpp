@@ -1,9 +1,9 @@
 #include "scsi/smc.hpp"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "scsi/parse_error.hpp"
+#include "scsi/text.hpp"
 
 namespace tapestream::scsi {
 namespace {
@@ -16,25 +16,8 @@ constexpr std::size_t identification_header = 4;
 
 bool valid_type(std::uint8_t code) { return code >= 1 && code <= 4; }
 
-std::string printable(ByteView bytes) {
-  std::string text;
-  text.reserve(bytes.size());
-  for (const auto b : bytes) {
-    text.push_back(b >= 0x20 && b <= 0x7E ? static_cast<char>(b) : '?');
-  }
-  return text;
-}
-
-// Identifiers are padded with spaces (SMC) or NULs (some changers).
-ByteView trim_padding(ByteView bytes) {
-  while (!bytes.empty() && (bytes.back() == ' ' || bytes.back() == '\0')) {
-    bytes = bytes.first(bytes.size() - 1);
-  }
-  return bytes;
-}
-
 VolumeTag volume_tag(ByteView field) {
-  return {printable(trim_padding(field.first(32))), load_be16(field, 34)};
+  return {printable_ascii(field.first(32)), load_be16(field, 34)};
 }
 
 ElementStatus descriptor(ElementType type, ByteView d, bool primary, bool alternate) {
@@ -109,20 +92,10 @@ std::string_view element_type_name(ElementType type) {
 
 std::string DeviceIdentifier::text() const {
   if (code_set == 2 || code_set == 3) {
-    // Leading spaces too: a T10 vendor identification pads its fields inside.
-    auto bytes = trim_padding(identifier);
-    while (!bytes.empty() && bytes.front() == ' ') {
-      bytes = bytes.subspan(1);
-    }
-    return printable(bytes);
+    // Trimmed at both ends: a T10 vendor identification pads its fields inside.
+    return printable_ascii(identifier);
   }
-  std::string hex;
-  for (const auto b : identifier) {
-    char pair[3];
-    std::snprintf(pair, sizeof pair, "%02X", b);
-    hex += pair;
-  }
-  return hex;
+  return hex_text(identifier);
 }
 
 Result<ElementStatusReport> parse_element_status(ByteView data) {

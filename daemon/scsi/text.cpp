@@ -21,4 +21,15 @@ std::string printable_ascii(ByteView field) {
   return out;
 }
 
+std::string hex_text(ByteView bytes) {
+  constexpr char digits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(bytes.size() * 2);
+  for (const auto b : bytes) {
+    hex.push_back(digits[b >> 4]);
+    hex.push_back(digits[b & 0x0F]);
+  }
+  return hex;
+}
+
 }  // namespace tapestream::scsi

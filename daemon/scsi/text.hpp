@@ -11,4 +11,8 @@ namespace tapestream::scsi {
 // Non-printable bytes become '.'; leading and trailing spaces and NULs are dropped.
 std::string printable_ascii(ByteView field);
 
+// A binary identifier as lowercase hex, two digits per byte: one spelling, so that a changer's
+// device identifier and the drive's own designator compare equal as text.
+std::string hex_text(ByteView bytes);
+
 }  // namespace tapestream::scsi

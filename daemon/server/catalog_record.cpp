@@ -34,11 +34,8 @@ void ask_medium_serial(drive::Drive& drive, int tries_left,
     const auto* serial = attributes ? scsi::find_attribute(attributes.value(),
                                                            scsi::attribute_id::medium_serial_number)
                                     : nullptr;
+    // as_text() drops MAM's padding (spaces, or NULs on some drives).
     auto text = serial != nullptr ? serial->as_text() : std::string{};
-    // MAM text is padded with spaces (and some drives use NULs).
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\0')) {
-      text.pop_back();
-    }
     if (text.empty() || text.size() > TS_MAX_VOLUME_TEXT) {
       done(std::nullopt);
       return;

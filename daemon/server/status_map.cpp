@@ -95,6 +95,10 @@ void fill_health(proto::DriveStatus& answer, const drive::KnownState& known, boo
     answer.remaining_mib = *known.health.remaining_mib;
     mask |= TS_KNOWN_REMAINING;
   }
+  // A string's own emptiness says "not known": no mask bit, and v1 clients see it too.
+  if (known.health.medium_serial) {
+    answer.medium_serial = known.health.medium_serial->substr(0, TS_MAX_STATUS_TEXT);
+  }
   if (!health) {
     return;
   }

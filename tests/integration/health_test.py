@@ -58,7 +58,12 @@ def status_fields(case):
     case.check(s["file"] == 0 and s["block_in_file"] == 5 and s["block"] == 5, f"file 0, block 5: {s['file']}/{s['block_in_file']}/{s['block']}")
     case.check(s["remaining_mib"] < 64 and s["volume_statistics"]["mb_written_this_load"] == 3,
                f"remaining {s['remaining_mib']} MiB, {s['volume_statistics']['mb_written_this_load']} MB written")
+    listed = json.loads(case.cli(d, ["list", "--json"]).out)
+    serial = listed["volume"]["medium_serial"]
+    case.check(bool(serial) and s["medium_serial"] == serial,
+               f"status names the cartridge by the medium serial the catalog recorded: {s['medium_serial']!r} / {serial!r}")
     text = case.cli(d, ["status"]).out.decode()
+    case.check(f"medium serial {serial}" in text, "text shows the medium serial")
     case.check("File number=0, block number=5" in text, "text shows mt's File number=, block number=")
     case.check("capacity:     64 MiB" in text and "lifetime:     unknown written" in text,
                "text shows the capacity, and unknown for what is not known")

@@ -259,7 +259,7 @@ TEST(ElementStatus, TagsWithBytesOutsideAsciiArePrintable) {
   bytes[8 + 8 + 12 + 2] = 0xFF;
   bytes[8 + 8 + 12 + 3] = 0x00;  // NUL padding after, as some changers send
   const auto parsed = parse_element_status(bytes).value();
-  EXPECT_EQ(parsed.elements.at(0).primary_tag->identifier.substr(0, 3), "AB?");
+  EXPECT_EQ(parsed.elements.at(0).primary_tag->identifier.substr(0, 3), "AB.");
 }
 
 TEST(ChangerModePages, ElementAddressAssignment) {
