@@ -146,7 +146,8 @@ class Connection final : private JobHost {
   void status_deadline(Clock::time_point now);
   void control(const proto::ControlRequest& m);
   void control_done(const drive::ControlOutcome& outcome);
-  void record_erase(drive::Drive& drive, const drive::ControlOutcome& outcome);
+  void record_tape_end(drive::Drive& drive, const drive::ControlOutcome& outcome,
+                       std::uint64_t filemarks);
   DriveSlot* drive_for(const std::string& name);
   // LIST_FILES, answered from the catalog (connection_catalog.cpp).
   void list_files(const proto::ListFiles& m);
@@ -184,7 +185,9 @@ class Connection final : private JobHost {
   DriveSlot* _control_slot = nullptr;
   DriveLease _control_lease;
   unsigned _control_in_flight = 0;
-  bool _control_erases = false;  // the catalog hears of an erase that went well
+  // An erase, or a WEOF of this many filemarks, ends the tape where it began: when it went
+  // well the catalog hears of it.
+  std::optional<std::uint64_t> _control_ends_tape;
   std::optional<StatusWait> _status_wait;
   bool _list_wait = false;  // LIST_FILES asked the catalog; its answer comes by the mailbox
 

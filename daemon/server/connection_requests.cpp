@@ -139,13 +139,16 @@ void Connection::reply_status(DriveSlot& slot, bool stale) {
   reply(answer);
 }
 
-// The tape ends where the erase began: the catalog keeps the rows beyond, marked overwritten.
-void Connection::record_erase(drive::Drive& drive, const drive::ControlOutcome& outcome) {
+// The tape ends where an erase or a WEOF began (a WEOF's filemarks lie between there and where
+// the tape stands after it): the catalog keeps the rows beyond, marked overwritten.
+void Connection::record_tape_end(drive::Drive& drive, const drive::ControlOutcome& outcome,
+                                 std::uint64_t filemarks) {
   auto* catalog = _server.catalog();
-  if (catalog == nullptr || !outcome.position || !outcome.position->file_number) {
+  if (catalog == nullptr || !outcome.position || !outcome.position->file_number ||
+      *outcome.position->file_number < filemarks) {
     return;
   }
-  const auto from = *outcome.position->file_number;
+  const auto from = *outcome.position->file_number - filemarks;
   read_medium_serial(drive, [catalog, from, name = drive.name()](std::optional<std::string> serial) {
     catalog->files_voided({catalog::VolumeKey{std::move(serial), name}, from});
   });
@@ -167,7 +170,12 @@ void Connection::control(const proto::ControlRequest& m) {
   }
   _phase = Phase::serving;
   _control_slot = slot;
-  _control_erases = m.op == proto::ControlOp::erase;
+  _control_ends_tape.reset();
+  if (m.op == proto::ControlOp::erase) {
+    _control_ends_tape = 0;
+  } else if (m.op == proto::ControlOp::weof && m.argument > 0) {  // WEOF 0 only flushes
+    _control_ends_tape = static_cast<std::uint64_t>(m.argument);
+  }
   // Held for the operation; another control operation before it is waited for.
   _control_lease = slot->join(DriveSlot::Owner::control);
   _control_lease.when_granted([this, operation = std::move(prepared).value()]() mutable {
@@ -182,8 +190,8 @@ void Connection::control(const proto::ControlRequest& m) {
 // (no cartridge after an unload) reports no file number.
 void Connection::control_done(const drive::ControlOutcome& outcome) {
   --_control_in_flight;
-  if (_control_erases && outcome.ending == drive::Ending::complete) {
-    record_erase(_control_slot->drive(), outcome);
+  if (_control_ends_tape && outcome.ending == drive::Ending::complete) {
+    record_tape_end(_control_slot->drive(), outcome, *_control_ends_tape);
   }
   (void)_control_lease.end();
   _control_slot = nullptr;

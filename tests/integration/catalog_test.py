@@ -7,7 +7,8 @@ files. Cases:
   interrupted  a client SIGKILLed mid-stream, a WRITE whose producer ends before its --size, and
                a daemon SIGKILLed during a stream then restarted: each row says interrupted
   overwritten  three files, then a write at file 1 (rewind, fsf 1, write --here): files 1 and 2
-               of before are kept, marked overwritten; an erase at file 0 marks the rest
+               of before are kept, marked overwritten; a WEOF at file 1 marks the new file 1;
+               an erase at file 0 marks the rest
   unwritable   the catalog on a full tmpfs and in a read-only directory: streams still commit,
                the daemon says so in its log once, and list answers with an error
   refusals     a catalog file of garbage, another program's database and one of a newer schema
@@ -159,12 +160,29 @@ def case_overwritten(case):
     case.check(len(files) == 4, f"four rows, none deleted: {status}")
     case.check(status == {"f0": "complete", "f1": "overwritten", "f2": "overwritten", "again": "complete"},
                f"statuses {status}")
+    # A WEOF at file 1 ends the tape there as a write would: "again" is gone, f0 stays.
+    for verb in (["rewind"], ["fsf", "1"], ["weof", "1"]):
+        r = case.cli(d, verb)
+        case.require(r.rc == 0, f"{' '.join(verb)}: {r.err.strip()}")
+    status = statuses_once(case, d, lambda s: s.get("again") == "overwritten")
+    case.check(status == {"f0": "complete", "f1": "overwritten", "f2": "overwritten", "again": "overwritten"},
+               f"after a WEOF at file 1: {status}")
     for verb in (["rewind"], ["erase"]):
         r = case.cli(d, verb)
         case.require(r.rc == 0, f"{' '.join(verb)}: {r.err.strip()}")
-    time.sleep(0.3)  # the erase reaches the catalog by its queue
-    status = {f["label"]: f["status"] for f in listing(case, d)["files"]}
+    status = statuses_once(case, d, lambda s: set(s.values()) == {"overwritten"})
     case.check(set(status.values()) == {"overwritten"}, f"after an erase at file 0 every row is overwritten: {status}")
+
+
+def statuses_once(case, d, settled, deadline=10):
+    """The rows' statuses by label once `settled` holds (or at the deadline): a control
+    operation reaches the catalog through its queue, after CONTROL_DONE."""
+    end = time.monotonic() + deadline
+    while True:
+        status = {f["label"]: f["status"] for f in listing(case, d)["files"]}
+        if settled(status) or time.monotonic() > end:
+            return status
+        time.sleep(0.05)
 
 
 def case_unwritable(case):
