@@ -24,7 +24,7 @@ enum class FileStatus : std::uint8_t {
   complete = 2,     // committed: on the tape and closed by a filemark
   interrupted = 3,  // the client, its producer or the daemon stopped it
   failed = 4,       // a drive or medium condition ended it (named in `failure`)
-  overwritten = 5,  // a later write at an earlier position, or an erase, ended the tape before it
+  overwritten = 5,  // a later write at an earlier position, a WEOF or an erase ended the tape before it
 };
 inline constexpr std::uint8_t file_status_max = 5;
 const char* status_name(FileStatus status);
