@@ -80,13 +80,26 @@ std::optional<std::string> LibraryModel::barcode_at(std::uint16_t address) const
   return e == nullptr ? std::nullopt : e->barcode;
 }
 
-bool LibraryModel::place(std::uint16_t address, std::string barcode) {
+std::vector<LibraryModel::Placement> LibraryModel::placements() const {
+  std::vector<Placement> out;
+  for (const auto& e : _elements) {
+    if (e.barcode) {
+      out.push_back({e.address, *e.barcode, e.source});
+    }
+  }
+  return out;
+}
+
+bool LibraryModel::place(std::uint16_t address, std::string barcode,
+                         std::optional<std::uint16_t> source) {
   auto* e = element(address);
-  if (e == nullptr || e->type == ElementType::medium_transport || e->barcode) {
+  auto* from = source ? element(*source) : nullptr;
+  if (e == nullptr || e->type == ElementType::medium_transport || e->barcode ||
+      (source && (from == nullptr || from->type != ElementType::storage))) {
     return false;
   }
   e->barcode = std::move(barcode);
-  e->source.reset();
+  e->source = source;
   return true;
 }
 

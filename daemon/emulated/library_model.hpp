@@ -48,11 +48,20 @@ class LibraryModel {
 
   const LibraryShape& shape() const { return _shape; }
 
+  // A cartridge where it is, and the storage slot it last came from (for the saved state).
+  struct Placement {
+    std::uint16_t address = 0;
+    std::string barcode;
+    std::optional<std::uint16_t> source;
+  };
+  std::vector<Placement> placements() const;
+
   // The barcode in the element at `address`; empty when the element is empty or does not exist.
   std::optional<std::string> barcode_at(std::uint16_t address) const;
   // Puts a cartridge into an element, as an operator or the saved state does; false when the
   // element does not exist, is the transport, or is full.
-  bool place(std::uint16_t address, std::string barcode);
+  bool place(std::uint16_t address, std::string barcode,
+             std::optional<std::uint16_t> source = std::nullopt);
   // The first empty storage slot, if any.
   std::optional<std::uint16_t> free_slot() const;
   // Where the cartridge with this barcode is, if in the library.
