@@ -108,7 +108,7 @@ std::array<std::uint8_t, 18> fixed_sense(scsi::SenseKey key, std::uint16_t asc_a
 }
 
 Bytes standard_inquiry(const Identity& id) {
-  Bytes b{0x01, 0x80, 0x06, 0x12, 0, 0x00, 0x00, 0x02};  // tape, removable, SPC-4, HiSup
+  Bytes b{id.device_type, 0x80, 0x06, 0x12, 0, 0x00, 0x00, 0x02};  // removable, SPC-4, HiSup
   put_text(b, id.vendor, 8);
   put_text(b, id.product, 16);
   put_text(b, id.revision, 4);
@@ -140,7 +140,7 @@ std::optional<Bytes> vpd_page(std::uint8_t page, const Identity& id) {
     default:
       return std::nullopt;
   }
-  Bytes b{0x01, page};
+  Bytes b{id.device_type, page};
   put(b, body.size(), 2);
   b.insert(b.end(), body.begin(), body.end());
   return b;
@@ -217,6 +217,11 @@ std::optional<Bytes> mode_sense(bool ten_byte, std::uint8_t page, std::uint8_t s
       changeable ? 0
                  : static_cast<std::uint8_t>((state.write_protected ? 0x80 : 0) |
                                              ((state.buffered_mode & 0x07) << 4));
+  return mode_parameter_list(ten_byte, device_specific, descriptor, pages);
+}
+
+Bytes mode_parameter_list(bool ten_byte, std::uint8_t device_specific, const Bytes& descriptor,
+                          const Bytes& pages) {
   Bytes b;
   if (ten_byte) {
     b = {0, 0, 0, device_specific, 0, 0};

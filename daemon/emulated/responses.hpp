@@ -32,6 +32,7 @@ struct Identity {
   std::string_view product;
   std::string_view revision;
   std::string_view serial;
+  std::uint8_t device_type = 0x01;  // SPC peripheral device type: 01h tape, 08h medium changer
 };
 
 Bytes standard_inquiry(const Identity& id);
@@ -63,6 +64,10 @@ struct ModeState {
 std::optional<Bytes> mode_sense(bool ten_byte, std::uint8_t page, std::uint8_t subpage,
                                 bool changeable, bool disable_block_descriptors,
                                 const ModeState& state);
+// The mode parameter header of MODE SENSE(6) or (10) around a block descriptor (or none) and
+// pages.
+Bytes mode_parameter_list(bool ten_byte, std::uint8_t device_specific, const Bytes& descriptor,
+                          const Bytes& pages);
 
 struct LogCounters {
   std::uint64_t bytes_written = 0;
