@@ -147,7 +147,8 @@ void Connection::record_erase(drive::Drive& drive, const drive::ControlOutcome& 
   }
   const auto from = *outcome.position->file_number;
   read_medium_serial(drive, [catalog, from, name = drive.name()](std::optional<std::string> serial) {
-    catalog->files_voided({catalog::VolumeKey{std::move(serial), name}, from});
+    catalog->files_voided(
+        {catalog::VolumeKey{std::move(serial), name, std::nullopt, std::nullopt}, from});
   });
 }
 
@@ -168,6 +169,9 @@ void Connection::control(const proto::ControlRequest& m) {
   _phase = Phase::serving;
   _control_slot = slot;
   _control_erases = m.op == proto::ControlOp::erase;
+  if (_control_erases || m.op == proto::ControlOp::weof) {
+    slot->forget_layout();  // a filemark or an erase at the beginning unlabels the tape
+  }
   // Held for the operation; another control operation before it is waited for.
   _control_lease = slot->join(DriveSlot::Owner::control);
   _control_lease.when_granted([this, operation = std::move(prepared).value()]() mutable {
