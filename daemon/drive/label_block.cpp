@@ -74,6 +74,7 @@ void read_label_block(Drive& drive, std::function<void(const LabelBlockRead&)> t
         break;
       default:
         read.kind = LabelBlockRead::Kind::failed;
+        read.unit_attention = is_unit_attention(c.condition);
         read.ending = ending_for(c, r.result.timed_out);
         read.message = "READ failed: " + describe_condition(c);
         break;
@@ -97,7 +98,7 @@ void write_label_block(Drive& drive, std::vector<std::uint8_t> block,
       [&drive, then = std::move(then)](const CommandResult& r) mutable {
         const auto condition = r.classification.condition;
         if (condition != TapeCondition::good && condition != TapeCondition::early_warning) {
-          then(failed_step(r, "WRITE of the label block"));
+          then(failed_step(r, "WRITE"));
           return;
         }
         const bool early = condition == TapeCondition::early_warning;
@@ -105,7 +106,7 @@ void write_label_block(Drive& drive, std::vector<std::uint8_t> block,
         drive.commands().run_next(filemark, [early, then = std::move(then)](const CommandResult& f) {
           const auto fc = f.classification.condition;
           if (fc != TapeCondition::good && fc != TapeCondition::early_warning) {
-            auto step = failed_step(f, "WRITE FILEMARKS after the label block");
+            auto step = failed_step(f, "WRITE FILEMARKS");
             step.early_warning = early;
             then(step);
             return;

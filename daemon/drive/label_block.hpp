@@ -34,6 +34,7 @@ struct LabelBlockRead {
   Kind kind = Kind::failed;
   std::vector<std::uint8_t> bytes;
   bool longer = false;  // the block on tape was longer than the READ asked for
+  bool unit_attention = false;  // failed: the drive reported a reset or a load, not a read error
   Ending ending = Ending::drive_error;
   std::string message;
 };

@@ -114,7 +114,7 @@ void LabelJob::written(const drive::LabelStep& step, const VolumeLook& look) {
     if (gone_meanwhile()) {
       return;
     }
-    fail(to_status(step.ending), "the volume label was not written: " + step.message +
+    fail(to_status(step.ending), "the volume label was not written (its " + step.message + ")" +
                                      (held_something ? "; what the tape held may be gone from its beginning"
                                                      : ""));
     return;

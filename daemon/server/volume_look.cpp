@@ -43,8 +43,15 @@ void after_leading_filemark(drive::Drive& drive, Then then) {
   });
 }
 
-void first_block(drive::Drive& drive, Then then) {
-  drive::read_label_block(drive, [&drive, then = std::move(then)](const LabelBlockRead& r) mutable {
+void look(drive::Drive& drive, Then then, int tries_left);
+
+void first_block(drive::Drive& drive, Then then, int tries_left) {
+  drive::read_label_block(drive, [&drive, then = std::move(then),
+                                  tries_left](const LabelBlockRead& r) mutable {
+    if (r.kind == LabelBlockRead::Kind::failed && r.unit_attention && tries_left > 0) {
+      look(drive, std::move(then), tries_left - 1);  // a reset between REWIND and READ
+      return;
+    }
     switch (r.kind) {
       case LabelBlockRead::Kind::blank:
         then(holding(VolumeLook::Holds::nothing, "the tape is blank"));
@@ -76,22 +83,28 @@ void first_block(drive::Drive& drive, Then then) {
   });
 }
 
-}  // namespace
-
-void look_at_volume(drive::Drive& drive, Then then) {
-  drive::set_variable_blocks(drive, [&drive, then = std::move(then)](const drive::LabelStep& s) mutable {
+// Variable blocks, REWIND, READ: a unit attention on the READ (a reset or a load just then,
+// which moves the tape) starts the look again, once.
+void look(drive::Drive& drive, Then then, int tries_left) {
+  drive::set_variable_blocks(drive, [&drive, then = std::move(then),
+                                     tries_left](const drive::LabelStep& s) mutable {
     if (!s.ok()) {
       then(failed(s.ending, s.message));
       return;
     }
-    drive::rewind_tape(drive, [&drive, then = std::move(then)](const drive::LabelStep& r) mutable {
+    drive::rewind_tape(drive, [&drive, then = std::move(then),
+                               tries_left](const drive::LabelStep& r) mutable {
       if (!r.ok()) {
         then(failed(r.ending, r.message));
         return;
       }
-      first_block(drive, std::move(then));
+      first_block(drive, std::move(then), tries_left);
     });
   });
 }
+
+}  // namespace
+
+void look_at_volume(drive::Drive& drive, Then then) { look(drive, std::move(then), 1); }
 
 }  // namespace tapestream::server

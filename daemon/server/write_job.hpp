@@ -59,8 +59,8 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   void volume_known();
   // The client left or the stream was cut while the job looked at the tape: nothing starts.
   bool stopped_before_stream();
-  // Ends the request before a stream began, with an ERROR.
-  void refuse_start(proto::Status status, const std::string& message);
+  // Ends the request before a stream began, as a stream that cannot start does.
+  void refuse_start(drive::Ending ending, const std::string& message);
   // The stream itself, once the catalog's record knows the cartridge and its layout is known.
   void begin_stream();
   void start_stream();

@@ -15,20 +15,25 @@ bool WriteJob::stopped_before_stream() {
     return true;
   }
   if (_cut_before_stream) {
-    refuse_start(to_status(_cut_before_stream->first), _cut_before_stream->second);
+    refuse_start(_cut_before_stream->first, _cut_before_stream->second);
     return true;
   }
   return false;
 }
 
-void WriteJob::refuse_start(proto::Status status, const std::string& message) {
+// As a stream that cannot start: STREAM_FAILED in place of READY, nothing on the tape, and the
+// drive's state learns a drive failure as it would from the stream.
+void WriteJob::refuse_start(drive::Ending ending, const std::string& message) {
   _phase = Phase::done;
+  _slot.drive().stream_ended(ending);
   leave_line();
-  if (_host.client_gone()) {
-    _host.request_over(false);
-    return;
+  spdlog::warn("drive {}: {}: the stream did not start ({}): {}", _slot.name(), who(),
+               drive::ending_name(ending), message);
+  if (!_host.client_gone()) {
+    _host.reply(proto::StreamFailed{to_status(ending), 0, 0, 0, 0,
+                                    message.substr(0, TS_MAX_MESSAGE)});
   }
-  _host.refuse(status, message.substr(0, TS_MAX_MESSAGE));
+  _host.request_over(false);
 }
 
 // A write where the tape stands keeps its place: READ POSITION before the look at the tape's
@@ -77,7 +82,7 @@ void WriteJob::look_at_tape() {
     if (!look.read) {
       _commanding = false;
       if (!stopped_before_stream()) {
-        refuse_start(to_status(look.ending),
+        refuse_start(look.ending,
                      "the beginning of the tape could not be read to learn whether it is "
                      "labelled: " + look.message + "; nothing was written");
       }
@@ -94,7 +99,7 @@ void WriteJob::look_at_tape() {
       _commanding = false;
       if (!step.ok()) {
         if (!stopped_before_stream()) {
-          refuse_start(to_status(step.ending),
+          refuse_start(step.ending,
                        "the tape could not be put back where it stood after its beginning was "
                        "read: " + step.message + "; nothing was written");
         }
@@ -115,7 +120,7 @@ void WriteJob::volume_known() {
     _record.volume_label(_layout.volume->uuid, _layout.volume->label);
     if (_here && _here->file_number && *_here->file_number % 2 == 0) {
       const auto file = *_here->file_number;
-      refuse_start(proto::Status::bad_request,
+      refuse_start(drive::Ending::not_at_boundary,
                    "the tape is labelled \"" + _layout.volume->label + "\" and stands at file " +
                        std::to_string(file) +
                        (file == 0 ? ", its volume label" : ", a trailer") +
@@ -195,7 +200,7 @@ void WriteJob::trailer_written(const drive::StreamOutcome& outcome, const drive:
   failed.filemark_written = true;
   failed.message = "all " + amount_text(outcome) + " of the stream are on the tape in file " +
                    std::to_string(outcome.file_number) +
-                   ", closed by a filemark, but not confirmed by a trailer (" + step.message +
+                   ", closed by a filemark, but not confirmed by a trailer (its " + step.message +
                    "); the stream was not committed";
   finish_report(failed);
 }

@@ -16,6 +16,10 @@ real daemon, the real CLI, real image files and sha256sum. Cases:
               same uuid, and list --volume NAME finds the volume
   here        write --here on a labelled tape: at a data file's place (file 3) it is written
               and gets its trailer; at file 0 (the label) or a trailer's place it is refused
+  trailer_fails  the drive refuses the trailer's WRITE (medium_error_write=3: the label is the
+              first WRITE, the stream's one block the second): the write exits 74 saying all its
+              bytes are on the tape, closed by a filemark, but not confirmed by a trailer; the
+              catalog says failed; the data reads back and no trailer follows it
 Usage: label_test.py DAEMON CLI CASE. Exit 0 pass, 1 fail, 77 skipped."""
 import json
 import os
@@ -30,8 +34,9 @@ EXIT_USAGE = 64
 EXIT_NO_FILE = 66
 
 
-def emulated(case, name="d", image="tape.tap", state_dir=None):
-    return case.daemon(name=name, drives=[f"emu0=emulated:{case.path(image)}"], state_dir=state_dir)
+def emulated(case, name="d", image="tape.tap", state_dir=None, options=""):
+    return case.daemon(name=name, drives=[f"emu0=emulated:{case.path(image)}{options}"],
+                       state_dir=state_dir)
 
 
 def label(case, d, name, *extra):
@@ -203,8 +208,26 @@ def case_here(case):
     case.check(r.rc == EXIT_NO_FILE, f"the tape ends after its trailer (exit {r.rc})")
 
 
+def case_trailer_fails(case):
+    """a trailer the drive refuses: STREAM_FAILED, the data there but not confirmed"""
+    d = emulated(case, options="?medium_error_write=3")
+    labelled(case, d, "faulty")
+    src = rs.Source(case, "a", 1000, 13)
+    r = case.write(d, src.path)
+    case.check(r.rc == 74 and not r.committed, f"the write is not committed, exit 74 ({r})")
+    case.check("all 1000 bytes in 1 blocks" in r.err and "not confirmed by a trailer" in r.err and
+               "closed by a filemark" in r.err, f"the message says what is on the tape ({r})")
+    out = json.loads(case.cli(d, ["list", "--json", "--volume", "faulty"], timeout=30).out or "{}")
+    rows = [(f["file"], f["status"]) for f in out.get("files", [])]
+    case.check(rows == [(1, "failed")], f"the catalog records file 1 as failed: {rows}")
+    r, data = case.read_back(d, 1)
+    case.check(r.rc == 0 and data == src.data, f"file 1 holds all the stream's bytes ({r})")
+    r, _ = case.read_back(d, 2)
+    case.check(r.rc == EXIT_NO_FILE, f"no trailer follows it (exit {r.rc})")
+
+
 CASES = {"layout": case_layout, "plain": case_plain, "refusals": case_refusals,
-         "recognised": case_recognised, "here": case_here}
+         "recognised": case_recognised, "here": case_here, "trailer_fails": case_trailer_fails}
 
 if __name__ == "__main__":
     sys.exit(rs.main(CASES))
