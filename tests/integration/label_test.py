@@ -16,6 +16,10 @@ real daemon, the real CLI, real image files and sha256sum. Cases:
               same uuid, and list --volume NAME finds the volume
   here        write --here on a labelled tape: at a data file's place (file 3) it is written
               and gets its trailer; at file 0 (the label) or a trailer's place it is refused
+  interrupted a stream whose producer fails (exit 3 a second after 2 MiB; 4 buffers, so that the
+              drive has the data by then) is not committed (exit
+              65) and still gets a trailer: status interrupted, the counts the write reported,
+              no sha256
   trailer_fails  the drive refuses the trailer's WRITE (medium_error_write=3: the label is the
               first WRITE, the stream's one block the second): the write exits 74 saying all its
               bytes are on the tape, closed by a filemark, but not confirmed by a trailer; the
@@ -34,9 +38,9 @@ EXIT_USAGE = 64
 EXIT_NO_FILE = 66
 
 
-def emulated(case, name="d", image="tape.tap", state_dir=None, options=""):
+def emulated(case, name="d", image="tape.tap", state_dir=None, options="", args=()):
     return case.daemon(name=name, drives=[f"emu0=emulated:{case.path(image)}{options}"],
-                       state_dir=state_dir)
+                       state_dir=state_dir, args=args)
 
 
 def label(case, d, name, *extra):
@@ -208,6 +212,27 @@ def case_here(case):
     case.check(r.rc == EXIT_NO_FILE, f"the tape ends after its trailer (exit {r.rc})")
 
 
+def case_interrupted(case):
+    """a producer that fails: the stream's trailer says interrupted, with no digest"""
+    d = emulated(case, args=["--buffers", "4"])
+    volume = labelled(case, d, "cut-1")
+    src = rs.Source(case, "a", 2 * rs.MIB + 1000, 14)
+    r = case.cli(d, ["write", "--", "sh", "-c", f"cat {src.path}; sleep 1; exit 3"], timeout=60)
+    case.require(r.rc == 65 and r.reported and r.reported[2] == 1 and r.reported[3],
+                 f"the write is not committed (exit 65), file 1 closed by a filemark ({r})")
+    nbytes, blocks = r.reported[0], r.reported[1]
+    trailer = read_json(case, d, 2)
+    case.check(trailer.get("tapestream") == "file" and trailer.get("volume") == volume["uuid"] and
+               trailer.get("file") == 1 and trailer.get("status") == "interrupted",
+               f"file 2 is the trailer of file 1, status interrupted: {trailer}")
+    case.check(trailer.get("bytes") == nbytes and trailer.get("blocks") == blocks and
+               "sha256" not in trailer,
+               f"with the counts the write reported ({nbytes} bytes, {blocks} blocks) and no sha256")
+    r, data = case.read_back(d, 1)
+    case.check(r.rc == 0 and len(data) == nbytes and data == src.data[:nbytes],
+               f"file 1 holds exactly those bytes ({r})")
+
+
 def case_trailer_fails(case):
     """a trailer the drive refuses: STREAM_FAILED, the data there but not confirmed"""
     d = emulated(case, options="?medium_error_write=3")
@@ -227,7 +252,8 @@ def case_trailer_fails(case):
 
 
 CASES = {"layout": case_layout, "plain": case_plain, "refusals": case_refusals,
-         "recognised": case_recognised, "here": case_here, "trailer_fails": case_trailer_fails}
+         "recognised": case_recognised, "here": case_here, "interrupted": case_interrupted,
+         "trailer_fails": case_trailer_fails}
 
 if __name__ == "__main__":
     sys.exit(rs.main(CASES))
