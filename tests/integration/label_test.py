@@ -20,6 +20,9 @@ real daemon, the real CLI, real image files and sha256sum. Cases:
               drive has the data by then) is not committed (exit
               65) and still gets a trailer: status interrupted, the counts the write reported,
               no sha256
+  permissions LABEL needs `write`; with --force on a labelled tape also `destroy`: a user with
+              write only labels a blank tape but is refused (exit 77, nothing written) over a
+              label; a user with both relabels it (real processes of other users, setpriv)
   trailer_fails  the drive refuses the trailer's WRITE (medium_error_write=3: the label is the
               first WRITE, the stream's one block the second): the write exits 74 saying all its
               bytes are on the tape, closed by a filemark, but not confirmed by a trailer; the
@@ -233,6 +236,23 @@ def case_interrupted(case):
                f"file 1 holds exactly those bytes ({r})")
 
 
+def case_permissions(case):
+    """label: write for a blank tape, destroy as well to force one that holds something"""
+    from access_test import need_root, run_as  # noqa: E402 (users by setpriv)
+    need_root()
+    rules = ["status: everyone", "write: uid:2003,uid:2004", "destroy: uid:2004"]
+    d = emulated(case, args=[a for r in rules for a in ("--allow", r)])
+    r = run_as(case, d, "operator", ["--json", "label", "ops-1"])
+    case.check(r.rc == 0, f"a user with write labels a blank tape: exit {r.rc} {r.err.strip()[:300]}")
+    r = run_as(case, d, "operator", ["label", "ops-2", "--force"])
+    case.check(r.rc == 77 and "may not destroy" in r.err and 'labelled "ops-1"' in r.err,
+               f"without destroy, --force over a label is refused, exit 77: {r.err.strip()[:300]}")
+    case.check(read_json(case, d, 0).get("label") == "ops-1", "the refused label wrote nothing")
+    r = run_as(case, d, "stranger", ["label", "ops-2", "--force"])
+    case.check(r.rc == 0, f"a user with write and destroy relabels it: exit {r.rc} {r.err.strip()[:300]}")
+    case.check(read_json(case, d, 0).get("label") == "ops-2", "file 0 is the new label")
+
+
 def case_trailer_fails(case):
     """a trailer the drive refuses: STREAM_FAILED, the data there but not confirmed"""
     d = emulated(case, options="?medium_error_write=3")
@@ -253,6 +273,7 @@ def case_trailer_fails(case):
 
 CASES = {"layout": case_layout, "plain": case_plain, "refusals": case_refusals,
          "recognised": case_recognised, "here": case_here, "interrupted": case_interrupted,
+         "permissions": case_permissions,
          "trailer_fails": case_trailer_fails}
 
 if __name__ == "__main__":
