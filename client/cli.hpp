@@ -82,5 +82,8 @@ client::Result<void> read_command(client::Connection& c, const Globals& g,
                                   const po::variables_map& vm);
 client::Result<void> list_command(client::Connection& c, const Globals& g,
                                   const po::variables_map& vm);
+// label NAME [--force] (label_command.cpp).
+client::Result<void> label_command(client::Connection& c, const Globals& g,
+                                   const po::variables_map& vm, const std::string& name);
 
 }  // namespace tapestream::cli

@@ -121,9 +121,11 @@ client::Result<void> list_command(client::Connection& c, const Globals& g,
     std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return outcome::success();
   }
-  std::printf("volume %s%s%s\n",
+  std::printf("volume %s%s%s%s%s%s\n",
               volume.medium_serial.empty() ? "(no medium serial number)" : volume.medium_serial.c_str(),
-              volume.label.empty() ? "" : ", label ", volume.label.c_str());
+              volume.label.empty() ? "" : ", label ", volume.label.c_str(),
+              volume.uuid.empty() ? "" : " (uuid ", volume.uuid.c_str(),
+              volume.uuid.empty() ? "" : ")");
   for (const auto& frame : frames) {
     for (const auto& f : frame.files) {
       std::printf("%5llu %7s %9llu %s %-12s %-11s %s\n",

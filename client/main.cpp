@@ -29,6 +29,7 @@ Usage:
   tapestream [OPTIONS] read [--file N] [--data-path auto|fd|stream]
   tapestream [OPTIONS] status | drives | tell
   tapestream [OPTIONS] list [--volume V]
+  tapestream [OPTIONS] label NAME [--force]
   tapestream [OPTIONS] rewind | load | eject | eod
   tapestream [OPTIONS] weof [N] | fsf [N] | bsf [N] | fsr [N] | bsr [N] | seek BLOCK
   tapestream [OPTIONS] erase [--long] | setblk SIZE | compression on|off
@@ -56,6 +57,11 @@ Commands:
            in the drive), one line each: file number, size, blocks, date, the first 12
            hex digits of its SHA-256, status (complete, interrupted, failed,
            overwritten, writing) and label; with --json every field
+  label    write a volume label NAME (1 to 64 bytes of UTF-8, no control characters)
+           at the beginning of the tape, making it a labelled tape: every later write
+           is followed by a trailer file naming it, so data files are 1, 3, 5 ... (see
+           docs/TAPE_FORMAT.md). Refuses a tape that holds data or another label unless
+           --force, which ends the tape at its beginning (everything on it is gone)
   tell     the current block and file number
   rewind, load, eject (unload), eod (to end of data), weof (write N filemarks; 0
   writes the drive's buffer to the medium), fsf/bsf (forward/back over N filemarks),
@@ -152,7 +158,7 @@ client::Result<void> check_arguments(const std::string& command,
   unsigned max_args = 0;
   unsigned min_args = 0;
   if (command != "write" && command != "read" && command != "status" && command != "drives" &&
-      command != "list") {
+      command != "list" && command != "label") {
     const auto* v = find_verb(command);
     if (v == nullptr) {
       return client::Failure{proto::Status::bad_request,
@@ -160,6 +166,10 @@ client::Result<void> check_arguments(const std::string& command,
     }
     min_args = v->min_args;
     max_args = v->max_args;
+  }
+  if (command == "label") {
+    min_args = 1;
+    max_args = 1;
   }
   if (args.size() > max_args) {
     return client::Failure{proto::Status::bad_request,
@@ -254,6 +264,9 @@ client::Result<void> run(const Globals& g, const std::string& command,
   if (command == "list") {
     return list_command(c, g, vm);
   }
+  if (command == "label") {
+    return label_command(c, g, vm, args[0]);
+  }
   return control_command(c, g, command, args, vm);
 }
 
@@ -279,7 +292,8 @@ int main(int argc, char** argv) {
       ("size", po::value<std::string>()->value_name("SIZE"),
        "write: the stream's exact length; a stream that ends shorter or runs longer is not "
        "committed (exit 65)")
-      ("force", "write: write standard input even when it is a terminal")
+      ("force", "write: write standard input even when it is a terminal; label: label a "
+                "tape that holds data or another label (everything on it is gone)")
       ("data-path", po::value<std::string>()->value_name("PATH"),
        "write, read: how the data moves: fd (standard input or output is passed to the "
        "daemon, which reads or writes it itself: fewest copies), stream (the bytes go "

@@ -63,6 +63,7 @@ enum class Type : std::uint16_t {
   read = TS_MSG_READ,
   control = TS_MSG_CONTROL,
   list_files = TS_MSG_LIST_FILES,
+  label = TS_MSG_LABEL,
   data = TS_MSG_DATA,
   end = TS_MSG_END,
   abort = TS_MSG_ABORT,
@@ -75,6 +76,7 @@ enum class Type : std::uint16_t {
   committed = TS_MSG_COMMITTED,
   stream_failed = TS_MSG_STREAM_FAILED,
   progress = TS_MSG_PROGRESS,
+  labelled = TS_MSG_LABELLED,
   error = TS_MSG_ERROR,
 };
 
@@ -264,6 +266,18 @@ struct FileList {
   std::string barcode;
   std::vector<FileEntry> files;
 };
+// Writes a volume label at the beginning of the tape in `drive` (PROTOCOL.md, LABEL). The
+// name is checked by the daemon, so that a bad one gets a message rather than a bad frame.
+struct LabelRequest {
+  std::uint32_t flags = 0;  // TS_LABEL_FORCE
+  std::string drive;
+  std::string name;
+};
+struct Labelled {
+  std::uint32_t flags = 0;  // TS_LABELLED_VOIDED
+  std::string uuid;
+  std::string name;
+};
 struct Error {
   Status status = Status::internal;
   std::string message;
@@ -271,7 +285,8 @@ struct Error {
 
 using Message = std::variant<Hello, HelloOk, ListDrives, StatusRequest, WriteRequest, ReadRequest,
                              ControlRequest, Data, End, Abort, DriveList, DriveStatus, Ready, ControlDone,
-                             Committed, StreamFailed, Progress, Error, ListFiles, FileList>;
+                             Committed, StreamFailed, Progress, Error, ListFiles, FileList,
+                             LabelRequest, Labelled>;
 
 // Decodes a body whose header decode_header accepted. Errors: bad_length (the body is not
 // exactly the type's layout), bad_request (a field out of range: an invalid drive name, an

@@ -225,6 +225,28 @@ Result<Message> decode_known(Type type, ByteView body) {
       }
       return finish(r, std::move(m));
     }
+    case Type::label: {
+      LabelRequest m;
+      m.flags = r.u32();
+      r.reserved(4);
+      m.drive = drive_field(r);
+      m.name = r.text(TS_MAX_LABEL);
+      if ((m.flags & ~TS_LABEL_FORCE) != 0) {
+        r.flag_bad_field();
+      }
+      return finish(r, std::move(m));
+    }
+    case Type::labelled: {
+      Labelled m;
+      m.flags = r.u32();
+      r.reserved(4);
+      m.uuid = r.text(TS_MAX_VOLUME_TEXT);
+      m.name = r.text(TS_MAX_VOLUME_NAME);
+      if ((m.flags & ~TS_LABELLED_VOIDED) != 0) {
+        r.flag_bad_field();
+      }
+      return finish(r, std::move(m));
+    }
     case Type::ready: {
       Ready m;
       m.file_number = r.u64();

@@ -34,6 +34,8 @@ Type type_of(const Message& m) {
         else if constexpr (std::is_same_v<T, Progress>) return Type::progress;
         else if constexpr (std::is_same_v<T, ListFiles>) return Type::list_files;
         else if constexpr (std::is_same_v<T, FileList>) return Type::file_list;
+        else if constexpr (std::is_same_v<T, LabelRequest>) return Type::label;
+        else if constexpr (std::is_same_v<T, Labelled>) return Type::labelled;
         else return Type::error;
       },
       m);
@@ -168,6 +170,22 @@ void encode_body(Writer& w, const Message& message) {
             w.text(f.label, TS_MAX_LABEL);
             w.text(f.failure, TS_MAX_FILE_FAILURE);
           }
+        } else if constexpr (std::is_same_v<T, LabelRequest>) {
+          if ((m.flags & ~TS_LABEL_FORCE) != 0) {
+            w.fail();
+          }
+          w.number(m.flags, 4);
+          w.number(0, 4);
+          w.drive(m.drive);
+          w.text(m.name, TS_MAX_LABEL);
+        } else if constexpr (std::is_same_v<T, Labelled>) {
+          if ((m.flags & ~TS_LABELLED_VOIDED) != 0) {
+            w.fail();
+          }
+          w.number(m.flags, 4);
+          w.number(0, 4);
+          w.text(m.uuid, TS_MAX_VOLUME_TEXT);
+          w.text(m.name, TS_MAX_VOLUME_NAME);
         } else if constexpr (std::is_same_v<T, Ready>) {
           w.number(m.file_number, 8);
           w.number(m.block_size, 4);

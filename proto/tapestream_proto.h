@@ -35,6 +35,7 @@ enum ts_message_type {
   TS_MSG_READ = 0x0005,
   TS_MSG_CONTROL = 0x0006,
   TS_MSG_LIST_FILES = 0x0007,
+  TS_MSG_LABEL = 0x0009,
   TS_MSG_DATA = 0x0010,
   TS_MSG_END = 0x0011,
   TS_MSG_ABORT = 0x0012,
@@ -47,6 +48,7 @@ enum ts_message_type {
   TS_MSG_COMMITTED = 0x8008,
   TS_MSG_STREAM_FAILED = 0x8009,
   TS_MSG_PROGRESS = 0x800A,
+  TS_MSG_LABELLED = 0x800D,
   TS_MSG_ERROR = 0x80FF
 };
 
@@ -114,6 +116,8 @@ enum ts_control_op {
 #define TS_READY_FIXED 0x1u
 #define TS_COMMITTED_EARLY_WARNING 0x1u
 #define TS_FAILED_FILEMARK_WRITTEN 0x1u
+#define TS_LABEL_FORCE 0x1u        /* LABEL: write the label even over data or another label */
+#define TS_LABELLED_VOIDED 0x1u    /* LABELLED: the tape held data, which is gone now */
 #define TS_FILE_LIST_MORE 0x1u     /* FILE_LIST: more frames of this answer follow */
 #define TS_FILE_FIXED 0x1u         /* a FILE_LIST entry: written in fixed-block mode */
 #define TS_FILE_HAS_DIGEST 0x2u    /* a FILE_LIST entry: its SHA-256 is known */
@@ -177,6 +181,7 @@ enum ts_control_op {
 #define TS_MAX_VOLUME_TEXT 64    /* a volume's label, UUID, medium serial, barcode */
 #define TS_MAX_FILE_FAILURE 255  /* a FILE_LIST entry's failure text */
 #define TS_MAX_FILES_PER_FRAME 64
+#define TS_MAX_VOLUME_NAME 64    /* a volume label's name, as LABELLED says it */
 
 #ifdef __cplusplus
 }

@@ -29,11 +29,15 @@ enum class FileStatus : std::uint8_t {
 inline constexpr std::uint8_t file_status_max = 5;
 const char* status_name(FileStatus status);
 
-// A cartridge as far as it can be told apart: by its medium serial number (MAM attribute
-// 0401h) when the drive reads one; without one, "the cartridge last seen in `drive`".
+// A cartridge as far as it can be told apart: by its volume label's UUID when the tape carries
+// one (the same in every state directory), then by its medium serial number (MAM attribute
+// 0401h) when the drive reads one; without either, "the cartridge last seen in `drive`". A key
+// with a UUID gives the volume it finds (or makes) that UUID and `label`.
 struct VolumeKey {
   std::optional<std::string> medium_serial;
   std::string drive;
+  std::optional<std::string> uuid;
+  std::optional<std::string> label;
 };
 
 // A stream that took a position on a volume; `stream` is the daemon's own number for it, which

@@ -151,30 +151,57 @@ Health SqliteCatalog::health() const {
 }
 
 std::int64_t SqliteCatalog::volume_id(Database& db, const VolumeKey& key, TimePoint when) {
-  auto find = key.medium_serial
-                  ? db.prepare("SELECT id FROM volumes WHERE medium_serial = ?")
-                  : db.prepare("SELECT id FROM volumes WHERE medium_serial IS NULL AND "
-                               "last_drive = ? ORDER BY last_seen DESC LIMIT 1");
-  if (key.medium_serial) {
-    find.bind(1, std::string_view{*key.medium_serial});
-  } else {
-    find.bind(1, std::string_view{key.drive});
+  std::optional<std::int64_t> found;
+  if (key.uuid) {
+    auto find = db.prepare("SELECT id FROM volumes WHERE uuid = ?");
+    find.bind(1, std::string_view{*key.uuid});
+    if (find.step()) {
+      found = find.integer(0);
+    }
   }
-  if (find.step()) {
-    const auto id = find.integer(0);
+  if (!found && key.medium_serial) {
+    auto find = db.prepare("SELECT id FROM volumes WHERE medium_serial = ?");
+    find.bind(1, std::string_view{*key.medium_serial});
+    if (find.step()) {
+      found = find.integer(0);
+    }
+  }
+  if (!found && !key.medium_serial) {
+    // Without a serial number, the cartridge last seen in the drive; a labelled tape is taken
+    // for it only when that volume had no label of another identity.
+    auto find = db.prepare(key.uuid ? "SELECT id FROM volumes WHERE medium_serial IS NULL AND "
+                                      "last_drive = ? AND uuid IS NULL ORDER BY last_seen DESC "
+                                      "LIMIT 1"
+                                    : "SELECT id FROM volumes WHERE medium_serial IS NULL AND "
+                                      "last_drive = ? ORDER BY last_seen DESC LIMIT 1");
+    find.bind(1, std::string_view{key.drive});
+    if (find.step()) {
+      found = find.integer(0);
+    }
+  }
+  if (found) {
     db.prepare("UPDATE volumes SET last_seen = max(last_seen, ?), last_drive = ? WHERE id = ?")
         .bind(1, to_ms(when))
         .bind(2, std::string_view{key.drive})
-        .bind(3, id)
+        .bind(3, *found)
         .run();
-    return id;
+    if (key.uuid) {  // a label written (or rewritten) on this cartridge, or met again
+      db.prepare("UPDATE volumes SET uuid = ?, label = ? WHERE id = ?")
+          .bind(1, key.uuid)
+          .bind(2, key.label)
+          .bind(3, *found)
+          .run();
+    }
+    return *found;
   }
-  db.prepare("INSERT INTO volumes (medium_serial, last_drive, first_seen, last_seen) "
-             "VALUES (?, ?, ?, ?)")
+  db.prepare("INSERT INTO volumes (medium_serial, last_drive, first_seen, last_seen, label, uuid) "
+             "VALUES (?, ?, ?, ?, ?, ?)")
       .bind(1, key.medium_serial)
       .bind(2, std::string_view{key.drive})
       .bind(3, to_ms(when))
       .bind(4, to_ms(when))
+      .bind(5, key.label)
+      .bind(6, key.uuid)
       .run();
   return sqlite3_last_insert_rowid(db.raw());
 }

@@ -57,6 +57,7 @@ void WatchedTransport::observe(const scsi::Command& command, const transport::Sc
   if (condition == scsi::TapeCondition::reset || condition == scsi::TapeCondition::medium_changed ||
       result.timed_out) {
     _position_trusted = false;
+    ++_medium_epoch;
   } else if (condition == scsi::TapeCondition::good && positions_absolutely(command)) {
     _position_trusted = true;
   }
@@ -65,6 +66,7 @@ void WatchedTransport::observe(const scsi::Command& command, const transport::Sc
   if (condition == scsi::TapeCondition::medium_changed || (absent && !_medium_absent) ||
       (load && condition == scsi::TapeCondition::good)) {
     ++_medium_generation;
+    ++_medium_epoch;
   }
   if (absent || condition == scsi::TapeCondition::good) {
     _medium_absent = absent;

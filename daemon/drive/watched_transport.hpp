@@ -32,6 +32,10 @@ class WatchedTransport final : public transport::ScsiTransport {
   // Counts the cartridge changes seen: a load, no medium, a unit attention that the medium may
   // have changed. What was learned of a cartridge is its generation's (TapeAlert flags kept).
   std::uint64_t medium_generation() const { return _medium_generation; }
+  // Counts the events after which the tape in the drive may not be the one it was, or may have
+  // been changed by someone else: a cartridge change as above, and also a reset or a command that
+  // timed out. What was read from a tape (whether it is labelled) holds for one epoch.
+  std::uint64_t medium_epoch() const { return _medium_epoch; }
   std::optional<Clock::time_point> busy_since() const {
     return _in_flight.empty() ? std::nullopt : std::optional{_in_flight.front().started};
   }
@@ -51,6 +55,7 @@ class WatchedTransport final : public transport::ScsiTransport {
   std::list<Forward> _in_flight;  // in submission order, which is completion order
   bool _position_trusted = true;
   std::uint64_t _medium_generation = 0;
+  std::uint64_t _medium_epoch = 0;
   bool _medium_absent = false;
   // Last, so that it goes first: a drive that drains its commands as it closes must not find
   // their forwarders gone.

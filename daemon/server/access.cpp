@@ -148,7 +148,7 @@ AccessClass control_class(proto::ControlOp op) {
 
 std::optional<AccessClass> access_class_of(const proto::Message& message) {
   // A message type added to the protocol must be classed here before this compiles again.
-  static_assert(std::variant_size_v<proto::Message> == 20);
+  static_assert(std::variant_size_v<proto::Message> == 22);
   return std::visit(
       [](const auto& m) -> std::optional<AccessClass> {
         using T = std::decay_t<decltype(m)>;
@@ -163,6 +163,10 @@ std::optional<AccessClass> access_class_of(const proto::Message& message) {
           return (m.flags & TS_WRITE_APPEND) != 0 ? AccessClass::write : AccessClass::destroy;
         } else if constexpr (std::is_same_v<T, proto::ControlRequest>) {
           return control_class(m.op);
+        } else if constexpr (std::is_same_v<T, proto::LabelRequest>) {
+          // A label on a blank tape destroys nothing; with FORCE over data, the job asks for
+          // `destroy` too once it has seen that the tape holds data.
+          return AccessClass::write;
         } else if constexpr (std::is_same_v<T, proto::Hello> || std::is_same_v<T, proto::Data> ||
                              std::is_same_v<T, proto::End> || std::is_same_v<T, proto::Abort>) {
           return std::nullopt;  // HELLO, and the frames of a stream already permitted
@@ -181,7 +185,8 @@ std::string drive_named_by(const proto::Message& message) {
                       std::is_same_v<T, proto::WriteRequest> ||
                       std::is_same_v<T, proto::ReadRequest> ||
                       std::is_same_v<T, proto::ControlRequest> ||
-                      std::is_same_v<T, proto::ListFiles>) {
+                      std::is_same_v<T, proto::ListFiles> ||
+                      std::is_same_v<T, proto::LabelRequest>) {
           return m.drive;
         } else {
           return {};

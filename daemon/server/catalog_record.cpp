@@ -86,7 +86,7 @@ void StreamRecord::begun(std::uint64_t file, const proto::WriteRequest& request)
   _since = std::chrono::steady_clock::now();
   catalog::StreamBegun b;
   b.stream = _stream;
-  b.volume = catalog::VolumeKey{_medium_serial, _drive};
+  b.volume = catalog::VolumeKey{_medium_serial, _drive, _uuid, _label};
   b.file_number = file;
   b.label = request.label;
   b.block_size = request.block_size;

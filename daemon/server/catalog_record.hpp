@@ -34,6 +34,11 @@ class StreamRecord {
 
   bool wanted() const { return _catalog != nullptr; }
   void volume(std::optional<std::string> medium_serial) { _medium_serial = std::move(medium_serial); }
+  // The tape carries a volume label: its uuid names the volume first (in any state directory).
+  void volume_label(std::string uuid, std::string label) {
+    _uuid = std::move(uuid);
+    _label = std::move(label);
+  }
   void begun(std::uint64_t file, const proto::WriteRequest& request);
   void ended(const drive::StreamOutcome& outcome);
 
@@ -43,6 +48,8 @@ class StreamRecord {
   std::string _drive;
   std::uint32_t _client_uid = 0;
   std::optional<std::string> _medium_serial;
+  std::optional<std::string> _uuid;
+  std::optional<std::string> _label;
   bool _begun = false;
   std::uint32_t _block_size = 0;
   bool _fixed = false;

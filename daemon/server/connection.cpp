@@ -204,6 +204,8 @@ void Connection::serve(const proto::Message& message) {
           control(m);
         } else if constexpr (std::is_same_v<T, proto::ListFiles>) {
           list_files(m);
+        } else if constexpr (std::is_same_v<T, proto::LabelRequest>) {
+          label(m);
         } else {
           refuse(proto::Status::bad_type, "not a request", true);
         }

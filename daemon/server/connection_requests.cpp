@@ -150,7 +150,8 @@ void Connection::record_tape_end(drive::Drive& drive, const drive::ControlOutcom
   }
   const auto from = *outcome.position->file_number - filemarks;
   read_medium_serial(drive, [catalog, from, name = drive.name()](std::optional<std::string> serial) {
-    catalog->files_voided({catalog::VolumeKey{std::move(serial), name}, from});
+    catalog->files_voided(
+        {catalog::VolumeKey{std::move(serial), name, std::nullopt, std::nullopt}, from});
   });
 }
 
@@ -175,6 +176,9 @@ void Connection::control(const proto::ControlRequest& m) {
     _control_ends_tape = 0;
   } else if (m.op == proto::ControlOp::weof && m.argument > 0) {  // WEOF 0 only flushes
     _control_ends_tape = static_cast<std::uint64_t>(m.argument);
+  }
+  if (_control_ends_tape) {
+    slot->forget_layout();  // a filemark or an erase at the beginning unlabels the tape
   }
   // Held for the operation; another control operation before it is waited for.
   _control_lease = slot->join(DriveSlot::Owner::control);

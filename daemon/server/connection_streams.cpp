@@ -1,5 +1,7 @@
-// WRITE and READ are checked here; a stream job (write_job.hpp, read_job.hpp) runs them.
+// WRITE, READ and LABEL are checked here; a job (write_job.hpp, read_job.hpp, label_job.hpp)
+// runs them.
 #include "server/connection.hpp"
+#include "server/label_job.hpp"
 #include "server/read_job.hpp"
 #include "server/server.hpp"
 #include "server/write_job.hpp"
@@ -66,6 +68,27 @@ void Connection::read(const proto::ReadRequest& m) {
   start_job(std::make_unique<ReadJob>(
       as_host(), *slot, _request_id, m,
       *out_fd ? std::make_unique<FdSink>(ring(), std::move(*out_fd)) : nullptr));
+}
+
+// The name is checked before the drive is waited for: a bad one costs no place in line.
+void Connection::label(const proto::LabelRequest& m) {
+  auto* slot = drive_for(m.drive);
+  if (slot == nullptr) {
+    return;
+  }
+  if (const auto refused = tape_label::name_refused(m.name)) {
+    refuse(proto::Status::bad_request, "the volume name is refused: " + *refused, false);
+    return;
+  }
+  if (_server.stopping()) {
+    refuse(proto::Status::shutting_down, "the daemon is stopping", false);
+    return;
+  }
+  auto destroy_refusal = [this, drive = m.drive]() {
+    return _server.options().access.refusal(_peer, AccessClass::destroy, drive);
+  };
+  start_job(std::make_unique<LabelJob>(as_host(), *slot, m, _server.catalog(),
+                                       std::move(destroy_refusal)));
 }
 
 }  // namespace tapestream::server

@@ -1,5 +1,6 @@
 // A configured drive as the server sees it: the drive (drive/drive.hpp), the home whose thread
-// runs it (server/home.hpp), and the line of those who want it; only that thread touches it.
+// runs it (server/home.hpp), the line of those who want it, and whether the tape in it is
+// labelled; only that thread touches it.
 // One stream or control operation holds a drive at a time; writers and readers wait in a FIFO
 // (or get BUSY). A place in that line is a DriveLease: ending it, or destroying
 // it, gives the drive to the next in line or leaves the line, exactly once.
@@ -13,11 +14,20 @@
 #include <string>
 
 #include "drive/drive.hpp"
+#include "server/tape_label.hpp"
 
 namespace tapestream::server {
 
 class DriveSlot;
 class Home;
+
+// Whether the tape in a drive is labelled (docs/TAPE_FORMAT.md), as read from its file 0 since
+// the medium last may have changed: unknown until then.
+struct TapeLayout {
+  enum class Kind { unknown, plain, labelled };
+  Kind kind = Kind::unknown;
+  std::optional<tape_label::VolumeLabel> volume;  // when labelled
+};
 
 class DriveLease {
  public:
@@ -72,6 +82,19 @@ class DriveSlot {
   bool wanted_by_stream() const;
   bool stream_owns() const { return _holder && _owner == Owner::stream; }
 
+  // The tape's layout as last learnt, or unknown when the drive reported a load, a changed
+  // medium, a reset or a timeout since (the tape may not be the one that was read).
+  TapeLayout layout() const {
+    return _layout_epoch == _drive->watch().medium_epoch() ? _layout : TapeLayout{};
+  }
+  void learn_layout(TapeLayout layout) {
+    _layout = std::move(layout);
+    _layout_epoch = _drive->watch().medium_epoch();
+  }
+  // The tape was changed by an operation that may have reached its beginning (an erase, a
+  // filemark written where it stood): read it again before the next write.
+  void forget_layout() { _layout = {}; }
+
   // What a running stream shows of itself for the daemon's status line: the file it writes or
   // reads (none: a read where the tape stands) and its bytes on the tape or read from it so far.
   struct StreamGlance {
@@ -104,6 +127,8 @@ class DriveSlot {
 
   std::unique_ptr<drive::Drive> _drive;
   Home* _home = nullptr;
+  TapeLayout _layout;
+  std::uint64_t _layout_epoch = 0;
   std::optional<std::uint64_t> _holder;  // the ticket of the lease that holds the drive
   Owner _owner = Owner::control;
   std::uint64_t _tickets = 0;

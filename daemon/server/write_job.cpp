@@ -18,18 +18,24 @@ WriteJob::~WriteJob() = default;
 // start-up, or since the last stream, must not get the files of the one before.
 void WriteJob::start() {
   if (!_record.wanted()) {
-    start_stream();
+    prepare_volume();
     return;
   }
+  _commanding = true;
   read_medium_serial(_slot.drive(), [this](std::optional<std::string> serial) {
+    _commanding = false;
     _record.volume(std::move(serial));
-    start_stream();
-    if (_gone_before_stream) {
-      _stream->abandon();
-    } else if (_cut_before_stream) {
-      cut(_cut_before_stream->first, _cut_before_stream->second);
-    }
+    prepare_volume();
   });
+}
+
+void WriteJob::begin_stream() {
+  start_stream();
+  if (_gone_before_stream) {
+    _stream->abandon();
+  } else if (_cut_before_stream) {
+    cut(_cut_before_stream->first, _cut_before_stream->second);
+  }
 }
 
 void WriteJob::start_stream() {
@@ -81,6 +87,7 @@ void WriteJob::ready(std::uint64_t file) {
                        : "",
                _request.label.empty() ? "" : ", label \"" + _request.label + "\"");
   streaming(file);
+  _started_at = std::chrono::system_clock::now();
   _record.begun(file, _request);
   _host.reply(proto::Ready{file, _request.block_size,
                            (_request.flags & TS_WRITE_FIXED) != 0 ? TS_READY_FIXED : 0U});
@@ -203,6 +210,14 @@ void WriteJob::stop_mover() {
 }
 
 void WriteJob::report(const drive::StreamOutcome& outcome) {
+  if (wants_trailer(outcome)) {
+    write_trailer(outcome);
+    return;
+  }
+  finish_report(outcome);
+}
+
+void WriteJob::finish_report(const drive::StreamOutcome& outcome) {
   _record.ended(outcome);
   release_drive(outcome.ending);
   const auto& name = _slot.name();

@@ -2,16 +2,21 @@
 // frames, received straight into the drive's registered buffers) or by a passed descriptor
 // (FdSource), ended by the client's END (or by the descriptor's end of data) and committed only
 // once the drive has written the filemark; ABORT, a stall, a failure or the daemon's stop end it
-// uncommitted, and the client hears exactly what of it is on the tape.
+// uncommitted, and the client hears exactly what of it is on the tape. On a labelled tape
+// (docs/TAPE_FORMAT.md) the stream's data file is followed by its trailer, written while the job
+// still holds the drive, and only then is the stream committed; whether the tape is labelled is
+// read from its beginning first when the drive does not know it since the cartridge was loaded.
 #pragma once
 
 #include <memory>
 
+#include "drive/label_block.hpp"
 #include "drive/write_stream.hpp"
 #include "server/catalog_record.hpp"
 #include "server/fd_data.hpp"
 #include "server/frame_reader.hpp"
 #include "server/stream_job.hpp"
+#include "server/volume_look.hpp"
 
 namespace tapestream::server {
 
@@ -38,7 +43,7 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
 
   void client_gone() override;
   void cut_for_stop() override;
-  bool idle() const override { return !_source || _source->idle(); }
+  bool idle() const override { return !_commanding && (!_source || _source->idle()); }
 
   // FrameReader::PayloadTarget: DATA payload goes into the stream's buffers.
   bool accepting() const override { return _stream && !_stream->closed(); }
@@ -48,8 +53,22 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
 
  private:
   void start() override;
-  // The stream itself, once the catalog's record knows the cartridge.
+  // Whether the tape is labelled: known, or read from its beginning (write_job_volume.cpp).
+  void prepare_volume();
+  void look_at_tape();
+  void volume_known();
+  // The client left or the stream was cut while the job looked at the tape: nothing starts.
+  bool stopped_before_stream();
+  // Ends the request before a stream began, as a stream that cannot start does.
+  void refuse_start(drive::Ending ending, const std::string& message);
+  // The stream itself, once the catalog's record knows the cartridge and its layout is known.
+  void begin_stream();
   void start_stream();
+  // A labelled tape's trailer after the stream's data file (write_job_volume.cpp).
+  bool wants_trailer(const drive::StreamOutcome& outcome) const;
+  void write_trailer(const drive::StreamOutcome& outcome);
+  void trailer_written(const drive::StreamOutcome& outcome, const drive::LabelStep& step);
+  void finish_report(const drive::StreamOutcome& outcome);
   void ready(std::uint64_t file);
   void log_tape_alerts(const scsi::TapeAlerts& alerts);
   bool moving_buffers() const override;
@@ -70,6 +89,11 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   // hearing why.
   bool _send_away = false;
   StreamRecord _record;
+  TapeLayout _layout;
+  // A write where the tape stands: where that is, kept across the look at the tape's beginning.
+  std::optional<drive::TapePosition> _here;
+  bool _commanding = false;  // a command of the job's own is with the drive (not the stream's)
+  std::chrono::system_clock::time_point _started_at{};
   // The client left, or the stop cut came, while the medium serial number was being read.
   bool _gone_before_stream = false;
   std::optional<std::pair<drive::Ending, std::string>> _cut_before_stream;

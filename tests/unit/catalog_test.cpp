@@ -169,6 +169,42 @@ TEST_F(CatalogTest, WriteAtAnEarlierFileMarksTheLaterOnesOverwritten) {
   }
 }
 
+// A labelled tape is one volume wherever it is met: its uuid finds it before its serial number
+// or the drive, a label written on a known cartridge gives that volume the uuid, and a tape
+// without a serial number is not taken for another labelled one last seen in the drive.
+TEST_F(CatalogTest, VolumesAreFoundByTheirLabelsUuidFirst) {
+  SqliteCatalog c{_path};
+  c.stream_begun(begun(1, 0, "plain"));
+  c.stream_ended(ended(1, FileStatus::complete, 1));
+  c.files_voided({VolumeKey{"SERIAL01", "emu0", std::nullopt, std::nullopt}, 0});
+  c.volume_seen({"SERIAL01", "emu0", std::string{"uuid-a"}, std::string{"weekly-07"}},
+                std::chrono::system_clock::now());
+  auto b = begun(2, 1, "labelled");
+  b.volume = VolumeKey{std::nullopt, "emu1", std::string{"uuid-a"}, std::string{"weekly-07"}};
+  c.stream_begun(b);  // met in another drive, which reads no serial: still the same volume
+  c.stream_ended(ended(2, FileStatus::complete, 1));
+  const auto v = listing(c, {"emu0", "weekly-07"});
+  EXPECT_EQ(v.volume.uuid, "uuid-a");
+  EXPECT_EQ(v.volume.medium_serial, "SERIAL01");
+  ASSERT_EQ(v.files.size(), 2U);
+  EXPECT_EQ(v.files[0].status, FileStatus::overwritten);
+  EXPECT_EQ(v.files[1].label, "labelled");
+  EXPECT_EQ(listing(c, {"emu0", "uuid-a"}).volume.id, v.volume.id);
+  EXPECT_EQ(ask("SELECT count(*) FROM volumes"), "1");
+
+  // Another labelled tape without a serial number in emu1 is a volume of its own.
+  c.volume_seen({std::nullopt, "emu1", std::string{"uuid-b"}, std::string{"monthly"}},
+                std::chrono::system_clock::now());
+  EXPECT_EQ(listing(c, {"emu1", "monthly"}).volume.uuid, "uuid-b");
+  EXPECT_EQ(ask("SELECT count(*) FROM volumes"), "2");
+
+  // Labelled again (--force): the cartridge keeps its volume and takes the new identity.
+  c.volume_seen({"SERIAL01", "emu0", std::string{"uuid-c"}, std::string{"weekly-08"}},
+                std::chrono::system_clock::now());
+  EXPECT_EQ(listing(c, {"emu0", "weekly-08"}).volume.id, v.volume.id);
+  EXPECT_EQ(ask("SELECT count(*) FROM volumes WHERE uuid = 'uuid-a'"), "0");
+}
+
 TEST_F(CatalogTest, RowsLeftWritingAreInterruptedAtTheNextStart) {
   {
     SqliteCatalog c{_path};

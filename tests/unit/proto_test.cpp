@@ -483,3 +483,51 @@ TEST(Protocol, DriveStatusHealthExtensionIsChecked) {
   s.known = TS_KNOWN_ALL + 1;
   EXPECT_FALSE(encode(s, 3));
 }
+
+TEST(Protocol, LabelAndLabelledRoundTrip) {
+  const auto ask = std::get<LabelRequest>(
+      round_trip(LabelRequest{TS_LABEL_FORCE, "emu0", "weekly-07"}, Receiver::daemon));
+  EXPECT_EQ(ask.flags, TS_LABEL_FORCE);
+  EXPECT_EQ(ask.drive, "emu0");
+  EXPECT_EQ(ask.name, "weekly-07");
+  // An empty or overlong name reaches the daemon, which refuses it with a message of its own.
+  EXPECT_EQ(std::get<LabelRequest>(round_trip(LabelRequest{0, "emu0", ""}, Receiver::daemon)).name,
+            "");
+  const std::string long_name(TS_MAX_LABEL, 'n');
+  EXPECT_EQ(std::get<LabelRequest>(round_trip(LabelRequest{0, "emu0", long_name},
+                                              Receiver::daemon)).name,
+            long_name);
+  const auto uuid = std::string{"0f8fad5b-d9cb-469f-a165-70867728950e"};
+  const auto done = std::get<Labelled>(
+      round_trip(Labelled{TS_LABELLED_VOIDED, uuid, "weekly-07"}, Receiver::client));
+  EXPECT_EQ(done.flags, TS_LABELLED_VOIDED);
+  EXPECT_EQ(done.uuid, uuid);
+  EXPECT_EQ(done.name, "weekly-07");
+}
+
+TEST(Protocol, LabelBoundsAndFields) {
+  EXPECT_FALSE(encode(LabelRequest{2, "emu0", "x"}, 1));
+  EXPECT_FALSE(encode(LabelRequest{0, "emu0", std::string(TS_MAX_LABEL + 1, 'n')}, 1));
+  EXPECT_FALSE(encode(Labelled{0, "u", std::string(TS_MAX_VOLUME_NAME + 1, 'n')}, 1));
+  EXPECT_FALSE(encode(Labelled{2, "u", "n"}, 1));
+  // LABEL is a request, LABELLED a reply.
+  auto frame = encode(Labelled{0, "u", "n"}, 1).value();
+  EXPECT_EQ(decode_header(frame, Receiver::daemon, max_data).error(), Status::bad_type);
+  frame = encode(LabelRequest{0, "emu0", "n"}, 1).value();
+  EXPECT_EQ(decode_header(frame, Receiver::client, max_data).error(), Status::bad_type);
+  // An unknown flag bit is bad_request; a body cut short is bad_length.
+  auto body = std::vector<std::uint8_t>(frame.begin() + TS_PROTO_HEADER_SIZE, frame.end());
+  body[0] = 0x02;
+  Header h{Type::label, 1, static_cast<std::uint32_t>(body.size())};
+  EXPECT_EQ(decode_body(h, body).error(), Status::bad_request);
+  body[0] = 0;
+  body.pop_back();
+  h.length = static_cast<std::uint32_t>(body.size());
+  EXPECT_EQ(decode_body(h, body).error(), Status::bad_length);
+  // The header bounds: 13 bytes at least (empty name), the longest drive and name at most.
+  frame[TS_HDR_LENGTH] = 12;
+  EXPECT_EQ(decode_header(frame, Receiver::daemon, max_data).error(), Status::bad_length);
+  frame[TS_HDR_LENGTH] = static_cast<std::uint8_t>(8 + 34 + 2 + TS_MAX_LABEL + 1 - 256);
+  frame[TS_HDR_LENGTH + 1] = 1;
+  EXPECT_EQ(decode_header(frame, Receiver::daemon, max_data).error(), Status::bad_length);
+}
