@@ -34,6 +34,9 @@ Type type_of(const Message& m) {
         else if constexpr (std::is_same_v<T, Progress>) return Type::progress;
         else if constexpr (std::is_same_v<T, ListFiles>) return Type::list_files;
         else if constexpr (std::is_same_v<T, FileList>) return Type::file_list;
+        else if constexpr (std::is_same_v<T, VerifyRequest>) return Type::verify;
+        else if constexpr (std::is_same_v<T, Verified>) return Type::verified;
+        else if constexpr (std::is_same_v<T, VerifyDone>) return Type::verify_done;
         else return Type::error;
       },
       m);
@@ -168,6 +171,46 @@ void encode_body(Writer& w, const Message& message) {
             w.text(f.label, TS_MAX_LABEL);
             w.text(f.failure, TS_MAX_FILE_FAILURE);
           }
+        } else if constexpr (std::is_same_v<T, VerifyRequest>) {
+          if ((m.flags & ~std::uint32_t{TS_VERIFY_ALL | TS_VERIFY_PROGRESS}) != 0 ||
+              ((m.flags & TS_VERIFY_ALL) != 0 && m.file_number != 0) ||
+              m.file_number == TS_READ_CURRENT_FILE) {
+            w.fail();
+          }
+          w.number(m.flags, 4);
+          w.number(0, 4);
+          w.number(m.file_number, 8);
+          w.drive(m.drive);
+        } else if constexpr (std::is_same_v<T, Verified>) {
+          const auto condition = static_cast<std::uint16_t>(m.condition);
+          if (m.verdict == 0 || m.verdict > TS_VERDICT_MAX || m.catalog_status > TS_FILE_STATUS_MAX ||
+              condition > TS_STALLED || (condition != TS_OK) != (m.verdict == TS_VERDICT_UNREADABLE)) {
+            w.fail();
+          }
+          for (auto v : {m.file_number, m.bytes, m.blocks, m.catalog_bytes, m.catalog_blocks}) {
+            w.number(v, 8);
+          }
+          w.number(m.verdict, 1);
+          w.number(m.catalog_status, 1);
+          w.number((m.digest ? TS_VERIFIED_READ_DIGEST : 0U) |
+                       (m.catalog_digest ? TS_VERIFIED_CATALOG_DIGEST : 0U),
+                   2);
+          w.number(condition, 2);
+          w.number(0, 2);
+          w.bytes(m.digest ? *m.digest : Digest{});
+          w.bytes(m.catalog_digest ? *m.catalog_digest : Digest{});
+          w.text(m.message, TS_MAX_MESSAGE);
+        } else if constexpr (std::is_same_v<T, VerifyDone>) {
+          if ((m.flags & ~std::uint32_t{TS_VERIFY_DONE_END_OF_DATA | TS_VERIFY_DONE_CUT}) != 0 ||
+              m.ok > m.checked || m.unrecorded > m.checked || m.bad > m.checked ||
+              m.ok + m.unrecorded + m.bad != m.checked) {
+            w.fail();
+          }
+          for (auto v : {m.checked, m.ok, m.unrecorded, m.bad}) {
+            w.number(v, 8);
+          }
+          w.number(m.flags, 4);
+          w.number(0, 4);
         } else if constexpr (std::is_same_v<T, Ready>) {
           w.number(m.file_number, 8);
           w.number(m.block_size, 4);
