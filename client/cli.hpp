@@ -82,5 +82,9 @@ client::Result<void> read_command(client::Connection& c, const Globals& g,
                                   const po::variables_map& vm);
 client::Result<void> list_command(client::Connection& c, const Globals& g,
                                   const po::variables_map& vm);
+// verify: the daemon reads files without sending them and checks them against its catalog
+// (verify_command.cpp).
+client::Result<void> verify_command(client::Connection& c, const Globals& g,
+                                    const po::variables_map& vm);
 
 }  // namespace tapestream::cli

@@ -29,6 +29,7 @@ Usage:
   tapestream [OPTIONS] read [--file N] [--data-path auto|fd|stream]
   tapestream [OPTIONS] status | drives | tell
   tapestream [OPTIONS] list [--volume V]
+  tapestream [OPTIONS] verify --file N | --all
   tapestream [OPTIONS] rewind | load | eject | eod
   tapestream [OPTIONS] weof [N] | fsf [N] | bsf [N] | fsr [N] | bsr [N] | seek BLOCK
   tapestream [OPTIONS] erase [--long] | setblk SIZE | compression on|off
@@ -56,6 +57,15 @@ Commands:
            in the drive), one line each: file number, size, blocks, date, the first 12
            hex digits of its SHA-256, status (complete, interrupted, failed,
            overwritten, writing) and label; with --json every field
+  verify   read file N (--file N), or every file from file 0 to end of data (--all),
+           in the daemon without copying it anywhere, and check each against the
+           catalog: ok (its size and SHA-256 are those written), mismatch (they
+           differ: the tape's copy is damaged), unrecorded (the catalog has no complete
+           row with a digest for it: only that it reads was checked) or unreadable (a
+           medium or drive error). One line per file on standard output (--json: one
+           object); every bad file is named on standard error. Exits 0 when every file
+           checked is ok or unrecorded, 74 when one is bad (or the drive could not
+           reach the next file), 66 when file N does not exist.
   tell     the current block and file number
   rewind, load, eject (unload), eod (to end of data), weof (write N filemarks; 0
   writes the drive's buffer to the medium), fsf/bsf (forward/back over N filemarks),
@@ -81,7 +91,9 @@ Exit status:
   73  the tape is full: the stream ended at end of medium (the message says how much
       of it is on the tape)
   74  a medium, drive or transport error, or a timeout (the message says how much of
-      the stream is on the tape)
+      the stream is on the tape); read: the file read back differs from what the
+      catalog recorded when it was written (after all its data); verify: a file is
+      bad
   75  the drive is busy (with --no-wait), the daemon is stopping, or the stream moved
       no data for the daemon's stream timeout
   141 read: killed by SIGPIPE, its reader went away (as 128+13 in a shell)
@@ -152,7 +164,7 @@ client::Result<void> check_arguments(const std::string& command,
   unsigned max_args = 0;
   unsigned min_args = 0;
   if (command != "write" && command != "read" && command != "status" && command != "drives" &&
-      command != "list") {
+      command != "list" && command != "verify") {
     const auto* v = find_verb(command);
     if (v == nullptr) {
       return client::Failure{proto::Status::bad_request,
@@ -254,6 +266,9 @@ client::Result<void> run(const Globals& g, const std::string& command,
   if (command == "list") {
     return list_command(c, g, vm);
   }
+  if (command == "verify") {
+    return verify_command(c, g, vm);
+  }
   return control_command(c, g, command, args, vm);
 }
 
@@ -285,7 +300,8 @@ int main(int argc, char** argv) {
        "daemon, which reads or writes it itself: fewest copies), stream (the bytes go "
        "through this process and the socket), auto (default: fd for pipes, sockets and "
        "files, stream for a terminal)")
-      ("file", po::value<std::string>()->value_name("N"), "read: the file number")
+      ("file", po::value<std::string>()->value_name("N"), "read, verify: the file number")
+      ("all", "verify: every file from file 0 to end of data")
       ("volume", po::value<std::string>()->value_name("V"),
        "list: the volume, by label, volume UUID or medium serial number")
       ("long", "erase: the whole rest of the tape");
@@ -349,8 +365,9 @@ int main(int argc, char** argv) {
   const auto& f = done.error();
   std::fprintf(stderr, "tapestream: %s\n", f.what().c_str());
   if (g.json) {
-    // A read's standard output is the file's data: its JSON never goes there.
-    print_json_failure(f, command == "read" ? stderr : stdout);
+    // A read's standard output is the file's data: its JSON never goes there. A verify that
+    // found bad files printed its report there already.
+    print_json_failure(f, command == "read" || command == "verify" ? stderr : stdout);
   }
   return client::exit_code(f.status);
 }

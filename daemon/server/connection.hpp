@@ -160,6 +160,7 @@ class Connection final : private JobHost {
   // Requests that run a stream (connection_streams.cpp): checked here, run by a job.
   void write(const proto::WriteRequest& m);
   void read(const proto::ReadRequest& m);
+  void verify(const proto::VerifyRequest& m);
 
   Server& _server;
   Home* _home;

@@ -1,7 +1,8 @@
-// WRITE and READ are checked here; a stream job (write_job.hpp, read_job.hpp) runs them.
+// WRITE, READ and VERIFY are checked here; a stream job (write_job.hpp, read_job.hpp) runs them.
 #include "server/connection.hpp"
 #include "server/read_job.hpp"
 #include "server/server.hpp"
+#include "server/verify_job.hpp"
 #include "server/write_job.hpp"
 
 namespace tapestream::server {
@@ -65,7 +66,19 @@ void Connection::read(const proto::ReadRequest& m) {
   }
   start_job(std::make_unique<ReadJob>(
       as_host(), *slot, _request_id, m,
-      *out_fd ? std::make_unique<FdSink>(ring(), std::move(*out_fd)) : nullptr));
+      *out_fd ? std::make_unique<FdSink>(ring(), std::move(*out_fd)) : nullptr, _server.catalog()));
+}
+
+void Connection::verify(const proto::VerifyRequest& m) {
+  auto* slot = drive_for(m.drive);
+  if (slot == nullptr) {
+    return;
+  }
+  if (_server.stopping()) {
+    refuse(proto::Status::shutting_down, "the daemon is stopping", false);
+    return;
+  }
+  start_job(std::make_unique<VerifyJob>(as_host(), *slot, m, _server.catalog()));
 }
 
 }  // namespace tapestream::server
