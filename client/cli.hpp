@@ -86,5 +86,7 @@ client::Result<void> list_command(client::Connection& c, const Globals& g,
 // (verify_command.cpp).
 client::Result<void> verify_command(client::Connection& c, const Globals& g,
                                     const po::variables_map& vm);
+// catalog rebuild: the catalog's rows of the loaded tape, from the tape alone.
+client::Result<void> catalog_rebuild_command(client::Connection& c, const Globals& g);
 
 }  // namespace tapestream::cli

@@ -30,6 +30,7 @@ Usage:
   tapestream [OPTIONS] status | drives | tell
   tapestream [OPTIONS] list [--volume V]
   tapestream [OPTIONS] verify --file N | --all
+  tapestream [OPTIONS] catalog rebuild
   tapestream [OPTIONS] rewind | load | eject | eod
   tapestream [OPTIONS] weof [N] | fsf [N] | bsf [N] | fsr [N] | bsr [N] | seek BLOCK
   tapestream [OPTIONS] erase [--long] | setblk SIZE | compression on|off
@@ -56,7 +57,8 @@ Commands:
            volume UUID or a medium serial number; default: the cartridge last written
            in the drive), one line each: file number, size, blocks, date, the first 12
            hex digits of its SHA-256, status (complete, interrupted, failed,
-           overwritten, writing) and label; with --json every field
+           overwritten, writing, and from catalog rebuild scanned, superseded) and
+           label; with --json every field
   verify   read file N (--file N), or every file from file 0 to end of data (--all),
            in the daemon without copying it anywhere, and check each against the
            catalog: ok (its size and SHA-256 are those written), mismatch (they
@@ -66,6 +68,13 @@ Commands:
            object); every bad file is named on standard error. Exits 0 when every file
            checked is ok or unrecorded, 74 when one is bad (or the drive could not
            reach the next file), 66 when file N does not exist.
+  catalog rebuild
+           scan every file of the loaded tape (as verify --all) and record what it holds
+           in the catalog: a row per data file with its size, blocks, largest block and
+           SHA-256. On a labelled tape the volume label and each file's trailer give
+           names, owners and times, and a file whose trailer confirms it is complete;
+           any other file is "scanned". The rows the volume had are kept, marked
+           superseded. Exits 74 when the scan could not reach the end of data.
   tell     the current block and file number
   rewind, load, eject (unload), eod (to end of data), weof (write N filemarks; 0
   writes the drive's buffer to the medium), fsf/bsf (forward/back over N filemarks),
@@ -164,7 +173,7 @@ client::Result<void> check_arguments(const std::string& command,
   unsigned max_args = 0;
   unsigned min_args = 0;
   if (command != "write" && command != "read" && command != "status" && command != "drives" &&
-      command != "list" && command != "verify") {
+      command != "list" && command != "verify" && command != "catalog") {
     const auto* v = find_verb(command);
     if (v == nullptr) {
       return client::Failure{proto::Status::bad_request,
@@ -172,6 +181,12 @@ client::Result<void> check_arguments(const std::string& command,
     }
     min_args = v->min_args;
     max_args = v->max_args;
+  }
+  if (command == "catalog") {
+    if (args.size() != 1 || args[0] != "rebuild") {
+      return client::Failure{proto::Status::bad_request, "catalog: the only subcommand is rebuild"};
+    }
+    return outcome::success();
   }
   if (args.size() > max_args) {
     return client::Failure{proto::Status::bad_request,
@@ -268,6 +283,9 @@ client::Result<void> run(const Globals& g, const std::string& command,
   }
   if (command == "verify") {
     return verify_command(c, g, vm);
+  }
+  if (command == "catalog") {
+    return catalog_rebuild_command(c, g);
   }
   return control_command(c, g, command, args, vm);
 }

@@ -21,7 +21,8 @@ const char* verdict_name(std::uint8_t verdict) {
 
 const char* catalog_status_name(std::uint8_t status) {
   static constexpr const char* names[] = {"none",   "writing", "complete",
-                                          "interrupted", "failed", "overwritten"};
+                                          "interrupted", "failed", "overwritten",
+                                          "scanned", "superseded"};
   return status <= TS_FILE_STATUS_MAX ? names[status] : "?";
 }
 
@@ -167,6 +168,59 @@ client::Result<void> verify_command(client::Connection& c, const Globals& g,
       return Failure{proto::Status::medium_error,
                      "verify: stopped before the end of data (the drive could not reach the next "
                      "file); the files after it are not verified"};
+    }
+    return outcome::success();
+  }
+}
+
+// catalog rebuild: the daemon scans every file of the loaded tape and records what it found.
+client::Result<void> catalog_rebuild_command(client::Connection& c, const Globals& g) {
+  BOOST_OUTCOME_TRY(drive, pick_drive(c, g.drive));
+  proto::CatalogRebuild request{0, drive};
+  Progress progress{"scan"};
+  if (progress.on()) {
+    request.flags |= TS_REBUILD_PROGRESS;
+  }
+  BOOST_OUTCOME_TRY(c.send(request));
+  for (;;) {
+    BOOST_OUTCOME_TRY(reply, c.receive());
+    if (const auto* p = std::get_if<proto::Progress>(&reply.message)) {
+      progress.update(*p);
+      continue;
+    }
+    const auto* done = std::get_if<proto::CatalogRebuilt>(&reply.message);
+    if (done == nullptr) {
+      return failed(reply.message, "catalog rebuild");
+    }
+    progress.update(0, true);
+    const bool labelled = (done->flags & TS_REBUILT_LABELLED) != 0;
+    const bool cut = (done->flags & TS_REBUILT_CUT) != 0;
+    if (g.json) {
+      const auto text = [](const std::string& s) { return s.empty() ? nlohmann::json{} : nlohmann::json(s); };
+      const nlohmann::json out = {{"drive", drive},
+                                  {"files", done->files},
+                                  {"data_files", done->data_files},
+                                  {"confirmed", done->confirmed},
+                                  {"labelled", labelled},
+                                  {"cut", cut},
+                                  {"volume",
+                                   {{"medium_serial", text(done->medium_serial)},
+                                    {"label", text(done->label)},
+                                    {"uuid", text(done->uuid)}}}};
+      std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    } else {
+      std::printf("rebuilt the catalog of volume %s%s%s: %llu data file%s (%llu confirmed by their "
+                  "trailers) from %llu file%s on the tape\n",
+                  done->medium_serial.empty() ? "(no medium serial number)" : done->medium_serial.c_str(),
+                  labelled ? ", label " : "", done->label.c_str(),
+                  static_cast<unsigned long long>(done->data_files), done->data_files == 1 ? "" : "s",
+                  static_cast<unsigned long long>(done->confirmed),
+                  static_cast<unsigned long long>(done->files), done->files == 1 ? "" : "s");
+    }
+    if (cut) {
+      return Failure{proto::Status::medium_error,
+                     "catalog rebuild: the scan stopped before the end of data (the drive could "
+                     "not reach the next file); the files found before it are recorded"};
     }
     return outcome::success();
   }

@@ -64,6 +64,7 @@ enum class Type : std::uint16_t {
   control = TS_MSG_CONTROL,
   list_files = TS_MSG_LIST_FILES,
   verify = TS_MSG_VERIFY,
+  catalog_rebuild = TS_MSG_CATALOG_REBUILD,
   data = TS_MSG_DATA,
   end = TS_MSG_END,
   abort = TS_MSG_ABORT,
@@ -78,6 +79,7 @@ enum class Type : std::uint16_t {
   progress = TS_MSG_PROGRESS,
   verified = TS_MSG_VERIFIED,
   verify_done = TS_MSG_VERIFY_DONE,
+  catalog_rebuilt = TS_MSG_CATALOG_REBUILT,
   error = TS_MSG_ERROR,
 };
 
@@ -296,6 +298,20 @@ struct VerifyDone {
   std::uint64_t bad = 0;  // mismatch or unreadable
   std::uint32_t flags = 0;  // TS_VERIFY_DONE_*
 };
+// Rebuilds the catalog's rows of the cartridge in `drive` from the tape alone.
+struct CatalogRebuild {
+  std::uint32_t flags = 0;  // TS_REBUILD_PROGRESS
+  std::string drive;
+};
+struct CatalogRebuilt {
+  std::uint64_t files = 0;       // files on the tape, labels and trailers included
+  std::uint64_t data_files = 0;  // rows recorded
+  std::uint64_t confirmed = 0;   // of them confirmed by their trailer
+  std::uint32_t flags = 0;       // TS_REBUILT_*
+  std::string medium_serial;
+  std::string label;
+  std::string uuid;
+};
 struct Error {
   Status status = Status::internal;
   std::string message;
@@ -304,7 +320,7 @@ struct Error {
 using Message = std::variant<Hello, HelloOk, ListDrives, StatusRequest, WriteRequest, ReadRequest,
                              ControlRequest, Data, End, Abort, DriveList, DriveStatus, Ready, ControlDone,
                              Committed, StreamFailed, Progress, Error, ListFiles, FileList,
-                             VerifyRequest, Verified, VerifyDone>;
+                             VerifyRequest, Verified, VerifyDone, CatalogRebuild, CatalogRebuilt>;
 
 // Decodes a body whose header decode_header accepted. Errors: bad_length (the body is not
 // exactly the type's layout), bad_request (a field out of range: an invalid drive name, an

@@ -257,11 +257,16 @@ Result<Message> decode_known(Type type, ByteView body) {
           !known_status(condition) || (condition != TS_OK) != (m.verdict == TS_VERDICT_UNREADABLE)) {
         r.flag_bad_field();
       }
+      // A digest the flags do not give must be zeros, so that every frame has one encoding.
       if ((flags & TS_VERIFIED_READ_DIGEST) != 0) {
         m.digest = digest;
+      } else if (digest != Digest{}) {
+        r.flag_bad_field();
       }
       if ((flags & TS_VERIFIED_CATALOG_DIGEST) != 0) {
         m.catalog_digest = catalog_digest;
+      } else if (catalog_digest != Digest{}) {
+        r.flag_bad_field();
       }
       return finish(r, std::move(m));
     }
@@ -275,6 +280,32 @@ Result<Message> decode_known(Type type, ByteView body) {
       if ((m.flags & ~std::uint32_t{TS_VERIFY_DONE_END_OF_DATA | TS_VERIFY_DONE_CUT}) != 0 ||
           m.ok + m.unrecorded + m.bad != m.checked || m.ok > m.checked ||
           m.unrecorded > m.checked || m.bad > m.checked) {
+        r.flag_bad_field();
+      }
+      return finish(r, std::move(m));
+    }
+    case Type::catalog_rebuild: {
+      CatalogRebuild m;
+      m.flags = r.u32();
+      r.reserved(4);
+      m.drive = drive_field(r);
+      if ((m.flags & ~std::uint32_t{TS_REBUILD_PROGRESS}) != 0) {
+        r.flag_bad_field();
+      }
+      return finish(r, std::move(m));
+    }
+    case Type::catalog_rebuilt: {
+      CatalogRebuilt m;
+      m.files = r.u64();
+      m.data_files = r.u64();
+      m.confirmed = r.u64();
+      m.flags = r.u32();
+      r.reserved(4);
+      for (auto* s : {&m.medium_serial, &m.label, &m.uuid}) {
+        *s = r.text(TS_MAX_VOLUME_TEXT);
+      }
+      if ((m.flags & ~std::uint32_t{TS_REBUILT_LABELLED | TS_REBUILT_CUT}) != 0 ||
+          m.data_files > m.files || m.confirmed > m.data_files) {
         r.flag_bad_field();
       }
       return finish(r, std::move(m));

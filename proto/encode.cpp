@@ -37,6 +37,8 @@ Type type_of(const Message& m) {
         else if constexpr (std::is_same_v<T, VerifyRequest>) return Type::verify;
         else if constexpr (std::is_same_v<T, Verified>) return Type::verified;
         else if constexpr (std::is_same_v<T, VerifyDone>) return Type::verify_done;
+        else if constexpr (std::is_same_v<T, CatalogRebuild>) return Type::catalog_rebuild;
+        else if constexpr (std::is_same_v<T, CatalogRebuilt>) return Type::catalog_rebuilt;
         else return Type::error;
       },
       m);
@@ -211,6 +213,26 @@ void encode_body(Writer& w, const Message& message) {
           }
           w.number(m.flags, 4);
           w.number(0, 4);
+        } else if constexpr (std::is_same_v<T, CatalogRebuild>) {
+          if ((m.flags & ~std::uint32_t{TS_REBUILD_PROGRESS}) != 0) {
+            w.fail();
+          }
+          w.number(m.flags, 4);
+          w.number(0, 4);
+          w.drive(m.drive);
+        } else if constexpr (std::is_same_v<T, CatalogRebuilt>) {
+          if ((m.flags & ~std::uint32_t{TS_REBUILT_LABELLED | TS_REBUILT_CUT}) != 0 ||
+              m.data_files > m.files || m.confirmed > m.data_files) {
+            w.fail();
+          }
+          w.number(m.files, 8);
+          w.number(m.data_files, 8);
+          w.number(m.confirmed, 8);
+          w.number(m.flags, 4);
+          w.number(0, 4);
+          for (const auto* s : {&m.medium_serial, &m.label, &m.uuid}) {
+            w.text(*s, TS_MAX_VOLUME_TEXT);
+          }
         } else if constexpr (std::is_same_v<T, Ready>) {
           w.number(m.file_number, 8);
           w.number(m.block_size, 4);

@@ -22,13 +22,17 @@ class Home;
 
 // What the catalog says of the cartridge in a drive; nullopt: nothing to compare with (no
 // catalog, no medium serial number, a volume the catalog does not know, a catalog that cannot
-// be read).
-using VolumeRecord = std::optional<catalog::VolumeFiles>;
+// be read). `medium_serial`: the cartridge's, as the drive read it.
+struct VolumeRecord {
+  std::optional<std::string> medium_serial;
+  std::optional<catalog::VolumeFiles> files;
+};
 
 // Reads the cartridge's medium serial number on `drive`'s control path, then asks `catalog`
 // for the volume's files; `done` runs on `home`'s thread, and only while `alive` still holds
 // (its owner may be gone by then). `serial_read` runs once the drive's command is back, before
-// the catalog answers: the owner may start using the drive from there on.
+// the catalog answers: the owner may start using the drive from there on. Without a catalog,
+// `done` runs at once with no serial number.
 void fetch_volume_record(catalog::Catalog* catalog, Home& home, drive::Drive& drive,
                          std::weak_ptr<void> alive, std::function<void()> serial_read,
                          std::function<void(VolumeRecord)> done);
@@ -51,8 +55,8 @@ struct FileCheck {
   std::string message;  // for a mismatch: the file, both sizes or digest prefixes
 };
 
-// ok: the row is complete with a digest and size and digest match; mismatch: they differ;
-// unrecorded: no row, or one that is not complete or has no digest.
+// ok: the row is complete (or scanned by `catalog rebuild`) with a digest and size and digest
+// match; mismatch: they differ; unrecorded: no row, or another status, or no digest.
 FileCheck check_read_back(const catalog::FileRow* row, const ReadBack& read);
 
 // The row's size as a read gives it back: its bytes and the padding of its last block.

@@ -202,6 +202,8 @@ void Connection::serve(const proto::Message& message) {
           read(m);
         } else if constexpr (std::is_same_v<T, proto::VerifyRequest>) {
           verify(m);
+        } else if constexpr (std::is_same_v<T, proto::CatalogRebuild>) {
+          catalog_rebuild(m);
         } else if constexpr (std::is_same_v<T, proto::ControlRequest>) {
           control(m);
         } else if constexpr (std::is_same_v<T, proto::ListFiles>) {

@@ -161,6 +161,7 @@ class Connection final : private JobHost {
   void write(const proto::WriteRequest& m);
   void read(const proto::ReadRequest& m);
   void verify(const proto::VerifyRequest& m);
+  void catalog_rebuild(const proto::CatalogRebuild& m);
 
   Server& _server;
   Home* _home;

@@ -81,4 +81,20 @@ void Connection::verify(const proto::VerifyRequest& m) {
   start_job(std::make_unique<VerifyJob>(as_host(), *slot, m, _server.catalog()));
 }
 
+void Connection::catalog_rebuild(const proto::CatalogRebuild& m) {
+  auto* slot = drive_for(m.drive);
+  if (slot == nullptr) {
+    return;
+  }
+  if (_server.catalog() == nullptr) {
+    refuse(proto::Status::internal, "this daemon keeps no catalog (catalog = none)", false);
+    return;
+  }
+  if (_server.stopping()) {
+    refuse(proto::Status::shutting_down, "the daemon is stopping", false);
+    return;
+  }
+  start_job(std::make_unique<VerifyJob>(as_host(), *slot, m, _server.catalog()));
+}
+
 }  // namespace tapestream::server

@@ -45,7 +45,7 @@ void ReadJob::begin_stream() {
 
 void ReadJob::recorded(VolumeRecord record) {
   _asking = false;
-  _record = std::move(record);
+  _record = std::move(record.files);
   if (_held) {
     auto outcome = std::move(*_held);
     _held.reset();
@@ -108,7 +108,7 @@ void ReadJob::client_gone() {
   }
   if (_held) {  // nobody is left to tell of a comparison
     _asking = false;
-    recorded(std::nullopt);
+    recorded(VolumeRecord{});
     return;
   }
   stop_mover();
@@ -123,7 +123,7 @@ void ReadJob::cut_for_stop() {
     return;
   }
   if (_held) {  // the data is out: the catalog's answer is not waited for
-    recorded(std::nullopt);
+    recorded(VolumeRecord{});
     return;
   }
   if (!_stream) {

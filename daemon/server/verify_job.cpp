@@ -19,6 +19,13 @@ VerifyJob::VerifyJob(JobHost& host, DriveSlot& slot, const proto::VerifyRequest&
       _catalog{catalog},
       _file{request.file_number} {}
 
+VerifyJob::VerifyJob(JobHost& host, DriveSlot& slot, const proto::CatalogRebuild& request,
+                     catalog::Catalog* catalog)
+    : StreamJob{host, slot, (request.flags & TS_REBUILD_PROGRESS) != 0},
+      _request{TS_VERIFY_ALL, 0, request.drive},
+      _rebuild{true},
+      _catalog{catalog} {}
+
 VerifyJob::~VerifyJob() = default;
 
 // The catalog is asked before any file is read: the job has no client to keep fed meanwhile.
@@ -28,10 +35,16 @@ void VerifyJob::start() {
 }
 
 void VerifyJob::recorded(VolumeRecord record) {
-  _record = std::move(record);
-  spdlog::info("drive {}: {} verifies {}{}", _slot.name(), who(),
-               (_request.flags & TS_VERIFY_ALL) != 0 ? "every file" : "file " + std::to_string(_file),
-               _record ? "" : " (the catalog knows nothing of this cartridge)");
+  _medium_serial = std::move(record.medium_serial);
+  if (_rebuild) {
+    spdlog::info("drive {}: {} rebuilds the catalog of the cartridge {}", _slot.name(), who(),
+                 _medium_serial.value_or("without a medium serial number"));
+  } else {
+    _record = std::move(record.files);
+    spdlog::info("drive {}: {} verifies {}{}", _slot.name(), who(),
+                 (_request.flags & TS_VERIFY_ALL) != 0 ? "every file" : "file " + std::to_string(_file),
+                 _record ? "" : " (the catalog knows nothing of this cartridge)");
+  }
   if (_host.client_gone() || _cut) {
     finish(0);
     return;
@@ -67,6 +80,9 @@ void VerifyJob::next_file() {
   }
   _positioned = false;
   _unpadded.reset();
+  _largest_block = 0;
+  _single_block.reset();
+  _blocks_seen = 0;
   const auto* row = _record ? newest_row(*_record, _file) : nullptr;
   if (row != nullptr && row->padding > 0) {
     _unpadded.emplace();
@@ -82,6 +98,15 @@ void VerifyJob::next_file() {
 
 void VerifyJob::consume() {
   while (auto block = _stream->next()) {
+    if (_rebuild) {
+      _largest_block = std::max(_largest_block, static_cast<std::uint32_t>(block->size()));
+      // Only a file of one small block can be a label or a trailer: that block is kept.
+      if (_blocks_seen++ == 0 && block->size() <= tape_label::max_block) {
+        _single_block.emplace(block->begin(), block->end());
+      } else {
+        _single_block.reset();
+      }
+    }
     if (_unpadded && _unpadded_left > 0) {
       const auto take = std::min<std::uint64_t>(_unpadded_left, block->size());
       _unpadded->update(block->first(static_cast<std::size_t>(take)));
@@ -138,7 +163,28 @@ void VerifyJob::file_read(const drive::StreamOutcome& outcome) {
   later([this] { next_file(); });
 }
 
+void VerifyJob::scanned(const drive::StreamOutcome& outcome) {
+  ScannedTapeFile f;
+  f.file = _file;
+  f.bytes = outcome.bytes;
+  f.blocks = outcome.blocks;
+  f.largest_block = _largest_block;
+  if (outcome.complete()) {
+    f.sha256 = outcome.sha256;
+    f.single_block = std::move(_single_block);
+  } else {
+    f.failure = std::string{drive::ending_name(outcome.ending)} +
+                (outcome.message.empty() ? "" : ": " + outcome.message);
+  }
+  _scan.push_back(std::move(f));
+  ++_done.checked;
+}
+
 void VerifyJob::report_file(const drive::StreamOutcome& outcome) {
+  if (_rebuild) {
+    scanned(outcome);
+    return;
+  }
   proto::Verified v;
   v.file_number = _file;
   v.bytes = outcome.bytes;
@@ -190,6 +236,10 @@ void VerifyJob::report_file(const drive::StreamOutcome& outcome) {
 void VerifyJob::finish(std::uint32_t flags) {
   _stream.reset();
   release_drive(drive::Ending::complete);
+  if (_rebuild && !_cut && !_host.client_gone()) {
+    finish_rebuild(flags);
+    return;
+  }
   _done.flags = flags;
   spdlog::info("drive {}: {}: verify ended: {} files checked, {} ok, {} unrecorded, {} bad{}",
                _slot.name(), who(), _done.checked, _done.ok, _done.unrecorded, _done.bad,
@@ -202,6 +252,38 @@ void VerifyJob::finish(std::uint32_t flags) {
     _host.refuse(proto::Status::shutting_down, _cut->second);
     return;
   }
+  _host.request_over(false);
+}
+
+// Nothing is recorded of a scan that was cut by its owner: rows from half a tape would mark
+// the whole volume's rows superseded.
+void VerifyJob::finish_rebuild(std::uint32_t flags) {
+  const auto now = std::chrono::system_clock::now();
+  auto contents = interpret_scan(_scan, now);
+  proto::CatalogRebuilt answer;
+  answer.files = _scan.size();
+  answer.data_files = contents.data_files.size();
+  answer.confirmed = contents.confirmed;
+  answer.flags = ((flags & TS_VERIFY_DONE_CUT) != 0 ? TS_REBUILT_CUT : 0U) |
+                 (contents.volume ? TS_REBUILT_LABELLED : 0U);
+  answer.medium_serial = _medium_serial.value_or("");
+  catalog::VolumeRebuilt rebuilt;
+  rebuilt.volume = catalog::VolumeKey{_medium_serial, _slot.name()};
+  rebuilt.when = now;
+  if (contents.volume) {
+    answer.label = contents.volume->label.substr(0, TS_MAX_VOLUME_TEXT);
+    answer.uuid = contents.volume->uuid.substr(0, TS_MAX_VOLUME_TEXT);
+    rebuilt.label = contents.volume->label;
+    rebuilt.uuid = contents.volume->uuid;
+  }
+  rebuilt.files = std::move(contents.data_files);
+  _catalog->volume_rebuilt(std::move(rebuilt));
+  spdlog::info("drive {}: {}: catalog rebuilt from {} files on the tape: {} data files, {} "
+               "confirmed by their trailers{}",
+               _slot.name(), who(), answer.files, answer.data_files, answer.confirmed,
+               (flags & TS_VERIFY_DONE_CUT) != 0 ? " (the scan stopped before end of data)" : "");
+  _phase = Phase::done;
+  _host.reply(answer);
   _host.request_over(false);
 }
 

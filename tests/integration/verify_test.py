@@ -13,6 +13,14 @@ emulated drive, its real image files and sha256sum. Cases:
   hostile     a file beyond end of data (66), an unknown drive (64), neither or both of --file
               and --all (64), raw VERIFY frames with bad fields (bad_request), VERIFY while
               another client writes (it waits in the drive's line and then verifies the file)
+  rebuild     files written, `list --json` kept, the catalog file deleted (daemon stopped),
+              `catalog rebuild`: `list --json` gives the same files, sizes, blocks and digests
+              (status scanned); a second rebuild marks the first one's rows superseded
+  labelled    a labelled tape made of written blocks (a volume label in file 0, a data file, its
+              trailer, a data file whose trailer is missing, a client's file that looks like a
+              trailer of another volume): rebuild takes the label, confirms file 1 with its
+              trailer's label, uid and times, lists neither label nor trailer as data, and lists
+              file 3 as scanned
 Usage: verify_test.py DAEMON CLI CASE. Exit 0 pass, 1 fail, 77 skip."""
 import json
 import os
@@ -246,8 +254,120 @@ def case_hostile(case):
                f"VERIFY while another client writes waits, then verifies both files: {r.out!r} {r}")
 
 
+def listed(case, d):
+    r = case.cli(d, ["--json", "list"])
+    if r.rc != 0:
+        raise rs.Stop(f"list --json: {r}")
+    return json.loads(r.out.decode())
+
+
+def comparable(files):
+    return [(f["file"], f["bytes"], f["blocks"], f["sha256"]) for f in files]
+
+
+def case_rebuild(case):
+    """the catalog deleted: rebuild gives back the same files, sizes, blocks and digests"""
+    d = emulated(case)
+    sources = [rs.Source(case, f"r{n}", size, 50 + n)
+               for n, size in enumerate((3 * rs.MIB + 9, 100, 700_001, 1))]
+    for number, source in enumerate(sources):
+        case.require(case.write(d, source.path).committed, f"file {number} written")
+    before = listed(case, d)
+    case.check(comparable(before["files"]) ==
+               [(n, len(s.data), rs.blocks_of(len(s.data)), sha256sum(s.path)) for n, s in enumerate(sources)],
+               "list --json before: the sources' sizes, blocks and sha256sum")
+    case.require(d.stop() == 0, "the daemon stops")
+    for name in os.listdir(case.path("d-state")):
+        if name.startswith("catalog.sqlite"):
+            os.unlink(case.path("d-state", name))
+    d = emulated(case, name="again")
+    r = case.cli(d, ["list"])
+    case.check(r.rc == 66, f"with the catalog gone, list knows no volume: {r}")
+    r = case.cli(d, ["--json", "catalog", "rebuild"], timeout=120)
+    case.require(r.rc == 0, f"catalog rebuild exits 0: {r}")
+    answer = json.loads(r.out.decode())
+    case.check(answer["files"] == 4 and answer["data_files"] == 4 and answer["confirmed"] == 0 and
+               not answer["labelled"] and answer["volume"]["medium_serial"] == before["volume"]["medium_serial"],
+               f"rebuild found 4 data files on the volume {before['volume']['medium_serial']}: {answer}")
+    after = listed(case, d)
+    case.check(comparable(after["files"]) == comparable(before["files"]) and
+               all(f["status"] == "scanned" for f in after["files"]) and
+               after["volume"]["medium_serial"] == before["volume"]["medium_serial"],
+               f"list --json after the rebuild: the same files, sizes, blocks, digests, status "
+               f"scanned: {comparable(after['files'])}")
+    r = case.cli(d, ["catalog", "rebuild"], timeout=120)
+    again = listed(case, d)
+    statuses = [(f["file"], f["status"]) for f in again["files"]]
+    case.check(r.rc == 0 and sorted(statuses) == sorted([(n, s) for n in range(4) for s in ("scanned", "superseded")]),
+               f"a second rebuild keeps the first one's rows, marked superseded: {statuses}")
+    r = verify(case, d, "--all")
+    case.check(r.rc == 0 and "verified 4 files: 4 ok" in r.out.decode(),
+               f"verify --all checks against the scanned rows: {r.out!r}")
+
+
+def label_block(obj):
+    return (json.dumps(obj) + "\n").encode()
+
+
+def case_labelled(case):
+    """a labelled tape: rebuild takes the label, trailers confirm their files"""
+    d = emulated(case)
+    uuid = "0b8f5a0c-1d2e-4f3a-8b4c-5d6e7f8a9b0c"
+    data1 = rs.Source(case, "l1", 600_000, 61)
+    data3 = rs.Source(case, "l3", 2 * rs.MIB, 63)
+    blocks = [
+        label_block({"tapestream": "volume", "format": 1, "label": "OFFSITE-7", "uuid": uuid,
+                     "created": "2026-11-30T10:00:00Z", "writer": "test"}),
+        None,  # file 1: data1
+        label_block({"tapestream": "file", "format": 1, "volume": uuid, "file": 1, "label": "etc backup",
+                     "bytes": len(data1.data), "blocks": rs.blocks_of(len(data1.data)),
+                     "block_size": rs.BLOCK, "mode": "variable", "padding": 0,
+                     "sha256": sha256sum(data1.path), "started": "2026-11-30T10:01:00Z",
+                     "ended": "2026-11-30T10:02:00Z", "uid": 1234, "status": "complete"}),
+        None,  # file 3: data3, its trailer missing
+        label_block({"tapestream": "file", "format": 1, "volume": "11111111-2222-4333-8444-555555555555",
+                     "file": 3, "label": "not ours", "bytes": len(data3.data),
+                     "blocks": rs.blocks_of(len(data3.data)), "block_size": rs.BLOCK, "mode": "variable",
+                     "padding": 0, "sha256": sha256sum(data3.path), "started": "2026-11-30T10:01:00Z",
+                     "ended": "2026-11-30T10:02:00Z", "uid": 1, "status": "complete"}),
+    ]
+    for number, block in enumerate(blocks):
+        if block is None:
+            source = (data1 if number == 1 else data3).path
+        else:
+            source = case.path(f"block-{number}")
+            with open(source, "wb") as f:
+                f.write(block)
+        case.require(case.write(d, source).committed, f"file {number} written")
+    r = case.cli(d, ["--json", "catalog", "rebuild"], timeout=120)
+    case.require(r.rc == 0, f"catalog rebuild exits 0: {r}")
+    answer = json.loads(r.out.decode())
+    case.check(answer["labelled"] and answer["volume"]["label"] == "OFFSITE-7" and
+               answer["volume"]["uuid"] == uuid and answer["files"] == 5 and
+               answer["data_files"] == 3 and answer["confirmed"] == 1,
+               f"5 files on the tape: a volume label, 3 data files, 1 confirmed: {answer}")
+    files = [f for f in listed(case, d)["files"] if f["status"] != "superseded"]
+    by_number = {f["file"]: f for f in files}
+    case.check(sorted(by_number) == [1, 3, 4], f"neither the label (0) nor the trailer (2) is data: {sorted(by_number)}")
+    one = by_number.get(1, {})
+    case.check(one.get("status") == "complete" and one.get("label") == "etc backup" and
+               one.get("client_uid") == 1234 and one.get("sha256") == sha256sum(data1.path) and
+               one.get("start_ms") == 1796032860000,
+               f"file 1 is complete, with its trailer's label, uid, start and digest: {one}")
+    three = by_number.get(3, {})
+    case.check(three.get("status") == "scanned" and three.get("sha256") == sha256sum(data3.path),
+               f"file 3 (its trailer missing) is scanned, with the scan's digest: {three}")
+    four = by_number.get(4, {})
+    case.check(four.get("status") == "scanned" and four.get("blocks") == 1,
+               f"file 4 (a trailer of another volume) is data, scanned: {four}")
+    volume = listed(case, d)["volume"]
+    case.check(volume["label"] == "OFFSITE-7" and volume["uuid"] == uuid,
+               f"the catalog's volume takes the tape's label and uuid: {volume}")
+
+
 CASES = {"clean": case_clean, "damaged": case_damaged, "unrecorded": case_unrecorded,
-         "blank": case_blank, "hostile": case_hostile}
+         "blank": case_blank, "hostile": case_hostile, "rebuild": case_rebuild,
+         "labelled": case_labelled}
 
 if __name__ == "__main__":
     sys.exit(rs.main(CASES))

@@ -565,3 +565,38 @@ TEST(Protocol, VerifyFieldsOutOfRange) {
   body[8] = 2;  // ok 2 + unrecorded 1 is more than 2 checked
   EXPECT_EQ(decode_body(header, body).error(), Status::bad_request);
 }
+
+// Issue 12, item 3: CATALOG_REBUILD and CATALOG_REBUILT.
+TEST(Protocol, CatalogRebuildRoundTrips) {
+  const auto ask = std::get<CatalogRebuild>(
+      round_trip(CatalogRebuild{TS_REBUILD_PROGRESS, "emu0"}, Receiver::daemon));
+  EXPECT_EQ(ask.flags, TS_REBUILD_PROGRESS);
+  EXPECT_EQ(ask.drive, "emu0");
+  const CatalogRebuilt longest{9, 4, 2, TS_REBUILT_LABELLED, std::string(TS_MAX_VOLUME_TEXT, 's'),
+                               std::string(TS_MAX_VOLUME_TEXT, 'l'), std::string(TS_MAX_VOLUME_TEXT, 'u')};
+  const auto back = std::get<CatalogRebuilt>(round_trip(longest, Receiver::client));
+  EXPECT_EQ(back.files, 9U);
+  EXPECT_EQ(back.data_files, 4U);
+  EXPECT_EQ(back.confirmed, 2U);
+  EXPECT_EQ(back.uuid.size(), TS_MAX_VOLUME_TEXT);
+  EXPECT_EQ(encode(CatalogRebuilt{}, 1).value().size(), TS_PROTO_HEADER_SIZE + 38U);
+
+  EXPECT_FALSE(encode(CatalogRebuild{1, "emu0"}, 1));  // an unknown flag
+  EXPECT_FALSE(encode(CatalogRebuilt{1, 2, 0, 0, "", "", ""}, 1));  // more data files than files
+  EXPECT_FALSE(encode(CatalogRebuilt{2, 1, 2, 0, "", "", ""}, 1));  // more confirmed than data
+  EXPECT_FALSE(encode(CatalogRebuilt{0, 0, 0, 4, "", "", ""}, 1));
+  auto frame = encode(CatalogRebuild{0, "emu0"}, 1).value();
+  EXPECT_EQ(decode_header(frame, Receiver::client, max_data).error(), Status::bad_type);
+  auto header = decode_header(frame, Receiver::daemon, max_data).value();
+  auto body = std::vector<std::uint8_t>(frame.begin() + TS_PROTO_HEADER_SIZE, frame.end());
+  body[0] = 1;
+  EXPECT_EQ(decode_body(header, body).error(), Status::bad_request);
+
+  // A VERIFIED digest the flags do not give must be zeros: one encoding per frame.
+  frame = encode(Verified{7, 0, 0, 0, 0, TS_VERDICT_OK, TS_FILE_COMPLETE, Status::ok, {}, {}, ""}, 1)
+              .value();
+  header = decode_header(frame, Receiver::client, max_data).value();
+  body = std::vector<std::uint8_t>(frame.begin() + TS_PROTO_HEADER_SIZE, frame.end());
+  body[60] = 1;
+  EXPECT_EQ(decode_body(header, body).error(), Status::bad_request);
+}
