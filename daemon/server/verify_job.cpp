@@ -145,8 +145,9 @@ void VerifyJob::file_read(const drive::StreamOutcome& outcome) {
       break;
   }
   if (!_positioned) {
-    // The drive could not reach the file: nothing after it can be found either.
-    if (!all) {
+    // The drive could not reach the file: nothing after it can be found either. Before any
+    // file was checked that is the request's failure (no cartridge, a drive error), not a file's.
+    if (!all || _done.checked == 0) {
       later([this, outcome] { fail(to_status(outcome.ending), outcome.message, outcome.ending); });
       return;
     }

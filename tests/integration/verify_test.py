@@ -252,6 +252,11 @@ def case_hostile(case):
     case.check(slow.returncode == 0, f"the writer committed: {slow.returncode}")
     case.check(r.rc == 0 and "verified 2 files: 2 ok" in r.out.decode() and time.monotonic() - started > 1,
                f"VERIFY while another client writes waits, then verifies both files: {r.out!r} {r}")
+    case.require(case.cli(d, ["eject"]).rc == 0, "the cartridge is ejected")
+    for args in (["verify", "--all"], ["verify", "--file", "0"], ["catalog", "rebuild"]):
+        r = case.cli(d, args)
+        case.check(r.rc == 66 and ("no_medium" in r.err or "no medium" in r.err.lower()),
+                   f"{' '.join(args)} without a cartridge exits 66: {r}")
 
 
 def listed(case, d):
