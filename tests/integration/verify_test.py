@@ -8,7 +8,8 @@ emulated drive, its real image files and sha256sum. Cases:
               are ok; `read --file N` delivers all the data and then exits 74 with both digest
               prefixes; a read of part of it (`| head -c`) ends by SIGPIPE, not by a mismatch
   unrecorded  files the catalog does not know (written under another state directory), and one
-              whose row is interrupted: verify says unrecorded and exits 0; read exits 0
+              whose row is interrupted: verify says unrecorded and exits 0; read exits 0; a
+              daemon with `--catalog none` compares nothing and refuses a rebuild
   blank       verify of a blank tape: --all checks nothing and exits 0; --file 0 exits 66
   hostile     a file beyond end of data (66), an unknown drive (64), neither or both of --file
               and --all (64), raw VERIFY frames with bad fields (bad_request), VERIFY while
@@ -205,6 +206,18 @@ def case_unrecorded(case):
     r, got = case.read_back(d, 2)  # what of the cut stream reached the tape
     case.check(r.rc == 0 and got and rs.prefix_problem(got, c.data) is None,
                f"read --file 2 (an interrupted row) exits 0: {r}")
+    # A daemon that keeps no catalog compares nothing: every file is unrecorded, and a rebuild
+    # is refused (there is nowhere to record it).
+    case.require(d.stop() == 0, "the daemon stops")
+    bare = case.daemon(name="bare", drives=[f"emu0=emulated:{case.path('emu0.tap')}"],
+                       state_dir=case.path("bare-state"), args=["--catalog", "none"])
+    r, report = verify_json(case, bare, "--all")
+    case.check(r.rc == 0 and report is not None and report["unrecorded"] == 3 and report["checked"] == 3,
+               f"without a catalog every file is unrecorded, exit 0: {r}")
+    r = case.cli(bare, ["catalog", "rebuild"])
+    case.check(r.rc == 70 and "keeps no catalog" in r.err, f"catalog rebuild without a catalog: {r}")
+    r, got = case.read_back(bare, 1)
+    case.check(r.rc == 0 and got == b.data, f"read --file 1 without a catalog exits 0: {r}")
 
 
 def case_blank(case):
