@@ -85,5 +85,11 @@ client::Result<void> list_command(client::Connection& c, const Globals& g,
 // label NAME [--force] (label_command.cpp).
 client::Result<void> label_command(client::Connection& c, const Globals& g,
                                    const po::variables_map& vm, const std::string& name);
+// verify: the daemon reads files without sending them and checks them against its catalog
+// (verify_command.cpp).
+client::Result<void> verify_command(client::Connection& c, const Globals& g,
+                                    const po::variables_map& vm);
+// catalog rebuild: the catalog's rows of the loaded tape, from the tape alone.
+client::Result<void> catalog_rebuild_command(client::Connection& c, const Globals& g);
 
 }  // namespace tapestream::cli

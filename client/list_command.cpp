@@ -13,7 +13,8 @@ namespace {
 
 const char* file_status_name(std::uint8_t status) {
   static constexpr const char* names[] = {"?",      "writing",     "complete",
-                                          "interrupted", "failed", "overwritten"};
+                                          "interrupted", "failed", "overwritten",
+                                          "scanned", "superseded"};
   return status <= TS_FILE_STATUS_MAX ? names[status] : "?";
 }
 

@@ -30,6 +30,8 @@ Usage:
   tapestream [OPTIONS] status | drives | tell
   tapestream [OPTIONS] list [--volume V]
   tapestream [OPTIONS] label NAME [--force]
+  tapestream [OPTIONS] verify --file N | --all
+  tapestream [OPTIONS] catalog rebuild
   tapestream [OPTIONS] rewind | load | eject | eod
   tapestream [OPTIONS] weof [N] | fsf [N] | bsf [N] | fsr [N] | bsr [N] | seek BLOCK
   tapestream [OPTIONS] erase [--long] | setblk SIZE | compression on|off
@@ -56,12 +58,29 @@ Commands:
            volume UUID or a medium serial number; default: the cartridge last written
            in the drive), one line each: file number, size, blocks, date, the first 12
            hex digits of its SHA-256, status (complete, interrupted, failed,
-           overwritten, writing) and label; with --json every field
+           overwritten, writing, and from catalog rebuild scanned, superseded) and
+           label; with --json every field
   label    write a volume label NAME (1 to 64 bytes of UTF-8, no control characters)
            at the beginning of the tape, making it a labelled tape: every later write
            is followed by a trailer file naming it, so data files are 1, 3, 5 ... (see
            docs/TAPE_FORMAT.md). Refuses a tape that holds data or another label unless
            --force, which ends the tape at its beginning (everything on it is gone)
+  verify   read file N (--file N), or every file from file 0 to end of data (--all),
+           in the daemon without copying it anywhere, and check each against the
+           catalog: ok (its size and SHA-256 are those written), mismatch (they
+           differ: the tape's copy is damaged), unrecorded (the catalog has no complete
+           row with a digest for it: only that it reads was checked) or unreadable (a
+           medium or drive error). One line per file on standard output (--json: one
+           object); every bad file is named on standard error. Exits 0 when every file
+           checked is ok or unrecorded, 74 when one is bad (or the drive could not
+           reach the next file), 66 when file N does not exist.
+  catalog rebuild
+           scan every file of the loaded tape (as verify --all) and record what it holds
+           in the catalog: a row per data file with its size, blocks, largest block and
+           SHA-256. On a labelled tape the volume label and each file's trailer give
+           names, owners and times, and a file whose trailer confirms it is complete;
+           any other file is "scanned". The rows the volume had are kept, marked
+           superseded. Exits 74 when the scan could not reach the end of data.
   tell     the current block and file number
   rewind, load, eject (unload), eod (to end of data), weof (write N filemarks; 0
   writes the drive's buffer to the medium), fsf/bsf (forward/back over N filemarks),
@@ -87,7 +106,9 @@ Exit status:
   73  the tape is full: the stream ended at end of medium (the message says how much
       of it is on the tape)
   74  a medium, drive or transport error, or a timeout (the message says how much of
-      the stream is on the tape)
+      the stream is on the tape); read: the file read back differs from what the
+      catalog recorded when it was written (after all its data); verify: a file is
+      bad
   75  the drive is busy (with --no-wait), the daemon is stopping, or the stream moved
       no data for the daemon's stream timeout
   141 read: killed by SIGPIPE, its reader went away (as 128+13 in a shell)
@@ -158,7 +179,8 @@ client::Result<void> check_arguments(const std::string& command,
   unsigned max_args = 0;
   unsigned min_args = 0;
   if (command != "write" && command != "read" && command != "status" && command != "drives" &&
-      command != "list" && command != "label") {
+      command != "list" && command != "label" && command != "verify" &&
+      command != "catalog") {
     const auto* v = find_verb(command);
     if (v == nullptr) {
       return client::Failure{proto::Status::bad_request,
@@ -170,6 +192,12 @@ client::Result<void> check_arguments(const std::string& command,
   if (command == "label") {
     min_args = 1;
     max_args = 1;
+  }
+  if (command == "catalog") {
+    if (args.size() != 1 || args[0] != "rebuild") {
+      return client::Failure{proto::Status::bad_request, "catalog: the only subcommand is rebuild"};
+    }
+    return outcome::success();
   }
   if (args.size() > max_args) {
     return client::Failure{proto::Status::bad_request,
@@ -267,6 +295,12 @@ client::Result<void> run(const Globals& g, const std::string& command,
   if (command == "label") {
     return label_command(c, g, vm, args[0]);
   }
+  if (command == "verify") {
+    return verify_command(c, g, vm);
+  }
+  if (command == "catalog") {
+    return catalog_rebuild_command(c, g);
+  }
   return control_command(c, g, command, args, vm);
 }
 
@@ -299,7 +333,8 @@ int main(int argc, char** argv) {
        "daemon, which reads or writes it itself: fewest copies), stream (the bytes go "
        "through this process and the socket), auto (default: fd for pipes, sockets and "
        "files, stream for a terminal)")
-      ("file", po::value<std::string>()->value_name("N"), "read: the file number")
+      ("file", po::value<std::string>()->value_name("N"), "read, verify: the file number")
+      ("all", "verify: every file from file 0 to end of data")
       ("volume", po::value<std::string>()->value_name("V"),
        "list: the volume, by label, volume UUID or medium serial number")
       ("long", "erase: the whole rest of the tape");
@@ -363,8 +398,9 @@ int main(int argc, char** argv) {
   const auto& f = done.error();
   std::fprintf(stderr, "tapestream: %s\n", f.what().c_str());
   if (g.json) {
-    // A read's standard output is the file's data: its JSON never goes there.
-    print_json_failure(f, command == "read" ? stderr : stdout);
+    // A read's standard output is the file's data: its JSON never goes there. A verify that
+    // found bad files printed its report there already.
+    print_json_failure(f, command == "read" || command == "verify" ? stderr : stdout);
   }
   return client::exit_code(f.status);
 }

@@ -63,6 +63,8 @@ enum class Type : std::uint16_t {
   read = TS_MSG_READ,
   control = TS_MSG_CONTROL,
   list_files = TS_MSG_LIST_FILES,
+  verify = TS_MSG_VERIFY,
+  catalog_rebuild = TS_MSG_CATALOG_REBUILD,
   label = TS_MSG_LABEL,
   data = TS_MSG_DATA,
   end = TS_MSG_END,
@@ -77,6 +79,9 @@ enum class Type : std::uint16_t {
   stream_failed = TS_MSG_STREAM_FAILED,
   progress = TS_MSG_PROGRESS,
   labelled = TS_MSG_LABELLED,
+  verified = TS_MSG_VERIFIED,
+  verify_done = TS_MSG_VERIFY_DONE,
+  catalog_rebuilt = TS_MSG_CATALOG_REBUILT,
   error = TS_MSG_ERROR,
 };
 
@@ -278,6 +283,49 @@ struct Labelled {
   std::string uuid;
   std::string name;
 };
+// Reads files of the tape in the daemon and checks them against the catalog: one file, or with
+// TS_VERIFY_ALL every file from file 0 to end of data (file_number 0).
+struct VerifyRequest {
+  std::uint32_t flags = 0;
+  std::uint64_t file_number = 0;
+  std::string drive;
+};
+// The verdict on one file a VERIFY read.
+struct Verified {
+  std::uint64_t file_number = 0;
+  std::uint64_t bytes = 0;           // read (of an unreadable file: before the error)
+  std::uint64_t blocks = 0;
+  std::uint64_t catalog_bytes = 0;   // the catalog row's bytes + padding; 0 without a row
+  std::uint64_t catalog_blocks = 0;
+  std::uint8_t verdict = TS_VERDICT_UNRECORDED;  // TS_VERDICT_*
+  std::uint8_t catalog_status = 0;   // TS_FILE_* of the newest row, 0: no row
+  Status condition = Status::ok;     // with TS_VERDICT_UNREADABLE: what ended the reading
+  std::optional<Digest> digest;          // of the file as read, when read whole
+  std::optional<Digest> catalog_digest;  // the catalog's
+  std::string message;
+};
+// The end of a VERIFY's answer.
+struct VerifyDone {
+  std::uint64_t checked = 0;
+  std::uint64_t ok = 0;
+  std::uint64_t unrecorded = 0;
+  std::uint64_t bad = 0;  // mismatch or unreadable
+  std::uint32_t flags = 0;  // TS_VERIFY_DONE_*
+};
+// Rebuilds the catalog's rows of the cartridge in `drive` from the tape alone.
+struct CatalogRebuild {
+  std::uint32_t flags = 0;  // TS_REBUILD_PROGRESS
+  std::string drive;
+};
+struct CatalogRebuilt {
+  std::uint64_t files = 0;       // files on the tape, labels and trailers included
+  std::uint64_t data_files = 0;  // rows recorded
+  std::uint64_t confirmed = 0;   // of them confirmed by their trailer
+  std::uint32_t flags = 0;       // TS_REBUILT_*
+  std::string medium_serial;
+  std::string label;
+  std::string uuid;
+};
 struct Error {
   Status status = Status::internal;
   std::string message;
@@ -286,7 +334,8 @@ struct Error {
 using Message = std::variant<Hello, HelloOk, ListDrives, StatusRequest, WriteRequest, ReadRequest,
                              ControlRequest, Data, End, Abort, DriveList, DriveStatus, Ready, ControlDone,
                              Committed, StreamFailed, Progress, Error, ListFiles, FileList,
-                             LabelRequest, Labelled>;
+                             LabelRequest, Labelled, VerifyRequest, Verified, VerifyDone,
+                             CatalogRebuild, CatalogRebuilt>;
 
 // Decodes a body whose header decode_header accepted. Errors: bad_length (the body is not
 // exactly the type's layout), bad_request (a field out of range: an invalid drive name, an

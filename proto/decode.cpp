@@ -247,6 +247,91 @@ Result<Message> decode_known(Type type, ByteView body) {
       }
       return finish(r, std::move(m));
     }
+    case Type::verify: {
+      VerifyRequest m;
+      m.flags = r.u32();
+      r.reserved(4);
+      m.file_number = r.u64();
+      m.drive = drive_field(r);
+      if ((m.flags & ~std::uint32_t{TS_VERIFY_ALL | TS_VERIFY_PROGRESS}) != 0 ||
+          ((m.flags & TS_VERIFY_ALL) != 0 && m.file_number != 0) ||
+          m.file_number == TS_READ_CURRENT_FILE) {
+        r.flag_bad_field();
+      }
+      return finish(r, std::move(m));
+    }
+    case Type::verified: {
+      Verified m;
+      for (auto* v : {&m.file_number, &m.bytes, &m.blocks, &m.catalog_bytes, &m.catalog_blocks}) {
+        *v = r.u64();
+      }
+      m.verdict = static_cast<std::uint8_t>(r.number(1));
+      m.catalog_status = static_cast<std::uint8_t>(r.number(1));
+      const auto flags = r.u16();
+      const auto condition = r.u16();
+      m.condition = static_cast<Status>(condition);
+      r.reserved(2);
+      const auto digest = r.digest();
+      const auto catalog_digest = r.digest();
+      m.message = r.text(TS_MAX_MESSAGE);
+      if (m.verdict == 0 || m.verdict > TS_VERDICT_MAX || m.catalog_status > TS_FILE_STATUS_MAX ||
+          (flags & ~std::uint16_t{TS_VERIFIED_READ_DIGEST | TS_VERIFIED_CATALOG_DIGEST}) != 0 ||
+          !known_status(condition) || (condition != TS_OK) != (m.verdict == TS_VERDICT_UNREADABLE)) {
+        r.flag_bad_field();
+      }
+      // A digest the flags do not give must be zeros, so that every frame has one encoding.
+      if ((flags & TS_VERIFIED_READ_DIGEST) != 0) {
+        m.digest = digest;
+      } else if (digest != Digest{}) {
+        r.flag_bad_field();
+      }
+      if ((flags & TS_VERIFIED_CATALOG_DIGEST) != 0) {
+        m.catalog_digest = catalog_digest;
+      } else if (catalog_digest != Digest{}) {
+        r.flag_bad_field();
+      }
+      return finish(r, std::move(m));
+    }
+    case Type::verify_done: {
+      VerifyDone m;
+      for (auto* v : {&m.checked, &m.ok, &m.unrecorded, &m.bad}) {
+        *v = r.u64();
+      }
+      m.flags = r.u32();
+      r.reserved(4);
+      if ((m.flags & ~std::uint32_t{TS_VERIFY_DONE_END_OF_DATA | TS_VERIFY_DONE_CUT}) != 0 ||
+          m.ok + m.unrecorded + m.bad != m.checked || m.ok > m.checked ||
+          m.unrecorded > m.checked || m.bad > m.checked) {
+        r.flag_bad_field();
+      }
+      return finish(r, std::move(m));
+    }
+    case Type::catalog_rebuild: {
+      CatalogRebuild m;
+      m.flags = r.u32();
+      r.reserved(4);
+      m.drive = drive_field(r);
+      if ((m.flags & ~std::uint32_t{TS_REBUILD_PROGRESS}) != 0) {
+        r.flag_bad_field();
+      }
+      return finish(r, std::move(m));
+    }
+    case Type::catalog_rebuilt: {
+      CatalogRebuilt m;
+      m.files = r.u64();
+      m.data_files = r.u64();
+      m.confirmed = r.u64();
+      m.flags = r.u32();
+      r.reserved(4);
+      for (auto* s : {&m.medium_serial, &m.label, &m.uuid}) {
+        *s = r.text(TS_MAX_VOLUME_TEXT);
+      }
+      if ((m.flags & ~std::uint32_t{TS_REBUILT_LABELLED | TS_REBUILT_CUT}) != 0 ||
+          m.data_files > m.files || m.confirmed > m.data_files) {
+        r.flag_bad_field();
+      }
+      return finish(r, std::move(m));
+    }
     case Type::ready: {
       Ready m;
       m.file_number = r.u64();

@@ -36,6 +36,11 @@ Type type_of(const Message& m) {
         else if constexpr (std::is_same_v<T, FileList>) return Type::file_list;
         else if constexpr (std::is_same_v<T, LabelRequest>) return Type::label;
         else if constexpr (std::is_same_v<T, Labelled>) return Type::labelled;
+        else if constexpr (std::is_same_v<T, VerifyRequest>) return Type::verify;
+        else if constexpr (std::is_same_v<T, Verified>) return Type::verified;
+        else if constexpr (std::is_same_v<T, VerifyDone>) return Type::verify_done;
+        else if constexpr (std::is_same_v<T, CatalogRebuild>) return Type::catalog_rebuild;
+        else if constexpr (std::is_same_v<T, CatalogRebuilt>) return Type::catalog_rebuilt;
         else return Type::error;
       },
       m);
@@ -186,6 +191,66 @@ void encode_body(Writer& w, const Message& message) {
           w.number(0, 4);
           w.text(m.uuid, TS_MAX_VOLUME_TEXT);
           w.text(m.name, TS_MAX_VOLUME_NAME);
+        } else if constexpr (std::is_same_v<T, VerifyRequest>) {
+          if ((m.flags & ~std::uint32_t{TS_VERIFY_ALL | TS_VERIFY_PROGRESS}) != 0 ||
+              ((m.flags & TS_VERIFY_ALL) != 0 && m.file_number != 0) ||
+              m.file_number == TS_READ_CURRENT_FILE) {
+            w.fail();
+          }
+          w.number(m.flags, 4);
+          w.number(0, 4);
+          w.number(m.file_number, 8);
+          w.drive(m.drive);
+        } else if constexpr (std::is_same_v<T, Verified>) {
+          const auto condition = static_cast<std::uint16_t>(m.condition);
+          if (m.verdict == 0 || m.verdict > TS_VERDICT_MAX || m.catalog_status > TS_FILE_STATUS_MAX ||
+              condition > TS_STALLED || (condition != TS_OK) != (m.verdict == TS_VERDICT_UNREADABLE)) {
+            w.fail();
+          }
+          for (auto v : {m.file_number, m.bytes, m.blocks, m.catalog_bytes, m.catalog_blocks}) {
+            w.number(v, 8);
+          }
+          w.number(m.verdict, 1);
+          w.number(m.catalog_status, 1);
+          w.number((m.digest ? TS_VERIFIED_READ_DIGEST : 0U) |
+                       (m.catalog_digest ? TS_VERIFIED_CATALOG_DIGEST : 0U),
+                   2);
+          w.number(condition, 2);
+          w.number(0, 2);
+          w.bytes(m.digest ? *m.digest : Digest{});
+          w.bytes(m.catalog_digest ? *m.catalog_digest : Digest{});
+          w.text(m.message, TS_MAX_MESSAGE);
+        } else if constexpr (std::is_same_v<T, VerifyDone>) {
+          if ((m.flags & ~std::uint32_t{TS_VERIFY_DONE_END_OF_DATA | TS_VERIFY_DONE_CUT}) != 0 ||
+              m.ok > m.checked || m.unrecorded > m.checked || m.bad > m.checked ||
+              m.ok + m.unrecorded + m.bad != m.checked) {
+            w.fail();
+          }
+          for (auto v : {m.checked, m.ok, m.unrecorded, m.bad}) {
+            w.number(v, 8);
+          }
+          w.number(m.flags, 4);
+          w.number(0, 4);
+        } else if constexpr (std::is_same_v<T, CatalogRebuild>) {
+          if ((m.flags & ~std::uint32_t{TS_REBUILD_PROGRESS}) != 0) {
+            w.fail();
+          }
+          w.number(m.flags, 4);
+          w.number(0, 4);
+          w.drive(m.drive);
+        } else if constexpr (std::is_same_v<T, CatalogRebuilt>) {
+          if ((m.flags & ~std::uint32_t{TS_REBUILT_LABELLED | TS_REBUILT_CUT}) != 0 ||
+              m.data_files > m.files || m.confirmed > m.data_files) {
+            w.fail();
+          }
+          w.number(m.files, 8);
+          w.number(m.data_files, 8);
+          w.number(m.confirmed, 8);
+          w.number(m.flags, 4);
+          w.number(0, 4);
+          for (const auto* s : {&m.medium_serial, &m.label, &m.uuid}) {
+            w.text(*s, TS_MAX_VOLUME_TEXT);
+          }
         } else if constexpr (std::is_same_v<T, Ready>) {
           w.number(m.file_number, 8);
           w.number(m.block_size, 4);

@@ -21,7 +21,7 @@ struct TypeRule {
 };
 // A FILE_LIST entry: 100 bytes of numbers and digest, then its label and failure text.
 constexpr std::uint32_t file_entry_max = 100 + (2 + TS_MAX_LABEL) + (2 + TS_MAX_FILE_FAILURE);
-constexpr std::array<TypeRule, 22> type_rules{{
+constexpr std::array<TypeRule, 27> type_rules{{
     {Type::hello, true, false, 14, 140},
     {Type::list_drives, true, false, 0, 0},
     {Type::status, true, false, 3, 34},
@@ -29,7 +29,9 @@ constexpr std::array<TypeRule, 22> type_rules{{
     {Type::read, true, false, 19, 50},
     {Type::control, true, false, 19, 50},
     {Type::list_files, true, false, 9, 4 + (2 + TS_MAX_DRIVE_NAME) + (2 + TS_MAX_VOLUME_TEXT)},
+    {Type::verify, true, false, 19, 16 + 2 + TS_MAX_DRIVE_NAME},
     {Type::label, true, false, 13, 8 + (2 + TS_MAX_DRIVE_NAME) + (2 + TS_MAX_LABEL)},
+    {Type::catalog_rebuild, true, false, 11, 8 + 2 + TS_MAX_DRIVE_NAME},
     {Type::data, true, true, 1, 0},
     {Type::end, true, true, 16, 48},
     {Type::abort, true, false, 2, 2 + TS_MAX_MESSAGE},
@@ -45,6 +47,9 @@ constexpr std::array<TypeRule, 22> type_rules{{
     {Type::stream_failed, false, true, 34, 34 + TS_MAX_MESSAGE},
     {Type::progress, false, true, 24, 24},
     {Type::labelled, false, true, 12, 8 + 2 * (2 + TS_MAX_VOLUME_TEXT)},
+    {Type::verified, false, true, 114, 112 + 2 + TS_MAX_MESSAGE},
+    {Type::verify_done, false, true, 40, 40},
+    {Type::catalog_rebuilt, false, true, 38, 32 + 3 * (2 + TS_MAX_VOLUME_TEXT)},
     {Type::error, false, true, 6, 6 + TS_MAX_MESSAGE},
 }};
 

@@ -35,7 +35,9 @@ enum ts_message_type {
   TS_MSG_READ = 0x0005,
   TS_MSG_CONTROL = 0x0006,
   TS_MSG_LIST_FILES = 0x0007,
+  TS_MSG_VERIFY = 0x0008,
   TS_MSG_LABEL = 0x0009,
+  TS_MSG_CATALOG_REBUILD = 0x000A,
   TS_MSG_DATA = 0x0010,
   TS_MSG_END = 0x0011,
   TS_MSG_ABORT = 0x0012,
@@ -48,7 +50,10 @@ enum ts_message_type {
   TS_MSG_COMMITTED = 0x8008,
   TS_MSG_STREAM_FAILED = 0x8009,
   TS_MSG_PROGRESS = 0x800A,
+  TS_MSG_VERIFIED = 0x800B,
+  TS_MSG_VERIFY_DONE = 0x800C,
   TS_MSG_LABELLED = 0x800D,
+  TS_MSG_CATALOG_REBUILT = 0x800E,
   TS_MSG_ERROR = 0x80FF
 };
 
@@ -127,7 +132,28 @@ enum ts_control_op {
 #define TS_FILE_INTERRUPTED 3u
 #define TS_FILE_FAILED 4u
 #define TS_FILE_OVERWRITTEN 5u
-#define TS_FILE_STATUS_MAX 5u
+#define TS_FILE_SCANNED 6u    /* found on the tape by `catalog rebuild`, not confirmed by it */
+#define TS_FILE_SUPERSEDED 7u /* a later `catalog rebuild` recorded the file anew */
+#define TS_FILE_STATUS_MAX 7u
+/* VERIFY: flags of the request. */
+#define TS_VERIFY_ALL 0x1u       /* every file from file 0 to end of data; file number 0 */
+#define TS_VERIFY_PROGRESS 0x10u /* send PROGRESS */
+/* VERIFIED: the verdict on one file. */
+#define TS_VERDICT_OK 1u         /* matches the catalog's complete row */
+#define TS_VERDICT_MISMATCH 2u   /* size or SHA-256 differs from the catalog's complete row */
+#define TS_VERDICT_UNRECORDED 3u /* no complete row with a digest: only readable-ness checked */
+#define TS_VERDICT_UNREADABLE 4u /* a medium or drive error ended the reading */
+#define TS_VERDICT_MAX 4u
+/* VERIFIED flags. */
+#define TS_VERIFIED_READ_DIGEST 0x1u    /* the whole file was read: its SHA-256 is given */
+#define TS_VERIFIED_CATALOG_DIGEST 0x2u /* the catalog's SHA-256 is given */
+/* VERIFY_DONE flags. */
+#define TS_VERIFY_DONE_END_OF_DATA 0x1u /* the end of data was reached (with TS_VERIFY_ALL) */
+#define TS_VERIFY_DONE_CUT 0x2u         /* stopped before end of data (see PROTOCOL.md) */
+/* CATALOG_REBUILD flags, and CATALOG_REBUILT flags. */
+#define TS_REBUILD_PROGRESS 0x10u
+#define TS_REBUILT_LABELLED 0x1u /* file 0 is a volume label */
+#define TS_REBUILT_CUT 0x2u      /* stopped before end of data */
 /* State flags of DRIVE_STATUS and CONTROL_DONE. */
 #define TS_STATE_LOADED 0x1u
 #define TS_STATE_WRITE_PROTECTED 0x2u

@@ -25,8 +25,10 @@ enum class FileStatus : std::uint8_t {
   interrupted = 3,  // the client, its producer or the daemon stopped it
   failed = 4,       // a drive or medium condition ended it (named in `failure`)
   overwritten = 5,  // a later write at an earlier position, a WEOF or an erase ended the tape before it
+  scanned = 6,      // found on the tape by a rebuild; nothing on the tape confirms it (no trailer)
+  superseded = 7,   // a later rebuild of the volume recorded the tape's files anew
 };
-inline constexpr std::uint8_t file_status_max = 5;
+inline constexpr std::uint8_t file_status_max = 7;
 const char* status_name(FileStatus status);
 
 // A cartridge as far as it can be told apart: by its volume label's UUID when the tape carries
@@ -98,6 +100,16 @@ struct FileRow {
   std::string failure;
 };
 
+// The files a scan of a whole tape found (`catalog rebuild`): they replace the volume's rows in
+// the sense that every row it had is marked superseded and these are added; nothing is deleted.
+struct VolumeRebuilt {
+  VolumeKey volume;
+  std::optional<std::string> label;  // from the tape's volume label, when it has one
+  std::optional<std::string> uuid;
+  TimePoint when{};
+  std::vector<FileRow> files;  // status complete, scanned, interrupted or failed
+};
+
 struct VolumeFiles {
   Volume volume;
   std::vector<FileRow> files;  // by file number, then by when they began
@@ -129,6 +141,7 @@ class Catalog {
   virtual void stream_begun(StreamBegun begun) = 0;
   virtual void stream_ended(StreamEnded ended) = 0;
   virtual void files_voided(FilesVoided voided) = 0;
+  virtual void volume_rebuilt(VolumeRebuilt rebuilt) = 0;
 
   // Queries: the answer reflects every change queued before. `answer` runs on the catalog's
   // own thread (or at once on the caller's, when there is nothing to ask): the caller moves the

@@ -43,6 +43,36 @@ CREATE TABLE files (
 );
 CREATE INDEX files_by_volume ON files (volume_id, file_number);
 )sql",
+    // 1 -> 2: `catalog rebuild` records files a scan found (scanned) and marks the rows it
+    // replaces (superseded). SQLite cannot change a CHECK constraint in place: the table is
+    // copied into one with the wider constraint, every row kept.
+    R"sql(
+CREATE TABLE files_v2 (
+  id          INTEGER PRIMARY KEY,
+  volume_id   INTEGER NOT NULL REFERENCES volumes(id),
+  file_number INTEGER NOT NULL,
+  label       TEXT NOT NULL DEFAULT '',
+  bytes       INTEGER NOT NULL DEFAULT 0,
+  blocks      INTEGER NOT NULL DEFAULT 0,
+  block_size  INTEGER NOT NULL,
+  mode        TEXT NOT NULL CHECK (mode IN ('variable', 'fixed')),
+  padding     INTEGER NOT NULL DEFAULT 0,
+  sha256      BLOB CHECK (sha256 IS NULL OR length(sha256) = 32),
+  start_time  INTEGER NOT NULL,
+  end_time    INTEGER,
+  rate        INTEGER NOT NULL DEFAULT 0,
+  client_uid  INTEGER NOT NULL,
+  status      TEXT NOT NULL
+              CHECK (status IN ('writing', 'complete', 'interrupted', 'failed', 'overwritten',
+                                'scanned', 'superseded')),
+  failure     TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO files_v2 SELECT id, volume_id, file_number, label, bytes, blocks, block_size, mode,
+  padding, sha256, start_time, end_time, rate, client_uid, status, failure FROM files;
+DROP TABLE files;
+ALTER TABLE files_v2 RENAME TO files;
+CREATE INDEX files_by_volume ON files (volume_id, file_number);
+)sql",
 }};
 
 int table_count(Database& db) {

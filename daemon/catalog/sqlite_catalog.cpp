@@ -45,6 +45,8 @@ const char* status_name(FileStatus status) {
     case FileStatus::interrupted: return "interrupted";
     case FileStatus::failed: return "failed";
     case FileStatus::overwritten: return "overwritten";
+    case FileStatus::scanned: return "scanned";
+    case FileStatus::superseded: return "superseded";
   }
   return "failed";
 }
@@ -299,6 +301,59 @@ void SqliteCatalog::files_voided(FilesVoided voided) {
       });
     } catch (const SqliteError& e) {
       failed("recording an erase", e.code, e.message);
+    }
+  }, true);
+}
+
+void SqliteCatalog::volume_rebuilt(VolumeRebuilt rebuilt) {
+  enqueue([this, rebuilt = std::move(rebuilt)](Database& db) {
+    try {
+      db.transaction([&] {
+        const auto volume = volume_id(db, rebuilt.volume, rebuilt.when);
+        if (rebuilt.label || rebuilt.uuid) {
+          db.prepare("UPDATE volumes SET label = coalesce(?, label), uuid = coalesce(?, uuid) "
+                     "WHERE id = ?")
+              .bind(1, rebuilt.label)
+              .bind(2, rebuilt.uuid)
+              .bind(3, volume)
+              .run();
+        }
+        db.prepare("UPDATE files SET status = 'superseded' WHERE volume_id = ? AND "
+                   "status != 'superseded'")
+            .bind(1, volume)
+            .run();
+        for (const auto& f : rebuilt.files) {
+          auto insert = db.prepare(
+              "INSERT INTO files (volume_id, file_number, label, bytes, blocks, block_size, mode, "
+              "padding, sha256, start_time, end_time, client_uid, status, failure) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+          insert.bind(1, volume)
+              .bind(2, as_int(f.file_number))
+              .bind(3, std::string_view{f.label})
+              .bind(4, as_int(f.bytes))
+              .bind(5, as_int(f.blocks))
+              .bind(6, std::int64_t{f.block_size})
+              .bind(7, std::string_view{f.fixed ? "fixed" : "variable"})
+              .bind(8, as_int(f.padding));
+          if (f.sha256) {
+            insert.bind(9, std::span<const std::uint8_t>{*f.sha256});
+          } else {
+            insert.bind_null(9);
+          }
+          insert.bind(10, to_ms(f.start));
+          if (f.end) {
+            insert.bind(11, to_ms(*f.end));
+          } else {
+            insert.bind_null(11);
+          }
+          insert.bind(12, std::int64_t{f.client_uid})
+              .bind(13, std::string_view{status_name(f.status)})
+              .bind(14, std::string_view{f.failure})
+              .run();
+        }
+      });
+    } catch (const SqliteError& e) {
+      failed("recording a rebuilt volume", e.code, e.message);
     }
   }, true);
 }

@@ -33,6 +33,7 @@ class SqliteCatalog final : public Catalog {
   void stream_begun(StreamBegun begun) override;
   void stream_ended(StreamEnded ended) override;
   void files_voided(FilesVoided voided) override;
+  void volume_rebuilt(VolumeRebuilt rebuilt) override;
   void list_files(VolumeQuery query, ListAnswer answer) override;
   Health health() const override;
 

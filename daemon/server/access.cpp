@@ -148,7 +148,7 @@ AccessClass control_class(proto::ControlOp op) {
 
 std::optional<AccessClass> access_class_of(const proto::Message& message) {
   // A message type added to the protocol must be classed here before this compiles again.
-  static_assert(std::variant_size_v<proto::Message> == 22);
+  static_assert(std::variant_size_v<proto::Message> == 27);
   return std::visit(
       [](const auto& m) -> std::optional<AccessClass> {
         using T = std::decay_t<decltype(m)>;
@@ -156,7 +156,9 @@ std::optional<AccessClass> access_class_of(const proto::Message& message) {
                       std::is_same_v<T, proto::StatusRequest> ||
                       std::is_same_v<T, proto::ListFiles>) {
           return AccessClass::status;
-        } else if constexpr (std::is_same_v<T, proto::ReadRequest>) {
+        } else if constexpr (std::is_same_v<T, proto::ReadRequest> ||
+                             std::is_same_v<T, proto::VerifyRequest> ||
+                             std::is_same_v<T, proto::CatalogRebuild>) {
           return AccessClass::read;
         } else if constexpr (std::is_same_v<T, proto::WriteRequest>) {
           // Written where the tape stands, a stream ends the tape there: what followed is lost.
@@ -184,6 +186,8 @@ std::string drive_named_by(const proto::Message& message) {
         if constexpr (std::is_same_v<T, proto::StatusRequest> ||
                       std::is_same_v<T, proto::WriteRequest> ||
                       std::is_same_v<T, proto::ReadRequest> ||
+                      std::is_same_v<T, proto::VerifyRequest> ||
+                      std::is_same_v<T, proto::CatalogRebuild> ||
                       std::is_same_v<T, proto::ControlRequest> ||
                       std::is_same_v<T, proto::ListFiles> ||
                       std::is_same_v<T, proto::LabelRequest>) {

@@ -3,7 +3,7 @@
 // says. Operations fall into five classes by what they can cost the tape's owner:
 //
 //   status    LIST_DRIVES, STATUS, CONTROL tell           (nothing)
-//   read      READ                                        (the data, the drive's time; a READ
+//   read      READ, VERIFY, CATALOG_REBUILD               (the data, the drive's time; a READ
 //                                                          of file N moves the tape there)
 //   write     WRITE at the end of data (append)           (capacity)
 //   position  rewind, load, eject, fsf, bsf, fsr, bsr, eod, seek

@@ -200,6 +200,10 @@ void Connection::serve(const proto::Message& message) {
           write(m);
         } else if constexpr (std::is_same_v<T, proto::ReadRequest>) {
           read(m);
+        } else if constexpr (std::is_same_v<T, proto::VerifyRequest>) {
+          verify(m);
+        } else if constexpr (std::is_same_v<T, proto::CatalogRebuild>) {
+          catalog_rebuild(m);
         } else if constexpr (std::is_same_v<T, proto::ControlRequest>) {
           control(m);
         } else if constexpr (std::is_same_v<T, proto::ListFiles>) {

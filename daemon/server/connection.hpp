@@ -161,6 +161,8 @@ class Connection final : private JobHost {
   void write(const proto::WriteRequest& m);
   void read(const proto::ReadRequest& m);
   void label(const proto::LabelRequest& m);
+  void verify(const proto::VerifyRequest& m);
+  void catalog_rebuild(const proto::CatalogRebuild& m);
 
   Server& _server;
   Home* _home;

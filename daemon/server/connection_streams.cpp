@@ -1,9 +1,10 @@
-// WRITE, READ and LABEL are checked here; a job (write_job.hpp, read_job.hpp, label_job.hpp)
-// runs them.
+// WRITE, READ, VERIFY and LABEL are checked here; a job (write_job.hpp, read_job.hpp,
+// verify_job.hpp, label_job.hpp) runs them.
 #include "server/connection.hpp"
 #include "server/label_job.hpp"
 #include "server/read_job.hpp"
 #include "server/server.hpp"
+#include "server/verify_job.hpp"
 #include "server/write_job.hpp"
 
 namespace tapestream::server {
@@ -67,7 +68,35 @@ void Connection::read(const proto::ReadRequest& m) {
   }
   start_job(std::make_unique<ReadJob>(
       as_host(), *slot, _request_id, m,
-      *out_fd ? std::make_unique<FdSink>(ring(), std::move(*out_fd)) : nullptr));
+      *out_fd ? std::make_unique<FdSink>(ring(), std::move(*out_fd)) : nullptr, _server.catalog()));
+}
+
+void Connection::verify(const proto::VerifyRequest& m) {
+  auto* slot = drive_for(m.drive);
+  if (slot == nullptr) {
+    return;
+  }
+  if (_server.stopping()) {
+    refuse(proto::Status::shutting_down, "the daemon is stopping", false);
+    return;
+  }
+  start_job(std::make_unique<VerifyJob>(as_host(), *slot, m, _server.catalog()));
+}
+
+void Connection::catalog_rebuild(const proto::CatalogRebuild& m) {
+  auto* slot = drive_for(m.drive);
+  if (slot == nullptr) {
+    return;
+  }
+  if (_server.catalog() == nullptr) {
+    refuse(proto::Status::internal, "this daemon keeps no catalog (catalog = none)", false);
+    return;
+  }
+  if (_server.stopping()) {
+    refuse(proto::Status::shutting_down, "the daemon is stopping", false);
+    return;
+  }
+  start_job(std::make_unique<VerifyJob>(as_host(), *slot, m, _server.catalog()));
 }
 
 // The name is checked before the drive is waited for: a bad one costs no place in line.

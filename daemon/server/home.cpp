@@ -32,6 +32,19 @@ Connection* Home::find(std::uint64_t id) const {
   return nullptr;
 }
 
+std::shared_ptr<Mailbox> Home::mailbox() {
+  if (!_mailbox) {
+    try {
+      _mailbox = std::make_shared<Mailbox>(_ring);
+      _mailbox->open();
+    } catch (const std::exception& e) {
+      spdlog::error("{}: {}; catalog checks of reads are skipped", _name, e.what());
+      _mailbox.reset();
+    }
+  }
+  return _mailbox;
+}
+
 void Home::host(std::unique_ptr<Connection> connection) {
   auto& c = *_hosted.emplace_back(std::move(connection));
   c.start();

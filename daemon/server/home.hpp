@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "server/mailbox.hpp"
 #include "uring/ring.hpp"
 
 namespace tapestream::server {
@@ -59,6 +60,10 @@ class Home {
   std::size_t hosted() const { return _hosted.size(); }
   // The connection with this id served here now, or nullptr.
   Connection* find(std::uint64_t id) const;
+  // Where another thread (the catalog's) hands work to this home's thread: made on first use,
+  // which must be on this thread; shared with the answers still on their way. Null when no
+  // eventfd could be made (logged): the caller goes without the answer.
+  std::shared_ptr<Mailbox> mailbox();
 
  private:
   // Learns on the sending ring whether a move was posted; a move that was not stays here.
@@ -80,6 +85,7 @@ class Home {
   std::atomic<bool> _drained{false};
   bool _streams_cut = false;
   bool _closing = false;
+  std::shared_ptr<Mailbox> _mailbox;
 };
 
 }  // namespace tapestream::server

@@ -10,18 +10,47 @@ namespace tapestream::server {
 static_assert(TS_READ_CURRENT_FILE == drive::file_where_the_tape_stands);
 
 ReadJob::ReadJob(JobHost& host, DriveSlot& slot, std::uint32_t request_id,
-                 const proto::ReadRequest& request, std::unique_ptr<FdSink> sink)
+                 const proto::ReadRequest& request, std::unique_ptr<FdSink> sink,
+                 catalog::Catalog* catalog)
     : StreamJob{host, slot, (request.flags & TS_READ_PROGRESS) != 0},
       _request_id{request_id},
       _request{request},
-      _sink{std::move(sink)} {}
+      _sink{std::move(sink)},
+      _catalog{catalog} {}
 
 ReadJob::~ReadJob() = default;
 
+// The medium serial number is read before the stream takes the drive (a command of its own);
+// the catalog's answer may come at any time after.
 void ReadJob::start() {
+  if (_catalog == nullptr || _request.file_number == TS_READ_CURRENT_FILE) {
+    begin_stream();
+    return;
+  }
+  _asking = true;
+  fetch_volume_record(_catalog, _slot.home(), _slot.drive(), _alive, [this] { begin_stream(); },
+                      [this](VolumeRecord record) { recorded(std::move(record)); });
+}
+
+void ReadJob::begin_stream() {
   _stream = _slot.drive().read_stream([this](const drive::StreamOutcome& o) { outcome(o); });
   _stream->on_data([this] { pump(); });
   _stream->start(_request.file_number, [this] { ready(); });
+  if (_host.client_gone()) {
+    _stream->abandon();
+  } else if (_cut_early) {
+    _stream->cut(_cut_early->first, _cut_early->second);
+  }
+}
+
+void ReadJob::recorded(VolumeRecord record) {
+  _asking = false;
+  _record = std::move(record.files);
+  if (_held) {
+    auto outcome = std::move(*_held);
+    _held.reset();
+    deliver(std::move(outcome));
+  }
 }
 
 void ReadJob::ready() {
@@ -77,6 +106,11 @@ void ReadJob::client_gone() {
   if (ended_in_line(std::nullopt)) {
     return;
   }
+  if (_held) {  // nobody is left to tell of a comparison
+    _asking = false;
+    recorded(VolumeRecord{});
+    return;
+  }
   stop_mover();
   if (_stream) {
     _stream->abandon();
@@ -88,7 +122,15 @@ void ReadJob::cut_for_stop() {
   if (ended_in_line(why + " before the drive was free")) {
     return;
   }
-  if (_stream && !done()) {
+  if (_held) {  // the data is out: the catalog's answer is not waited for
+    recorded(VolumeRecord{});
+    return;
+  }
+  if (!_stream) {
+    _cut_early = {drive::Ending::shutting_down, why + "; the read was cut"};
+    return;
+  }
+  if (!done()) {
     stop_mover();
     _stream->cut(drive::Ending::shutting_down, why + "; the read was cut");
   }
@@ -116,8 +158,31 @@ void ReadJob::stop_mover() {
   }
 }
 
+// The drive goes to the next in line at once; only the reply may wait for the catalog.
 void ReadJob::report(const drive::StreamOutcome& outcome) {
   release_drive(outcome.ending);
+  if (_asking && outcome.complete() && !_host.client_gone()) {
+    _held = outcome;
+    return;
+  }
+  deliver(outcome);
+}
+
+void ReadJob::deliver(drive::StreamOutcome outcome) {
+  if (outcome.complete() && _record) {
+    const auto* row = newest_row(*_record, outcome.file_number);
+    // What the client got includes a fixed-block file's padding, which the written digest
+    // does not: such a file is compared by its size only (verify compares its digest).
+    const bool padded = row != nullptr && row->padding > 0;
+    const auto check = check_read_back(
+        row, ReadBack{outcome.file_number, outcome.bytes, outcome.blocks,
+                      padded ? std::nullopt : outcome.sha256});
+    if (check.verdict == TS_VERDICT_MISMATCH) {
+      spdlog::error("drive {}: {}", _slot.name(), check.message);
+      outcome.ending = drive::Ending::medium_error;
+      outcome.message = check.message;
+    }
+  }
   if (!_host.client_gone()) {
     if (outcome.complete()) {
       _host.reply(proto::End{outcome.bytes, outcome.blocks,

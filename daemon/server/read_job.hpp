@@ -1,11 +1,15 @@
 // READ: a file of the tape to the client, block by block, by the socket (a DATA header, then
 // the block straight from the registered buffer) or into a passed descriptor (FdSink), ended
-// by END with the totals or STREAM_FAILED with what was delivered.
+// by END with the totals or STREAM_FAILED with what was delivered. A file read whole is checked
+// against the catalog (catalog_check.hpp): the catalog is asked as the read starts, and only the
+// final reply waits for its answer.
 #pragma once
 
 #include <memory>
 
+#include "catalog/catalog.hpp"
 #include "drive/read_stream.hpp"
+#include "server/catalog_check.hpp"
 #include "server/fd_data.hpp"
 #include "server/stream_job.hpp"
 
@@ -14,7 +18,8 @@ namespace tapestream::server {
 class ReadJob final : public StreamJob {
  public:
   ReadJob(JobHost& host, DriveSlot& slot, std::uint32_t request_id,
-          const proto::ReadRequest& request, std::unique_ptr<FdSink> sink);
+          const proto::ReadRequest& request, std::unique_ptr<FdSink> sink,
+          catalog::Catalog* catalog);
   ~ReadJob() override;
 
   void client_gone() override;
@@ -24,6 +29,9 @@ class ReadJob final : public StreamJob {
 
  private:
   void start() override;
+  void begin_stream();
+  void recorded(VolumeRecord record);
+  void deliver(drive::StreamOutcome outcome);
   void ready();
   void pump();
   bool moving_buffers() const override;
@@ -38,6 +46,13 @@ class ReadJob final : public StreamJob {
   std::unique_ptr<FdSink> _sink;
   std::unique_ptr<drive::ReadStream> _stream;
   bool _sending = false;  // a block is in the send queue
+  catalog::Catalog* _catalog;
+  // The catalog's answer may come after this job is gone: it holds only a weak reference.
+  std::shared_ptr<int> _alive = std::make_shared<int>(0);
+  bool _asking = false;                   // the catalog has not answered yet
+  std::optional<catalog::VolumeFiles> _record;
+  std::optional<drive::StreamOutcome> _held;  // the outcome, until the catalog's answer is in
+  std::optional<std::pair<drive::Ending, std::string>> _cut_early;  // before the stream began
 };
 
 }  // namespace tapestream::server

@@ -167,6 +167,11 @@ TEST(AccessTest, RequestsFallIntoTheirClasses) {
   EXPECT_EQ(access_class_of(proto::ListDrives{}), AccessClass::status);
   EXPECT_EQ(access_class_of(proto::StatusRequest{"lto1"}), AccessClass::status);
   EXPECT_EQ(access_class_of(proto::ReadRequest{}), AccessClass::read);
+  // Verify and rebuild take the drive and move the tape as a read does.
+  EXPECT_EQ(access_class_of(proto::VerifyRequest{}), AccessClass::read);
+  EXPECT_EQ(access_class_of(proto::CatalogRebuild{}), AccessClass::read);
+  EXPECT_EQ(drive_named_by(proto::VerifyRequest{0, 0, "lto1"}), "lto1");
+  EXPECT_EQ(drive_named_by(proto::CatalogRebuild{0, "lto1"}), "lto1");
   proto::WriteRequest append;
   append.flags = TS_WRITE_APPEND;
   EXPECT_EQ(access_class_of(append), AccessClass::write);

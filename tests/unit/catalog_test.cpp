@@ -79,7 +79,7 @@ class CatalogTest : public ::testing::Test {
 
 TEST_F(CatalogTest, NewDatabaseGetsTheCurrentSchemaInWalMode) {
   { SqliteCatalog c{_path}; EXPECT_TRUE(c.health().ok); }
-  EXPECT_EQ(ask("SELECT version FROM schema"), "1");
+  EXPECT_EQ(ask("SELECT version FROM schema"), "2");
   EXPECT_EQ(ask("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(ask("SELECT count(*) FROM sqlite_master WHERE name IN ('volumes', 'files')"), "2");
 }
@@ -251,6 +251,62 @@ TEST_F(CatalogTest, AnUnwritableCatalogCountsItsLossesAndAnswersWithAnError) {
   std::promise<bool> ok;
   c.list_files({"emu0", ""}, [&](Result<VolumeFiles, Failure> r) { ok.set_value(bool(r)); });
   EXPECT_FALSE(ok.get_future().get());
+}
+
+// Issue 12, item 3: a version-1 catalog (before `catalog rebuild`) is migrated to version 2 with
+// every row kept, and then takes the statuses scanned and superseded.
+TEST_F(CatalogTest, VersionOneIsMigratedWithItsRows) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(_path.c_str(), &db), SQLITE_OK);
+  const char* version_one = R"sql(
+CREATE TABLE volumes (id INTEGER PRIMARY KEY, medium_serial TEXT UNIQUE, last_drive TEXT NOT NULL,
+  label TEXT, uuid TEXT, barcode TEXT, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL);
+CREATE TABLE files (id INTEGER PRIMARY KEY, volume_id INTEGER NOT NULL REFERENCES volumes(id),
+  file_number INTEGER NOT NULL, label TEXT NOT NULL DEFAULT '', bytes INTEGER NOT NULL DEFAULT 0,
+  blocks INTEGER NOT NULL DEFAULT 0, block_size INTEGER NOT NULL,
+  mode TEXT NOT NULL CHECK (mode IN ('variable', 'fixed')), padding INTEGER NOT NULL DEFAULT 0,
+  sha256 BLOB CHECK (sha256 IS NULL OR length(sha256) = 32), start_time INTEGER NOT NULL,
+  end_time INTEGER, rate INTEGER NOT NULL DEFAULT 0, client_uid INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('writing', 'complete', 'interrupted', 'failed', 'overwritten')),
+  failure TEXT NOT NULL DEFAULT '');
+CREATE INDEX files_by_volume ON files (volume_id, file_number);
+CREATE TABLE schema (version INTEGER NOT NULL); INSERT INTO schema VALUES (1);
+INSERT INTO volumes VALUES (1, 'SERIAL01', 'emu0', NULL, NULL, NULL, 10, 20);
+INSERT INTO files (volume_id, file_number, label, bytes, blocks, block_size, mode, start_time,
+  client_uid, status) VALUES (1, 0, 'old', 100, 1, 65536, 'variable', 10, 1000, 'complete');
+)sql";
+  ASSERT_EQ(sqlite3_exec(db, version_one, nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  SqliteCatalog c{_path};
+  EXPECT_EQ(ask("SELECT version FROM schema"), "2");
+  EXPECT_EQ(ask("SELECT label || ':' || status FROM files"), "old:complete");
+
+  VolumeRebuilt rebuilt;
+  rebuilt.volume = VolumeKey{"SERIAL01", "emu0"};
+  rebuilt.label = "OFFSITE-7";
+  rebuilt.uuid = "0b8f5a0c-1d2e-4f3a-8b4c-5d6e7f8a9b0c";
+  rebuilt.when = std::chrono::system_clock::now();
+  for (std::uint64_t n = 0; n < 2; ++n) {
+    FileRow f;
+    f.file_number = n;
+    f.bytes = 1000 + n;
+    f.blocks = 1;
+    f.block_size = 1000;
+    f.sha256 = Digest{};
+    f.start = rebuilt.when;
+    f.status = n == 0 ? FileStatus::scanned : FileStatus::complete;
+    rebuilt.files.push_back(f);
+  }
+  c.volume_rebuilt(rebuilt);
+  const auto v = listing(c, VolumeQuery{"emu0", "OFFSITE-7"});
+  EXPECT_EQ(v.volume.uuid, rebuilt.uuid);
+  ASSERT_EQ(v.files.size(), 3U);
+  EXPECT_EQ(v.files[0].label, "old");
+  EXPECT_EQ(v.files[0].status, FileStatus::superseded);  // kept, marked
+  EXPECT_EQ(v.files[1].status, FileStatus::scanned);
+  EXPECT_EQ(v.files[1].bytes, 1000U);
+  EXPECT_TRUE(v.files[1].sha256);
+  EXPECT_EQ(v.files[2].status, FileStatus::complete);
 }
 
 }  // namespace

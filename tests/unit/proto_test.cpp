@@ -531,3 +531,120 @@ TEST(Protocol, LabelBoundsAndFields) {
   frame[TS_HDR_LENGTH + 1] = 1;
   EXPECT_EQ(decode_header(frame, Receiver::daemon, max_data).error(), Status::bad_length);
 }
+
+// Issue 12, item 2: VERIFY, VERIFIED (one per file) and VERIFY_DONE.
+TEST(Protocol, VerifyRoundTrips) {
+  const auto one = std::get<VerifyRequest>(round_trip(VerifyRequest{0, 3, "emu0"}, Receiver::daemon));
+  EXPECT_EQ(one.file_number, 3U);
+  EXPECT_EQ(one.drive, "emu0");
+  const auto all = std::get<VerifyRequest>(
+      round_trip(VerifyRequest{TS_VERIFY_ALL | TS_VERIFY_PROGRESS, 0, "emu0"}, Receiver::daemon));
+  EXPECT_EQ(all.flags, TS_VERIFY_ALL | TS_VERIFY_PROGRESS);
+
+  Verified mismatch{3, 1000, 1, 1000, 1, TS_VERDICT_MISMATCH, TS_FILE_COMPLETE, Status::ok,
+                    digest_of(1), digest_of(2), std::string(TS_MAX_MESSAGE, 'm')};
+  const auto v = std::get<Verified>(round_trip(mismatch, Receiver::client));
+  EXPECT_EQ(v.file_number, 3U);
+  EXPECT_EQ(v.verdict, TS_VERDICT_MISMATCH);
+  EXPECT_EQ(v.catalog_status, TS_FILE_COMPLETE);
+  EXPECT_EQ(v.digest, digest_of(1));
+  EXPECT_EQ(v.catalog_digest, digest_of(2));
+  EXPECT_EQ(v.message.size(), TS_MAX_MESSAGE);
+  Verified unreadable{4, 512, 1, 0, 0, TS_VERDICT_UNREADABLE, 0, Status::medium_error, {}, {}, ""};
+  const auto u = std::get<Verified>(round_trip(unreadable, Receiver::client));
+  EXPECT_EQ(u.condition, Status::medium_error);
+  EXPECT_FALSE(u.digest);
+  EXPECT_FALSE(u.catalog_digest);
+  EXPECT_EQ(encode(unreadable, 1).value().size(), TS_PROTO_HEADER_SIZE + 114U);
+
+  const auto done = std::get<VerifyDone>(
+      round_trip(VerifyDone{5, 3, 1, 1, TS_VERIFY_DONE_END_OF_DATA}, Receiver::client));
+  EXPECT_EQ(done.checked, 5U);
+  EXPECT_EQ(done.bad, 1U);
+  EXPECT_EQ(done.flags, TS_VERIFY_DONE_END_OF_DATA);
+}
+
+TEST(Protocol, VerifyFieldsOutOfRange) {
+  // The encoder refuses what the decoder would: --all with a file, the current file, a flag.
+  EXPECT_FALSE(encode(VerifyRequest{TS_VERIFY_ALL, 2, "emu0"}, 1));
+  EXPECT_FALSE(encode(VerifyRequest{0, TS_READ_CURRENT_FILE, "emu0"}, 1));
+  EXPECT_FALSE(encode(VerifyRequest{0x100, 0, "emu0"}, 1));
+  EXPECT_FALSE(encode(Verified{0, 0, 0, 0, 0, TS_VERDICT_MAX + 1, 0, Status::ok, {}, {}, ""}, 1));
+  EXPECT_FALSE(encode(Verified{0, 0, 0, 0, 0, TS_VERDICT_OK, 0, Status::medium_error, {}, {}, ""}, 1));
+  EXPECT_FALSE(encode(VerifyDone{1, 1, 1, 0, 0}, 1));
+  EXPECT_FALSE(encode(Verified{0, 0, 0, 0, 0, TS_VERDICT_OK, 0, Status::ok, {}, {},
+                               std::string(TS_MAX_MESSAGE + 1, 'x')}, 1));
+
+  auto frame = encode(VerifyRequest{0, 1, "emu0"}, 1).value();
+  auto header = decode_header(frame, Receiver::daemon, max_data).value();
+  auto body = std::vector<std::uint8_t>(frame.begin() + TS_PROTO_HEADER_SIZE, frame.end());
+  body[0] = TS_VERIFY_ALL;  // --all with file 1
+  EXPECT_EQ(decode_body(header, body).error(), Status::bad_request);
+  body[0] = 0;
+  body[4] = 1;  // reserved
+  EXPECT_EQ(decode_body(header, body).error(), Status::bad_request);
+  // VERIFY is a request, VERIFIED and VERIFY_DONE replies.
+  EXPECT_EQ(decode_header(frame, Receiver::client, max_data).error(), Status::bad_type);
+  frame = encode(VerifyDone{}, 1).value();
+  EXPECT_EQ(decode_header(frame, Receiver::daemon, max_data).error(), Status::bad_type);
+
+  frame = encode(Verified{7, 0, 0, 0, 0, TS_VERDICT_OK, TS_FILE_COMPLETE, Status::ok, {}, {}, ""}, 1)
+              .value();
+  header = decode_header(frame, Receiver::client, max_data).value();
+  body = std::vector<std::uint8_t>(frame.begin() + TS_PROTO_HEADER_SIZE, frame.end());
+  body[40] = TS_VERDICT_MAX + 1;
+  EXPECT_EQ(decode_body(header, body).error(), Status::bad_request);
+  body[40] = TS_VERDICT_OK;
+  body[41] = TS_FILE_STATUS_MAX + 1;
+  EXPECT_EQ(decode_body(header, body).error(), Status::bad_request);
+  body[41] = TS_FILE_COMPLETE;
+  body[44] = TS_MEDIUM_ERROR;  // a condition with verdict ok
+  EXPECT_EQ(decode_body(header, body).error(), Status::bad_request);
+  body[44] = 0;
+  body[42] = 4;  // an unknown flag
+  EXPECT_EQ(decode_body(header, body).error(), Status::bad_request);
+  body[42] = 0;
+  body.pop_back();  // shorter than its message says
+  EXPECT_EQ(decode_body(header, body).error(), Status::bad_length);
+
+  frame = encode(VerifyDone{2, 1, 1, 0, 0}, 1).value();
+  header = decode_header(frame, Receiver::client, max_data).value();
+  body = std::vector<std::uint8_t>(frame.begin() + TS_PROTO_HEADER_SIZE, frame.end());
+  body[8] = 2;  // ok 2 + unrecorded 1 is more than 2 checked
+  EXPECT_EQ(decode_body(header, body).error(), Status::bad_request);
+}
+
+// Issue 12, item 3: CATALOG_REBUILD and CATALOG_REBUILT.
+TEST(Protocol, CatalogRebuildRoundTrips) {
+  const auto ask = std::get<CatalogRebuild>(
+      round_trip(CatalogRebuild{TS_REBUILD_PROGRESS, "emu0"}, Receiver::daemon));
+  EXPECT_EQ(ask.flags, TS_REBUILD_PROGRESS);
+  EXPECT_EQ(ask.drive, "emu0");
+  const CatalogRebuilt longest{9, 4, 2, TS_REBUILT_LABELLED, std::string(TS_MAX_VOLUME_TEXT, 's'),
+                               std::string(TS_MAX_VOLUME_TEXT, 'l'), std::string(TS_MAX_VOLUME_TEXT, 'u')};
+  const auto back = std::get<CatalogRebuilt>(round_trip(longest, Receiver::client));
+  EXPECT_EQ(back.files, 9U);
+  EXPECT_EQ(back.data_files, 4U);
+  EXPECT_EQ(back.confirmed, 2U);
+  EXPECT_EQ(back.uuid.size(), TS_MAX_VOLUME_TEXT);
+  EXPECT_EQ(encode(CatalogRebuilt{}, 1).value().size(), TS_PROTO_HEADER_SIZE + 38U);
+
+  EXPECT_FALSE(encode(CatalogRebuild{1, "emu0"}, 1));  // an unknown flag
+  EXPECT_FALSE(encode(CatalogRebuilt{1, 2, 0, 0, "", "", ""}, 1));  // more data files than files
+  EXPECT_FALSE(encode(CatalogRebuilt{2, 1, 2, 0, "", "", ""}, 1));  // more confirmed than data
+  EXPECT_FALSE(encode(CatalogRebuilt{0, 0, 0, 4, "", "", ""}, 1));
+  auto frame = encode(CatalogRebuild{0, "emu0"}, 1).value();
+  EXPECT_EQ(decode_header(frame, Receiver::client, max_data).error(), Status::bad_type);
+  auto header = decode_header(frame, Receiver::daemon, max_data).value();
+  auto body = std::vector<std::uint8_t>(frame.begin() + TS_PROTO_HEADER_SIZE, frame.end());
+  body[0] = 1;
+  EXPECT_EQ(decode_body(header, body).error(), Status::bad_request);
+
+  // A VERIFIED digest the flags do not give must be zeros: one encoding per frame.
+  frame = encode(Verified{7, 0, 0, 0, 0, TS_VERDICT_OK, TS_FILE_COMPLETE, Status::ok, {}, {}, ""}, 1)
+              .value();
+  header = decode_header(frame, Receiver::client, max_data).value();
+  body = std::vector<std::uint8_t>(frame.begin() + TS_PROTO_HEADER_SIZE, frame.end());
+  body[60] = 1;
+  EXPECT_EQ(decode_body(header, body).error(), Status::bad_request);
+}
