@@ -323,6 +323,40 @@ def case_rebuild(case):
                f"verify --all checks against the scanned rows: {r.out!r}")
 
 
+def case_labelled_rebuild(case):
+    """a tape labelled and written by the daemon, its catalog deleted: rebuild gives back the
+    same files (names, owners, digests, complete) under the same one volume, found by its label"""
+    d = emulated(case)
+    r = case.cli(d, ["label", "WEEKLY-9"])
+    case.require(r.rc == 0, f"label WEEKLY-9: {r}")
+    sources = [rs.Source(case, f"w{n}", size, 70 + n) for n, size in enumerate((1 * rs.MIB + 5, 4000))]
+    for n, source in enumerate(sources):
+        r = case.write(d, source.path, extra=["--label", f"part {n}"])
+        case.require(r.committed and r.reported[2] == 2 * n + 1, f"stream {n} committed as file {2 * n + 1}: {r}")
+    before = listed(case, d)
+    case.require(d.stop() == 0, "the daemon stops")
+    for name in os.listdir(case.path("d-state")):
+        if name.startswith("catalog.sqlite"):
+            os.unlink(case.path("d-state", name))
+    d = emulated(case, name="again")
+    r = case.cli(d, ["catalog", "rebuild"], timeout=120)
+    case.require(r.rc == 0, f"catalog rebuild exits 0: {r}")
+    r = case.cli(d, ["--json", "list", "--volume", "WEEKLY-9"])
+    case.require(r.rc == 0, f"list --volume WEEKLY-9 finds the rebuilt volume: {r}")
+    after = json.loads(r.out.decode())
+    keys = ("file", "bytes", "blocks", "sha256", "label", "client_uid", "status")
+    case.check([tuple(f[k] for k in keys) for f in after["files"]] ==
+               [tuple(f[k] for k in keys) for f in before["files"]],
+               f"the same files, labels, owners, digests and statuses: {after['files']}")
+    case.check(after["volume"]["uuid"] == before["volume"]["uuid"], "the same volume uuid")
+    # A write after the rebuild lands on the same volume row, not on a second one.
+    extra = rs.Source(case, "w2", 3000, 79)
+    case.require(case.write(d, extra.path).committed, "a write after the rebuild")
+    r = case.cli(d, ["--json", "list", "--volume", before["volume"]["uuid"]])
+    numbers = [f["file"] for f in json.loads(r.out.decode())["files"]]
+    case.check(numbers == [1, 3, 5], f"one volume holds all three files: {numbers}")
+
+
 def label_block(obj):
     return (json.dumps(obj) + "\n").encode()
 
@@ -385,7 +419,7 @@ def case_labelled(case):
 
 CASES = {"clean": case_clean, "damaged": case_damaged, "unrecorded": case_unrecorded,
          "blank": case_blank, "hostile": case_hostile, "rebuild": case_rebuild,
-         "labelled": case_labelled}
+         "labelled": case_labelled, "labelled_rebuild": case_labelled_rebuild}
 
 if __name__ == "__main__":
     sys.exit(rs.main(CASES))
