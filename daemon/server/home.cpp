@@ -16,8 +16,12 @@ constexpr std::chrono::seconds close_patience{2};
 
 }  // namespace
 
+// The mailbox is opened with the home, on the thread that turns its ring: a home's
+// descriptors are then fixed from its start, not grown by its first catalog check.
 Home::Home(Server& server, uring::Ring& ring, std::string name)
-    : _server{server}, _ring{ring}, _name{std::move(name)} {}
+    : _server{server}, _ring{ring}, _name{std::move(name)} {
+  (void)mailbox();
+}
 
 Home::~Home() = default;
 
