@@ -199,6 +199,11 @@ void EmulatedLibrary::move_medium(const transport::ScsiRequest& request) {
     complete_after({});
     return;
   }
+  if (source == destination) {
+    // Nothing moves (SMC): a drive keeps its cartridge, even a threaded one, and its image.
+    complete_after(_spec.move_time);
+    return;
+  }
   ++_moves;
   if (_spec.move_fails && _moves == *_spec.move_fails) {
     _model = before;

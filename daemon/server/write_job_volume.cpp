@@ -132,12 +132,13 @@ void WriteJob::volume_known() {
   begin_stream();
 }
 
-// A trailer follows every data file the drive closed with a filemark on a labelled tape; one
-// of a stream that failed while its client was still sending by the socket is left out (its
-// frames may still come in while the drive writes it), as are streams that put no block there.
+// A trailer follows every data file the drive closed with a filemark on a labelled tape, an
+// empty one too (an empty stream that commits is a file: without its trailer the next stream
+// would take a trailer's place); one of a stream that failed while its client was still sending
+// by the socket is left out (its frames may still come in while the drive writes it). A stream
+// that put no block there wrote no filemark, so made no file.
 bool WriteJob::wants_trailer(const drive::StreamOutcome& outcome) const {
-  if (_layout.kind != TapeLayout::Kind::labelled || !_layout.volume || outcome.blocks == 0 ||
-      !outcome.filemark_written) {
+  if (_layout.kind != TapeLayout::Kind::labelled || !_layout.volume || !outcome.filemark_written) {
     return false;
   }
   return outcome.complete() || _phase == Phase::ending || _source != nullptr ||

@@ -27,6 +27,8 @@ real daemon, the real CLI, real image files and sha256sum. Cases:
               first WRITE, the stream's one block the second): the write exits 74 saying all its
               bytes are on the tape, closed by a filemark, but not confirmed by a trailer; the
               catalog says failed; the data reads back and no trailer follows it
+  empty       an empty stream that commits on a labelled tape is file 1 and gets its trailer
+              (file 2), so that the next write is file 3, not a trailer's place
 Usage: label_test.py DAEMON CLI CASE. Exit 0 pass, 1 fail, 77 skipped."""
 import json
 import os
@@ -271,10 +273,28 @@ def case_trailer_fails(case):
     case.check(r.rc == EXIT_NO_FILE, f"no trailer follows it (exit {r.rc})")
 
 
+def case_empty(case):
+    """an empty stream on a labelled tape: its file keeps a trailer, the layout its parity"""
+    d = emulated(case)
+    volume = labelled(case, d, "empty-1")
+    empty = case.path("empty")
+    open(empty, "wb").close()
+    r = case.write(d, empty)
+    case.require(r.committed, f"an empty stream commits ({r})")
+    case.check(r.reported[2] == 1, f"the empty stream is file 1: {r.reported}")
+    trailer = read_json(case, d, 2)
+    case.check(trailer.get("tapestream") == "file" and trailer.get("file") == 1 and
+               trailer.get("volume") == volume["uuid"] and trailer.get("bytes") == 0,
+               f"file 2 is the trailer of the committed empty file 1: {trailer}")
+    a = rs.Source(case, "a", 5000, 7)
+    ra = committed(case, d, a)
+    case.check(ra[2] == 3, f"the next write is file 3, a data file's place: {ra}")
+
+
 CASES = {"layout": case_layout, "plain": case_plain, "refusals": case_refusals,
          "recognised": case_recognised, "here": case_here, "interrupted": case_interrupted,
          "permissions": case_permissions,
-         "trailer_fails": case_trailer_fails}
+         "trailer_fails": case_trailer_fails, "empty": case_empty}
 
 if __name__ == "__main__":
     sys.exit(rs.main(CASES))

@@ -137,6 +137,22 @@ TEST_F(EmulatedLibraryTest, AMoveLoadsTheDriveAndSurvivesARestart) {
   EXPECT_FALSE(drive_a.cartridge);
 }
 
+// Regression: a move from a drive to itself took the cartridge out of the drive (its image
+// closed, a threaded tape too) while the inventory still showed it there.
+TEST_F(EmulatedLibraryTest, AMoveToWhereTheCartridgeIsLeavesTheDriveLoaded) {
+  auto library = open();
+  ASSERT_EQ(condition(run(*library, scsi::cdb::move_medium(0, slot1, drive1))),
+            ChangerCondition::good);
+  for (const bool threaded : {false, true}) {
+    drive_a.threaded = threaded;
+    EXPECT_EQ(condition(run(*library, scsi::cdb::move_medium(0, drive1, drive1))),
+              ChangerCondition::good);
+    ASSERT_TRUE(drive_a.cartridge) << "threaded " << threaded << ": the drive keeps its cartridge";
+    EXPECT_EQ(drive_a.cartridge->filename(), "VOL001.tap");
+    EXPECT_EQ(library->model().barcode_at(drive1), "VOL001");
+  }
+}
+
 TEST_F(EmulatedLibraryTest, RefusalsAndFaults) {
   auto library = open("&move_fails=2&stuck_drive=b");
   EXPECT_EQ(condition(run(*library, scsi::cdb::move_medium(0, slot1 + 2, drive1))),
