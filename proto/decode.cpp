@@ -300,8 +300,8 @@ Result<Message> decode_known(Type type, ByteView body) {
       m.flags = r.u32();
       r.reserved(4);
       if ((m.flags & ~std::uint32_t{TS_VERIFY_DONE_END_OF_DATA | TS_VERIFY_DONE_CUT}) != 0 ||
-          m.ok + m.unrecorded + m.bad != m.checked || m.ok > m.checked ||
-          m.unrecorded > m.checked || m.bad > m.checked) {
+          m.ok > m.checked || m.unrecorded > m.checked - m.ok ||
+          m.bad != m.checked - m.ok - m.unrecorded) {  // a sum that cannot wrap
         r.flag_bad_field();
       }
       return finish(r, std::move(m));

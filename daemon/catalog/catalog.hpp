@@ -108,6 +108,9 @@ struct VolumeRebuilt {
   std::optional<std::string> uuid;
   TimePoint when{};
   std::vector<FileRow> files;  // status complete, scanned, interrupted or failed
+  // A scan that stopped before end of data reached files 0 to scanned_files - 1: the rows of
+  // files beyond stay as they are.
+  std::optional<std::uint64_t> scanned_files;
 };
 
 struct VolumeFiles {

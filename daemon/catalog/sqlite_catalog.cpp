@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 #include <system_error>
 
 #include "catalog/schema.hpp"
@@ -276,8 +277,9 @@ void SqliteCatalog::stream_ended(StreamEnded ended) {
             .run();
         // Data at this file number ended the tape here: what an earlier stream left at or
         // after it cannot be read any more. The rows stay, marked.
-        db.prepare("UPDATE files SET status = 'overwritten' WHERE id < ?1 AND status != "
-                   "'overwritten' AND volume_id = (SELECT volume_id FROM files WHERE id = ?1) "
+        db.prepare("UPDATE files SET status = 'overwritten' WHERE id < ?1 AND status NOT IN "
+                   "('overwritten', 'superseded') AND volume_id = (SELECT volume_id FROM files "
+                   "WHERE id = ?1) "
                    "AND file_number >= (SELECT file_number FROM files WHERE id = ?1)")
             .bind(1, row)
             .run();
@@ -294,7 +296,7 @@ void SqliteCatalog::files_voided(FilesVoided voided) {
       db.transaction([&] {
         const auto volume = volume_id(db, voided.volume, std::chrono::system_clock::now());
         db.prepare("UPDATE files SET status = 'overwritten' WHERE volume_id = ? AND "
-                   "file_number >= ? AND status NOT IN ('overwritten', 'writing')")
+                   "file_number >= ? AND status NOT IN ('overwritten', 'writing', 'superseded')")
             .bind(1, volume)
             .bind(2, as_int(voided.from_file))
             .run();
@@ -318,9 +320,13 @@ void SqliteCatalog::volume_rebuilt(VolumeRebuilt rebuilt) {
               .bind(3, volume)
               .run();
         }
+        // The rows the scan replaces: those of files it reached (a cut scan says how far),
+        // never the history of overwritten files or a stream still writing.
         db.prepare("UPDATE files SET status = 'superseded' WHERE volume_id = ? AND "
-                   "status != 'superseded'")
+                   "status NOT IN ('superseded', 'overwritten', 'writing') AND file_number < ?")
             .bind(1, volume)
+            .bind(2, rebuilt.scanned_files ? as_int(*rebuilt.scanned_files)
+                                           : std::numeric_limits<std::int64_t>::max())
             .run();
         for (const auto& f : rebuilt.files) {
           auto insert = db.prepare(

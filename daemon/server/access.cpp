@@ -157,9 +157,12 @@ std::optional<AccessClass> access_class_of(const proto::Message& message) {
                       std::is_same_v<T, proto::ListFiles>) {
           return AccessClass::status;
         } else if constexpr (std::is_same_v<T, proto::ReadRequest> ||
-                             std::is_same_v<T, proto::VerifyRequest> ||
-                             std::is_same_v<T, proto::CatalogRebuild>) {
+                             std::is_same_v<T, proto::VerifyRequest>) {
           return AccessClass::read;
+        } else if constexpr (std::is_same_v<T, proto::CatalogRebuild>) {
+          // A rebuild supersedes every row of the volume, with the names and owners only the
+          // catalog knew on a plain tape: a reader may not do that.
+          return AccessClass::write;
         } else if constexpr (std::is_same_v<T, proto::WriteRequest>) {
           // Written where the tape stands, a stream ends the tape there: what followed is lost.
           return (m.flags & TS_WRITE_APPEND) != 0 ? AccessClass::write : AccessClass::destroy;

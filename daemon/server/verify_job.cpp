@@ -283,6 +283,9 @@ void VerifyJob::finish_rebuild(std::uint32_t flags) {
     rebuilt.uuid = contents.volume->uuid;
   }
   rebuilt.files = std::move(contents.data_files);
+  if ((flags & TS_VERIFY_DONE_CUT) != 0) {
+    rebuilt.scanned_files = _scan.size();
+  }
   _catalog->volume_rebuilt(std::move(rebuilt));
   spdlog::info("drive {}: {}: catalog rebuilt from {} files on the tape: {} data files, {} "
                "confirmed by their trailers{}",

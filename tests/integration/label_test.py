@@ -253,6 +253,14 @@ def case_permissions(case):
     r = run_as(case, d, "stranger", ["label", "ops-2", "--force"])
     case.check(r.rc == 0, f"a user with write and destroy relabels it: exit {r.rc} {r.err.strip()[:300]}")
     case.check(read_json(case, d, 0).get("label") == "ops-2", "file 0 is the new label")
+    # A catalog rebuild supersedes rows whose names and owners only the catalog knew: write.
+    rules = ["status: everyone", "read: uid:2002", "write: uid:2003"]
+    d2 = emulated(case, name="rebuild", image="rebuild.tap", args=[a for r in rules for a in ("--allow", r)])
+    r = run_as(case, d2, "backup", ["catalog", "rebuild"])
+    case.check(r.rc == 77 and "may not write" in r.err,
+               f"a reader may not rebuild the catalog, exit 77: {r.rc} {r.err.strip()[:300]}")
+    r = run_as(case, d2, "operator", ["catalog", "rebuild"])
+    case.check(r.rc == 0, f"a writer may: exit {r.rc} {r.err.strip()[:300]}")
 
 
 def case_trailer_fails(case):

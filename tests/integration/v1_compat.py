@@ -238,7 +238,7 @@ def replay_session(case, socket_path, session, written):
                 case.check(got[HEADER:HEADER + 2] == recorded[HEADER:HEADER + 2],
                            f"{what}: {t:#06x} with status {got[HEADER:HEADER + 2].hex()} "
                            f"(recorded {recorded[HEADER:HEADER + 2].hex()})")
-        case.check(True, f"{what}: {len(session['events'])} recorded frames replayed")
+        case.note(f"{what}: {len(session['events'])} recorded frames replayed")
     finally:
         sock.close()
     if out_path is None:

@@ -307,6 +307,25 @@ INSERT INTO files (volume_id, file_number, label, bytes, blocks, block_size, mod
   EXPECT_EQ(v.files[1].bytes, 1000U);
   EXPECT_TRUE(v.files[1].sha256);
   EXPECT_EQ(v.files[2].status, FileStatus::complete);
+
+  // A scan cut after file 0 replaces that file's rows only: the rows beyond stay as they are.
+  VolumeRebuilt cut;
+  cut.volume = VolumeKey{"SERIAL01", "emu0"};
+  cut.when = std::chrono::system_clock::now();
+  cut.files = {rebuilt.files[0]};
+  cut.scanned_files = 1;
+  c.volume_rebuilt(cut);
+  const auto after = listing(c, VolumeQuery{"emu0", "OFFSITE-7"});
+  ASSERT_EQ(after.files.size(), 4U);
+  std::size_t live_file0 = 0;
+  for (const auto& f : after.files) {
+    if (f.file_number == 1) {
+      EXPECT_EQ(f.status, FileStatus::complete) << "beyond the cut scan: untouched";
+    } else if (f.status != FileStatus::superseded) {
+      ++live_file0;
+    }
+  }
+  EXPECT_EQ(live_file0, 1U) << "file 0: the new row, the others superseded";
 }
 
 }  // namespace

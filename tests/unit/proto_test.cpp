@@ -572,6 +572,8 @@ TEST(Protocol, VerifyFieldsOutOfRange) {
   EXPECT_FALSE(encode(Verified{0, 0, 0, 0, 0, TS_VERDICT_MAX + 1, 0, Status::ok, {}, {}, ""}, 1));
   EXPECT_FALSE(encode(Verified{0, 0, 0, 0, 0, TS_VERDICT_OK, 0, Status::medium_error, {}, {}, ""}, 1));
   EXPECT_FALSE(encode(VerifyDone{1, 1, 1, 0, 0}, 1));
+  constexpr std::uint64_t half = std::uint64_t{1} << 63;
+  EXPECT_FALSE(encode(VerifyDone{half, half, half, half, 0}, 1)) << "a sum that wraps to checked";
   EXPECT_FALSE(encode(Verified{0, 0, 0, 0, 0, TS_VERDICT_OK, 0, Status::ok, {}, {},
                                std::string(TS_MAX_MESSAGE + 1, 'x')}, 1));
 
