@@ -32,7 +32,9 @@ class Rig {
 
   explicit Rig(const std::string& options, std::chrono::milliseconds data_timeout = {})
       : _ring{uring::Ring::create({})},
-        _pool{uring::BufferPool::create(_ring, stream_buffers + 1, block)},
+        // As the daemon's pools: a page of room beyond the block for its CRC32C, since Logical
+        // Block Protection is on by default where the drive offers it (the emulated one does).
+        _pool{uring::BufferPool::create(_ring, stream_buffers + 1, block + 4096)},
         _drive{conformance_target(_scratch.path() / "tape.tap", options)(_ring)},
         _timeouts{scsi::TimeoutTable::lto_defaults()} {
     if (data_timeout.count() > 0) {
