@@ -115,6 +115,7 @@ class WriteStream {
   void seal(const Block& block);
   std::uint32_t transfer_length(const Block& block) const;
   void confirm();
+  bool reconfirm_after_reset();
   void protection_confirmed(const ProtectionOutcome& protection);
   void set_block_mode();
   bool watch_tape_alerts(bool ending);
@@ -157,6 +158,7 @@ class WriteStream {
   bool _protected = false;   // every block carries its CRC32C (confirmed at start)
   static constexpr int max_reconfirmations = 2;
   int _reconfirmations = 0;  // resets met while the stream was setting the drive up
+  std::uint64_t _attentions_at_confirmation = 0;
 
   Phase _phase = Phase::positioning;
   std::deque<std::uint16_t> _free;

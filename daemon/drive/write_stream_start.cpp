@@ -29,6 +29,7 @@ void WriteStream::confirm() {
 void WriteStream::protection_confirmed(const ProtectionOutcome& o) {
   // A reset that the confirmation's own commands met came before the answers it acted on.
   (void)_channel.take_unit_attention();
+  _attentions_at_confirmation = _channel.attentions();
   _outcome.protection_offered = o.offered;
   if (o.refusal) {
     fail_to_start(o.condition.condition == TapeCondition::good ? Ending::drive_error
@@ -65,17 +66,7 @@ void WriteStream::set_block_mode() {
                                    : std::string{"the drive did not take variable blocks (MODE SELECT)"});
       return;
     }
-    // A reset that the MODE SELECT met (and absorbed by sending it again) returned the drive
-    // to its defaults, Logical Block Protection off: the page is confirmed again, or blocks
-    // would go out with a CRC the drive stores as data.
-    if (_channel.take_unit_attention()) {
-      if (++_reconfirmations > max_reconfirmations) {
-        fail_to_start(Ending::medium_changed,
-                      "the drive was reset again and again while the stream was starting; "
-                      "nothing was written");
-        return;
-      }
-      confirm();
+    if (reconfirm_after_reset()) {
       return;
     }
     auto started = [this](const StartOutcome& o) {
@@ -93,6 +84,24 @@ void WriteStream::set_block_mode() {
       _start.here(_options.position_trusted, started);
     }
   });
+}
+
+// A reset since the page was confirmed (met and absorbed by a command sent again, here or in
+// StreamStart, which restarts its positioning after one) returned the drive to its defaults,
+// Logical Block Protection off: the start is run again from the confirmation, or blocks would
+// go out with a CRC the drive stores as 4 bytes of data. True when it was.
+bool WriteStream::reconfirm_after_reset() {
+  if (_channel.attentions() == _attentions_at_confirmation) {
+    return false;
+  }
+  if (++_reconfirmations > max_reconfirmations) {
+    fail_to_start(Ending::medium_changed,
+                  "the drive was reset again and again while the stream was starting; nothing "
+                  "was written");
+    return true;
+  }
+  confirm();
+  return true;
 }
 
 void WriteStream::fail_to_start(Ending ending, std::string message) {
@@ -144,6 +153,9 @@ void WriteStream::position_to_start() {
     if (_channel.take_unit_attention()) {  // the tape may no longer stand where it was put
       fail_to_start(Ending::medium_changed,
                     "the drive was reset while the stream was starting; nothing was written");
+      return;
+    }
+    if (reconfirm_after_reset()) {
       return;
     }
     _start_object = *object;

@@ -151,8 +151,11 @@ class Rig {
   }
 
   // Everything in file `file`, read back through the drive in variable-block mode.
+  // Read raw, as the medium holds it: a stream left Logical Block Protection on (the emulated
+  // drive offers it), which would put a CRC after every block; it goes off first.
   std::vector<std::uint8_t> read_file(std::uint64_t file) {
     set_block_length(0);
+    protection_off();
     run(scsi::cdb::locate16(scsi::cdb::LocateDestination::logical_file, file, {}, false), 0);
     std::vector<std::uint8_t> all;
     for (;;) {
@@ -177,6 +180,13 @@ class Rig {
     request.data = {stream_buffers, _pool.buffer(stream_buffers).first(out.empty() ? length : out.size())};
     const auto r = transport::run_blocking(_ring, *_drive, request).value();
     return {scsi::classify(command, r.status()), request.data.bytes.size() - r.residue};
+  }
+  // Raw blocks, as the rig writes and reads them, carry no CRC.
+  void protection_off() {
+    const auto off = scsi::DataProtectionPage::make(scsi::DataProtectionPage::Method::none, false, false);
+    const std::span<const std::uint8_t> pages[] = {off.bytes()};
+    const auto list = scsi::mode_select6_parameters(std::nullopt, pages).value();
+    run(scsi::cdb::mode_select6(static_cast<std::uint8_t>(list.size())), 0, list);
   }
   void set_block_length(std::uint32_t length) {
     const auto list = scsi::mode_select6_parameters(scsi::BlockDescriptor{0, 0, length}, {}).value();
