@@ -3,7 +3,9 @@
 // that costs against the drive's rate. Two buffer sizes (the daemon's 256 KiB block, and 8 MiB),
 // each warm (the same buffer over and over: in cache, as commit() sees a receive it just made)
 // and streaming (piece after piece through a REGION, 1 GiB by default: from memory, the worst
-// case). memcpy copies the same pieces into one destination buffer.
+// case). memcpy copies the same pieces into one destination buffer. CRC32C (common/crc32c, the
+// Logical Block Protection checksum the daemon computes for every block it writes and checks for
+// every block it reads) runs over the same pieces too.
 // Usage: digest_rate [REGION_MiB] [ROUNDS]   (a benchmark: it reports, it checks nothing)
 #include <time.h>
 
@@ -17,6 +19,7 @@
 #include <vector>
 
 #include "base/sha256.hpp"
+#include "common/crc32c.hpp"
 
 namespace {
 
@@ -81,11 +84,14 @@ int main(int argc, char** argv) {
               "best of %d rounds; GB per second of the thread's CPU time (wall-clock rate, which "
               "other processes on the machine lower, in brackets)\n",
               total / mib, region / mib, rounds);
-  std::printf("%-18s %20s %20s %8s\n", "buffers", "SHA-256 GB/s", "memcpy GB/s", "ratio");
+  std::printf("%-18s %20s %20s %20s %8s\n", "buffers", "SHA-256 GB/s", "CRC32C GB/s", "memcpy GB/s",
+              "ratio");
   tapestream::base::Sha256 hash;
   for (const auto& shape : shapes) {
     Rate best_hash;
     Rate best_copy;
+    Rate best_crc;
+    std::uint32_t crc = 0;
     for (int round = 0; round < rounds; ++round) {  // interleaved, so that noise hits both
       const auto hashed = rate(total, shape.piece, region, shape.streaming,
                                [&](std::size_t at, std::size_t n) {
@@ -96,6 +102,13 @@ int main(int argc, char** argv) {
         std::memcpy(destination.data(), source.data() + at, n);
         keep(destination.data());
       });
+      const auto checked = rate(total, shape.piece, region, shape.streaming,
+                                [&](std::size_t at, std::size_t n) {
+        crc ^= tapestream::crc32c(std::span<const std::uint8_t>{source}.subspan(at, n));
+      });
+      if (checked.per_cpu_second > best_crc.per_cpu_second) {
+        best_crc = checked;
+      }
       if (hashed.per_cpu_second > best_hash.per_cpu_second) {
         best_hash = hashed;
       }
@@ -105,8 +118,10 @@ int main(int argc, char** argv) {
     }
     const auto digest = hash.finish();
     keep(const_cast<std::uint8_t*>(digest.data()));
-    std::printf("%-18s %10.2f (%6.2f) %11.2f (%6.2f) %8.1f\n", shape.name,
+    keep(&crc);
+    std::printf("%-18s %10.2f (%6.2f) %11.2f (%6.2f) %11.2f (%6.2f) %8.1f\n", shape.name,
                 best_hash.per_cpu_second / 1e9, best_hash.per_wall_second / 1e9,
+                best_crc.per_cpu_second / 1e9, best_crc.per_wall_second / 1e9,
                 best_copy.per_cpu_second / 1e9, best_copy.per_wall_second / 1e9,
                 best_copy.per_cpu_second / best_hash.per_cpu_second);
   }

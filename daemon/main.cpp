@@ -152,6 +152,11 @@ int serve(const po::variables_map& vm) {
   }
   config.buffer_size = size_option(vm, "buffer-size", 16U << 20);
   config.block_size = size_option(vm, "block-size", 0xFF'FFFF);
+  if (vm.count("protection") != 0) {
+    for (const auto& p : vm["protection"].as<std::vector<std::string>>()) {
+      config.protection.push_back(server::parse_protection_option(p));
+    }
+  }
   if (vm.count("drive") != 0) {
     for (const auto& d : vm["drive"].as<std::vector<std::string>>()) {
       config.drives.push_back(server::parse_drive_option(d));
@@ -270,6 +275,10 @@ int main(int argc, char** argv) {
        "bytes per buffer; the largest block a stream may use")
       ("block-size", po::value<std::string>()->value_name("SIZE")->default_value("256K"),
        "the block size of streams that do not choose one")
+      ("protection", po::value<std::vector<std::string>>()->value_name("[NAME=]MODE")->composing(),
+       "Logical Block Protection (a CRC32C with every block, checked by the drive on write and "
+       "by the daemon on read): auto (where the drive offers it), off, or on (refuse streams on "
+       "a drive without it); NAME= for one drive; repeatable, later ones win")
       ("stream-timeout", po::value<unsigned>()->value_name("SECONDS")->default_value(600),
        "end a stream whose client moves no data for this long (0: never)")
       ("tapealert-interval", po::value<unsigned>()->value_name("SECONDS")->default_value(30),

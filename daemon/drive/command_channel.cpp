@@ -30,6 +30,7 @@ void CommandChannel::send(const scsi::Command& command, transport::DataBuffer da
 void CommandChannel::on_scsi_complete(const transport::ScsiResult& result) {
   if (is_unit_attention(scsi::classify(_request.command, result.status()).condition)) {
     _attention = true;
+    ++_attentions;
     if (std::exchange(_resend, false)) {
       if (_drive.submit(_request, *this)) {
         return;

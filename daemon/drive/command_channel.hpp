@@ -35,6 +35,9 @@ class CommandChannel final : private transport::ScsiCallback {
   // Whether a unit attention came back since the last call (also one a resend absorbed): the
   // drive may have been reset, and a position assumed before it may be wrong.
   bool take_unit_attention() { return std::exchange(_attention, false); }
+  // Unit attentions seen since the channel was made, which take_unit_attention() does not
+  // reset: what was set up on the drive before the count moved may be gone.
+  std::uint64_t attentions() const { return _attentions; }
 
  private:
   void on_scsi_complete(const transport::ScsiResult& result) override;
@@ -45,6 +48,7 @@ class CommandChannel final : private transport::ScsiCallback {
   Then _then;
   bool _resend = false;
   bool _attention = false;
+  std::uint64_t _attentions = 0;
 };
 
 }  // namespace tapestream::drive

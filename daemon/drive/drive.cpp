@@ -1,5 +1,6 @@
 #include "drive/drive.hpp"
 
+#include <algorithm>
 #include <array>
 #include <memory>
 
@@ -226,6 +227,7 @@ DriveState Drive::state() const {
 std::unique_ptr<WriteStream> Drive::write_stream(WriteStream::Options options,
                                                  WriteStream::Done done) {
   options.positioning = _identity.positioning;
+  options.protection = _protection;
   options.position_trusted = _transport.position_trusted();
   options.tape_alerts_seen = [this, heard = std::move(options.tape_alerts_seen)](
                                  const scsi::TapeAlerts& alerts) {
@@ -240,7 +242,23 @@ std::unique_ptr<WriteStream> Drive::write_stream(WriteStream::Options options,
 std::unique_ptr<ReadStream> Drive::read_stream(ReadStream::Done done) {
   stream_began(false);
   return std::make_unique<ReadStream>(_transport, _pool, _timeouts, _stream_buffers,
-                                      _identity.positioning, std::move(done));
+                                      _identity.positioning, std::move(done), _protection,
+                                      _largest_block);
+}
+
+std::uint32_t Drive::max_data_block() const {
+  const std::uint64_t crc = _protection != Protection::off && _identity.offers_crc32c
+                                ? protection_bytes
+                                : 0;
+  std::uint64_t transfer = std::min<std::uint64_t>(_pool.buffer_size(), scsi::Count24::max);
+  if (_identity.max_block_length != 0) {
+    transfer = std::min<std::uint64_t>(transfer, _identity.max_block_length);
+  }
+  std::uint64_t limit = transfer > crc ? transfer - crc : 0;
+  if (_largest_block != 0) {
+    limit = std::min<std::uint64_t>(limit, _largest_block);
+  }
+  return static_cast<std::uint32_t>(limit);
 }
 
 void Drive::stream_began(bool writing) {

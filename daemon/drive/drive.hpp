@@ -45,6 +45,17 @@ class Drive {
   CommandRunner& commands() { return _commands; }
   const DriveIdentity& identity() const { return _identity; }
   void set_identity(DriveIdentity identity) { _identity = std::move(identity); }
+  // Logical Block Protection as configured for this drive (block_protection.hpp).
+  // `largest_block` is the configured buffer size: the pool's buffers are larger by the room a
+  // block's CRC needs, so that protection does not shrink the blocks a client may use.
+  void set_protection(Protection protection, std::uint32_t largest_block) {
+    _protection = protection;
+    _largest_block = largest_block;
+  }
+  Protection protection() const { return _protection; }
+  // The largest block of data a stream may write: the configured buffer size, and the drive's
+  // limit (READ BLOCK LIMITS, WRITE(6)) less the 4 bytes of CRC32C where streams carry it.
+  std::uint32_t max_data_block() const;
   // Locks that make this daemon the drive's one owner, held as long as the drive lives.
   void hold(std::vector<UniqueFd> locks) { _locks = std::move(locks); }
 
@@ -104,6 +115,8 @@ class Drive {
   scsi::TimeoutTable _timeouts;
   CommandRunner _commands;
   DriveIdentity _identity;
+  Protection _protection = Protection::automatic;
+  std::uint32_t _largest_block = 0;  // 0: the pool's buffer size
   KnownState _known;
   KeptTapeAlerts _tape_alerts;
   std::map<std::uint64_t, std::uint64_t> _file_starts;  // file number -> its first block

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "drive/block_protection.hpp"
 #include "drive/command_channel.hpp"
 #include "scsi/cdb.hpp"
 #include "scsi/condition.hpp"
@@ -66,6 +67,11 @@ Result<DriveIdentity, Failure> identify(uring::Ring& ring, transport::ScsiTransp
   id.positioning.long_position =
       !refused(scsi::cdb::read_position(scsi::cdb::ReadPositionForm::long_form));
   id.positioning.sixteen_byte = !refused(scsi::cdb::space16(scsi::cdb::SpaceCode::blocks, 0));
+  if (auto changeable = scsi::parse_mode_sense6(run(scsi::cdb::mode_sense6(
+          scsi::DataProtectionPage::code, scsi::DataProtectionPage::subpage,
+          scsi::cdb::PageControl::changeable, true)))) {
+    id.offers_crc32c = offers_crc32c(changeable.value());
+  }
   return id;
 }
 

@@ -21,6 +21,10 @@ struct DriveIdentity {
   std::string serial;
   std::uint32_t max_block_length = 0;
   PositioningCommands positioning;
+  // Logical Block Protection with CRC32C can be selected (Control Data Protection page's
+  // changeable values); streams confirm it again, since a drive may change its mind with the
+  // medium.
+  bool offers_crc32c = false;
 };
 
 // Contract: runs on `ring` until the answers are in (start-up only, nothing else may be in

@@ -1,5 +1,7 @@
 #include "drive/read_stream.hpp"
 
+#include <algorithm>
+
 #include "scsi/cdb.hpp"
 #include "scsi/mode_pages.hpp"
 
@@ -12,18 +14,74 @@ using scsi::TapeCondition;
 
 ReadStream::ReadStream(transport::ScsiTransport& drive, uring::BufferPool& pool,
                        const scsi::TimeoutTable& timeouts, std::vector<std::uint16_t> buffers,
-                       PositioningCommands positioning, Done done)
+                       PositioningCommands positioning, Done done, Protection protection,
+                       std::uint32_t largest_block)
     : _channel{drive, timeouts},
       _pool{pool},
       _positioning{positioning},
+      _protection{protection},
+      _data_read_length{static_cast<std::uint32_t>(std::min<std::size_t>(
+          {pool.buffer_size(), scsi::Count24::max,
+           largest_block == 0 ? pool.buffer_size() : std::size_t{largest_block}}))},
+      _read_length{_data_read_length},
       _done{std::move(done)},
       _free(buffers.begin(), buffers.end()),
       _buffer_count{static_cast<std::uint32_t>(buffers.size())} {}
 
-// Reads are in variable-block mode (READ with SILI returns each block whole, however it was
-// written): whatever mode an earlier stream or a client's setblk left is set back first.
+// Protection is confirmed first (a reset since the last stream returned the drive to its
+// defaults): whether the blocks that arrive carry a CRC must be known before the first READ.
 void ReadStream::start(std::uint64_t file, Ready ready) {
   _outcome.file_number = file;
+  confirm([this, file, ready = std::move(ready)] { set_variable_blocks(file, ready); });
+}
+
+void ReadStream::confirm(std::function<void()> then) {
+  _commanding = true;
+  const auto scratch = _free.front();
+  confirm_protection(_channel, {scratch, _pool.buffer(scratch)}, _protection,
+                     [this, then = std::move(then)](const ProtectionOutcome& o) {
+    _commanding = false;
+    // A reset that the confirmation's own commands met came before the answers it acted on.
+    (void)_channel.take_unit_attention();
+    _outcome.protection_offered = o.offered;
+    if (_ended) {
+      maybe_done();
+      return;
+    }
+    if (o.refusal) {
+      end(o.condition.condition == TapeCondition::good ? Ending::drive_error
+                                                       : ending_for(o.condition, false),
+          *o.refusal);
+      return;
+    }
+    _protected = o.on;
+    _outcome.protected_blocks = o.on;
+    _read_length = static_cast<std::uint32_t>(std::min<std::size_t>(
+        {_pool.buffer_size(), scsi::Count24::max,
+         std::size_t{_data_read_length} + (_protected ? protection_bytes : 0)}));
+    then();
+  });
+}
+
+// A reset that positioning met (and absorbed by sending a command again) returned the drive to
+// its defaults, protection off: confirmed again before the first READ, or every block would
+// fail its check.
+void ReadStream::begin(const Ready& ready) {
+  if (_channel.take_unit_attention()) {
+    if (++_reconfirmations > max_reconfirmations) {
+      end(Ending::medium_changed, "the drive was reset again and again while the read was starting");
+      return;
+    }
+    confirm([this, ready] { begin(ready); });
+    return;
+  }
+  ready();
+  pump();
+}
+
+// Reads are in variable-block mode (READ with SILI returns each block whole, however it was
+// written): whatever mode an earlier stream or a client's setblk left is set back first.
+void ReadStream::set_variable_blocks(std::uint64_t file, Ready ready) {
   auto parameters = scsi::mode_select6_parameters(scsi::BlockDescriptor{0, 0, 0}, {});
   const auto scratch = _free.front();
   const auto& list = parameters.value();
@@ -44,8 +102,7 @@ void ReadStream::start(std::uint64_t file, Ready ready) {
 
 void ReadStream::position(std::uint64_t file, const Ready& ready) {
   if (file == file_where_the_tape_stands) {
-    ready();
-    pump();
+    begin(ready);
     return;
   }
   if (_positioning.sixteen_byte) {
@@ -89,8 +146,7 @@ void ReadStream::located(const transport::ScsiResult& r, const scsi::Command& co
       return;
     }
   }
-  ready();
-  pump();
+  begin(ready);
 }
 
 // Every command goes through here, so that the stream knows one is in flight: a stream cut
@@ -115,7 +171,7 @@ void ReadStream::pump() {
   }
   const auto buffer = _free.front();
   _free.pop_front();
-  const auto length = static_cast<std::uint32_t>(std::min<std::size_t>(_pool.buffer_size(), scsi::Count24::max));
+  const auto length = _read_length;
   const auto command = scsi::cdb::read6_variable(scsi::Count24::from(length).value(), true);
   _commanding = true;
   _channel.send(command, {buffer, _pool.buffer(buffer).first(length)},
@@ -124,7 +180,7 @@ void ReadStream::pump() {
 
 void ReadStream::arrived(std::uint16_t buffer, const transport::ScsiResult& result) {
   _commanding = false;
-  const auto length = static_cast<std::uint32_t>(std::min<std::size_t>(_pool.buffer_size(), scsi::Count24::max));
+  const auto length = _read_length;
   const auto command = scsi::cdb::read6_variable(scsi::Count24::from(length).value(), true);
   const auto c = scsi::classify(command, result.status());
   if (_ended) {  // abandoned while this READ was in flight
@@ -135,10 +191,15 @@ void ReadStream::arrived(std::uint16_t buffer, const transport::ScsiResult& resu
   switch (c.condition) {
     case TapeCondition::good:
     case TapeCondition::short_block: {
-      const auto got = c.block_length.value_or(length - std::min(result.residue, length));
-      _ready.push_back({buffer, static_cast<std::uint32_t>(got)});
+      const auto arrived_length = static_cast<std::uint32_t>(
+          c.block_length.value_or(length - std::min(result.residue, length)));
+      const auto got = unwrap(buffer, arrived_length);
+      if (!got) {
+        return;
+      }
+      _ready.push_back({buffer, *got});
       ++_blocks_read;
-      _bytes_read += got;
+      _bytes_read += *got;
       if (_on_data) {
         _on_data();
       }
@@ -170,6 +231,28 @@ void ReadStream::arrived(std::uint16_t buffer, const transport::ScsiResult& resu
           "READ failed: " + std::string{scsi::condition_name(c.condition)});
       return;
   }
+}
+
+// The check runs on the READ's completion, before the next READ goes out: a block is shown to
+// nobody before its CRC matched, and the stream stops at the first that does not.
+std::optional<std::uint32_t> ReadStream::unwrap(std::uint16_t buffer, std::uint32_t length) {
+  if (!_protected) {
+    return length;
+  }
+  const auto block = _pool.buffer(buffer).first(std::min<std::size_t>(length, _pool.buffer_size()));
+  if (auto data = checked_block_length(block)) {
+    return data;
+  }
+  _free.push_back(buffer);
+  const auto where = _outcome.file_number == file_where_the_tape_stands
+                         ? std::string{"the file"}
+                         : "file " + std::to_string(_outcome.file_number);
+  end(Ending::medium_error,
+      "block " + std::to_string(_blocks_read) + " of " + where +
+          (length < protection_bytes ? " is shorter than its CRC32C"
+                                     : " failed its CRC32C check") +
+          "; the data before it was delivered, nothing after it");
+  return std::nullopt;
 }
 
 std::optional<std::span<const std::uint8_t>> ReadStream::next() const {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/sha256.hpp"
+#include "drive/block_protection.hpp"
 #include "drive/positioning.hpp"
 #include "drive/stream_outcome.hpp"
 #include "drive/write_stream.hpp"
@@ -27,10 +28,14 @@ class ReadStream {
   using Done = std::function<void(const StreamOutcome&)>;
 
   // Each READ asks for a whole buffer: a block longer than the pool's buffer size cannot be
-  // read whole, and ends the stream as a drive error rather than cut data.
+  // read whole, and ends the stream as a drive error rather than cut data. With protection on
+  // (confirmed at start), the drive returns each block with its CRC32C, which is checked and
+  // taken off before next() shows the block: a mismatch ends the stream as a medium error,
+  // the consumer having had exactly the blocks before it.
   ReadStream(transport::ScsiTransport& drive, uring::BufferPool& pool,
              const scsi::TimeoutTable& timeouts, std::vector<std::uint16_t> buffers,
-             PositioningCommands positioning, Done done);
+             PositioningCommands positioning, Done done,
+             Protection protection = Protection::automatic, std::uint32_t largest_block = 0);
   ReadStream(const ReadStream&) = delete;
   ReadStream& operator=(const ReadStream&) = delete;
 
@@ -49,6 +54,8 @@ class ReadStream {
   void cut(Ending ending, std::string message);
   // For the client's progress display.
   StreamProgress progress() const;
+  // Every block arrives with its CRC32C, which is checked (known once the stream is ready).
+  bool protected_blocks() const { return _protected; }
 
  private:
   struct Block {
@@ -58,17 +65,30 @@ class ReadStream {
 
   void send(const scsi::Command& command, transport::DataBuffer data, CommandChannel::Then then,
             CommandChannel::Resend resend = CommandChannel::Resend::never);
+  void confirm(std::function<void()> then);
+  void begin(const Ready& ready);
+  void set_variable_blocks(std::uint64_t file, Ready ready);
   void position(std::uint64_t file, const Ready& ready);
   void located(const transport::ScsiResult& result, const scsi::Command& command,
                const Ready& ready);
   void pump();
   void arrived(std::uint16_t buffer, const transport::ScsiResult& result);
+  // The block's length once its CRC is checked and taken off (as it came when unprotected);
+  // nothing when the check fails, which has ended the stream.
+  std::optional<std::uint32_t> unwrap(std::uint16_t buffer, std::uint32_t length);
   void end(Ending ending, std::string message);
   void maybe_done();
 
   CommandChannel _channel;
   uring::BufferPool& _pool;
   PositioningCommands _positioning;
+  Protection _protection;
+  bool _protected = false;  // blocks arrive with their CRC32C (confirmed at start)
+  // What each READ asks for: a buffer (at most the configured block limit, and its CRC).
+  std::uint32_t _data_read_length;
+  std::uint32_t _read_length;
+  static constexpr int max_reconfirmations = 2;
+  int _reconfirmations = 0;  // resets met while the stream was setting the drive up
   Done _done;
   std::function<void()> _on_data;
 

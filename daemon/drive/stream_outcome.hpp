@@ -54,6 +54,10 @@ struct StreamOutcome {
   bool closed_unfinished_file = false;
   // A fixed-block stream could not set the drive back to variable blocks after it.
   bool mode_not_restored = false;
+  // Logical Block Protection: every block of the stream carried its CRC32C (checked by the
+  // drive on WRITE, by the daemon on READ); and whether the drive offers it at all.
+  bool protected_blocks = false;
+  bool protection_offered = false;
   std::string message;            // for the client and the log, when not complete
   // Write: of the client's bytes (never the padding of a fixed-mode last block), set when the
   // stream is committed. Read: of what the client was given, padding included, set when the

@@ -32,101 +32,11 @@ WriteStream::WriteStream(transport::ScsiTransport& drive, uring::BufferPool& poo
   }
   _options.start_watermark = std::min(_options.start_watermark, buffers.size());
   const auto block = _options.block_size;
-  _fill_size = _options.fixed
+  _unprotected_fill_size = _options.fixed
                    ? static_cast<std::uint32_t>(std::min<std::size_t>(pool.buffer_size() / block * block,
                                                                       scsi::Count24::max * std::uint64_t{block}))
                    : block;
-}
-
-// Every stream sets the block mode it writes in: whatever an earlier stream or a client's
-// setblk left must not decide how this one is written (or make it fail).
-void WriteStream::start(Ready ready) {
-  _ready = std::move(ready);
-  set_block_length(_options.fixed ? _options.block_size : 0, [this](bool set) {
-    if (!set) {
-      fail_to_start(Ending::drive_error,
-                    _options.fixed ? "the drive did not take fixed blocks of " +
-                                         std::to_string(_options.block_size) + " bytes (MODE SELECT)"
-                                   : std::string{"the drive did not take variable blocks (MODE SELECT)"});
-      return;
-    }
-    auto started = [this](const StartOutcome& o) {
-      if (o.ending != Ending::complete) {
-        fail_to_start(o.ending, o.message);
-        return;
-      }
-      _outcome.closed_unfinished_file = o.closed_unfinished_file;
-      _counted_file = o.file_number;
-      position_to_start();
-    };
-    if (_options.append) {
-      _start.append(started);
-    } else {
-      _start.here(_options.position_trusted, started);
-    }
-  });
-}
-
-void WriteStream::fail_to_start(Ending ending, std::string message) {
-  _phase = Phase::done;
-  _outcome.ending = ending;
-  _outcome.message = std::move(message);
-  _done(_outcome);
-}
-
-void WriteStream::set_block_length(std::uint32_t length, std::function<void(bool)> then) {
-  auto parameters = scsi::mode_select6_parameters(scsi::BlockDescriptor{0, 0, length}, {});
-  if (!parameters) {
-    then(false);
-    return;
-  }
-  const auto& list = parameters.value();
-  auto scratch = _pool.buffer(_scratch).first(list.size());
-  std::copy(list.begin(), list.end(), scratch.begin());
-  const auto command = scsi::cdb::mode_select6(static_cast<std::uint8_t>(list.size()));
-  _channel.send(command, {_scratch, scratch}, [command, then = std::move(then)](const auto& r) {
-    then(scsi::classify(command, r.status()).condition == TapeCondition::good);
-  }, CommandChannel::Resend::after_unit_attention);
-}
-
-void WriteStream::read_position(std::function<void(std::optional<std::uint64_t>)> then) {
-  const auto form = _options.positioning.position_form();
-  const auto command = scsi::cdb::read_position(form);
-  _channel.send(command, {_scratch, _pool.buffer(_scratch).first(32)},
-                [this, command, form, then = std::move(then)](const auto& r) {
-    const auto c = scsi::classify(command, r.status());
-    auto p = scsi::parse_read_position(form, _pool.buffer(_scratch).first(32));
-    if (c.condition != TapeCondition::good || !p || !p.value().first_logical_object) {
-      then(std::nullopt);
-      return;
-    }
-    if (!_counted_file) {
-      _position_file = p.value().logical_file;
-    }
-    then(*p.value().first_logical_object);
-  }, CommandChannel::Resend::after_unit_attention);
-}
-
-void WriteStream::position_to_start() {
-  read_position([this](std::optional<std::uint64_t> object) {
-    if (!object) {
-      fail_to_start(Ending::drive_error, "cannot read the position to start at");
-      return;
-    }
-    if (_channel.take_unit_attention()) {  // the tape may no longer stand where it was put
-      fail_to_start(Ending::medium_changed,
-                    "the drive was reset while the stream was starting; nothing was written");
-      return;
-    }
-    _start_object = *object;
-    _outcome.file_number = _counted_file.value_or(_position_file.value_or(0));
-    _phase = Phase::streaming;
-    if (_producer_done) {  // abandoned while positioning: nothing was written
-      stop(Ending::client_gone, "the client went away before its stream started", {});
-      return;
-    }
-    _ready(_outcome.file_number);
-  });
+  _fill_size = _unprotected_fill_size;
 }
 
 std::span<std::uint8_t> WriteStream::writable() {
@@ -164,6 +74,7 @@ void WriteStream::commit(std::size_t bytes) {
     return;
   }
   if (_filling->length == _fill_size) {
+    seal(*_filling);
     _full.push_back(*_filling);
     _filling.reset();
     pump();
@@ -190,6 +101,7 @@ void WriteStream::finish() {
       std::fill_n(_pool.buffer(_filling->buffer).begin() + _filling->length, pad, std::uint8_t{0});
       _filling->length += pad;
     }
+    seal(*_filling);
     _full.push_back(*_filling);
   } else if (_filling) {
     _free.push_back(_filling->buffer);
@@ -257,8 +169,22 @@ void WriteStream::pump() {
   } else if (!_options.fixed) {
     _short_block = block.length;
   }
-  _channel.send(write_command(block), {block.buffer, _pool.buffer(block.buffer).first(block.length)},
-       [this, block](const auto& r) { written(block, r); });
+  _channel.send(write_command(block),
+                {block.buffer, _pool.buffer(block.buffer).first(transfer_length(block))},
+                [this, block](const auto& r) { written(block, r); });
+}
+
+// The CRC is taken once the producer has filled the block, before it joins the queue: in the
+// cache, and never between a WRITE's completion and the next WRITE (pump() sends a block that
+// is ready). The buffer has room: a protected stream's blocks are at most a buffer less 4.
+void WriteStream::seal(const Block& block) {
+  if (_protected) {
+    append_block_crc(_pool.buffer(block.buffer), block.length);
+  }
+}
+
+std::uint32_t WriteStream::transfer_length(const Block& block) const {
+  return block.length + (_protected ? protection_bytes : 0);
 }
 
 scsi::Command WriteStream::write_command(const Block& block) const {
@@ -266,7 +192,7 @@ scsi::Command WriteStream::write_command(const Block& block) const {
     return scsi::cdb::write6_fixed(scsi::Count24::from(blocks_in(block)).value(),
                                    _options.block_size);
   }
-  return scsi::cdb::write6_variable(scsi::Count24::from(block.length).value());
+  return scsi::cdb::write6_variable(scsi::Count24::from(transfer_length(block)).value());
 }
 
 std::uint64_t WriteStream::blocks_in(const Block& block) const {
@@ -299,9 +225,15 @@ void WriteStream::written(const Block& block, const transport::ScsiResult& resul
   const bool writable = c.condition != TapeCondition::no_medium &&
                         c.condition != TapeCondition::write_protected &&
                         c.condition != TapeCondition::data_protect;
+  // LOGICAL BLOCK GUARD CHECK FAILED (SSC-5; some drives say HARDWARE ERROR, 10/xx): the
+  // block changed between the CRC and the drive, and the drive kept none of the WRITE.
+  const bool guard = _protected && c.sense && c.sense->asc == 0x10;
   stop(ending_for(c, result.timed_out),
        result.timed_out ? std::string{"WRITE timed out: the drive did not answer"}
-                        : "WRITE failed: " + describe_condition(c),
+       : guard ? "block " + std::to_string(_blocks_sent - blocks_in(block)) +
+                     " of the stream failed its CRC32C check at the drive (" +
+                     describe_condition(c) + "); it was not written"
+               : "WRITE failed: " + describe_condition(c),
        {writable && !result.timed_out, moved});
 }
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "base/sha256.hpp"
+#include "drive/block_protection.hpp"
 #include "drive/command_channel.hpp"
 #include "drive/positioning.hpp"
 #include "drive/stream_outcome.hpp"
@@ -48,8 +49,13 @@ class WriteStream {
     std::uint64_t expected_length = 0;
     // Fixed-block mode: the drive is set to block_size for the stream (and back to variable
     // blocks after it), each WRITE carries as many blocks as a buffer holds, and the last block
-    // is padded with zeros.
+    // is padded with zeros. With protection on, each WRITE carries one block and its CRC, and
+    // the drive's block length counts the CRC (block_protection.hpp).
     bool fixed = false;
+    // Logical Block Protection: confirmed with the drive before the first WRITE; when on,
+    // every block goes out with the CRC32C of its data after it (block_size + 4 bytes, which
+    // must fit a buffer and a WRITE(6)).
+    Protection protection = Protection::automatic;
     // TapeAlert polls between WRITEs (tape_alert_watch.hpp), and who hears the flags read.
     std::chrono::seconds tape_alert_interval{30};
     TapeAlertWatch::Seen tape_alerts_seen = [](const scsi::TapeAlerts&) {};
@@ -94,6 +100,8 @@ class WriteStream {
   }
   // For the client's progress display.
   StreamProgress progress() const;
+  // Every block carries its CRC32C (known once the stream is ready).
+  bool protected_blocks() const { return _protected; }
 
  private:
   enum class Phase { positioning, streaming, draining, closing, counting, done };
@@ -103,6 +111,13 @@ class WriteStream {
   };
 
   void pump();
+  // The block is complete: its CRC goes after its data when the stream is protected.
+  void seal(const Block& block);
+  std::uint32_t transfer_length(const Block& block) const;
+  void confirm();
+  bool reconfirm_after_reset();
+  void protection_confirmed(const ProtectionOutcome& protection);
+  void set_block_mode();
   bool watch_tape_alerts(bool ending);
   void fail_to_start(Ending ending, std::string message);
   void position_to_start();
@@ -139,6 +154,11 @@ class WriteStream {
   std::uint16_t _scratch;  // a buffer for READ POSITION, while no data needs it
   std::uint32_t _buffer_count;
   std::uint32_t _fill_size;  // bytes a buffer takes before it goes to the drive
+  std::uint32_t _unprotected_fill_size;
+  bool _protected = false;   // every block carries its CRC32C (confirmed at start)
+  static constexpr int max_reconfirmations = 2;
+  int _reconfirmations = 0;  // resets met while the stream was setting the drive up
+  std::uint64_t _attentions_at_confirmation = 0;
 
   Phase _phase = Phase::positioning;
   std::deque<std::uint16_t> _free;

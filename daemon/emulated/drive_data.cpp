@@ -72,7 +72,18 @@ void EmulatedDrive::write(const scsi::Command& c) {
   if (protection != 0) {
     for (std::uint32_t i = 0; i < blocks; ++i) {
       const auto b = data().subspan(std::size_t{i} * block, block);
-      if (crc32c(b.first(stored)) != scsi::load_be32(b, stored)) {
+      const std::uint64_t first = _data_written + std::uint64_t{i} * stored;
+      const bool corrupt = _spec.corrupt_write && !_write_corrupted &&
+                           *_spec.corrupt_write >= first && *_spec.corrupt_write - first < stored;
+      // The host's buffer stays as the host filled it: the flip is in what the drive received.
+      std::vector<std::uint8_t> received;
+      if (corrupt) {
+        _write_corrupted = true;
+        received.assign(b.begin(), b.begin() + stored);
+        received[*_spec.corrupt_write - first] ^= 0xFF;
+      }
+      const auto checked = corrupt ? std::span<const std::uint8_t>{received} : b.first(stored);
+      if (crc32c(checked) != scsi::load_be32(b, stored)) {
         check(SenseKey::aborted_command, 0x1001, {}, fixed ? blocks - i : count);
         return;
       }
@@ -92,6 +103,7 @@ void EmulatedDrive::write(const scsi::Command& c) {
       return;
     }
     count_written(std::uint64_t{fit} * stored);
+    _data_written += std::uint64_t{fit} * stored;
     _transferred = std::uint64_t{fit} * block;
     if (fit < blocks) {
       check(SenseKey::volume_overflow, 0x0002, {.end_of_medium = true}, blocks - fit);
@@ -225,6 +237,7 @@ void EmulatedDrive::read(const scsi::Command& c) {
   std::uint64_t delivered = 0;    // bytes moved
   std::int64_t variable_residue = 0;
   std::vector<std::pair<std::uint64_t, std::uint32_t>> crcs;  // where to append, block length
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> pieces;  // where each block's data went
   while (whole < blocks) {
     if (p >= _index.size()) {
       stop = Stop::end_of_data;
@@ -250,6 +263,7 @@ void EmulatedDrive::read(const scsi::Command& c) {
     }
     ++p;
     delivered += take;
+    pieces.emplace_back(dest, take);
     if (short_fault) {
       stop = Stop::cut_short;
       break;
@@ -271,7 +285,8 @@ void EmulatedDrive::read(const scsi::Command& c) {
     }
     ++whole;
   }
-  _on_io_done = [this, stop, p, whole, blocks, count, fixed, delivered, variable_residue, crcs] {
+  _on_io_done = [this, stop, p, whole, blocks, count, fixed, delivered, variable_residue, crcs,
+                 pieces] {
     if (io_failed()) {
       _tape_alerts |= bit(alert_read_failure);
       check(SenseKey::medium_error, 0x1100, {}, count);
@@ -283,6 +298,7 @@ void EmulatedDrive::read(const scsi::Command& c) {
       const auto room = std::min<std::size_t>(4, data().size() - at - length);
       std::copy_n(crc.begin(), room, data().begin() + static_cast<std::ptrdiff_t>(at + length));
     }
+    corrupt_read_data(pieces);
     _position = p;
     _transferred = delivered;
     _bytes_read += delivered;

@@ -95,7 +95,8 @@ void EmulatedDrive::mode_select(const scsi::Command& c) {
       }
       compression = p.value().compression_enabled();
     } else if (page.code == scsi::DataProtectionPage::code &&
-               page.subpage == scsi::DataProtectionPage::subpage) {
+               page.subpage == scsi::DataProtectionPage::subpage &&
+               _spec.logical_block_protection) {
       auto p = scsi::DataProtectionPage::from(page);
       using Method = scsi::DataProtectionPage::Method;
       if (!p || (p.value().method() != Method::none && p.value().method() != Method::crc32c) ||
@@ -145,6 +146,19 @@ void EmulatedDrive::log_sense(const scsi::Command& c) {
     _tape_alerts = 0;  // TapeAlert flags clear when read
   }
   respond(*response);
+}
+
+// After the CRCs were appended: a transfer error on the way back to the host.
+void EmulatedDrive::corrupt_read_data(
+    const std::vector<std::pair<std::uint64_t, std::uint32_t>>& pieces) {
+  for (const auto& [at, length] : pieces) {
+    if (_spec.corrupt_read && !_read_corrupted && *_spec.corrupt_read >= _data_read &&
+        *_spec.corrupt_read - _data_read < length) {
+      _read_corrupted = true;
+      data()[at + (*_spec.corrupt_read - _data_read)] ^= 0xFF;
+    }
+    _data_read += length;
+  }
 }
 
 void EmulatedDrive::count_written(std::uint64_t bytes) {

@@ -169,6 +169,12 @@ DriveSpec parse_drive_spec(std::string_view spec) {
                        ": not a command (test_unit_ready, rewind, read, write, write_filemarks, "
                        "space, inquiry, erase, load_unload, locate, read_position, mode_select)");
       }
+    } else if (key == "lbp") {
+      d.logical_block_protection = parse_number(spec, key, value, false) != 0;
+    } else if (key == "corrupt_write") {
+      d.corrupt_write = parse_number(spec, key, value, true);
+    } else if (key == "corrupt_read") {
+      d.corrupt_read = parse_number(spec, key, value, true);
     } else if (key == "tape_alert") {
       d.tape_alert = parse_tape_alert(spec, value);
     } else if (key == "serial") {
@@ -182,7 +188,8 @@ DriveSpec parse_drive_spec(std::string_view spec) {
       fail(spec, "unknown option \"" + std::string{key} +
                      "\" (capacity, ew, max_block, write_protect, damaged, follow_symlinks, "
                      "medium_error_write, medium_error_read, short_read, unit_attention, hang, "
-                     "wedge, tape_alert, serial, medium_serial)");
+                     "wedge, tape_alert, lbp, corrupt_write, corrupt_read, serial, "
+                     "medium_serial)");
     }
   }
   if (d.capacity < (std::uint64_t{1} << 20)) {

@@ -51,6 +51,20 @@ struct DriveSpec {
     std::uint64_t after_bytes = 0;
   };
   std::optional<TapeAlertFault> tape_alert;
+  // Logical Block Protection: lbp=0 hides the Control Data Protection page (MODE SENSE and
+  // MODE SELECT of it are refused, as by scsi_debug and drives without LBP).
+  bool logical_block_protection = true;
+  // corrupt_write=BYTES: one byte of the WRITE that carries data byte BYTES (counted from 0 over
+  // the data written since the drive was opened, CRCs not counted) is flipped on its way in,
+  // after the host computed the block's CRC: a drive checking LBP_W refuses that WRITE with
+  // ABORTED COMMAND, LOGICAL BLOCK GUARD CHECK FAILED (10h/01h); the fault needs LBP_W on
+  // (without it the drive cannot notice, and the byte is left alone). Fires once.
+  std::optional<std::uint64_t> corrupt_write;
+  // corrupt_read=BYTES: data byte BYTES (counted over the data READs returned since the drive
+  // was opened) is flipped after the drive computed the block's CRC, a transfer error on the
+  // way back: with LBP_R the host's check catches it; without, the host gets changed data.
+  // Fires once.
+  std::optional<std::uint64_t> corrupt_read;
   std::string serial = "EMU0000001";
   // Empty: the image's own (emulated/medium_serial.hpp); the null drive's is NULLTAPE01.
   std::string medium_serial;

@@ -425,6 +425,7 @@ ModeState EmulatedDrive::mode_state() const {
   s.protection_method = _protection_method;
   s.protect_write = _protect_write;
   s.protect_read = _protect_read;
+  s.protection_page = _spec.logical_block_protection;
   return s;
 }
 

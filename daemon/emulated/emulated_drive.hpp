@@ -169,9 +169,17 @@ class EmulatedDrive final : public transport::ScsiTransport {
   std::uint64_t _bytes_read_load = 0;
   bool _tape_alert_raised = false;  // the tape_alert fault fires once
   void count_written(std::uint64_t bytes);
+  // The corrupt_read fault, over the data a READ delivered: (where in the buffer, how long).
+  void corrupt_read_data(const std::vector<std::pair<std::uint64_t, std::uint32_t>>& pieces);
   std::uint64_t _commands = 0;
   std::uint64_t _writes = 0;
   std::uint64_t _reads = 0;
+  // Data bytes (CRCs not counted) written and read since the drive was opened, for the
+  // corrupt_write and corrupt_read faults, which fire once each.
+  std::uint64_t _data_written = 0;
+  std::uint64_t _data_read = 0;
+  bool _write_corrupted = false;
+  bool _read_corrupted = false;
 
   // The command in execution.
   std::deque<Queued> _queue;

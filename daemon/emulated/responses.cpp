@@ -192,12 +192,12 @@ std::optional<Bytes> mode_sense(bool ten_byte, std::uint8_t page, std::uint8_t s
     add(compression_page(state, changeable));
   } else if (page == 0x10 && subpage == 0) {
     add(device_configuration_page(changeable));
-  } else if (page == 0x0A && subpage == 0xF0) {
+  } else if (page == 0x0A && subpage == 0xF0 && state.protection_page) {
     add(protection_page(state, changeable));
   } else if (page == 0x3F && (subpage == 0 || subpage == 0xFF)) {
     add(compression_page(state, changeable));
     add(device_configuration_page(changeable));
-    if (subpage == 0xFF) {
+    if (subpage == 0xFF && state.protection_page) {
       add(protection_page(state, changeable));
     }
   } else {

@@ -58,6 +58,7 @@ struct ModeState {
   std::uint8_t protection_method = 0;
   bool protect_write = false;
   bool protect_read = false;
+  bool protection_page = true;  // the drive has the Control Data Protection page at all
 };
 // MODE SENSE(6) or (10) for a page (0Fh, 10h, 0Ah/F0h, or 3Fh for all); nullopt when the
 // page is not one the drive has. `changeable` reports which bits MODE SELECT may change.

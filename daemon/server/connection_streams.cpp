@@ -18,13 +18,18 @@ void Connection::write(const proto::WriteRequest& m) {
   if (!data_fd) {
     return;
   }
-  const auto block = m.block_size == 0 ? _server.options().default_block_size : m.block_size;
-  const auto buffer_size = slot->drive().pool().buffer_size();
-  const auto drive_limit = slot->drive().identity().max_block_length;
-  if (block > buffer_size || (drive_limit != 0 && block > drive_limit)) {
+  // The limit counts the 4 bytes of CRC32C a protected block carries; a default block size
+  // is brought within it rather than refused.
+  const auto limit = slot->drive().max_data_block();
+  const auto block = m.block_size == 0 ? std::min(_server.options().default_block_size, limit)
+                                       : m.block_size;
+  if (block > limit || block == 0) {
+    const bool protection = slot->drive().protection() != drive::Protection::off &&
+                            slot->drive().identity().offers_crc32c;
     refuse(proto::Status::bad_request,
-           "block size " + std::to_string(block) + " is larger than the daemon's buffers (" +
-               std::to_string(buffer_size) + ") or the drive's limit",
+           "block size " + std::to_string(block) + " is larger than " + std::to_string(limit) +
+               ", the largest the daemon's buffers and the drive take" +
+               (protection ? " with the 4-byte CRC32C of Logical Block Protection" : ""),
            false);
     return;
   }

@@ -54,8 +54,9 @@ void ReadJob::recorded(VolumeRecord record) {
 }
 
 void ReadJob::ready() {
-  spdlog::info("drive {}: {} reads file {}{}", _slot.name(), who(), _request.file_number,
-               _sink ? " into a passed descriptor" : "");
+  spdlog::info("drive {}: {} reads file {}{}{}", _slot.name(), who(), _request.file_number,
+               _sink ? " into a passed descriptor" : "",
+               _stream->protected_blocks() ? ", CRC32C checked on every block" : "");
   streaming(_request.file_number == TS_READ_CURRENT_FILE
                 ? std::nullopt
                 : std::optional<std::uint64_t>{_request.file_number});

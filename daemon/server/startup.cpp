@@ -105,6 +105,17 @@ DriveConfig parse_drive_option(const std::string& option) {
   return d;
 }
 
+std::pair<std::string, drive::Protection> parse_protection_option(const std::string& option) {
+  const auto eq = option.find('=');
+  const auto name = eq == std::string::npos ? std::string{} : option.substr(0, eq);
+  const auto mode = drive::parse_protection(eq == std::string::npos ? option : option.substr(eq + 1));
+  if (!mode || (eq != std::string::npos && !proto::valid_drive_name(name))) {
+    throw StartupError{"--protection " + option + ": expected auto, off or on, or NAME=MODE for "
+                       "one drive"};
+  }
+  return {name, *mode};
+}
+
 std::pair<scsi::TimeoutClass, std::chrono::seconds> parse_command_timeout(const std::string& option) {
   static constexpr std::pair<std::string_view, scsi::TimeoutClass> classes[] = {
       {"quick", scsi::TimeoutClass::quick},       {"data", scsi::TimeoutClass::data},
@@ -143,8 +154,11 @@ struct PoolShape {
 DriveKit build_drive(uring::Ring& ring, const DriveConfig& d, PoolShape shape,
                      const scsi::TimeoutTable& timeouts) {
   DriveKit kit;
+  // Room for a block's CRC32C beyond the configured size: a page, so that every buffer stays
+  // aligned for O_DIRECT.
+  const std::size_t crc_room = d.protection == drive::Protection::off ? 0 : 4096;
   kit.pool = std::make_unique<uring::BufferPool>(
-      uring::BufferPool::create(ring, shape.buffers + 1, shape.size));
+      uring::BufferPool::create(ring, shape.buffers + 1, shape.size + crc_room));
   std::vector<std::uint16_t> buffers(shape.buffers);
   std::iota(buffers.begin(), buffers.end(), std::uint16_t{0});
   std::vector<UniqueFd> locks;
@@ -178,6 +192,19 @@ DriveKit build_drive(uring::Ring& ring, const DriveConfig& d, PoolShape shape,
                  id.positioning.long_position || id.positioning.sixteen_byte ? "" : ", ",
                  id.positioning.sixteen_byte ? "" : "SPACE(16)/LOCATE(16)");
   }
+  kit.drive->set_protection(d.protection, shape.size);
+  // Said once here; each stream confirms it with the drive and says it in its summary.
+  if (d.protection == drive::Protection::off) {
+    spdlog::info("drive {}: Logical Block Protection off (protection=off)", d.name);
+  } else if (id.offers_crc32c) {
+    spdlog::info("drive {}: Logical Block Protection with CRC32C: every block carries its CRC "
+                 "(protection={})", d.name, drive::protection_name(d.protection));
+  } else {
+    spdlog::warn("drive {}: the drive offers no Logical Block Protection with CRC32C: {}", d.name,
+                 d.protection == drive::Protection::on
+                     ? "protection=on, so its streams are refused"
+                     : "its streams run without it");
+  }
   kit.drive->set_identity(std::move(identity).value());
   return kit;
 }
@@ -207,6 +234,18 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config, UniqueFd activa
     drives.push_back({"emu0", "emulated:" + (config.state_dir / "emu0.tap").string()});
     spdlog::info("no drive configured: serving the emulated drive emu0 on {}",
                  (config.state_dir / "emu0.tap").string());
+  }
+  for (const auto& [name, mode] : config.protection) {
+    bool found = name.empty();
+    for (auto& d : drives) {
+      if (name.empty() || d.name == name) {
+        d.protection = mode;
+        found = true;
+      }
+    }
+    if (!found) {
+      throw StartupError{"--protection names drive " + name + ", which is not configured"};
+    }
   }
   if (config.block_size > config.buffer_size) {
     throw StartupError{"block size " + std::to_string(config.block_size) +

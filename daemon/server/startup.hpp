@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/unique_fd.hpp"
+#include "drive/block_protection.hpp"
 #include "scsi/timeouts.hpp"
 #include "server/drive_slot.hpp"
 #include "server/server.hpp"
@@ -21,6 +22,7 @@ namespace tapestream::server {
 struct DriveConfig {
   std::string name;
   std::string spec;  // "emulated:/path/img.tap?..."
+  drive::Protection protection = drive::Protection::automatic;
 };
 
 struct DaemonConfig {
@@ -35,7 +37,12 @@ struct DaemonConfig {
   ServerOptions server;  // timeouts and connection caps; the socket path is set from above
   // Replaces the default timeout of a class of commands on every drive.
   std::vector<std::pair<scsi::TimeoutClass, std::chrono::seconds>> command_timeouts;
+  // Logical Block Protection, applied in order: an empty name is every drive.
+  std::vector<std::pair<std::string, drive::Protection>> protection;
 };
+
+// "MODE" or "NAME=MODE" of --protection (auto, off, on); throws StartupError.
+std::pair<std::string, drive::Protection> parse_protection_option(const std::string& option);
 
 // "CLASS=SECONDS" of --command-timeout; throws StartupError naming the classes.
 std::pair<scsi::TimeoutClass, std::chrono::seconds> parse_command_timeout(const std::string& option);

@@ -89,6 +89,7 @@ void StreamJob::log_summary(const drive::StreamOutcome& outcome, const std::stri
       {"TAPESTREAM_RATE", std::to_string(rate)},  // bytes per second, from READY to the end
       {"TAPESTREAM_RESULT", std::string{result}},
       {"TAPESTREAM_CLIENT_UID", std::to_string(_host.uid())},
+      {"TAPESTREAM_PROTECTION", outcome.protected_blocks ? "crc32c" : "off"},
   };
   if (!label.empty()) {
     fields.push_back({"TAPESTREAM_LABEL", label});

@@ -81,11 +81,12 @@ void WriteJob::log_tape_alerts(const scsi::TapeAlerts& alerts) {
 }
 
 void WriteJob::ready(std::uint64_t file) {
-  spdlog::info("drive {}: {} writes file {}{}{}", _slot.name(), who(), file,
+  spdlog::info("drive {}: {} writes file {}{}{}{}", _slot.name(), who(), file,
                _source ? (_source->direct() ? " from a passed file (O_DIRECT)"
                                             : " from a passed descriptor")
                        : "",
-               _request.label.empty() ? "" : ", label \"" + _request.label + "\"");
+               _request.label.empty() ? "" : ", label \"" + _request.label + "\"",
+               _stream->protected_blocks() ? ", CRC32C on every block" : "");
   streaming(file);
   _started_at = std::chrono::system_clock::now();
   _record.begun(file, _request);

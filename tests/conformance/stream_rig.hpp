@@ -32,7 +32,9 @@ class Rig {
 
   explicit Rig(const std::string& options, std::chrono::milliseconds data_timeout = {})
       : _ring{uring::Ring::create({})},
-        _pool{uring::BufferPool::create(_ring, stream_buffers + 1, block)},
+        // As the daemon's pools: a page of room beyond the block for its CRC32C, since Logical
+        // Block Protection is on by default where the drive offers it (the emulated one does).
+        _pool{uring::BufferPool::create(_ring, stream_buffers + 1, block + 4096)},
         _drive{conformance_target(_scratch.path() / "tape.tap", options)(_ring)},
         _timeouts{scsi::TimeoutTable::lto_defaults()} {
     if (data_timeout.count() > 0) {
@@ -149,8 +151,11 @@ class Rig {
   }
 
   // Everything in file `file`, read back through the drive in variable-block mode.
+  // Read raw, as the medium holds it: a stream left Logical Block Protection on (the emulated
+  // drive offers it), which would put a CRC after every block; it goes off first.
   std::vector<std::uint8_t> read_file(std::uint64_t file) {
     set_block_length(0);
+    protection_off();
     run(scsi::cdb::locate16(scsi::cdb::LocateDestination::logical_file, file, {}, false), 0);
     std::vector<std::uint8_t> all;
     for (;;) {
@@ -175,6 +180,13 @@ class Rig {
     request.data = {stream_buffers, _pool.buffer(stream_buffers).first(out.empty() ? length : out.size())};
     const auto r = transport::run_blocking(_ring, *_drive, request).value();
     return {scsi::classify(command, r.status()), request.data.bytes.size() - r.residue};
+  }
+  // Raw blocks, as the rig writes and reads them, carry no CRC.
+  void protection_off() {
+    const auto off = scsi::DataProtectionPage::make(scsi::DataProtectionPage::Method::none, false, false);
+    const std::span<const std::uint8_t> pages[] = {off.bytes()};
+    const auto list = scsi::mode_select6_parameters(std::nullopt, pages).value();
+    run(scsi::cdb::mode_select6(static_cast<std::uint8_t>(list.size())), 0, list);
   }
   void set_block_length(std::uint32_t length) {
     const auto list = scsi::mode_select6_parameters(scsi::BlockDescriptor{0, 0, length}, {}).value();

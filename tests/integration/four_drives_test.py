@@ -217,7 +217,7 @@ def find_line(lines, pattern):
 
 def writes_line(drive, file_number, label, suffix):
     return (rf"info drive {drive}: connection \d+ \(uid \d+\) writes file {file_number}"
-            rf"{re.escape(suffix)}, label \"{re.escape(label)}\"$")
+            rf"{re.escape(suffix)}, label \"{re.escape(label)}\"(, CRC32C on every block)?$")
 
 
 def committed_line(drive, file_number, source):

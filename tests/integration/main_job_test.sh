@@ -130,7 +130,11 @@ exact_sizes)
   ;;
 
 fixed_blocks)
-  start_daemon --drive "emu0=emulated:$work/state/emu0.tap?capacity=64M&ew=48M&medium_error_write=40"
+  # Protection off: this case is about fixed-block WRITEs that carry a buffer's worth of blocks,
+  # which only unprotected streams send (a protected one sends one block and its CRC per WRITE,
+  # tests/integration/lbp_test.py).
+  start_daemon --protection off \
+    --drive "emu0=emulated:$work/state/emu0.tap?capacity=64M&ew=48M&medium_error_write=40"
   head -c 1000000 /dev/urandom >"$work/data"
   cat "$work/data" | "${cli[@]}" write --fixed --block-size 512 2>"$work/w" || fail "write: $(cat "$work/w")"
   grep -q "committed 1000000 bytes in 1954 blocks as file 0 .*fixed blocks of 512 bytes, the last padded with 448 zero bytes" "$work/w" ||

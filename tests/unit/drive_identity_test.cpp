@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <tuple>
 
 #include "drive/identity.hpp"
 #include "fake_transport.hpp"
@@ -16,6 +17,7 @@ constexpr std::uint8_t op_inquiry = 0x12;
 constexpr std::uint8_t op_read_block_limits = 0x05;
 constexpr std::uint8_t op_read_position = 0x34;
 constexpr std::uint8_t op_space16 = 0x91;
+constexpr std::uint8_t op_mode_sense6 = 0x1A;
 
 Bytes standard_inquiry(std::uint8_t device_type) {
   Bytes b(36, ' ');
@@ -95,9 +97,10 @@ TEST(Identify, TapeDriveGivesItsNamesSerialBlockLimitsAndPositioning) {
   EXPECT_TRUE(id.value().positioning.long_position);
   EXPECT_TRUE(id.value().positioning.sixteen_byte);
 
-  // INQUIRY, VPD 80h, READ BLOCK LIMITS, READ POSITION long form, SPACE(16) over no blocks.
+  // INQUIRY, VPD 80h, READ BLOCK LIMITS, READ POSITION long form, SPACE(16) over no blocks,
+  // MODE SENSE of the Control Data Protection page's changeable values.
   const auto& log = rig.drive.log;
-  ASSERT_EQ(log.size(), 5U);
+  ASSERT_EQ(log.size(), 6U);
   EXPECT_EQ(log[0].cdb[0], op_inquiry);
   EXPECT_EQ(log[0].cdb[1] & 0x01, 0);
   EXPECT_EQ(log[1].cdb[0], op_inquiry);
@@ -114,6 +117,10 @@ TEST(Identify, TapeDriveGivesItsNamesSerialBlockLimitsAndPositioning) {
     EXPECT_EQ(log[i].timeout, class_timeout(rig.timeouts, scsi::TimeoutClass::quick)) << i;
   }
   EXPECT_EQ(log[4].timeout, class_timeout(rig.timeouts, scsi::TimeoutClass::position));
+  EXPECT_EQ(log[5].cdb[0], op_mode_sense6);
+  EXPECT_EQ(log[5].cdb[2], 0x40 | 0x0A);  // changeable values of page 0Ah
+  EXPECT_EQ(log[5].cdb[3], 0xF0);
+  EXPECT_FALSE(id.value().offers_crc32c);  // an empty answer offers nothing
   for (const auto& s : log) {
     EXPECT_EQ(s.outstanding, 0U);  // one at a time
   }
@@ -210,7 +217,7 @@ TEST(Identify, UnitAttentionIsAnsweredByAskingAgain) {
   EXPECT_EQ(ops[1], op_inquiry);
   EXPECT_EQ(ops[2], op_inquiry);
   EXPECT_EQ(rig.drive.log[2].cdb, rig.drive.log[0].cdb);
-  EXPECT_EQ(ops.size(), 7U);  // 3 INQUIRY, then the four others once each
+  EXPECT_EQ(ops.size(), 8U);  // 3 INQUIRY, then the five others once each
 }
 
 TEST(Identify, UnitAttentionIsAskedAgainTwiceAtMost) {
@@ -242,7 +249,42 @@ TEST(Identify, UnitAttentionBeforeAPositioningProbeDoesNotHideItsAnswer) {
   EXPECT_EQ(id.value().max_block_length, 0x1'0000U);
   EXPECT_EQ(rig.drive.opcodes(),
             (std::vector<std::uint8_t>{op_inquiry, op_inquiry, op_read_block_limits,
-                                       op_read_position, op_space16, op_space16}));
+                                       op_read_position, op_space16, op_space16,
+                                       op_mode_sense6}));
+}
+
+// Logical Block Protection: offered when the changeable values take method 2 with both bits;
+// a drive without the page (scsi_debug) refuses the MODE SENSE and offers nothing.
+Bytes protection_page_changeable(std::uint8_t method_mask, std::uint8_t bits_mask) {
+  Bytes b{0, 0, 0, 0, 0x4A, 0xF0, 0x00, 0x1C, method_mask, 0x3F, bits_mask};
+  b.resize(4 + 32, 0);
+  b[0] = static_cast<std::uint8_t>(b.size() - 1);
+  return b;
+}
+
+TEST(Identify, ProtectionIsOfferedWhenTheChangeablePageTakesCrc32c) {
+  for (const auto& [method, bits, offered] :
+       {std::tuple{0xFF, 0xE0, true}, {0x01, 0xE0, false}, {0xFF, 0x80, false}}) {
+    Rig rig;
+    rig.drive.respond = [method, bits](const scsi::Command& c) {
+      if (c.opcode() == scsi::Opcode::mode_sense6) {
+        return good(protection_page_changeable(static_cast<std::uint8_t>(method),
+                                               static_cast<std::uint8_t>(bits)));
+      }
+      return lto_drive(c);
+    };
+    auto id = rig.identify();
+    ASSERT_TRUE(id) << id.error().what();
+    EXPECT_EQ(id.value().offers_crc32c, offered) << method << " " << bits;
+  }
+  Rig rig;
+  rig.drive.respond = [](const scsi::Command& c) {
+    return c.opcode() == scsi::Opcode::mode_sense6 ? check({.key = 0x5, .asc = 0x24, .ascq = 0x00})
+                                                   : lto_drive(c);
+  };
+  auto id = rig.identify();
+  ASSERT_TRUE(id) << id.error().what();
+  EXPECT_FALSE(id.value().offers_crc32c);
 }
 
 }  // namespace

@@ -72,6 +72,19 @@ TEST(DriveSpec, WhatOpeningTheImageMayDo) {
             std::string::npos);
 }
 
+TEST(DriveSpec, LogicalBlockProtectionOptions) {
+  const auto plain = parse_drive_spec("emulated:x");
+  EXPECT_TRUE(plain.logical_block_protection);
+  EXPECT_FALSE(plain.corrupt_write);
+  EXPECT_FALSE(plain.corrupt_read);
+  const auto d = parse_drive_spec("emulated:x?lbp=0&corrupt_write=1M&corrupt_read=0");
+  EXPECT_FALSE(d.logical_block_protection);
+  EXPECT_EQ(d.corrupt_write, std::uint64_t{1} << 20);
+  EXPECT_EQ(d.corrupt_read, 0U);
+  EXPECT_NE(error_of("emulated:x?corrupt_read=soon").find("corrupt_read=soon is not a number"),
+            std::string::npos);
+}
+
 TEST(DriveSpec, ClearErrors) {
   EXPECT_NE(error_of("tape:/x").find("must start with \"emulated:\""), std::string::npos);
   EXPECT_NE(error_of("emulated:").find("no image path"), std::string::npos);
