@@ -119,15 +119,26 @@ void write_label_block(Drive& drive, std::vector<std::uint8_t> block,
       std::move(block));
 }
 
+// Label blocks are never protected: a stream leaves CRC32C on in the drive, and a label block
+// written without its CRC (or read with one) would be refused or misread. Off is also where a
+// reset takes the drive, so a reset between this and the label's READ or WRITE cannot leave the
+// block stored with 4 extra bytes; the next stream confirms protection again for itself.
 void set_variable_blocks(Drive& drive, std::function<void(const LabelStep&)> then) {
-  auto parameters = scsi::mode_select6_parameters(scsi::BlockDescriptor{0, 0, 0}, {});
+  const auto page = scsi::DataProtectionPage::make(scsi::DataProtectionPage::Method::none, false,
+                                                   false);
+  const std::span<const std::uint8_t> protection_off[] = {page.bytes()};
+  auto parameters = scsi::mode_select6_parameters(
+      scsi::BlockDescriptor{0, 0, 0},
+      drive.identity().offers_crc32c ? std::span<const std::span<const std::uint8_t>>{protection_off}
+                                     : std::span<const std::span<const std::uint8_t>>{});
   if (!parameters) {
     then({Ending::internal, "MODE SELECT parameters: " + parameters.error().message()});
     return;
   }
   auto list = std::move(parameters).value();
   const auto command = scsi::cdb::mode_select6(static_cast<std::uint8_t>(list.size()));
-  run_absolute(drive, command, "MODE SELECT of variable blocks", std::move(then), std::move(list));
+  run_absolute(drive, command, "MODE SELECT of variable blocks without block protection",
+               std::move(then), std::move(list));
 }
 
 void rewind_tape(Drive& drive, std::function<void(const LabelStep&)> then) {

@@ -55,7 +55,9 @@ void read_label_block(Drive& drive, std::function<void(const LabelBlockRead&)> t
 void write_label_block(Drive& drive, std::vector<std::uint8_t> block,
                        std::function<void(const LabelStep&)> then);
 
-// MODE SELECT of variable blocks (what an earlier fixed stream or a setblk left is undone).
+// MODE SELECT of variable blocks (what an earlier fixed stream or a setblk left is undone) and,
+// on a drive that offers Logical Block Protection, of protection off: label blocks carry no CRC.
+// Called before every read_label_block() and write_label_block().
 void set_variable_blocks(Drive& drive, std::function<void(const LabelStep&)> then);
 void rewind_tape(Drive& drive, std::function<void(const LabelStep&)> then);
 // READ POSITION (the drive's form); empty when the drive would not say.

@@ -173,12 +173,22 @@ void WriteJob::write_trailer(const drive::StreamOutcome& outcome) {
       t.status = tape_label::TrailerStatus::failed;
       break;
   }
+  // The stream may have left fixed blocks (a mode it could not undo) or CRC32C on in the drive:
+  // the trailer is one variable block without protection.
   _commanding = true;
-  drive::write_label_block(_slot.drive(), tape_label::encode(t),
-                           [this, outcome](const drive::LabelStep& step) {
-                             _commanding = false;
-                             trailer_written(outcome, step);
-                           });
+  drive::set_variable_blocks(
+      _slot.drive(), [this, outcome, block = tape_label::encode(t)](const drive::LabelStep& set) {
+        if (!set.ok()) {
+          _commanding = false;
+          trailer_written(outcome, set);
+          return;
+        }
+        drive::write_label_block(_slot.drive(), block,
+                                 [this, outcome](const drive::LabelStep& step) {
+                                   _commanding = false;
+                                   trailer_written(outcome, step);
+                                 });
+      });
 }
 
 // A committed stream whose trailer did not reach the medium is not committed: its data is all
