@@ -34,6 +34,9 @@ std::string digest_json(const std::optional<proto::Digest>& digest);
 // a digest.
 void print_digest_line(const std::optional<proto::Digest>& digest);
 
+// --file N as a file number; without --file, TS_READ_CURRENT_FILE.
+client::Result<std::uint64_t> file_option(const po::variables_map& vm);
+
 // The drive named by --drive, or the only one the daemon serves.
 client::Result<std::string> pick_drive(client::Connection& c, const std::string& wanted);
 

@@ -1,6 +1,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 
 #include "cli.hpp"
@@ -189,6 +190,22 @@ client::Result<bool> send_stream_request(client::Connection& c, const po::variab
                                          proto::ReadRequest request, int fd,
                                          const Progress& progress) {
   return send_request(c, vm, std::move(request), fd, progress, true);
+}
+
+// A non-negative decimal: "-1" must not wrap around to "the current file".
+client::Result<std::uint64_t> file_option(const po::variables_map& vm) {
+  if (vm.count("file") == 0) {
+    return TS_READ_CURRENT_FILE;
+  }
+  const auto text = vm["file"].as<std::string>();
+  std::uint64_t n = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || error != std::errc{} || end != text.data() + text.size() ||
+      n == TS_READ_CURRENT_FILE) {
+    return Failure{proto::Status::bad_request,
+                   "--file " + text + ": expected a file number (0, 1, 2, ...)"};
+  }
+  return n;
 }
 
 }  // namespace tapestream::cli

@@ -1,7 +1,6 @@
 // tapestream read: one file from tape to standard output.
 #include <unistd.h>
 
-#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -22,21 +21,6 @@ using client::Failure;
   _exit(141);
 }
 
-// --file N: a non-negative decimal; "-1" must not wrap around to "the current file".
-client::Result<std::uint64_t> file_number(const po::variables_map& vm) {
-  if (vm.count("file") == 0) {
-    return TS_READ_CURRENT_FILE;
-  }
-  const auto text = vm["file"].as<std::string>();
-  std::uint64_t n = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (text.empty() || error != std::errc{} || end != text.data() + text.size() ||
-      n == TS_READ_CURRENT_FILE) {
-    return Failure{proto::Status::bad_request,
-                   "--file " + text + ": expected a file number (0, 1, 2, ...)"};
-  }
-  return n;
-}
 
 // Standard output is the data: the summary goes to standard error. The digest is of what was
 // given, the padding of a fixed-block file's last block included.
@@ -61,7 +45,7 @@ void print_end(const Globals& g, const proto::ReadRequest& request, const proto:
 client::Result<void> read_command(client::Connection& c, const Globals& g,
                                   const po::variables_map& vm) {
   proto::ReadRequest request;
-  BOOST_OUTCOME_TRY(file, file_number(vm));
+  BOOST_OUTCOME_TRY(file, file_option(vm));
   request.file_number = file;
   BOOST_OUTCOME_TRY(drive, pick_drive(c, g.drive));
   request.drive = drive;

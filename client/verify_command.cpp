@@ -3,7 +3,6 @@
 // error, and an exit code that says whether all of them read back as written.
 #include <nlohmann/json.hpp>
 
-#include <charconv>
 #include <cstdio>
 #include <string>
 
@@ -37,14 +36,7 @@ client::Result<proto::VerifyRequest> request_of(const po::variables_map& vm) {
     request.flags = TS_VERIFY_ALL;
     return request;
   }
-  const auto text = vm["file"].as<std::string>();
-  std::uint64_t n = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (text.empty() || error != std::errc{} || end != text.data() + text.size() ||
-      n == TS_READ_CURRENT_FILE) {
-    return Failure{proto::Status::bad_request,
-                   "--file " + text + ": expected a file number (0, 1, 2, ...)"};
-  }
+  BOOST_OUTCOME_TRY(n, file_option(vm));
   request.file_number = n;
   return request;
 }

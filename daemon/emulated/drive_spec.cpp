@@ -6,6 +6,7 @@
 
 #include "base/startup_error.hpp"
 #include "emulated/medium_serial.hpp"
+#include "emulated/spec_options.hpp"
 
 namespace tapestream::emulated {
 namespace {
@@ -16,33 +17,6 @@ constexpr std::string_view null_prefix = "null:";
 [[noreturn]] void fail(std::string_view spec, const std::string& why) {
   const std::string what = spec.starts_with(null_prefix) ? "null drive" : "emulated drive";
   throw StartupError{what + " \"" + std::string{spec} + "\": " + why};
-}
-
-std::uint64_t parse_number(std::string_view spec, std::string_view key, std::string_view value,
-                           bool with_unit) {
-  std::uint64_t number = 0;
-  const auto* end = value.data() + value.size();
-  const auto [ptr, ec] = std::from_chars(value.data(), end, number);
-  if (ec != std::errc{} || ptr == value.data()) {
-    fail(spec, std::string{key} + "=" + std::string{value} + " is not a number");
-  }
-  std::string_view unit{ptr, static_cast<std::size_t>(end - ptr)};
-  unsigned shift = 0;
-  if (with_unit && unit.size() == 1) {
-    switch (unit[0]) {
-      case 'K': case 'k': shift = 10; break;
-      case 'M': case 'm': shift = 20; break;
-      case 'G': case 'g': shift = 30; break;
-      case 'T': case 't': shift = 40; break;
-      default: fail(spec, std::string{key} + ": unit must be K, M, G or T");
-    }
-  } else if (!unit.empty()) {
-    fail(spec, std::string{key} + "=" + std::string{value} + " is not a number");
-  }
-  if (number > (std::numeric_limits<std::uint64_t>::max() >> shift)) {
-    fail(spec, std::string{key} + " is too large");
-  }
-  return number << shift;
 }
 
 std::optional<scsi::Opcode> opcode_by_name(std::string_view name) {
@@ -67,7 +41,8 @@ std::optional<scsi::Opcode> opcode_by_name(std::string_view name) {
 }
 
 // FLAG@BYTES: a TapeAlert flag number and the bytes written before the drive raises it.
-DriveSpec::TapeAlertFault parse_tape_alert(std::string_view spec, std::string_view value) {
+DriveSpec::TapeAlertFault parse_tape_alert(std::string_view spec, const SpecOptions& option) {
+  const auto value = option.value();
   const auto at = value.find('@');
   const auto usage = "tape_alert=" + std::string{value} +
                      ": must be FLAG@BYTES, FLAG a TapeAlert flag 1 to 64 and BYTES the data "
@@ -81,7 +56,7 @@ DriveSpec::TapeAlertFault parse_tape_alert(std::string_view spec, std::string_vi
   if (error != std::errc{} || end != flag_text.data() + flag_text.size() || flag < 1 || flag > 64) {
     fail(spec, usage);
   }
-  return {flag, parse_number(spec, "tape_alert", value.substr(at + 1), true)};
+  return {flag, option.number_in(value.substr(at + 1), true)};
 }
 
 }  // namespace
@@ -116,29 +91,24 @@ DriveSpec parse_drive_spec(std::string_view spec) {
   } else if (d.image.empty()) {
     fail(spec, "no image path");
   }
-  auto options = question == std::string_view::npos ? std::string_view{} : rest.substr(question + 1);
-  while (!options.empty()) {
-    const auto amp = options.find('&');
-    const auto option = options.substr(0, amp);
-    options = amp == std::string_view::npos ? std::string_view{} : options.substr(amp + 1);
-    const auto eq = option.find('=');
-    if (eq == std::string_view::npos) {
-      fail(spec, "option \"" + std::string{option} + "\" needs a value (key=value)");
-    }
-    const auto key = option.substr(0, eq);
-    const auto value = option.substr(eq + 1);
+  SpecOptions option{spec, d.null_medium ? "null drive" : "emulated drive",
+                     question == std::string_view::npos ? std::string_view{}
+                                                        : rest.substr(question + 1)};
+  while (option.next()) {
+    const auto key = option.key();
+    const auto value = option.value();
     if (key == "capacity") {
-      d.capacity = parse_number(spec, key, value, true);
+      d.capacity = option.number(true);
     } else if (key == "ew") {
-      d.early_warning = parse_number(spec, key, value, true);
+      d.early_warning = option.number(true);
     } else if (key == "max_block") {
-      const auto n = parse_number(spec, key, value, true);
+      const auto n = option.number(true);
       if (n == 0 || n > 0xFF'FFFF) {
         fail(spec, "max_block must be 1 to 16M-1 (what READ(6) and WRITE(6) can move)");
       }
       d.max_block_length = static_cast<std::uint32_t>(n);
     } else if (key == "write_protect") {
-      d.write_protected = parse_number(spec, key, value, false) != 0;
+      d.write_protected = option.number(false) != 0;
     } else if (d.null_medium && (key == "damaged" || key == "follow_symlinks")) {
       fail(spec, std::string{key} + " is about an image file, which the null drive does not have");
     } else if (key == "damaged") {
@@ -152,15 +122,15 @@ DriveSpec parse_drive_spec(std::string_view spec) {
         fail(spec, "damaged=" + std::string{value} + ": must be refuse, readonly or cut");
       }
     } else if (key == "follow_symlinks") {
-      d.follow_symlinks = parse_number(spec, key, value, false) != 0;
+      d.follow_symlinks = option.number(false) != 0;
     } else if (key == "medium_error_write") {
-      d.medium_error_write = parse_number(spec, key, value, false);
+      d.medium_error_write = option.number(false);
     } else if (key == "medium_error_read") {
-      d.medium_error_read = parse_number(spec, key, value, false);
+      d.medium_error_read = option.number(false);
     } else if (key == "short_read") {
-      d.short_read = parse_number(spec, key, value, false);
+      d.short_read = option.number(false);
     } else if (key == "unit_attention") {
-      d.unit_attention_after = parse_number(spec, key, value, false);
+      d.unit_attention_after = option.number(false);
     } else if (key == "hang" || key == "wedge") {
       auto& fault = key == "hang" ? d.hang : d.wedge;
       fault = opcode_by_name(value);
@@ -170,13 +140,13 @@ DriveSpec parse_drive_spec(std::string_view spec) {
                        "space, inquiry, erase, load_unload, locate, read_position, mode_select)");
       }
     } else if (key == "lbp") {
-      d.logical_block_protection = parse_number(spec, key, value, false) != 0;
+      d.logical_block_protection = option.number(false) != 0;
     } else if (key == "corrupt_write") {
-      d.corrupt_write = parse_number(spec, key, value, true);
+      d.corrupt_write = option.number(true);
     } else if (key == "corrupt_read") {
-      d.corrupt_read = parse_number(spec, key, value, true);
+      d.corrupt_read = option.number(true);
     } else if (key == "tape_alert") {
-      d.tape_alert = parse_tape_alert(spec, value);
+      d.tape_alert = parse_tape_alert(spec, option);
     } else if (key == "serial") {
       d.serial = std::string{value};
     } else if (key == "medium_serial") {

@@ -27,12 +27,12 @@ void SpecOptions::fail(const std::string& why) const {
   throw StartupError{std::string{_what} + " \"" + std::string{_spec} + "\": " + why};
 }
 
-std::uint64_t SpecOptions::number(bool with_unit) const {
-  const auto whole = std::string{_key} + "=" + std::string{_value};
+std::uint64_t SpecOptions::number_in(std::string_view text, bool with_unit) const {
+  const auto whole = std::string{_key} + "=" + std::string{text};
   std::uint64_t n = 0;
-  const auto* end = _value.data() + _value.size();
-  const auto [ptr, ec] = std::from_chars(_value.data(), end, n);
-  if (ec != std::errc{} || ptr == _value.data()) {
+  const auto* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, n);
+  if (ec != std::errc{} || ptr == text.data()) {
     fail(whole + " is not a number");
   }
   const std::string_view unit{ptr, static_cast<std::size_t>(end - ptr)};

@@ -22,7 +22,9 @@ class SpecOptions {
   std::string_view value() const { return _value; }
 
   // The value as a count, or as a size with K, M, G or T (powers of 1024) when `with_unit`.
-  std::uint64_t number(bool with_unit = false) const;
+  std::uint64_t number(bool with_unit = false) const { return number_in(_value, with_unit); }
+  // The same for a part of the value (a field of a compound value such as FLAG@BYTES).
+  std::uint64_t number_in(std::string_view text, bool with_unit) const;
   // The value as a duration: a number of ms or s ("500ms", "2s").
   std::chrono::milliseconds duration() const;
 
