@@ -378,7 +378,9 @@ def ua_sweep(case):
     streams = [("A", source(case, "A", 700000), None), ("B", source(case, "B", 700000), 65536),
                ("C", source(case, "C", 300000), None)]
     n, last_reset = 0, -1
-    while n <= 150 and (n - last_reset <= 6 or n < 12):
+    # Until the resets reach the streams (start-up's own commands, more with every feature the
+    # drive is asked about, absorb the first ones), then 6 past the last that failed a stream.
+    while n <= 150 and (last_reset < 0 or n - last_reset <= 6 or n < 12):
         tag = f"n{n}"
         image, drives = drive(case, tag, f"capacity=16M&unit_attention={n}")
         d, tape, outcomes = case.daemon(tag, drives), Tape(case), []

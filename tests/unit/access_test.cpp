@@ -167,9 +167,10 @@ TEST(AccessTest, RequestsFallIntoTheirClasses) {
   EXPECT_EQ(access_class_of(proto::ListDrives{}), AccessClass::status);
   EXPECT_EQ(access_class_of(proto::StatusRequest{"lto1"}), AccessClass::status);
   EXPECT_EQ(access_class_of(proto::ReadRequest{}), AccessClass::read);
-  // Verify and rebuild take the drive and move the tape as a read does.
+  // Verify takes the drive and moves the tape as a read does; a rebuild also supersedes the
+  // catalog's rows, whose names and owners only the catalog may know: write.
   EXPECT_EQ(access_class_of(proto::VerifyRequest{}), AccessClass::read);
-  EXPECT_EQ(access_class_of(proto::CatalogRebuild{}), AccessClass::read);
+  EXPECT_EQ(access_class_of(proto::CatalogRebuild{}), AccessClass::write);
   EXPECT_EQ(drive_named_by(proto::VerifyRequest{0, 0, "lto1"}), "lto1");
   EXPECT_EQ(drive_named_by(proto::CatalogRebuild{0, "lto1"}), "lto1");
   proto::WriteRequest append;
