@@ -108,6 +108,7 @@ void write_label_block(Drive& drive, std::vector<std::uint8_t> block,
           if (fc != TapeCondition::good && fc != TapeCondition::early_warning) {
             auto step = failed_step(f, "WRITE FILEMARKS");
             step.early_warning = early;
+            step.block_written = true;
             then(step);
             return;
           }
@@ -169,6 +170,23 @@ void locate_block(Drive& drive, std::uint64_t block, std::function<void(const La
     return;
   }
   run_absolute(drive, *command, "LOCATE", std::move(then));
+}
+
+void space_filemarks(Drive& drive, std::int64_t count,
+                     std::function<void(const LabelStep&)> then) {
+  const auto command = drive.identity().positioning.space(scsi::cdb::SpaceCode::filemarks, count);
+  if (!command) {
+    then({Ending::drive_error, "the drive cannot space over " + std::to_string(count) +
+                                   " filemarks"});
+    return;
+  }
+  drive.commands().run(*command, [then = std::move(then)](const CommandResult& r) {
+    if (r.classification.condition != TapeCondition::good) {
+      then(failed_step(r, "SPACE"));
+      return;
+    }
+    then({});
+  });
 }
 
 }  // namespace tapestream::drive

@@ -44,6 +44,9 @@ struct LabelStep {
   Ending ending = Ending::complete;
   std::string message;
   bool early_warning = false;  // a write passed early warning: it counts as written
+  // write_label_block(): the block is on the tape but its filemark failed; what followed the
+  // place it was written to is gone all the same.
+  bool block_written = false;
   bool ok() const { return ending == Ending::complete; }
 };
 
@@ -64,5 +67,9 @@ void rewind_tape(Drive& drive, std::function<void(const LabelStep&)> then);
 void read_tape_position(Drive& drive, std::function<void(std::optional<TapePosition>)> then);
 // LOCATE to a block number, as a stream's own positioning does.
 void locate_block(Drive& drive, std::uint64_t block, std::function<void(const LabelStep&)> then);
+// SPACE over `count` filemarks (backwards when negative). Relative, so never sent again after a
+// unit attention: the reset that reported it may have moved the tape.
+void space_filemarks(Drive& drive, std::int64_t count,
+                     std::function<void(const LabelStep&)> then);
 
 }  // namespace tapestream::drive

@@ -57,6 +57,8 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   void prepare_volume();
   void look_at_tape();
   void volume_known();
+  void check_file_before(std::uint64_t file);
+  std::string place_refusal(std::uint64_t file) const;
   // The client left or the stream was cut while the job looked at the tape: nothing starts.
   bool stopped_before_stream();
   // Ends the request before a stream began, as a stream that cannot start does.
@@ -92,6 +94,7 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   TapeLayout _layout;
   // A write where the tape stands: where that is, kept across the look at the tape's beginning.
   std::optional<drive::TapePosition> _here;
+  bool _place_checked = false;  // the file before _here is a trailer (or the volume label)
   bool _commanding = false;  // a command of the job's own is with the drive (not the stream's)
   std::chrono::system_clock::time_point _started_at{};
   // The client left, or the stop cut came, while the medium serial number was being read.

@@ -110,26 +110,100 @@ void WriteJob::look_at_tape() {
   });
 }
 
-// On a labelled tape data files are 1, 3, 5 …: a stream written where the tape stands must
-// begin at such a place, or it would overwrite the volume label or take a trailer's place.
+// On a labelled tape a data file follows the volume label (file 0) or a trailer: a stream
+// written where the tape stands must begin at such a place, or it would overwrite the volume
+// label or take a trailer's place. Parity is not enough: a data file whose trailer the drive
+// refused (or a daemon stopped between filemark and trailer) shifts every file after it.
 void WriteJob::volume_known() {
   if (stopped_before_stream()) {
     return;
   }
   if (_layout.kind == TapeLayout::Kind::labelled && _layout.volume) {
     _record.volume_label(_layout.volume->uuid, _layout.volume->label);
-    if (_here && _here->file_number && *_here->file_number % 2 == 0) {
+    if (_here && _here->file_number && !_place_checked) {
       const auto file = *_here->file_number;
-      refuse_start(drive::Ending::not_at_boundary,
-                   "the tape is labelled \"" + _layout.volume->label + "\" and stands at file " +
-                       std::to_string(file) +
-                       (file == 0 ? ", its volume label" : ", a trailer") +
-                       "; a stream written where the tape stands must begin at a data file's "
-                       "place (file 1, 3, 5 ...); nothing was written");
-      return;
+      if (file == 0) {
+        refuse_start(drive::Ending::not_at_boundary,
+                     "the tape is labelled \"" + _layout.volume->label +
+                         "\" and stands at file 0, its volume label; a stream written where the "
+                         "tape stands must begin after the label or after a trailer; nothing was "
+                         "written");
+        return;
+      }
+      if (file >= 2) {
+        check_file_before(file);
+        return;
+      }
     }
   }
   begin_stream();
+}
+
+// The file before `file` must be the trailer of the file before it, on this volume: back over
+// two filemarks, forward over one, read its first block, and LOCATE back where the tape stood.
+void WriteJob::check_file_before(std::uint64_t file) {
+  auto& drive = _slot.drive();
+  const auto failed = [this](const drive::LabelStep& step) {
+    _commanding = false;
+    if (!stopped_before_stream()) {
+      refuse_start(step.ending, "the file before the place to write could not be read to learn "
+                                "whether it is a trailer: " + step.message +
+                                    "; nothing was written");
+    }
+  };
+  _commanding = true;
+  drive::space_filemarks(drive, -2, [this, &drive, file, failed](const drive::LabelStep& back) {
+    if (!back.ok()) {
+      failed(back);
+      return;
+    }
+    drive::space_filemarks(drive, 1, [this, &drive, file, failed](const drive::LabelStep& fwd) {
+      if (!fwd.ok()) {
+        failed(fwd);
+        return;
+      }
+      drive::set_variable_blocks(drive, [this, &drive, file, failed](const drive::LabelStep& set) {
+        if (!set.ok()) {
+          failed(set);
+          return;
+        }
+        drive::read_label_block(drive, [this, &drive, file,
+                                        failed](const drive::LabelBlockRead& read) {
+          const auto trailer = read.kind == drive::LabelBlockRead::Kind::block && !read.longer
+                                   ? tape_label::parse_trailer(read.bytes)
+                                   : std::nullopt;
+          const bool is_trailer = trailer && trailer->volume == _layout.volume->uuid &&
+                                  trailer->file == file - 2;
+          drive::locate_block(drive, _here->block_number,
+                              [this, file, is_trailer, failed](const drive::LabelStep& step) {
+                                if (!step.ok()) {
+                                  failed(step);
+                                  return;
+                                }
+                                _commanding = false;
+                                if (stopped_before_stream()) {
+                                  return;
+                                }
+                                if (!is_trailer) {
+                                  refuse_start(drive::Ending::not_at_boundary,
+                                               place_refusal(file));
+                                  return;
+                                }
+                                _place_checked = true;
+                                volume_known();
+                              });
+        });
+      });
+    });
+  });
+}
+
+std::string WriteJob::place_refusal(std::uint64_t file) const {
+  return "the tape is labelled \"" + _layout.volume->label + "\" and stands at file " +
+         std::to_string(file) + ", but file " + std::to_string(file - 1) +
+         " is not the trailer of file " + std::to_string(file - 2) +
+         ": a stream written here would take a trailer's place; write with --append, or where "
+         "a trailer ends; nothing was written";
 }
 
 // A trailer follows every data file the drive closed with a filemark on a labelled tape, an
