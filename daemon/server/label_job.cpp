@@ -46,6 +46,7 @@ void LabelJob::fail(proto::Status status, const std::string& message) {
 
 // The medium serial number goes into the label, and names the volume in the catalog.
 void LabelJob::start() {
+  _epoch = _slot.drive().watch().medium_epoch();
   _commanding = true;
   read_medium_serial(_slot.drive(), [this](std::optional<std::string> serial) {
     _medium_serial = std::move(serial);
@@ -97,6 +98,18 @@ void LabelJob::write_label(const VolumeLook& look) {
       written(rewound, look);
       return;
     }
+    // The REWIND is sent again after a unit attention: after a reset or a cartridge change
+    // since the job began, the medium serial and the look may be another tape's.
+    if (_slot.drive().watch().medium_epoch() != _epoch) {
+      _commanding = false;
+      _slot.forget_layout();
+      if (!gone_meanwhile()) {
+        fail(to_status(drive::Ending::medium_changed),
+             "the drive was reset or its cartridge changed while the tape was looked at; nothing "
+             "was written (label it again)");
+      }
+      return;
+    }
     drive::write_label_block(_slot.drive(), tape_label::encode(_volume),
                              [this, look](const drive::LabelStep& step) {
                                _commanding = false;
@@ -105,26 +118,40 @@ void LabelJob::write_label(const VolumeLook& look) {
   });
 }
 
+catalog::VolumeKey LabelJob::volume_before(const VolumeLook& look) const {
+  return {_medium_serial, _slot.name(), look.volume ? std::optional{look.volume->uuid} : std::nullopt,
+          look.volume ? std::optional{look.volume->label} : std::nullopt};
+}
+
 void LabelJob::written(const drive::LabelStep& step, const VolumeLook& look) {
   const bool held_something = look.holds != VolumeLook::Holds::nothing;
   if (!step.ok()) {
     _slot.forget_layout();  // a WRITE at the beginning may have ended the tape there
     spdlog::error("drive {}: {}: the volume label \"{}\" was not written: {}", _slot.name(), who(),
                   _request.name, step.message);
+    // The label's block is at the beginning of the tape: whatever followed is gone even though
+    // its filemark failed, and the catalog must not go on calling those files complete.
+    if (step.block_written && held_something && _catalog != nullptr) {
+      _catalog->files_voided({volume_before(look), 0});
+    }
     if (gone_meanwhile()) {
       return;
     }
-    fail(to_status(step.ending), "the volume label was not written (its " + step.message + ")" +
-                                     (held_something ? "; what the tape held may be gone from its beginning"
-                                                     : ""));
+    const std::string gone = held_something ? "; what the tape held may be gone from its beginning"
+                                            : "";
+    if (step.block_written) {
+      fail(to_status(step.ending),
+           "the volume label's block is at the beginning of the tape, but its filemark was not "
+           "written (" + step.message + "): the tape may read as labelled \"" + _request.name +
+               "\"; label it again with --force" + gone);
+      return;
+    }
+    fail(to_status(step.ending), "the volume label was not written (its " + step.message + ")" + gone);
     return;
   }
   _slot.learn_layout({TapeLayout::Kind::labelled, _volume});
   if (_catalog != nullptr) {
-    catalog::VolumeKey before{_medium_serial, _slot.name(),
-                              look.volume ? std::optional{look.volume->uuid} : std::nullopt,
-                              look.volume ? std::optional{look.volume->label} : std::nullopt};
-    _catalog->files_voided({std::move(before), 0});
+    _catalog->files_voided({volume_before(look), 0});
     _catalog->volume_seen({_medium_serial, _slot.name(), _volume.uuid, _volume.label},
                           std::chrono::system_clock::now());
   }

@@ -31,6 +31,8 @@ class LabelJob final : public StreamJob {
   void looked(const VolumeLook& look);
   void write_label(const VolumeLook& look);
   void written(const drive::LabelStep& step, const VolumeLook& look);
+  // The catalog's key of the volume the look found: the one a label written over it voids.
+  catalog::VolumeKey volume_before(const VolumeLook& look) const;
   // Ends the request: with an ERROR unless the client is gone.
   void fail(proto::Status status, const std::string& message);
   // Nothing more happens on the drive: gives it to the next in line.
@@ -48,6 +50,7 @@ class LabelJob final : public StreamJob {
   catalog::Catalog* _catalog;
   std::function<std::optional<std::string>()> _destroy_refusal;
   std::optional<std::string> _medium_serial;
+  std::uint64_t _epoch = 0;  // the drive's medium epoch when the job began to look at the tape
   tape_label::VolumeLabel _volume;
   bool _commanding = false;  // a command of the job is with the drive: the job must outlive it
   bool _gone = false;

@@ -26,9 +26,21 @@ real daemon, the real CLI, real image files and sha256sum. Cases:
   trailer_fails  the drive refuses the trailer's WRITE (medium_error_write=3: the label is the
               first WRITE, the stream's one block the second): the write exits 74 saying all its
               bytes are on the tape, closed by a filemark, but not confirmed by a trailer; the
-              catalog says failed; the data reads back and no trailer follows it
+              catalog says failed; the data reads back and no trailer follows it. The next
+              write is file 2 (its trailer file 3): write --here at file 3 (odd, but a trailer's
+              place) is refused because file 2 is not a trailer; at file 4 (even, but after
+              file 3, the trailer of file 2) it is written and gets its trailer
   empty       an empty stream that commits on a labelled tape is file 1 and gets its trailer
               (file 2), so that the next write is file 3, not a trailer's place
+  filemark_fails  label --force over a tape with data whose label block is written but whose
+              filemark never completes (hang=write_filemarks, --command-timeout filemark=3): the
+              label fails, and the catalog no longer calls the file it overwrote complete
+  reset_sweep a reset (unit_attention=N) at every command from the daemon's start to past the
+              label's last: each label is either written (file 0 reads back as it) or refused
+              with nothing written (file 0 is not there), or its block written without its
+              filemark, which the message says; a reset after the daemon began to look at the
+              tape and before its WRITE refuses the label ("changed while the tape was looked
+              at") instead of writing a tape nobody looked at
 Usage: label_test.py DAEMON CLI CASE. Exit 0 pass, 1 fail, 77 skipped."""
 import json
 import os
@@ -279,6 +291,25 @@ def case_trailer_fails(case):
     case.check(r.rc == 0 and data == src.data, f"file 1 holds all the stream's bytes ({r})")
     r, _ = case.read_back(d, 2)
     case.check(r.rc == EXIT_NO_FILE, f"no trailer follows it (exit {r.rc})")
+    # From here on the data files are even: --here decides by what the file before says.
+    b = rs.Source(case, "b", 3000, 15)
+    rb = committed(case, d, b)
+    case.check(rb[2] == 2, f"the next write is file 2: {rb}")
+    for m in (["rewind"], ["fsf", "3"]):
+        case.require(case.cli(d, m).rc == 0, " ".join(m))
+    r = case.write(d, rs.Source(case, "x", 1000, 11).path, extra=["--here"])
+    case.check(r.rc == EXIT_USAGE and "file 2 is not the trailer of file 1" in r.err,
+               f"write --here at file 3, file 2's trailer, is refused, exit 64 ({r})")
+    trailer = read_json(case, d, 3)
+    case.check(trailer.get("file") == 2, f"file 3 is still the trailer of file 2: {trailer}")
+    for m in (["rewind"], ["fsf", "4"]):
+        case.require(case.cli(d, m).rc == 0, " ".join(m))
+    c = rs.Source(case, "c", 2000, 16)
+    r = case.write(d, c.path, extra=["--here"])
+    case.check(r.committed and r.reported[2] == 4, f"write --here at file 4 is file 4 ({r})")
+    trailer = read_json(case, d, 5)
+    case.check(trailer.get("file") == 4 and trailer.get("bytes") == 2000,
+               f"file 5 is the trailer of file 4: {trailer}")
 
 
 def case_empty(case):
@@ -299,10 +330,59 @@ def case_empty(case):
     case.check(ra[2] == 3, f"the next write is file 3, a data file's place: {ra}")
 
 
+def case_filemark_fails(case):
+    """a label whose filemark fails still overwrote the tape's beginning: the catalog says so"""
+    d = emulated(case)
+    committed(case, d, rs.Source(case, "a", 20_000, 17))
+    d.stop()
+    d = emulated(case, name="hang", state_dir=d.state_dir, options="?hang=write_filemarks",
+                 args=["--command-timeout", "filemark=3"])
+    r = label(case, d, "broken", "--force")
+    case.check(r.rc != 0 and "its filemark was not written" in r.err and "WRITE FILEMARKS" in r.err,
+               f"the label fails at its filemark ({r})")
+    out = json.loads(case.cli(d, ["list", "--json"], timeout=30).out or "{}")
+    statuses = [(f["file"], f["status"]) for f in out.get("files", [])]
+    case.check(statuses == [(0, "overwritten")],
+               f"the file the label's block overwrote is not complete any more: {statuses}")
+
+
+def case_reset_sweep(case):
+    """a reset anywhere in a label: written whole, or refused with nothing written"""
+    case.quiet = True
+    refused_after_look, last_refused, n = [], None, 0
+    # Start-up absorbs the first resets; go on to 4 past the last one that refused a label.
+    while n <= 80 and (last_refused is None or n - last_refused <= 4):
+        d = emulated(case, name=f"n{n}", image=f"n{n}.tap", options=f"?unit_attention={n}")
+        r = label(case, d, f"sweep-{n}")
+        head, data = case.read_back(d, 0)
+        if head.rc not in (0, EXIT_NO_FILE):  # the reset fell on the read: read again
+            head, data = case.read_back(d, 0)
+        if r.rc == 0:
+            case.check(head.rc == 0 and json.loads(data or b"{}").get("label") == f"sweep-{n}",
+                       f"N={n}: the label it reported is file 0 ({head})")
+        elif "its filemark was not written" in r.err:  # the block went, its filemark did not
+            last_refused = n
+            case.check(head.rc in (0, EXIT_NO_FILE) and "label it again with --force" in r.err,
+                       f"N={n}: a label without its filemark says so: label {r}, file 0 {head}")
+        else:
+            last_refused = n
+            case.check(head.rc == EXIT_NO_FILE and ("nothing was written" in r.err or
+                                                    "was not written (its WRITE failed" in r.err),
+                       f"N={n}: a refused label wrote nothing: label {r}, file 0 {head}")
+            if "changed while the tape was looked at" in r.err:
+                refused_after_look.append(n)
+        case.note(f"N={n}: label exit {r.rc}: {r.err.strip()[:120]}")
+        d.stop()
+        n += 1
+    case.check(len(refused_after_look) >= 1,
+               f"a reset between the look and the WRITE refuses the label: N={refused_after_look}")
+
+
 CASES = {"layout": case_layout, "plain": case_plain, "refusals": case_refusals,
          "recognised": case_recognised, "here": case_here, "interrupted": case_interrupted,
          "permissions": case_permissions,
-         "trailer_fails": case_trailer_fails, "empty": case_empty}
+         "trailer_fails": case_trailer_fails, "empty": case_empty,
+         "filemark_fails": case_filemark_fails, "reset_sweep": case_reset_sweep}
 
 if __name__ == "__main__":
     sys.exit(rs.main(CASES))
