@@ -116,7 +116,8 @@ int check_stream(ts_stream* stream, bool write) {
   if (stream == nullptr || stream->write != write) {
     return -EINVAL;
   }
-  if (stream->client->broken) {
+  // A stream the daemon ended early still gives its account, though the handle is done for.
+  if (stream->client->broken && !stream->final_reply) {
     return fail(stream->client, proto::Status::unreachable, "the connection to tapestreamd is lost");
   }
   return 0;

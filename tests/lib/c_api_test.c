@@ -4,6 +4,8 @@
  *   c_api_test online SOCKET      a real tapestreamd with one emulated drive, loaded and blank:
  *                                 hostile arguments on a live handle, a socket write and an fd
  *                                 write read back both ways, control, the catalog, verify, label
+ *   c_api_test full SOCKET        a daemon whose tape holds 8 MiB: a socket write of 32 MiB ends
+ *                                 with volume_full and the daemon's account of what is on tape
  *   c_api_test gone SOCKET        connects, then waits for a line on stdin (the driver stops the
  *                                 daemon meanwhile): every call fails with unreachable, none
  *                                 crashes
@@ -286,6 +288,38 @@ static void online(const char* socket_path) {
   ts_close(c);
 }
 
+static void full(const char* socket_path) {
+  ts_client* c = NULL;
+  EXPECT_CODE(ts_connect(socket_path, NULL, &c), 0);
+  if (c == NULL) {
+    return;
+  }
+  ts_stream* st = NULL;
+  EXPECT_CODE(ts_write_begin(c, NULL, NULL, -1, &st), 0);
+  if (st == NULL) {
+    ts_close(c);
+    return;
+  }
+  static unsigned char chunk[1 << 20];
+  memset(chunk, 0x5a, sizeof chunk);
+  int r = 0;
+  for (int i = 0; i < 32 && r == 0; ++i) {
+    r = ts_stream_write(st, chunk, sizeof chunk);
+  }
+  struct ts_result res;
+  TS_INIT(struct ts_result, &res);
+  const int committed = ts_stream_commit(st, &res);
+  CHECK(r == TS_ERROR(TS_VOLUME_FULL) || r == 0, "a write past the end: %d %s", r, ts_strerror(r));
+  EXPECT_CODE(committed, TS_ERROR(TS_VOLUME_FULL));
+  CHECK(res.status == TS_VOLUME_FULL && res.bytes > 0 && res.bytes < 32u << 20,
+        "the account: status %u, %llu bytes on tape", res.status, (unsigned long long)res.bytes);
+  CHECK(strlen(ts_last_error(c)) > 0, "why: %s", ts_last_error(c));
+  if (r != 0) { /* the daemon ended the stream with data in flight: the handle is done for */
+    EXPECT_CODE(ts_list_drives(c, NULL, NULL), TS_ERROR(TS_UNREACHABLE));
+  }
+  ts_close(c);
+}
+
 static void gone(const char* socket_path) {
   ts_client* c = NULL;
   EXPECT_CODE(ts_connect(socket_path, NULL, &c), 0);
@@ -314,10 +348,12 @@ int main(int argc, char** argv) {
     offline();
   } else if (argc == 3 && strcmp(argv[1], "online") == 0) {
     online(argv[2]);
+  } else if (argc == 3 && strcmp(argv[1], "full") == 0) {
+    full(argv[2]);
   } else if (argc == 3 && strcmp(argv[1], "gone") == 0) {
     gone(argv[2]);
   } else {
-    fprintf(stderr, "usage: %s offline | online SOCKET | gone SOCKET\n", argv[0]);
+    fprintf(stderr, "usage: %s offline | online SOCKET | full SOCKET | gone SOCKET\n", argv[0]);
     return 2;
   }
   printf("%d checks, %d failed\n", checks, failures);

@@ -4,6 +4,8 @@ processes, GNU sha256sum). Cases:
   c_api          c_api_test online: hostile arguments on a live handle, socket and fd writes
                  read back both ways, control, catalog, verify, label; the CLI reads the
                  library's first file back with the digest the library reported
+  volume_full    a socket write past the end of an 8 MiB tape: volume_full, with the daemon's
+                 account of what is on the tape
   gone           a handle whose daemon stopped: every call fails with unreachable, no crash
   example_c      the library installed into a temporary prefix (cmake --install --component
                  library); examples/c built there with `cc $(pkg-config --cflags --libs
@@ -57,6 +59,13 @@ def case_c_api(case):
     case.require(len(written) == 1, "c_api_test reported its socket write's digest")
     case.check(cli_read_sha(case, d, 0) == written[0],
                "the CLI reads file 0 back with the digest the library reported")
+
+
+def case_volume_full(case):
+    """a socket write past the end of the tape"""
+    d = case.daemon(drives=[f"emu0=emulated:{case.path('tape.tap')}?capacity=8M&ew=4M"])
+    p = run(case, [os.environ["TS_C_API_TEST"], "full", d.socket])
+    case.check(p.returncode == 0, f"c_api_test full exits 0 (rc {p.returncode})")
 
 
 def case_gone(case):
@@ -143,7 +152,7 @@ def case_example_python(case):
     case.check(cli_read_sha(case, d, 0) == first[0][3], "the CLI reads its file 0 with the same sha256sum")
 
 
-CASES = {"c_api": case_c_api, "gone": case_gone, "example_c": case_example_c,
+CASES = {"c_api": case_c_api, "volume_full": case_volume_full, "gone": case_gone, "example_c": case_example_c,
          "example_python": case_example_python}
 
 if __name__ == "__main__":
