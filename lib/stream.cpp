@@ -391,6 +391,19 @@ int ts_stream_finish(ts_stream* stream, struct ts_result* out) {
     }
     // Data the caller left unread is skipped: the stream's END follows it.
     std::vector<std::uint8_t> sink(64 * 1024);
+    while (!stream->at_end && stream->by_fd) {
+      // The daemon wrote the descriptor itself: what comes is END or STREAM_FAILED.
+      auto frame = lib::receive_final(client, true);
+      if (!frame || frame.value().header.type == proto::Type::data) {
+        delete stream;
+        client->stream = nullptr;
+        return fail(client, frame ? client::Failure{proto::Status::unreachable,
+                                                    "the daemon sent DATA to a passed descriptor's read"}
+                                  : frame.error());
+      }
+      stream->at_end = true;
+      stream->final_reply = std::move(frame.value().message);
+    }
     while (!stream->at_end) {
       const long n = ts_stream_read(stream, sink.data(), sink.size());
       if (n < 0) {

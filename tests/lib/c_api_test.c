@@ -3,7 +3,8 @@
  *                                 arguments that fail before anything is sent
  *   c_api_test online SOCKET      a real tapestreamd with one emulated drive, loaded and blank:
  *                                 hostile arguments on a live handle, a socket write and an fd
- *                                 write read back both ways, control, the catalog, verify, label
+ *                                 write read back both ways, control, the catalog, verify
+ *   c_api_test label SOCKET       after online: a label refused over data, then forced
  *   c_api_test full SOCKET        a daemon whose tape holds 8 MiB: a socket write of 32 MiB ends
  *                                 with volume_full and the daemon's account of what is on tape
  *   c_api_test gone SOCKET        connects, then waits for a line on stdin (the driver stops the
@@ -281,10 +282,25 @@ static void online(const char* socket_path) {
         (unsigned long long)v.checked, (unsigned long long)v.bad);
   TS_INIT(struct ts_position, &p);
   EXPECT_CODE(ts_control(c, NULL, TS_CTL_TELL, 0, 0, &p), 0);
+  ts_close(c);
+}
+
+/* After online: the tape holds data, so a label needs TS_LABEL_FORCE. */
+static void label(const char* socket_path) {
+  ts_client* c = NULL;
+  EXPECT_CODE(ts_connect(socket_path, NULL, &c), 0);
+  if (c == NULL) {
+    return;
+  }
   EXPECT_CODE(ts_label(c, NULL, "c-api-volume", 0, NULL, 0), TS_ERROR(TS_BAD_REQUEST));
+  CHECK(strstr(ts_last_error(c), "data") != NULL, "the daemon says what is there: %s",
+        ts_last_error(c));
   char uuid[TS_MAX_VOLUME_TEXT + 1];
   EXPECT_CODE(ts_label(c, NULL, "c-api-volume", TS_LABEL_FORCE, uuid, sizeof uuid), 0);
   CHECK(strlen(uuid) == 36, "a UUID: %s", uuid);
+  char small[8];
+  EXPECT_CODE(ts_label(c, NULL, "c-api-again", TS_LABEL_FORCE, small, sizeof small), 0);
+  CHECK(strlen(small) == 7, "a UUID cut to the buffer: %s", small);
   ts_close(c);
 }
 
@@ -348,12 +364,14 @@ int main(int argc, char** argv) {
     offline();
   } else if (argc == 3 && strcmp(argv[1], "online") == 0) {
     online(argv[2]);
+  } else if (argc == 3 && strcmp(argv[1], "label") == 0) {
+    label(argv[2]);
   } else if (argc == 3 && strcmp(argv[1], "full") == 0) {
     full(argv[2]);
   } else if (argc == 3 && strcmp(argv[1], "gone") == 0) {
     gone(argv[2]);
   } else {
-    fprintf(stderr, "usage: %s offline | online SOCKET | full SOCKET | gone SOCKET\n", argv[0]);
+    fprintf(stderr, "usage: %s offline | online SOCKET | label SOCKET | full SOCKET | gone SOCKET\n", argv[0]);
     return 2;
   }
   printf("%d checks, %d failed\n", checks, failures);

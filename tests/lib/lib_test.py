@@ -2,8 +2,9 @@
 """libtapestream against a real tapestreamd with an emulated drive (real image files, real
 processes, GNU sha256sum). Cases:
   c_api          c_api_test online: hostile arguments on a live handle, socket and fd writes
-                 read back both ways, control, catalog, verify, label; the CLI reads the
-                 library's first file back with the digest the library reported
+                 read back both ways, control, catalog, verify; the CLI reads the
+                 library's first file back with the digest the library reported; a label refused over data,
+                 then forced, and the CLI lists that volume
   volume_full    a socket write past the end of an 8 MiB tape: volume_full, with the daemon's
                  account of what is on the tape
   gone           a handle whose daemon stopped: every call fails with unreachable, no crash
@@ -59,6 +60,10 @@ def case_c_api(case):
     case.require(len(written) == 1, "c_api_test reported its socket write's digest")
     case.check(cli_read_sha(case, d, 0) == written[0],
                "the CLI reads file 0 back with the digest the library reported")
+    p = run(case, [os.environ["TS_C_API_TEST"], "label", d.socket])
+    case.check(p.returncode == 0, f"c_api_test label exits 0 (rc {p.returncode})")
+    r = case.cli(d, ["--json", "list"], timeout=60)
+    case.check(r.rc == 0 and b"c-api-again" in r.out, f"the CLI lists the volume the library labelled ({r})")
 
 
 def case_volume_full(case):
