@@ -7,6 +7,7 @@ processes, GNU sha256sum). Cases:
                  then forced, and the CLI lists that volume
   volume_full    a socket write past the end of an 8 MiB tape: volume_full, with the daemon's
                  account of what is on the tape
+  cpp_layer      tapestream.hpp: RAII streams write, read back, abort when dropped
   gone           a handle whose daemon stopped: every call fails with unreachable, no crash
   example_c      the library installed into a temporary prefix (cmake --install --component
                  library); examples/c built there with `cc $(pkg-config --cflags --libs
@@ -14,7 +15,7 @@ processes, GNU sha256sum). Cases:
                  streamed to tape; the CLI reads them back and sha256sum matches
   example_python examples/python/roundtrip.py writes and reads back; the CLI's read of its
                  first file has the same sha256sum
-Usage: lib_test.py DAEMON CLI CASE, with TS_C_API_TEST, TS_BUILD_DIR and TS_SOURCE_DIR in the
+Usage: lib_test.py DAEMON CLI CASE, with TS_C_API_TEST, TS_CPP_LAYER_TEST, TS_BUILD_DIR and TS_SOURCE_DIR in the
 environment. Exit 0 pass, 1 fail, 77 skipped."""
 import glob
 import os
@@ -71,6 +72,15 @@ def case_volume_full(case):
     d = case.daemon(drives=[f"emu0=emulated:{case.path('tape.tap')}?capacity=8M&ew=4M"])
     p = run(case, [os.environ["TS_C_API_TEST"], "full", d.socket])
     case.check(p.returncode == 0, f"c_api_test full exits 0 (rc {p.returncode})")
+
+
+def case_cpp_layer(case):
+    """the C++ layer against a real daemon"""
+    d = emulated_daemon(case)
+    p = run(case, [os.environ["TS_CPP_LAYER_TEST"], "--gtest_filter=CppLayerOnline.*"],
+            env=dict(os.environ, TAPESTREAM_TEST_SOCKET=d.socket))
+    case.check(p.returncode == 0 and "[  PASSED  ] 1 test" in p.stdout,
+               f"cpp_layer_test's online test passes (rc {p.returncode})")
 
 
 def case_gone(case):
@@ -157,7 +167,7 @@ def case_example_python(case):
     case.check(cli_read_sha(case, d, 0) == first[0][3], "the CLI reads its file 0 with the same sha256sum")
 
 
-CASES = {"c_api": case_c_api, "volume_full": case_volume_full, "gone": case_gone, "example_c": case_example_c,
+CASES = {"c_api": case_c_api, "volume_full": case_volume_full, "cpp_layer": case_cpp_layer, "gone": case_gone, "example_c": case_example_c,
          "example_python": case_example_python}
 
 if __name__ == "__main__":
