@@ -208,4 +208,41 @@ int ts_verify(ts_client* client, const char* drive, uint64_t file_number, uint32
   });
 }
 
+int ts_catalog_rebuild(ts_client* client, const char* drive, struct ts_rebuilt* out) {
+  return guarded(client, [&] {
+    if (const int r = lib::usable(client); r != 0) {
+      return r;
+    }
+    if (out != nullptr && !lib::sized(out)) {
+      return fail(client, proto::Status::bad_request, "ts_catalog_rebuild: set struct_size with TS_INIT");
+    }
+    auto name = lib::pick_drive(client, drive);
+    if (!name) {
+      return fail(client, name.error());
+    }
+    const std::uint32_t flags = client->progress != nullptr ? TS_REBUILD_PROGRESS : 0U;
+    if (auto sent = client->connection.send(proto::CatalogRebuild{flags, name.value()}); !sent) {
+      return fail(client, sent.error());
+    }
+    auto reply = next(client);
+    if (!reply) {
+      return fail(client, reply.error());
+    }
+    const auto* rebuilt = std::get_if<proto::CatalogRebuilt>(&reply.value().message);
+    if (rebuilt == nullptr) {
+      return fail(client, lib::unexpected(reply.value().message, "catalog rebuild"));
+    }
+    if (out != nullptr) {
+      out->files = rebuilt->files;
+      out->data_files = rebuilt->data_files;
+      out->confirmed = rebuilt->confirmed;
+      out->flags = rebuilt->flags;
+      lib::copy_text(out->medium_serial, rebuilt->medium_serial);
+      lib::copy_text(out->label, rebuilt->label);
+      lib::copy_text(out->uuid, rebuilt->uuid);
+    }
+    return 0;
+  });
+}
+
 }  // extern "C"

@@ -102,6 +102,7 @@ static void offline(void) {
   EXPECT_CODE(ts_list_files(NULL, NULL, NULL, NULL, NULL), -EINVAL);
   EXPECT_CODE(ts_label(NULL, NULL, "x", 0, NULL, 0), -EINVAL);
   EXPECT_CODE(ts_verify(NULL, NULL, 0, 0, NULL, NULL, NULL), -EINVAL);
+  EXPECT_CODE(ts_catalog_rebuild(NULL, NULL, NULL), -EINVAL);
 
   /* Messages for every kind of code. */
   CHECK(strncmp(ts_strerror(TS_ERROR(TS_VOLUME_FULL)), "volume_full", 11) == 0, "volume_full");
@@ -280,6 +281,14 @@ static void online(const char* socket_path) {
   EXPECT_CODE(ts_verify(c, NULL, 0, TS_VERIFY_ALL, NULL, NULL, &v), 0);
   CHECK(v.checked >= 2 && v.bad == 0, "verify: %llu checked, %llu bad",
         (unsigned long long)v.checked, (unsigned long long)v.bad);
+  struct ts_rebuilt rebuilt;
+  TS_INIT(struct ts_rebuilt, &rebuilt);
+  EXPECT_CODE(ts_catalog_rebuild(c, NULL, &rebuilt), 0);
+  CHECK(rebuilt.data_files >= 2 && strlen(rebuilt.medium_serial) > 0,
+        "rebuilt: %llu data files, medium %s", (unsigned long long)rebuilt.data_files,
+        rebuilt.medium_serial);
+  memset(&rebuilt, 0, sizeof rebuilt);
+  EXPECT_CODE(ts_catalog_rebuild(c, NULL, &rebuilt), TS_ERROR(TS_BAD_REQUEST));
   TS_INIT(struct ts_position, &p);
   EXPECT_CODE(ts_control(c, NULL, TS_CTL_TELL, 0, 0, &p), 0);
   ts_close(c);

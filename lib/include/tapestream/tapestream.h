@@ -238,6 +238,20 @@ typedef void (*ts_verified_fn)(const struct ts_verified* verified, void* context
 TS_API int ts_verify(ts_client* client, const char* drive, uint64_t file_number, uint32_t flags,
                      ts_verified_fn each, void* context, struct ts_verify_summary* out);
 
+struct ts_rebuilt {
+  size_t struct_size;
+  uint64_t files;      /* files on the tape, labels and trailers included */
+  uint64_t data_files; /* rows recorded */
+  uint64_t confirmed;  /* of them confirmed by their trailer */
+  uint32_t flags;      /* TS_REBUILT_* */
+  char medium_serial[TS_MAX_VOLUME_TEXT + 1];
+  char label[TS_MAX_VOLUME_TEXT + 1];
+  char uuid[TS_MAX_VOLUME_TEXT + 1];
+};
+/* Records the files of the cartridge in `drive` anew from the tape alone (the catalog's old rows
+ * are kept, marked superseded). `out` may be NULL. */
+TS_API int ts_catalog_rebuild(ts_client* client, const char* drive, struct ts_rebuilt* out);
+
 #ifdef __cplusplus
 }
 #endif
