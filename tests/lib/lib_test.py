@@ -120,12 +120,15 @@ def case_example_c(case):
     if shutil.which("pkg-config") is None or shutil.which("cc") is None:
         raise rs.Skip("no pkg-config or cc")
     prefix, pc_dir, lib_dir = install_library(case)
+    # A sanitized library (ci-asan) loads only into a program whose runtime comes first.
+    sanitize = ["-fsanitize=address,undefined"] if rs.is_sanitized(
+        os.path.join(lib_dir, "libtapestream.so.1")) else []
     env = dict(os.environ, PKG_CONFIG_PATH=pc_dir)
     flags = run(case, ["pkg-config", "--cflags", "--libs", "tapestream"], env=env)
     case.require(flags.returncode == 0, "pkg-config --cflags --libs tapestream")
     source = os.path.join(os.environ["TS_SOURCE_DIR"], "examples", "c", "tapestream_put.c")
     put = case.path("tapestream-put")
-    p = run(case, ["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-o", put, source,
+    p = run(case, ["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", *sanitize, "-o", put, source,
                    *flags.stdout.split()], env=env)
     case.require(p.returncode == 0, "the example compiles with cc $(pkg-config --cflags --libs tapestream)")
     run_env = dict(os.environ, LD_LIBRARY_PATH=lib_dir)
@@ -144,7 +147,8 @@ def case_example_c(case):
     case.check(cli_read_sha(case, d, 1) == sha256sum(data), "the CLI reads the file back (sha256sum)")
     # The same example through the CMake package.
     build = case.path("example-build")
-    p = run(case, ["cmake", "-S", os.path.dirname(source), "-B", build, f"-DCMAKE_PREFIX_PATH={prefix}"])
+    p = run(case, ["cmake", "-S", os.path.dirname(source), "-B", build, f"-DCMAKE_PREFIX_PATH={prefix}",
+                   f"-DCMAKE_C_FLAGS={' '.join(sanitize)}"])
     case.require(p.returncode == 0, "find_package(tapestream 1) configures the example")
     p = run(case, ["cmake", "--build", build])
     case.require(p.returncode == 0, "the example builds against tapestream::tapestream")
