@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The layering check of issue 10: dependencies point down, and files stay small.
 
-Every `#include "..."` in daemon/, client/ and proto/ is resolved (beside the including file,
-then under daemon/ and proto/, the include roots of the build) and both ends are given a layer.
+Every `#include "..."` in daemon/, client/, lib/ and proto/ is resolved (beside the including
+file, then under daemon/, proto/, lib/ and lib/include/, the include roots of the build) and both ends are given a layer.
 A layer may include itself and the layers listed for it below; anything else is reported as
 
     FILE:LINE includes X: LAYER may not depend on LAYER2
@@ -27,9 +27,10 @@ The rule table (DESIGN.md, "Architecture"; top to bottom):
     base       daemon/base/                            common (daemon-only: StartupError, locks)
     proto      proto/ (not proto/common/)              common
     common     proto/common/                           nothing
-    client     client/                                 proto common
+    lib        lib/ (libtapestream)                    proto common
+    client     client/                                 lib proto common
 
-It also reports every C++ source or header in daemon/, client/ and proto/ over 500 lines
+It also reports every C++ source or header in daemon/, client/, lib/ and proto/ over 500 lines
 (tests/ is out of its scope). Exit status: 0 clean, 1 violations found, 2 usage error.
 
 `--self-test` plants violations in a temporary copy of the tree and requires each to be
@@ -45,8 +46,8 @@ import tempfile
 
 MAX_LINES = 500
 SOURCE_SUFFIXES = (".cpp", ".hpp", ".h", ".cc", ".hh")
-SCANNED = ("daemon", "client", "proto")
-INCLUDE_ROOTS = ("daemon", "proto")
+SCANNED = ("daemon", "client", "lib", "proto")
+INCLUDE_ROOTS = ("daemon", "proto", "lib", "lib/include")
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
 
 ALLOWED = {
@@ -62,7 +63,8 @@ ALLOWED = {
     "base": {"common"},
     "proto": {"common"},
     "common": set(),
-    "client": {"proto", "common"},
+    "lib": {"proto", "common"},
+    "client": {"lib", "proto", "common"},
 }
 
 # Prefix (relative to the root, '/' separated) to layer; the longest matching prefix wins.
@@ -82,6 +84,7 @@ PREFIXES = {
     "daemon/common/": "common",
     "proto/common/": "common",
     "proto/": "proto",
+    "lib/": "lib",
     "client/": "client",
 }
 
@@ -157,6 +160,8 @@ def run(root):
 PLANTS = [
     ("proto/codec.hpp", '#include "uring/ring.hpp"\n', "proto may not depend on uring"),
     ("client/cli.hpp", '#include "base/startup_error.hpp"\n', "client may not depend on base"),
+    ("lib/handle.hpp", '#include "server/server.hpp"\n', "lib may not depend on server"),
+    ("proto/codec.hpp", '#include "connection.hpp"\n', "proto may not depend on lib"),
     ("proto/common/result.hpp", '#include "codec.hpp"\n', "common may not depend on proto"),
     ("daemon/scsi/sense.hpp", '#include "transport/transport.hpp"\n',
      "scsi may not depend on transport"),

@@ -1,5 +1,6 @@
 // The client side of a connection to tapestreamd: connect, HELLO, and whole frames in and out,
-// blocking. The CLI builds on it; other C++ tools may too. Every I/O operation returns a Result
+// blocking. libtapestream's C API builds on it (and the CLI, until it moves to that API); it is
+// not installed. Every I/O operation returns a Result
 // whose error is a client::Failure; nothing here throws.
 #pragma once
 
@@ -23,6 +24,7 @@ struct Failure {
   proto::Status status = proto::Status::internal;
   std::string message;
   std::optional<proto::StreamFailed> stream;
+  int system_error = 0;  // the errno of a connect that failed, for the library's -errno
 
   Failure() = default;
   Failure(proto::Status s, std::string m, std::optional<proto::StreamFailed> f = std::nullopt)
@@ -49,11 +51,15 @@ struct Received {
 
 class Connection {
  public:
-  // Connects and says HELLO. Fails with unreachable, bad_version, ...
-  static Result<Connection> open(const std::string& socket_path);
+  // Connects and says HELLO, as `client_name` (what the daemon logs). Fails with unreachable,
+  // bad_version, ...
+  static Result<Connection> open(const std::string& socket_path,
+                                 const std::string& client_name = "tapestream " TAPESTREAM_VERSION);
 
   int fd() const { return _fd.get(); }
   std::uint32_t max_data() const { return _max_data; }
+  std::uint32_t features() const { return _features; }
+  const std::string& server() const { return _server; }
 
   Result<void> send(const proto::Message& message);
   // The message with a descriptor attached (SCM_RIGHTS): the fd-passing data path.
@@ -76,6 +82,7 @@ class Connection {
   UniqueFd _fd;
   std::uint32_t _max_data = 0;
   std::uint32_t _features = 0;
+  std::string _server;
   std::uint32_t _next_request = 1;
   std::uint32_t _current_request = 0;
 };

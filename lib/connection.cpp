@@ -27,7 +27,8 @@ Result<proto::Frame> encode_request(const proto::Message& message, std::uint32_t
 
 }  // namespace
 
-Result<Connection> Connection::open(const std::string& socket_path) {
+Result<Connection> Connection::open(const std::string& socket_path,
+                                    const std::string& client_name) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (socket_path.size() >= sizeof address.sun_path) {
@@ -38,22 +39,25 @@ Result<Connection> Connection::open(const std::string& socket_path) {
   if (!c._fd ||
       ::connect(c.fd(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
     const int error = errno;
-    return Failure{proto::Status::unreachable,
+    Failure f{proto::Status::unreachable,
                    "cannot reach tapestreamd at " + socket_path + ": " + std::strerror(error) +
                        (error == ENOENT || error == ECONNREFUSED
                             ? " (is the daemon running? --socket or TAPESTREAM_SOCKET names "
                               "another socket)"
                             : error == EACCES ? " (the socket is for members of group tape)" : "")};
+    f.system_error = error;
+    return f;
   }
   // `digest` only changes COMMITTED and END, which write and read print; `health` only
   // DRIVE_STATUS, which status prints: asked for always.
   BOOST_OUTCOME_TRY(c.send(proto::Hello{TS_PROTO_VERSION, TS_PROTO_VERSION,
                                         TS_FEATURE_FD_PASSING | TS_FEATURE_DIGEST | TS_FEATURE_HEALTH,
-                                        "tapestream " TAPESTREAM_VERSION}));
+                                        client_name}));
   BOOST_OUTCOME_TRY(reply, c.receive());
   if (const auto* ok = std::get_if<proto::HelloOk>(&reply.message)) {
     c._max_data = ok->max_data;
     c._features = ok->features;
+    c._server = ok->server;
     return c;
   }
   if (const auto* error = std::get_if<proto::Error>(&reply.message)) {

@@ -1,0 +1,100 @@
+// What the C API's opaque handles hold, and the one way a C API function fails: the message
+// kept on the handle, the code returned. Internal: never installed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "connection.hpp"
+#include "tapestream/tapestream.h"
+
+struct ts_client {
+  explicit ts_client(tapestream::client::Connection c) : connection{std::move(c)} {}
+
+  tapestream::client::Connection connection;
+  std::string last_error;
+  ts_progress_fn progress = nullptr;
+  void* progress_context = nullptr;
+  // The connection is lost or out of step (a failed stream left frames unread): every later
+  // call fails at once rather than misreading the daemon's next frame.
+  bool broken = false;
+  ts_stream* stream = nullptr;  // at most one open stream per handle
+};
+
+struct ts_stream {
+  ts_client* client = nullptr;
+  bool write = false;
+  bool by_fd = false;          // the daemon holds the data descriptor
+  std::string drive;
+  std::uint64_t sent = 0;      // bytes of a socket write so far
+  std::uint64_t received = 0;  // bytes of a socket read so far
+  std::uint32_t data_left = 0; // of the DATA frame being read
+  bool at_end = false;         // a read met its END (or the daemon ended the stream)
+  // The frame that ended the stream while the client still sent or read: COMMITTED, END,
+  // STREAM_FAILED or ERROR.
+  std::optional<tapestream::proto::Message> final_reply;
+};
+
+namespace tapestream::lib {
+
+// TS_ERROR(status) for the codec's Status.
+constexpr int code(proto::Status status) { return -(TS_ERROR_BASE + static_cast<int>(status)); }
+
+// Records the failure on the handle and returns its code: TS_ERROR(status), or -errno for a
+// system call's refusal. A lost connection marks the handle broken.
+int fail(ts_client* client, const client::Failure& failure);
+int fail(ts_client* client, proto::Status status, std::string message);
+int fail_errno(ts_client* client, int error, std::string message);
+
+// The checks every call on a handle starts with: not NULL, not broken, no stream open.
+// Returns 0 or the code to return.
+int usable(ts_client* client);
+
+// A C string argument: NULL becomes "", anything longer than `limit` bytes is refused.
+std::optional<std::string> text_argument(const char* text, std::size_t limit);
+
+// The drive `wanted` names, or with NULL or "" the only drive the daemon serves.
+client::Result<std::string> pick_drive(ts_client* client, const char* wanted);
+
+// The Failure a reply other than the expected one stands for.
+client::Failure unexpected(const proto::Message& reply, const char* what);
+
+// Copies `text` into a fixed C array, always NUL-terminated, cut at the array's size.
+template <std::size_t N>
+void copy_text(char (&into)[N], const std::string& text) {
+  const auto n = text.size() < N - 1 ? text.size() : N - 1;
+  text.copy(into, n);
+  into[n] = '\0';
+}
+
+// Whether a caller's struct is large enough for what this version fills (struct_size set by
+// TS_INIT from an equal or newer header).
+template <class T>
+bool sized(const T* s) {
+  return s != nullptr && s->struct_size >= sizeof(T);
+}
+
+void report_progress(ts_client* client, const proto::Progress& p);
+
+// Runs `body`, turning any exception (a bad_alloc, a bug) into a code: nothing is thrown
+// across the C boundary.
+template <class F>
+int guarded(ts_client* client, F&& body) noexcept {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    if (client != nullptr) {
+      client->broken = true;
+    }
+    return -ENOMEM;
+  } catch (...) {
+    if (client != nullptr) {
+      client->broken = true;
+      client->last_error = "internal error in libtapestream";
+    }
+    return code(proto::Status::internal);
+  }
+}
+
+}  // namespace tapestream::lib

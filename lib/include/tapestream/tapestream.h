@@ -1,0 +1,259 @@
+/* libtapestream: a C client of tapestreamd, the tape streaming daemon (libtapestream(3)).
+ *
+ * Every function returns 0 (or a count) on success and a negative code on failure, and never
+ * throws: -errno for what the system refused (connect, the data descriptor), or
+ * TS_ERROR(status) for what the daemon or the protocol said (TS_ERROR(TS_VOLUME_FULL)).
+ * ts_strerror() names a code; ts_last_error() gives the message of the last failure on a
+ * handle, with the daemon's own text. Handles are opaque; one handle is used by one thread at a
+ * time. The ABI is versioned (symbol version TAPESTREAM_1, SONAME libtapestream.so.1): a
+ * struct that may grow carries its size in `struct_size`, which the caller sets with TS_INIT. */
+#ifndef TAPESTREAM_TAPESTREAM_H
+#define TAPESTREAM_TAPESTREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tapestream_proto.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define TS_API __attribute__((visibility("default")))
+#else
+#define TS_API
+#endif
+
+/* Daemon and protocol statuses (enum ts_status) as return codes, apart from every errno. */
+#define TS_ERROR_BASE 10000
+#define TS_ERROR(status) (-(TS_ERROR_BASE + (status)))
+/* The ts_status a return code stands for, or -1 when it is an errno. */
+#define TS_ERROR_STATUS(code) \
+  ((code) <= -TS_ERROR_BASE ? -(code)-TS_ERROR_BASE : -1)
+
+/* Sets a struct's size before it is passed: TS_INIT(struct ts_drive_status, &s). */
+#define TS_INIT(type, pointer) \
+  (memset((pointer), 0, sizeof(type)), (pointer)->struct_size = sizeof(type))
+
+typedef struct ts_client ts_client;
+typedef struct ts_stream ts_stream;
+
+/* ---- Connecting -------------------------------------------------------------------------- */
+
+/* Connects and says HELLO. `socket_path` NULL: $TAPESTREAM_SOCKET, else the default socket.
+ * `client_name` (NULL: "libtapestream") is what the daemon logs. On failure *out is NULL and
+ * nothing needs freeing; the message is in ts_connect_error(). */
+TS_API int ts_connect(const char* socket_path, const char* client_name, ts_client** out);
+/* The message of the last ts_connect that failed in this thread. */
+TS_API const char* ts_connect_error(void);
+/* Closes the connection and frees the handle (and its streams' memory; an unfinished write is
+ * not committed). NULL is allowed. */
+TS_API void ts_close(ts_client* client);
+
+/* A static text for any return code of this library ("volume_full: the tape is full"). */
+TS_API const char* ts_strerror(int code);
+/* The message of the last failure on this handle ("" when none); valid until the next call. */
+TS_API const char* ts_last_error(const ts_client* client);
+/* The TS_FEATURE_* bits the daemon granted in HELLO_OK; 0 for NULL. */
+TS_API uint32_t ts_features(const ts_client* client);
+/* The daemon's name and version from HELLO_OK ("" for NULL). */
+TS_API const char* ts_server_name(const ts_client* client);
+/* The library's version, "MAJOR.MINOR.PATCH". */
+TS_API const char* ts_version(void);
+
+/* ---- Drives ------------------------------------------------------------------------------ */
+
+/* Calls `each` once per drive the daemon serves, in its order; a non-zero return of `each`
+ * stops and is returned. Returns the number of drives. */
+typedef int (*ts_drive_fn)(const char* drive, void* context);
+TS_API int ts_list_drives(ts_client* client, ts_drive_fn each, void* context);
+
+struct ts_drive_status {
+  size_t struct_size;
+  uint32_t state;          /* TS_STATE_* */
+  uint32_t block_size;     /* 0: variable */
+  uint32_t max_block_length;
+  uint32_t density_code;
+  uint64_t block_number;   /* valid when TS_KNOWN_POSITION is in `known` (or known == 0) */
+  uint64_t file_number;    /* tape files count from 0; not known with TS_STATE_FILE_UNKNOWN */
+  uint64_t tape_alerts;
+  uint64_t capacity_mib;
+  uint64_t remaining_mib;
+  uint64_t state_age_ms;   /* with TS_STATE_STALE */
+  uint8_t drive_state;     /* TS_DRIVE_*, 0: not reported */
+  uint8_t known;           /* TS_KNOWN_* (health feature); 0: the daemon did not say */
+  char drive[TS_MAX_DRIVE_NAME + 1];
+  char transport[TS_MAX_STATUS_TEXT + 1];
+  char vendor[TS_MAX_STATUS_TEXT + 1];
+  char product[TS_MAX_STATUS_TEXT + 1];
+  char revision[TS_MAX_STATUS_TEXT + 1];
+  char serial[TS_MAX_STATUS_TEXT + 1];
+  char medium_serial[TS_MAX_STATUS_TEXT + 1];
+};
+/* DRIVE_STATUS of `drive` (NULL or "": the only drive). */
+TS_API int ts_status(ts_client* client, const char* drive, struct ts_drive_status* out);
+
+struct ts_position {
+  size_t struct_size;
+  uint64_t block_number;
+  uint64_t file_number;
+  uint32_t state; /* TS_STATE_* */
+};
+/* A CONTROL operation (TS_CTL_*) with its argument (a count, a block number, a size) and
+ * TS_CONTROL_* flags. `out` may be NULL. */
+TS_API int ts_control(ts_client* client, const char* drive, int op, int64_t argument,
+                      uint32_t flags, struct ts_position* out);
+
+/* ---- Streams ----------------------------------------------------------------------------- */
+
+/* How far a stream is (PROGRESS), about twice a second while a callback is set. */
+struct ts_progress {
+  uint64_t bytes;
+  uint64_t on_tape;
+  uint32_t buffers_full;
+  uint32_t buffers;
+};
+typedef void (*ts_progress_fn)(const struct ts_progress* progress, void* context);
+/* Sets (or with NULL clears) the progress callback of the handle's next streams. */
+TS_API int ts_set_progress(ts_client* client, ts_progress_fn fn, void* context);
+
+/* A stream's end: COMMITTED of a write, END of a read, or STREAM_FAILED's account (then
+ * `status` is not TS_OK and bytes/blocks/file_number say what of it is on the tape). */
+struct ts_result {
+  size_t struct_size;
+  uint32_t status; /* enum ts_status */
+  uint32_t flags;  /* TS_COMMITTED_* or TS_FAILED_* */
+  uint64_t bytes;
+  uint64_t blocks;
+  uint64_t file_number;
+  uint32_t block_size;
+  uint32_t has_digest; /* 1: `sha256` holds the stream's SHA-256 */
+  uint8_t sha256[TS_DIGEST_SIZE];
+};
+
+struct ts_write_options {
+  size_t struct_size;
+  uint32_t flags;           /* TS_WRITE_FIXED, TS_WRITE_NO_WAIT, TS_WRITE_APPEND */
+  uint32_t block_size;      /* 0: the drive's or the daemon's default */
+  uint64_t expected_length; /* 0: not known */
+  const char* label;        /* NULL: none; at most TS_MAX_LABEL bytes of UTF-8 */
+};
+
+/* Starts a write of one tape file. With `fd` >= 0 and the fd_passing feature the daemon reads
+ * `fd` itself (to its end) and the stream only waits in ts_stream_commit; with `fd` < 0 the
+ * data goes through ts_stream_write. */
+TS_API int ts_write_begin(ts_client* client, const char* drive, const struct ts_write_options* options,
+                          int fd, ts_stream** out);
+/* Sends `length` bytes of a socket write. A daemon that ended the stream early makes this
+ * fail with its status (ts_stream_commit then gives its account). */
+TS_API int ts_stream_write(ts_stream* stream, const void* data, size_t length);
+/* Ends a write (END) and waits for COMMITTED. Returns 0, or the failure's code with `out`
+ * filled from STREAM_FAILED. `out` may be NULL. The stream is freed either way. */
+TS_API int ts_stream_commit(ts_stream* stream, struct ts_result* out);
+/* Ends a write without committing it (ABORT, with a reason the daemon logs) and frees it. */
+TS_API int ts_stream_abort(ts_stream* stream, const char* reason);
+
+/* Starts a read of file `file_number` (TS_READ_CURRENT_FILE: where the tape stands). With `fd`
+ * >= 0 and fd_passing the daemon writes `fd` itself; otherwise ts_stream_read gives the data. */
+TS_API int ts_read_begin(ts_client* client, const char* drive, uint64_t file_number, int fd,
+                         ts_stream** out);
+/* Up to `capacity` bytes of a socket read; 0 at the file's end (then ts_stream_finish). */
+TS_API long ts_stream_read(ts_stream* stream, void* into, size_t capacity);
+/* Waits for a read's END and frees the stream. */
+TS_API int ts_stream_finish(ts_stream* stream, struct ts_result* out);
+
+/* Whole streams in one call: `fd`'s data to tape (by fd passing when granted, otherwise
+ * through the socket) or a file to `fd`. */
+TS_API int ts_write_fd(ts_client* client, const char* drive, const struct ts_write_options* options,
+                       int fd, struct ts_result* out);
+TS_API int ts_read_fd(ts_client* client, const char* drive, uint64_t file_number, int fd,
+                      struct ts_result* out);
+
+/* ---- Catalog ----------------------------------------------------------------------------- */
+
+struct ts_volume {
+  size_t struct_size;
+  uint64_t first_seen_ms;
+  uint64_t last_seen_ms;
+  char medium_serial[TS_MAX_VOLUME_TEXT + 1];
+  char label[TS_MAX_VOLUME_TEXT + 1];
+  char uuid[TS_MAX_VOLUME_TEXT + 1];
+  char barcode[TS_MAX_VOLUME_TEXT + 1];
+};
+struct ts_file {
+  size_t struct_size;
+  uint64_t file_number;
+  uint64_t bytes;
+  uint64_t blocks;
+  uint64_t padding;
+  uint64_t start_ms;
+  uint64_t end_ms; /* 0: not ended */
+  uint64_t rate;
+  uint32_t block_size;
+  uint32_t client_uid;
+  uint8_t status; /* TS_FILE_* */
+  uint8_t flags;  /* TS_FILE_FIXED, TS_FILE_HAS_DIGEST */
+  uint8_t sha256[TS_DIGEST_SIZE];
+  const char* label;   /* valid during the callback */
+  const char* failure; /* valid during the callback */
+};
+typedef int (*ts_file_fn)(const struct ts_volume* volume, const struct ts_file* file,
+                          void* context);
+/* The catalog's files of a volume (`volume`: a label, UUID or medium serial; NULL or "": the
+ * cartridge in `drive`). `each` may be NULL; a non-zero return of it stops the listing (the
+ * rest of the answer is still read). Returns the number of files. */
+TS_API int ts_list_files(ts_client* client, const char* drive, const char* volume,
+                         ts_file_fn each, void* context);
+
+/* Writes a volume label NAME (TS_LABEL_FORCE: over data or another label). `uuid` (may be
+ * NULL) receives the new volume's UUID, NUL-terminated, in at most `uuid_size` bytes. */
+TS_API int ts_label(ts_client* client, const char* drive, const char* name, uint32_t flags,
+                    char* uuid, size_t uuid_size);
+
+struct ts_verified {
+  size_t struct_size;
+  uint64_t file_number;
+  uint64_t bytes;
+  uint64_t blocks;
+  uint64_t catalog_bytes;
+  uint64_t catalog_blocks;
+  uint8_t verdict;        /* TS_VERDICT_* */
+  uint8_t catalog_status; /* TS_FILE_*, 0: no row */
+  uint16_t condition;     /* with TS_VERDICT_UNREADABLE: what ended the reading */
+  const char* message;    /* valid during the callback */
+};
+struct ts_verify_summary {
+  size_t struct_size;
+  uint64_t checked;
+  uint64_t ok;
+  uint64_t unrecorded;
+  uint64_t bad;
+  uint32_t flags; /* TS_VERIFY_DONE_* */
+};
+typedef void (*ts_verified_fn)(const struct ts_verified* verified, void* context);
+/* Reads file `file_number` (or with TS_VERIFY_ALL every file) in the daemon and checks it
+ * against the catalog. `each` and `out` may be NULL. */
+TS_API int ts_verify(ts_client* client, const char* drive, uint64_t file_number, uint32_t flags,
+                     ts_verified_fn each, void* context, struct ts_verify_summary* out);
+
+struct ts_rebuilt {
+  size_t struct_size;
+  uint64_t files;      /* files on the tape, labels and trailers included */
+  uint64_t data_files; /* rows recorded */
+  uint64_t confirmed;  /* of them confirmed by their trailer */
+  uint32_t flags;      /* TS_REBUILT_* */
+  char medium_serial[TS_MAX_VOLUME_TEXT + 1];
+  char label[TS_MAX_VOLUME_TEXT + 1];
+  char uuid[TS_MAX_VOLUME_TEXT + 1];
+};
+/* Records the files of the cartridge in `drive` anew from the tape alone (the catalog's old rows
+ * are kept, marked superseded). `out` may be NULL. */
+TS_API int ts_catalog_rebuild(ts_client* client, const char* drive, struct ts_rebuilt* out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TAPESTREAM_TAPESTREAM_H */

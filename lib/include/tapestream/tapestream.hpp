@@ -1,0 +1,220 @@
+// The C++ layer of libtapestream: RAII handles over the C API (tapestream.h), header-only so
+// that no C++ symbol crosses the library's ABI. Failures throw tapestream::error, which carries
+// the C code and the daemon's message.
+#ifndef TAPESTREAM_TAPESTREAM_HPP
+#define TAPESTREAM_TAPESTREAM_HPP
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tapestream.h"
+
+namespace tapestream {
+
+class error : public std::runtime_error {
+ public:
+  error(int code, const std::string& message)
+      : std::runtime_error{message.empty() ? std::string{ts_strerror(code)} : message}, _code{code} {}
+  int code() const noexcept { return _code; }
+  // The ts_status behind the code, or -1 when it is an errno.
+  int status() const noexcept { return TS_ERROR_STATUS(_code); }
+
+ private:
+  int _code;
+};
+
+namespace detail {
+struct client_deleter {
+  void operator()(ts_client* c) const noexcept { ts_close(c); }
+};
+}  // namespace detail
+
+template <class T>
+T init() {
+  T value;
+  TS_INIT(T, &value);
+  return value;
+}
+
+class client;
+
+// A write in progress; destroyed without commit() it is aborted (not committed).
+class write_stream {
+ public:
+  write_stream(write_stream&& other) noexcept : _client{other._client}, _stream{std::exchange(other._stream, nullptr)} {}
+  write_stream& operator=(write_stream&&) = delete;
+  ~write_stream() {
+    if (_stream != nullptr) {
+      ts_stream_abort(_stream, "the C++ write_stream was destroyed before commit");
+    }
+  }
+  void write(const void* data, std::size_t length);
+  ts_result commit();
+  void abort(const std::string& reason) {
+    ts_stream_abort(std::exchange(_stream, nullptr), reason.c_str());
+  }
+
+ private:
+  friend class client;
+  write_stream(ts_client* c, ts_stream* s) : _client{c}, _stream{s} {}
+  ts_client* _client;
+  ts_stream* _stream;
+};
+
+// A read in progress; destroyed before finish() it skips the rest of the file.
+class read_stream {
+ public:
+  read_stream(read_stream&& other) noexcept : _client{other._client}, _stream{std::exchange(other._stream, nullptr)} {}
+  read_stream& operator=(read_stream&&) = delete;
+  ~read_stream() {
+    if (_stream != nullptr) {
+      ts_stream_finish(_stream, nullptr);
+    }
+  }
+  // Bytes read into `into`; 0 at the file's end.
+  std::size_t read(void* into, std::size_t capacity);
+  ts_result finish();
+
+ private:
+  friend class client;
+  read_stream(ts_client* c, ts_stream* s) : _client{c}, _stream{s} {}
+  ts_client* _client;
+  ts_stream* _stream;
+};
+
+class client {
+ public:
+  // Connects (socket_path empty: $TAPESTREAM_SOCKET or the default socket) and says HELLO.
+  static client connect(const std::string& socket_path = {}, const std::string& name = {}) {
+    ts_client* c = nullptr;
+    const int r = ts_connect(socket_path.empty() ? nullptr : socket_path.c_str(),
+                             name.empty() ? nullptr : name.c_str(), &c);
+    if (r != 0) {
+      throw error{r, ts_connect_error()};
+    }
+    return client{c};
+  }
+
+  ts_client* get() const noexcept { return _handle.get(); }
+  std::uint32_t features() const noexcept { return ts_features(get()); }
+
+  std::vector<std::string> drives() {
+    std::vector<std::string> names;
+    check(ts_list_drives(get(), [](const char* d, void* ctx) {
+      static_cast<std::vector<std::string>*>(ctx)->emplace_back(d);
+      return 0;
+    }, &names));
+    return names;
+  }
+  ts_drive_status status(const std::string& drive = {}) {
+    auto s = init<ts_drive_status>();
+    check(ts_status(get(), drive.c_str(), &s));
+    return s;
+  }
+  ts_position control(int op, std::int64_t argument = 0, const std::string& drive = {},
+                      std::uint32_t flags = 0) {
+    auto p = init<ts_position>();
+    check(ts_control(get(), drive.c_str(), op, argument, flags, &p));
+    return p;
+  }
+  void on_progress(std::function<void(const ts_progress&)> fn) {
+    _progress = std::make_unique<std::function<void(const ts_progress&)>>(std::move(fn));
+    check(ts_set_progress(get(), [](const ts_progress* p, void* ctx) {
+      (*static_cast<std::function<void(const ts_progress&)>*>(ctx))(*p);
+    }, _progress.get()));
+  }
+  write_stream write(const ts_write_options& options, const std::string& drive = {}, int fd = -1) {
+    ts_stream* s = nullptr;
+    check(ts_write_begin(get(), drive.c_str(), &options, fd, &s));
+    return write_stream{get(), s};
+  }
+  read_stream read(std::uint64_t file_number, const std::string& drive = {}, int fd = -1) {
+    ts_stream* s = nullptr;
+    check(ts_read_begin(get(), drive.c_str(), file_number, fd, &s));
+    return read_stream{get(), s};
+  }
+  ts_result write_fd(int fd, const ts_write_options& options, const std::string& drive = {}) {
+    auto r = init<ts_result>();
+    check(ts_write_fd(get(), drive.c_str(), &options, fd, &r));
+    return r;
+  }
+  ts_result read_fd(std::uint64_t file_number, int fd, const std::string& drive = {}) {
+    auto r = init<ts_result>();
+    check(ts_read_fd(get(), drive.c_str(), file_number, fd, &r));
+    return r;
+  }
+  std::string label(const std::string& name, std::uint32_t flags = 0, const std::string& drive = {}) {
+    char uuid[TS_MAX_VOLUME_TEXT + 1];
+    check(ts_label(get(), drive.c_str(), name.c_str(), flags, uuid, sizeof uuid));
+    return uuid;
+  }
+  ts_verify_summary verify(std::uint64_t file_number, std::uint32_t flags = 0,
+                           const std::string& drive = {}) {
+    auto s = init<ts_verify_summary>();
+    check(ts_verify(get(), drive.c_str(), file_number, flags, nullptr, nullptr, &s));
+    return s;
+  }
+  // The catalog's files of a volume (empty: the cartridge in the drive).
+  std::vector<ts_file> files(const std::string& volume = {}, const std::string& drive = {}) {
+    std::vector<ts_file> all;
+    check(ts_list_files(get(), drive.c_str(), volume.c_str(), [](const ts_volume*, const ts_file* f, void* ctx) {
+      auto copy = *f;
+      copy.label = copy.failure = nullptr;  // valid only during the callback
+      static_cast<std::vector<ts_file>*>(ctx)->push_back(copy);
+      return 0;
+    }, &all));
+    return all;
+  }
+
+  void check(int code) const {
+    if (code < 0) {
+      throw error{code, ts_last_error(get())};
+    }
+  }
+
+ private:
+  explicit client(ts_client* c) : _handle{c} {}
+  std::unique_ptr<ts_client, detail::client_deleter> _handle;
+  std::unique_ptr<std::function<void(const ts_progress&)>> _progress;
+};
+
+inline void write_stream::write(const void* data, std::size_t length) {
+  if (const int r = ts_stream_write(_stream, data, length); r != 0) {
+    throw error{r, ts_last_error(_client)};
+  }
+}
+
+inline ts_result write_stream::commit() {
+  auto result = init<ts_result>();
+  const int r = ts_stream_commit(std::exchange(_stream, nullptr), &result);
+  if (r != 0) {
+    throw error{r, ts_last_error(_client)};
+  }
+  return result;
+}
+
+inline std::size_t read_stream::read(void* into, std::size_t capacity) {
+  const long r = ts_stream_read(_stream, into, capacity);
+  if (r < 0) {
+    throw error{static_cast<int>(r), ts_last_error(_client)};
+  }
+  return static_cast<std::size_t>(r);
+}
+
+inline ts_result read_stream::finish() {
+  auto result = init<ts_result>();
+  const int r = ts_stream_finish(std::exchange(_stream, nullptr), &result);
+  if (r != 0) {
+    throw error{r, ts_last_error(_client)};
+  }
+  return result;
+}
+
+}  // namespace tapestream
+
+#endif  // TAPESTREAM_TAPESTREAM_HPP

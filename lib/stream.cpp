@@ -1,0 +1,425 @@
+// The C API's streams: a write or a read of one tape file, by fd passing or through the
+// socket (tapestream.h). A stream handle is what shared buffers will hang on later.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "handle.hpp"
+
+namespace tapestream::lib {
+namespace {
+
+constexpr std::uint32_t write_flags_allowed = TS_WRITE_FIXED | TS_WRITE_NO_WAIT | TS_WRITE_APPEND;
+
+void fill_result(ts_result* out, const proto::Message& reply) {
+  if (out == nullptr) {
+    return;
+  }
+  const auto size = out->struct_size;
+  std::memset(out, 0, sizeof *out);
+  out->struct_size = size;
+  auto digest = [out](const std::optional<proto::Digest>& d) {
+    if (d) {
+      out->has_digest = 1;
+      std::memcpy(out->sha256, d->data(), d->size());
+    }
+  };
+  if (const auto* c = std::get_if<proto::Committed>(&reply)) {
+    out->flags = c->flags;
+    out->bytes = c->bytes;
+    out->blocks = c->blocks;
+    out->file_number = c->file_number;
+    out->block_size = c->block_size;
+    digest(c->digest);
+  } else if (const auto* e = std::get_if<proto::End>(&reply)) {
+    out->bytes = e->bytes;
+    out->blocks = e->blocks;
+    digest(e->digest);
+  } else if (const auto* f = std::get_if<proto::StreamFailed>(&reply)) {
+    out->status = static_cast<std::uint32_t>(f->status);
+    out->flags = f->flags;
+    out->bytes = f->bytes;
+    out->blocks = f->blocks;
+    out->file_number = f->file_number;
+  } else if (const auto* err = std::get_if<proto::Error>(&reply)) {
+    out->status = static_cast<std::uint32_t>(err->status);
+  }
+}
+
+// The next frame that is not PROGRESS (which goes to the callback).
+client::Result<client::Received> receive_final(ts_client* client, bool leave_data = false) {
+  for (;;) {
+    BOOST_OUTCOME_TRY(r, client->connection.receive(leave_data));
+    if (const auto* p = std::get_if<proto::Progress>(&r.message)) {
+      report_progress(client, *p);
+      continue;
+    }
+    return r;
+  }
+}
+
+int valid_fd(ts_client* client, int fd, int wanted_mode) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0) {
+    return fail_errno(client, errno, "the data descriptor");
+  }
+  if ((flags & O_ACCMODE) != wanted_mode && (flags & O_ACCMODE) != O_RDWR) {
+    return fail_errno(client, EBADF, "the data descriptor is not open for the stream's direction");
+  }
+  return 0;
+}
+
+// Sends the request (with the descriptor when `fd` >= 0) and waits for READY. The stream is
+// the handle's from then on.
+int begin(ts_client* client, const proto::Message& request, int fd, bool write, std::string drive,
+          ts_stream** out) {
+  auto& c = client->connection;
+  auto sent = fd >= 0 ? c.send_with_fd(request, fd) : c.send(request);
+  if (!sent) {
+    return fail(client, sent.error());
+  }
+  auto ready = receive_final(client);
+  if (!ready) {
+    return fail(client, ready.error());
+  }
+  if (!std::holds_alternative<proto::Ready>(ready.value().message)) {
+    return fail(client, unexpected(ready.value().message, write ? "write" : "read"));
+  }
+  auto stream = std::make_unique<ts_stream>();
+  stream->client = client;
+  stream->write = write;
+  stream->by_fd = fd >= 0;
+  stream->drive = std::move(drive);
+  client->stream = stream.get();
+  *out = stream.release();
+  return 0;
+}
+
+// Ends a stream: its final reply into `out`, the stream freed, the code returned.
+int finish(ts_stream* stream, const proto::Message& reply, ts_result* out, const char* what) {
+  std::unique_ptr<ts_stream> owned{stream};
+  ts_client* client = stream->client;
+  client->stream = nullptr;
+  fill_result(out, reply);
+  if (std::holds_alternative<proto::Committed>(reply) || std::holds_alternative<proto::End>(reply)) {
+    return 0;
+  }
+  return fail(client, unexpected(reply, what));
+}
+
+int check_stream(ts_stream* stream, bool write) {
+  if (stream == nullptr || stream->write != write) {
+    return -EINVAL;
+  }
+  // A stream the daemon ended early still gives its account, though the handle is done for.
+  if (stream->client->broken && !stream->final_reply) {
+    return fail(stream->client, proto::Status::unreachable, "the connection to tapestreamd is lost");
+  }
+  return 0;
+}
+
+// A frame waiting on the socket during a socket write: PROGRESS, or the daemon ending the
+// stream early (kept for ts_stream_commit).
+int take_early_replies(ts_stream* stream) {
+  ts_client* client = stream->client;
+  while (!stream->final_reply && client->connection.readable()) {
+    auto r = client->connection.receive();
+    if (!r) {
+      return fail(client, r.error());
+    }
+    if (const auto* p = std::get_if<proto::Progress>(&r.value().message)) {
+      report_progress(client, *p);
+      continue;
+    }
+    stream->final_reply = std::move(r.value().message);
+  }
+  if (stream->final_reply) {
+    // The daemon ended the stream while DATA may still be in flight: the connection is out of
+    // step with it, so later requests need a new connection.
+    client->broken = true;
+    const auto failure = unexpected(*stream->final_reply, "write");
+    client->last_error = failure.message;
+    return lib::code(failure.status == proto::Status::unreachable ? proto::Status::out_of_sequence
+                                                                  : failure.status);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace tapestream::lib
+
+using namespace tapestream;
+using lib::fail;
+using lib::guarded;
+
+extern "C" {
+
+int ts_write_begin(ts_client* client, const char* drive, const struct ts_write_options* options,
+                   int fd, ts_stream** out) {
+  return guarded(client, [&] {
+    if (const int r = lib::usable(client); r != 0) {
+      return r;
+    }
+    if (out == nullptr) {
+      return fail(client, proto::Status::bad_request, "ts_write_begin: no place for the stream");
+    }
+    *out = nullptr;
+    if (options != nullptr && !lib::sized(options)) {
+      return fail(client, proto::Status::bad_request, "ts_write_begin: set struct_size with TS_INIT");
+    }
+    proto::WriteRequest request;
+    if (options != nullptr) {
+      if ((options->flags & ~lib::write_flags_allowed) != 0) {
+        return fail(client, proto::Status::bad_request,
+                    "ts_write_begin: flags are TS_WRITE_FIXED, TS_WRITE_NO_WAIT, TS_WRITE_APPEND");
+      }
+      const auto label = lib::text_argument(options->label, TS_MAX_LABEL);
+      if (!label || !proto::valid_utf8(*label)) {
+        return fail(client, proto::Status::bad_request, "the label is at most 255 bytes of UTF-8");
+      }
+      if (options->block_size > 0xFF'FFFF) {
+        return fail(client, proto::Status::bad_request, "the block size is at most 16M-1");
+      }
+      request.flags = options->flags;
+      request.block_size = options->block_size;
+      request.expected_length = options->expected_length;
+      request.label = *label;
+    }
+    if (fd >= 0) {
+      if ((client->connection.features() & TS_FEATURE_FD_PASSING) == 0) {
+        client->last_error = "the daemon did not grant fd passing";
+        return -EOPNOTSUPP;
+      }
+      if (const int r = lib::valid_fd(client, fd, O_RDONLY); r != 0) {
+        return r;
+      }
+      request.flags |= TS_WRITE_FD;
+    }
+    if (client->progress != nullptr) {
+      request.flags |= TS_WRITE_PROGRESS;
+    }
+    auto name = lib::pick_drive(client, drive);
+    if (!name) {
+      return fail(client, name.error());
+    }
+    request.drive = name.value();
+    return lib::begin(client, request, fd, true, name.value(), out);
+  });
+}
+
+int ts_stream_write(ts_stream* stream, const void* data, size_t length) {
+  if (const int r = lib::check_stream(stream, true); r != 0) {
+    return r;
+  }
+  ts_client* client = stream->client;
+  return guarded(client, [&] {
+    if (stream->by_fd) {
+      client->last_error = "the daemon reads this stream's descriptor itself";
+      return -EINVAL;
+    }
+    if (data == nullptr && length != 0) {
+      return -EINVAL;
+    }
+    auto& c = client->connection;
+    const auto chunk = std::min<std::size_t>(c.max_data() != 0 ? c.max_data() : TS_MAX_DATA, 1U << 20);
+    const auto* bytes = static_cast<const std::uint8_t*>(data);
+    while (length > 0) {
+      if (const int r = lib::take_early_replies(stream); r != 0) {
+        return r;
+      }
+      const auto n = std::min(length, chunk);
+      if (auto h = c.send_data_header(static_cast<std::uint32_t>(n)); !h) {
+        return fail(client, h.error());
+      }
+      if (auto w = c.write_all({bytes, n}); !w) {
+        return fail(client, w.error());
+      }
+      stream->sent += n;
+      bytes += n;
+      length -= n;
+    }
+    return 0;
+  });
+}
+
+int ts_stream_commit(ts_stream* stream, struct ts_result* out) {
+  if (const int r = lib::check_stream(stream, true); r != 0) {
+    return r;
+  }
+  ts_client* client = stream->client;
+  return guarded(client, [&] {
+    if (out != nullptr && !lib::sized(out)) {
+      return fail(client, proto::Status::bad_request, "ts_stream_commit: set struct_size with TS_INIT");
+    }
+    if (!stream->final_reply) {
+      if (!stream->by_fd) {
+        if (auto sent = client->connection.send(proto::End{stream->sent, 0, {}}); !sent) {
+          delete stream;
+          client->stream = nullptr;
+          return fail(client, sent.error());
+        }
+      }
+      auto reply = lib::receive_final(client);
+      if (!reply) {
+        delete stream;
+        client->stream = nullptr;
+        return fail(client, reply.error());
+      }
+      stream->final_reply = std::move(reply.value().message);
+    }
+    const auto reply = *stream->final_reply;
+    return lib::finish(stream, reply, out, "write");
+  });
+}
+
+int ts_stream_abort(ts_stream* stream, const char* reason) {
+  if (const int r = lib::check_stream(stream, true); r != 0) {
+    return r;
+  }
+  ts_client* client = stream->client;
+  return guarded(client, [&] {
+    if (stream->final_reply) {
+      const auto reply = *stream->final_reply;
+      lib::finish(stream, reply, nullptr, "write");
+      return 0;  // already ended, not committed
+    }
+    auto why = lib::text_argument(reason, TS_MAX_MESSAGE);
+    if (!why || !proto::valid_utf8(*why)) {
+      why = "aborted by the client";
+    }
+    if (auto sent = client->connection.send(proto::Abort{*why}); !sent) {
+      delete stream;
+      client->stream = nullptr;
+      return fail(client, sent.error());
+    }
+    auto reply = lib::receive_final(client);
+    if (!reply) {
+      delete stream;
+      client->stream = nullptr;
+      return fail(client, reply.error());
+    }
+    const auto message = std::move(reply.value().message);
+    const int code = lib::finish(stream, message, nullptr, "write");
+    // ABORT's answer is STREAM_FAILED `incomplete`: what was asked for, so not a failure.
+    const auto* f = std::get_if<proto::StreamFailed>(&message);
+    return f != nullptr && f->status == proto::Status::incomplete ? 0 : code;
+  });
+}
+
+int ts_read_begin(ts_client* client, const char* drive, uint64_t file_number, int fd,
+                  ts_stream** out) {
+  return guarded(client, [&] {
+    if (const int r = lib::usable(client); r != 0) {
+      return r;
+    }
+    if (out == nullptr) {
+      return fail(client, proto::Status::bad_request, "ts_read_begin: no place for the stream");
+    }
+    *out = nullptr;
+    proto::ReadRequest request;
+    request.file_number = file_number;
+    if (fd >= 0) {
+      if ((client->connection.features() & TS_FEATURE_FD_PASSING) == 0) {
+        client->last_error = "the daemon did not grant fd passing";
+        return -EOPNOTSUPP;
+      }
+      if (const int r = lib::valid_fd(client, fd, O_WRONLY); r != 0) {
+        return r;
+      }
+      request.flags |= TS_READ_FD;
+    }
+    if (client->progress != nullptr) {
+      request.flags |= TS_READ_PROGRESS;
+    }
+    auto name = lib::pick_drive(client, drive);
+    if (!name) {
+      return fail(client, name.error());
+    }
+    request.drive = name.value();
+    return lib::begin(client, request, fd, false, name.value(), out);
+  });
+}
+
+long ts_stream_read(ts_stream* stream, void* into, size_t capacity) {
+  if (const int r = lib::check_stream(stream, false); r != 0) {
+    return r;
+  }
+  ts_client* client = stream->client;
+  return guarded(client, [&] {
+    if (into == nullptr || capacity == 0 || stream->by_fd) {
+      return -EINVAL;
+    }
+    if (stream->at_end) {
+      return 0;
+    }
+    while (stream->data_left == 0) {
+      auto frame = lib::receive_final(client, true);
+      if (!frame) {
+        return fail(client, frame.error());
+      }
+      if (frame.value().header.type != proto::Type::data) {
+        stream->at_end = true;
+        stream->final_reply = std::move(frame.value().message);
+        return 0;
+      }
+      stream->data_left = frame.value().header.length;
+    }
+    const auto n = std::min<std::size_t>({capacity, stream->data_left, 1U << 30});
+    auto* bytes = static_cast<std::uint8_t*>(into);
+    if (auto r = client->connection.read_exact({bytes, n}); !r) {
+      return fail(client, r.error());
+    }
+    stream->data_left -= static_cast<std::uint32_t>(n);
+    stream->received += n;
+    return static_cast<int>(n);
+  });
+}
+
+int ts_stream_finish(ts_stream* stream, struct ts_result* out) {
+  if (const int r = lib::check_stream(stream, false); r != 0) {
+    return r;
+  }
+  ts_client* client = stream->client;
+  return guarded(client, [&] {
+    if (out != nullptr && !lib::sized(out)) {
+      return fail(client, proto::Status::bad_request, "ts_stream_finish: set struct_size with TS_INIT");
+    }
+    // Data the caller left unread is skipped: the stream's END follows it.
+    std::vector<std::uint8_t> sink(64 * 1024);
+    while (!stream->at_end && stream->by_fd) {
+      // The daemon wrote the descriptor itself: what comes is END or STREAM_FAILED.
+      auto frame = lib::receive_final(client, true);
+      if (!frame || frame.value().header.type == proto::Type::data) {
+        delete stream;
+        client->stream = nullptr;
+        return fail(client, frame ? client::Failure{proto::Status::unreachable,
+                                                    "the daemon sent DATA to a passed descriptor's read"}
+                                  : frame.error());
+      }
+      stream->at_end = true;
+      stream->final_reply = std::move(frame.value().message);
+    }
+    while (!stream->at_end) {
+      const long n = ts_stream_read(stream, sink.data(), sink.size());
+      if (n < 0) {
+        delete stream;
+        client->stream = nullptr;
+        return static_cast<int>(n);
+      }
+    }
+    const auto reply = *stream->final_reply;
+    if (const auto* end = std::get_if<proto::End>(&reply);
+        end != nullptr && !stream->by_fd && end->bytes != stream->received) {
+      lib::finish(stream, reply, out, "read");
+      return fail(client, proto::Status::internal, "the daemon's END counts other bytes than arrived");
+    }
+    return lib::finish(stream, reply, out, "read");
+  });
+}
+
+}  // extern "C"

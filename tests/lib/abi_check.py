@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""The ABI check of libtapestream: the dynamic symbols it defines are exactly the global names of
+its version script, each at version TAPESTREAM_1, and no C++ symbol (a mangled _Z name, a typeinfo
+or vtable) leaks. Also that the SONAME is libtapestream.so.1.
+
+Usage: abi_check.py LIBRARY VERSION_SCRIPT. Exit 0 pass, 1 fail."""
+import re
+import subprocess
+import sys
+
+
+def script_names(path):
+    text = re.sub(r"/\*.*?\*/", "", open(path, encoding="utf-8").read(), flags=re.S)
+    names, in_global = set(), False
+    for token in re.split(r"[\s;{}]+", text):
+        if token == "global:":
+            in_global = True
+        elif token == "local:":
+            in_global = False
+        elif in_global and token:
+            names.add(token)
+    return names
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    library, script = sys.argv[1], sys.argv[2]
+    wanted = script_names(script)
+    out = subprocess.run(["nm", "-D", "--defined-only", library], check=True, capture_output=True,
+                         text=True).stdout
+    exported, problems = {}, []
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) < 3 or parts[1] == "A":  # the version node itself
+            continue
+        name, _, version = parts[2].partition("@")
+        exported[name] = version.lstrip("@")
+        if name.startswith("_Z") or "typeinfo" in name or "vtable" in name:
+            problems.append(f"a C++ symbol leaks: {name}")
+    for name in sorted(set(exported) - wanted):
+        problems.append(f"exported but not in the version script: {name}")
+    for name in sorted(wanted - set(exported)):
+        problems.append(f"in the version script but not exported: {name}")
+    for name, version in sorted(exported.items()):
+        if version != "TAPESTREAM_1":
+            problems.append(f"{name} has version {version!r}, not TAPESTREAM_1")
+    soname = re.search(r"SONAME\)\s+Library soname: \[([^\]]+)\]",
+                       subprocess.run(["readelf", "-d", library], check=True, capture_output=True,
+                                      text=True).stdout)
+    if not soname or soname.group(1) != "libtapestream.so.1":
+        problems.append(f"SONAME is {soname.group(1) if soname else None}, not libtapestream.so.1")
+    for p in problems:
+        print("FAIL  " + p)
+    if problems:
+        return 1
+    print(f"ok    {len(exported)} symbols, exactly the version script's, at TAPESTREAM_1; "
+          "no C++ symbol; SONAME libtapestream.so.1")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,388 @@
+/* libtapestream's C API, every function's error returns and a real daemon's answers.
+ *   c_api_test offline            no daemon: a socket that is not there, NULL handles, hostile
+ *                                 arguments that fail before anything is sent
+ *   c_api_test online SOCKET      a real tapestreamd with one emulated drive, loaded and blank:
+ *                                 hostile arguments on a live handle, a socket write and an fd
+ *                                 write read back both ways, control, the catalog, verify
+ *   c_api_test label SOCKET       after online: a label refused over data, then forced
+ *   c_api_test full SOCKET        a daemon whose tape holds 8 MiB: a socket write of 32 MiB ends
+ *                                 with volume_full and the daemon's account of what is on tape
+ *   c_api_test gone SOCKET        connects, then waits for a line on stdin (the driver stops the
+ *                                 daemon meanwhile): every call fails with unreachable, none
+ *                                 crashes
+ * Exit 0 pass, 1 fail (each failed check printed). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <tapestream/tapestream.h>
+
+static int failures;
+static int checks;
+
+#define CHECK(cond, ...)                                       \
+  do {                                                         \
+    ++checks;                                                  \
+    if (!(cond)) {                                             \
+      ++failures;                                              \
+      fprintf(stderr, "FAILED %s:%d: ", __FILE__, __LINE__);   \
+      fprintf(stderr, __VA_ARGS__);                            \
+      fputc('\n', stderr);                                     \
+    }                                                          \
+  } while (0)
+
+#define EXPECT_CODE(call, want)                                                           \
+  do {                                                                                    \
+    const long got_ = (long)(call);                                                       \
+    CHECK(got_ == (long)(want), "%s returned %ld (%s), expected %ld (%s)", #call, got_,   \
+          ts_strerror((int)got_), (long)(want), ts_strerror((int)(want)));                \
+  } while (0)
+
+static int count_drive(const char* drive, void* context) {
+  (void)drive;
+  ++*(int*)context;
+  return 0;
+}
+
+static int stop_at_first(const char* drive, void* context) {
+  (void)drive;
+  (void)context;
+  return 42;
+}
+
+static int progress_calls;
+static void on_progress(const struct ts_progress* p, void* context) {
+  (void)p;
+  (void)context;
+  ++progress_calls;
+}
+
+static void offline(void) {
+  ts_client* c = (ts_client*)0x1;
+  EXPECT_CODE(ts_connect("/nonexistent/tapestream.sock", NULL, &c), -ENOENT);
+  CHECK(c == NULL, "a failed connect leaves *out NULL");
+  CHECK(strstr(ts_connect_error(), "/nonexistent/tapestream.sock") != NULL,
+        "the connect message names the socket: %s", ts_connect_error());
+  EXPECT_CODE(ts_connect(NULL, NULL, NULL), -EINVAL);
+  char long_path[200];
+  memset(long_path, 'x', sizeof long_path - 1);
+  long_path[sizeof long_path - 1] = '\0';
+  EXPECT_CODE(ts_connect(long_path, NULL, &c), TS_ERROR(TS_UNREACHABLE));
+  char long_name[300];
+  memset(long_name, 'n', sizeof long_name - 1);
+  long_name[sizeof long_name - 1] = '\0';
+  EXPECT_CODE(ts_connect("/nonexistent/x", long_name, &c), -EINVAL);
+
+  /* NULL handles: every function refuses, none crashes. */
+  ts_close(NULL);
+  CHECK(strcmp(ts_last_error(NULL), "") == 0, "ts_last_error(NULL) is empty");
+  CHECK(ts_features(NULL) == 0, "ts_features(NULL) is 0");
+  CHECK(strcmp(ts_server_name(NULL), "") == 0, "ts_server_name(NULL) is empty");
+  EXPECT_CODE(ts_set_progress(NULL, NULL, NULL), -EINVAL);
+  EXPECT_CODE(ts_list_drives(NULL, NULL, NULL), -EINVAL);
+  struct ts_drive_status s;
+  TS_INIT(struct ts_drive_status, &s);
+  EXPECT_CODE(ts_status(NULL, NULL, &s), -EINVAL);
+  EXPECT_CODE(ts_control(NULL, NULL, TS_CTL_REWIND, 0, 0, NULL), -EINVAL);
+  ts_stream* st = NULL;
+  EXPECT_CODE(ts_write_begin(NULL, NULL, NULL, -1, &st), -EINVAL);
+  EXPECT_CODE(ts_read_begin(NULL, NULL, 0, -1, &st), -EINVAL);
+  EXPECT_CODE(ts_stream_write(NULL, "x", 1), -EINVAL);
+  EXPECT_CODE(ts_stream_commit(NULL, NULL), -EINVAL);
+  EXPECT_CODE(ts_stream_abort(NULL, NULL), -EINVAL);
+  EXPECT_CODE(ts_stream_read(NULL, long_name, 1), -EINVAL);
+  EXPECT_CODE(ts_stream_finish(NULL, NULL), -EINVAL);
+  EXPECT_CODE(ts_write_fd(NULL, NULL, NULL, 0, NULL), -EINVAL);
+  EXPECT_CODE(ts_write_fd(NULL, NULL, NULL, -1, NULL), -EBADF);
+  EXPECT_CODE(ts_read_fd(NULL, NULL, 0, 1, NULL), -EINVAL);
+  EXPECT_CODE(ts_list_files(NULL, NULL, NULL, NULL, NULL), -EINVAL);
+  EXPECT_CODE(ts_label(NULL, NULL, "x", 0, NULL, 0), -EINVAL);
+  EXPECT_CODE(ts_verify(NULL, NULL, 0, 0, NULL, NULL, NULL), -EINVAL);
+  EXPECT_CODE(ts_catalog_rebuild(NULL, NULL, NULL), -EINVAL);
+
+  /* Messages for every kind of code. */
+  CHECK(strncmp(ts_strerror(TS_ERROR(TS_VOLUME_FULL)), "volume_full", 11) == 0, "volume_full");
+  CHECK(strcmp(ts_strerror(0), "success") == 0, "0 is success");
+  CHECK(strcmp(ts_strerror(-ENOENT), "No such file or directory") == 0, "-ENOENT");
+  CHECK(strcmp(ts_strerror(TS_ERROR(999)), "unknown tapestream status") == 0, "unknown status");
+  CHECK(strcmp(ts_strerror(-9999), "unknown error") == 0, "unknown errno");
+  CHECK(ts_strerror(-2147483647 - 1) != NULL, "INT_MIN has a text");
+  CHECK(TS_ERROR_STATUS(TS_ERROR(TS_BUSY)) == TS_BUSY, "TS_ERROR_STATUS inverts TS_ERROR");
+  CHECK(TS_ERROR_STATUS(-EIO) == -1, "an errno has no status");
+  CHECK(strlen(ts_version()) >= 5, "a version");
+}
+
+static char digest_hex[2 * TS_DIGEST_SIZE + 1];
+static const char* hex(const struct ts_result* r) {
+  for (int i = 0; i < TS_DIGEST_SIZE; ++i) {
+    snprintf(digest_hex + 2 * i, 3, "%02x", r->sha256[i]);
+  }
+  return digest_hex;
+}
+
+static void hostile(ts_client* c) {
+  struct ts_drive_status s;
+  memset(&s, 0, sizeof s); /* struct_size 0: an older or careless caller */
+  EXPECT_CODE(ts_status(c, NULL, &s), TS_ERROR(TS_BAD_REQUEST));
+  EXPECT_CODE(ts_status(c, NULL, NULL), TS_ERROR(TS_BAD_REQUEST));
+  TS_INIT(struct ts_drive_status, &s);
+  EXPECT_CODE(ts_status(c, "no/such drive", &s), TS_ERROR(TS_BAD_REQUEST));
+  EXPECT_CODE(ts_status(c, "abcdefghijklmnopqrstuvwxyz0123456", &s), TS_ERROR(TS_BAD_REQUEST));
+  EXPECT_CODE(ts_status(c, "nosuchdrive", &s), TS_ERROR(TS_UNKNOWN_DRIVE));
+  CHECK(strstr(ts_last_error(c), "nosuchdrive") != NULL || strlen(ts_last_error(c)) > 0,
+        "the daemon's message is kept: %s", ts_last_error(c));
+  EXPECT_CODE(ts_control(c, NULL, 0, 0, 0, NULL), TS_ERROR(TS_BAD_REQUEST));
+  EXPECT_CODE(ts_control(c, NULL, 99, 0, 0, NULL), TS_ERROR(TS_BAD_REQUEST));
+  EXPECT_CODE(ts_control(c, NULL, TS_CTL_REWIND, 0, 0x10000, NULL), TS_ERROR(TS_BAD_REQUEST));
+  ts_stream* st = NULL;
+  struct ts_write_options o;
+  TS_INIT(struct ts_write_options, &o);
+  o.flags = TS_WRITE_FD; /* the library sets it, never the caller */
+  EXPECT_CODE(ts_write_begin(c, NULL, &o, -1, &st), TS_ERROR(TS_BAD_REQUEST));
+  o.flags = 0;
+  o.block_size = 0x1000000;
+  EXPECT_CODE(ts_write_begin(c, NULL, &o, -1, &st), TS_ERROR(TS_BAD_REQUEST));
+  o.block_size = 0;
+  o.label = "\xff\xfe not UTF-8";
+  EXPECT_CODE(ts_write_begin(c, NULL, &o, -1, &st), TS_ERROR(TS_BAD_REQUEST));
+  o.label = NULL;
+  EXPECT_CODE(ts_write_begin(c, NULL, &o, -1, NULL), TS_ERROR(TS_BAD_REQUEST));
+  EXPECT_CODE(ts_write_begin(c, NULL, &o, 12345, &st), -EBADF);
+  int ro = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  EXPECT_CODE(ts_read_begin(c, NULL, 0, ro, &st), -EBADF); /* a read's descriptor is written */
+  close(ro);
+  EXPECT_CODE(ts_verify(c, NULL, 3, TS_VERIFY_ALL, NULL, NULL, NULL), TS_ERROR(TS_BAD_REQUEST));
+  EXPECT_CODE(ts_verify(c, NULL, TS_READ_CURRENT_FILE, 0, NULL, NULL, NULL), TS_ERROR(TS_BAD_REQUEST));
+  EXPECT_CODE(ts_label(c, NULL, "x", 0x80, NULL, 0), TS_ERROR(TS_BAD_REQUEST));
+  EXPECT_CODE(ts_label(c, NULL, "x", 0, digest_hex, 0), -EINVAL);
+  EXPECT_CODE(ts_label(c, NULL, "", 0, NULL, 0), TS_ERROR(TS_BAD_REQUEST)); /* the daemon's no */
+  char huge[400];
+  memset(huge, 'v', sizeof huge - 1);
+  huge[sizeof huge - 1] = '\0';
+  EXPECT_CODE(ts_list_files(c, NULL, huge, NULL, NULL), TS_ERROR(TS_BAD_REQUEST));
+  /* After all that the handle still works. */
+  int drives = 0;
+  EXPECT_CODE(ts_list_drives(c, count_drive, &drives), 1);
+  EXPECT_CODE(ts_list_drives(c, stop_at_first, NULL), 42);
+}
+
+static void online(const char* socket_path) {
+  ts_client* c = NULL;
+  EXPECT_CODE(ts_connect(socket_path, "c_api_test", &c), 0);
+  if (c == NULL) {
+    return;
+  }
+  CHECK((ts_features(c) & TS_FEATURE_FD_PASSING) != 0, "fd passing granted");
+  CHECK(strlen(ts_server_name(c)) > 0, "the daemon names itself");
+  hostile(c);
+
+  struct ts_drive_status s;
+  TS_INIT(struct ts_drive_status, &s);
+  EXPECT_CODE(ts_status(c, NULL, &s), 0);
+  CHECK(strcmp(s.drive, "emu0") == 0, "status of emu0: %s", s.drive);
+  CHECK((s.state & TS_STATE_LOADED) != 0, "loaded");
+  struct ts_position p;
+  TS_INIT(struct ts_position, &p);
+  EXPECT_CODE(ts_control(c, "emu0", TS_CTL_REWIND, 0, 0, &p), 0);
+  CHECK(p.file_number == 0 && p.block_number == 0, "rewound to file 0 block 0");
+
+  /* A socket write of 3 MiB + 17 bytes in odd pieces, with progress asked for. */
+  EXPECT_CODE(ts_set_progress(c, on_progress, NULL), 0);
+  struct ts_write_options o;
+  TS_INIT(struct ts_write_options, &o);
+  o.flags = TS_WRITE_APPEND;
+  o.label = "c_api_test socket";
+  ts_stream* st = NULL;
+  EXPECT_CODE(ts_write_begin(c, "emu0", &o, -1, &st), 0);
+  static unsigned char block[3 * 1024 * 1024 + 17];
+  for (size_t i = 0; i < sizeof block; ++i) {
+    block[i] = (unsigned char)(i * 7 + i / 4096);
+  }
+  if (st != NULL) {
+    EXPECT_CODE(ts_list_drives(c, NULL, NULL), -EBUSY); /* one stream per handle */
+    EXPECT_CODE(ts_stream_write(st, block, 1000), 0);
+    EXPECT_CODE(ts_stream_write(st, block + 1000, sizeof block - 1000), 0);
+    EXPECT_CODE(ts_stream_write(st, NULL, 5), -EINVAL);
+    struct ts_result r;
+    TS_INIT(struct ts_result, &r);
+    EXPECT_CODE(ts_stream_commit(st, &r), 0);
+    CHECK(r.status == TS_OK && r.bytes == sizeof block && r.file_number == 0,
+          "committed %llu bytes as file %llu", (unsigned long long)r.bytes,
+          (unsigned long long)r.file_number);
+    CHECK(r.has_digest == 1, "a digest");
+    printf("socket write sha256 %s\n", hex(&r));
+  }
+  /* Read it back through the socket, in small reads. */
+  EXPECT_CODE(ts_read_begin(c, NULL, 0, -1, &st), 0);
+  if (st != NULL) {
+    size_t at = 0;
+    int same = 1;
+    unsigned char piece[70000];
+    long n;
+    while ((n = ts_stream_read(st, piece, sizeof piece)) > 0) {
+      same = same && at + (size_t)n <= sizeof block && memcmp(piece, block + at, (size_t)n) == 0;
+      at += (size_t)n;
+    }
+    CHECK(n == 0, "the read ends with 0: %ld %s", n, ts_last_error(c));
+    CHECK(same && at == sizeof block, "read back the same %zu bytes (got %zu)", sizeof block, at);
+    EXPECT_CODE(ts_stream_read(st, piece, 0), -EINVAL);
+    struct ts_result r;
+    TS_INIT(struct ts_result, &r);
+    EXPECT_CODE(ts_stream_finish(st, &r), 0);
+    CHECK(r.bytes == sizeof block, "END counts %llu", (unsigned long long)r.bytes);
+  }
+  CHECK(progress_calls >= 0, "progress calls: %d", progress_calls);
+  EXPECT_CODE(ts_set_progress(c, NULL, NULL), 0);
+
+  /* An fd write of a regular file, and its read back into a file by fd passing. */
+  char in_path[] = "/tmp/c_api_test_in_XXXXXX";
+  char out_path[] = "/tmp/c_api_test_out_XXXXXX";
+  int in = mkstemp(in_path);
+  int out = mkstemp(out_path);
+  CHECK(in >= 0 && out >= 0, "temporary files");
+  CHECK(write(in, block, 100000) == 100000, "the source written");
+  lseek(in, 0, SEEK_SET);
+  struct ts_result w;
+  TS_INIT(struct ts_result, &w);
+  EXPECT_CODE(ts_write_fd(c, NULL, &o, in, &w), 0);
+  CHECK(w.bytes == 100000 && w.file_number == 1, "fd write: %llu bytes as file %llu",
+        (unsigned long long)w.bytes, (unsigned long long)w.file_number);
+  struct ts_result rd;
+  TS_INIT(struct ts_result, &rd);
+  EXPECT_CODE(ts_read_fd(c, NULL, 1, out, &rd), 0);
+  CHECK(rd.bytes == 100000 && memcmp(rd.sha256, w.sha256, TS_DIGEST_SIZE) == 0,
+        "fd read: %llu bytes, the same digest", (unsigned long long)rd.bytes);
+  unsigned char back[100000];
+  CHECK(pread(out, back, sizeof back, 0) == (ssize_t)sizeof back &&
+            memcmp(back, block, sizeof back) == 0, "the file read back is the source");
+  close(in);
+  close(out);
+  unlink(in_path);
+  unlink(out_path);
+
+  /* A file beyond end of data, and an aborted write. */
+  EXPECT_CODE(ts_read_fd(c, NULL, 9, 1, NULL), TS_ERROR(TS_END_OF_DATA));
+  CHECK(strlen(ts_last_error(c)) > 0, "why: %s", ts_last_error(c));
+  EXPECT_CODE(ts_write_begin(c, NULL, &o, -1, &st), 0);
+  if (st != NULL) {
+    EXPECT_CODE(ts_stream_write(st, block, 4096), 0);
+    EXPECT_CODE(ts_stream_abort(st, "the test's producer failed"), 0);
+  }
+
+  /* The catalog, verify, control after all that. */
+  int files = ts_list_files(c, NULL, NULL, NULL, NULL);
+  CHECK(files >= 2, "the catalog lists the files: %d (%s)", files, ts_last_error(c));
+  struct ts_verify_summary v;
+  TS_INIT(struct ts_verify_summary, &v);
+  EXPECT_CODE(ts_verify(c, NULL, 0, TS_VERIFY_ALL, NULL, NULL, &v), 0);
+  CHECK(v.checked >= 2 && v.bad == 0, "verify: %llu checked, %llu bad",
+        (unsigned long long)v.checked, (unsigned long long)v.bad);
+  struct ts_rebuilt rebuilt;
+  TS_INIT(struct ts_rebuilt, &rebuilt);
+  EXPECT_CODE(ts_catalog_rebuild(c, NULL, &rebuilt), 0);
+  CHECK(rebuilt.data_files >= 2 && strlen(rebuilt.medium_serial) > 0,
+        "rebuilt: %llu data files, medium %s", (unsigned long long)rebuilt.data_files,
+        rebuilt.medium_serial);
+  memset(&rebuilt, 0, sizeof rebuilt);
+  EXPECT_CODE(ts_catalog_rebuild(c, NULL, &rebuilt), TS_ERROR(TS_BAD_REQUEST));
+  TS_INIT(struct ts_position, &p);
+  EXPECT_CODE(ts_control(c, NULL, TS_CTL_TELL, 0, 0, &p), 0);
+  ts_close(c);
+}
+
+/* After online: the tape holds data, so a label needs TS_LABEL_FORCE. */
+static void label(const char* socket_path) {
+  ts_client* c = NULL;
+  EXPECT_CODE(ts_connect(socket_path, NULL, &c), 0);
+  if (c == NULL) {
+    return;
+  }
+  EXPECT_CODE(ts_label(c, NULL, "c-api-volume", 0, NULL, 0), TS_ERROR(TS_BAD_REQUEST));
+  CHECK(strstr(ts_last_error(c), "data") != NULL, "the daemon says what is there: %s",
+        ts_last_error(c));
+  char uuid[TS_MAX_VOLUME_TEXT + 1];
+  EXPECT_CODE(ts_label(c, NULL, "c-api-volume", TS_LABEL_FORCE, uuid, sizeof uuid), 0);
+  CHECK(strlen(uuid) == 36, "a UUID: %s", uuid);
+  char small[8];
+  EXPECT_CODE(ts_label(c, NULL, "c-api-again", TS_LABEL_FORCE, small, sizeof small), 0);
+  CHECK(strlen(small) == 7, "a UUID cut to the buffer: %s", small);
+  ts_close(c);
+}
+
+static void full(const char* socket_path) {
+  ts_client* c = NULL;
+  EXPECT_CODE(ts_connect(socket_path, NULL, &c), 0);
+  if (c == NULL) {
+    return;
+  }
+  ts_stream* st = NULL;
+  EXPECT_CODE(ts_write_begin(c, NULL, NULL, -1, &st), 0);
+  if (st == NULL) {
+    ts_close(c);
+    return;
+  }
+  static unsigned char chunk[1 << 20];
+  memset(chunk, 0x5a, sizeof chunk);
+  int r = 0;
+  for (int i = 0; i < 32 && r == 0; ++i) {
+    r = ts_stream_write(st, chunk, sizeof chunk);
+  }
+  struct ts_result res;
+  TS_INIT(struct ts_result, &res);
+  const int committed = ts_stream_commit(st, &res);
+  CHECK(r == TS_ERROR(TS_VOLUME_FULL) || r == 0, "a write past the end: %d %s", r, ts_strerror(r));
+  EXPECT_CODE(committed, TS_ERROR(TS_VOLUME_FULL));
+  CHECK(res.status == TS_VOLUME_FULL && res.bytes > 0 && res.bytes < 32u << 20,
+        "the account: status %u, %llu bytes on tape", res.status, (unsigned long long)res.bytes);
+  CHECK(strlen(ts_last_error(c)) > 0, "why: %s", ts_last_error(c));
+  if (r != 0) { /* the daemon ended the stream with data in flight: the handle is done for */
+    EXPECT_CODE(ts_list_drives(c, NULL, NULL), TS_ERROR(TS_UNREACHABLE));
+  }
+  ts_close(c);
+}
+
+static void gone(const char* socket_path) {
+  ts_client* c = NULL;
+  EXPECT_CODE(ts_connect(socket_path, NULL, &c), 0);
+  if (c == NULL) {
+    return;
+  }
+  printf("connected\n");
+  fflush(stdout);
+  char line[16];
+  if (fgets(line, sizeof line, stdin) == NULL) { /* the daemon is gone when the line comes */
+    CHECK(0, "a line on stdin");
+  }
+  struct ts_drive_status s;
+  TS_INIT(struct ts_drive_status, &s);
+  EXPECT_CODE(ts_status(c, "emu0", &s), TS_ERROR(TS_UNREACHABLE));
+  EXPECT_CODE(ts_list_drives(c, NULL, NULL), TS_ERROR(TS_UNREACHABLE));
+  ts_stream* st = NULL;
+  EXPECT_CODE(ts_write_begin(c, "emu0", NULL, -1, &st), TS_ERROR(TS_UNREACHABLE));
+  CHECK(st == NULL, "no stream");
+  EXPECT_CODE(ts_control(c, "emu0", TS_CTL_REWIND, 0, 0, NULL), TS_ERROR(TS_UNREACHABLE));
+  ts_close(c);
+}
+
+int main(int argc, char** argv) {
+  if (argc == 2 && strcmp(argv[1], "offline") == 0) {
+    offline();
+  } else if (argc == 3 && strcmp(argv[1], "online") == 0) {
+    online(argv[2]);
+  } else if (argc == 3 && strcmp(argv[1], "label") == 0) {
+    label(argv[2]);
+  } else if (argc == 3 && strcmp(argv[1], "full") == 0) {
+    full(argv[2]);
+  } else if (argc == 3 && strcmp(argv[1], "gone") == 0) {
+    gone(argv[2]);
+  } else {
+    fprintf(stderr, "usage: %s offline | online SOCKET | label SOCKET | full SOCKET | gone SOCKET\n", argv[0]);
+    return 2;
+  }
+  printf("%d checks, %d failed\n", checks, failures);
+  return failures == 0 ? 0 : 1;
+}

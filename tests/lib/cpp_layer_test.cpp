@@ -1,0 +1,83 @@
+// The C++ layer (tapestream.hpp): failures become tapestream::error with the C code, and
+// handles close on every path. What it does against a daemon the C tests show (lib_test.py).
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "tapestream/tapestream.hpp"
+
+TEST(CppLayer, AMissingSocketThrowsWithTheErrnoAndTheMessage) {
+  try {
+    tapestream::client::connect("/nonexistent/tapestream-cpp.sock");
+    FAIL() << "connect to a missing socket succeeded";
+  } catch (const tapestream::error& e) {
+    EXPECT_EQ(e.code(), -ENOENT);
+    EXPECT_EQ(e.status(), -1);
+    EXPECT_NE(std::string{e.what()}.find("/nonexistent/tapestream-cpp.sock"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(CppLayer, AStatusCodeMapsBack) {
+  const tapestream::error e{TS_ERROR(TS_VOLUME_FULL), ""};
+  EXPECT_EQ(e.status(), TS_VOLUME_FULL);
+  EXPECT_EQ(std::string{e.what()}.rfind("volume_full", 0), 0U) << e.what();
+}
+
+TEST(CppLayer, InitSetsTheSize) {
+  const auto s = tapestream::init<ts_drive_status>();
+  EXPECT_EQ(s.struct_size, sizeof(ts_drive_status));
+  EXPECT_EQ(s.file_number, 0U);
+}
+
+// Against a real daemon (lib_test.py cpp_layer sets TAPESTREAM_TEST_SOCKET; skipped without).
+class CppLayerOnline : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* socket = std::getenv("TAPESTREAM_TEST_SOCKET");
+    if (socket == nullptr) {
+      GTEST_SKIP() << "TAPESTREAM_TEST_SOCKET not set (lib_test.py cpp_layer sets it)";
+    }
+    _socket = socket;
+  }
+  std::string _socket;
+};
+
+TEST_F(CppLayerOnline, WritesReadsBackAndAbortsAnUncommittedStream) {
+  auto c = tapestream::client::connect(_socket, "cpp_layer_test");
+  ASSERT_EQ(c.drives(), std::vector<std::string>{"emu0"});
+  std::vector<unsigned char> data(1 << 20);
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    data[i] = static_cast<unsigned char>(i % 251);
+  }
+  auto options = tapestream::init<ts_write_options>();
+  options.flags = TS_WRITE_APPEND;
+  {
+    auto abandoned = c.write(options);
+    abandoned.write(data.data(), 4096);
+  }  // destroyed without commit: aborted, and the handle serves the next stream
+  auto w = c.write(options);
+  w.write(data.data(), data.size());
+  const auto committed = w.commit();
+  EXPECT_EQ(committed.bytes, data.size());
+  auto r = c.read(committed.file_number);
+  std::vector<unsigned char> back;
+  std::vector<unsigned char> piece(100000);
+  while (const auto n = r.read(piece.data(), piece.size())) {
+    back.insert(back.end(), piece.begin(), piece.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+  const auto end = r.finish();
+  EXPECT_EQ(back, data);
+  EXPECT_EQ(0, std::memcmp(end.sha256, committed.sha256, sizeof end.sha256));
+  EXPECT_GE(c.files().size(), 1U);
+  try {
+    c.status("nosuchdrive");
+    FAIL() << "status of an unknown drive succeeded";
+  } catch (const tapestream::error& e) {
+    EXPECT_EQ(e.status(), TS_UNKNOWN_DRIVE) << e.what();
+  }
+}

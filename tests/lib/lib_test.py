@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""libtapestream against a real tapestreamd with an emulated drive (real image files, real
+processes, GNU sha256sum). Cases:
+  c_api          c_api_test online: hostile arguments on a live handle, socket and fd writes
+                 read back both ways, control, catalog, verify; the CLI reads the
+                 library's first file back with the digest the library reported; a label refused over data,
+                 then forced, and the CLI lists that volume
+  volume_full    a socket write past the end of an 8 MiB tape: volume_full, with the daemon's
+                 account of what is on the tape
+  cpp_layer      tapestream.hpp: RAII streams write, read back, abort when dropped
+  gone           a handle whose daemon stopped: every call fails with unreachable, no crash
+  example_c      the library installed into a temporary prefix (cmake --install --component
+                 library); examples/c built there with `cc $(pkg-config --cflags --libs
+                 tapestream)` and with the CMake package; a generated pattern and a file
+                 streamed to tape; the CLI reads them back and sha256sum matches
+  example_python examples/python/roundtrip.py writes and reads back; the CLI's read of its
+                 first file has the same sha256sum
+Usage: lib_test.py DAEMON CLI CASE, with TS_C_API_TEST, TS_CPP_LAYER_TEST, TS_BUILD_DIR and TS_SOURCE_DIR in the
+environment. Exit 0 pass, 1 fail, 77 skipped."""
+import glob
+import os
+import shutil
+import subprocess
+import sys
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import reliability_support as rs  # noqa: E402
+
+
+def emulated_daemon(case):
+    return case.daemon(drives=[f"emu0=emulated:{case.path('tape.tap')}"])
+
+
+def sha256sum(path):
+    out = subprocess.run(["sha256sum", path], check=True, capture_output=True, text=True).stdout
+    return out.split()[0]
+
+
+def cli_read_sha(case, d, number):
+    out = case.path(f"cli-read-{number}")
+    r = case.cli(d, ["read", "--file", str(number)], stdout_path=out, timeout=60)
+    case.require(r.rc == 0, f"tapestream read --file {number} exits 0 ({r})")
+    return sha256sum(out)
+
+
+def run(case, argv, env=None, timeout=120):
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+    print(f"      $ {' '.join(argv)}\n" + "".join(f"      | {line}\n" for line in
+                                                 (p.stdout + p.stderr).splitlines()[-30:]), end="")
+    return p
+
+
+def case_c_api(case):
+    """the C API against a real daemon"""
+    d = emulated_daemon(case)
+    p = run(case, [os.environ["TS_C_API_TEST"], "online", d.socket])
+    case.check(p.returncode == 0, f"c_api_test online exits 0 (rc {p.returncode})")
+    written = [line.split()[-1] for line in p.stdout.splitlines() if line.startswith("socket write sha256")]
+    case.require(len(written) == 1, "c_api_test reported its socket write's digest")
+    case.check(cli_read_sha(case, d, 0) == written[0],
+               "the CLI reads file 0 back with the digest the library reported")
+    p = run(case, [os.environ["TS_C_API_TEST"], "label", d.socket])
+    case.check(p.returncode == 0, f"c_api_test label exits 0 (rc {p.returncode})")
+    r = case.cli(d, ["--json", "list"], timeout=60)
+    case.check(r.rc == 0 and b"c-api-again" in r.out, f"the CLI lists the volume the library labelled ({r})")
+
+
+def case_volume_full(case):
+    """a socket write past the end of the tape"""
+    d = case.daemon(drives=[f"emu0=emulated:{case.path('tape.tap')}?capacity=8M&ew=4M"])
+    p = run(case, [os.environ["TS_C_API_TEST"], "full", d.socket])
+    case.check(p.returncode == 0, f"c_api_test full exits 0 (rc {p.returncode})")
+
+
+def case_cpp_layer(case):
+    """the C++ layer against a real daemon"""
+    d = emulated_daemon(case)
+    p = run(case, [os.environ["TS_CPP_LAYER_TEST"], "--gtest_filter=CppLayerOnline.*"],
+            env=dict(os.environ, TAPESTREAM_TEST_SOCKET=d.socket))
+    case.check(p.returncode == 0 and "[  PASSED  ] 1 test" in p.stdout,
+               f"cpp_layer_test's online test passes (rc {p.returncode})")
+
+
+def case_gone(case):
+    """a handle whose daemon went away"""
+    d = emulated_daemon(case)
+    p = subprocess.Popen([os.environ["TS_C_API_TEST"], "gone", d.socket], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    case.require(p.stdout.readline().strip() == "connected", "c_api_test connected")
+    case.check(d.stop() == 0, "the daemon stops")
+    out, _ = p.communicate("go\n", timeout=60)
+    print(out)
+    case.check(p.returncode == 0, f"every call on the orphaned handle failed cleanly (rc {p.returncode})")
+
+
+def install_library(case):
+    prefix = case.path("prefix")
+    p = run(case, ["cmake", "--install", os.environ["TS_BUILD_DIR"], "--prefix", prefix,
+                   "--component", "library"])
+    case.require(p.returncode == 0, "cmake --install --component library into a temporary prefix")
+    pcs = glob.glob(os.path.join(prefix, "**", "pkgconfig", "tapestream.pc"), recursive=True)
+    case.require(len(pcs) == 1, f"tapestream.pc installed ({pcs})")
+    libs = glob.glob(os.path.join(prefix, "**", "libtapestream.so.1"), recursive=True)
+    case.require(len(libs) == 1, "libtapestream.so.1 installed")
+    case.check(os.path.isfile(os.path.join(prefix, "include", "tapestream", "tapestream.h")),
+               "tapestream.h installed under include/tapestream")
+    return prefix, os.path.dirname(pcs[0]), os.path.dirname(libs[0])
+
+
+def pattern_sha(size):
+    import hashlib
+    data = bytes(((i // 8) >> (8 * (i % 8))) & 0xFF for i in range(size))
+    return hashlib.sha256(data).hexdigest()
+
+
+def case_example_c(case):
+    """examples/c built against the installed library"""
+    if shutil.which("pkg-config") is None or shutil.which("cc") is None:
+        raise rs.Skip("no pkg-config or cc")
+    prefix, pc_dir, lib_dir = install_library(case)
+    # A sanitized library (ci-asan) loads only into a program whose runtime comes first.
+    sanitize = ["-fsanitize=address,undefined"] if rs.is_sanitized(
+        os.path.join(lib_dir, "libtapestream.so.1")) else []
+    env = dict(os.environ, PKG_CONFIG_PATH=pc_dir)
+    flags = run(case, ["pkg-config", "--cflags", "--libs", "tapestream"], env=env)
+    case.require(flags.returncode == 0, "pkg-config --cflags --libs tapestream")
+    source = os.path.join(os.environ["TS_SOURCE_DIR"], "examples", "c", "tapestream_put.c")
+    put = case.path("tapestream-put")
+    p = run(case, ["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", *sanitize, "-o", put, source,
+                   *flags.stdout.split()], env=env)
+    case.require(p.returncode == 0, "the example compiles with cc $(pkg-config --cflags --libs tapestream)")
+    run_env = dict(os.environ, LD_LIBRARY_PATH=lib_dir)
+    d = emulated_daemon(case)
+    size = 5 * 1024 * 1024 + 3
+    p = run(case, [put, "-s", d.socket, "-l", "pattern", "-p", str(size)], env=run_env)
+    case.require(p.returncode == 0, "tapestream-put -p streams a pattern")
+    case.check(p.stdout.split() == ["file", "0", "bytes", str(size), "sha256", pattern_sha(size)],
+               f"it reports file 0, {size} bytes and the pattern's sha256")
+    case.check(cli_read_sha(case, d, 0) == pattern_sha(size), "the CLI reads the pattern back")
+    data = case.path("source.bin")
+    with open(data, "wb") as f:
+        f.write(os.urandom(3 * 1024 * 1024 + 11))
+    p = run(case, [put, "-s", d.socket, data], env=run_env)
+    case.require(p.returncode == 0, "tapestream-put FILE streams the file by fd passing")
+    case.check(cli_read_sha(case, d, 1) == sha256sum(data), "the CLI reads the file back (sha256sum)")
+    # The same example through the CMake package.
+    build = case.path("example-build")
+    p = run(case, ["cmake", "-S", os.path.dirname(source), "-B", build, f"-DCMAKE_PREFIX_PATH={prefix}",
+                   f"-DCMAKE_C_FLAGS={' '.join(sanitize)}"])
+    case.require(p.returncode == 0, "find_package(tapestream 1) configures the example")
+    p = run(case, ["cmake", "--build", build])
+    case.require(p.returncode == 0, "the example builds against tapestream::tapestream")
+    p = run(case, [os.path.join(build, "tapestream-put"), "-s", d.socket, data], env=run_env)
+    case.check(p.returncode == 0 and p.stdout.split()[:2] == ["file", "2"],
+               "the CMake-built example writes file 2")
+    p = run(case, [put, "-s", case.path("nobody.sock"), "-p", "10"], env=run_env)
+    case.check(p.returncode == 1 and "nobody.sock" in p.stderr,
+               "no daemon: exit 1 with the library's message naming the socket")
+
+
+def case_example_python(case):
+    """examples/python/roundtrip.py"""
+    d = emulated_daemon(case)
+    script = os.path.join(os.environ["TS_SOURCE_DIR"], "examples", "python", "roundtrip.py")
+    p = run(case, [sys.executable, "-B", script, d.socket, "emu0"])
+    case.require(p.returncode == 0, f"roundtrip.py exits 0 (rc {p.returncode})")
+    first = [line.split() for line in p.stdout.splitlines() if line.startswith("file 0 ")]
+    case.require(len(first) == 1, "roundtrip.py wrote file 0")
+    case.check(cli_read_sha(case, d, 0) == first[0][3], "the CLI reads its file 0 with the same sha256sum")
+
+
+CASES = {"c_api": case_c_api, "volume_full": case_volume_full, "cpp_layer": case_cpp_layer, "gone": case_gone, "example_c": case_example_c,
+         "example_python": case_example_python}
+
+if __name__ == "__main__":
+    sys.exit(rs.main(CASES))
