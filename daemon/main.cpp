@@ -15,6 +15,7 @@
 
 #include "common/size.hpp"
 #include "base/startup_error.hpp"
+#include "server/changer_worker.hpp"
 #include "server/startup.hpp"
 #include "service/activation.hpp"
 #include "service/logging.hpp"
@@ -162,6 +163,11 @@ int serve(const po::variables_map& vm) {
       config.drives.push_back(server::parse_drive_option(d));
     }
   }
+  if (vm.count("library") != 0) {
+    for (const auto& l : vm["library"].as<std::vector<std::string>>()) {
+      config.libraries.push_back(server::parse_library_option(l));
+    }
+  }
   config.server.idle_timeout = seconds_option(vm, "idle-timeout");
   config.server.stream_timeout = seconds_option(vm, "stream-timeout");
   config.server.stop_timeout = seconds_option(vm, "stop-timeout");
@@ -269,6 +275,9 @@ int main(int argc, char** argv) {
        "in the state directory), or none")
       ("drive", po::value<std::vector<std::string>>()->value_name("NAME=SPEC")->composing(),
        "a drive to serve (repeatable); none: the emulated drive emu0")
+      ("library", po::value<std::vector<std::string>>()->value_name("NAME=SPEC")->composing(),
+       "an emulated library to serve (repeatable): emulated-library:DIR?drives=A,B&slots=N...; "
+       "its drives are served as drives A, B")
       ("buffers", po::value<unsigned>()->value_name("N")->default_value(16),
        "registered buffers per drive: the pipeline between client and tape")
       ("buffer-size", po::value<std::string>()->value_name("SIZE")->default_value("256K"),
