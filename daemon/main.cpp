@@ -42,6 +42,7 @@ constexpr const char* usage_text = R"(tapestreamd - stream data to and from SCSI
 
 Usage:
   tapestreamd [--config FILE] [--socket PATH] [--state-dir DIR] [--drive NAME=SPEC]...
+              [--library NAME=emulated-library:DIR?drives=A,B...]...
   tapestreamd --self-check
   tapestreamd --probe [--config FILE] [--drive NAME=SPEC]...
   tapestreamd --decode-sense HEX [--opcode HEX]
@@ -72,6 +73,11 @@ Description:
     bsg:DEVICE, sg:DEVICE    a real drive through that transport only
   where DEVICE is the SCSI address (0:0:0:0), any of the drive's nodes (/dev/nst0,
   /dev/sg0, /dev/bsg/0:0:0:0) or its serial number, found in sysfs.
+
+  A library, --library NAME=emulated-library:DIR?drives=A,B&slots=N&ie=N..., is an
+  emulated tape library whose cartridges are the SIMH images DIR/BARCODE.tap; the
+  drives it names are served as drives A, B, empty until its robot brings a cartridge
+  (docs/EMULATED_DRIVE.md, "The emulated library").
 
   The options may also stand in a configuration file, one "name = value" per line
   (drive = emu0=emulated:/srv/emu0.tap, socket = /run/tapestream/tapestreamd.sock, ...);
