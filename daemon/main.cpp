@@ -15,6 +15,7 @@
 
 #include "common/size.hpp"
 #include "base/startup_error.hpp"
+#include "server/changer_worker.hpp"
 #include "server/startup.hpp"
 #include "service/activation.hpp"
 #include "service/logging.hpp"
@@ -41,6 +42,7 @@ constexpr const char* usage_text = R"(tapestreamd - stream data to and from SCSI
 
 Usage:
   tapestreamd [--config FILE] [--socket PATH] [--state-dir DIR] [--drive NAME=SPEC]...
+              [--library NAME=emulated-library:DIR?drives=A,B...]...
   tapestreamd --self-check
   tapestreamd --probe [--config FILE] [--drive NAME=SPEC]...
   tapestreamd --decode-sense HEX [--opcode HEX]
@@ -71,6 +73,11 @@ Description:
     bsg:DEVICE, sg:DEVICE    a real drive through that transport only
   where DEVICE is the SCSI address (0:0:0:0), any of the drive's nodes (/dev/nst0,
   /dev/sg0, /dev/bsg/0:0:0:0) or its serial number, found in sysfs.
+
+  A library, --library NAME=emulated-library:DIR?drives=A,B&slots=N&ie=N..., is an
+  emulated tape library whose cartridges are the SIMH images DIR/BARCODE.tap; the
+  drives it names are served as drives A, B, empty until its robot brings a cartridge
+  (docs/EMULATED_DRIVE.md, "The emulated library").
 
   The options may also stand in a configuration file, one "name = value" per line
   (drive = emu0=emulated:/srv/emu0.tap, socket = /run/tapestream/tapestreamd.sock, ...);
@@ -160,6 +167,11 @@ int serve(const po::variables_map& vm) {
   if (vm.count("drive") != 0) {
     for (const auto& d : vm["drive"].as<std::vector<std::string>>()) {
       config.drives.push_back(server::parse_drive_option(d));
+    }
+  }
+  if (vm.count("library") != 0) {
+    for (const auto& l : vm["library"].as<std::vector<std::string>>()) {
+      config.libraries.push_back(server::parse_library_option(l));
     }
   }
   config.server.idle_timeout = seconds_option(vm, "idle-timeout");
@@ -269,6 +281,9 @@ int main(int argc, char** argv) {
        "in the state directory), or none")
       ("drive", po::value<std::vector<std::string>>()->value_name("NAME=SPEC")->composing(),
        "a drive to serve (repeatable); none: the emulated drive emu0")
+      ("library", po::value<std::vector<std::string>>()->value_name("NAME=SPEC")->composing(),
+       "an emulated library to serve (repeatable): emulated-library:DIR?drives=A,B&slots=N...; "
+       "its drives are served as drives A, B")
       ("buffers", po::value<unsigned>()->value_name("N")->default_value(16),
        "registered buffers per drive: the pipeline between client and tape")
       ("buffer-size", po::value<std::string>()->value_name("SIZE")->default_value("256K"),

@@ -181,15 +181,11 @@ void EmulatedDrive::read_position(const scsi::Command& c) {
 void EmulatedDrive::load_unload(const scsi::Command& c) {
   const bool load = (c.cdb[4] & 0x01) != 0;
   if (load) {
-    if (!_loaded) {
-      _unit_attention = 0x2800;  // NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED
-      ++_loads;
-      _bytes_written_load = 0;
-      _bytes_read_load = 0;
-      _tape_alerts = 0;  // a drive's flags are its cartridge's
+    if (!_present) {
+      check(SenseKey::not_ready, 0x3A00);  // MEDIUM NOT PRESENT: nothing to thread
+      return;
     }
-    _loaded = true;
-    _position = 0;
+    thread_tape();
     good();
     return;
   }

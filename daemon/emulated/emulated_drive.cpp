@@ -1,8 +1,6 @@
 #include "emulated/emulated_drive.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
@@ -14,7 +12,6 @@
 
 #include "base/startup_error.hpp"
 #include "emulated/image_file.hpp"
-#include "emulated/medium_serial.hpp"
 #include "scsi/bytes.hpp"
 
 namespace tapestream::emulated {
@@ -58,30 +55,27 @@ bool matches(const std::optional<Opcode>& fault, Opcode op) {
 }  // namespace
 
 EmulatedDrive::EmulatedDrive(uring::Ring& ring, DriveSpec spec)
-    : _ring{ring}, _spec{std::move(spec)}, _early_warning{_spec.early_warning_offset()} {
+    : _ring{ring},
+      _spec{std::move(spec)},
+      _blank_spec{_spec},
+      _early_warning{_spec.early_warning_offset()} {
   if (_spec.null_medium) {
     return;  // a blank tape that holds only its index: no image, no lock, no descriptor
   }
-  auto image = open_image(_spec);
-  _fd = std::move(image.fd);
-  _index = std::move(image.index);
-  _tail = std::move(image.tail);
-  _tail_on_disk = image.tail_on_disk;
-  _reserved = image.file_size;
-  _spec.write_protected = image.write_protected;
-  _spec.medium_serial = medium_serial_of(_fd.get(), _spec);
-  if (_spec.write_protected) {
-    return;  // nothing is ever appended
+  install(open_cartridge(_spec));
+}
+
+EmulatedDrive::EmulatedDrive(uring::Ring& ring, DriveSpec spec, NoCartridge)
+    : _ring{ring},
+      _spec{std::move(spec)},
+      _blank_spec{_spec},
+      _early_warning{_spec.early_warning_offset()} {
+  if (_spec.null_medium) {
+    throw StartupError{"emulated drive: the null drive cannot take cartridges"};
   }
-  _append_fd = reopen_image(_fd.get(), _spec, O_RDWR | O_DIRECT);
-  _direct = static_cast<bool>(_append_fd);
-  if (!_append_fd) {  // some file systems refuse O_DIRECT: appends go through the page cache
-    _append_fd = reopen_image(_fd.get(), _spec, O_RDWR);
-  }
-  if (!_append_fd) {
-    throw StartupError{"emulated drive: image " + _spec.image.string() +
-                       " cannot be opened for appending: " + std::strerror(errno)};
-  }
+  _present = false;
+  _loaded = false;
+  _loads = 0;
 }
 
 EmulatedDrive::~EmulatedDrive() {
@@ -145,6 +139,7 @@ void EmulatedDrive::execute() {
   if (matches(_spec.hang, op)) {
     return;  // only the timeout ends it
   }
+  const std::lock_guard hand_over{_cartridge_mutex};
   if (_spec.unit_attention_after && _commands == *_spec.unit_attention_after + 1) {
     power_on_reset();
   }
@@ -279,6 +274,7 @@ void EmulatedDrive::io_done() {
   if (_on_io_done) {
     auto step = std::move(_on_io_done);
     _on_io_done = nullptr;
+    const std::lock_guard hand_over{_cartridge_mutex};
     step();  // may queue the command's next step
   }
   if (_io_outstanding == 0) {

@@ -7,6 +7,14 @@
 // only the index (block lengths and filemarks) and no data, with no image and no I/O; every
 // command still completes through the ring (drive_data.cpp).
 //
+// In a library (emulated_library.hpp) it starts empty and the robot inserts and removes
+// cartridges (library_drive.hpp) from the changer's thread: the cartridge's state is handed over
+// under a mutex that the drive's own thread holds while a command runs (its synchronous part and
+// each I/O step), so a hand-over lands between two commands, never in one. A mutex rather than
+// a message to the drive's mailbox because removal must release the image's lock before the
+// robot puts the cartridge elsewhere, and a drive thread that is busy (or wedged by a fault)
+// must not hold the robot up for longer than one command's step.
+//
 // What it emulates and what it does not is listed in docs/EMULATED_DRIVE.md.
 #pragma once
 
@@ -15,13 +23,16 @@
 #include <deque>
 #include <functional>
 #include <list>
+#include <mutex>
 #include <span>
 #include <optional>
 #include <vector>
 
 #include "common/unique_fd.hpp"
+#include "emulated/cartridge.hpp"
 #include "emulated/drive_spec.hpp"
 #include "emulated/image_layout.hpp"
+#include "emulated/library_drive.hpp"
 #include "emulated/responses.hpp"
 #include "emulated/tape_index.hpp"
 #include "transport/transport.hpp"
@@ -29,13 +40,19 @@
 
 namespace tapestream::emulated {
 
-class EmulatedDrive final : public transport::ScsiTransport {
+class EmulatedDrive final : public transport::ScsiTransport, public LibraryDrive {
  public:
+  struct NoCartridge {};
+  static constexpr NoCartridge no_cartridge{};
+
   // Opens the image (creating an empty tape when it does not exist), locks it for the drive's
   // life and indexes it, without writing to it unless the spec says damaged=cut
   // (image_file.hpp); the null drive starts with a blank tape and opens nothing. Throws
   // StartupError.
   EmulatedDrive(uring::Ring& ring, DriveSpec spec);
+  // A library's drive: empty (NOT READY, MEDIUM NOT PRESENT) until a cartridge is inserted;
+  // spec.image is ignored, the rest of the spec applies to every cartridge it takes.
+  EmulatedDrive(uring::Ring& ring, DriveSpec spec, NoCartridge);
   // Cancels what is in flight and waits for the ring to give it back.
   ~EmulatedDrive() override;
   EmulatedDrive(const EmulatedDrive&) = delete;
@@ -45,6 +62,13 @@ class EmulatedDrive final : public transport::ScsiTransport {
                       transport::ScsiCallback& callback) override;
   std::string_view kind() const override { return _spec.null_medium ? "null" : "emulated"; }
 
+  // LibraryDrive, from any thread. A cartridge inserted is loaded at once with the unit
+  // attention a real load gives (NOT READY TO READY CHANGE); one removed leaves the drive empty.
+  bool tape_threaded() const override;
+  std::optional<std::string> insert(const std::filesystem::path& image) override;
+  void remove() override;
+
+  // The drive's own thread only.
   const TapeIndex& image_index() const { return _index; }
   // Whether appends bypass the page cache (the file system takes O_DIRECT).
   bool direct_io() const { return _direct; }
@@ -135,12 +159,22 @@ class EmulatedDrive final : public transport::ScsiTransport {
                             bool all_or_nothing);
   bool needs_medium();                         // false (and NOT READY set) without a cartridge
   ModeState mode_state() const;
+  // The cartridge's state into the drive's members, and back out (under _cartridge_mutex).
+  void install(Cartridge cartridge);
+  Cartridge take_out();
+  // What threading a tape does: at its beginning, per-load counters reset, a unit attention.
+  void thread_tape();
   // What a power-on reset does to a real drive: back to the beginning, mode parameters to their
   // defaults, prevention of removal cleared, and a unit attention for the next command.
   void power_on_reset();
 
   uring::Ring& _ring;
   DriveSpec _spec;
+  const DriveSpec _blank_spec;  // as given: what every cartridge inserted is opened with
+  // Held by the drive's thread while a command runs, by the changer's while it hands a
+  // cartridge over; guards the cartridge's members below and _present/_loaded.
+  mutable std::mutex _cartridge_mutex;
+  bool _present = true;  // a cartridge is in the drive (threaded or not)
   UniqueFd _fd;         // reads, and writes outside the data path
   UniqueFd _append_fd;  // appends: O_DIRECT where the file system takes it
   bool _direct = false;

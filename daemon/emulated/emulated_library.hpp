@@ -16,27 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "emulated/library_drive.hpp"
 #include "emulated/library_model.hpp"
 #include "emulated/library_spec.hpp"
 #include "transport/transport.hpp"
 #include "uring/ring.hpp"
 
 namespace tapestream::emulated {
-
-// A drive of the library, as the changer sees it: whether its tape is threaded (a cartridge
-// cannot be taken from a drive that has not unloaded it), and the cartridge arriving or leaving.
-class LibraryDrive {
- public:
-  virtual bool tape_threaded() const = 0;
-  // The cartridge whose image this is arrives in the drive (which loads it, as a real drive
-  // does when the robot inserts one); an error string when the drive cannot take it.
-  virtual std::optional<std::string> insert(const std::filesystem::path& image) = 0;
-  // The cartridge leaves the drive (its image is closed).
-  virtual void remove() = 0;
-
- protected:
-  ~LibraryDrive() = default;
-};
 
 class EmulatedLibrary final : public transport::ScsiTransport {
  public:

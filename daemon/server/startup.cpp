@@ -16,6 +16,7 @@
 #include "base/sha256.hpp"
 #include "base/startup_error.hpp"
 #include "emulated/emulated_drive.hpp"
+#include "server/changer_worker.hpp"
 #include "transport/discovery.hpp"
 
 namespace tapestream::server {
@@ -45,6 +46,12 @@ std::vector<UniqueFd> lock_device(const DriveConfig& d, const transport::TapeDev
 
 std::unique_ptr<transport::ScsiTransport> open_transport(uring::Ring& ring, const DriveConfig& d,
                                                          std::vector<UniqueFd>& locks) {
+  if (d.library_drive_spec) {  // a library's drive: empty until the changer brings a cartridge
+    auto drive = std::make_unique<emulated::EmulatedDrive>(ring, *d.library_drive_spec,
+                                                           emulated::EmulatedDrive::no_cartridge);
+    *d.library_drive = drive.get();
+    return drive;
+  }
   if (emulated::is_emulated_spec(d.spec)) {  // emulated:PATH, or null: (no image, no data kept)
     return std::make_unique<emulated::EmulatedDrive>(ring, emulated::parse_drive_spec(d.spec));
   }
@@ -95,7 +102,9 @@ DriveConfig parse_drive_option(const std::string& option) {
   if (eq == std::string::npos) {
     throw StartupError{"--drive \"" + option + "\": expected NAME=SPEC, e.g. emu0=emulated:/var/lib/tapestream/emu0.tap"};
   }
-  DriveConfig d{option.substr(0, eq), option.substr(eq + 1)};
+  DriveConfig d;
+  d.name = option.substr(0, eq);
+  d.spec = option.substr(eq + 1);
   if (!proto::valid_drive_name(d.name)) {
     throw StartupError{"--drive: \"" + d.name + "\" is not a drive name ([A-Za-z0-9._-], 1 to 32)"};
   }
@@ -230,8 +239,16 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config, UniqueFd activa
     }
   }
   auto drives = config.drives;
+  for (const auto& library : config.libraries) {
+    for (auto& d : library_drive_configs(library)) {
+      drives.push_back(std::move(d));
+    }
+  }
   if (drives.empty()) {
-    drives.push_back({"emu0", "emulated:" + (config.state_dir / "emu0.tap").string()});
+    DriveConfig emu0;
+    emu0.name = "emu0";
+    emu0.spec = "emulated:" + (config.state_dir / "emu0.tap").string();
+    drives.push_back(std::move(emu0));
     spdlog::info("no drive configured: serving the emulated drive emu0 on {}",
                  (config.state_dir / "emu0.tap").string());
   }
@@ -263,7 +280,7 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config, UniqueFd activa
   // The control thread moves no data: small entries, no registered buffers.
   auto daemon = std::make_unique<Daemon>(
       Daemon{std::move(state_lock), catalog,
-             uring::Ring::create({.entries = 256, .big_entries = false}), nullptr});
+             uring::Ring::create({.entries = 256, .big_entries = false}), nullptr, {}});
   auto timeouts = scsi::TimeoutTable::lto_defaults();
   for (const auto& [timeout_class, seconds] : config.command_timeouts) {
     timeouts.set_class_default(timeout_class, seconds);
@@ -291,6 +308,16 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config, UniqueFd activa
   for (auto& w : workers) {
     w->wait_identified();
   }
+  std::vector<std::shared_ptr<ChangerWorker>> changers;
+  for (const auto& library : config.libraries) {
+    std::vector<emulated::LibraryDrive*> its_drives;
+    for (const auto& name : emulated::parse_library_spec(library.spec).drives) {
+      const auto d = std::find_if(drives.begin(), drives.end(),
+                                  [&](const DriveConfig& e) { return e.name == name; });
+      its_drives.push_back(*d->library_drive);
+    }
+    changers.push_back(std::make_shared<ChangerWorker>(library, std::move(its_drives)));
+  }
   auto options = config.server;
   options.socket_path = config.socket_path;
   options.default_block_size = config.block_size;
@@ -298,6 +325,7 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config, UniqueFd activa
   options.catalog = std::move(catalog);
   daemon->server =
       std::make_unique<Server>(daemon->ring, std::move(workers), options, std::move(activated));
+  daemon->changers = std::move(changers);
   return daemon;
 }
 

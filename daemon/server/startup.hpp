@@ -6,12 +6,15 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/unique_fd.hpp"
 #include "drive/block_protection.hpp"
+#include "emulated/drive_spec.hpp"
+#include "emulated/library_drive.hpp"
 #include "scsi/timeouts.hpp"
 #include "server/drive_slot.hpp"
 #include "server/server.hpp"
@@ -23,14 +26,27 @@ struct DriveConfig {
   std::string name;
   std::string spec;  // "emulated:/path/img.tap?..."
   drive::Protection protection = drive::Protection::automatic;
+  // A library's drive (changer_worker.hpp): an empty emulated drive of this spec, which its
+  // worker hands out here for the changer once built.
+  std::optional<emulated::DriveSpec> library_drive_spec;
+  std::shared_ptr<emulated::LibraryDrive*> library_drive;
 };
+
+// One --library option: NAME=emulated-library:DIR?...&drives=a,b.
+struct LibraryConfig {
+  std::string name;
+  std::string spec;
+};
+
+class ChangerWorker;
 
 struct DaemonConfig {
   std::filesystem::path socket_path = "/run/tapestream/tapestreamd.sock";
   std::filesystem::path state_dir = "/var/lib/tapestream";
   // The catalog's SQLite file; empty: catalog.sqlite in the state directory; "none": no catalog.
   std::string catalog;
-  std::vector<DriveConfig> drives;  // empty: the embedded default, emu0 in the state directory
+  std::vector<DriveConfig> drives;  // empty (and no library): the embedded default, emu0
+  std::vector<LibraryConfig> libraries;  // each brings its drives (changer_worker.hpp)
   std::uint32_t buffers_per_drive = 16;
   std::uint32_t buffer_size = 256 * 1024;
   std::uint32_t block_size = 256 * 1024;
@@ -56,6 +72,8 @@ struct Daemon {
   std::shared_ptr<catalog::Catalog> catalog;  // also the server's; outlives it
   uring::Ring ring;     // the control thread's
   std::unique_ptr<Server> server;
+  // After the server, so gone before the drives they move cartridges into.
+  std::vector<std::shared_ptr<ChangerWorker>> changers;
 };
 
 // Returns once every drive is identified (in parallel, on its worker) and the socket is bound,

@@ -1,0 +1,104 @@
+// The emulated drive as a library's drive: cartridges arriving from and leaving for the robot,
+// which runs on the changer's thread (emulated_drive.hpp says how the hand-over is guarded).
+#include <spdlog/spdlog.h>
+
+#include "base/startup_error.hpp"
+#include "emulated/emulated_drive.hpp"
+
+namespace tapestream::emulated {
+
+void EmulatedDrive::install(Cartridge cartridge) {
+  _spec.image = std::move(cartridge.image);
+  _fd = std::move(cartridge.fd);
+  _append_fd = std::move(cartridge.append_fd);
+  _direct = cartridge.direct;
+  _reserved = cartridge.reserved;
+  _index = std::move(cartridge.index);
+  _tail = std::move(cartridge.tail);
+  _tail_on_disk = cartridge.tail_on_disk;
+  _spec.write_protected = cartridge.write_protected;
+  _spec.medium_serial = std::move(cartridge.medium_serial);
+  _early_warning = cartridge.early_warning;
+}
+
+Cartridge EmulatedDrive::take_out() {
+  Cartridge c;
+  c.image = std::exchange(_spec.image, {});
+  c.fd = std::move(_fd);
+  c.append_fd = std::move(_append_fd);
+  c.direct = std::exchange(_direct, false);
+  c.reserved = std::exchange(_reserved, 0);
+  c.index = std::exchange(_index, {});
+  c.tail = std::exchange(_tail, {});
+  c.tail_on_disk = std::exchange(_tail_on_disk, false);
+  c.write_protected = std::exchange(_spec.write_protected, _blank_spec.write_protected);
+  c.medium_serial = std::exchange(_spec.medium_serial, _blank_spec.medium_serial);
+  c.early_warning = _early_warning;
+  return c;
+}
+
+void EmulatedDrive::thread_tape() {
+  if (!_loaded) {
+    _unit_attention = 0x2800;  // NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED
+    ++_loads;
+    _bytes_written_load = 0;
+    _bytes_read_load = 0;
+    _tape_alerts = 0;  // a drive's flags are its cartridge's
+  }
+  _loaded = true;
+  _position = 0;
+}
+
+bool EmulatedDrive::tape_threaded() const {
+  const std::lock_guard hand_over{_cartridge_mutex};
+  return _present && _loaded;
+}
+
+std::optional<std::string> EmulatedDrive::insert(const std::filesystem::path& image) {
+  {
+    const std::lock_guard hand_over{_cartridge_mutex};
+    if (_present) {
+      return "the drive holds a cartridge already";
+    }
+  }
+  auto spec = _blank_spec;
+  spec.image = image;
+  std::optional<Cartridge> cartridge;
+  try {
+    cartridge.emplace(open_cartridge(spec));  // outside the lock: opening indexes the image
+  } catch (const StartupError& e) {
+    return e.what();
+  }
+  const std::lock_guard hand_over{_cartridge_mutex};
+  if (_present) {
+    return "the drive holds a cartridge already";
+  }
+  install(std::move(*cartridge));
+  _present = true;
+  _prevent_removal = false;
+  thread_tape();
+  spdlog::debug("emulated drive {}: cartridge {} loaded", _spec.serial, _spec.image.string());
+  return std::nullopt;
+}
+
+void EmulatedDrive::remove() {
+  Cartridge leaving;
+  {
+    const std::lock_guard hand_over{_cartridge_mutex};
+    if (!_present) {
+      return;
+    }
+    if (_loaded) {
+      // The changer asked tape_threaded() first; only a LOAD in between gets here.
+      spdlog::warn("emulated drive {}: cartridge {} taken out while threaded",
+                   _spec.serial, _spec.image.string());
+    }
+    leaving = take_out();
+    _present = false;
+    _loaded = false;
+    _position = 0;
+  }
+  // `leaving` closes the image, and releases its lock, as it goes out of scope here.
+}
+
+}  // namespace tapestream::emulated
