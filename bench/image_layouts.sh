@@ -34,8 +34,8 @@ for size in 262144 1048576; do
       rm -f "$work/image.tap"
       line=$("$bench" "$work/image.tap" "$layout" "$size" "$total")
       echo "$line (round $round)"
-      # "packed 262144: 812.3 MiB/s, 1.26 s, cpu 0.41 s (0.41 s/GiB), direct yes"
-      echo "$line" | awk '{ gsub(":", "", $2); gsub("[(]", "", $9); print $1, $2, $3, $9 }' >>"$results"
+      # "packed 262144: 812.3 MiB/s, 1.26 s, cpu 0.41 s (0.41 s/GiB), direct yes": fields 1-3, 10
+      echo "$line" | awk '{ gsub(":", "", $2); gsub("[(]", "", $10); print $1, $2, $3, $10 }' >>"$results"
     done
   done
 done
