@@ -126,7 +126,7 @@ void EmulatedDrive::write(const scsi::Command& c) {
   for (std::uint32_t i = 0; i < blocks; ++i) {
     items[i] = {stored, false, std::size_t{i} * block};
   }
-  auto plan = plan_append(_tail, items, data(), _spec.capacity);
+  auto plan = plan_append(_tail, items, data(), _spec.capacity, _spec.layout);
   const auto fit = static_cast<std::uint32_t>(plan.placed);
   if (fit == 0) {
     check(SenseKey::volume_overflow, 0x0002, {.end_of_medium = true}, count);
@@ -381,7 +381,7 @@ void EmulatedDrive::write_filemarks(const scsi::Command& c) {
     return;
   }
   const std::vector<AppendItem> marks(count, AppendItem{0, true, 0});
-  auto plan = plan_append(_tail, marks, {}, _spec.capacity);
+  auto plan = plan_append(_tail, marks, {}, _spec.capacity, _spec.layout);
   if (plan.placed < count) {
     check(SenseKey::volume_overflow, 0x0002, {.end_of_medium = true}, count);
     return;

@@ -109,7 +109,8 @@ DriveSpec parse_drive_spec(std::string_view spec) {
       d.max_block_length = static_cast<std::uint32_t>(n);
     } else if (key == "write_protect") {
       d.write_protected = option.number(false) != 0;
-    } else if (d.null_medium && (key == "damaged" || key == "follow_symlinks")) {
+    } else if (d.null_medium &&
+               (key == "damaged" || key == "follow_symlinks" || key == "layout")) {
       fail(spec, std::string{key} + " is about an image file, which the null drive does not have");
     } else if (key == "damaged") {
       if (value == "refuse") {
@@ -120,6 +121,16 @@ DriveSpec parse_drive_spec(std::string_view spec) {
         d.damaged = DamagePolicy::cut;
       } else {
         fail(spec, "damaged=" + std::string{value} + ": must be refuse, readonly or cut");
+      }
+    } else if (key == "layout") {
+      if (value == "aligned") {
+        d.layout = ImageLayout::aligned;
+      } else if (value == "packed") {
+        d.layout = ImageLayout::packed;
+      } else {
+        fail(spec, "layout=" + std::string{value} +
+                       ": must be aligned (large records on page boundaries, written without a "
+                       "copy) or packed (no erase gaps: what tools without gap support read)");
       }
     } else if (key == "follow_symlinks") {
       d.follow_symlinks = option.number(false) != 0;
@@ -156,7 +167,7 @@ DriveSpec parse_drive_spec(std::string_view spec) {
       d.medium_serial = std::string{value};
     } else {
       fail(spec, "unknown option \"" + std::string{key} +
-                     "\" (capacity, ew, max_block, write_protect, damaged, follow_symlinks, "
+                     "\" (capacity, ew, max_block, write_protect, damaged, follow_symlinks, layout, "
                      "medium_error_write, medium_error_read, short_read, unit_attention, hang, "
                      "wedge, tape_alert, lbp, corrupt_write, corrupt_read, serial, "
                      "medium_serial)");

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "emulated/image_layout.hpp"
 #include "scsi/command.hpp"
 
 namespace tapestream::emulated {
@@ -35,6 +36,8 @@ struct DriveSpec {
   bool write_protected = false;
   DamagePolicy damaged = DamagePolicy::refuse;
   bool follow_symlinks = false;  // the image path may be a symbolic link
+  // How appends are placed in the image (image_layout.hpp); the image may hold both.
+  ImageLayout layout = ImageLayout::aligned;
   // Faults, counted from 1 since the drive was opened.
   std::optional<std::uint64_t> medium_error_write;  // the Nth WRITE fails: MEDIUM ERROR
   std::optional<std::uint64_t> medium_error_read;   // the Nth READ fails: MEDIUM ERROR

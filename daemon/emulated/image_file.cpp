@@ -264,6 +264,13 @@ OpenedImage open_image(const DriveSpec& spec) {
       report_beyond(spec, s);
       break;
   }
+  if (spec.layout == ImageLayout::packed && s.gap_bytes > 0) {
+    // Never rewritten: the old records stay where they are, and read back as they were.
+    spdlog::info("emulated drive: image {}: {} bytes of erase gaps lie between its objects "
+                 "(records written in the aligned layout); appends are packed, but readers "
+                 "without gap support stop at the first gap",
+                 spec.image.string(), s.gap_bytes);
+  }
   const auto end = s.index.end_offset();
   const bool cut = s.end == ImageScan::End::damaged && spec.damaged == DamagePolicy::cut;
   auto tail = cut ? end_image_at(image.fd.get(), end) : read_tail(image.fd.get(), end);

@@ -17,8 +17,11 @@ bool page_aligned(const std::uint8_t* p) {
 // a page boundary) and, between them, the whole pages of aligned records' data.
 class Builder {
  public:
-  explicit Builder(const ImageTail& tail)
+  // `expected`: about how many bytes will be staged, so that a packed append of large records
+  // copies each byte into the staging vector once rather than again at every growth.
+  explicit Builder(const ImageTail& tail, std::size_t expected = 0)
       : _segment_start{tail.start}, _at{tail.end_of_data} {
+    _staged.reserve(expected + tail.bytes.size() + 2 * image_page);
     _staged.assign(tail.bytes.begin(),
                    tail.bytes.begin() + static_cast<std::ptrdiff_t>(tail.end_of_data - tail.start));
   }
@@ -86,7 +89,11 @@ class Builder {
       return;
     }
     _writes.push_back({_segment_start, false, _all.size(), _staged.size()});
-    _all.insert(_all.end(), _staged.begin(), _staged.end());
+    if (_all.empty()) {
+      _all = std::move(_staged);  // the only segment of a packed append: no second copy
+    } else {
+      _all.insert(_all.end(), _staged.begin(), _staged.end());
+    }
     _staged.clear();
   }
 
@@ -124,12 +131,20 @@ ImageTail make_tail(std::uint64_t end_of_data, std::span<const std::uint8_t> com
 }
 
 AppendPlan plan_append(const ImageTail& tail, std::span<const AppendItem> items,
-                       std::span<const std::uint8_t> data, std::uint64_t capacity) {
+                       std::span<const std::uint8_t> data, std::uint64_t capacity,
+                       ImageLayout layout) {
   AppendPlan plan;
-  Builder b{tail};
+  std::size_t staged = 0;
+  if (layout == ImageLayout::packed) {
+    for (const auto& item : items) {
+      staged += item.filemark ? 4 : simh_record_span(item.length);
+    }
+  }
+  Builder b{tail, static_cast<std::size_t>(std::min<std::uint64_t>(staged, capacity))};
   for (const auto& item : items) {
     const auto at = b.at();
-    const bool aligned = !item.filemark && item.length >= aligned_record_min &&
+    const bool aligned = layout == ImageLayout::aligned && !item.filemark &&
+                         item.length >= aligned_record_min &&
                          page_aligned(data.data() + item.source);
     const auto header = aligned ? header_slot(at) : at;
     const auto end = item.filemark ? at + 4 : header + 8 + padded(item.length);

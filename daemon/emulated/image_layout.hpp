@@ -1,7 +1,11 @@
-// Where the emulated drive puts what it appends to its SIMH image. Records of at least
-// aligned_record_min bytes start on a page boundary (erase gaps fill the space before their
-// header), so their data goes to an image opened with O_DIRECT straight from the registered
-// buffer, with no copy; smaller records and filemarks are packed. Every append is two steps:
+// Where the emulated drive puts what it appends to its SIMH image. In the aligned layout,
+// records of at least aligned_record_min bytes start on a page boundary (erase gaps fill the
+// space before their header), so their data goes to an image opened with O_DIRECT straight from
+// the registered buffer, with no copy; smaller records and filemarks are packed. In the packed
+// layout every object is packed (no gaps between objects, what readers without erase-gap support
+// such as Debian's mtdump need) and every byte is copied into the staging pages. The layout is
+// how appends are placed, not a property of the image: the scan reads any mix of the two, and
+// nothing already written is ever moved. Every append is two steps:
 // first everything beyond the image's current end (AppendPlan::prepare, in any order), then one
 // write of the page(s) that hold the end-of-medium marker (AppendPlan::link), which links the
 // new objects in. A crash at any point therefore leaves an image that reads as a whole number of
@@ -19,6 +23,11 @@
 namespace tapestream::emulated {
 
 inline constexpr std::uint64_t image_page = 4096;
+
+enum class ImageLayout {
+  aligned,  // large records on page boundaries, written from the registered buffer (no copy)
+  packed,   // every object right after the last: no erase gaps before the end of the tape
+};
 inline constexpr std::uint32_t aligned_record_min = 64 * 1024;
 
 constexpr std::uint64_t page_floor(std::uint64_t offset) { return offset & ~(image_page - 1); }
@@ -88,10 +97,12 @@ struct AppendPlan {
   PageBytes staging;
 };
 
-// Lays out as many of `items` as fit in an image of `capacity` bytes after `tail`. A record is
-// aligned, and its whole pages written from `data` itself, when it is at least
-// aligned_record_min long and its bytes start on a page boundary in memory.
+// Lays out as many of `items` as fit in an image of `capacity` bytes after `tail`. In the
+// aligned layout a record is aligned, and its whole pages written from `data` itself, when it is
+// at least aligned_record_min long and its bytes start on a page boundary in memory; in the
+// packed layout none is.
 AppendPlan plan_append(const ImageTail& tail, std::span<const AppendItem> items,
-                       std::span<const std::uint8_t> data, std::uint64_t capacity);
+                       std::span<const std::uint8_t> data, std::uint64_t capacity,
+                       ImageLayout layout);
 
 }  // namespace tapestream::emulated

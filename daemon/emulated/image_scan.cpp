@@ -19,6 +19,7 @@ struct Stop {
   std::uint64_t at;
   std::string what;
   std::uint64_t object_end = 0;  // of the damaged object, as its leading length has it
+  std::uint64_t gap_bytes = 0;   // erase gaps and half gaps passed before it
 };
 
 // Walks the objects from `at` into `index` until the tape ends, or until it holds more than
@@ -27,63 +28,70 @@ struct Stop {
 Result<Stop> walk(ImageReader& r, std::uint64_t at, TapeIndex& index, std::size_t run_limit,
                   bool probe = false) {
   using Kind = Stop::Kind;
+  std::uint64_t gap_bytes = 0;
+  const auto stop = [&gap_bytes](Kind kind, std::uint64_t where, std::string what = {},
+                                 std::uint64_t object_end = 0) {
+    return Stop{kind, where, std::move(what), object_end, gap_bytes};
+  };
   while (true) {
     if (index.runs() > run_limit) {
-      return Stop{Kind::full, at, {}};
+      return stop(Kind::full, at);
     }
     BOOST_OUTCOME_TRY(next, r.word(at));
     if (!next) {
-      return Stop{Kind::end_of_file, at, {}};
+      return stop(Kind::end_of_file, at);
     }
     const auto word = *next;
     if (word == simh_end_of_medium) {
-      return Stop{Kind::end_marker, at, {}};
+      return stop(Kind::end_marker, at);
     }
     if (word == simh_erase_gap) {
       BOOST_OUTCOME_TRY(gaps, r.gaps_from(at));
       at += std::max<std::uint64_t>(gaps, 4);
+      gap_bytes += std::max<std::uint64_t>(gaps, 4);
       continue;
     }
     if (word == simh_half_gap) {
       at += 2;
+      gap_bytes += 2;
       continue;
     }
     if (word == simh_tape_mark) {
       BOOST_OUTCOME_TRY(zeros, r.zeros_from(at));
       const auto marks = std::max<std::uint64_t>(zeros / 4, 1);
       if (!probe && !index.push_filemarks(at, marks)) {
-        return Stop{Kind::full, at, {}};
+        return stop(Kind::full, at);
       }
       at += marks * 4;
       continue;
     }
     if ((word >> 28) != 0) {
-      return Stop{Kind::damage, at,
-                  fmt::format("a length word with class bits set ({:08X}h)", word), at + 4};
+      return stop(Kind::damage, at,
+                  fmt::format("a length word with class bits set ({:08X}h)", word), at + 4);
     }
     if (word > simh_max_record) {
-      return Stop{Kind::damage, at,
+      return stop(Kind::damage, at,
                   fmt::format("a record length of {} bytes, beyond the {} a record can hold", word,
                               simh_max_record),
-                  at + 4};
+                  at + 4);
     }
     const auto end = at + simh_record_span(word);
     if (end > r.file_size()) {
-      return Stop{Kind::damage, at,
+      return stop(Kind::damage, at,
                   fmt::format("a record of {} bytes that runs past the end of the file ({} bytes)",
                               word, r.file_size()),
-                  end};
+                  end);
     }
     // Past a large record the walk reads its trailing length, gaps and the next header only.
     BOOST_OUTCOME_TRY(trailer, r.word(end - 4, word >= aligned_record_min));
     if (trailer != word) {
-      return Stop{Kind::damage, at,
+      return stop(Kind::damage, at,
                   fmt::format("a record whose leading length ({}) and trailing length ({}) differ",
                               word, trailer.value_or(0)),
-                  end};
+                  end);
     }
     if (!index.push({at, word, false})) {
-      return Stop{Kind::full, at, {}};
+      return stop(Kind::full, at);
     }
     at = end;
   }
@@ -182,6 +190,7 @@ Result<ImageScan> scan_image(int fd) {
   BOOST_OUTCOME_TRY(stop, walk(r, 0, s.index, std::numeric_limits<std::size_t>::max()));
   s.index.set_end(stop.at);
   s.beyond = stop.at;
+  s.gap_bytes = stop.gap_bytes;
   switch (stop.kind) {
     case Stop::Kind::full:
       s.end = ImageScan::End::too_many_runs;

@@ -32,6 +32,9 @@ struct ImageScan {
   std::optional<std::uint64_t> data_beyond;
   // The writer's open end is in the file in full, so an append can link to it as it is.
   bool open_end_intact = false;
+  // Bytes of erase gaps (and half gaps) between the tape's objects, which the aligned layout
+  // puts before large records: readers without gap support (Debian's mtdump) stop at the first.
+  std::uint64_t gap_bytes = 0;
 };
 
 Result<ImageScan> scan_image(int fd);

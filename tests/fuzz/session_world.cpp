@@ -41,8 +41,9 @@ struct DriveSetup {
   const char* options;
   bool modern;
 };
-constexpr DriveSetup drive_setups[] = {{"emu0", "capacity=32M", true},
-                                       {"emu1", "capacity=2M", false}};
+// One drive in each image layout, so that the fuzzed sessions append both ways.
+constexpr DriveSetup drive_setups[] = {{"emu0", "capacity=32M&layout=aligned", true},
+                                       {"emu1", "capacity=2M&layout=packed", false}};
 
 std::array<std::uint8_t, 64 * 1024> scratch;  // where drained bytes land
 

@@ -72,6 +72,17 @@ TEST(DriveSpec, WhatOpeningTheImageMayDo) {
             std::string::npos);
 }
 
+TEST(DriveSpec, ImageLayout) {
+  using tapestream::emulated::ImageLayout;
+  EXPECT_EQ(parse_drive_spec("emulated:x.tap").layout, ImageLayout::aligned);
+  EXPECT_EQ(parse_drive_spec("emulated:x.tap?layout=packed").layout, ImageLayout::packed);
+  EXPECT_EQ(parse_drive_spec("emulated:x.tap?layout=aligned").layout, ImageLayout::aligned);
+  EXPECT_NE(error_of("emulated:x?layout=tight").find("layout=tight: must be aligned"),
+            std::string::npos);
+  EXPECT_NE(error_of("null:?layout=packed").find("layout is about an image file"),
+            std::string::npos);
+}
+
 TEST(DriveSpec, LogicalBlockProtectionOptions) {
   const auto plain = parse_drive_spec("emulated:x");
   EXPECT_TRUE(plain.logical_block_protection);

@@ -88,7 +88,8 @@ TEST(ImageLayout, LargeRecordsStartOnPagesAndComeFromTheBufferItself) {
   for (std::size_t i = 0; i < 4; ++i) {
     items.push_back({256 * 1024, false, i * 256 * 1024});
   }
-  const auto plan = plan_append(image.tail, items, data.view(), large_capacity);
+  const auto plan =
+      plan_append(image.tail, items, data.view(), large_capacity, ImageLayout::aligned);
   ASSERT_EQ(plan.placed, 4U);
   std::size_t registered = 0;
   for (const auto& w : plan.prepare) {
@@ -130,7 +131,8 @@ TEST(ImageLayout, SmallAndOddRecordsFilemarksAndHalfGaps) {
   };
   std::vector<std::uint32_t> expected;
   for (const auto& items : commands) {
-    const auto plan = plan_append(image.tail, items, data.view(), large_capacity);
+    const auto plan =
+        plan_append(image.tail, items, data.view(), large_capacity, ImageLayout::aligned);
     ASSERT_EQ(plan.placed, items.size());
     image.apply(plan, data.view());
     for (const auto& item : items) {
@@ -164,15 +166,18 @@ TEST(ImageLayout, ACrashBeforeOrDuringTheLinkLeavesTheOldOrTheNewTape) {
       {{5, false, 0}},
       {{3000, false, 0}},  // packed, and reaching past the link's first sectors
   };
-  for (const std::uint32_t first : {65536U, 65538U, 1000U}) {
+  for (const auto& [first, layout] :
+       {std::pair{65536U, ImageLayout::aligned}, std::pair{65538U, ImageLayout::aligned},
+        std::pair{1000U, ImageLayout::aligned}, std::pair{65536U, ImageLayout::packed},
+        std::pair{65538U, ImageLayout::packed}, std::pair{1000U, ImageLayout::packed}}) {
     Image image;
     image.apply(plan_append(image.tail, std::vector<AppendItem>{{first, false, 0}}, data.view(),
-                            large_capacity),
+                            large_capacity, layout),
                 data.view());
     const auto before = image.scan().index.size();
     ASSERT_EQ(before, 1U);
     for (const auto& items : commands) {
-      const auto plan = plan_append(image.tail, items, data.view(), large_capacity);
+      const auto plan = plan_append(image.tail, items, data.view(), large_capacity, layout);
       // Everything but the link: the tape is as it was.
       auto crashed = image;
       crashed.prepare(plan, data.view());
@@ -203,10 +208,10 @@ TEST(ImageLayout, ALinkCutInsideAPackedRecordIsTornNotDamage) {
   Aligned data{1 << 20};
   Image image;
   image.apply(plan_append(image.tail, std::vector<AppendItem>{{1000, false, 0}}, data.view(),
-                          large_capacity),
+                          large_capacity, ImageLayout::aligned),
               data.view());
   const auto plan = plan_append(image.tail, std::vector<AppendItem>{{3000, false, 0}}, data.view(),
-                                large_capacity);
+                                large_capacity, ImageLayout::aligned);
   auto torn = image;
   torn.prepare(plan, data.view());
   torn.put(plan, plan.link, data.view(), 1024);
@@ -221,8 +226,109 @@ TEST(ImageLayout, OnlyWhatFitsTheCapacityIsPlaced) {
   Aligned data{1 << 20};
   Image image;
   std::vector<AppendItem> items(10, AppendItem{65536, false, 0});
-  const auto plan = plan_append(image.tail, items, data.view(), 5 * 69632);
+  const auto plan =
+      plan_append(image.tail, items, data.view(), 5 * 69632, ImageLayout::aligned);
   EXPECT_EQ(plan.placed, 4U);
   EXPECT_LE(plan.tail.end(), 5U * 69632);
   EXPECT_EQ(plan.objects.size(), 4U);
+}
+
+// The packed layout (layout=packed): nothing but objects before the end of the tape, which is
+// what readers without erase-gap support (Debian's mtdump) need; every byte is staged, and the
+// writes still cover whole pages, as O_DIRECT wants them.
+TEST(ImageLayout, PackedPutsEveryObjectRightAfterTheLast) {
+  Aligned data{1 << 20};
+  Image image;
+  const std::vector<std::vector<AppendItem>> commands = {
+      {{262144, false, 0}, {262144, false, 262144}},
+      {{0, true, 0}},
+      {{65537, false, 0}, {3, false, 0}},
+      {{0, true, 0}, {0, true, 0}},
+      {{1048576, false, 0}},
+  };
+  std::vector<std::pair<std::uint32_t, std::size_t>> expected;  // length (0: filemark), source
+  for (const auto& items : commands) {
+    const auto plan =
+        plan_append(image.tail, items, data.view(), large_capacity, ImageLayout::packed);
+    ASSERT_EQ(plan.placed, items.size());
+    EXPECT_FALSE(plan.link.registered);
+    EXPECT_EQ(plan.link.offset % image_page, 0U);
+    EXPECT_EQ(plan.link.length % image_page, 0U);
+    for (const auto& w : plan.prepare) {
+      EXPECT_FALSE(w.registered);
+      EXPECT_EQ(w.offset % image_page, 0U);
+      EXPECT_EQ(w.length % image_page, 0U);
+    }
+    image.apply(plan, data.view());
+    for (const auto& item : items) {
+      expected.emplace_back(item.filemark ? 0 : item.length, item.source);
+    }
+  }
+  const auto scanned = image.scan();
+  const auto& index = scanned.index;
+  EXPECT_EQ(scanned.end, ImageScan::End::clean);
+  EXPECT_EQ(scanned.gap_bytes, 0U);
+  ASSERT_EQ(index.size(), expected.size());
+  std::uint64_t at = 0;
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const auto o = index.object(i);
+    EXPECT_EQ(o.offset, at) << i;  // right after the object before it
+    EXPECT_EQ(o.filemark, expected[i].first == 0) << i;
+    EXPECT_EQ(o.length, expected[i].first) << i;
+    if (!o.filemark) {
+      const auto from = data.view().begin() + static_cast<std::ptrdiff_t>(expected[i].second);
+      EXPECT_EQ(image.record(o), Bytes(from, from + expected[i].first)) << i;
+    }
+    at = o.end();
+  }
+  EXPECT_EQ(index.end_offset(), at);
+  // The tape ends with an end-of-medium word right after the last object.
+  EXPECT_EQ(image.bytes[at], 0xFF);
+  EXPECT_EQ(image.bytes[at + 3], 0xFF);
+}
+
+// A tape written aligned and appended packed (and back) is one tape: the scan reads the mix,
+// nothing written before is moved, and every record reads back as it was written.
+TEST(ImageLayout, AlignedAndPackedAppendsMixOnOneTape) {
+  Aligned data{1 << 20};
+  Image image;
+  struct Step {
+    ImageLayout layout;
+    std::vector<AppendItem> items;
+  };
+  const std::vector<Step> steps = {
+      {ImageLayout::aligned, {{262144, false, 0}, {262144, false, 262144}}},
+      {ImageLayout::packed, {{262144, false, 4096}, {0, true, 0}}},
+      {ImageLayout::aligned, {{65538, false, 0}}},
+      {ImageLayout::packed, {{5, false, 0}, {70000, false, 0}}},
+  };
+  std::vector<std::pair<std::uint32_t, std::size_t>> expected;
+  std::vector<std::uint64_t> offsets;
+  for (const auto& step : steps) {
+    const auto plan = plan_append(image.tail, step.items, data.view(), large_capacity, step.layout);
+    ASSERT_EQ(plan.placed, step.items.size());
+    image.apply(plan, data.view());
+    for (const auto& item : step.items) {
+      expected.emplace_back(item.filemark ? 0 : item.length, item.source);
+    }
+    for (const auto& o : plan.objects) {
+      offsets.push_back(o.offset);
+    }
+    const auto scanned = image.scan();  // after each step, the whole tape so far
+    ASSERT_EQ(scanned.end, ImageScan::End::clean);
+    ASSERT_EQ(scanned.index.size(), expected.size());
+  }
+  const auto scanned = image.scan();
+  EXPECT_GT(scanned.gap_bytes, 0U);  // the aligned records' gaps
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const auto o = scanned.index.object(i);
+    EXPECT_EQ(o.offset, offsets[i]) << i;
+    EXPECT_EQ(o.length, expected[i].first) << i;
+    if (!o.filemark) {
+      const auto from = data.view().begin() + static_cast<std::ptrdiff_t>(expected[i].second);
+      EXPECT_EQ(image.record(o), Bytes(from, from + expected[i].first)) << i;
+    }
+  }
+  // The packed record after an aligned one follows it at once.
+  EXPECT_EQ(scanned.index.object(2).offset, scanned.index.object(1).end());
 }
