@@ -16,7 +16,10 @@ served by the real daemon, driven by the real CLI:
   kill -9    the library's record (library.state) keeps a move across kill -9 and a restart
   access     a user who may ask the status but not write: status works, a move is refused
              (exit 77) and nothing moved (needs root and setpriv, else that part is skipped)
-Usage: changer_test.py DAEMON CLI. Exit 0 pass, 1 fail."""
+  library    with LIBTAPESTREAM given: ts_changer_status counts the elements and ts_changer_move
+             transfers a cartridge and says where it went (ctypes, against the same daemon)
+Usage: changer_test.py DAEMON CLI [LIBTAPESTREAM]. Exit 0 pass, 1 fail."""
+import ctypes
 import hashlib
 import json
 import os
@@ -28,6 +31,39 @@ import tempfile
 import time
 
 DAEMON, CLI = sys.argv[1], sys.argv[2]
+LIBRARY = sys.argv[3] if len(sys.argv) > 3 else None
+
+
+class Element(ctypes.Structure):  # struct ts_element, tapestream.h
+    _fields_ = [("struct_size", ctypes.c_size_t), ("kind", ctypes.c_uint8),
+                ("flags", ctypes.c_uint8), ("address", ctypes.c_uint16),
+                ("number", ctypes.c_uint32), ("source", ctypes.c_uint32),
+                ("barcode", ctypes.c_char * 65), ("drive", ctypes.c_char * 33)]
+
+
+def through_the_library(d):
+    """The C API against the daemon: 7 elements; slot 3 to slot 4 and back."""
+    lib = ctypes.CDLL(LIBRARY)
+    client = ctypes.c_void_p()
+    if lib.ts_connect(d.socket.encode(), b"changer_test", ctypes.byref(client)) != 0:
+        fail("ts_connect failed")
+    lib.ts_last_error.restype = ctypes.c_char_p
+    count = lib.ts_changer_status(client, None, None, None)
+    if count != 7:
+        fail(f"ts_changer_status: {count}, not 7 elements: {lib.ts_last_error(client)}")
+    for slot, to_slot in ((3, 4), (4, 3)):
+        source, dest = Element(), Element()
+        source.struct_size = dest.struct_size = ctypes.sizeof(Element)
+        r = lib.ts_changer_move(client, None, 3, slot, to_slot, None, ctypes.byref(source),
+                                ctypes.byref(dest))
+        if r != 0 or dest.number != to_slot or dest.barcode != b"VOL003" or source.flags != 0:
+            fail(f"ts_changer_move {slot} -> {to_slot}: {r} {lib.ts_last_error(client)}, "
+                 f"to {dest.number} {dest.barcode}")
+    # Refused by the daemon: an empty source is TS_ERROR(TS_NO_MEDIUM).
+    r = lib.ts_changer_move(client, None, 3, 4, 3, None, None, None)
+    if r != -(10000 + 10):
+        fail(f"ts_changer_move from an empty slot: {r}, not TS_ERROR(TS_NO_MEDIUM)")
+    lib.ts_close(client)
 
 
 def fail(message):
@@ -218,6 +254,8 @@ def main():
                          "VOL003": ("slot", 3)}:
             fail(f"after kill -9 the library's record lost a move: {d.where()}")
         access(work, d)
+        if LIBRARY:
+            through_the_library(d)
         d.stop()
         stuck_and_failing(work)
         print("PASS: inventory, load/write/unload/read back, faults, busy, kill -9, access")
