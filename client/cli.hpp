@@ -92,6 +92,12 @@ client::Result<void> label_command(client::Connection& c, const Globals& g,
 // (verify_command.cpp).
 client::Result<void> verify_command(client::Connection& c, const Globals& g,
                                     const po::variables_map& vm);
+// changer status | inventory | load SLOT | unload [SLOT] | transfer FROM TO: a library's
+// elements and moves (changer_command.cpp); `library` empty: the daemon's only library.
+client::Result<void> changer_command(client::Connection& c, const Globals& g,
+                                     const std::string& library,
+                                     const std::vector<std::string>& args);
+client::Result<void> check_changer_arguments(const std::vector<std::string>& args);
 // catalog rebuild: the catalog's rows of the loaded tape, from the tape alone.
 client::Result<void> catalog_rebuild_command(client::Connection& c, const Globals& g);
 

@@ -32,6 +32,8 @@ Usage:
   tapestream [OPTIONS] label NAME [--force]
   tapestream [OPTIONS] verify --file N | --all
   tapestream [OPTIONS] catalog rebuild
+  tapestream [OPTIONS] changer status | inventory | load SLOT | unload [SLOT]
+                             | transfer FROM TO
   tapestream [OPTIONS] rewind | load | eject | eod
   tapestream [OPTIONS] weof [N] | fsf [N] | bsf [N] | fsr [N] | bsr [N] | seek BLOCK
   tapestream [OPTIONS] erase [--long] | setblk SIZE | compression on|off
@@ -81,6 +83,15 @@ Commands:
            names, owners and times, and a file whose trailer confirms it is complete;
            any other file is "scanned". The rows the volume had are kept, marked
            superseded. Exits 74 when the scan could not reach the end of data.
+  changer  a tape library's robot (--library, default: the daemon's only library).
+           status: every element (drives by the daemon's names, slots from 1, the
+           import/export slots numbered after them, as mtx numbers them), full or
+           empty, the barcode and the slot a cartridge came from; inventory: the
+           cartridges and where each is. load SLOT puts the cartridge of SLOT into
+           --drive (default: the first empty drive); unload has --drive (default: the
+           first full drive) unload its tape and puts the cartridge into SLOT (default:
+           the slot it came from); transfer FROM TO moves a cartridge between slots.
+           A drive in use by a stream or held by another client is refused (exit 75).
   tell     the current block and file number
   rewind, load, eject (unload), eod (to end of data), weof (write N filemarks; 0
   writes the drive's buffer to the medium), fsf/bsf (forward/back over N filemarks),
@@ -180,7 +191,7 @@ client::Result<void> check_arguments(const std::string& command,
   unsigned min_args = 0;
   if (command != "write" && command != "read" && command != "status" && command != "drives" &&
       command != "list" && command != "label" && command != "verify" &&
-      command != "catalog") {
+      command != "catalog" && command != "changer") {
     const auto* v = find_verb(command);
     if (v == nullptr) {
       return client::Failure{proto::Status::bad_request,
@@ -192,6 +203,9 @@ client::Result<void> check_arguments(const std::string& command,
   if (command == "label") {
     min_args = 1;
     max_args = 1;
+  }
+  if (command == "changer") {
+    return check_changer_arguments(args);
   }
   if (command == "catalog") {
     if (args.size() != 1 || args[0] != "rebuild") {
@@ -301,6 +315,10 @@ client::Result<void> run(const Globals& g, const std::string& command,
   if (command == "catalog") {
     return catalog_rebuild_command(c, g);
   }
+  if (command == "changer") {
+    return changer_command(c, g, vm.count("library") != 0 ? vm["library"].as<std::string>() : "",
+                           args);
+  }
   return control_command(c, g, command, args, vm);
 }
 
@@ -337,7 +355,9 @@ int main(int argc, char** argv) {
       ("all", "verify: every file from file 0 to end of data")
       ("volume", po::value<std::string>()->value_name("V"),
        "list: the volume, by label, volume UUID or medium serial number")
-      ("long", "erase: the whole rest of the tape");
+      ("long", "erase: the whole rest of the tape")
+      ("library", po::value<std::string>()->value_name("NAME"),
+       "changer: the library (default: the only one the daemon serves)");
   po::options_description hidden;
   hidden.add_options()
       ("command", po::value<std::string>())

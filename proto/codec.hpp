@@ -66,6 +66,8 @@ enum class Type : std::uint16_t {
   verify = TS_MSG_VERIFY,
   catalog_rebuild = TS_MSG_CATALOG_REBUILD,
   label = TS_MSG_LABEL,
+  changer_status = TS_MSG_CHANGER_STATUS,
+  changer_move = TS_MSG_CHANGER_MOVE,
   data = TS_MSG_DATA,
   end = TS_MSG_END,
   abort = TS_MSG_ABORT,
@@ -82,6 +84,8 @@ enum class Type : std::uint16_t {
   verified = TS_MSG_VERIFIED,
   verify_done = TS_MSG_VERIFY_DONE,
   catalog_rebuilt = TS_MSG_CATALOG_REBUILT,
+  changer_elements = TS_MSG_CHANGER_ELEMENTS,
+  changer_moved = TS_MSG_CHANGER_MOVED,
   error = TS_MSG_ERROR,
 };
 
@@ -326,6 +330,40 @@ struct CatalogRebuilt {
   std::string label;
   std::string uuid;
 };
+// The elements of a library's changer (`library` empty: the daemon's only library).
+struct ChangerStatus {
+  std::string library;
+};
+// Moves a cartridge (PROTOCOL.md, CHANGER_MOVE). Slots are numbered from 1, the import/export
+// slots after the storage slots, as mtx numbers them; `drive` is the daemon's name of a drive.
+struct ChangerMove {
+  std::uint16_t op = TS_CHANGER_LOAD;  // TS_CHANGER_*
+  std::uint32_t slot = 0;     // load: the slot; unload: the slot, 0 its source; transfer: from
+  std::uint32_t to_slot = 0;  // transfer only
+  std::string library;
+  std::string drive;          // load and unload only
+};
+// One element of a changer as CHANGER_ELEMENTS and CHANGER_MOVED give it.
+struct ChangerElement {
+  std::uint8_t kind = TS_ELEMENT_SLOT;  // TS_ELEMENT_*
+  std::uint8_t flags = 0;               // TS_ELEMENT_FULL, TS_ELEMENT_EXCEPTION
+  std::uint32_t number = 0;   // slots from 1 (import/export after them), drives from 0
+  std::uint16_t address = 0;  // the changer's element address
+  std::uint32_t source = 0;   // the slot number the cartridge came from; 0 not known
+  std::string barcode;
+  std::string drive;          // drives: the daemon's name for it (empty: none matched)
+};
+// One frame of the answer to CHANGER_STATUS; with TS_ELEMENTS_MORE, more frames follow.
+struct ChangerElements {
+  std::uint32_t flags = 0;
+  std::string library;
+  std::vector<ChangerElement> elements;
+};
+// A move done: the two elements as they are after it.
+struct ChangerMoved {
+  ChangerElement from;
+  ChangerElement to;
+};
 struct Error {
   Status status = Status::internal;
   std::string message;
@@ -335,7 +373,8 @@ using Message = std::variant<Hello, HelloOk, ListDrives, StatusRequest, WriteReq
                              ControlRequest, Data, End, Abort, DriveList, DriveStatus, Ready, ControlDone,
                              Committed, StreamFailed, Progress, Error, ListFiles, FileList,
                              LabelRequest, Labelled, VerifyRequest, Verified, VerifyDone,
-                             CatalogRebuild, CatalogRebuilt>;
+                             CatalogRebuild, CatalogRebuilt, ChangerStatus, ChangerMove,
+                             ChangerElements, ChangerMoved>;
 
 // Decodes a body whose header decode_header accepted. Errors: bad_length (the body is not
 // exactly the type's layout), bad_request (a field out of range: an invalid drive name, an

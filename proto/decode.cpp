@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "codec.hpp"
+#include "changer_fields.hpp"
 #include "fields.hpp"
 
 namespace tapestream::proto {
@@ -332,6 +333,11 @@ Result<Message> decode_known(Type type, ByteView body) {
       }
       return finish(r, std::move(m));
     }
+    case Type::changer_status:
+    case Type::changer_move:
+    case Type::changer_elements:
+    case Type::changer_moved:
+      return detail::decode_changer(type, body);
     case Type::ready: {
       Ready m;
       m.file_number = r.u64();

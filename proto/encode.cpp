@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "codec.hpp"
+#include "changer_fields.hpp"
 #include "fields.hpp"
 
 namespace tapestream::proto {
@@ -41,6 +42,10 @@ Type type_of(const Message& m) {
         else if constexpr (std::is_same_v<T, VerifyDone>) return Type::verify_done;
         else if constexpr (std::is_same_v<T, CatalogRebuild>) return Type::catalog_rebuild;
         else if constexpr (std::is_same_v<T, CatalogRebuilt>) return Type::catalog_rebuilt;
+        else if constexpr (std::is_same_v<T, ChangerStatus>) return Type::changer_status;
+        else if constexpr (std::is_same_v<T, ChangerMove>) return Type::changer_move;
+        else if constexpr (std::is_same_v<T, ChangerElements>) return Type::changer_elements;
+        else if constexpr (std::is_same_v<T, ChangerMoved>) return Type::changer_moved;
         else return Type::error;
       },
       m);
@@ -251,6 +256,10 @@ void encode_body(Writer& w, const Message& message) {
           for (const auto* s : {&m.medium_serial, &m.label, &m.uuid}) {
             w.text(*s, TS_MAX_VOLUME_TEXT);
           }
+        } else if constexpr (std::is_same_v<T, ChangerStatus> || std::is_same_v<T, ChangerMove> ||
+                             std::is_same_v<T, ChangerElements> ||
+                             std::is_same_v<T, ChangerMoved>) {
+          detail::encode_changer(w, m);
         } else if constexpr (std::is_same_v<T, Ready>) {
           w.number(m.file_number, 8);
           w.number(m.block_size, 4);

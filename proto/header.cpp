@@ -21,7 +21,10 @@ struct TypeRule {
 };
 // A FILE_LIST entry: 100 bytes of numbers and digest, then its label and failure text.
 constexpr std::uint32_t file_entry_max = 100 + (2 + TS_MAX_LABEL) + (2 + TS_MAX_FILE_FAILURE);
-constexpr std::array<TypeRule, 27> type_rules{{
+// A CHANGER_ELEMENTS entry: 16 bytes of numbers, then its barcode and drive name.
+constexpr std::uint32_t element_min = 16 + 2 + 2;
+constexpr std::uint32_t element_max = 16 + (2 + TS_MAX_VOLUME_TEXT) + (2 + TS_MAX_DRIVE_NAME);
+constexpr std::array<TypeRule, 31> type_rules{{
     {Type::hello, true, false, 14, 140},
     {Type::list_drives, true, false, 0, 0},
     {Type::status, true, false, 3, 34},
@@ -32,6 +35,8 @@ constexpr std::array<TypeRule, 27> type_rules{{
     {Type::verify, true, false, 19, 16 + 2 + TS_MAX_DRIVE_NAME},
     {Type::label, true, false, 13, 8 + (2 + TS_MAX_DRIVE_NAME) + (2 + TS_MAX_LABEL)},
     {Type::catalog_rebuild, true, false, 11, 8 + 2 + TS_MAX_DRIVE_NAME},
+    {Type::changer_status, true, false, 6, 4 + 2 + TS_MAX_DRIVE_NAME},
+    {Type::changer_move, true, false, 20, 16 + 2 * (2 + TS_MAX_DRIVE_NAME)},
     {Type::data, true, true, 1, 0},
     {Type::end, true, true, 16, 48},
     {Type::abort, true, false, 2, 2 + TS_MAX_MESSAGE},
@@ -50,6 +55,9 @@ constexpr std::array<TypeRule, 27> type_rules{{
     {Type::verified, false, true, 114, 112 + 2 + TS_MAX_MESSAGE},
     {Type::verify_done, false, true, 40, 40},
     {Type::catalog_rebuilt, false, true, 38, 32 + 3 * (2 + TS_MAX_VOLUME_TEXT)},
+    {Type::changer_elements, false, true, 10,
+     8 + 2 + TS_MAX_DRIVE_NAME + TS_MAX_ELEMENTS_PER_FRAME * element_max},
+    {Type::changer_moved, false, true, 2 * element_min, 2 * element_max},
     {Type::error, false, true, 6, 6 + TS_MAX_MESSAGE},
 }};
 

@@ -38,6 +38,8 @@ enum ts_message_type {
   TS_MSG_VERIFY = 0x0008,
   TS_MSG_LABEL = 0x0009,
   TS_MSG_CATALOG_REBUILD = 0x000A,
+  TS_MSG_CHANGER_STATUS = 0x000B,
+  TS_MSG_CHANGER_MOVE = 0x000C,
   TS_MSG_DATA = 0x0010,
   TS_MSG_END = 0x0011,
   TS_MSG_ABORT = 0x0012,
@@ -54,6 +56,8 @@ enum ts_message_type {
   TS_MSG_VERIFY_DONE = 0x800C,
   TS_MSG_LABELLED = 0x800D,
   TS_MSG_CATALOG_REBUILT = 0x800E,
+  TS_MSG_CHANGER_ELEMENTS = 0x800F,
+  TS_MSG_CHANGER_MOVED = 0x8010,
   TS_MSG_ERROR = 0x80FF
 };
 
@@ -154,6 +158,17 @@ enum ts_control_op {
 #define TS_REBUILD_PROGRESS 0x10u
 #define TS_REBUILT_LABELLED 0x1u /* file 0 is a volume label */
 #define TS_REBUILT_CUT 0x2u      /* stopped before end of data */
+/* CHANGER_MOVE operations. */
+#define TS_CHANGER_LOAD 1u     /* a slot's cartridge into a drive */
+#define TS_CHANGER_UNLOAD 2u   /* a drive's cartridge (unloaded first) to a slot, its source by default */
+#define TS_CHANGER_TRANSFER 3u /* a slot's cartridge to another slot */
+/* CHANGER_ELEMENTS: the kind of an element, its flags, and the frame's flags. */
+#define TS_ELEMENT_SLOT 1u
+#define TS_ELEMENT_IMPORT_EXPORT 2u
+#define TS_ELEMENT_DRIVE 3u
+#define TS_ELEMENT_FULL 0x1u      /* holds a cartridge */
+#define TS_ELEMENT_EXCEPTION 0x2u /* the changer reports it in an abnormal state */
+#define TS_ELEMENTS_MORE 0x1u     /* more frames of this answer follow */
 /* State flags of DRIVE_STATUS and CONTROL_DONE. */
 #define TS_STATE_LOADED 0x1u
 #define TS_STATE_WRITE_PROTECTED 0x2u
@@ -208,6 +223,7 @@ enum ts_control_op {
 #define TS_MAX_FILE_FAILURE 255  /* a FILE_LIST entry's failure text */
 #define TS_MAX_FILES_PER_FRAME 64
 #define TS_MAX_VOLUME_NAME 64    /* a volume label's name, as LABELLED says it */
+#define TS_MAX_ELEMENTS_PER_FRAME 128 /* CHANGER_ELEMENTS entries in one frame */
 
 #ifdef __cplusplus
 }

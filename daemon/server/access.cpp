@@ -148,14 +148,18 @@ AccessClass control_class(proto::ControlOp op) {
 
 std::optional<AccessClass> access_class_of(const proto::Message& message) {
   // A message type added to the protocol must be classed here before this compiles again.
-  static_assert(std::variant_size_v<proto::Message> == 27);
+  static_assert(std::variant_size_v<proto::Message> == 31);
   return std::visit(
       [](const auto& m) -> std::optional<AccessClass> {
         using T = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<T, proto::ListDrives> ||
                       std::is_same_v<T, proto::StatusRequest> ||
-                      std::is_same_v<T, proto::ListFiles>) {
+                      std::is_same_v<T, proto::ListFiles> ||
+                      std::is_same_v<T, proto::ChangerStatus>) {
           return AccessClass::status;
+        } else if constexpr (std::is_same_v<T, proto::ChangerMove>) {
+          // A move takes a cartridge out of a drive or a slot: what a writer may do to a tape.
+          return AccessClass::write;
         } else if constexpr (std::is_same_v<T, proto::ReadRequest> ||
                              std::is_same_v<T, proto::VerifyRequest>) {
           return AccessClass::read;
@@ -193,7 +197,8 @@ std::string drive_named_by(const proto::Message& message) {
                       std::is_same_v<T, proto::CatalogRebuild> ||
                       std::is_same_v<T, proto::ControlRequest> ||
                       std::is_same_v<T, proto::ListFiles> ||
-                      std::is_same_v<T, proto::LabelRequest>) {
+                      std::is_same_v<T, proto::LabelRequest> ||
+                      std::is_same_v<T, proto::ChangerMove>) {
           return m.drive;
         } else {
           return {};

@@ -53,6 +53,7 @@ void Connection::collect() {
 
 bool Connection::busy() const {
   return _job != nullptr || !_ended_jobs.empty() || !_send.idle() || _control_in_flight > 0 ||
+         _changer_wait ||
          _control_lease.waiting() || _carried.has_value();
 }
 
@@ -210,6 +211,10 @@ void Connection::serve(const proto::Message& message) {
           list_files(m);
         } else if constexpr (std::is_same_v<T, proto::LabelRequest>) {
           label(m);
+        } else if constexpr (std::is_same_v<T, proto::ChangerStatus>) {
+          changer_status(m);
+        } else if constexpr (std::is_same_v<T, proto::ChangerMove>) {
+          changer_move(m);
         } else {
           refuse(proto::Status::bad_type, "not a request", true);
         }

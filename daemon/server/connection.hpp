@@ -25,6 +25,7 @@
 #include "common/unique_fd.hpp"
 #include "drive/control.hpp"
 #include "server/access.hpp"
+#include "server/changer_ops.hpp"
 #include "server/drive_slot.hpp"
 #include "server/frame_reader.hpp"
 #include "server/send_queue.hpp"
@@ -33,6 +34,7 @@
 
 namespace tapestream::server {
 
+class ChangerWorker;
 class Home;
 class Server;
 class WriteJob;
@@ -157,6 +159,15 @@ class Connection final : private JobHost {
   // request's handler refuses it).
   DriveSlot* drive_named_in(const proto::Message& message) const;
 
+  // CHANGER_STATUS and CHANGER_MOVE (connection_changer.cpp): checked here, run on the
+  // changer's thread, answered through this home's mailbox.
+  void changer_status(const proto::ChangerStatus& m);
+  void changer_move(const proto::ChangerMove& m);
+  ChangerWorker* changer_for(const std::string& library);
+  void post_changer(ChangerWorker& changer, const proto::ChangerMove* move);
+  void changer_answered(std::uint32_t request_id, const ChangerAnswer& answer);
+  friend struct ChangerReply;
+
   // Requests that run a stream (connection_streams.cpp): checked here, run by a job.
   void write(const proto::WriteRequest& m);
   void read(const proto::ReadRequest& m);
@@ -192,7 +203,8 @@ class Connection final : private JobHost {
   // well the catalog hears of it.
   std::optional<std::uint64_t> _control_ends_tape;
   std::optional<StatusWait> _status_wait;
-  bool _list_wait = false;  // LIST_FILES asked the catalog; its answer comes by the mailbox
+  bool _list_wait = false;
+  bool _changer_wait = false;  // a changer job runs for this request; its answer comes by mailbox  // LIST_FILES asked the catalog; its answer comes by the mailbox
 
   std::unique_ptr<StreamJob> _job;  // the WRITE or READ being served
   std::vector<std::unique_ptr<StreamJob>> _ended_jobs;  // until nothing of them is in flight

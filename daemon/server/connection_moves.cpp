@@ -11,7 +11,7 @@ uring::Ring& Connection::ring() { return _home->ring(); }
 bool Connection::quiescent() const {
   return _reader.idle() && _send.idle() && !_job && _ended_jobs.empty() &&
          _control_in_flight == 0 && !_control_lease.holds() && !_control_lease.waiting() &&
-         !_status_wait;
+         !_status_wait && !_changer_wait;
 }
 
 void Connection::Arrival::on_complete(const io_uring_cqe&) {

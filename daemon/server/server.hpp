@@ -26,6 +26,7 @@
 
 namespace tapestream::server {
 
+class ChangerWorker;
 class Connection;
 
 struct ServerOptions {
@@ -100,6 +101,10 @@ class Server {
   Clock::time_point stop_deadline() const { return _stop_deadline; }
   // A connection ended (on the control thread).
   void connection_closed(std::uint32_t uid);
+  // The libraries' changers, by name; set once before serving (the daemon owns them and ends
+  // them before the server). Any thread may look one up and post to it.
+  void set_changers(std::map<std::string, ChangerWorker*> changers) { _changers = std::move(changers); }
+  const std::map<std::string, ChangerWorker*>& changers() const { return _changers; }
   // The catalog, or nullptr (catalog = none); any thread may queue changes in it.
   catalog::Catalog* catalog() const { return _options.catalog.get(); }
   // Where the catalog's answers reach the control thread.
@@ -128,6 +133,7 @@ class Server {
   std::map<std::string, std::unique_ptr<DriveSlot>> _inline_drives;
   std::vector<std::unique_ptr<DriveWorker>> _workers;
   std::map<std::string, DriveSlot*> _drives;
+  std::map<std::string, ChangerWorker*> _changers;
   Listener _listener;
   Acceptor _acceptor;
   bool _accepting = false;

@@ -325,6 +325,11 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config, UniqueFd activa
   options.catalog = std::move(catalog);
   daemon->server =
       std::make_unique<Server>(daemon->ring, std::move(workers), options, std::move(activated));
+  std::map<std::string, ChangerWorker*> by_name;
+  for (const auto& c : changers) {
+    by_name.emplace(c->name(), c.get());
+  }
+  daemon->server->set_changers(std::move(by_name));
   daemon->changers = std::move(changers);
   return daemon;
 }

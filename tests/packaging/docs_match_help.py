@@ -20,7 +20,7 @@ COMMAND_LINE_ONLY = {"help", "version", "config", "self-check", "probe", "decode
 # them they are checked like every other; then they can leave this list.
 PENDING = {"tapestreamd": set(), "tapestream": set()}
 # Words of tapestream's usage lines that follow a command rather than stand for one.
-SUBCOMMANDS = {"rebuild"}
+SUBCOMMANDS = {"rebuild", "inventory", "unload", "transfer"}
 
 
 def help_text(program):

@@ -196,6 +196,19 @@ TEST(AccessTest, RequestsFallIntoTheirClasses) {
   EXPECT_EQ(access_class_of(proto::End{}), std::nullopt);
 }
 
+// A library's elements are status; a move takes a cartridge from a drive or a slot: write, on
+// the drive it names (a transfer between slots names none: the general rules decide).
+TEST(AccessTest, ChangerRequestsFallIntoTheirClasses) {
+  EXPECT_EQ(access_class_of(proto::ChangerStatus{"lib0"}), AccessClass::status);
+  EXPECT_EQ(drive_named_by(proto::ChangerStatus{"lib0"}), "");
+  const proto::ChangerMove load{TS_CHANGER_LOAD, 1, 0, "lib0", "la"};
+  EXPECT_EQ(access_class_of(load), AccessClass::write);
+  EXPECT_EQ(drive_named_by(load), "la");
+  const proto::ChangerMove transfer{TS_CHANGER_TRANSFER, 1, 2, "lib0", ""};
+  EXPECT_EQ(access_class_of(transfer), AccessClass::write);
+  EXPECT_EQ(drive_named_by(transfer), "");
+}
+
 TEST(AccessTest, PeerCredentialsComeFromTheKernel) {
   int sv[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);

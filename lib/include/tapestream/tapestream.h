@@ -252,6 +252,35 @@ struct ts_rebuilt {
  * are kept, marked superseded). `out` may be NULL. */
 TS_API int ts_catalog_rebuild(ts_client* client, const char* drive, struct ts_rebuilt* out);
 
+/* ---- Changer (symbol version TAPESTREAM_1.1) ----------------------------------------------- */
+
+/* One element of a library's changer: slots numbered from 1 (the import/export slots after the
+ * storage slots, as mtx numbers them), drives from 0 with the daemon's name for them. */
+struct ts_element {
+  size_t struct_size;
+  uint8_t kind;     /* TS_ELEMENT_SLOT, TS_ELEMENT_IMPORT_EXPORT, TS_ELEMENT_DRIVE */
+  uint8_t flags;    /* TS_ELEMENT_FULL, TS_ELEMENT_EXCEPTION */
+  uint16_t address; /* the changer's element address */
+  uint32_t number;
+  uint32_t source;  /* the slot the cartridge came from; 0 not known */
+  char barcode[TS_MAX_VOLUME_TEXT + 1];
+  char drive[TS_MAX_DRIVE_NAME + 1]; /* drives: the daemon's name ("" none matched) */
+};
+typedef int (*ts_element_fn)(const char* library, const struct ts_element* element,
+                             void* context);
+/* The elements of `library` (NULL or "": the daemon's only library); a non-zero return of
+ * `each` stops the calls (the rest of the answer is still read). Returns the number of
+ * elements. */
+TS_API int ts_changer_status(ts_client* client, const char* library, ts_element_fn each,
+                             void* context);
+/* Moves a cartridge: TS_CHANGER_LOAD the cartridge of `slot` into `drive`; TS_CHANGER_UNLOAD
+ * `drive`'s cartridge (its tape unloaded first) into `slot` (0: the slot it came from);
+ * TS_CHANGER_TRANSFER slot `slot` to slot `to_slot` (`drive` NULL). `from` and `to` (each may
+ * be NULL, else set with TS_INIT) receive the two elements as they are after the move. */
+TS_API int ts_changer_move(ts_client* client, const char* library, unsigned operation,
+                           uint32_t slot, uint32_t to_slot, const char* drive,
+                           struct ts_element* from, struct ts_element* to);
+
 #ifdef __cplusplus
 }
 #endif

@@ -116,6 +116,25 @@ class client {
     check(ts_status(get(), drive.c_str(), &s));
     return s;
   }
+  // A library's elements (TAPESTREAM_1.1); `library` empty: the daemon's only library.
+  std::vector<ts_element> changer_status(const std::string& library = {}) {
+    std::vector<ts_element> elements;
+    check(ts_changer_status(get(), library.c_str(), [](const char*, const ts_element* e, void* ctx) {
+      static_cast<std::vector<ts_element>*>(ctx)->push_back(*e);
+      return 0;
+    }, &elements));
+    return elements;
+  }
+  // A move (TS_CHANGER_*): the source and destination elements as they are after it.
+  std::pair<ts_element, ts_element> changer_move(unsigned operation, std::uint32_t slot,
+                                                 std::uint32_t to_slot = 0,
+                                                 const std::string& drive = {},
+                                                 const std::string& library = {}) {
+    auto from = init<ts_element>();
+    auto to = init<ts_element>();
+    check(ts_changer_move(get(), library.c_str(), operation, slot, to_slot, drive.c_str(), &from, &to));
+    return {from, to};
+  }
   ts_position control(int op, std::int64_t argument = 0, const std::string& drive = {},
                       std::uint32_t flags = 0) {
     auto p = init<ts_position>();
