@@ -81,7 +81,11 @@ void WriteStream::set_block_mode() {
     if (_options.append) {
       _start.append(started);
     } else {
-      _start.here(_options.position_trusted, started);
+      // A reset this stream met (absorbed by a command sent again, or taken with the
+      // protection's confirmation) rewound the tape: the place the drive vouched for when the
+      // stream was made is no longer where it stands, and a write there would begin at the
+      // beginning of the tape.
+      _start.here(_options.position_trusted && _channel.attentions() == 0, started);
     }
   });
 }

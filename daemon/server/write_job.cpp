@@ -39,6 +39,7 @@ void WriteJob::begin_stream() {
 }
 
 void WriteJob::start_stream() {
+  _stream_epoch = _slot.drive().watch().medium_epoch();
   drive::WriteStream::Options options;
   options.block_size = _request.block_size;
   options.fixed = (_request.flags & TS_WRITE_FIXED) != 0;

@@ -141,8 +141,11 @@ void WriteJob::volume_known() {
 
 // The file before `file` must be the trailer of the file before it, on this volume: back over
 // two filemarks, forward over one, read its first block, and LOCATE back where the tape stood.
+// A reset on the way (the LOCATE and MODE SELECT are sent again after one, and a READ that met
+// it read nothing) leaves the answer about another place, or none: refused, never "not a trailer".
 void WriteJob::check_file_before(std::uint64_t file) {
   auto& drive = _slot.drive();
+  const auto epoch = drive.watch().medium_epoch();
   const auto failed = [this](const drive::LabelStep& step) {
     _commanding = false;
     if (!stopped_before_stream()) {
@@ -152,32 +155,47 @@ void WriteJob::check_file_before(std::uint64_t file) {
     }
   };
   _commanding = true;
-  drive::space_filemarks(drive, -2, [this, &drive, file, failed](const drive::LabelStep& back) {
+  drive::space_filemarks(drive, -2, [this, &drive, file, epoch, failed](const drive::LabelStep& back) {
     if (!back.ok()) {
       failed(back);
       return;
     }
-    drive::space_filemarks(drive, 1, [this, &drive, file, failed](const drive::LabelStep& fwd) {
+    drive::space_filemarks(drive, 1, [this, &drive, file, epoch, failed](const drive::LabelStep& fwd) {
       if (!fwd.ok()) {
         failed(fwd);
         return;
       }
-      drive::set_variable_blocks(drive, [this, &drive, file, failed](const drive::LabelStep& set) {
+      drive::set_variable_blocks(drive, [this, &drive, file, epoch, failed](const drive::LabelStep& set) {
         if (!set.ok()) {
           failed(set);
           return;
         }
-        drive::read_label_block(drive, [this, &drive, file,
+        drive::read_label_block(drive, [this, &drive, file, epoch,
                                         failed](const drive::LabelBlockRead& read) {
           const auto trailer = read.kind == drive::LabelBlockRead::Kind::block && !read.longer
                                    ? tape_label::parse_trailer(read.bytes)
                                    : std::nullopt;
           const bool is_trailer = trailer && trailer->volume == _layout.volume->uuid &&
                                   trailer->file == file - 2;
+          std::optional<drive::LabelStep> unread;
+          if (read.kind == drive::LabelBlockRead::Kind::failed) {
+            unread = drive::LabelStep{read.ending, read.message};
+          }
           drive::locate_block(drive, _here->block_number,
-                              [this, file, is_trailer, failed](const drive::LabelStep& step) {
+                              [this, &drive, file, epoch, is_trailer, unread,
+                               failed](const drive::LabelStep& step) {
                                 if (!step.ok()) {
                                   failed(step);
+                                  return;
+                                }
+                                if (drive.watch().medium_epoch() != epoch) {
+                                  failed({drive::Ending::medium_changed,
+                                          "the drive was reset or its cartridge changed on the "
+                                          "way; position the tape and write again"});
+                                  return;
+                                }
+                                if (unread) {
+                                  failed(*unread);
                                   return;
                                 }
                                 _commanding = false;
@@ -248,13 +266,22 @@ void WriteJob::write_trailer(const drive::StreamOutcome& outcome) {
       break;
   }
   // The stream may have left fixed blocks (a mode it could not undo) or CRC32C on in the drive:
-  // the trailer is one variable block without protection.
+  // the trailer is one variable block without protection. Its MODE SELECT, and the stream's
+  // own commands after its filemark, are sent again after a unit attention, and a reset rewinds
+  // the tape: a trailer written then would land on the volume label and end the tape there.
   _commanding = true;
   drive::set_variable_blocks(
       _slot.drive(), [this, outcome, block = tape_label::encode(t)](const drive::LabelStep& set) {
         if (!set.ok()) {
           _commanding = false;
           trailer_written(outcome, set);
+          return;
+        }
+        if (_slot.drive().watch().medium_epoch() != _stream_epoch) {
+          _commanding = false;
+          trailer_written(outcome, {drive::Ending::medium_changed,
+                                    "the drive was reset during the stream, so the tape may "
+                                    "no longer stand after its filemark"});
           return;
         }
         drive::write_label_block(_slot.drive(), block,

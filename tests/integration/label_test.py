@@ -41,9 +41,16 @@ real daemon, the real CLI, real image files and sha256sum. Cases:
               filemark, which the message says; a reset after the daemon began to look at the
               tape and before its WRITE refuses the label ("changed while the tape was looked
               at") instead of writing a tape nobody looked at
+  here_reset_sweep  a reset (unit_attention=N) at every command of `eod` and `write --here` on
+              a labelled tape whose file 2 is the trailer of file 1: the write is file 3, or
+              refused; a reset while it reads file 2 (its READ met the reset, or a MODE SELECT
+              or LOCATE sent again after one) refuses it as a reset, never as "file 2 is not the
+              trailer of file 1", which is false (regression: the failed READ was taken for a
+              block that is not a trailer)
 Usage: label_test.py DAEMON CLI CASE. Exit 0 pass, 1 fail, 77 skipped."""
 import json
 import os
+import shutil
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -378,11 +385,57 @@ def case_reset_sweep(case):
                f"a reset between the look and the WRITE refuses the label: N={refused_after_look}")
 
 
+def case_here_reset_sweep(case):
+    """a reset while write --here reads the file before its place: a reset, not a layout"""
+    case.quiet = True
+    base = emulated(case, name="base", image="base.tap")
+    volume = labelled(case, base, "here-sweep")
+    committed(case, base, rs.Source(case, "a", 10_000, 21))
+    base.stop()
+    x = rs.Source(case, "x", 20_000, 22)
+    on_the_way, last_refused, n = [], None, 0
+    while n <= 80 and (last_refused is None or n - last_refused <= 12):
+        image = case.path(f"h{n}.tap")
+        shutil.copyfile(case.path("base.tap"), image)
+        d = case.daemon(name=f"h{n}", drives=[f"emu0=emulated:{image}?unit_attention={n}"])
+        moved = case.cli(d, ["eod"])
+        r = case.write(d, x.path, extra=["--here"])
+        if r.rc == 0:
+            case.check(r.committed and r.reported[2] == 3, f"N={n}: write --here is file 3 ({r})")
+            back, data = case.read_back(d, 3)
+            if back.rc != 0:  # the reset fell on the read: read again
+                back, data = case.read_back(d, 3)
+            case.check(back.rc == 0 and data == x.data, f"N={n}: file 3 reads back as written")
+        else:
+            last_refused = n
+            case.check("is not the trailer" not in r.err,
+                       f"N={n}: file 2 is the trailer of file 1, and no reset makes it another: "
+                       f"eod {moved.rc}, write {r}")
+            if "nothing was written" in r.err:
+                back, _ = case.read_back(d, 3)
+                if back.rc not in (0, EXIT_NO_FILE):  # the reset fell on the read: read again
+                    back, _ = case.read_back(d, 3)
+                case.check(back.rc == EXIT_NO_FILE, f"N={n}: a refused write left no file 3 ({back})")
+            if "reset or its cartridge changed on the way" in r.err:
+                on_the_way.append(n)
+        head, data = case.read_back(d, 0)
+        if head.rc != 0:  # the reset fell on the read: read again
+            head, data = case.read_back(d, 0)
+        case.check(head.rc == 0 and json.loads(data or b"{}").get("uuid") == volume["uuid"],
+                   f"N={n}: file 0 is still the volume label ({head}, {data[:80]!r})")
+        case.note(f"N={n}: eod exit {moved.rc}, write exit {r.rc}: {r.err.strip()[:120]}")
+        d.stop()
+        n += 1
+    case.check(len(on_the_way) >= 1,
+               f"a reset while the file before is read refuses the write as a reset: N={on_the_way}")
+
+
 CASES = {"layout": case_layout, "plain": case_plain, "refusals": case_refusals,
          "recognised": case_recognised, "here": case_here, "interrupted": case_interrupted,
          "permissions": case_permissions,
          "trailer_fails": case_trailer_fails, "empty": case_empty,
-         "filemark_fails": case_filemark_fails, "reset_sweep": case_reset_sweep}
+         "filemark_fails": case_filemark_fails, "reset_sweep": case_reset_sweep,
+         "here_reset_sweep": case_here_reset_sweep}
 
 if __name__ == "__main__":
     sys.exit(rs.main(CASES))
