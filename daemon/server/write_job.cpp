@@ -39,7 +39,6 @@ void WriteJob::begin_stream() {
 }
 
 void WriteJob::start_stream() {
-  _stream_epoch = _slot.drive().watch().medium_epoch();
   drive::WriteStream::Options options;
   options.block_size = _request.block_size;
   options.fixed = (_request.flags & TS_WRITE_FIXED) != 0;
@@ -88,6 +87,10 @@ void WriteJob::ready(std::uint64_t file) {
                        : "",
                _request.label.empty() ? "" : ", label \"" + _request.label + "\"",
                _stream->protected_blocks() ? ", CRC32C on every block" : "");
+  // From here the stream stands where it writes: a reset after this (absorbed by a command sent
+  // again) means the tape may not stand after its filemark when the trailer is due. A reset
+  // before it was met while the stream placed itself, and positioned from scratch.
+  _stream_epoch = _slot.drive().watch().medium_epoch();
   streaming(file);
   _started_at = std::chrono::system_clock::now();
   _record.begun(file, _request);

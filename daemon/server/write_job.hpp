@@ -94,9 +94,11 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   TapeLayout _layout;
   // A write where the tape stands: where that is, kept across the look at the tape's beginning.
   std::optional<drive::TapePosition> _here;
-  bool _place_checked = false;  // the file before _here is a trailer (or the volume label)
-  // The drive's medium epoch as the stream began: a reset since (one its commands absorbed)
-  // means the tape may no longer stand after its filemark, where the trailer goes.
+  bool _place_checked = false;
+  std::uint64_t _here_epoch = 0;  // the drive's medium epoch when _here was read  // the file before _here is a trailer (or the volume label)
+  // The drive's medium epoch when the stream stood at its file (READY): a reset since (one its
+  // commands absorbed) means the tape may no longer stand after its filemark, where the trailer
+  // goes.
   std::uint64_t _stream_epoch = 0;
   bool _commanding = false;  // a command of the job's own is with the drive (not the stream's)
   std::chrono::system_clock::time_point _started_at{};

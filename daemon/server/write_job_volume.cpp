@@ -58,6 +58,7 @@ void WriteJob::prepare_volume() {
     return;
   }
   _commanding = true;
+  _here_epoch = _slot.drive().watch().medium_epoch();
   drive::read_tape_position(_slot.drive(), [this](std::optional<drive::TapePosition> here) {
     _commanding = false;
     if (stopped_before_stream()) {
@@ -118,8 +119,25 @@ void WriteJob::volume_known() {
   if (stopped_before_stream()) {
     return;
   }
+  // The look's commands are sent again after a unit attention, the LOCATE back too: after a
+  // reset or a cartridge change since the position was read, that LOCATE put another tape (or
+  // a rewound one) at the old block number.
+  if (_here && _slot.drive().watch().medium_epoch() != _here_epoch) {
+    refuse_start(drive::Ending::medium_changed,
+                 "the drive was reset or its cartridge changed while the tape was looked at; "
+                 "position the tape and write again; nothing was written");
+    return;
+  }
   if (_layout.kind == TapeLayout::Kind::labelled && _layout.volume) {
     _record.volume_label(_layout.volume->uuid, _layout.volume->label);
+    if (_here && !_here->file_number && !_place_checked) {
+      refuse_start(drive::Ending::not_at_boundary,
+                   "the tape is labelled \"" + _layout.volume->label +
+                       "\" and the drive does not say which file it stands at, so a stream "
+                       "written where the tape stands could take the volume label's or a "
+                       "trailer's place; write with --append; nothing was written");
+      return;
+    }
     if (_here && _here->file_number && !_place_checked) {
       const auto file = *_here->file_number;
       if (file == 0) {

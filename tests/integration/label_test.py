@@ -46,7 +46,8 @@ real daemon, the real CLI, real image files and sha256sum. Cases:
               refused; a reset while it reads file 2 (its READ met the reset, or a MODE SELECT
               or LOCATE sent again after one) refuses it as a reset, never as "file 2 is not the
               trailer of file 1", which is false (regression: the failed READ was taken for a
-              block that is not a trailer)
+              block that is not a trailer); a reset while file 0 is looked at (the LOCATE
+              back is sent again after one) refuses it too
 Usage: label_test.py DAEMON CLI CASE. Exit 0 pass, 1 fail, 77 skipped."""
 import json
 import os
@@ -393,7 +394,7 @@ def case_here_reset_sweep(case):
     committed(case, base, rs.Source(case, "a", 10_000, 21))
     base.stop()
     x = rs.Source(case, "x", 20_000, 22)
-    on_the_way, last_refused, n = [], None, 0
+    on_the_way, in_the_look, last_refused, n = [], [], None, 0
     while n <= 80 and (last_refused is None or n - last_refused <= 12):
         image = case.path(f"h{n}.tap")
         shutil.copyfile(case.path("base.tap"), image)
@@ -418,6 +419,8 @@ def case_here_reset_sweep(case):
                 case.check(back.rc == EXIT_NO_FILE, f"N={n}: a refused write left no file 3 ({back})")
             if "reset or its cartridge changed on the way" in r.err:
                 on_the_way.append(n)
+            if "changed while the tape was looked at" in r.err:
+                in_the_look.append(n)
         head, data = case.read_back(d, 0)
         if head.rc != 0:  # the reset fell on the read: read again
             head, data = case.read_back(d, 0)
@@ -428,6 +431,10 @@ def case_here_reset_sweep(case):
         n += 1
     case.check(len(on_the_way) >= 1,
                f"a reset while the file before is read refuses the write as a reset: N={on_the_way}")
+    # The look at file 0 (the daemon has not seen this cartridge) ends with a LOCATE back, sent
+    # again after a unit attention: on another cartridge that would be another tape's block.
+    case.check(len(in_the_look) >= 1,
+               f"a reset while file 0 is looked at refuses the write: N={in_the_look}")
 
 
 CASES = {"layout": case_layout, "plain": case_plain, "refusals": case_refusals,
