@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "cli.hpp"
 
@@ -15,76 +16,78 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-client::Result<std::vector<proto::ChangerElement>> elements_of(client::Connection& c,
-                                                              const std::string& library,
-                                                              std::string& library_name) {
-  BOOST_OUTCOME_TRY(c.send(proto::ChangerStatus{library}));
-  std::vector<proto::ChangerElement> elements;
-  for (;;) {
-    BOOST_OUTCOME_TRY(reply, c.receive());
-    const auto* frame = std::get_if<proto::ChangerElements>(&reply.message);
-    if (frame == nullptr) {
-      return failed(reply.message, "changer status");
-    }
-    library_name = frame->library;
-    elements.insert(elements.end(), frame->elements.begin(), frame->elements.end());
-    if ((frame->flags & TS_ELEMENTS_MORE) == 0) {
-      return elements;
-    }
+struct Elements {
+  std::string library;  // the library's name, as the daemon calls it
+  std::vector<ts_element> list;
+};
+
+int collect(const char* library, const ts_element* element, void* context) {
+  auto* into = static_cast<Elements*>(context);
+  into->library = library;
+  into->list.push_back(*element);
+  return 0;
+}
+
+Result<Elements> elements_of(ts_client* c, const std::string& library) {
+  Elements elements;
+  if (const int r = ts_changer_status(c, library.c_str(), collect, &elements); r < 0) {
+    return lib_failure(c, r, "changer status");
   }
+  return elements;
 }
 
 const char* kind_name(std::uint8_t kind) {
   return kind == TS_ELEMENT_DRIVE ? "drive" : kind == TS_ELEMENT_IMPORT_EXPORT ? "import/export" : "slot";
 }
 
-bool full(const proto::ChangerElement& e) { return (e.flags & TS_ELEMENT_FULL) != 0; }
+bool full(const ts_element& e) { return (e.flags & TS_ELEMENT_FULL) != 0; }
 
-std::string where(const proto::ChangerElement& e) {
+std::string where(const ts_element& e) {
   if (e.kind == TS_ELEMENT_DRIVE) {
-    return "drive " + (e.drive.empty() ? std::to_string(e.number) : e.drive);
+    return "drive " + (e.drive[0] == '\0' ? std::to_string(e.number) : std::string{e.drive});
   }
   return std::string{kind_name(e.kind)} + " " + std::to_string(e.number);
 }
 
-Json element_json(const proto::ChangerElement& e) {
+Json element_json(const ts_element& e) {
   Json j;
   j["kind"] = kind_name(e.kind);
   j["number"] = e.number;
   j["address"] = e.address;
-  j["drive"] = e.kind == TS_ELEMENT_DRIVE && !e.drive.empty() ? Json(e.drive) : Json(nullptr);
+  j["drive"] = e.kind == TS_ELEMENT_DRIVE && e.drive[0] != '\0' ? Json(e.drive) : Json(nullptr);
   j["full"] = full(e);
-  j["barcode"] = full(e) && !e.barcode.empty() ? Json(e.barcode) : Json(nullptr);
+  j["barcode"] = full(e) && e.barcode[0] != '\0' ? Json(e.barcode) : Json(nullptr);
   j["source"] = e.source != 0 ? Json(e.source) : Json(nullptr);
   j["exception"] = (e.flags & TS_ELEMENT_EXCEPTION) != 0;
   return j;
 }
 
-std::string contents(const proto::ChangerElement& e) {
+std::string contents(const ts_element& e) {
   if (!full(e)) {
     return "empty";
   }
-  std::string text = "full " + (e.barcode.empty() ? std::string{"(no barcode)"} : e.barcode);
+  std::string text = "full " + (e.barcode[0] == '\0' ? std::string{"(no barcode)"} : std::string{e.barcode});
   if (e.source != 0) {
     text += " (from slot " + std::to_string(e.source) + ")";
   }
   return text;
 }
 
-client::Result<std::uint32_t> slot_number(const std::string& text) {
+Result<std::uint32_t> slot_number(const std::string& text) {
   std::uint32_t n = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (error != std::errc{} || end != text.data() + text.size() || n == 0) {
-    return client::Failure{proto::Status::bad_request,
+    return Failure{TS_BAD_REQUEST,
                            "changer: \"" + text + "\" is not a slot number (1, 2, ...)"};
   }
   return n;
 }
 
-client::Result<void> print_elements(client::Connection& c, const Globals& g,
-                                    const std::string& library, bool inventory) {
-  std::string name;
-  BOOST_OUTCOME_TRY(elements, elements_of(c, library, name));
+Result<void> print_elements(ts_client* c, const Globals& g, const std::string& library,
+                            bool inventory) {
+  BOOST_OUTCOME_TRY(found, elements_of(c, library));
+  const auto& name = found.library;
+  const auto& elements = found.list;
   if (g.json) {
     Json list = Json::array();
     for (const auto& e : elements) {
@@ -101,7 +104,7 @@ client::Result<void> print_elements(client::Connection& c, const Globals& g,
   if (inventory) {
     for (const auto& e : elements) {
       if (full(e)) {
-        std::printf("%-16s %s\n", e.barcode.empty() ? "(no barcode)" : e.barcode.c_str(),
+        std::printf("%-16s %s\n", e.barcode[0] == '\0' ? "(no barcode)" : e.barcode,
                     where(e).c_str());
       }
     }
@@ -120,16 +123,15 @@ client::Result<void> print_elements(client::Connection& c, const Globals& g,
 }
 
 // Without --drive: load into the first empty drive, unload the first full one.
-client::Result<std::string> default_drive(client::Connection& c, const std::string& library,
-                                          bool want_full) {
-  std::string name;
-  BOOST_OUTCOME_TRY(elements, elements_of(c, library, name));
-  for (const auto& e : elements) {
-    if (e.kind == TS_ELEMENT_DRIVE && !e.drive.empty() && full(e) == want_full) {
-      return e.drive;
+Result<std::string> default_drive(ts_client* c, const std::string& library, bool want_full) {
+  BOOST_OUTCOME_TRY(found, elements_of(c, library));
+  const auto& name = found.library;
+  for (const auto& e : found.list) {
+    if (e.kind == TS_ELEMENT_DRIVE && e.drive[0] != '\0' && full(e) == want_full) {
+      return std::string{e.drive};
     }
   }
-  return client::Failure{want_full ? proto::Status::no_medium : proto::Status::busy,
+  return Failure{want_full ? TS_NO_MEDIUM : TS_BUSY,
                          want_full ? "changer unload: no drive of library " + name + " holds a cartridge"
                                    : "changer load: every drive of library " + name +
                                          " holds a cartridge; name one with --drive"};
@@ -137,63 +139,66 @@ client::Result<std::string> default_drive(client::Connection& c, const std::stri
 
 }  // namespace
 
-client::Result<void> changer_command(client::Connection& c, const Globals& g,
-                                     const std::string& library,
-                                     const std::vector<std::string>& args) {
+Result<void> changer_command(ts_client* c, const Globals& g, const std::string& library,
+                             const std::vector<std::string>& args) {
   const auto& verb = args.at(0);
   if (verb == "status" || verb == "inventory") {
     return print_elements(c, g, library, verb == "inventory");
   }
-  proto::ChangerMove move;
-  move.library = library;
+  unsigned op = TS_CHANGER_TRANSFER;
+  std::uint32_t slot = 0;
+  std::uint32_t to_slot = 0;
   if (verb == "load") {
-    move.op = TS_CHANGER_LOAD;
-    BOOST_OUTCOME_TRY(slot, slot_number(args.at(1)));
-    move.slot = slot;
+    op = TS_CHANGER_LOAD;
+    BOOST_OUTCOME_TRY(n, slot_number(args.at(1)));
+    slot = n;
   } else if (verb == "unload") {
-    move.op = TS_CHANGER_UNLOAD;
+    op = TS_CHANGER_UNLOAD;
     if (args.size() > 1) {
-      BOOST_OUTCOME_TRY(slot, slot_number(args[1]));
-      move.slot = slot;
+      BOOST_OUTCOME_TRY(n, slot_number(args[1]));
+      slot = n;
     }
   } else {
-    move.op = TS_CHANGER_TRANSFER;
     BOOST_OUTCOME_TRY(from, slot_number(args.at(1)));
     BOOST_OUTCOME_TRY(to, slot_number(args.at(2)));
-    move.slot = from;
-    move.to_slot = to;
+    slot = from;
+    to_slot = to;
   }
-  if (move.op != TS_CHANGER_TRANSFER) {
+  std::string drive;
+  if (op != TS_CHANGER_TRANSFER) {
     if (g.drive.empty()) {
-      BOOST_OUTCOME_TRY(drive, default_drive(c, library, move.op == TS_CHANGER_UNLOAD));
-      move.drive = drive;
+      BOOST_OUTCOME_TRY(chosen, default_drive(c, library, op == TS_CHANGER_UNLOAD));
+      drive = chosen;
     } else {
-      move.drive = g.drive;
+      drive = g.drive;
     }
   }
-  BOOST_OUTCOME_TRY(c.send(move));
-  BOOST_OUTCOME_TRY(reply, c.receive());
-  const auto* moved = std::get_if<proto::ChangerMoved>(&reply.message);
-  if (moved == nullptr) {
-    return failed(reply.message, ("changer " + verb).c_str());
+  ts_element from;
+  ts_element to;
+  TS_INIT(struct ts_element, &from);
+  TS_INIT(struct ts_element, &to);
+  if (const int r = ts_changer_move(c, library.c_str(), op, slot, to_slot,
+                                    op == TS_CHANGER_TRANSFER ? nullptr : drive.c_str(), &from, &to);
+      r < 0) {
+    return lib_failure(c, r, "changer " + verb);
   }
   if (g.json) {
     Json out;
-    out["from"] = element_json(moved->from);
-    out["to"] = element_json(moved->to);
+    out["from"] = element_json(from);
+    out["to"] = element_json(to);
     std::printf("%s\n", out.dump().c_str());
   } else {
     std::printf("%s: %s from %s to %s\n", verb.c_str(),
-                moved->to.barcode.empty() ? "cartridge" : moved->to.barcode.c_str(),
-                where(moved->from).c_str(), where(moved->to).c_str());
+                to.barcode[0] == '\0' ? "cartridge" : to.barcode, where(from).c_str(),
+                where(to).c_str());
   }
   return outcome::success();
 }
 
 // Usage errors of `changer ...`, before the daemon is asked anything.
-client::Result<void> check_changer_arguments(const std::vector<std::string>& args) {
+Result<void> check_changer_arguments(const std::vector<std::string>& args) {
   const auto usage = [](const std::string& why) {
-    return client::Failure{proto::Status::bad_request,
+    return Failure{TS_BAD_REQUEST,
                            "changer: " + why +
                                " (status | inventory | load SLOT | unload [SLOT] | transfer FROM TO)"};
   };

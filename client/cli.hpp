@@ -1,20 +1,26 @@
-// What the tapestream CLI's commands share: the global options, JSON text, the drive to use,
-// failures as exit codes, the progress display and the data path of a stream.
+// What the tapestream CLI's commands share: the global options, the failure a command exits
+// with, JSON text, the drive to use, the progress display and the data path of a stream. The
+// CLI speaks to the daemon only through libtapestream's public API (tapestream.h).
 #pragma once
 
+#include <boost/outcome/result.hpp>
+#include <boost/outcome/try.hpp>
 #include <boost/program_options.hpp>
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "connection.hpp"
+#include <tapestream/tapestream.h>
 
 namespace tapestream::cli {
 
 namespace po = boost::program_options;
+namespace outcome = BOOST_OUTCOME_V2_NAMESPACE;
 
 struct Globals {
   std::string socket;
@@ -22,26 +28,58 @@ struct Globals {
   bool json = false;
 };
 
+// What failed, as the CLI reports it: the status (TS_*) its exit code comes from, the message
+// for standard error, and for a stream the daemon's account of what of it is on the tape.
+struct Failure {
+  std::uint32_t status = TS_INTERNAL;
+  std::string message;
+  std::optional<ts_result> stream;
+
+  Failure() = default;
+  Failure(std::uint32_t s, std::string m, std::optional<ts_result> account = std::nullopt)
+      : status{s}, message{std::move(m)}, stream{account} {}
+  const std::string& what() const { return message; }
+};
+
+// The result of everything the CLI does: a value, or the Failure it exits with.
+template <class T>
+using Result = outcome::result<T, Failure, outcome::policy::terminate>;
+
+// The exit code of a status (PROTOCOL.md, "Status codes"; tapestream(1), "Exit status").
+int exit_code(std::uint32_t status);
+
+// A status's name ("volume_full"), as PROTOCOL.md spells it.
+std::string status_name(std::uint32_t status);
+
+// The library's handle of one command's connection, closed with it.
+using Handle = std::unique_ptr<ts_client, decltype(&ts_close)>;
+
+// Connects to the daemon at --socket (or $TAPESTREAM_SOCKET, or the default) as the CLI.
+Result<Handle> connect(const Globals& g);
+
+// The Failure a library call's negative `code` stands for: the daemon's own words after
+// `what` ("status: no such drive"), else the library's message.
+Failure lib_failure(ts_client* c, long code, const std::string& what);
+
+// The Failure of a stream the daemon ended (STREAM_FAILED): `message`, and the daemon's account
+// of what of the stream is on the tape.
+Failure stream_failure(const ts_result& account, std::string message);
+
 // A JSON string literal of `s`.
 std::string json_text(const std::string& s);
 
-// A stream's SHA-256 in 64 lowercase hex digits, as sha256sum prints it; empty when the daemon
-// sent none (one that does not grant `digest`).
-std::string digest_text(const std::optional<proto::Digest>& digest);
-// The same for JSON: a string, or null.
-std::string digest_json(const std::optional<proto::Digest>& digest);
-// "tapestream: sha256 HEX" on standard error, the line after a stream's summary, when there is
-// a digest.
-void print_digest_line(const std::optional<proto::Digest>& digest);
+// A SHA-256 in 64 lowercase hex digits, as sha256sum prints it.
+std::string digest_text(const std::uint8_t (&digest)[TS_DIGEST_SIZE]);
 
 // --file N as a file number; without --file, TS_READ_CURRENT_FILE.
-client::Result<std::uint64_t> file_option(const po::variables_map& vm);
+Result<std::uint64_t> file_option(const po::variables_map& vm);
 
 // The drive named by --drive, or the only one the daemon serves.
-client::Result<std::string> pick_drive(client::Connection& c, const std::string& wanted);
+Result<std::string> pick_drive(ts_client* c, const std::string& wanted);
 
-// The Failure a reply other than the expected one stands for.
-client::Failure failed(const proto::Message& m, const char* what);
+// Whether a stream's data goes as the descriptor `fd` itself (fd passing: the daemon reads or
+// writes it, no copy through this process), from --data-path and what `fd` is.
+Result<bool> pass_descriptor(ts_client* c, const po::variables_map& vm, int fd, bool for_output);
 
 // Progress on stderr while it is a terminal, as pv shows it: bytes, rate, how full the daemon's
 // buffer pool is (from its PROGRESS messages), elapsed time.
@@ -50,7 +88,9 @@ class Progress {
   explicit Progress(const char* verb);
   bool on() const { return _on; }
   void update(std::uint64_t bytes, bool last = false);
-  void update(const proto::Progress& p);
+  void update(const ts_progress& p);
+  // Sends the daemon's PROGRESS of `c`'s next streams here while the display is on.
+  void follow(ts_client* c);
 
  private:
   void show(bool last);
@@ -64,41 +104,26 @@ class Progress {
   std::chrono::steady_clock::time_point _shown{};
 };
 
-// Sends a WRITE or READ for the data on `fd`: the descriptor itself goes with it (fd passing)
-// when --data-path and the descriptor allow, and it asks for PROGRESS while `progress` is
-// shown. Returns whether the descriptor went.
-client::Result<bool> send_stream_request(client::Connection& c, const po::variables_map& vm,
-                                         proto::WriteRequest request, int fd,
-                                         const Progress& progress);
-client::Result<bool> send_stream_request(client::Connection& c, const po::variables_map& vm,
-                                         proto::ReadRequest request, int fd,
-                                         const Progress& progress);
-
 // The commands: each prints its result, or returns the Failure main reports and exits with.
 // `producer` is the command after "--" (write only), run as the stream's producer.
-client::Result<void> write_command(client::Connection& c, const Globals& g,
-                                   const po::variables_map& vm,
-                                   const std::vector<std::string>& producer);
+Result<void> write_command(ts_client* c, const Globals& g, const po::variables_map& vm,
+                           const std::vector<std::string>& producer);
 // status: the drive's identity, position, flags and health (status_command.cpp).
-client::Result<void> status_command(client::Connection& c, const Globals& g);
-client::Result<void> read_command(client::Connection& c, const Globals& g,
-                                  const po::variables_map& vm);
-client::Result<void> list_command(client::Connection& c, const Globals& g,
-                                  const po::variables_map& vm);
+Result<void> status_command(ts_client* c, const Globals& g);
+Result<void> read_command(ts_client* c, const Globals& g, const po::variables_map& vm);
+Result<void> list_command(ts_client* c, const Globals& g, const po::variables_map& vm);
 // label NAME [--force] (label_command.cpp).
-client::Result<void> label_command(client::Connection& c, const Globals& g,
-                                   const po::variables_map& vm, const std::string& name);
+Result<void> label_command(ts_client* c, const Globals& g, const po::variables_map& vm,
+                           const std::string& name);
 // verify: the daemon reads files without sending them and checks them against its catalog
 // (verify_command.cpp).
-client::Result<void> verify_command(client::Connection& c, const Globals& g,
-                                    const po::variables_map& vm);
+Result<void> verify_command(ts_client* c, const Globals& g, const po::variables_map& vm);
 // changer status | inventory | load SLOT | unload [SLOT] | transfer FROM TO: a library's
 // elements and moves (changer_command.cpp); `library` empty: the daemon's only library.
-client::Result<void> changer_command(client::Connection& c, const Globals& g,
-                                     const std::string& library,
-                                     const std::vector<std::string>& args);
-client::Result<void> check_changer_arguments(const std::vector<std::string>& args);
+Result<void> changer_command(ts_client* c, const Globals& g, const std::string& library,
+                             const std::vector<std::string>& args);
+Result<void> check_changer_arguments(const std::vector<std::string>& args);
 // catalog rebuild: the catalog's rows of the loaded tape, from the tape alone.
-client::Result<void> catalog_rebuild_command(client::Connection& c, const Globals& g);
+Result<void> catalog_rebuild_command(ts_client* c, const Globals& g);
 
 }  // namespace tapestream::cli

@@ -1,6 +1,9 @@
+// What the CLI's commands share (cli.hpp): failures and exit codes, texts, the drive, the
+// progress display and the choice of data path.
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -8,7 +11,44 @@
 
 namespace tapestream::cli {
 
-using client::Failure;
+int exit_code(std::uint32_t status) {
+  switch (status) {
+    case TS_OK:
+      return 0;
+    case TS_BAD_REQUEST:
+    case TS_UNKNOWN_DRIVE:
+      return 64;
+    case TS_NO_MEDIUM:
+    case TS_WRITE_PROTECTED:
+    case TS_END_OF_DATA:
+      return 66;
+    case TS_UNREACHABLE:
+      return 69;
+    case TS_VOLUME_FULL:
+      return 73;
+    case TS_MEDIUM_ERROR:
+    case TS_DRIVE_ERROR:
+    case TS_TIMEOUT:
+    case TS_MEDIUM_CHANGED:
+      return 74;
+    case TS_BUSY:
+    case TS_SHUTTING_DOWN:
+    case TS_STALLED:
+      return 75;
+    case TS_INCOMPLETE:
+      return 65;
+    case TS_NOT_PERMITTED:
+      return 77;
+    default:
+      return 70;
+  }
+}
+
+std::string status_name(std::uint32_t status) {
+  // ts_strerror's text starts with the name: "volume_full: the tape is full".
+  const std::string text = ts_strerror(TS_ERROR(static_cast<int>(status)));
+  return status == TS_OK ? std::string{"ok"} : text.substr(0, text.find(':'));
+}
 
 std::string json_text(const std::string& s) {
   std::string out = "\"";
@@ -27,89 +67,88 @@ std::string json_text(const std::string& s) {
   return out + "\"";
 }
 
-std::string digest_text(const std::optional<proto::Digest>& digest) {
-  if (!digest) {
-    return {};
-  }
+std::string digest_text(const std::uint8_t (&digest)[TS_DIGEST_SIZE]) {
   static constexpr char digits[] = "0123456789abcdef";
   std::string text;
-  for (const auto byte : *digest) {
+  for (const auto byte : digest) {
     text += digits[byte >> 4];
     text += digits[byte & 0x0F];
   }
   return text;
 }
 
-std::string digest_json(const std::optional<proto::Digest>& digest) {
-  return digest ? "\"" + digest_text(digest) + "\"" : std::string{"null"};
-}
-
-void print_digest_line(const std::optional<proto::Digest>& digest) {
-  if (digest) {
-    std::fprintf(stderr, "tapestream: sha256 %s\n", digest_text(digest).c_str());
+Result<Handle> connect(const Globals& g) {
+  ts_client* c = nullptr;
+  if (const int r = ts_connect(g.socket.c_str(), "tapestream " TAPESTREAM_VERSION, &c); r != 0) {
+    // Whatever kept the CLI from its daemon (a refused connect, a lost HELLO) exits 69, unless
+    // the daemon said what it refused (bad_version).
+    const int status = TS_ERROR_STATUS(r);
+    return Failure{status >= 0 ? static_cast<std::uint32_t>(status) : std::uint32_t{TS_UNREACHABLE},
+                   ts_connect_error()};
   }
+  return Handle{c, &ts_close};
 }
 
-client::Result<std::string> pick_drive(client::Connection& c, const std::string& wanted) {
+Failure lib_failure(ts_client* c, long code, const std::string& what) {
+  const int status = TS_ERROR_STATUS(static_cast<int>(code));
+  // An errno after connecting is this side's trouble (a descriptor, memory), not the daemon's.
+  const auto s = status >= 0 ? static_cast<std::uint32_t>(status) : std::uint32_t{TS_INTERNAL};
+  const std::string said = ts_daemon_message(c);
+  if (!said.empty()) {
+    return Failure{s, what + ": " + said};
+  }
+  const std::string message = ts_last_error(c);
+  return Failure{s, message.empty() ? std::string{ts_strerror(static_cast<int>(code))} : message};
+}
+
+Failure stream_failure(const ts_result& account, std::string message) {
+  return Failure{account.status, std::move(message), account};
+}
+
+Result<std::string> pick_drive(ts_client* c, const std::string& wanted) {
   if (!wanted.empty()) {
     return wanted;
   }
-  BOOST_OUTCOME_TRY(c.send(proto::ListDrives{}));
-  BOOST_OUTCOME_TRY(reply, c.receive());
-  if (std::holds_alternative<proto::Error>(reply.message)) {
-    return failed(reply.message, "listing the drives");  // not_permitted, for one
+  std::vector<std::string> names;
+  const int n = ts_list_drives(
+      c,
+      [](const char* drive, void* context) {
+        static_cast<std::vector<std::string>*>(context)->emplace_back(drive);
+        return 0;
+      },
+      &names);
+  if (n < 0) {
+    return lib_failure(c, n, "listing the drives");  // not_permitted, for one
   }
-  const auto* list = std::get_if<proto::DriveList>(&reply.message);
-  if (list == nullptr || list->drives.empty()) {
-    return Failure{proto::Status::unknown_drive, "the daemon serves no drive"};
+  if (names.empty()) {
+    return Failure{TS_UNKNOWN_DRIVE, "the daemon serves no drive"};
   }
-  if (list->drives.size() > 1) {
-    std::string names;
-    for (const auto& d : list->drives) {
-      names += " " + d;
+  if (names.size() > 1) {
+    std::string list;
+    for (const auto& d : names) {
+      list += " " + d;
     }
-    return Failure{proto::Status::unknown_drive,
-                   "several drives (" + names.substr(1) + "): name one with --drive"};
+    return Failure{TS_UNKNOWN_DRIVE, "several drives (" + list.substr(1) + "): name one with --drive"};
   }
-  return list->drives.front();
-}
-
-Failure failed(const proto::Message& m, const char* what) {
-  if (const auto* e = std::get_if<proto::Error>(&m)) {
-    return Failure{e->status, std::string{what} + ": " + e->message};
-  }
-  if (const auto* f = std::get_if<proto::StreamFailed>(&m)) {
-    if (std::string_view{what} == "write") {
-      if (f->blocks == 0) {
-        return Failure{f->status,
-                       "write failed: " + f->message +
-                           "; 0 bytes of the stream (0 blocks) are on the tape: no file was made",
-                       *f};
-      }
-      return Failure{f->status,
-                     "write failed: " + f->message + "; " + std::to_string(f->bytes) +
-                         " bytes of the stream (" + std::to_string(f->blocks) +
-                         " blocks) are on the tape as file " + std::to_string(f->file_number) +
-                         ((f->flags & TS_FAILED_FILEMARK_WRITTEN) != 0
-                              ? ", closed by a filemark"
-                              : ", not closed by a filemark (the next write closes it)"),
-                     *f};
-    }
-    return Failure{f->status, std::string{what} + " failed: " + f->message + "; " +
-                                  std::to_string(f->bytes) + " bytes were delivered",
-                   *f};
-  }
-  return Failure{proto::Status::bad_type, std::string{what} + ": unexpected reply"};
+  return names.front();
 }
 
 Progress::Progress(const char* verb) : _verb{verb}, _on{isatty(STDERR_FILENO) == 1} {}
+
+void Progress::follow(ts_client* c) {
+  if (_on) {
+    ts_set_progress(
+        c, [](const ts_progress* p, void* context) { static_cast<Progress*>(context)->update(*p); },
+        this);
+  }
+}
 
 void Progress::update(std::uint64_t bytes, bool last) {
   _bytes = bytes;
   show(last);
 }
 
-void Progress::update(const proto::Progress& p) {
+void Progress::update(const ts_progress& p) {
   _bytes = std::max(_bytes, p.bytes);
   _full = p.buffers_full;
   _buffers = p.buffers;
@@ -136,64 +175,30 @@ void Progress::show(bool last) {
                static_cast<int>(seconds) % 60, last ? "\n" : "   ");
 }
 
-namespace {
-
 // The data path: the descriptor itself to the daemon (fd passing), which then reads or writes it
 // with no copy through this process and no socket in between, or the bytes on the socket. "auto"
 // passes pipes, sockets and regular files (bench/stream_vs_mbuffer.sh: fd passing takes about
 // half the CPU of the stream path); a terminal stays with the client.
-client::Result<bool> pass_descriptor(const client::Connection& c, const po::variables_map& vm,
-                                     int fd, bool for_output) {
+Result<bool> pass_descriptor(ts_client* c, const po::variables_map& vm, int fd, bool for_output) {
   const auto path = vm.count("data-path") != 0 ? vm["data-path"].as<std::string>() : "auto";
   if (path != "auto" && path != "fd" && path != "stream") {
-    return Failure{proto::Status::bad_request, "--data-path: expected auto, fd or stream"};
+    return Failure{TS_BAD_REQUEST, "--data-path: expected auto, fd or stream"};
   }
+  const bool fd_passing = (ts_features(c) & TS_FEATURE_FD_PASSING) != 0;
   struct stat st {};
   const bool passable = fstat(fd, &st) == 0 && isatty(fd) == 0 &&
                         (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) || S_ISSOCK(st.st_mode) ||
                          (for_output && S_ISCHR(st.st_mode)));
-  if (path == "fd" && (!passable || !c.fd_passing())) {
-    return Failure{proto::Status::bad_request,
+  if (path == "fd" && (!passable || !fd_passing)) {
+    return Failure{TS_BAD_REQUEST,
                    !passable ? "--data-path fd: the descriptor is a terminal or cannot be passed"
                              : "--data-path fd: the daemon does not offer fd passing"};
   }
-  return path == "fd" || (path == "auto" && passable && c.fd_passing());
-}
-
-template <typename Request>
-client::Result<bool> send_request(client::Connection& c, const po::variables_map& vm,
-                                  Request request, int fd, const Progress& progress,
-                                  bool for_output) {
-  static_assert(TS_WRITE_FD == TS_READ_FD && TS_WRITE_PROGRESS == TS_READ_PROGRESS);
-  if (progress.on()) {
-    request.flags |= TS_WRITE_PROGRESS;
-  }
-  BOOST_OUTCOME_TRY(by_fd, pass_descriptor(c, vm, fd, for_output));
-  if (by_fd) {
-    request.flags |= TS_WRITE_FD;
-    BOOST_OUTCOME_TRY(c.send_with_fd(request, fd));
-  } else {
-    BOOST_OUTCOME_TRY(c.send(request));
-  }
-  return by_fd;
-}
-
-}  // namespace
-
-client::Result<bool> send_stream_request(client::Connection& c, const po::variables_map& vm,
-                                         proto::WriteRequest request, int fd,
-                                         const Progress& progress) {
-  return send_request(c, vm, std::move(request), fd, progress, false);
-}
-
-client::Result<bool> send_stream_request(client::Connection& c, const po::variables_map& vm,
-                                         proto::ReadRequest request, int fd,
-                                         const Progress& progress) {
-  return send_request(c, vm, std::move(request), fd, progress, true);
+  return path == "fd" || (path == "auto" && passable && fd_passing);
 }
 
 // A non-negative decimal: "-1" must not wrap around to "the current file".
-client::Result<std::uint64_t> file_option(const po::variables_map& vm) {
+Result<std::uint64_t> file_option(const po::variables_map& vm) {
   if (vm.count("file") == 0) {
     return TS_READ_CURRENT_FILE;
   }
@@ -202,8 +207,7 @@ client::Result<std::uint64_t> file_option(const po::variables_map& vm) {
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (text.empty() || error != std::errc{} || end != text.data() + text.size() ||
       n == TS_READ_CURRENT_FILE) {
-    return Failure{proto::Status::bad_request,
-                   "--file " + text + ": expected a file number (0, 1, 2, ...)"};
+    return Failure{TS_BAD_REQUEST, "--file " + text + ": expected a file number (0, 1, 2, ...)"};
   }
   return n;
 }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <ctime>
 #include <string>
+#include <vector>
 
 #include "cli.hpp"
 
@@ -48,10 +49,10 @@ std::string local_time(std::uint64_t ms) {
   return text;
 }
 
-std::string hex(const proto::Digest& d, std::size_t bytes) {
+std::string hex(const std::uint8_t (&d)[TS_DIGEST_SIZE], std::size_t bytes) {
   static constexpr char digits[] = "0123456789abcdef";
   std::string text;
-  for (std::size_t i = 0; i < bytes && i < d.size(); ++i) {
+  for (std::size_t i = 0; i < bytes && i < TS_DIGEST_SIZE; ++i) {
     text += digits[d[i] >> 4];
     text += digits[d[i] & 0xF];
   }
@@ -60,59 +61,76 @@ std::string hex(const proto::Digest& d, std::size_t bytes) {
 
 nlohmann::json optional_text(const std::string& s) { return s.empty() ? nlohmann::json{} : nlohmann::json(s); }
 
-nlohmann::json file_json(const proto::FileEntry& f) {
+// A catalog row as the callback gives it; its texts are copied, they live only during the call.
+struct Row {
+  ts_file file;
+  std::string label;
+  std::string failure;
+};
+
+bool has_digest(const ts_file& f) { return (f.flags & TS_FILE_HAS_DIGEST) != 0; }
+
+nlohmann::json file_json(const Row& row) {
+  const auto& f = row.file;
   return {
       {"file", f.file_number},
-      {"label", f.label},
+      {"label", row.label},
       {"bytes", f.bytes},
       {"blocks", f.blocks},
       {"block_size", f.block_size},
       {"mode", (f.flags & TS_FILE_FIXED) != 0 ? "fixed" : "variable"},
       {"padding", f.padding},
-      {"sha256", f.digest ? nlohmann::json(hex(*f.digest, f.digest->size())) : nlohmann::json{}},
+      {"sha256", has_digest(f) ? nlohmann::json(hex(f.sha256, TS_DIGEST_SIZE)) : nlohmann::json{}},
       {"start_ms", f.start_ms},
       {"end_ms", f.end_ms == 0 ? nlohmann::json{} : nlohmann::json(f.end_ms)},
       {"rate", f.rate},
       {"client_uid", f.client_uid},
       {"status", file_status_name(f.status)},
-      {"failure", optional_text(f.failure)},
+      {"failure", optional_text(row.failure)},
   };
 }
 
 }  // namespace
 
-client::Result<void> list_command(client::Connection& c, const Globals& g,
-                                  const po::variables_map& vm) {
+struct Listing {
+  std::vector<Row> rows;
+};
+
+Result<void> list_command(ts_client* c, const Globals& g, const po::variables_map& vm) {
   BOOST_OUTCOME_TRY(drive, pick_drive(c, g.drive));
-  proto::ListFiles request{drive, vm.count("volume") != 0 ? vm["volume"].as<std::string>() : ""};
-  if (request.volume.size() > TS_MAX_VOLUME_TEXT) {
-    return client::Failure{proto::Status::bad_request,
+  const auto wanted = vm.count("volume") != 0 ? vm["volume"].as<std::string>() : std::string{};
+  if (wanted.size() > TS_MAX_VOLUME_TEXT) {
+    return Failure{TS_BAD_REQUEST,
                            "--volume: at most " + std::to_string(TS_MAX_VOLUME_TEXT) + " bytes"};
   }
-  BOOST_OUTCOME_TRY(c.send(request));
-  std::vector<proto::FileList> frames;
-  do {
-    BOOST_OUTCOME_TRY(reply, c.receive());
-    auto* list = std::get_if<proto::FileList>(&reply.message);
-    if (list == nullptr) {
-      return failed(reply.message, "list");
-    }
-    frames.push_back(std::move(*list));
-  } while ((frames.back().flags & TS_FILE_LIST_MORE) != 0);
-  const auto& volume = frames.front();
+  Listing listing;
+  ts_volume volume;
+  TS_INIT(ts_volume, &volume);
+  const int n = ts_list_volume(
+      c, drive.c_str(), wanted.c_str(), &volume,
+      [](const ts_volume*, const ts_file* f, void* context) {
+        auto& l = *static_cast<Listing*>(context);
+        l.rows.push_back({*f, f->label != nullptr ? f->label : "", f->failure != nullptr ? f->failure : ""});
+        return 0;
+      },
+      &listing);
+  if (n < 0) {
+    return lib_failure(c, n, "list");
+  }
+  const std::string medium_serial = volume.medium_serial;
+  const std::string label = volume.label;
+  const std::string uuid = volume.uuid;
   if (g.json) {
     nlohmann::json files = nlohmann::json::array();
-    for (const auto& frame : frames) {
-      for (const auto& f : frame.files) {
-        files.push_back(file_json(f));
-      }
+    for (const auto& row : listing.rows) {
+      files.push_back(file_json(row));
     }
     const nlohmann::json out = {
         {"drive", drive},
         {"volume",
-         {{"medium_serial", optional_text(volume.medium_serial)},
-          {"label", optional_text(volume.label)},
-          {"uuid", optional_text(volume.uuid)},
+         {{"medium_serial", optional_text(medium_serial)},
+          {"label", optional_text(label)},
+          {"uuid", optional_text(uuid)},
           {"barcode", optional_text(volume.barcode)},
           {"first_seen_ms", volume.first_seen_ms},
           {"last_seen_ms", volume.last_seen_ms}}},
@@ -123,19 +141,18 @@ client::Result<void> list_command(client::Connection& c, const Globals& g,
     return outcome::success();
   }
   std::printf("volume %s%s%s%s%s%s\n",
-              volume.medium_serial.empty() ? "(no medium serial number)" : volume.medium_serial.c_str(),
-              volume.label.empty() ? "" : ", label ", volume.label.c_str(),
-              volume.uuid.empty() ? "" : " (uuid ", volume.uuid.c_str(),
-              volume.uuid.empty() ? "" : ")");
-  for (const auto& frame : frames) {
-    for (const auto& f : frame.files) {
-      std::printf("%5llu %7s %9llu %s %-12s %-11s %s\n",
-                  static_cast<unsigned long long>(f.file_number), human_size(f.bytes).c_str(),
-                  static_cast<unsigned long long>(f.blocks),
-                  local_time(f.start_ms).c_str(),
-                  f.digest ? hex(*f.digest, 6).c_str() : "-", file_status_name(f.status),
-                  f.label.c_str());
-    }
+              medium_serial.empty() ? "(no medium serial number)" : medium_serial.c_str(),
+              label.empty() ? "" : ", label ", label.c_str(),
+              uuid.empty() ? "" : " (uuid ", uuid.c_str(),
+              uuid.empty() ? "" : ")");
+  for (const auto& row : listing.rows) {
+    const auto& f = row.file;
+    std::printf("%5llu %7s %9llu %s %-12s %-11s %s\n",
+                static_cast<unsigned long long>(f.file_number), human_size(f.bytes).c_str(),
+                static_cast<unsigned long long>(f.blocks),
+                local_time(f.start_ms).c_str(),
+                has_digest(f) ? hex(f.sha256, 6).c_str() : "-", file_status_name(f.status),
+                row.label.c_str());
   }
   return outcome::success();
 }

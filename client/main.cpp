@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "cli.hpp"
-#include "common/size.hpp"
 
 using namespace tapestream;
 using namespace tapestream::cli;
@@ -133,21 +132,26 @@ std::string file_text(std::uint64_t file, std::uint32_t state, bool json) {
   return std::to_string(file);
 }
 
-client::Result<void> drives_command(client::Connection& c, const Globals& g) {
-  BOOST_OUTCOME_TRY(c.send(proto::ListDrives{}));
-  BOOST_OUTCOME_TRY(reply, c.receive());
-  const auto* list = std::get_if<proto::DriveList>(&reply.message);
-  if (list == nullptr) {
-    return failed(reply.message, "drives");
+Result<void> drives_command(ts_client* c, const Globals& g) {
+  std::vector<std::string> drives;
+  const int n = ts_list_drives(
+      c,
+      [](const char* drive, void* context) {
+        static_cast<std::vector<std::string>*>(context)->emplace_back(drive);
+        return 0;
+      },
+      &drives);
+  if (n < 0) {
+    return lib_failure(c, n, "drives");
   }
   if (g.json) {
     std::string out = "[";
-    for (std::size_t i = 0; i < list->drives.size(); ++i) {
-      out += (i == 0 ? "" : ",") + json_text(list->drives[i]);
+    for (std::size_t i = 0; i < drives.size(); ++i) {
+      out += (i == 0 ? "" : ",") + json_text(drives[i]);
     }
     std::printf("%s]\n", out.c_str());
   } else {
-    for (const auto& d : list->drives) {
+    for (const auto& d : drives) {
       std::printf("%s\n", d.c_str());
     }
   }
@@ -157,19 +161,19 @@ client::Result<void> drives_command(client::Connection& c, const Globals& g) {
 // The mt verbs: which operation, and how many arguments each takes.
 struct Verb {
   const char* name;
-  proto::ControlOp op;
+  int op;  // TS_CTL_*
   unsigned min_args;
   unsigned max_args;
 };
 constexpr Verb verbs[] = {
-    {"rewind", proto::ControlOp::rewind, 0, 0}, {"load", proto::ControlOp::load, 0, 0},
-    {"eject", proto::ControlOp::eject, 0, 0},   {"offline", proto::ControlOp::eject, 0, 0},
-    {"weof", proto::ControlOp::weof, 0, 1},     {"fsf", proto::ControlOp::fsf, 0, 1},
-    {"bsf", proto::ControlOp::bsf, 0, 1},       {"fsr", proto::ControlOp::fsr, 0, 1},
-    {"bsr", proto::ControlOp::bsr, 0, 1},       {"eod", proto::ControlOp::eod, 0, 0},
-    {"tell", proto::ControlOp::tell, 0, 0},     {"seek", proto::ControlOp::seek, 1, 1},
-    {"erase", proto::ControlOp::erase, 0, 0},   {"setblk", proto::ControlOp::setblk, 1, 1},
-    {"compression", proto::ControlOp::compression, 1, 1},
+    {"rewind", TS_CTL_REWIND, 0, 0}, {"load", TS_CTL_LOAD, 0, 0},
+    {"eject", TS_CTL_EJECT, 0, 0},   {"offline", TS_CTL_EJECT, 0, 0},
+    {"weof", TS_CTL_WEOF, 0, 1},     {"fsf", TS_CTL_FSF, 0, 1},
+    {"bsf", TS_CTL_BSF, 0, 1},       {"fsr", TS_CTL_FSR, 0, 1},
+    {"bsr", TS_CTL_BSR, 0, 1},       {"eod", TS_CTL_EOD, 0, 0},
+    {"tell", TS_CTL_TELL, 0, 0},     {"seek", TS_CTL_SEEK, 1, 1},
+    {"erase", TS_CTL_ERASE, 0, 0},   {"setblk", TS_CTL_SETBLK, 1, 1},
+    {"compression", TS_CTL_COMPRESSION, 1, 1},
 };
 
 const Verb* find_verb(const std::string& name) {
@@ -182,10 +186,10 @@ const Verb* find_verb(const std::string& name) {
 }
 
 // Usage errors are found before the daemon is asked anything.
-client::Result<void> check_arguments(const std::string& command,
-                                     const std::vector<std::string>& args, bool has_producer) {
+Result<void> check_arguments(const std::string& command,
+                             const std::vector<std::string>& args, bool has_producer) {
   if (has_producer && command != "write") {
-    return client::Failure{proto::Status::bad_request, "\"-- COMMAND\" goes with write only"};
+    return Failure{TS_BAD_REQUEST, "\"-- COMMAND\" goes with write only"};
   }
   unsigned max_args = 0;
   unsigned min_args = 0;
@@ -194,7 +198,7 @@ client::Result<void> check_arguments(const std::string& command,
       command != "catalog" && command != "changer") {
     const auto* v = find_verb(command);
     if (v == nullptr) {
-      return client::Failure{proto::Status::bad_request,
+      return Failure{TS_BAD_REQUEST,
                              "unknown command \"" + command + "\"; see --help"};
     }
     min_args = v->min_args;
@@ -209,71 +213,67 @@ client::Result<void> check_arguments(const std::string& command,
   }
   if (command == "catalog") {
     if (args.size() != 1 || args[0] != "rebuild") {
-      return client::Failure{proto::Status::bad_request, "catalog: the only subcommand is rebuild"};
+      return Failure{TS_BAD_REQUEST, "catalog: the only subcommand is rebuild"};
     }
     return outcome::success();
   }
   if (args.size() > max_args) {
-    return client::Failure{proto::Status::bad_request,
+    return Failure{TS_BAD_REQUEST,
                            command + " takes " + (max_args == 0 ? "no argument" : "one argument") +
                                "; \"" + args[max_args] + "\" is one too many" +
                                (command == "write" ? " (a producer command goes after --)" : "")};
   }
   if (args.size() < min_args) {
-    return client::Failure{proto::Status::bad_request, command + " needs an argument"};
+    return Failure{TS_BAD_REQUEST, command + " needs an argument"};
   }
   return outcome::success();
 }
 
-client::Result<void> control_command(client::Connection& c, const Globals& g,
-                                     const std::string& verb, const std::vector<std::string>& args,
-                                     const po::variables_map& vm) {
+Result<void> control_command(ts_client* c, const Globals& g, const std::string& verb,
+                             const std::vector<std::string>& args,
+                             const po::variables_map& vm) {
   const auto* v = find_verb(verb);
-  proto::ControlRequest request;
-  request.op = v->op;
+  std::int64_t argument = 0;
   BOOST_OUTCOME_TRY(drive, pick_drive(c, g.drive));
-  request.drive = drive;
   if (v->max_args > 0) {
+    std::uint64_t n = 0;
     if (args.empty()) {
-      request.argument = 1;
-    } else if (v->op == proto::ControlOp::compression) {
+      argument = 1;
+    } else if (v->op == TS_CTL_COMPRESSION) {
       if (args[0] != "on" && args[0] != "off") {
-        return client::Failure{proto::Status::bad_request, "compression on|off"};
+        return Failure{TS_BAD_REQUEST, "compression on|off"};
       }
-      request.argument = args[0] == "on" ? 1 : 0;
+      argument = args[0] == "on" ? 1 : 0;
+    } else if (ts_parse_size(args[0].c_str(), &n) != 0 ||
+               n > static_cast<std::uint64_t>(INT64_MAX)) {
+      return Failure{TS_BAD_REQUEST,
+                             verb + ": \"" + args[0] + "\" is not a count"};
     } else {
-      const auto n = parse_size(args[0]);
-      if (!n || *n > static_cast<std::uint64_t>(INT64_MAX)) {
-        return client::Failure{proto::Status::bad_request,
-                               verb + ": \"" + args[0] + "\" is not a count"};
-      }
-      request.argument = static_cast<std::int64_t>(*n);
+      argument = static_cast<std::int64_t>(n);
     }
   }
-  if (v->op == proto::ControlOp::erase) {
-    request.argument = vm.count("long") != 0 ? 1 : 0;
+  if (v->op == TS_CTL_ERASE) {
+    argument = vm.count("long") != 0 ? 1 : 0;
   }
-  BOOST_OUTCOME_TRY(c.send(request));
-  BOOST_OUTCOME_TRY(reply, c.receive());
-  const auto* done = std::get_if<proto::ControlDone>(&reply.message);
-  if (done == nullptr) {
-    return failed(reply.message, verb.c_str());
+  ts_position done;
+  TS_INIT(ts_position, &done);
+  if (const int r = ts_control(c, drive.c_str(), v->op, argument, 0, &done); r != 0) {
+    return lib_failure(c, r, verb);
   }
   if (g.json) {
     std::printf("{\"drive\":%s,\"file\":%s,\"block\":%llu,\"bop\":%s}\n",
-                json_text(request.drive).c_str(),
-                file_text(done->file_number, done->state, true).c_str(),
-                static_cast<unsigned long long>(done->block_number),
-                (done->state & TS_STATE_BOP) != 0 ? "true" : "false");
-  } else if (v->op == proto::ControlOp::tell) {
-    std::printf("file %s, block %llu\n", file_text(done->file_number, done->state, false).c_str(),
-                static_cast<unsigned long long>(done->block_number));
+                json_text(drive).c_str(), file_text(done.file_number, done.state, true).c_str(),
+                static_cast<unsigned long long>(done.block_number),
+                (done.state & TS_STATE_BOP) != 0 ? "true" : "false");
+  } else if (v->op == TS_CTL_TELL) {
+    std::printf("file %s, block %llu\n", file_text(done.file_number, done.state, false).c_str(),
+                static_cast<unsigned long long>(done.block_number));
   }
   return outcome::success();
 }
 
 // A failure as JSON: its status and message, and for a stream what of it is on the tape.
-void print_json_failure(const client::Failure& f, std::FILE* out) {
+void print_json_failure(const Failure& f, std::FILE* out) {
   std::string extra;
   if (const auto& s = f.stream) {
     extra = ",\"bytes\":" + std::to_string(s->bytes) + ",\"blocks\":" + std::to_string(s->blocks) +
@@ -281,16 +281,17 @@ void print_json_failure(const client::Failure& f, std::FILE* out) {
             ((s->flags & TS_FAILED_FILEMARK_WRITTEN) != 0 ? "true" : "false");
   }
   std::fprintf(out, "{\"error\":%s,\"message\":%s%s}\n",
-               json_text(std::string{proto::status_name(f.status)}).c_str(),
+               json_text(status_name(f.status)).c_str(),
                json_text(f.what()).c_str(), extra.c_str());
 }
 
 // The command, on a connection of its own that is closed before main reports a failure.
-client::Result<void> run(const Globals& g, const std::string& command,
-                         const std::vector<std::string>& args, const po::variables_map& vm,
-                         const std::vector<std::string>& producer) {
+Result<void> run(const Globals& g, const std::string& command,
+                 const std::vector<std::string>& args, const po::variables_map& vm,
+                 const std::vector<std::string>& producer) {
   BOOST_OUTCOME_TRY(check_arguments(command, args, !producer.empty()));
-  BOOST_OUTCOME_TRY(c, client::Connection::open(g.socket));
+  BOOST_OUTCOME_TRY(handle, connect(g));
+  ts_client* c = handle.get();
   if (command == "write") {
     return write_command(c, g, vm, producer);
   }
@@ -422,5 +423,5 @@ int main(int argc, char** argv) {
     // found bad files printed its report there already.
     print_json_failure(f, command == "read" || command == "verify" ? stderr : stdout);
   }
-  return client::exit_code(f.status);
+  return exit_code(f.status);
 }

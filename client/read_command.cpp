@@ -4,13 +4,13 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include "cli.hpp"
 
 namespace tapestream::cli {
 namespace {
 
-using client::Failure;
 
 // The daemon wrote standard output itself and its reader went away (EPIPE): end as any
 // pipeline member whose reader is gone does, by SIGPIPE, so that `tapestream read | head`
@@ -24,87 +24,92 @@ using client::Failure;
 
 // Standard output is the data: the summary goes to standard error. The digest is of what was
 // given, the padding of a fixed-block file's last block included.
-void print_end(const Globals& g, const proto::ReadRequest& request, const proto::End& end) {
+void print_end(const Globals& g, const std::string& drive, std::uint64_t file_number,
+               const ts_result& end) {
+  const auto digest = end.has_digest != 0 ? digest_text(end.sha256) : std::string{};
   if (g.json) {
     std::fprintf(stderr, "{\"drive\":%s,\"bytes\":%llu,\"blocks\":%llu,\"sha256\":%s}\n",
-                 json_text(request.drive).c_str(), static_cast<unsigned long long>(end.bytes),
-                 static_cast<unsigned long long>(end.blocks), digest_json(end.digest).c_str());
+                 json_text(drive).c_str(), static_cast<unsigned long long>(end.bytes),
+                 static_cast<unsigned long long>(end.blocks),
+                 digest.empty() ? "null" : ("\"" + digest + "\"").c_str());
     return;
   }
-  const auto file = request.file_number == TS_READ_CURRENT_FILE
-                        ? std::string{"the file where the tape stood"}
-                        : "file " + std::to_string(request.file_number);
+  const auto file = file_number == TS_READ_CURRENT_FILE ? std::string{"the file where the tape stood"}
+                                                        : "file " + std::to_string(file_number);
   std::fprintf(stderr, "tapestream: read %llu bytes in %llu blocks of %s on %s\n",
                static_cast<unsigned long long>(end.bytes), static_cast<unsigned long long>(end.blocks),
-               file.c_str(), request.drive.c_str());
-  print_digest_line(end.digest);
+               file.c_str(), drive.c_str());
+  if (!digest.empty()) {
+    std::fprintf(stderr, "tapestream: sha256 %s\n", digest.c_str());
+  }
 }
 
-}  // namespace
-
-client::Result<void> read_command(client::Connection& c, const Globals& g,
-                                  const po::variables_map& vm) {
-  proto::ReadRequest request;
-  BOOST_OUTCOME_TRY(file, file_option(vm));
-  request.file_number = file;
-  BOOST_OUTCOME_TRY(drive, pick_drive(c, g.drive));
-  request.drive = drive;
-  Progress progress{"read"};
-  BOOST_OUTCOME_TRY(by_fd, send_stream_request(c, vm, request, STDOUT_FILENO, progress));
-  BOOST_OUTCOME_TRY(ready, c.receive());
-  if (!std::holds_alternative<proto::Ready>(ready.message)) {
-    return failed(ready.message, "read");
-  }
-  std::vector<std::uint8_t> buffer;
+// Copies the stream's DATA to standard output; returns the bytes given.
+Result<std::uint64_t> copy_out(ts_client* c, ts_stream* stream, Progress& progress) {
+  std::vector<std::uint8_t> buffer(1U << 20);
   std::uint64_t total = 0;
   for (;;) {
-    BOOST_OUTCOME_TRY(frame, c.receive(true));
-    if (const auto* p = std::get_if<proto::Progress>(&frame.message)) {
-      progress.update(*p);
-      continue;
+    const long n = ts_stream_read(stream, buffer.data(), buffer.size());
+    if (n < 0) {
+      return lib_failure(c, n, "read");
     }
-    if (frame.header.type != proto::Type::data) {
-      if (const auto* end = std::get_if<proto::End>(&frame.message)) {
-        if (by_fd) {  // the daemon wrote standard output itself: its END counts the bytes
-          total = end->bytes;
-        }
-        progress.update(total, true);
-        if (end->bytes != total) {
-          return Failure{proto::Status::internal, "the daemon says " + std::to_string(end->bytes) +
-                                                      " bytes, " + std::to_string(total) +
-                                                      " arrived"};
-        }
-        print_end(g, request, *end);
-        return outcome::success();
-      }
-      if (const auto* f = std::get_if<proto::StreamFailed>(&frame.message);
-          f != nullptr && f->status == proto::Status::client_gone && by_fd) {
-        die_of_sigpipe();
-      }
-      return failed(frame.message, "read");
+    if (n == 0) {
+      return total;
     }
-    if (by_fd) {
-      return Failure{proto::Status::out_of_sequence,
-                     "the daemon sent DATA to a passed descriptor's read"};
-    }
-    buffer.resize(frame.header.length);
-    BOOST_OUTCOME_TRY(c.read_exact(buffer));
     std::size_t done = 0;
-    while (done < buffer.size()) {
+    while (done < static_cast<std::size_t>(n)) {
       // A reader that went away raises SIGPIPE here, which ends this process as it ends cat.
-      const auto w = ::write(STDOUT_FILENO, buffer.data() + done, buffer.size() - done);
+      const auto w = ::write(STDOUT_FILENO, buffer.data() + done, static_cast<std::size_t>(n) - done);
       if (w < 0 && errno == EINTR) {
         continue;
       }
       if (w <= 0) {
-        return Failure{proto::Status::internal,
+        return Failure{TS_INTERNAL,
                        std::string{"cannot write standard output: "} + std::strerror(errno)};
       }
       done += static_cast<std::size_t>(w);
     }
-    total += buffer.size();
+    total += static_cast<std::uint64_t>(n);
     progress.update(total);
   }
+}
+
+}  // namespace
+
+Result<void> read_command(ts_client* c, const Globals& g, const po::variables_map& vm) {
+  BOOST_OUTCOME_TRY(file, file_option(vm));
+  BOOST_OUTCOME_TRY(drive, pick_drive(c, g.drive));
+  Progress progress{"read"};
+  progress.follow(c);
+  BOOST_OUTCOME_TRY(by_fd, pass_descriptor(c, vm, STDOUT_FILENO, true));
+  ts_stream* stream = nullptr;
+  if (const int r = ts_read_begin(c, drive.c_str(), file, by_fd ? STDOUT_FILENO : -1, &stream);
+      r != 0) {
+    return lib_failure(c, r, "read");
+  }
+  std::uint64_t total = 0;
+  if (!by_fd) {
+    BOOST_OUTCOME_TRY(copied, copy_out(c, stream, progress));
+    total = copied;
+  }
+  ts_result end;
+  TS_INIT(ts_result, &end);
+  if (const int r = ts_stream_finish(stream, &end); r != 0) {
+    if (end.stream_failed != 0) {
+      if (end.status == TS_CLIENT_GONE && by_fd) {
+        die_of_sigpipe();
+      }
+      return stream_failure(end, "read failed: " + std::string{ts_daemon_message(c)} + "; " +
+                                        std::to_string(end.bytes) + " bytes were delivered");
+    }
+    return lib_failure(c, r, "read");
+  }
+  if (by_fd) {  // the daemon wrote standard output itself: its END counts the bytes
+    total = end.bytes;
+  }
+  progress.update(total, true);
+  print_end(g, drive, file, end);
+  return outcome::success();
 }
 
 }  // namespace tapestream::cli

@@ -8,7 +8,6 @@
 #include <string>
 
 #include "cli.hpp"
-#include "common/tape_alert.hpp"
 
 namespace tapestream::cli {
 namespace {
@@ -25,15 +24,15 @@ const char* drive_state_text(std::uint8_t state) {
 // What a DRIVE_STATUS says is known: with `health`, byte 65 and the extension's mask; from a
 // daemon without it, a TapeAlert, capacity or remaining field of 0 is not known.
 struct Known {
-  const proto::DriveStatus& s;
+  const ts_drive_status& s;
   bool base(std::uint8_t bit, std::uint64_t value) const {
-    return s.health ? (s.known & bit) != 0 : value != 0;
+    return s.has_health != 0 ? (s.known & bit) != 0 : value != 0;
   }
   std::optional<std::uint64_t> field(std::uint8_t bit, std::uint64_t value) const {
     return base(bit, value) ? std::optional{value} : std::nullopt;
   }
   std::optional<std::uint64_t> extra(std::uint32_t bit, std::uint64_t value) const {
-    return s.health && (s.health->known & bit) != 0 ? std::optional{value} : std::nullopt;
+    return s.has_health != 0 && (s.health_known & bit) != 0 ? std::optional{value} : std::nullopt;
   }
 };
 
@@ -49,21 +48,21 @@ struct Health {
   std::string density_name;
 };
 
-Health health_of(const proto::DriveStatus& s) {
+Health health_of(const ts_drive_status& s) {
   const Known k{s};
   Health h;
   h.tape_alerts = k.field(TS_KNOWN_TAPE_ALERTS, s.tape_alerts);
   h.capacity = k.field(TS_KNOWN_CAPACITY, s.capacity_mib);
   h.remaining = k.field(TS_KNOWN_REMAINING, s.remaining_mib);
-  if ((s.state & TS_STATE_FILE_UNKNOWN) == 0 && (!s.health || (s.known & TS_KNOWN_POSITION) != 0)) {
+  if ((s.state & TS_STATE_FILE_UNKNOWN) == 0 && (s.has_health == 0 || (s.known & TS_KNOWN_POSITION) != 0)) {
     h.file = s.file_number;
   }
-  if (!s.health || (s.known & TS_KNOWN_DENSITY) != 0) {
+  if (s.has_health == 0 || (s.known & TS_KNOWN_DENSITY) != 0) {
     h.density = s.density_code;
   }
-  h.block_in_file = k.extra(TS_HEALTH_BLOCK_IN_FILE, s.health ? s.health->block_in_file : 0);
-  if (s.health) {
-    const auto& x = *s.health;
+  h.block_in_file = k.extra(TS_HEALTH_BLOCK_IN_FILE, s.block_in_file);
+  if (s.has_health != 0) {
+    const auto& x = s;
     h.loads = k.extra(TS_HEALTH_LOADS, x.loads);
     h.mb_written_load = k.extra(TS_HEALTH_MB_WRITTEN_LOAD, x.mb_written_load);
     h.mb_read_load = k.extra(TS_HEALTH_MB_READ_LOAD, x.mb_read_load);
@@ -84,14 +83,14 @@ Json alerts_json(std::uint64_t alerts) {
   for (unsigned flag = 1; flag <= 64; ++flag) {
     if (((alerts >> (flag - 1)) & 1U) != 0) {
       list.push_back({{"flag", flag},
-                      {"name", std::string{common::tape_alert_name(flag)}},
-                      {"severity", std::string{common::severity_name(common::tape_alert_severity(flag))}}});
+                      {"name", ts_tape_alert_name(flag)},
+                      {"severity", ts_tape_alert_severity(flag)}});
     }
   }
   return list;
 }
 
-void print_json(const proto::DriveStatus& s, const Health& h) {
+void print_json(const ts_drive_status& s, const Health& h) {
   auto flag = [&s](std::uint32_t f) { return (s.state & f) != 0; };
   const auto* doing = drive_state_text(s.drive_state);
   Json j{{"drive", s.drive},
@@ -100,7 +99,7 @@ void print_json(const proto::DriveStatus& s, const Health& h) {
          {"product", s.product},
          {"revision", s.revision},
          {"serial", s.serial},
-         {"medium_serial", s.medium_serial.empty() ? Json(nullptr) : Json(s.medium_serial)},
+         {"medium_serial", s.medium_serial[0] == '\0' ? Json(nullptr) : Json(s.medium_serial)},
          {"loaded", flag(TS_STATE_LOADED)},
          {"write_protected", flag(TS_STATE_WRITE_PROTECTED)},
          {"bop", flag(TS_STATE_BOP)},
@@ -134,11 +133,10 @@ void print_json(const proto::DriveStatus& s, const Health& h) {
   std::printf("%s\n", j.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
 }
 
-void print_text(const proto::DriveStatus& s, const Health& h) {
+void print_text(const ts_drive_status& s, const Health& h) {
   auto flag = [&s](std::uint32_t f) { return (s.state & f) != 0; };
-  std::printf("drive:        %s (%s)\n", s.drive.c_str(), s.transport.c_str());
-  std::printf("device:       %s %s %s, serial %s\n", s.vendor.c_str(), s.product.c_str(),
-              s.revision.c_str(), s.serial.c_str());
+  std::printf("drive:        %s (%s)\n", s.drive, s.transport);
+  std::printf("device:       %s %s %s, serial %s\n", s.vendor, s.product, s.revision, s.serial);
   if (const auto* doing = drive_state_text(s.drive_state)) {
     std::printf("doing:        %s\n", doing);
   }
@@ -150,8 +148,8 @@ void print_text(const proto::DriveStatus& s, const Health& h) {
   std::printf("medium:       %s%s%s\n", flag(TS_STATE_LOADED) ? "loaded" : "none",
               flag(TS_STATE_WRITE_PROTECTED) ? ", write protected" : "",
               flag(TS_STATE_EARLY_WARNING) ? ", beyond early warning" : "");
-  if (!s.medium_serial.empty()) {
-    std::printf("cartridge:    medium serial %s\n", s.medium_serial.c_str());
+  if (s.medium_serial[0] != '\0') {
+    std::printf("cartridge:    medium serial %s\n", s.medium_serial);
   }
   std::printf("position:     File number=%s, block number=%s; absolute block %llu%s\n",
               text_or_unknown(h.file).c_str(), text_or_unknown(h.block_in_file).c_str(),
@@ -176,8 +174,7 @@ void print_text(const proto::DriveStatus& s, const Health& h) {
   } else {
     for (unsigned f = 1; f <= 64; ++f) {
       if (((*h.tape_alerts >> (f - 1)) & 1U) != 0) {
-        std::printf("tapealert:    %u %s (%s)\n", f, std::string{common::tape_alert_name(f)}.c_str(),
-                    std::string{common::severity_name(common::tape_alert_severity(f))}.c_str());
+        std::printf("tapealert:    %u %s (%s)\n", f, ts_tape_alert_name(f), ts_tape_alert_severity(f));
       }
     }
   }
@@ -195,19 +192,18 @@ void print_text(const proto::DriveStatus& s, const Health& h) {
 
 }  // namespace
 
-client::Result<void> status_command(client::Connection& c, const Globals& g) {
+Result<void> status_command(ts_client* c, const Globals& g) {
   BOOST_OUTCOME_TRY(drive, pick_drive(c, g.drive));
-  BOOST_OUTCOME_TRY(c.send(proto::StatusRequest{drive}));
-  BOOST_OUTCOME_TRY(reply, c.receive());
-  const auto* s = std::get_if<proto::DriveStatus>(&reply.message);
-  if (s == nullptr) {
-    return failed(reply.message, "status");
+  ts_drive_status s;
+  TS_INIT(ts_drive_status, &s);
+  if (const int r = ts_status(c, drive.c_str(), &s); r != 0) {
+    return lib_failure(c, r, "status");
   }
-  const auto h = health_of(*s);
+  const auto h = health_of(s);
   if (g.json) {
-    print_json(*s, h);
+    print_json(s, h);
   } else {
-    print_text(*s, h);
+    print_text(s, h);
   }
   return outcome::success();
 }

@@ -9,20 +9,20 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "cli.hpp"
-#include "common/result.hpp"
-#include "common/size.hpp"
 
 extern char** environ;
 
 namespace tapestream::cli {
 namespace {
 
-using client::Failure;
 
 // The command after "--", run as the stream's producer. Its standard output is a pipe whose
 // read end is the stream's data. A producer that fails or is killed still ends its output, and
@@ -30,17 +30,43 @@ using client::Failure;
 // producer runs (with fd passing), learns how it ended, and only then lets the stream end — or
 // aborts it. This is what a shell pipeline cannot do: `tar c | tapestream write` commits the
 // archive of a tar that was killed, because nothing tells tapestream.
+// A descriptor closed with its owner.
+class OwnedFd {
+ public:
+  OwnedFd() = default;
+  explicit OwnedFd(int fd) : _fd{fd} {}
+  OwnedFd(OwnedFd&& other) noexcept : _fd{std::exchange(other._fd, -1)} {}
+  OwnedFd& operator=(OwnedFd&& other) noexcept {
+    reset();
+    _fd = std::exchange(other._fd, -1);
+    return *this;
+  }
+  OwnedFd(const OwnedFd&) = delete;
+  OwnedFd& operator=(const OwnedFd&) = delete;
+  ~OwnedFd() { reset(); }
+  int get() const { return _fd; }
+  void reset() {
+    if (_fd >= 0) {
+      ::close(_fd);
+    }
+    _fd = -1;
+  }
+
+ private:
+  int _fd = -1;
+};
+
 class Producer {
  public:
   // Runs `command` with its standard output on a new pipe.
-  static client::Result<Producer> start(const std::vector<std::string>& command) {
+  static Result<Producer> start(const std::vector<std::string>& command) {
     Producer p{command.front()};
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) {
-      return Failure{proto::Status::internal, std::string{"pipe: "} + std::strerror(errno)};
+      return Failure{TS_INTERNAL, std::string{"pipe: "} + std::strerror(errno)};
     }
-    p._read_end = UniqueFd{fds[0]};
-    p._write_end = UniqueFd{fds[1]};
+    p._read_end = OwnedFd{fds[0]};
+    p._write_end = OwnedFd{fds[1]};
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, p._write_end.get(), STDOUT_FILENO);
@@ -52,11 +78,11 @@ class Producer {
     const int spawned = ::posix_spawnp(&p._pid, argv[0], &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     if (spawned != 0) {
-      return Failure{proto::Status::bad_request,
+      return Failure{TS_BAD_REQUEST,
                      "cannot run the producer " + p._name + ": " + std::strerror(spawned)};
     }
     // glibc 2.36's <sys/pidfd.h> lacks extern "C"; the system call itself is plain.
-    p._pidfd = UniqueFd{static_cast<int>(::syscall(SYS_pidfd_open, p._pid, 0))};
+    p._pidfd = OwnedFd{static_cast<int>(::syscall(SYS_pidfd_open, p._pid, 0))};
     return p;
   }
 
@@ -64,28 +90,23 @@ class Producer {
   void close_data_fd() { _read_end.reset(); }
   void close_write_end() { _write_end.reset(); }
   int pidfd() const { return _pidfd.get(); }
-  // Waits for the producer to exit. It failed (Status::incomplete: the stream must not be
-  // committed) when it exited non-zero, was killed or could not be waited for.
-  Result<void, tapestream::Failure> wait() {
-    const auto incomplete = make_error_code(proto::Status::incomplete);
+  // Waits for the producer to exit. Returns why it failed (then the stream must not be
+  // committed: it exited non-zero, was killed or could not be waited for), or nothing.
+  std::optional<std::string> wait() {
     int status = 0;
     while (::waitpid(_pid, &status, 0) < 0) {
       if (errno != EINTR) {
-        return tapestream::Failure{incomplete, "the producer " + _name +
-                                                   " could not be waited for: " +
-                                                   std::strerror(errno)};
+        return "the producer " + _name + " could not be waited for: " + std::strerror(errno);
       }
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-      return outcome::success();
+      return std::nullopt;
     }
     if (WIFEXITED(status)) {
-      return tapestream::Failure{incomplete, "the producer " + _name + " exited with status " +
-                                                 std::to_string(WEXITSTATUS(status))};
+      return "the producer " + _name + " exited with status " + std::to_string(WEXITSTATUS(status));
     }
-    return tapestream::Failure{incomplete, "the producer " + _name + " was killed by signal " +
-                                               std::to_string(WTERMSIG(status)) + " (" +
-                                               strsignal(WTERMSIG(status)) + ")"};
+    return "the producer " + _name + " was killed by signal " + std::to_string(WTERMSIG(status)) +
+           " (" + strsignal(WTERMSIG(status)) + ")";
   }
 
  private:
@@ -93,123 +114,105 @@ class Producer {
 
   std::string _name;
   pid_t _pid = -1;
-  UniqueFd _read_end;
-  UniqueFd _write_end;
-  UniqueFd _pidfd;
+  OwnedFd _read_end;
+  OwnedFd _write_end;
+  OwnedFd _pidfd;
 };
 
-// The data on `fd` as DATA frames: from a pipe by splice(2), so the bytes never pass through
-// this process; from anything else by read(2). Stops early when the daemon ends the stream.
-client::Result<std::uint64_t> send_data(client::Connection& c, int fd,
-                                        std::optional<proto::Message>& early_reply,
-                                        Progress& progress) {
-  const auto chunk = std::min<std::uint32_t>(c.max_data(), 1U << 20);
-  std::vector<std::uint8_t> buffer;
-  std::uint64_t total = 0;
+// How the data part of a write ended: at the data's end, with the daemon ending the stream
+// first, or with this side failing to send (its Failure).
+struct Sent {
+  std::uint64_t bytes = 0;
+  bool ended_early = false;
+  std::optional<Failure> failure;
+};
+
+// The data on `fd` through the socket: from a pipe by splice(2), so the bytes never pass through
+// this process; from anything else by read(2). Waits for data and for the daemon at once: a
+// producer that stalls must not keep the CLI from hearing that the daemon ended the stream (its
+// stop timeout, a drive failure).
+Sent send_data(ts_client* c, ts_stream* stream, int fd, Progress& progress) {
+  std::vector<std::uint8_t> buffer(1U << 20);
+  Sent sent;
   struct stat st {};
   const bool use_splice = fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
   for (;;) {
-    // Wait for data and for the daemon at once: a producer that stalls must not keep the CLI
-    // from hearing that the daemon ended the stream (its stop timeout, a drive failure).
-    pollfd ready[2] = {{fd, POLLIN, 0}, {c.fd(), POLLIN, 0}};
-    if (::poll(ready, 2, -1) < 0) {
-      if (errno == EINTR) {
+    const int ready = ts_stream_wait(stream, fd, -1);
+    if (ready < 0) {
+      sent.failure = lib_failure(c, ready, "write");
+      return sent;
+    }
+    if ((static_cast<unsigned>(ready) & TS_WAIT_ENDED) != 0) {
+      sent.ended_early = true;
+      return sent;
+    }
+    if (use_splice) {
+      const long n = ts_stream_splice(stream, fd, buffer.size());
+      if (n < 0) {
+        sent.failure = lib_failure(c, n, "write");
+        return sent;
+      }
+      if (n > 0) {
+        sent.bytes += static_cast<std::uint64_t>(n);
+        progress.update(sent.bytes);
         continue;
       }
-      return Failure{proto::Status::internal, std::string{"poll: "} + std::strerror(errno)};
-    }
-    if ((ready[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
-      BOOST_OUTCOME_TRY(received, c.receive());
-      auto reply = std::move(received.message);
-      if (const auto* p = std::get_if<proto::Progress>(&reply)) {
-        progress.update(*p);
-        continue;
-      }
-      early_reply = std::move(reply);  // the daemon ended the stream early: stop sending
-      return total;
-    }
-    int available = 0;
-    if (use_splice && ioctl(fd, FIONREAD, &available) == 0 && available > 0) {
-      const auto n = std::min<std::uint32_t>(static_cast<std::uint32_t>(available), chunk);
-      BOOST_OUTCOME_TRY(c.send_data_header(n));
-      std::uint32_t moved = 0;
-      while (moved < n) {
-        const auto r = splice(fd, nullptr, c.fd(), nullptr, n - moved, SPLICE_F_MOVE);
-        if (r <= 0) {
-          if (r < 0 && errno == EINTR) {
-            continue;
-          }
-          return Failure{proto::Status::unreachable,
-                         std::string{"splice to the daemon failed: "} + std::strerror(errno)};
-        }
-        moved += static_cast<std::uint32_t>(r);
-      }
-      total += n;
-      progress.update(total);
-      continue;
     }
     // Not a pipe, or nothing buffered in it: read(), which also sees the end.
-    buffer.resize(chunk);
     const auto r = ::read(fd, buffer.data(), buffer.size());
     if (r < 0 && errno == EINTR) {
       continue;
     }
     if (r < 0) {
-      return Failure{proto::Status::internal,
-                     std::string{"cannot read the stream's data: "} + std::strerror(errno)};
+      sent.failure = Failure{TS_INTERNAL,
+                             std::string{"cannot read the stream's data: "} + std::strerror(errno)};
+      return sent;
     }
     if (r == 0) {
-      return total;
+      return sent;
     }
-    BOOST_OUTCOME_TRY(c.send_data_header(static_cast<std::uint32_t>(r)));
-    BOOST_OUTCOME_TRY(c.write_all({buffer.data(), static_cast<std::size_t>(r)}));
-    total += static_cast<std::uint64_t>(r);
-    progress.update(total);
+    if (const int w = ts_stream_write(stream, buffer.data(), static_cast<std::size_t>(r)); w != 0) {
+      sent.failure = lib_failure(c, w, "write");
+      return sent;
+    }
+    sent.bytes += static_cast<std::uint64_t>(r);
+    progress.update(sent.bytes);
   }
 }
 
 // With fd passing the daemon reads the producer's pipe itself; meanwhile the CLI waits for the
 // producer to exit (or for the daemon to end the stream first) and then lets the stream end or
-// aborts it.
-client::Result<std::optional<proto::Message>> watch_producer(client::Connection& c,
-                                                             Producer& producer,
-                                                             Progress& progress) {
-  for (;;) {
-    pollfd fds[2] = {{c.fd(), POLLIN, 0}, {producer.pidfd(), POLLIN, 0}};
-    if (::poll(fds, producer.pidfd() >= 0 ? 2 : 1, -1) < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return Failure{proto::Status::internal, std::string{"poll: "} + std::strerror(errno)};
+// says why it must not. Returns the reason to abort, or nothing.
+Result<std::optional<std::string>> watch_producer(ts_client* c, ts_stream* stream,
+                                                  Producer& producer) {
+  // Without a pidfd (an old kernel) only waiting for the producer itself is left.
+  while (producer.pidfd() >= 0) {
+    const int ready = ts_stream_wait(stream, producer.pidfd(), -1);
+    if (ready < 0) {
+      return lib_failure(c, ready, "write");
     }
-    if ((fds[0].revents & (POLLIN | POLLHUP)) != 0) {
-      BOOST_OUTCOME_TRY(received, c.receive());
-      auto reply = std::move(received.message);
-      if (const auto* p = std::get_if<proto::Progress>(&reply)) {
-        progress.update(*p);
-        continue;
-      }
-      return std::optional<proto::Message>{std::move(reply)};
+    if ((static_cast<unsigned>(ready) & TS_WAIT_ENDED) != 0) {
+      return std::optional<std::string>{};  // the daemon ended it: commit gives its account
     }
-    if (producer.pidfd() < 0 || (fds[1].revents & POLLIN) != 0) {
-      if (const auto exited = producer.wait(); exited) {
-        producer.close_write_end();  // the daemon now sees the end of the data
-      } else {
-        BOOST_OUTCOME_TRY(c.send(proto::Abort{exited.error().what()}));
-      }
-      return std::optional<proto::Message>{};
+    if ((static_cast<unsigned>(ready) & TS_WAIT_FD) != 0) {
+      break;
     }
   }
+  auto failed = producer.wait();
+  if (!failed) {
+    producer.close_write_end();  // the daemon now sees the end of the data
+  }
+  return failed;
 }
 
-client::Result<std::uint64_t> expected_length(const po::variables_map& vm, bool has_producer) {
+Result<std::uint64_t> expected_length(const po::variables_map& vm, bool has_producer) {
   if (vm.count("size") != 0) {
-    const auto size = parse_size(vm["size"].as<std::string>());
-    if (!size || *size == 0) {
-      return Failure{proto::Status::bad_request,
+    std::uint64_t size = 0;
+    if (ts_parse_size(vm["size"].as<std::string>().c_str(), &size) != 0 || size == 0) {
+      return Failure{TS_BAD_REQUEST,
                      "--size: expected a size above 0 (K, M, G allowed)"};
     }
-    return *size;
+    return size;
   }
   struct stat st {};
   if (!has_producer && fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) {
@@ -221,10 +224,11 @@ client::Result<std::uint64_t> expected_length(const po::variables_map& vm, bool 
   return std::uint64_t{0};
 }
 
-void print_committed(const Globals& g, const std::string& drive, const proto::Committed& committed,
+void print_committed(const Globals& g, const std::string& drive, const ts_result& committed,
                      bool fixed) {
   // Fixed blocks are whole on tape: the last one carries zeros after the stream's end.
   const auto pad = fixed ? committed.blocks * committed.block_size - committed.bytes : 0;
+  const auto digest = committed.has_digest != 0 ? digest_text(committed.sha256) : std::string{};
   if (g.json) {
     std::printf("{\"drive\":%s,\"file\":%llu,\"bytes\":%llu,\"blocks\":%llu,\"block_size\":%u,"
                 "\"fixed\":%s,\"pad\":%llu,\"early_warning\":%s,\"sha256\":%s}\n",
@@ -233,7 +237,7 @@ void print_committed(const Globals& g, const std::string& drive, const proto::Co
                 static_cast<unsigned long long>(committed.blocks), committed.block_size,
                 fixed ? "true" : "false", static_cast<unsigned long long>(pad),
                 (committed.flags & TS_COMMITTED_EARLY_WARNING) != 0 ? "true" : "false",
-                digest_json(committed.digest).c_str());
+                digest.empty() ? "null" : ("\"" + digest + "\"").c_str());
     return;
   }
   std::fprintf(stderr, "tapestream: committed %llu bytes in %llu blocks as file %llu on %s",
@@ -245,42 +249,67 @@ void print_committed(const Globals& g, const std::string& drive, const proto::Co
                  committed.block_size, static_cast<unsigned long long>(pad));
   }
   std::fputc('\n', stderr);
-  print_digest_line(committed.digest);  // of the stream's own bytes: never the padding
+  if (!digest.empty()) {  // of the stream's own bytes: never the padding
+    std::fprintf(stderr, "tapestream: sha256 %s\n", digest.c_str());
+  }
+}
+
+// A write the daemon did not commit, with its account of what of the stream is on the tape.
+Failure write_failure(ts_client* c, const ts_result& f) {
+  const std::string said = ts_daemon_message(c);
+  if (f.blocks == 0) {
+    return stream_failure(f, "write failed: " + said +
+                                 "; 0 bytes of the stream (0 blocks) are on the tape: no file was made");
+  }
+  return stream_failure(f, "write failed: " + said + "; " + std::to_string(f.bytes) +
+                               " bytes of the stream (" + std::to_string(f.blocks) +
+                               " blocks) are on the tape as file " + std::to_string(f.file_number) +
+                               ((f.flags & TS_FAILED_FILEMARK_WRITTEN) != 0
+                                    ? ", closed by a filemark"
+                                    : ", not closed by a filemark (the next write closes it)"));
+}
+
+Result<ts_write_options> options_of(const po::variables_map& vm, std::string& label) {
+  ts_write_options options;
+  TS_INIT(ts_write_options, &options);
+  if (vm.count("block-size") != 0) {
+    std::uint64_t size = 0;
+    if (ts_parse_size(vm["block-size"].as<std::string>().c_str(), &size) != 0 || size == 0 ||
+        size > 0xFF'FFFF) {
+      return Failure{TS_BAD_REQUEST, "--block-size: expected a size up to 16M-1"};
+    }
+    options.block_size = static_cast<std::uint32_t>(size);
+  }
+  options.flags = (vm.count("no-wait") != 0 ? TS_WRITE_NO_WAIT : 0U) |
+                  (vm.count("here") != 0 ? 0U : TS_WRITE_APPEND) |
+                  (vm.count("fixed") != 0 ? TS_WRITE_FIXED : 0U);
+  if (vm.count("label") != 0) {
+    // Its UTF-8 the library checks before anything is sent.
+    label = vm["label"].as<std::string>();
+    if (label.size() > TS_MAX_LABEL) {
+      return Failure{TS_BAD_REQUEST, "--label: at most 255 bytes of UTF-8"};
+    }
+    options.label = label.c_str();
+  }
+  return options;
 }
 
 }  // namespace
 
-client::Result<void> write_command(client::Connection& c, const Globals& g,
-                                   const po::variables_map& vm,
-                                   const std::vector<std::string>& producer_command) {
-  proto::WriteRequest request;
+Result<void> write_command(ts_client* c, const Globals& g, const po::variables_map& vm,
+                           const std::vector<std::string>& producer_command) {
   BOOST_OUTCOME_TRY(drive, pick_drive(c, g.drive));
-  request.drive = drive;
-  if (vm.count("block-size") != 0) {
-    const auto size = parse_size(vm["block-size"].as<std::string>());
-    if (!size || *size == 0 || *size > 0xFF'FFFF) {
-      return Failure{proto::Status::bad_request, "--block-size: expected a size up to 16M-1"};
-    }
-    request.block_size = static_cast<std::uint32_t>(*size);
-  }
-  request.flags = (vm.count("no-wait") != 0 ? TS_WRITE_NO_WAIT : 0U) |
-                  (vm.count("here") != 0 ? 0U : TS_WRITE_APPEND) |
-                  (vm.count("fixed") != 0 ? TS_WRITE_FIXED : 0U);
-  if (vm.count("label") != 0) {
-    request.label = vm["label"].as<std::string>();
-    if (!proto::valid_utf8(request.label) || request.label.size() > TS_MAX_LABEL) {
-      return Failure{proto::Status::bad_request, "--label: at most 255 bytes of UTF-8"};
-    }
-  }
+  std::string label;
+  BOOST_OUTCOME_TRY(options, options_of(vm, label));
   const bool has_producer = !producer_command.empty();
   // As tar refuses to write an archive to a terminal: what is typed is rarely meant for tape.
   if (!has_producer && isatty(STDIN_FILENO) == 1 && vm.count("force") == 0) {
-    return Failure{proto::Status::bad_request,
+    return Failure{TS_BAD_REQUEST,
                    "standard input is a terminal; refusing to write what is typed to tape "
                    "(--force does it anyway)"};
   }
   BOOST_OUTCOME_TRY(length, expected_length(vm, has_producer));
-  request.expected_length = length;
+  options.expected_length = length;
   std::optional<Producer> producer;
   if (has_producer) {
     BOOST_OUTCOME_TRY(started, Producer::start(producer_command));
@@ -288,51 +317,46 @@ client::Result<void> write_command(client::Connection& c, const Globals& g,
   }
   const int data_fd = producer ? producer->data_fd() : STDIN_FILENO;
   Progress progress{"written"};
-  BOOST_OUTCOME_TRY(by_fd, send_stream_request(c, vm, request, data_fd, progress));
+  progress.follow(c);
+  BOOST_OUTCOME_TRY(by_fd, pass_descriptor(c, vm, data_fd, false));
+  ts_stream* stream = nullptr;
+  const int begun = ts_write_begin(c, drive.c_str(), &options, by_fd ? data_fd : -1, &stream);
   if (producer && by_fd) {
     producer->close_data_fd();  // the daemon holds its own copy
   } else if (producer) {
     producer->close_write_end();  // this process reads the pipe to its end
   }
-  BOOST_OUTCOME_TRY(ready, c.receive());
-  const auto* r = std::get_if<proto::Ready>(&ready.message);
-  if (r == nullptr) {
-    return failed(ready.message, "write");
+  if (begun != 0) {
+    return lib_failure(c, begun, "write");
   }
-  std::optional<proto::Message> early;
+  const bool fixed = (ts_stream_ready_flags(stream) & TS_READY_FIXED) != 0;
+  std::optional<std::string> abort_reason;
+  std::optional<Failure> send_failure;
   if (!by_fd) {
-    BOOST_OUTCOME_TRY(total, send_data(c, data_fd, early, progress));
-    if (!early) {
-      const auto exited =
-          producer ? producer->wait() : Result<void, tapestream::Failure>{outcome::success()};
-      if (exited) {
-        BOOST_OUTCOME_TRY(c.send(proto::End{total, 0, {}}));
-      } else {
-        BOOST_OUTCOME_TRY(c.send(proto::Abort{exited.error().what()}));
-      }
+    auto sent = send_data(c, stream, data_fd, progress);
+    send_failure = std::move(sent.failure);
+    if (!sent.ended_early && !send_failure && producer) {
+      abort_reason = producer->wait();
     }
   } else if (producer) {
-    BOOST_OUTCOME_TRY(watched, watch_producer(c, *producer, progress));
-    early = std::move(watched);
+    BOOST_OUTCOME_TRY(reason, watch_producer(c, stream, *producer));
+    abort_reason = std::move(reason);
   }
-  proto::Message answer;
-  if (early) {
-    answer = std::move(*early);
-  } else {
-    BOOST_OUTCOME_TRY(received, c.receive());
-    answer = std::move(received.message);
+  ts_result done;
+  TS_INIT(ts_result, &done);
+  const int ended = abort_reason ? ts_stream_abort_result(stream, abort_reason->c_str(), &done)
+                                 : ts_stream_commit(stream, &done);
+  if (done.stream_failed != 0) {
+    return write_failure(c, done);  // the daemon's account: aborted, or ended early
   }
-  while (const auto* p = std::get_if<proto::Progress>(&answer)) {
-    progress.update(*p);
-    BOOST_OUTCOME_TRY(received, c.receive());
-    answer = std::move(received.message);
+  if (send_failure) {
+    return *send_failure;
   }
-  const auto* committed = std::get_if<proto::Committed>(&answer);
-  if (committed == nullptr) {
-    return failed(answer, "write");
+  if (ended != 0) {
+    return lib_failure(c, ended, "write");
   }
-  progress.update(committed->bytes, true);
-  print_committed(g, request.drive, *committed, (r->flags & TS_READY_FIXED) != 0);
+  progress.update(done.bytes, true);
+  print_committed(g, drive, done, fixed);
   return outcome::success();
 }
 

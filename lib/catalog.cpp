@@ -1,6 +1,8 @@
 // The C API's catalog calls: the files of a volume, verify and label (tapestream.h).
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
+#include <string>
 
 #include "handle.hpp"
 
@@ -36,6 +38,8 @@ void fill_file(ts_file* f, const proto::FileEntry& e) {
   f->status = e.status;
   f->flags = e.flags;
   if (e.digest) {
+    // The codec keeps the flag as the optional digest; the C struct says it as the header does.
+    f->flags = static_cast<std::uint8_t>(f->flags | TS_FILE_HAS_DIGEST);
     std::memcpy(f->sha256, e.digest->data(), e.digest->size());
   }
   f->label = e.label.c_str();
@@ -60,9 +64,17 @@ extern "C" {
 
 int ts_list_files(ts_client* client, const char* drive, const char* volume, ts_file_fn each,
                   void* context) {
+  return ts_list_volume(client, drive, volume, nullptr, each, context);
+}
+
+int ts_list_volume(ts_client* client, const char* drive, const char* volume, ts_volume* out,
+                   ts_file_fn each, void* context) {
   return guarded(client, [&] {
     if (const int r = lib::usable(client); r != 0) {
       return r;
+    }
+    if (out != nullptr && !lib::sized(out)) {
+      return fail(client, proto::Status::bad_request, "ts_list_volume: set struct_size with TS_INIT");
     }
     const auto wanted = lib::text_argument(volume, TS_MAX_VOLUME_TEXT);
     if (!wanted || !proto::valid_utf8(*wanted)) {
@@ -88,6 +100,9 @@ int ts_list_files(ts_client* client, const char* drive, const char* volume, ts_f
       }
       ts_volume v;
       fill_volume(&v, *list);
+      if (out != nullptr && count == 0) {
+        lib::deliver(out, v);  // the first frame names the volume, files or none
+      }
       for (const auto& entry : list->files) {
         ++count;
         if (each != nullptr && stopped == 0) {
@@ -105,6 +120,23 @@ int ts_list_files(ts_client* client, const char* drive, const char* volume, ts_f
 
 int ts_label(ts_client* client, const char* drive, const char* name, uint32_t flags, char* uuid,
              size_t uuid_size) {
+  if (uuid != nullptr && uuid_size == 0) {
+    return -EINVAL;
+  }
+  ts_labelled labelled;
+  TS_INIT(ts_labelled, &labelled);
+  const int r = ts_label_volume(client, drive, name, flags, &labelled);
+  if (r == 0 && uuid != nullptr) {
+    const std::string text = labelled.uuid;
+    const auto n = std::min(text.size(), uuid_size - 1);
+    text.copy(uuid, n);
+    uuid[n] = '\0';
+  }
+  return r;
+}
+
+int ts_label_volume(ts_client* client, const char* drive, const char* name, uint32_t flags,
+                    struct ts_labelled* out) {
   return guarded(client, [&] {
     if (const int r = lib::usable(client); r != 0) {
       return r;
@@ -112,8 +144,8 @@ int ts_label(ts_client* client, const char* drive, const char* name, uint32_t fl
     if ((flags & ~TS_LABEL_FORCE) != 0) {
       return fail(client, proto::Status::bad_request, "ts_label: the only flag is TS_LABEL_FORCE");
     }
-    if (uuid != nullptr && uuid_size == 0) {
-      return -EINVAL;
+    if (out != nullptr && !lib::sized(out)) {
+      return fail(client, proto::Status::bad_request, "ts_label_volume: set struct_size with TS_INIT");
     }
     const auto volume = lib::text_argument(name, TS_MAX_LABEL);
     if (!volume || !proto::valid_utf8(*volume)) {
@@ -135,10 +167,13 @@ int ts_label(ts_client* client, const char* drive, const char* name, uint32_t fl
     if (labelled == nullptr) {
       return fail(client, lib::unexpected(reply.value().message, "label"));
     }
-    if (uuid != nullptr) {
-      const auto n = std::min(labelled->uuid.size(), uuid_size - 1);
-      labelled->uuid.copy(uuid, n);
-      uuid[n] = '\0';
+    if (out != nullptr) {
+      ts_labelled filled;
+      std::memset(&filled, 0, sizeof filled);
+      filled.flags = labelled->flags;
+      lib::copy_text(filled.name, labelled->name);
+      lib::copy_text(filled.uuid, labelled->uuid);
+      lib::deliver(out, filled);
     }
     return 0;
   });
@@ -188,6 +223,14 @@ int ts_verify(ts_client* client, const char* drive, uint64_t file_number, uint32
           verified.catalog_status = v->catalog_status;
           verified.condition = static_cast<std::uint16_t>(v->condition);
           verified.message = v->message.c_str();
+          if (v->digest) {
+            verified.has_digest = 1;
+            std::memcpy(verified.sha256, v->digest->data(), v->digest->size());
+          }
+          if (v->catalog_digest) {
+            verified.has_catalog_digest = 1;
+            std::memcpy(verified.catalog_sha256, v->catalog_digest->data(), v->catalog_digest->size());
+          }
           each(&verified, context);
         }
         continue;

@@ -1,5 +1,6 @@
 // The C API's handle, errors, drives, status and control (tapestream.h).
 #include <cerrno>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 
@@ -12,6 +13,7 @@ int fail(ts_client* client, const client::Failure& failure) {
     client->broken = true;
   }
   client->last_error = failure.message;
+  client->daemon_message = failure.daemon_message;
   return failure.system_error != 0 ? -failure.system_error : lib::code(failure.status);
 }
 
@@ -37,6 +39,7 @@ int usable(ts_client* client) {
     return -EBUSY;
   }
   client->last_error.clear();
+  client->daemon_message.clear();
   return 0;
 }
 
@@ -77,10 +80,14 @@ client::Result<std::string> pick_drive(ts_client* client, const char* wanted) {
 
 client::Failure unexpected(const proto::Message& reply, const char* what) {
   if (const auto* e = std::get_if<proto::Error>(&reply)) {
-    return {e->status, std::string{what} + ": " + e->message};
+    client::Failure failure{e->status, std::string{what} + ": " + e->message};
+    failure.daemon_message = e->message;
+    return failure;
   }
   if (const auto* f = std::get_if<proto::StreamFailed>(&reply)) {
-    return {f->status, std::string{what} + ": " + f->message, *f};
+    client::Failure failure{f->status, std::string{what} + ": " + f->message, *f};
+    failure.daemon_message = f->message;
+    return failure;
   }
   // Out of step with the daemon: the unreachable status marks the handle broken.
   return {proto::Status::unreachable,
@@ -155,6 +162,10 @@ const char* ts_last_error(const ts_client* client) {
   return client == nullptr ? "" : client->last_error.c_str();
 }
 
+const char* ts_daemon_message(const ts_client* client) {
+  return client == nullptr ? "" : client->daemon_message.c_str();
+}
+
 uint32_t ts_features(const ts_client* client) {
   return client == nullptr ? 0 : client->connection.features();
 }
@@ -207,7 +218,7 @@ int ts_status(ts_client* client, const char* drive, struct ts_drive_status* out)
     if (const int r = lib::usable(client); r != 0) {
       return r;
     }
-    if (!lib::sized(out)) {
+    if (!lib::sized(out, offsetof(ts_drive_status, has_health))) {
       return fail(client, proto::Status::bad_request, "ts_status: set struct_size with TS_INIT");
     }
     auto name = lib::pick_drive(client, drive);
@@ -226,28 +237,45 @@ int ts_status(ts_client* client, const char* drive, struct ts_drive_status* out)
     if (s == nullptr) {
       return fail(client, lib::unexpected(reply.value().message, "status"));
     }
-    const auto size = out->struct_size;
-    std::memset(out, 0, sizeof *out);
-    out->struct_size = size;
-    out->state = s->state;
-    out->block_size = s->block_size;
-    out->max_block_length = s->max_block_length;
-    out->density_code = s->density_code;
-    out->block_number = s->block_number;
-    out->file_number = s->file_number;
-    out->tape_alerts = s->tape_alerts;
-    out->capacity_mib = s->capacity_mib;
-    out->remaining_mib = s->remaining_mib;
-    out->state_age_ms = s->state_age_ms;
-    out->drive_state = s->drive_state;
-    out->known = s->known;
-    lib::copy_text(out->drive, s->drive);
-    lib::copy_text(out->transport, s->transport);
-    lib::copy_text(out->vendor, s->vendor);
-    lib::copy_text(out->product, s->product);
-    lib::copy_text(out->revision, s->revision);
-    lib::copy_text(out->serial, s->serial);
-    lib::copy_text(out->medium_serial, s->medium_serial);
+    ts_drive_status filled;
+    std::memset(&filled, 0, sizeof filled);
+    filled.state = s->state;
+    filled.block_size = s->block_size;
+    filled.max_block_length = s->max_block_length;
+    filled.density_code = s->density_code;
+    filled.block_number = s->block_number;
+    filled.file_number = s->file_number;
+    filled.tape_alerts = s->tape_alerts;
+    filled.capacity_mib = s->capacity_mib;
+    filled.remaining_mib = s->remaining_mib;
+    filled.state_age_ms = s->state_age_ms;
+    filled.drive_state = s->drive_state;
+    filled.known = s->known;
+    lib::copy_text(filled.drive, s->drive);
+    lib::copy_text(filled.transport, s->transport);
+    lib::copy_text(filled.vendor, s->vendor);
+    lib::copy_text(filled.product, s->product);
+    lib::copy_text(filled.revision, s->revision);
+    lib::copy_text(filled.serial, s->serial);
+    lib::copy_text(filled.medium_serial, s->medium_serial);
+    if (s->health) {
+      const auto& h = *s->health;
+      filled.has_health = 1;
+      filled.health_known = h.known;
+      filled.loads = h.loads;
+      filled.mb_written_load = h.mb_written_load;
+      filled.mb_read_load = h.mb_read_load;
+      filled.mb_written_life = h.mb_written_life;
+      filled.mb_read_life = h.mb_read_life;
+      filled.write_retries = h.write_retries;
+      filled.read_retries = h.read_retries;
+      filled.write_errors = h.write_errors;
+      filled.read_errors = h.read_errors;
+      filled.block_in_file = h.block_in_file;
+      filled.cleaning = h.cleaning;
+      lib::copy_text(filled.density_name, h.density_name);
+    }
+    lib::deliver(out, filled);
     return 0;
   });
 }

@@ -1,6 +1,5 @@
 // The client side of a connection to tapestreamd: connect, HELLO, and whole frames in and out,
-// blocking. libtapestream's C API builds on it (and the CLI, until it moves to that API); it is
-// not installed. Every I/O operation returns a Result
+// blocking. libtapestream's C API builds on it; it is not installed. Every I/O operation returns a Result
 // whose error is a client::Failure; nothing here throws.
 #pragma once
 
@@ -25,6 +24,9 @@ struct Failure {
   std::string message;
   std::optional<proto::StreamFailed> stream;
   int system_error = 0;  // the errno of a connect that failed, for the library's -errno
+  // The daemon's own words (ERROR's or STREAM_FAILED's message) when it said no, without the
+  // prefix `message` adds: a caller that words its failures itself (the CLI) starts from it.
+  std::string daemon_message;
 
   Failure() = default;
   Failure(proto::Status s, std::string m, std::optional<proto::StreamFailed> f = std::nullopt)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 
@@ -14,6 +15,7 @@ struct ts_client {
 
   tapestream::client::Connection connection;
   std::string last_error;
+  std::string daemon_message;  // of the last failure, when the daemon said it (ts_daemon_message)
   ts_progress_fn progress = nullptr;
   void* progress_context = nullptr;
   // The connection is lost or out of step (a failed stream left frames unread): every later
@@ -26,6 +28,7 @@ struct ts_stream {
   ts_client* client = nullptr;
   bool write = false;
   bool by_fd = false;          // the daemon holds the data descriptor
+  std::uint32_t ready_flags = 0;  // TS_READY_* of the daemon's READY
   std::string drive;
   std::uint64_t sent = 0;      // bytes of a socket write so far
   std::uint64_t received = 0;  // bytes of a socket read so far
@@ -68,14 +71,30 @@ void copy_text(char (&into)[N], const std::string& text) {
   into[n] = '\0';
 }
 
-// Whether a caller's struct is large enough for what this version fills (struct_size set by
-// TS_INIT from an equal or newer header).
+// Whether a caller's struct holds at least the fields of the library's first version
+// (`minimum`): a program built against an older header passes a smaller struct_size and gets
+// only what that holds (deliver), one built against a newer one a larger size.
 template <class T>
-bool sized(const T* s) {
-  return s != nullptr && s->struct_size >= sizeof(T);
+bool sized(const T* s, std::size_t minimum = sizeof(T)) {
+  return s != nullptr && s->struct_size >= minimum;
+}
+
+// Copies what the library filled into the caller's struct, no further than its struct_size.
+template <class T>
+void deliver(T* out, const T& filled) {
+  const auto size = out->struct_size;
+  std::memcpy(static_cast<void*>(out), &filled, size < sizeof(T) ? size : sizeof(T));
+  out->struct_size = size;
 }
 
 void report_progress(ts_client* client, const proto::Progress& p);
+
+// The next frame that is not PROGRESS (which goes to the callback).
+client::Result<client::Received> receive_final(ts_client* client, bool leave_data = false);
+
+// Takes the frames waiting on the socket during a socket write: PROGRESS, or the daemon ending
+// the stream early (kept for ts_stream_commit, and its code returned).
+int take_early_replies(ts_stream* stream);
 
 // Runs `body`, turning any exception (a bad_alloc, a bug) into a code: nothing is thrown
 // across the C boundary.

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -16,13 +17,13 @@ namespace {
 
 constexpr std::uint32_t write_flags_allowed = TS_WRITE_FIXED | TS_WRITE_NO_WAIT | TS_WRITE_APPEND;
 
-void fill_result(ts_result* out, const proto::Message& reply) {
-  if (out == nullptr) {
+void fill_result(ts_result* caller, const proto::Message& reply) {
+  if (caller == nullptr) {
     return;
   }
-  const auto size = out->struct_size;
-  std::memset(out, 0, sizeof *out);
-  out->struct_size = size;
+  ts_result filled;
+  std::memset(&filled, 0, sizeof filled);
+  auto* out = &filled;
   auto digest = [out](const std::optional<proto::Digest>& d) {
     if (d) {
       out->has_digest = 1;
@@ -46,13 +47,19 @@ void fill_result(ts_result* out, const proto::Message& reply) {
     out->bytes = f->bytes;
     out->blocks = f->blocks;
     out->file_number = f->file_number;
+    out->stream_failed = 1;
   } else if (const auto* err = std::get_if<proto::Error>(&reply)) {
     out->status = static_cast<std::uint32_t>(err->status);
   }
+  lib::deliver(caller, filled);
 }
 
-// The next frame that is not PROGRESS (which goes to the callback).
-client::Result<client::Received> receive_final(ts_client* client, bool leave_data = false) {
+// A ts_result of the library's first version is enough (the rest is 1.1's).
+bool result_sized(const ts_result* out) { return lib::sized(out, offsetof(ts_result, stream_failed)); }
+
+}  // namespace
+
+client::Result<client::Received> receive_final(ts_client* client, bool leave_data) {
   for (;;) {
     BOOST_OUTCOME_TRY(r, client->connection.receive(leave_data));
     if (const auto* p = std::get_if<proto::Progress>(&r.message)) {
@@ -62,6 +69,8 @@ client::Result<client::Received> receive_final(ts_client* client, bool leave_dat
     return r;
   }
 }
+
+namespace {
 
 int valid_fd(ts_client* client, int fd, int wanted_mode) {
   const int flags = ::fcntl(fd, F_GETFL);
@@ -91,6 +100,7 @@ int begin(ts_client* client, const proto::Message& request, int fd, bool write, 
     return fail(client, unexpected(ready.value().message, write ? "write" : "read"));
   }
   auto stream = std::make_unique<ts_stream>();
+  stream->ready_flags = std::get<proto::Ready>(ready.value().message).flags;
   stream->client = client;
   stream->write = write;
   stream->by_fd = fd >= 0;
@@ -123,8 +133,8 @@ int check_stream(ts_stream* stream, bool write) {
   return 0;
 }
 
-// A frame waiting on the socket during a socket write: PROGRESS, or the daemon ending the
-// stream early (kept for ts_stream_commit).
+}  // namespace
+
 int take_early_replies(ts_stream* stream) {
   ts_client* client = stream->client;
   while (!stream->final_reply && client->connection.readable()) {
@@ -144,13 +154,13 @@ int take_early_replies(ts_stream* stream) {
     client->broken = true;
     const auto failure = unexpected(*stream->final_reply, "write");
     client->last_error = failure.message;
+    client->daemon_message = failure.daemon_message;
     return lib::code(failure.status == proto::Status::unreachable ? proto::Status::out_of_sequence
                                                                   : failure.status);
   }
   return 0;
 }
 
-}  // namespace
 }  // namespace tapestream::lib
 
 using namespace tapestream;
@@ -253,7 +263,7 @@ int ts_stream_commit(ts_stream* stream, struct ts_result* out) {
   }
   ts_client* client = stream->client;
   return guarded(client, [&] {
-    if (out != nullptr && !lib::sized(out)) {
+    if (out != nullptr && !lib::result_sized(out)) {
       return fail(client, proto::Status::bad_request, "ts_stream_commit: set struct_size with TS_INIT");
     }
     if (!stream->final_reply) {
@@ -278,14 +288,21 @@ int ts_stream_commit(ts_stream* stream, struct ts_result* out) {
 }
 
 int ts_stream_abort(ts_stream* stream, const char* reason) {
+  return ts_stream_abort_result(stream, reason, nullptr);
+}
+
+int ts_stream_abort_result(ts_stream* stream, const char* reason, struct ts_result* out) {
   if (const int r = lib::check_stream(stream, true); r != 0) {
     return r;
   }
   ts_client* client = stream->client;
   return guarded(client, [&] {
+    if (out != nullptr && !lib::result_sized(out)) {
+      return fail(client, proto::Status::bad_request, "ts_stream_abort_result: set struct_size with TS_INIT");
+    }
     if (stream->final_reply) {
       const auto reply = *stream->final_reply;
-      lib::finish(stream, reply, nullptr, "write");
+      lib::finish(stream, reply, out, "write");
       return 0;  // already ended, not committed
     }
     auto why = lib::text_argument(reason, TS_MAX_MESSAGE);
@@ -304,7 +321,7 @@ int ts_stream_abort(ts_stream* stream, const char* reason) {
       return fail(client, reply.error());
     }
     const auto message = std::move(reply.value().message);
-    const int code = lib::finish(stream, message, nullptr, "write");
+    const int code = lib::finish(stream, message, out, "write");
     // ABORT's answer is STREAM_FAILED `incomplete`: what was asked for, so not a failure.
     const auto* f = std::get_if<proto::StreamFailed>(&message);
     return f != nullptr && f->status == proto::Status::incomplete ? 0 : code;
@@ -386,7 +403,7 @@ int ts_stream_finish(ts_stream* stream, struct ts_result* out) {
   }
   ts_client* client = stream->client;
   return guarded(client, [&] {
-    if (out != nullptr && !lib::sized(out)) {
+    if (out != nullptr && !lib::result_sized(out)) {
       return fail(client, proto::Status::bad_request, "ts_stream_finish: set struct_size with TS_INIT");
     }
     // Data the caller left unread is skipped: the stream's END follows it.

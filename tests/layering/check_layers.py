@@ -27,8 +27,10 @@ The rule table (DESIGN.md, "Architecture"; top to bottom):
     base       daemon/base/                            common (daemon-only: StartupError, locks)
     proto      proto/ (not proto/common/)              common
     common     proto/common/                           nothing
-    lib        lib/ (libtapestream)                    proto common
-    client     client/                                 lib proto common
+    lib        lib/ (libtapestream)                    libapi proto common
+    libapi     lib/include/ (its installed headers)    proto (the C header tapestream_proto.h)
+    client     client/                                 libapi only: the CLI is a client of the
+                                                       public API like any other program
 
 It also reports every C++ source or header in daemon/, client/, lib/ and proto/ over 500 lines
 (tests/ is out of its scope). Exit status: 0 clean, 1 violations found, 2 usage error.
@@ -63,8 +65,9 @@ ALLOWED = {
     "base": {"common"},
     "proto": {"common"},
     "common": set(),
-    "lib": {"proto", "common"},
-    "client": {"lib", "proto", "common"},
+    "lib": {"libapi", "proto", "common"},
+    "libapi": {"proto"},
+    "client": {"libapi"},
 }
 
 # Prefix (relative to the root, '/' separated) to layer; the longest matching prefix wins.
@@ -85,6 +88,7 @@ PREFIXES = {
     "proto/common/": "common",
     "proto/": "proto",
     "lib/": "lib",
+    "lib/include/": "libapi",
     "client/": "client",
 }
 
@@ -160,6 +164,8 @@ def run(root):
 PLANTS = [
     ("proto/codec.hpp", '#include "uring/ring.hpp"\n', "proto may not depend on uring"),
     ("client/cli.hpp", '#include "base/startup_error.hpp"\n', "client may not depend on base"),
+    ("client/cli.hpp", '#include "connection.hpp"\n', "client may not depend on lib"),
+    ("client/cli.hpp", '#include "codec.hpp"\n', "client may not depend on proto"),
     ("lib/handle.hpp", '#include "server/server.hpp"\n', "lib may not depend on server"),
     ("proto/codec.hpp", '#include "connection.hpp"\n', "proto may not depend on lib"),
     ("proto/common/result.hpp", '#include "codec.hpp"\n', "common may not depend on proto"),

@@ -13,6 +13,7 @@
  * Exit 0 pass, 1 fail (each failed check printed). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,85 @@ static void offline(void) {
   CHECK(TS_ERROR_STATUS(TS_ERROR(TS_BUSY)) == TS_BUSY, "TS_ERROR_STATUS inverts TS_ERROR");
   CHECK(TS_ERROR_STATUS(-EIO) == -1, "an errno has no status");
   CHECK(strlen(ts_version()) >= 5, "a version");
+
+  /* 1.1 */
+  CHECK(strcmp(ts_daemon_message(NULL), "") == 0, "ts_daemon_message(NULL) is empty");
+  CHECK(ts_stream_ready_flags(NULL) == 0, "ts_stream_ready_flags(NULL) is 0");
+  EXPECT_CODE(ts_stream_wait(NULL, 0, 0), -EINVAL);
+  EXPECT_CODE(ts_stream_splice(NULL, 0, 1), -EINVAL);
+  EXPECT_CODE(ts_list_volume(NULL, NULL, NULL, NULL, NULL, NULL), -EINVAL);
+  EXPECT_CODE(ts_label_volume(NULL, NULL, "x", 0, NULL), -EINVAL);
+  EXPECT_CODE(ts_stream_abort_result(NULL, NULL, NULL), -EINVAL);
+  CHECK(strcmp(ts_tape_alert_name(4), "Medium") == 0, "TapeAlert 4: %s", ts_tape_alert_name(4));
+  CHECK(strcmp(ts_tape_alert_severity(4), "critical") == 0, "TapeAlert 4 is critical");
+  CHECK(strcmp(ts_tape_alert_name(0), "") == 0 && strcmp(ts_tape_alert_name(65), "") == 0 &&
+            strcmp(ts_tape_alert_severity(65), "") == 0, "no TapeAlert 0 or 65");
+  uint64_t size = 0;
+  EXPECT_CODE(ts_parse_size("256K", &size), 0);
+  CHECK(size == 262144, "256K is %llu", (unsigned long long)size);
+  EXPECT_CODE(ts_parse_size("1X", &size), -EINVAL);
+  EXPECT_CODE(ts_parse_size("99999999999999999999T", &size), -EINVAL);
+  EXPECT_CODE(ts_parse_size(NULL, &size), -EINVAL);
+  EXPECT_CODE(ts_parse_size(long_name, &size), -EINVAL);
+}
+
+static int count_listed_digests(const struct ts_volume* v, const struct ts_file* f, void* context) {
+  (void)v;
+  *(int*)context += (f->flags & TS_FILE_HAS_DIGEST) != 0;
+  return 0;
+}
+
+static int verified_digests;
+static void count_digests(const struct ts_verified* v, void* context) {
+  (void)context;
+  if (v->struct_size >= sizeof *v && v->has_digest && v->has_catalog_digest &&
+      memcmp(v->sha256, v->catalog_sha256, TS_DIGEST_SIZE) == 0) {
+    ++verified_digests;
+  }
+}
+
+/* 1.1: a socket write from a pipe by ts_stream_wait and ts_stream_splice. */
+static void spliced(ts_client* c, const struct ts_write_options* o, const unsigned char* data,
+                    size_t length) {
+  int fds[2];
+  CHECK(pipe(fds) == 0, "a pipe");
+  ts_stream* st = NULL;
+  EXPECT_CODE(ts_write_begin(c, NULL, o, -1, &st), 0);
+  if (st == NULL) {
+    return;
+  }
+  CHECK(ts_stream_ready_flags(st) == 0, "variable blocks: no TS_READY_FIXED");
+  EXPECT_CODE(ts_stream_splice(st, 0, 1), -EINVAL); /* standard input is no pipe here */
+  /* Fed in pieces smaller than the pipe, each spliced out before the next. */
+  size_t fed = 0;
+  size_t spliced_bytes = 0;
+  while (spliced_bytes < length) {
+    if (fed == spliced_bytes) {
+      const size_t piece = length - fed < 32768 ? length - fed : 32768;
+      CHECK(write(fds[1], data + fed, piece) == (ssize_t)piece, "the pipe fed");
+      fed += piece;
+    }
+    const int w = ts_stream_wait(st, fds[0], 5000);
+    CHECK(w == (int)TS_WAIT_FD, "the pipe is ready, the daemon quiet: %d", w);
+    const long n = w == (int)TS_WAIT_FD ? ts_stream_splice(st, fds[0], 100000) : -1;
+    CHECK(n > 0 && n <= 32768, "spliced %ld", n);
+    if (n <= 0) {
+      break;
+    }
+    spliced_bytes += (size_t)n;
+  }
+  close(fds[1]);
+  EXPECT_CODE(ts_stream_wait(st, fds[0], 5000), TS_WAIT_FD); /* its end */
+  EXPECT_CODE(ts_stream_splice(st, fds[0], 100000), 0);
+  char rest[1];
+  CHECK(read(fds[0], rest, 1) == 0, "nothing buffered: the pipe's end");
+  close(fds[0]);
+  struct ts_result r;
+  TS_INIT(struct ts_result, &r);
+  EXPECT_CODE(ts_stream_commit(st, &r), 0);
+  CHECK(spliced_bytes == length && r.bytes == length, "spliced %zu, committed %llu of %zu",
+        spliced_bytes, (unsigned long long)r.bytes, length);
+  CHECK(r.stream_failed == 0, "committed, not failed");
 }
 
 static char digest_hex[2 * TS_DIGEST_SIZE + 1];
@@ -185,6 +265,19 @@ static void online(const char* socket_path) {
   EXPECT_CODE(ts_status(c, NULL, &s), 0);
   CHECK(strcmp(s.drive, "emu0") == 0, "status of emu0: %s", s.drive);
   CHECK((s.state & TS_STATE_LOADED) != 0, "loaded");
+  CHECK(s.has_health == 1, "1.1: the health extension");
+  /* A caller built against 1.0 passes the older size: accepted, nothing written beyond it. */
+  memset(&s, 0xAA, sizeof s);
+  s.struct_size = offsetof(struct ts_drive_status, has_health);
+  EXPECT_CODE(ts_status(c, NULL, &s), 0);
+  CHECK(strcmp(s.drive, "emu0") == 0, "a 1.0 status of emu0");
+  const unsigned char* beyond = (const unsigned char*)&s + offsetof(struct ts_drive_status, has_health);
+  int untouched = 1;
+  for (size_t i = 0; i < sizeof s - offsetof(struct ts_drive_status, has_health); ++i) {
+    untouched = untouched && beyond[i] == 0xAA;
+  }
+  CHECK(untouched, "nothing filled beyond a 1.0 struct_size");
+  TS_INIT(struct ts_drive_status, &s);
   struct ts_position p;
   TS_INIT(struct ts_position, &p);
   EXPECT_CODE(ts_control(c, "emu0", TS_CTL_REWIND, 0, 0, &p), 0);
@@ -267,18 +360,41 @@ static void online(const char* socket_path) {
   /* A file beyond end of data, and an aborted write. */
   EXPECT_CODE(ts_read_fd(c, NULL, 9, 1, NULL), TS_ERROR(TS_END_OF_DATA));
   CHECK(strlen(ts_last_error(c)) > 0, "why: %s", ts_last_error(c));
+  CHECK(strlen(ts_daemon_message(c)) > 0 &&
+            strstr(ts_last_error(c), ts_daemon_message(c)) != NULL,
+        "the daemon's own words: %s", ts_daemon_message(c));
   EXPECT_CODE(ts_write_begin(c, NULL, &o, -1, &st), 0);
   if (st != NULL) {
     EXPECT_CODE(ts_stream_write(st, block, 4096), 0);
     EXPECT_CODE(ts_stream_abort(st, "the test's producer failed"), 0);
   }
+  EXPECT_CODE(ts_write_begin(c, NULL, &o, -1, &st), 0);
+  if (st != NULL) {
+    EXPECT_CODE(ts_stream_write(st, block, 8192), 0);
+    struct ts_result a;
+    TS_INIT(struct ts_result, &a);
+    EXPECT_CODE(ts_stream_abort_result(st, "the test's second producer failed", &a), 0);
+    CHECK(a.stream_failed == 1 && a.status == TS_INCOMPLETE && strlen(ts_daemon_message(c)) > 0,
+          "1.1: the aborted stream's account: status %u, %s", a.status, ts_daemon_message(c));
+  }
+
+  spliced(c, &o, block, 200000);
 
   /* The catalog, verify, control after all that. */
   int files = ts_list_files(c, NULL, NULL, NULL, NULL);
   CHECK(files >= 2, "the catalog lists the files: %d (%s)", files, ts_last_error(c));
+  struct ts_volume vol;
+  TS_INIT(struct ts_volume, &vol);
+  int with_digest = 0;
+  CHECK(ts_list_volume(c, NULL, NULL, &vol, count_listed_digests, &with_digest) == files &&
+            strlen(vol.medium_serial) > 0,
+        "1.1: the volume's identity: %s", vol.medium_serial);
+  CHECK(with_digest >= 2, "TS_FILE_HAS_DIGEST on the committed files: %d", with_digest);
   struct ts_verify_summary v;
   TS_INIT(struct ts_verify_summary, &v);
-  EXPECT_CODE(ts_verify(c, NULL, 0, TS_VERIFY_ALL, NULL, NULL, &v), 0);
+  EXPECT_CODE(ts_verify(c, NULL, 0, TS_VERIFY_ALL, count_digests, NULL, &v), 0);
+  CHECK(verified_digests >= 3, "verify gives the file's and the catalog's digest: %d",
+        verified_digests);
   CHECK(v.checked >= 2 && v.bad == 0, "verify: %llu checked, %llu bad",
         (unsigned long long)v.checked, (unsigned long long)v.bad);
   struct ts_rebuilt rebuilt;
@@ -310,6 +426,11 @@ static void label(const char* socket_path) {
   char small[8];
   EXPECT_CODE(ts_label(c, NULL, "c-api-again", TS_LABEL_FORCE, small, sizeof small), 0);
   CHECK(strlen(small) == 7, "a UUID cut to the buffer: %s", small);
+  struct ts_labelled l;
+  TS_INIT(struct ts_labelled, &l);
+  EXPECT_CODE(ts_label_volume(c, NULL, "c-api-again", TS_LABEL_FORCE, &l), 0);
+  CHECK(strcmp(l.name, "c-api-again") == 0 && strlen(l.uuid) == 36,
+        "1.1: the daemon's whole answer: %s %s", l.name, l.uuid);
   ts_close(c);
 }
 

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <unistd.h>
 #include <string>
 #include <vector>
 
@@ -79,5 +80,34 @@ TEST_F(CppLayerOnline, WritesReadsBackAndAbortsAnUncommittedStream) {
     FAIL() << "status of an unknown drive succeeded";
   } catch (const tapestream::error& e) {
     EXPECT_EQ(e.status(), TS_UNKNOWN_DRIVE) << e.what();
+    // 1.1: the daemon's own words, which the error's message ends with.
+    const auto said = c.daemon_message();
+    EXPECT_FALSE(said.empty());
+    EXPECT_NE(std::string{e.what()}.find(said), std::string::npos) << e.what();
   }
+}
+
+// 1.1: a socket write from a pipe: wait for the pipe, splice what it holds, commit.
+TEST_F(CppLayerOnline, SplicesAPipeIntoAWrite) {
+  auto c = tapestream::client::connect(_socket, "cpp_layer_test");
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const std::string data(50000, 'p');
+  ASSERT_EQ(::write(fds[1], data.data(), data.size()), static_cast<ssize_t>(data.size()));
+  ::close(fds[1]);
+  auto options = tapestream::init<ts_write_options>();
+  options.flags = TS_WRITE_APPEND;
+  auto w = c.write(options);
+  EXPECT_EQ(w.ready_flags(), 0U);
+  std::size_t moved = 0;
+  while (w.wait(fds[0], 5000) == TS_WAIT_FD) {
+    const auto n = w.splice(fds[0], 1U << 20);
+    if (n == 0) {
+      break;  // nothing buffered and the write end closed: the pipe's end
+    }
+    moved += n;
+  }
+  ::close(fds[0]);
+  EXPECT_EQ(moved, data.size());
+  EXPECT_EQ(w.commit().bytes, data.size());
 }

@@ -79,8 +79,8 @@ def case_cpp_layer(case):
     d = emulated_daemon(case)
     p = run(case, [os.environ["TS_CPP_LAYER_TEST"], "--gtest_filter=CppLayerOnline.*"],
             env=dict(os.environ, TAPESTREAM_TEST_SOCKET=d.socket))
-    case.check(p.returncode == 0 and "[  PASSED  ] 1 test" in p.stdout,
-               f"cpp_layer_test's online test passes (rc {p.returncode})")
+    case.check(p.returncode == 0 and "[  PASSED  ] 2 tests" in p.stdout,
+               f"cpp_layer_test's two online tests pass (rc {p.returncode})")
 
 
 def case_gone(case):

@@ -5,8 +5,9 @@
  * TS_ERROR(status) for what the daemon or the protocol said (TS_ERROR(TS_VOLUME_FULL)).
  * ts_strerror() names a code; ts_last_error() gives the message of the last failure on a
  * handle, with the daemon's own text. Handles are opaque; one handle is used by one thread at a
- * time. The ABI is versioned (symbol version TAPESTREAM_1, SONAME libtapestream.so.1): a
- * struct that may grow carries its size in `struct_size`, which the caller sets with TS_INIT. */
+ * time. The ABI is versioned (symbol versions TAPESTREAM_1 and TAPESTREAM_1.1, SONAME
+ * libtapestream.so.1): a struct that may grow carries its size in `struct_size`, which the caller
+ * sets with TS_INIT; fields marked "1.1" are filled only for a struct_size that holds them. */
 #ifndef TAPESTREAM_TAPESTREAM_H
 #define TAPESTREAM_TAPESTREAM_H
 
@@ -91,6 +92,21 @@ struct ts_drive_status {
   char revision[TS_MAX_STATUS_TEXT + 1];
   char serial[TS_MAX_STATUS_TEXT + 1];
   char medium_serial[TS_MAX_STATUS_TEXT + 1];
+  /* 1.1: DRIVE_STATUS's health extension (TS_FEATURE_HEALTH); all 0 when the daemon sent none. */
+  uint32_t has_health;   /* 1: the daemon sent the extension */
+  uint32_t health_known; /* TS_HEALTH_* bits of the counters below that the drive gave */
+  uint64_t loads;
+  uint64_t mb_written_load; /* megabytes (10^6) since the cartridge was loaded */
+  uint64_t mb_read_load;
+  uint64_t mb_written_life; /* over the cartridge's life */
+  uint64_t mb_read_life;
+  uint64_t write_retries;   /* soft (recovered) errors */
+  uint64_t read_retries;
+  uint64_t write_errors;    /* unrecovered */
+  uint64_t read_errors;
+  uint64_t block_in_file;   /* mt's "block number": blocks since the file's start */
+  uint64_t cleaning;        /* 1: the drive asks to be cleaned */
+  char density_name[TS_MAX_STATUS_TEXT + 1]; /* "" when the daemon has no name for the code */
 };
 /* DRIVE_STATUS of `drive` (NULL or "": the only drive). */
 TS_API int ts_status(ts_client* client, const char* drive, struct ts_drive_status* out);
@@ -131,6 +147,8 @@ struct ts_result {
   uint32_t block_size;
   uint32_t has_digest; /* 1: `sha256` holds the stream's SHA-256 */
   uint8_t sha256[TS_DIGEST_SIZE];
+  /* 1.1 */
+  uint32_t stream_failed; /* 1: the daemon's STREAM_FAILED gave this account (0: ERROR or none) */
 };
 
 struct ts_write_options {
@@ -223,6 +241,11 @@ struct ts_verified {
   uint8_t catalog_status; /* TS_FILE_*, 0: no row */
   uint16_t condition;     /* with TS_VERDICT_UNREADABLE: what ended the reading */
   const char* message;    /* valid during the callback */
+  /* 1.1 (the callback's struct_size says whether they are there) */
+  uint32_t has_digest;         /* 1: `sha256` is the file's as read (read whole) */
+  uint32_t has_catalog_digest; /* 1: `catalog_sha256` is the catalog's */
+  uint8_t sha256[TS_DIGEST_SIZE];
+  uint8_t catalog_sha256[TS_DIGEST_SIZE];
 };
 struct ts_verify_summary {
   size_t struct_size;
@@ -252,7 +275,65 @@ struct ts_rebuilt {
  * are kept, marked superseded). `out` may be NULL. */
 TS_API int ts_catalog_rebuild(ts_client* client, const char* drive, struct ts_rebuilt* out);
 
-/* ---- Changer (symbol version TAPESTREAM_1.1) ----------------------------------------------- */
+/* ---- 1.1 (symbol version TAPESTREAM_1.1) -------------------------------------------------- */
+
+/* The daemon's own words for the last failure on this handle (ERROR's or STREAM_FAILED's
+ * message), without the library's prefix that ts_last_error() adds; "" when the failure was not
+ * the daemon's (a refused argument, a lost connection). For callers that word failures
+ * themselves. */
+TS_API const char* ts_daemon_message(const ts_client* client);
+
+/* As ts_stream_abort, with the daemon's account of the aborted stream (STREAM_FAILED
+ * `incomplete`: what of it is on the tape) in `out` (may be NULL; TS_INIT) and its words in
+ * ts_daemon_message(). */
+TS_API int ts_stream_abort_result(ts_stream* stream, const char* reason, struct ts_result* out);
+
+/* The TS_READY_* flags of the daemon's READY for this stream (TS_READY_FIXED: fixed blocks). */
+TS_API uint32_t ts_stream_ready_flags(const ts_stream* stream);
+
+/* What ts_stream_wait() saw, as bits. */
+#define TS_WAIT_FD 0x1u     /* `fd` is readable, or at its end, or failed */
+#define TS_WAIT_ENDED 0x2u  /* the daemon ended the stream: ts_stream_commit() gives its account */
+/* Waits, during a write, until `fd` (the producer's pipe, or its pidfd; -1: none) is ready or
+ * the daemon ends the stream early (a failure, its stall timeout), whichever comes first;
+ * PROGRESS meanwhile goes to the progress callback. `timeout_ms` as poll(2) (-1: no limit).
+ * Returns TS_WAIT_* bits, 0 on timeout, or a negative code. With fd passing this is how a
+ * caller watches its producer while the daemon reads the data itself. */
+TS_API int ts_stream_wait(ts_stream* stream, int fd, int timeout_ms);
+
+/* Moves up to `max` bytes that wait in the pipe `fd` into a socket write as one DATA frame, by
+ * splice(2): the bytes never pass through the caller's memory. Returns the bytes moved; 0 when
+ * the pipe holds none just now (read(2) it then, which also sees its end); -EINVAL when `fd` is
+ * not a pipe; or a failure's code, as ts_stream_write. */
+TS_API long ts_stream_splice(ts_stream* stream, int fd, size_t max);
+
+/* As ts_list_files, and `volume_out` (may be NULL; TS_INIT) receives the volume's identity even
+ * when it has no file. */
+TS_API int ts_list_volume(ts_client* client, const char* drive, const char* volume,
+                          struct ts_volume* volume_out, ts_file_fn each, void* context);
+
+/* What LABEL wrote: the name as the daemon recorded it, the new volume's UUID, and
+ * TS_LABELLED_VOIDED when the tape held data, which is gone now. */
+struct ts_labelled {
+  size_t struct_size;
+  uint32_t flags; /* TS_LABELLED_* */
+  char name[TS_MAX_LABEL + 1];
+  char uuid[TS_MAX_VOLUME_TEXT + 1];
+};
+/* As ts_label, with the daemon's whole answer in `out` (may be NULL; TS_INIT). */
+TS_API int ts_label_volume(ts_client* client, const char* drive, const char* name, uint32_t flags,
+                           struct ts_labelled* out);
+
+/* The name and severity ("critical", "warning", "information") of TapeAlert flag 1 to 64, as
+ * ts_drive_status.tape_alerts' bit flag-1 stands for; "" outside 1 to 64. Static texts. */
+TS_API const char* ts_tape_alert_name(unsigned flag);
+TS_API const char* ts_tape_alert_severity(unsigned flag);
+
+/* A size as people write it ("262144", "256K", "1M", "16G": powers of 1024) into *out. Returns
+ * 0, or -EINVAL for anything else or an overflow. */
+TS_API int ts_parse_size(const char* text, uint64_t* out);
+
+/* ---- Changer (1.1, symbol version TAPESTREAM_1.1) ------------------------------------------ */
 
 /* One element of a library's changer: slots numbered from 1 (the import/export slots after the
  * storage slots, as mtx numbers them), drives from 0 with the daemon's name for them. */

@@ -54,6 +54,11 @@ class write_stream {
     }
   }
   void write(const void* data, std::size_t length);
+  // 1.1: waits for `fd` or the daemon (TS_WAIT_* bits, 0 on timeout); moves what waits in the
+  // pipe `fd` by splice (bytes moved, 0: none now); the READY flags (TS_READY_FIXED).
+  unsigned wait(int fd, int timeout_ms = -1);
+  std::size_t splice(int fd, std::size_t max);
+  std::uint32_t ready_flags() const noexcept { return ts_stream_ready_flags(_stream); }
   ts_result commit();
   void abort(const std::string& reason) {
     ts_stream_abort(std::exchange(_stream, nullptr), reason.c_str());
@@ -102,6 +107,8 @@ class client {
 
   ts_client* get() const noexcept { return _handle.get(); }
   std::uint32_t features() const noexcept { return ts_features(get()); }
+  // 1.1: the daemon's own words for the last failure ("" when it was not the daemon's).
+  std::string daemon_message() const { return ts_daemon_message(get()); }
 
   std::vector<std::string> drives() {
     std::vector<std::string> names;
@@ -206,6 +213,22 @@ inline void write_stream::write(const void* data, std::size_t length) {
   if (const int r = ts_stream_write(_stream, data, length); r != 0) {
     throw error{r, ts_last_error(_client)};
   }
+}
+
+inline unsigned write_stream::wait(int fd, int timeout_ms) {
+  const int r = ts_stream_wait(_stream, fd, timeout_ms);
+  if (r < 0) {
+    throw error{r, ts_last_error(_client)};
+  }
+  return static_cast<unsigned>(r);
+}
+
+inline std::size_t write_stream::splice(int fd, std::size_t max) {
+  const long r = ts_stream_splice(_stream, fd, max);
+  if (r < 0) {
+    throw error{static_cast<int>(r), ts_last_error(_client)};
+  }
+  return static_cast<std::size_t>(r);
 }
 
 inline ts_result write_stream::commit() {
