@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstring>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "handle.hpp"
@@ -72,7 +73,12 @@ client::Result<client::Received> receive_final(ts_client* client, bool leave_dat
 
 namespace {
 
-int valid_fd(ts_client* client, int fd, int wanted_mode) {
+// Whether `fd` may go to the daemon as a stream's data (fd passing) in the stream's direction.
+int passable_fd(ts_client* client, int fd, int wanted_mode) {
+  if ((client->connection.features() & TS_FEATURE_FD_PASSING) == 0) {
+    client->last_error = "the daemon did not grant fd passing";
+    return -EOPNOTSUPP;
+  }
   const int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0) {
     return fail_errno(client, errno, "the data descriptor");
@@ -108,6 +114,18 @@ int begin(ts_client* client, const proto::Message& request, int fd, bool write, 
   client->stream = stream.get();
   *out = stream.release();
   return 0;
+}
+
+// The request for the drive named `drive` (or the only one), then begin().
+template <class Request>
+int begin_on_drive(ts_client* client, const char* drive, Request request, int fd, bool write,
+                   ts_stream** out) {
+  auto name = pick_drive(client, drive);
+  if (!name) {
+    return fail(client, name.error());
+  }
+  request.drive = name.value();
+  return begin(client, request, fd, write, name.value(), out);
 }
 
 // Ends a stream: its final reply into `out`, the stream freed, the code returned.
@@ -201,11 +219,7 @@ int ts_write_begin(ts_client* client, const char* drive, const struct ts_write_o
       request.label = *label;
     }
     if (fd >= 0) {
-      if ((client->connection.features() & TS_FEATURE_FD_PASSING) == 0) {
-        client->last_error = "the daemon did not grant fd passing";
-        return -EOPNOTSUPP;
-      }
-      if (const int r = lib::valid_fd(client, fd, O_RDONLY); r != 0) {
+      if (const int r = lib::passable_fd(client, fd, O_RDONLY); r != 0) {
         return r;
       }
       request.flags |= TS_WRITE_FD;
@@ -213,12 +227,7 @@ int ts_write_begin(ts_client* client, const char* drive, const struct ts_write_o
     if (client->progress != nullptr) {
       request.flags |= TS_WRITE_PROGRESS;
     }
-    auto name = lib::pick_drive(client, drive);
-    if (!name) {
-      return fail(client, name.error());
-    }
-    request.drive = name.value();
-    return lib::begin(client, request, fd, true, name.value(), out);
+    return lib::begin_on_drive(client, drive, std::move(request), fd, true, out);
   });
 }
 
@@ -341,11 +350,7 @@ int ts_read_begin(ts_client* client, const char* drive, uint64_t file_number, in
     proto::ReadRequest request;
     request.file_number = file_number;
     if (fd >= 0) {
-      if ((client->connection.features() & TS_FEATURE_FD_PASSING) == 0) {
-        client->last_error = "the daemon did not grant fd passing";
-        return -EOPNOTSUPP;
-      }
-      if (const int r = lib::valid_fd(client, fd, O_WRONLY); r != 0) {
+      if (const int r = lib::passable_fd(client, fd, O_WRONLY); r != 0) {
         return r;
       }
       request.flags |= TS_READ_FD;
@@ -353,12 +358,7 @@ int ts_read_begin(ts_client* client, const char* drive, uint64_t file_number, in
     if (client->progress != nullptr) {
       request.flags |= TS_READ_PROGRESS;
     }
-    auto name = lib::pick_drive(client, drive);
-    if (!name) {
-      return fail(client, name.error());
-    }
-    request.drive = name.value();
-    return lib::begin(client, request, fd, false, name.value(), out);
+    return lib::begin_on_drive(client, drive, std::move(request), fd, false, out);
   });
 }
 
