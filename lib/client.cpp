@@ -9,7 +9,7 @@
 namespace tapestream::lib {
 
 int fail(ts_client* client, const client::Failure& failure) {
-  if (failure.status == proto::Status::unreachable) {
+  if (failure.status == proto::Status::unreachable || client->connection.out_of_step()) {
     client->broken = true;
   }
   client->last_error = failure.message;

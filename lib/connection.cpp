@@ -136,6 +136,7 @@ Result<Received> Connection::receive(bool leave_data) {
   auto h = proto::decode_header(header, proto::Receiver::client,
                                 _max_data != 0 ? _max_data : TS_MAX_DATA);
   if (!h) {
+    _out_of_step = true;
     return Failure{static_cast<proto::Status>(h.error().value()),
                    "tapestreamd sent a malformed frame: " + h.error().message()};
   }

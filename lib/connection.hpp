@@ -75,6 +75,9 @@ class Connection {
   Result<Received> receive(bool leave_data = false);
   // True when a frame is waiting to be read.
   bool readable();
+  // The daemon sent a header that does not decode: where its frames begin is no longer known,
+  // so nothing more can be read from this connection.
+  bool out_of_step() const { return _out_of_step; }
   Result<void> write_all(std::span<const std::uint8_t> bytes);
   Result<void> read_exact(std::span<std::uint8_t> into);
 
@@ -87,6 +90,7 @@ class Connection {
   std::string _server;
   std::uint32_t _next_request = 1;
   std::uint32_t _current_request = 0;
+  bool _out_of_step = false;
 };
 
 // Exit codes of the CLI (PROTOCOL.md, "Status codes").

@@ -9,6 +9,13 @@ processes, GNU sha256sum). Cases:
                  account of what is on the tape
   cpp_layer      tapestream.hpp: RAII streams write, read back, abort when dropped
   gone           a handle whose daemon stopped: every call fails with unreachable, no crash
+  out_of_step    a peer (a fake daemon on a real socket) that answers with a header that does
+                 not decode, then a well-formed DRIVE_LIST: the call fails, and the handle is
+                 lost from then on (unreachable) instead of reading the bytes after the bad
+                 header as the next answer
+  sigpipe        ts_read_fd through the socket (a fake daemon that grants no fd passing) into a
+                 pipe whose reader is gone, in a process with SIGPIPE's default action: the
+                 call returns -EPIPE and the process lives (regression: SIGPIPE killed it)
   example_c      the library installed into a temporary prefix (cmake --install --component
                  library); examples/c built there with `cc $(pkg-config --cflags --libs
                  tapestream)` and with the CMake package; a generated pattern and a file
@@ -17,6 +24,7 @@ processes, GNU sha256sum). Cases:
                  first file has the same sha256sum
 Usage: lib_test.py DAEMON CLI CASE, with TS_C_API_TEST, TS_CPP_LAYER_TEST, TS_BUILD_DIR and TS_SOURCE_DIR in the
 environment. Exit 0 pass, 1 fail, 77 skipped."""
+import errno
 import glob
 import os
 import shutil
@@ -95,6 +103,106 @@ def case_gone(case):
     case.check(p.returncode == 0, f"every call on the orphaned handle failed cleanly (rc {p.returncode})")
 
 
+def fake_daemon(case, name, answer):
+    """A peer on a real Unix socket that says HELLO_OK without features, then lets
+    `answer(conn, typ, rid)` reply to each request until the client goes."""
+    import socket
+    import struct
+    import threading
+    import protocol_frames as pf
+    path = case.path(name)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+
+    def request(conn):
+        head = b""
+        while len(head) < 16:
+            got = conn.recv(16 - len(head))
+            if not got:
+                return None, None
+            head += got
+        typ, rid, length = struct.unpack("<HII", head[6:16])
+        while length > 0:
+            length -= len(conn.recv(length))
+        return typ, rid
+
+    def serve():
+        conn, _ = server.accept()
+        _, rid = request(conn)
+        conn.sendall(pf.frame(pf.HELLO_OK, struct.pack("<HHII", 1, 0, 0, 65536) + pf.text("fake 1"), rid))
+        while True:
+            typ, rid = request(conn)
+            if typ is None:
+                break
+            answer(conn, typ, rid)
+        conn.close()
+        server.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return path
+
+
+def library_path():
+    return os.path.join(os.environ["TS_BUILD_DIR"], "lib", "libtapestream.so.1")
+
+
+def case_out_of_step(case):
+    """a header that does not decode leaves the handle lost, never out of step"""
+    import ctypes
+    import struct
+    import protocol_frames as pf
+
+    def answer(conn, typ, rid):
+        if typ == pf.LIST_DRIVES:
+            conn.sendall(b"XXXX" + bytes(12))  # not a header
+            conn.sendall(pf.frame(pf.DRIVE_LIST, struct.pack("<H", 1) + pf.text("emu0"), rid))
+
+    path = fake_daemon(case, "fake.sock", answer)
+    lib = ctypes.CDLL(library_path())
+    lib.ts_last_error.restype = ctypes.c_char_p
+    client = ctypes.c_void_p()
+    case.require(lib.ts_connect(path.encode(), b"lib_test", ctypes.byref(client)) == 0,
+                 "ts_connect to the fake daemon")
+    first = lib.ts_list_drives(client, None, None)
+    case.check(first < 0, f"a header that does not decode fails the call: {first} "
+                          f"{lib.ts_last_error(client)}")
+    second = lib.ts_list_drives(client, None, None)
+    unreachable = -(10000 + pf.STATUS_NAMES.index("unreachable"))
+    case.check(second == unreachable,
+               f"the next call finds the handle lost ({unreachable}), not the stale DRIVE_LIST: "
+               f"{second} {lib.ts_last_error(client)}")
+    lib.ts_close(client)
+
+
+def case_sigpipe(case):
+    """a read into a pipe nobody reads: -EPIPE, and the calling process lives"""
+    import struct
+    import protocol_frames as pf
+
+    def answer(conn, typ, rid):
+        if typ == pf.READ:
+            conn.sendall(pf.frame(pf.READY, struct.pack("<QII", 0, 0, 0), rid))
+            conn.sendall(pf.data_frames(bytes(256 * 1024), rid))
+            conn.sendall(pf.frame(pf.END, struct.pack("<QQ", 256 * 1024, 4), rid))
+
+    path = fake_daemon(case, "pipe.sock", answer)
+    child = f"""
+import ctypes, errno, os, signal, sys
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+lib = ctypes.CDLL({library_path()!r})
+client = ctypes.c_void_p()
+assert lib.ts_connect({path!r}.encode(), b"sigpipe", ctypes.byref(client)) == 0
+r, w = os.pipe()
+os.close(r)
+print(lib.ts_read_fd(client, b"emu0", ctypes.c_uint64(0), w, None), flush=True)
+"""
+    p = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60)
+    case.check(p.returncode == 0 and p.stdout.strip() == str(-errno.EPIPE),
+               f"ts_read_fd returns -EPIPE ({-errno.EPIPE}) and the process lives: exit "
+               f"{p.returncode}, printed {p.stdout.strip()!r} {p.stderr.strip()[-300:]}")
+
+
 def install_library(case):
     prefix = case.path("prefix")
     p = run(case, ["cmake", "--install", os.environ["TS_BUILD_DIR"], "--prefix", prefix,
@@ -171,7 +279,8 @@ def case_example_python(case):
     case.check(cli_read_sha(case, d, 0) == first[0][3], "the CLI reads its file 0 with the same sha256sum")
 
 
-CASES = {"c_api": case_c_api, "volume_full": case_volume_full, "cpp_layer": case_cpp_layer, "gone": case_gone, "example_c": case_example_c,
+CASES = {"c_api": case_c_api, "volume_full": case_volume_full, "cpp_layer": case_cpp_layer,
+         "gone": case_gone, "out_of_step": case_out_of_step, "sigpipe": case_sigpipe, "example_c": case_example_c,
          "example_python": case_example_python}
 
 if __name__ == "__main__":
