@@ -18,7 +18,8 @@ served by the real daemon, driven by the real CLI:
              (exit 77) and nothing moved (needs root and setpriv, else that part is skipped)
   library    with LIBTAPESTREAM given: ts_changer_status counts the elements and ts_changer_move
              transfers a cartridge and says where it went (ctypes, against the same daemon)
-Usage: changer_test.py DAEMON CLI [LIBTAPESTREAM]. Exit 0 pass, 1 fail."""
+Usage: changer_test.py DAEMON CLI [LIBTAPESTREAM]. Exit 0 pass, 1 fail. (With --through SOCKET
+after them it runs only the C API's part, in a process of its own: see library_environment.)"""
 import ctypes
 import hashlib
 import json
@@ -29,6 +30,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.dont_write_bytecode = True
+import reliability_support as rs  # noqa: E402
 
 DAEMON, CLI = sys.argv[1], sys.argv[2]
 LIBRARY = sys.argv[3] if len(sys.argv) > 3 else None
@@ -42,10 +46,19 @@ class Element(ctypes.Structure):  # struct ts_element, tapestream.h
 
 
 def through_the_library(d):
+    """The C API's part, in a Python of its own that can load a sanitized library."""
+    p = subprocess.run([sys.executable, os.path.abspath(__file__), DAEMON, CLI, LIBRARY,
+                        "--through", d.socket], env=rs.library_environment(LIBRARY),
+                       capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        fail(f"the C API's part: exit {p.returncode}: {p.stdout.strip()} {p.stderr.strip()[-500:]}")
+
+
+def library_part(socket_path):
     """The C API against the daemon: 7 elements; slot 3 to slot 4 and back."""
     lib = ctypes.CDLL(LIBRARY)
     client = ctypes.c_void_p()
-    if lib.ts_connect(d.socket.encode(), b"changer_test", ctypes.byref(client)) != 0:
+    if lib.ts_connect(socket_path.encode(), b"changer_test", ctypes.byref(client)) != 0:
         fail("ts_connect failed")
     lib.ts_last_error.restype = ctypes.c_char_p
     count = lib.ts_changer_status(client, None, None, None)
@@ -264,4 +277,7 @@ def main():
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 5 and sys.argv[4] == "--through":
+        library_part(sys.argv[5])
+        sys.exit(0)
     main()

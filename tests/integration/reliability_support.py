@@ -74,6 +74,21 @@ def is_sanitized(binary):
     return b"__asan_init" in content or b"__tsan_init" in content
 
 
+def library_environment(library):
+    """The environment of a Python that loads `library` with ctypes. A library built with ASan
+    (ci-asan) loads only into a process whose first library is ASan's runtime: it is preloaded,
+    with the leak check off (it would report the interpreter's own allocations)."""
+    env = dict(os.environ)
+    with open(library, "rb") as f:
+        sanitized = b"__asan_init" in f.read()
+    if sanitized:
+        runtime = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True,
+                                 text=True, check=False).stdout.strip()
+        env["LD_PRELOAD"] = runtime
+        env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1"
+    return env
+
+
 _help = {}
 
 

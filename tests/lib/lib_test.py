@@ -147,9 +147,16 @@ def library_path():
     return os.path.join(os.environ["TS_BUILD_DIR"], "lib", "libtapestream.so.1")
 
 
+def run_with_library(case, script):
+    """`script` in a Python of its own that loads the library with ctypes (sanitized or not:
+    rs.library_environment); its standard output, stripped, and its exit status."""
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                       env=rs.library_environment(library_path()))
+    return p.returncode, p.stdout.strip(), p.stderr.strip()[-300:]
+
+
 def case_out_of_step(case):
     """a header that does not decode leaves the handle lost, never out of step"""
-    import ctypes
     import struct
     import protocol_frames as pf
 
@@ -159,20 +166,21 @@ def case_out_of_step(case):
             conn.sendall(pf.frame(pf.DRIVE_LIST, struct.pack("<H", 1) + pf.text("emu0"), rid))
 
     path = fake_daemon(case, "fake.sock", answer)
-    lib = ctypes.CDLL(library_path())
-    lib.ts_last_error.restype = ctypes.c_char_p
-    client = ctypes.c_void_p()
-    case.require(lib.ts_connect(path.encode(), b"lib_test", ctypes.byref(client)) == 0,
-                 "ts_connect to the fake daemon")
-    first = lib.ts_list_drives(client, None, None)
-    case.check(first < 0, f"a header that does not decode fails the call: {first} "
-                          f"{lib.ts_last_error(client)}")
-    second = lib.ts_list_drives(client, None, None)
+    rc, out, err = run_with_library(case, f"""
+import ctypes
+lib = ctypes.CDLL({library_path()!r})
+client = ctypes.c_void_p()
+assert lib.ts_connect({path!r}.encode(), b"lib_test", ctypes.byref(client)) == 0
+print(lib.ts_list_drives(client, None, None), lib.ts_list_drives(client, None, None))
+lib.ts_close(client)
+""")
+    case.require(rc == 0 and len(out.split()) == 2, f"the calls ran: exit {rc}, {out!r} {err}")
+    first, second = (int(x) for x in out.split())
+    case.check(first < 0, f"a header that does not decode fails the call: {first}")
     unreachable = -(10000 + pf.STATUS_NAMES.index("unreachable"))
     case.check(second == unreachable,
                f"the next call finds the handle lost ({unreachable}), not the stale DRIVE_LIST: "
-               f"{second} {lib.ts_last_error(client)}")
-    lib.ts_close(client)
+               f"{second}")
 
 
 def case_sigpipe(case):
@@ -187,8 +195,8 @@ def case_sigpipe(case):
             conn.sendall(pf.frame(pf.END, struct.pack("<QQ", 256 * 1024, 4), rid))
 
     path = fake_daemon(case, "pipe.sock", answer)
-    child = f"""
-import ctypes, errno, os, signal, sys
+    rc, out, err = run_with_library(case, f"""
+import ctypes, os, signal
 signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 lib = ctypes.CDLL({library_path()!r})
 client = ctypes.c_void_p()
@@ -196,11 +204,10 @@ assert lib.ts_connect({path!r}.encode(), b"sigpipe", ctypes.byref(client)) == 0
 r, w = os.pipe()
 os.close(r)
 print(lib.ts_read_fd(client, b"emu0", ctypes.c_uint64(0), w, None), flush=True)
-"""
-    p = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60)
-    case.check(p.returncode == 0 and p.stdout.strip() == str(-errno.EPIPE),
-               f"ts_read_fd returns -EPIPE ({-errno.EPIPE}) and the process lives: exit "
-               f"{p.returncode}, printed {p.stdout.strip()!r} {p.stderr.strip()[-300:]}")
+""")
+    case.check(rc == 0 and out == str(-errno.EPIPE),
+               f"ts_read_fd returns -EPIPE ({-errno.EPIPE}) and the process lives: exit {rc}, "
+               f"printed {out!r} {err}")
 
 
 def install_library(case):
