@@ -81,24 +81,39 @@ std::optional<std::string> EmulatedDrive::insert(const std::filesystem::path& im
   return std::nullopt;
 }
 
-void EmulatedDrive::remove() {
+std::optional<std::string> EmulatedDrive::remove() {
   Cartridge leaving;
   {
     const std::lock_guard hand_over{_cartridge_mutex};
     if (!_present) {
-      return;
+      return std::nullopt;
     }
     if (_loaded) {
-      // The changer asked tape_threaded() first; only a LOAD in between gets here.
-      spdlog::warn("emulated drive {}: cartridge {} taken out while threaded",
-                   _spec.serial, _spec.image.string());
+      return "its tape is threaded";
+    }
+    if (_io_outstanding > 0) {
+      // An unload that timed out leaves its I/O to the ring; the image's descriptors must
+      // outlive it.
+      return "its I/O on the image is still in flight";
     }
     leaving = take_out();
     _present = false;
-    _loaded = false;
     _position = 0;
   }
   // `leaving` closes the image, and releases its lock, as it goes out of scope here.
+  return std::nullopt;
+}
+
+void EmulatedDrive::take_back() {
+  Cartridge leaving;
+  const std::lock_guard hand_over{_cartridge_mutex};
+  if (!_present) {
+    return;
+  }
+  leaving = take_out();
+  _present = false;
+  _loaded = false;
+  _position = 0;
 }
 
 }  // namespace tapestream::emulated

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -66,7 +67,8 @@ class EmulatedDrive final : public transport::ScsiTransport, public LibraryDrive
   // attention a real load gives (NOT READY TO READY CHANGE); one removed leaves the drive empty.
   bool tape_threaded() const override;
   std::optional<std::string> insert(const std::filesystem::path& image) override;
-  void remove() override;
+  std::optional<std::string> remove() override;
+  void take_back() override;
 
   // The drive's own thread only.
   const TapeIndex& image_index() const { return _index; }
@@ -221,7 +223,8 @@ class EmulatedDrive final : public transport::ScsiTransport, public LibraryDrive
   std::uint64_t _command_number = 0;
   transport::ScsiResult _result;
   std::uint64_t _transferred = 0;  // bytes of the data slice that moved
-  unsigned _io_outstanding = 0;
+  // Read by the changer's thread in remove(); changed by the drive's thread only.
+  std::atomic<unsigned> _io_outstanding = 0;
   bool _abandoned = false;  // timed out; its I/O still has to drain
   bool _closing = false;
   std::function<void()> _on_io_done;

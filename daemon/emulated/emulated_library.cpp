@@ -213,7 +213,15 @@ void EmulatedLibrary::move_medium(const transport::ScsiRequest& request) {
   }
   const auto barcode = _model.barcode_at(destination);
   if (from_drive) {
-    _drives[*from_drive]->remove();
+    if (auto refused = _drives[*from_drive]->remove()) {
+      // The drive threaded its tape after the model was told it had not.
+      spdlog::info("emulated library {}: drive {} keeps its cartridge: {}",
+                   _spec.directory.string(), _spec.drives[*from_drive], *refused);
+      _model = before;
+      check(SenseKey::illegal_request, 0x53, 0x02);  // MEDIUM REMOVAL PREVENTED
+      complete_after({});
+      return;
+    }
   }
   if (to_drive && source != destination) {
     if (auto refused = _drives[*to_drive]->insert(image_of(_spec, *barcode))) {
@@ -235,7 +243,7 @@ void EmulatedLibrary::move_medium(const transport::ScsiRequest& request) {
     spdlog::error("emulated library {}: the move {} -> {} is undone: {}",
                   _spec.directory.string(), source, destination, e.what());
     if (to_drive) {
-      _drives[*to_drive]->remove();
+      _drives[*to_drive]->take_back();
     }
     if (from_drive) {
       (void)_drives[*from_drive]->insert(image_of(_spec, *barcode));

@@ -16,8 +16,14 @@ class LibraryDrive {
   // does when the robot inserts one); an error string when the drive cannot take it.
   virtual std::optional<std::string> insert(const std::filesystem::path& image) = 0;
   // The cartridge leaves the drive (its image is closed, and its lock released, before this
-  // returns: the robot may put it into another drive next).
-  virtual void remove() = 0;
+  // returns: the robot may put it into another drive next). Refused (the reason returned, the
+  // cartridge stays) while the tape is threaded or the drive's I/O on the image is in flight: a
+  // LOAD may come between the changer's tape_threaded() and this, and an I/O not yet issued
+  // would reach whatever file reuses the image's descriptor number.
+  virtual std::optional<std::string> remove() = 0;
+  // Undoes an insert() the robot cannot record: the cartridge leaves even though inserting it
+  // threaded its tape (no command can have used it: the changer still holds the move).
+  virtual void take_back() = 0;
 
  protected:
   ~LibraryDrive() = default;

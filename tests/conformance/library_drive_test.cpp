@@ -128,6 +128,20 @@ TEST_F(LibraryDrive, OnlyAnUnloadedTapeLeavesAndItsImageGoesToTheOtherDrive) {
   EXPECT_EQ(read.data, data) << "drive b reads what drive a wrote on VOL001";
 }
 
+// The changer looks at tape_threaded() and then removes: a LOAD in between must keep the
+// cartridge in the drive (its image open, its lock held) rather than pull a threaded tape.
+TEST_F(LibraryDrive, RemovalIsRefusedWhileTheTapeIsThreaded) {
+  ASSERT_EQ(move(slot1, drive_a), 0);
+  (void)tur(*a);  // the unit attention
+  const auto refused = drive_of_a->remove();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(*refused, "its tape is threaded");
+  EXPECT_EQ(tur(*a), TapeCondition::good) << "the cartridge stayed and its tape is usable";
+  ASSERT_EQ(unload(*a), TapeCondition::good);
+  EXPECT_FALSE(drive_of_a->remove()) << "an unloaded cartridge leaves";
+  EXPECT_EQ(tur(*a), TapeCondition::no_medium);
+}
+
 // The drive on its own thread, writing without pause, while the robot on this thread brings
 // and takes cartridges to the other drive and refuses to take its threaded one: no command of
 // the busy drive fails, and its cartridge never leaves.

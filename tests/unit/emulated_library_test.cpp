@@ -31,7 +31,16 @@ struct RecordingDrive final : LibraryDrive {
     cartridge = image;
     return std::nullopt;
   }
-  void remove() override { cartridge.reset(); }
+  // A drive that threads its tape between the changer's look and the removal.
+  std::optional<std::string> refuse_removal;
+  std::optional<std::string> remove() override {
+    if (refuse_removal) {
+      return refuse_removal;
+    }
+    cartridge.reset();
+    return std::nullopt;
+  }
+  void take_back() override { cartridge.reset(); }
 };
 
 struct Answer final : transport::ScsiCallback {
@@ -132,6 +141,13 @@ TEST_F(EmulatedLibraryTest, AMoveLoadsTheDriveAndSurvivesARestart) {
             ChangerCondition::removal_prevented);
   EXPECT_TRUE(drive_a.cartridge) << "a threaded tape stays";
   drive_a.threaded = false;
+  drive_a.refuse_removal = "its tape is threaded";
+  EXPECT_EQ(condition(run(*library, scsi::cdb::move_medium(0, drive1, slot1 + 1))),
+            ChangerCondition::removal_prevented)
+      << "a drive that threads its tape after the look keeps it";
+  EXPECT_TRUE(drive_a.cartridge);
+  EXPECT_EQ(library->model().barcode_at(drive1), "VOL002") << "the inventory is unchanged";
+  drive_a.refuse_removal.reset();
   EXPECT_EQ(condition(run(*library, scsi::cdb::move_medium(0, drive1, slot1 + 1))),
             ChangerCondition::good);
   EXPECT_FALSE(drive_a.cartridge);
