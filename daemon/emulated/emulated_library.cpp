@@ -1,10 +1,13 @@
 #include "emulated/emulated_library.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
+#include "base/exclusive_lock.hpp"
 #include "base/startup_error.hpp"
 #include "emulated/library_state.hpp"
 #include "emulated/responses.hpp"
@@ -34,6 +37,7 @@ EmulatedLibrary::EmulatedLibrary(uring::Ring& ring, LibrarySpec spec,
                        std::to_string(_spec.drives.size()) + " drives named, " +
                        std::to_string(_drives.size()) + " given"};
   }
+  lock_directory();
   _timer.library = this;
   restore_library(_model, _spec.directory);
   for (std::size_t i = 0; i < _drives.size(); ++i) {
@@ -47,6 +51,21 @@ EmulatedLibrary::EmulatedLibrary(uring::Ring& ring, LibrarySpec spec,
                          *barcode + " is in drive " + _spec.drives[i] +
                          " by the library's record, but the drive cannot load it: " + *refused};
     }
+  }
+}
+
+void EmulatedLibrary::lock_directory() {
+  const auto& directory = _spec.directory;
+  _directory_lock = UniqueFd{::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (!_directory_lock) {
+    throw StartupError{"emulated library " + directory.string() + ": " + std::strerror(errno)};
+  }
+  if (auto locked = lock_exclusively(_directory_lock.get()); !locked) {
+    throw StartupError{"emulated library " + directory.string() +
+                       (locked.error() == std::errc::operation_would_block
+                            ? std::string{" is in use by another tapestreamd (or another "
+                                          "--library of this one)"}
+                            : ": cannot lock it: " + locked.error().message())};
   }
 }
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/unique_fd.hpp"
 #include "emulated/library_drive.hpp"
 #include "emulated/library_model.hpp"
 #include "emulated/library_spec.hpp"
@@ -41,6 +42,8 @@ class EmulatedLibrary final : public transport::ScsiTransport {
   const LibraryModel& model() const { return _model; }
 
  private:
+  // Throws StartupError when another library (in any process) has the directory.
+  void lock_directory();
   struct Queued {
     transport::ScsiRequest request;
     transport::ScsiCallback* callback;
@@ -71,6 +74,9 @@ class EmulatedLibrary final : public transport::ScsiTransport {
   std::deque<Queued> _queue;
   std::optional<Queued> _current;
   transport::ScsiResult _result;
+  // flock(2) on the directory for the library's life: one robot per library, as one daemon per
+  // drive, or two daemons would each keep their own record of where the cartridges are.
+  UniqueFd _directory_lock;
   Timer _timer;
   bool _timer_armed = false;
 };

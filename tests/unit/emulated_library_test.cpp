@@ -214,5 +214,21 @@ TEST_F(EmulatedLibraryTest, ACartridgeInADriveThatCannotLoadItStopsTheStart) {
   EXPECT_THROW(open(), StartupError);
 }
 
+// Two daemons (or two --library options) on one directory would each keep their own record of
+// where the cartridges are, and each write library.state over the other's.
+TEST_F(EmulatedLibraryTest, ASecondLibraryOnTheSameDirectoryIsRefused) {
+  auto library = open();
+  RecordingDrive c, d;
+  try {
+    EmulatedLibrary second{ring, spec(), std::vector<LibraryDrive*>{&c, &d}};
+    ADD_FAILURE() << "a second library opened the directory";
+  } catch (const StartupError& e) {
+    EXPECT_NE(std::string{e.what()}.find("in use by another tapestreamd"), std::string::npos)
+        << e.what();
+  }
+  library.reset();
+  EXPECT_NO_THROW(open()) << "the lock goes with the library";
+}
+
 }  // namespace
 }  // namespace tapestream::emulated
