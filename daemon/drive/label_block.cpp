@@ -13,6 +13,28 @@ namespace {
 
 using scsi::TapeCondition;
 
+// Whether a WRITE that ended this way may have put something on the medium: only the answers
+// a drive gives before it starts the command say it did not.
+bool may_have_written(TapeCondition condition) {
+  switch (condition) {
+    case TapeCondition::no_medium:
+    case TapeCondition::becoming_ready:
+    case TapeCondition::not_ready:
+    case TapeCondition::medium_changed:
+    case TapeCondition::reset:
+    case TapeCondition::parameters_changed:
+    case TapeCondition::unit_attention:
+    case TapeCondition::write_protected:
+    case TapeCondition::data_protect:
+    case TapeCondition::illegal_request:
+    case TapeCondition::busy:
+    case TapeCondition::reservation_conflict:
+      return false;
+    default:
+      return true;
+  }
+}
+
 LabelStep failed_step(const CommandResult& r, const std::string& what) {
   return {ending_for(r.classification, r.result.timed_out),
           what + " failed: " + describe_condition(r.classification)};
@@ -98,7 +120,9 @@ void write_label_block(Drive& drive, std::vector<std::uint8_t> block,
       [&drive, then = std::move(then)](const CommandResult& r) mutable {
         const auto condition = r.classification.condition;
         if (condition != TapeCondition::good && condition != TapeCondition::early_warning) {
-          then(failed_step(r, "WRITE"));
+          auto step = failed_step(r, "WRITE");
+          step.block_maybe_written = may_have_written(condition);
+          then(step);
           return;
         }
         const bool early = condition == TapeCondition::early_warning;

@@ -47,6 +47,10 @@ struct LabelStep {
   // write_label_block(): the block is on the tape but its filemark failed; what followed the
   // place it was written to is gone all the same.
   bool block_written = false;
+  // write_label_block(): the WRITE failed in a way that may have recorded part of the block (a
+  // timeout, a medium or hardware error, an aborted command), not one that says it never ran
+  // (a unit attention, NOT READY, write protection, an illegal request).
+  bool block_maybe_written = false;
   bool ok() const { return ending == Ending::complete; }
 };
 

@@ -129,9 +129,11 @@ void LabelJob::written(const drive::LabelStep& step, const VolumeLook& look) {
     _slot.forget_layout();  // a WRITE at the beginning may have ended the tape there
     spdlog::error("drive {}: {}: the volume label \"{}\" was not written: {}", _slot.name(), who(),
                   _request.name, step.message);
-    // The label's block is at the beginning of the tape: whatever followed is gone even though
-    // its filemark failed, and the catalog must not go on calling those files complete.
-    if (step.block_written && held_something && _catalog != nullptr) {
+    // The label's block is (or may be, after a WRITE that timed out or failed on the medium) at
+    // the beginning of the tape: whatever followed is gone even though its filemark failed,
+    // and the catalog must not go on calling those files complete.
+    const bool tape_touched = step.block_written || step.block_maybe_written;
+    if (tape_touched && held_something && _catalog != nullptr) {
       _catalog->files_voided({volume_before(look), 0});
     }
     if (gone_meanwhile()) {
@@ -144,6 +146,13 @@ void LabelJob::written(const drive::LabelStep& step, const VolumeLook& look) {
            "the volume label's block is at the beginning of the tape, but its filemark was not "
            "written (" + step.message + "): the tape may read as labelled \"" + _request.name +
                "\"; label it again with --force" + gone);
+      return;
+    }
+    if (step.block_maybe_written) {
+      fail(to_status(step.ending),
+           "the volume label was not written (its " + step.message +
+               "), and the failed WRITE may have recorded part of it at the beginning of the "
+               "tape; label it again with --force" + gone);
       return;
     }
     fail(to_status(step.ending), "the volume label was not written (its " + step.message + ")" + gone);

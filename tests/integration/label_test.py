@@ -354,6 +354,23 @@ def case_filemark_fails(case):
                f"the file the label's block overwrote is not complete any more: {statuses}")
 
 
+
+def case_write_times_out(case):
+    """a label WRITE that timed out may have overwritten the tape's beginning: the catalog says so"""
+    d = emulated(case)
+    committed(case, d, rs.Source(case, "a", 20_000, 17))
+    d.stop()
+    d = emulated(case, name="hang", state_dir=d.state_dir, options="?hang=write",
+                 args=["--command-timeout", "data=3"])
+    r = label(case, d, "broken", "--force")
+    case.check(r.rc != 0 and "may have recorded part of it at the beginning of the tape" in r.err
+               and "label it again with --force" in r.err,
+               f"the label fails at its WRITE and says what that may have done ({r})")
+    out = json.loads(case.cli(d, ["list", "--json"], timeout=30).out or "{}")
+    statuses = [(f["file"], f["status"]) for f in out.get("files", [])]
+    case.check(statuses == [(0, "overwritten")],
+               f"the file a timed-out label WRITE may have overwritten is not complete: {statuses}")
+
 def case_reset_sweep(case):
     """a reset anywhere in a label: written whole, or refused with nothing written"""
     case.quiet = True
@@ -441,7 +458,8 @@ CASES = {"layout": case_layout, "plain": case_plain, "refusals": case_refusals,
          "recognised": case_recognised, "here": case_here, "interrupted": case_interrupted,
          "permissions": case_permissions,
          "trailer_fails": case_trailer_fails, "empty": case_empty,
-         "filemark_fails": case_filemark_fails, "reset_sweep": case_reset_sweep,
+         "filemark_fails": case_filemark_fails, "write_times_out": case_write_times_out,
+         "reset_sweep": case_reset_sweep,
          "here_reset_sweep": case_here_reset_sweep}
 
 if __name__ == "__main__":
