@@ -11,7 +11,9 @@ tapestream-mtx link:
              (2 drives, 20 slots, 4 import/export)
   moves      load/unload/first/next/last print mtx's "Loading media ...done" lines (compared
              with recorded ones), several commands in one call, nobarcode, the loaded drive's
-             line, CHANGER= instead of -f
+             line, CHANGER= instead of -f; an unload right after a load (the drive's first
+             command after the robot brought the cartridge gets UNIT ATTENTION: the daemon
+             refused such an unload with medium_changed before it asked again)
   errors     mtx's texts and exit status 1: an empty source, a full destination, a full drive,
              an empty drive, a slot or drive out of range, an unknown library, a usage error
   bareos     Bareos's mtx-changer pipelines (list, listall, loaded, slots; copied in
