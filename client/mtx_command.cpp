@@ -5,14 +5,11 @@
 // mtx 1.3's behaviour and texts (its Load, Unload, Transfer, First, Last, Next, Previous and
 // Move), so that the scripts that parse them work; where mtx reads a stale element status after
 // a move, this reads it again.
-#include <unistd.h>
-
 #include <charconv>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
-#include <string_view>
 
 #include "mtx.hpp"
 

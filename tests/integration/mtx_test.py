@@ -209,6 +209,8 @@ def errors(d):
               "-f", "px", "load", "2", "5")
     d.refused("mtx: Invalid destination", "-f", "px", "transfer", "2", "25")
     d.refused("mtx: No source specified", "-f", "px", "load")
+    d.refused("mtx: Invalid <storage-element-number> argument '2147483647' to 'load' command",
+              "-f", "px", "load", "99999999999999999999999")
     d.refused("mtx: cannot open SCSI device 'nosuch'", "-f", "nosuch", "status")
     d.refused("Usage:", "-f", "px", "frobnicate")
     d.refused("Usage:", "-f")
