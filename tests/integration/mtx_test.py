@@ -44,6 +44,9 @@ def fail(message):
     sys.exit(1)
 
 
+STARTED = []  # every daemon, so that a failing check does not leave one running
+
+
 class Daemon:
     def __init__(self, work, name, directory, shape, barcodes):
         os.mkdir(directory)
@@ -57,6 +60,7 @@ class Daemon:
              "--catalog", "none", "--log-target", "stderr", "--library",
              f"{name}=emulated-library:{directory}?{shape}&capacity=16M&move_time=0ms"],
             stdout=self.log, stderr=self.log)
+        STARTED.append(self.proc)
         deadline = time.monotonic() + 30
         while not os.path.exists(self.socket):
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -319,6 +323,10 @@ def main():
         d.stop()
         print("PASS: status as recorded (1x7, 2x24), moves, errors, Bareos's mtx-changer parsing")
     finally:
+        for proc in STARTED:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=30)
         shutil.rmtree(work, ignore_errors=True)
 
 
