@@ -8,9 +8,11 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli.hpp"
+#include "mtx.hpp"
 
 using namespace tapestream;
 using namespace tapestream::cli;
@@ -33,6 +35,7 @@ Usage:
   tapestream [OPTIONS] catalog rebuild
   tapestream [OPTIONS] changer status | inventory | load SLOT | unload [SLOT]
                              | transfer FROM TO
+  tapestream [OPTIONS] mtx [-f LIBRARY] COMMAND [ARG]... [COMMAND [ARG]...]...
   tapestream [OPTIONS] rewind | load | eject | eod
   tapestream [OPTIONS] weof [N] | fsf [N] | bsf [N] | fsr [N] | bsr [N] | seek BLOCK
   tapestream [OPTIONS] erase [--long] | setblk SIZE | compression on|off
@@ -91,6 +94,16 @@ Commands:
            first full drive) unload its tape and puts the cartridge into SLOT (default:
            the slot it came from); transfer FROM TO moves a cartridge between slots.
            A drive in use by a stream or held by another client is refused (exit 75).
+  mtx      mtx's command line and output on a library of the daemon, for scripts
+           written for mtx (Bareos's mtx-changer, Amanda's chg-robot): -f LIBRARY (the
+           library's name; default: $CHANGER, else the daemon's only library), then
+           status, load SLOT [DRIVE], unload [SLOT] [DRIVE], transfer FROM TO, first,
+           last, next, previous [DRIVE], inventory, inquiry, position SLOT, eepos N,
+           and the flags nobarcode, invert, invert2, noattach, altres, several in one
+           call. Prints what mtx prints and exits as mtx does: 0, or 1 after "mtx: WHY".
+           Drives are numbered from 0, slots from 1 with the import/export slots after
+           the storage slots. Only --socket may come before it. A script that runs mtx
+           by path is pointed at the tapestream-mtx link instead (see tapestream(1)).
   tell     the current block and file number
   rewind, load, eject (unload), eod (to end of data), weof (write N filemarks; 0
   writes the drive's buffer to the medium), fsf/bsf (forward/back over N filemarks),
@@ -195,7 +208,7 @@ Result<void> check_arguments(const std::string& command,
   unsigned min_args = 0;
   if (command != "write" && command != "read" && command != "status" && command != "drives" &&
       command != "list" && command != "label" && command != "verify" &&
-      command != "catalog" && command != "changer") {
+      command != "catalog" && command != "changer" && command != "mtx") {
     const auto* v = find_verb(command);
     if (v == nullptr) {
       return Failure{TS_BAD_REQUEST,
@@ -210,6 +223,9 @@ Result<void> check_arguments(const std::string& command,
   }
   if (command == "changer") {
     return check_changer_arguments(args);
+  }
+  if (command == "mtx") {
+    return Failure{TS_BAD_REQUEST, "mtx takes mtx's own arguments; only --socket may come before it"};
   }
   if (command == "catalog") {
     if (args.size() != 1 || args[0] != "rebuild") {
@@ -325,7 +341,41 @@ Result<void> run(const Globals& g, const std::string& command,
 
 }  // namespace
 
+// `tapestream [--socket PATH] mtx ARGS...` and the tapestream-mtx link: mtx's own command line,
+// which boost's parser must not see (its "-f" is no option of this CLI). Returns whether it ran.
+bool run_mtx(int argc, char** argv, int& exit_status) {
+  const char* env = std::getenv("TAPESTREAM_SOCKET");
+  std::string socket = env != nullptr ? env : TS_PROTO_DEFAULT_SOCKET;
+  const std::string_view invoked{argv[0]};
+  const auto slash = invoked.rfind('/');
+  if (invoked.substr(slash == std::string_view::npos ? 0 : slash + 1) == "tapestream-mtx") {
+    exit_status = mtx_main(socket, std::vector<std::string>(argv + 1, argv + argc));
+    return true;
+  }
+  int i = 1;
+  while (i < argc) {
+    const std::string_view word{argv[i]};
+    if (word == "--socket" && i + 1 < argc) {
+      socket = argv[i + 1];
+      i += 2;
+    } else if (word.substr(0, 9) == "--socket=") {
+      socket = std::string{word.substr(9)};
+      i += 1;
+    } else {
+      break;
+    }
+  }
+  if (i >= argc || std::string_view{argv[i]} != "mtx") {
+    return false;
+  }
+  exit_status = mtx_main(socket, std::vector<std::string>(argv + i + 1, argv + argc));
+  return true;
+}
+
 int main(int argc, char** argv) {
+  if (int status = 0; argc > 0 && run_mtx(argc, argv, status)) {
+    return status;
+  }
   po::options_description options;
   // clang-format off
   options.add_options()

@@ -92,8 +92,8 @@ Description:
 
   --probe prints the kernel, its io_uring features and the sg module's state, every
   tape drive in sysfs with its st, bsg and sg nodes and the transport it would get and
-  why, and the same for each configured drive. It exits 1 if a configured drive cannot
-  be opened.
+  why, every medium changer in sysfs with its ch, bsg and sg nodes, and the same for
+  each configured drive. It exits 1 if a configured drive cannot be opened.
 
   --decode-sense decodes sense data as the kernel logs it or sg3_utils prints it
   (fixed or descriptor format; bytes separated by spaces, commas or colons, or run

@@ -165,6 +165,8 @@ class Connection final : private JobHost {
   void changer_move(const proto::ChangerMove& m);
   ChangerWorker* changer_for(const std::string& library);
   void post_changer(ChangerWorker& changer, const proto::ChangerMove* move);
+  void unload_for_changer(ChangerWorker& changer, const proto::ChangerMove& m,
+                          bool after_unit_attention);
   void changer_answered(std::uint32_t request_id, const ChangerAnswer& answer);
   friend struct ChangerReply;
 

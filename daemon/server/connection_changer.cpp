@@ -80,6 +80,16 @@ void Connection::changer_move(const proto::ChangerMove& m) {
     post_changer(*changer, &m);
     return;
   }
+  unload_for_changer(*changer, m, false);
+}
+
+// The drive's worker unloads the tape before the robot takes the cartridge. A cartridge the robot
+// has just brought answers its first command with UNIT ATTENTION (NOT READY TO READY CHANGE):
+// the drive reports medium_changed and has not unloaded; the attention is then spent, so the
+// unload is asked once more (mtx's "load 1 0 unload 1 0" does exactly this).
+void Connection::unload_for_changer(ChangerWorker& changer, const proto::ChangerMove& m,
+                                    bool after_unit_attention) {
+  auto* slot = _control_slot;
   auto unload = drive::prepare_control(
       to_control(proto::ControlRequest{proto::ControlOp::eject, 0, 0, m.drive}),
       slot->drive().identity());
@@ -91,13 +101,18 @@ void Connection::changer_move(const proto::ChangerMove& m) {
   }
   _phase = Phase::serving;
   ++_control_in_flight;
+  auto* library = &changer;
   slot->drive().control(std::move(unload).value(),
-                        [this, changer, m](const drive::ControlOutcome& outcome) {
+                        [this, library, m, after_unit_attention](const drive::ControlOutcome& outcome) {
                           --_control_in_flight;
                           if (_reader.closed()) {
                             (void)_control_lease.end();
                             _control_slot = nullptr;
                             finish_request();
+                            return;
+                          }
+                          if (outcome.ending == drive::Ending::medium_changed && !after_unit_attention) {
+                            unload_for_changer(*library, m, true);
                             return;
                           }
                           // An empty drive has nothing to unload: the changer says so next.
@@ -109,7 +124,7 @@ void Connection::changer_move(const proto::ChangerMove& m) {
                                    "drive " + m.drive + " did not unload its tape: " + outcome.message);
                             return;
                           }
-                          post_changer(*changer, &m);
+                          post_changer(*library, &m);
                         });
   _reader.read_more();  // a hang-up poll while the drive unloads
 }

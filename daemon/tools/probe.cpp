@@ -7,6 +7,7 @@
 
 #include "base/startup_error.hpp"
 #include "emulated/drive_spec.hpp"
+#include "transport/changer_discovery.hpp"
 #include "transport/discovery.hpp"
 #include "transport/sg_transport.hpp"
 #include "uring/ring.hpp"
@@ -32,6 +33,15 @@ void print_tape(std::ostream& out, const transport::TapeDevice& t) {
       << "      st " << (t.st_node.empty() ? "(no st driver)" : t.st_node) << ", bsg "
       << (t.bsg_node.empty() ? "(none)" : t.bsg_node) << ", sg "
       << (t.sg_node.empty() ? "(no sg driver)" : t.sg_node) << "\n";
+}
+
+// A changer is listed, not opened: commanding a real changer is not wired up yet (docs/MTX.md).
+void print_changer(std::ostream& out, const transport::ChangerDevice& c) {
+  out << "  " << c.address << "  " << c.vendor << " " << c.model << "  serial "
+      << (c.serial.empty() ? "(none)" : c.serial) << "\n"
+      << "      ch " << (c.ch_node.empty() ? "(no ch driver)" : c.ch_node) << ", bsg "
+      << (c.bsg_node.empty() ? "(none)" : c.bsg_node) << ", sg "
+      << (c.sg_node.empty() ? "(no sg driver)" : c.sg_node) << "\n";
 }
 
 }  // namespace
@@ -62,6 +72,12 @@ bool run_probe(std::ostream& out, const std::vector<std::pair<std::string, std::
         transport::open_tape_transport(*ring, tape, transport::TransportChoice::automatic);
     out << "      transport: "
         << (opened ? opened.value().reason : "none: " + opened.error().what()) << "\n";
+  }
+
+  const auto changers = transport::discover_changers();
+  out << "medium changers in sysfs: " << changers.size() << "\n";
+  for (const auto& changer : changers) {
+    print_changer(out, changer);
   }
 
   bool ok = true;

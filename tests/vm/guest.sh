@@ -59,6 +59,8 @@ fail() { say "FAIL: $*"; exit 1; }
 selection() {
   tapestreamd --probe | tee /tmp/probe || fail "--probe failed"
   grep -q "tape drives in sysfs: 1" /tmp/probe || fail "--probe did not find the tape"
+  # scsi_debug emulates no changer: the changer discovery reads the real sysfs and finds none.
+  grep -q "medium changers in sysfs: 0" /tmp/probe || fail "--probe found a changer that is not there"
   grep -q "transport: bsg: $BSG takes IORING_OP_URING_CMD" /tmp/probe || fail "--probe did not choose bsg"
   serial=$(sed -n 's/.*serial \([^ ]*\)$/\1/p' /tmp/probe | head -n 1)
   for spec in "scsi:$TAPE" "bsg:$NST" "sg:$SG" "scsi:$serial"; do
