@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "codec.hpp"
+#include "common/unique_fd.hpp"
 #include "drive/stream_outcome.hpp"
 #include "server/drive_slot.hpp"
 #include "uring/ring.hpp"
@@ -27,6 +28,8 @@ class JobHost {
  public:
   // A reply to the request the job serves.
   virtual void reply(const proto::Message& message) = 0;
+  // A reply that passes a descriptor along (SCM_RIGHTS): READY with shared buffers' memfd.
+  virtual void reply_with_fd(const proto::Message& message, UniqueFd fd) = 0;
   // An ERROR that ends the request (a job refused before its stream began).
   virtual void refuse(proto::Status status, std::string message) = 0;
   virtual SendQueue& send_queue() = 0;
