@@ -1,6 +1,8 @@
 // The C API's streams: a write or a read of one tape file, by fd passing or through the
 // socket (tapestream.h). A stream handle is what shared buffers will hang on later.
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,10 +15,17 @@
 
 #include "handle.hpp"
 
+ts_stream::~ts_stream() {
+  if (map != nullptr) {
+    ::munmap(map, map_size);
+  }
+}
+
 namespace tapestream::lib {
 namespace {
 
-constexpr std::uint32_t write_flags_allowed = TS_WRITE_FIXED | TS_WRITE_NO_WAIT | TS_WRITE_APPEND;
+constexpr std::uint32_t write_flags_allowed =
+    TS_WRITE_FIXED | TS_WRITE_NO_WAIT | TS_WRITE_APPEND | TS_WRITE_SHARED;
 
 void fill_result(ts_result* caller, const proto::Message& reply) {
   if (caller == nullptr) {
@@ -67,6 +76,12 @@ client::Result<client::Received> receive_final(ts_client* client, bool leave_dat
       report_progress(client, *p);
       continue;
     }
+    if (const auto* f = std::get_if<proto::SlotFree>(&r.message)) {
+      if (client->stream != nullptr) {
+        client->stream->slot_freed(f->slot);
+      }
+      continue;
+    }
     return r;
   }
 }
@@ -89,6 +104,36 @@ int passable_fd(ts_client* client, int fd, int wanted_mode) {
   return 0;
 }
 
+// A shared-buffer write's READY: the memfd that came with it, mapped. The daemon's numbers are
+// checked against the memfd's own size before anything is touched.
+int map_slots(ts_client* client, ts_stream& stream, const proto::Ready& ready) {
+  auto memfd = client->connection.take_passed_fd();
+  client->broken = true;  // until the slots are mapped: the daemon's stream cannot be used
+  if (!memfd) {
+    return fail(client, proto::Status::internal, "READY of a shared-buffer write came without its memfd");
+  }
+  struct stat st {};
+  const auto size = std::uint64_t{ready.slot_count} * ready.slot_stride;
+  if (::fstat(memfd.get(), &st) != 0 || static_cast<std::uint64_t>(st.st_size) < size ||
+      ready.block_size == 0 || ready.block_size > ready.slot_stride) {
+    return fail(client, proto::Status::internal, "the shared-buffer memfd does not hold the slots READY names");
+  }
+  void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd.get(), 0);
+  if (map == MAP_FAILED) {
+    return fail_errno(client, errno, "mapping the shared buffers");
+  }
+  stream.map = static_cast<std::uint8_t*>(map);
+  stream.map_size = size;
+  stream.stride = ready.slot_stride;
+  stream.capacity = ready.block_size;
+  stream.slots.assign(ready.slot_count, ts_stream::Slot::free);
+  for (std::uint32_t i = 0; i < ready.slot_count; ++i) {
+    stream.free_slots.push_back(i);
+  }
+  client->broken = false;
+  return 0;
+}
+
 // Sends the request (with the descriptor when `fd` >= 0) and waits for READY. The stream is
 // the handle's from then on.
 int begin(ts_client* client, const proto::Message& request, int fd, bool write, std::string drive,
@@ -106,7 +151,13 @@ int begin(ts_client* client, const proto::Message& request, int fd, bool write, 
     return fail(client, unexpected(ready.value().message, write ? "write" : "read"));
   }
   auto stream = std::make_unique<ts_stream>();
-  stream->ready_flags = std::get<proto::Ready>(ready.value().message).flags;
+  const auto& accepted = std::get<proto::Ready>(ready.value().message);
+  stream->ready_flags = accepted.flags;
+  if ((accepted.flags & TS_READY_SHARED) != 0) {
+    if (const int r = map_slots(client, *stream, accepted); r != 0) {
+      return r;
+    }
+  }
   stream->client = client;
   stream->write = write;
   stream->by_fd = fd >= 0;
@@ -164,6 +215,10 @@ int take_early_replies(ts_stream* stream) {
       report_progress(client, *p);
       continue;
     }
+    if (const auto* f = std::get_if<proto::SlotFree>(&r.value().message)) {
+      stream->slot_freed(f->slot);
+      continue;
+    }
     stream->final_reply = std::move(r.value().message);
   }
   if (stream->final_reply) {
@@ -204,7 +259,18 @@ int ts_write_begin(ts_client* client, const char* drive, const struct ts_write_o
     if (options != nullptr) {
       if ((options->flags & ~lib::write_flags_allowed) != 0) {
         return fail(client, proto::Status::bad_request,
-                    "ts_write_begin: flags are TS_WRITE_FIXED, TS_WRITE_NO_WAIT, TS_WRITE_APPEND");
+                    "ts_write_begin: flags are TS_WRITE_FIXED, TS_WRITE_NO_WAIT, TS_WRITE_APPEND, "
+                    "TS_WRITE_SHARED");
+      }
+      if ((options->flags & TS_WRITE_SHARED) != 0) {
+        if ((client->connection.features() & TS_FEATURE_SHARED_BUFFERS) == 0) {
+          client->last_error = "the daemon did not grant shared buffers";
+          return -EOPNOTSUPP;
+        }
+        if (fd >= 0) {
+          return fail(client, proto::Status::bad_request,
+                      "ts_write_begin: shared buffers and a data descriptor exclude each other");
+        }
       }
       const auto label = lib::text_argument(options->label, TS_MAX_LABEL);
       if (!label || !proto::valid_utf8(*label)) {
@@ -239,6 +305,10 @@ int ts_stream_write(ts_stream* stream, const void* data, size_t length) {
   return guarded(client, [&] {
     if (stream->by_fd) {
       client->last_error = "the daemon reads this stream's descriptor itself";
+      return -EINVAL;
+    }
+    if (stream->map != nullptr) {
+      client->last_error = "a shared-buffer stream takes its data by ts_shared_submit";
       return -EINVAL;
     }
     if (data == nullptr && length != 0) {
