@@ -114,6 +114,9 @@ void report_progress(ts_client* client, const proto::Progress& p);
 // The next frame that is not PROGRESS (which goes to the callback).
 client::Result<client::Received> receive_final(ts_client* client, bool leave_data = false);
 
+// A shared-buffer write's READY: the memfd that came with it mapped into `stream` (shared.cpp).
+int map_slots(ts_client* client, ts_stream& stream, const proto::Ready& ready);
+
 // Takes the frames waiting on the socket during a socket write: PROGRESS, or the daemon ending
 // the stream early (kept for ts_stream_commit, and its code returned).
 int take_early_replies(ts_stream* stream);

@@ -2,10 +2,52 @@
 // producer fills the daemon's slots in place. The library keeps whose each slot is, so that a
 // caller's mistake (a slot it does not hold, a bad length) is refused here, never sent.
 #include <poll.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 
 #include "handle.hpp"
+
+ts_stream::~ts_stream() {
+  if (map != nullptr) {
+    ::munmap(map, map_size);
+  }
+}
+
+namespace tapestream::lib {
+
+// A shared-buffer write's READY: the memfd that came with it, mapped. The daemon's numbers are
+// checked against the memfd's own size before anything is touched.
+int map_slots(ts_client* client, ts_stream& stream, const proto::Ready& ready) {
+  auto memfd = client->connection.take_passed_fd();
+  client->broken = true;  // until the slots are mapped: the daemon's stream cannot be used
+  if (!memfd) {
+    return fail(client, proto::Status::internal, "READY of a shared-buffer write came without its memfd");
+  }
+  struct stat st {};
+  const auto size = std::uint64_t{ready.slot_count} * ready.slot_stride;
+  if (::fstat(memfd.get(), &st) != 0 || static_cast<std::uint64_t>(st.st_size) < size ||
+      ready.block_size == 0 || ready.block_size > ready.slot_stride) {
+    return fail(client, proto::Status::internal, "the shared-buffer memfd does not hold the slots READY names");
+  }
+  void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd.get(), 0);
+  if (map == MAP_FAILED) {
+    return fail_errno(client, errno, "mapping the shared buffers");
+  }
+  stream.map = static_cast<std::uint8_t*>(map);
+  stream.map_size = size;
+  stream.stride = ready.slot_stride;
+  stream.capacity = ready.block_size;
+  stream.slots.assign(ready.slot_count, ts_stream::Slot::free);
+  for (std::uint32_t i = 0; i < ready.slot_count; ++i) {
+    stream.free_slots.push_back(i);
+  }
+  client->broken = false;
+  return 0;
+}
+
+}  // namespace tapestream::lib
 
 using namespace tapestream;
 using lib::fail;

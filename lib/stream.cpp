@@ -1,8 +1,6 @@
 // The C API's streams: a write or a read of one tape file, by fd passing or through the
 // socket (tapestream.h). A stream handle is what shared buffers will hang on later.
 #include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,12 +12,6 @@
 #include <vector>
 
 #include "handle.hpp"
-
-ts_stream::~ts_stream() {
-  if (map != nullptr) {
-    ::munmap(map, map_size);
-  }
-}
 
 namespace tapestream::lib {
 namespace {
@@ -101,36 +93,6 @@ int passable_fd(ts_client* client, int fd, int wanted_mode) {
   if ((flags & O_ACCMODE) != wanted_mode && (flags & O_ACCMODE) != O_RDWR) {
     return fail_errno(client, EBADF, "the data descriptor is not open for the stream's direction");
   }
-  return 0;
-}
-
-// A shared-buffer write's READY: the memfd that came with it, mapped. The daemon's numbers are
-// checked against the memfd's own size before anything is touched.
-int map_slots(ts_client* client, ts_stream& stream, const proto::Ready& ready) {
-  auto memfd = client->connection.take_passed_fd();
-  client->broken = true;  // until the slots are mapped: the daemon's stream cannot be used
-  if (!memfd) {
-    return fail(client, proto::Status::internal, "READY of a shared-buffer write came without its memfd");
-  }
-  struct stat st {};
-  const auto size = std::uint64_t{ready.slot_count} * ready.slot_stride;
-  if (::fstat(memfd.get(), &st) != 0 || static_cast<std::uint64_t>(st.st_size) < size ||
-      ready.block_size == 0 || ready.block_size > ready.slot_stride) {
-    return fail(client, proto::Status::internal, "the shared-buffer memfd does not hold the slots READY names");
-  }
-  void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd.get(), 0);
-  if (map == MAP_FAILED) {
-    return fail_errno(client, errno, "mapping the shared buffers");
-  }
-  stream.map = static_cast<std::uint8_t*>(map);
-  stream.map_size = size;
-  stream.stride = ready.slot_stride;
-  stream.capacity = ready.block_size;
-  stream.slots.assign(ready.slot_count, ts_stream::Slot::free);
-  for (std::uint32_t i = 0; i < ready.slot_count; ++i) {
-    stream.free_slots.push_back(i);
-  }
-  client->broken = false;
   return 0;
 }
 
