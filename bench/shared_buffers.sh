@@ -10,7 +10,7 @@
 # GB/s is SIZE / wall time; cpu-s/GiB counts every process (producer, CLI, and the daemon's
 # threads from /proc/PID/stat); "beyond gen" is shm's CPU less gen's, per GiB. The daemon hashes
 # every stream (SHA-256) whatever the path: that is in each figure. Benchmarks are not tests.
-# Usage: bench/shared_buffers.sh BUILD_DIR [SIZE_MiB] [ROUNDS] [BLOCK]
+# Usage: [DAEMON_ARGS="--protection off"] bench/shared_buffers.sh BUILD_DIR [SIZE_MiB] [ROUNDS] [BLOCK]
 #   e.g. bench/shared_buffers.sh build/rel 4096 5 1M
 set -euo pipefail
 build=${1:?build directory, e.g. build/rel}
@@ -30,7 +30,7 @@ block_bytes=$(numfmt --from=iec "$block")
 
 "$daemon" --socket "$TAPESTREAM_SOCKET" --state-dir "$work/state" --log-level warn \
   --buffer-size "$block" --block-size "$block" --drive "null0=null:?capacity=64T&serial=NULL0" \
-  2>"$work/daemon.log" &
+  ${DAEMON_ARGS:-} 2>"$work/daemon.log" &
 daemon_pid=$!
 while [ ! -S "$TAPESTREAM_SOCKET" ]; do
   kill -0 "$daemon_pid" || { cat "$work/daemon.log" >&2; exit 1; }
