@@ -100,7 +100,9 @@ Result<Message> decode_known(Type type, ByteView body) {
       r.reserved(4);
       m.file_number = r.u64();
       m.drive = drive_field(r);
-      if ((m.flags & ~std::uint32_t{TS_READ_FD | TS_READ_PROGRESS}) != 0) {
+      const bool shared_and_fd = (m.flags & TS_READ_SHARED) != 0 && (m.flags & TS_READ_FD) != 0;
+      if ((m.flags & ~std::uint32_t{TS_READ_FD | TS_READ_PROGRESS | TS_READ_SHARED}) != 0 ||
+          shared_and_fd) {
         r.flag_bad_field();
       }
       return finish(r, std::move(m));
@@ -360,6 +362,18 @@ Result<Message> decode_known(Type type, ByteView body) {
           r.flag_bad_field();
         }
       }
+      return finish(r, std::move(m));
+    }
+    case Type::filled: {
+      Filled m;
+      m.slot = r.u32();
+      m.length = r.u32();
+      return finish(r, std::move(m));
+    }
+    case Type::slot_return: {
+      SlotReturn m;
+      m.slot = r.u32();
+      r.reserved(4);
       return finish(r, std::move(m));
     }
     case Type::slot_free: {

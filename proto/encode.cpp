@@ -48,6 +48,8 @@ Type type_of(const Message& m) {
         else if constexpr (std::is_same_v<T, ChangerMoved>) return Type::changer_moved;
         else if constexpr (std::is_same_v<T, Submit>) return Type::submit;
         else if constexpr (std::is_same_v<T, SlotFree>) return Type::slot_free;
+        else if constexpr (std::is_same_v<T, Filled>) return Type::filled;
+        else if constexpr (std::is_same_v<T, SlotReturn>) return Type::slot_return;
         else return Type::error;
       },
       m);
@@ -273,9 +275,12 @@ void encode_body(Writer& w, const Message& message) {
         } else if constexpr (std::is_same_v<T, Submit>) {
           w.number(m.slot, 4);
           w.number(m.length, 4);
-        } else if constexpr (std::is_same_v<T, SlotFree>) {
+        } else if constexpr (std::is_same_v<T, SlotFree> || std::is_same_v<T, SlotReturn>) {
           w.number(m.slot, 4);
           w.number(0, 4);
+        } else if constexpr (std::is_same_v<T, Filled>) {
+          w.number(m.slot, 4);
+          w.number(m.length, 4);
         } else if constexpr (std::is_same_v<T, Progress>) {
           w.number(m.bytes, 8);
           w.number(m.on_tape, 8);

@@ -44,6 +44,7 @@ enum ts_message_type {
   TS_MSG_END = 0x0011,
   TS_MSG_ABORT = 0x0012,
   TS_MSG_SUBMIT = 0x0013, /* shared buffers: slot i holds n bytes of the stream */
+  TS_MSG_RETURN = 0x0014, /* shared-buffer read: the client is done with slot i */
   TS_MSG_HELLO_OK = 0x8001,
   TS_MSG_DRIVE_LIST = 0x8002,
   TS_MSG_DRIVE_STATUS = 0x8003,
@@ -60,6 +61,7 @@ enum ts_message_type {
   TS_MSG_CHANGER_ELEMENTS = 0x800F,
   TS_MSG_CHANGER_MOVED = 0x8010,
   TS_MSG_SLOT_FREE = 0x8014, /* shared buffers: the slot's WRITE completed, it is the client's */
+  TS_MSG_FILLED = 0x8015,    /* shared-buffer read: slot i holds the next block, n bytes */
   TS_MSG_ERROR = 0x80FF
 };
 
@@ -124,6 +126,7 @@ enum ts_control_op {
 #define TS_WRITE_SHARED 0x40u /* data through shared buffer slots (SUBMIT), not DATA */
 #define TS_READ_FD 0x4u
 #define TS_READ_PROGRESS 0x10u
+#define TS_READ_SHARED 0x40u /* blocks in shared buffer slots (FILLED, RETURN), not DATA */
 #define TS_READ_CURRENT_FILE UINT64_MAX
 #define TS_CONTROL_IMMEDIATE 0x1u
 #define TS_READY_FIXED 0x1u

@@ -8,6 +8,7 @@
 
 #include "server/drive_slot.hpp"
 #include "server/home.hpp"
+#include "server/read_job.hpp"
 #include "server/server.hpp"
 #include "server/write_job.hpp"
 
@@ -142,6 +143,13 @@ void Connection::dispatch(Request request) {
     if (auto* job = writing(); job == nullptr || !job->submit(*submit)) {
       refuse(proto::Status::out_of_sequence, "SUBMIT outside a write stream with shared buffers",
              true);
+    }
+    return;
+  }
+  if (const auto* returned = std::get_if<proto::SlotReturn>(&message)) {
+    // Harmless when late (a RETURN that crossed the read's END): ignored outside a read.
+    if (_job && _job->as_read() != nullptr) {
+      _job->as_read()->slot_returned(*returned);
     }
     return;
   }

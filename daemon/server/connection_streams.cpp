@@ -67,6 +67,10 @@ void Connection::read(const proto::ReadRequest& m) {
   if (slot == nullptr) {
     return;
   }
+  if ((m.flags & TS_READ_SHARED) != 0 && !_shared_buffers) {
+    refuse(proto::Status::bad_request, "shared buffers were not agreed in HELLO", false);
+    return;
+  }
   auto out_fd = claim_passed_fd((m.flags & TS_READ_FD) != 0, false);
   if (!out_fd) {
     return;

@@ -103,6 +103,17 @@ std::optional<std::string> SharedSlots::take(std::uint32_t slot, std::uint32_t l
   return std::nullopt;
 }
 
+std::optional<std::string> SharedSlots::take_back(std::uint32_t slot) {
+  if (slot >= _count) {
+    return "RETURN names slot " + std::to_string(slot) + " of " + std::to_string(_count);
+  }
+  if (!_clients[slot]) {
+    return "RETURN names slot " + std::to_string(slot) + ", which the client does not hold";
+  }
+  _clients[slot] = false;
+  return std::nullopt;
+}
+
 std::uint32_t SharedSlots::held() const {
   return static_cast<std::uint32_t>(std::count(_clients.begin(), _clients.end(), false));
 }

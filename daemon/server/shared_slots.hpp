@@ -52,6 +52,10 @@ class SharedSlots {
   std::optional<std::string> take(std::uint32_t slot, std::uint32_t length);
   // The slot is the client's again.
   void give_back(std::uint32_t slot) { _clients[slot] = true; }
+  // A read's slots start as the daemon's: it fills them, the client returns them.
+  void hold_all() { _clients.assign(_count, false); }
+  // Why a RETURN of `slot` is refused (nothing: it is the daemon's again).
+  std::optional<std::string> take_back(std::uint32_t slot);
   // Slots the daemon holds (submitted, not yet freed).
   std::uint32_t held() const;
 

@@ -21,6 +21,7 @@
 namespace tapestream::server {
 
 class SendQueue;
+class ReadJob;
 class WriteJob;
 
 // What a job needs of the connection it runs for.
@@ -80,6 +81,7 @@ class StreamJob {
   // takes none (a request pipelined behind it waits in the socket).
   virtual bool reads_frames() const { return false; }
   virtual WriteJob* as_write() { return nullptr; }
+  virtual ReadJob* as_read() { return nullptr; }
   // The client left: the stream is abandoned; nobody hears its outcome.
   virtual void client_gone() = 0;
   // The daemon's stop deadline passed: the stream is cut (and accounted for), a job still in
