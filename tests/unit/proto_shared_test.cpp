@@ -1,6 +1,6 @@
-// The codec's shared-buffer frames (PROTOCOL.md "Shared buffers"): SUBMIT and SLOT_FREE have
-// exactly 8 bytes, READY grows to 24 only with TS_READY_SHARED, and a WRITE may not ask for
-// shared buffers and fd passing at once.
+// The codec's shared-buffer frames (PROTOCOL.md "Shared buffers"): SUBMIT, SLOT_FREE, FILLED and
+// RETURN have exactly 8 bytes, READY grows to 24 only with TS_READY_SHARED, and neither a WRITE
+// nor a READ may ask for shared buffers and fd passing at once.
 #include <gtest/gtest.h>
 
 #include "codec.hpp"
@@ -24,6 +24,10 @@ TEST(SharedBuffers, FramesRoundTrip) {
   EXPECT_EQ(submit.slot, 7U);
   EXPECT_EQ(submit.length, 65536U);
   EXPECT_EQ(std::get<SlotFree>(round_trip(SlotFree{3}, Receiver::client)).slot, 3U);
+  const auto filled = std::get<Filled>(round_trip(Filled{2, 1000}, Receiver::client));
+  EXPECT_EQ(filled.slot, 2U);
+  EXPECT_EQ(filled.length, 1000U);
+  EXPECT_EQ(std::get<SlotReturn>(round_trip(SlotReturn{9}, Receiver::daemon)).slot, 9U);
   const auto ready = std::get<Ready>(
       round_trip(Ready{4, 65536, TS_READY_SHARED, 16, 69632}, Receiver::client));
   EXPECT_EQ(ready.slot_count, 16U);
@@ -36,6 +40,10 @@ TEST(SharedBuffers, EachSideReceivesOnlyItsFrames) {
   EXPECT_EQ(decode_frame(encode(Submit{0, 1}, 1).value(), Receiver::client).error(),
             Status::bad_type);
   EXPECT_EQ(decode_frame(encode(SlotFree{0}, 1).value(), Receiver::daemon).error(),
+            Status::bad_type);
+  EXPECT_EQ(decode_frame(encode(Filled{0, 1}, 1).value(), Receiver::daemon).error(),
+            Status::bad_type);
+  EXPECT_EQ(decode_frame(encode(SlotReturn{0}, 1).value(), Receiver::client).error(),
             Status::bad_type);
 }
 
@@ -60,6 +68,11 @@ TEST(SharedBuffers, BadBodiesAreRefused) {
   EXPECT_EQ(decode_frame(both, Receiver::daemon).error(), Status::bad_request);
   EXPECT_TRUE(decode_frame(encode(WriteRequest{TS_WRITE_SHARED, 0, 0, "emu0", ""}, 1).value(),
                            Receiver::daemon));
+  const auto read_both = encode(ReadRequest{TS_READ_SHARED | TS_READ_FD, 0, "emu0"}, 1).value();
+  EXPECT_EQ(decode_frame(read_both, Receiver::daemon).error(), Status::bad_request);
+  auto returned = encode(SlotReturn{1}, 1).value();
+  returned.back() = 1;  // the reserved word
+  EXPECT_EQ(decode_frame(returned, Receiver::daemon).error(), Status::bad_request);
 }
 
 }  // namespace
