@@ -51,7 +51,8 @@ Result<Connection> Connection::open(const std::string& socket_path,
   // `digest` only changes COMMITTED and END, which write and read print; `health` only
   // DRIVE_STATUS, which status prints: asked for always.
   BOOST_OUTCOME_TRY(c.send(proto::Hello{TS_PROTO_VERSION, TS_PROTO_VERSION,
-                                        TS_FEATURE_FD_PASSING | TS_FEATURE_DIGEST | TS_FEATURE_HEALTH,
+                                        TS_FEATURE_FD_PASSING | TS_FEATURE_DIGEST | TS_FEATURE_HEALTH |
+                                            TS_FEATURE_SHARED_BUFFERS,
                                         client_name}));
   BOOST_OUTCOME_TRY(reply, c.receive());
   if (const auto* ok = std::get_if<proto::HelloOk>(&reply.message)) {
@@ -82,7 +83,26 @@ Result<void> Connection::write_all(std::span<const std::uint8_t> bytes) {
 
 Result<void> Connection::read_exact(std::span<std::uint8_t> into) {
   while (!into.empty()) {
-    const auto n = ::recv(fd(), into.data(), into.size(), 0);
+    // recvmsg, so that a descriptor the daemon passes (SCM_RIGHTS) is kept, not lost.
+    iovec iov{into.data(), into.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)] = {};
+    msghdr m{};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof control;
+    const auto n = ::recvmsg(fd(), &m, MSG_CMSG_CLOEXEC);
+    for (auto* c = CMSG_FIRSTHDR(&m); n > 0 && c != nullptr; c = CMSG_NXTHDR(&m, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+        continue;
+      }
+      const auto count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (std::size_t i = 0; i < count; ++i) {
+        int passed = -1;
+        std::memcpy(&passed, CMSG_DATA(c) + i * sizeof(int), sizeof passed);
+        _passed_fd = UniqueFd{passed};  // the first is kept only if it is the last: one per frame
+      }
+    }
     if (n < 0 && errno == EINTR) {
       continue;
     }

@@ -79,6 +79,9 @@ class Connection {
   // so nothing more can be read from this connection.
   bool out_of_step() const { return _out_of_step; }
   Result<void> write_all(std::span<const std::uint8_t> bytes);
+  // The descriptor the daemon passed with a frame read since (READY of a shared-buffer write);
+  // an unclaimed one is closed when the next arrives.
+  UniqueFd take_passed_fd() { return std::move(_passed_fd); }
   Result<void> read_exact(std::span<std::uint8_t> into);
 
  private:
@@ -91,6 +94,7 @@ class Connection {
   std::uint32_t _next_request = 1;
   std::uint32_t _current_request = 0;
   bool _out_of_step = false;
+  UniqueFd _passed_fd;
 };
 
 // Exit codes of the CLI (PROTOCOL.md, "Status codes").

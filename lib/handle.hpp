@@ -4,8 +4,10 @@
 
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "connection.hpp"
 #include "tapestream/tapestream.h"
@@ -37,6 +39,26 @@ struct ts_stream {
   // The frame that ended the stream while the client still sent or read: COMMITTED, END,
   // STREAM_FAILED or ERROR.
   std::optional<tapestream::proto::Message> final_reply;
+
+  // Shared buffers (ts_write_shared_begin): the daemon's memfd, mapped; which slot is where.
+  enum class Slot : std::uint8_t { free, acquired, submitted };
+  std::uint8_t* map = nullptr;
+  std::size_t map_size = 0;
+  std::uint32_t stride = 0;
+  std::uint32_t capacity = 0;
+  std::vector<Slot> slots;
+  std::deque<std::uint32_t> free_slots;
+  ts_stream() = default;
+  ts_stream(const ts_stream&) = delete;
+  ts_stream& operator=(const ts_stream&) = delete;
+  ~ts_stream();
+  // A SLOT_FREE for a slot the daemon held: the producer's again (anything else is ignored).
+  void slot_freed(std::uint32_t slot) {
+    if (slot < slots.size() && slots[slot] == Slot::submitted) {
+      slots[slot] = Slot::free;
+      free_slots.push_back(slot);
+    }
+  }
 };
 
 namespace tapestream::lib {
@@ -91,6 +113,9 @@ void report_progress(ts_client* client, const proto::Progress& p);
 
 // The next frame that is not PROGRESS (which goes to the callback).
 client::Result<client::Received> receive_final(ts_client* client, bool leave_data = false);
+
+// A shared-buffer write's READY: the memfd that came with it mapped into `stream` (shared.cpp).
+int map_slots(ts_client* client, ts_stream& stream, const proto::Ready& ready);
 
 // Takes the frames waiting on the socket during a socket write: PROGRESS, or the daemon ending
 // the stream early (kept for ts_stream_commit, and its code returned).

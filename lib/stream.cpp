@@ -16,7 +16,8 @@
 namespace tapestream::lib {
 namespace {
 
-constexpr std::uint32_t write_flags_allowed = TS_WRITE_FIXED | TS_WRITE_NO_WAIT | TS_WRITE_APPEND;
+constexpr std::uint32_t write_flags_allowed =
+    TS_WRITE_FIXED | TS_WRITE_NO_WAIT | TS_WRITE_APPEND | TS_WRITE_SHARED;
 
 void fill_result(ts_result* caller, const proto::Message& reply) {
   if (caller == nullptr) {
@@ -67,6 +68,12 @@ client::Result<client::Received> receive_final(ts_client* client, bool leave_dat
       report_progress(client, *p);
       continue;
     }
+    if (const auto* f = std::get_if<proto::SlotFree>(&r.message)) {
+      if (client->stream != nullptr) {
+        client->stream->slot_freed(f->slot);
+      }
+      continue;
+    }
     return r;
   }
 }
@@ -106,7 +113,13 @@ int begin(ts_client* client, const proto::Message& request, int fd, bool write, 
     return fail(client, unexpected(ready.value().message, write ? "write" : "read"));
   }
   auto stream = std::make_unique<ts_stream>();
-  stream->ready_flags = std::get<proto::Ready>(ready.value().message).flags;
+  const auto& accepted = std::get<proto::Ready>(ready.value().message);
+  stream->ready_flags = accepted.flags;
+  if ((accepted.flags & TS_READY_SHARED) != 0) {
+    if (const int r = map_slots(client, *stream, accepted); r != 0) {
+      return r;
+    }
+  }
   stream->client = client;
   stream->write = write;
   stream->by_fd = fd >= 0;
@@ -164,6 +177,10 @@ int take_early_replies(ts_stream* stream) {
       report_progress(client, *p);
       continue;
     }
+    if (const auto* f = std::get_if<proto::SlotFree>(&r.value().message)) {
+      stream->slot_freed(f->slot);
+      continue;
+    }
     stream->final_reply = std::move(r.value().message);
   }
   if (stream->final_reply) {
@@ -204,7 +221,18 @@ int ts_write_begin(ts_client* client, const char* drive, const struct ts_write_o
     if (options != nullptr) {
       if ((options->flags & ~lib::write_flags_allowed) != 0) {
         return fail(client, proto::Status::bad_request,
-                    "ts_write_begin: flags are TS_WRITE_FIXED, TS_WRITE_NO_WAIT, TS_WRITE_APPEND");
+                    "ts_write_begin: flags are TS_WRITE_FIXED, TS_WRITE_NO_WAIT, TS_WRITE_APPEND, "
+                    "TS_WRITE_SHARED");
+      }
+      if ((options->flags & TS_WRITE_SHARED) != 0) {
+        if ((client->connection.features() & TS_FEATURE_SHARED_BUFFERS) == 0) {
+          client->last_error = "the daemon did not grant shared buffers";
+          return -EOPNOTSUPP;
+        }
+        if (fd >= 0) {
+          return fail(client, proto::Status::bad_request,
+                      "ts_write_begin: shared buffers and a data descriptor exclude each other");
+        }
       }
       const auto label = lib::text_argument(options->label, TS_MAX_LABEL);
       if (!label || !proto::valid_utf8(*label)) {
@@ -239,6 +267,10 @@ int ts_stream_write(ts_stream* stream, const void* data, size_t length) {
   return guarded(client, [&] {
     if (stream->by_fd) {
       client->last_error = "the daemon reads this stream's descriptor itself";
+      return -EINVAL;
+    }
+    if (stream->map != nullptr) {
+      client->last_error = "a shared-buffer stream takes its data by ts_shared_submit";
       return -EINVAL;
     }
     if (data == nullptr && length != 0) {

@@ -71,6 +71,8 @@ enum class Type : std::uint16_t {
   data = TS_MSG_DATA,
   end = TS_MSG_END,
   abort = TS_MSG_ABORT,
+  submit = TS_MSG_SUBMIT,
+  slot_return = TS_MSG_RETURN,
   hello_ok = TS_MSG_HELLO_OK,
   drive_list = TS_MSG_DRIVE_LIST,
   drive_status = TS_MSG_DRIVE_STATUS,
@@ -86,6 +88,8 @@ enum class Type : std::uint16_t {
   catalog_rebuilt = TS_MSG_CATALOG_REBUILT,
   changer_elements = TS_MSG_CHANGER_ELEMENTS,
   changer_moved = TS_MSG_CHANGER_MOVED,
+  slot_free = TS_MSG_SLOT_FREE,
+  filled = TS_MSG_FILLED,
   error = TS_MSG_ERROR,
 };
 
@@ -212,6 +216,28 @@ struct Ready {
   std::uint64_t file_number = 0;
   std::uint32_t block_size = 0;
   std::uint32_t flags = 0;
+  // With TS_READY_SHARED only (the body is then 24 bytes): the passed memfd's slots, each
+  // `slot_stride` bytes apart and holding at most `block_size` bytes of the stream.
+  std::uint32_t slot_count = 0;
+  std::uint32_t slot_stride = 0;
+};
+// Shared buffers: slot `slot` holds `length` bytes, the next of the stream.
+struct Submit {
+  std::uint32_t slot = 0;
+  std::uint32_t length = 0;
+};
+// Shared buffers: the slot's WRITE completed; the client may fill it again.
+struct SlotFree {
+  std::uint32_t slot = 0;
+};
+// Shared-buffer read: slot `slot` holds the next block of the file, `length` bytes; it is the
+// client's until it sends SlotReturn.
+struct Filled {
+  std::uint32_t slot = 0;
+  std::uint32_t length = 0;
+};
+struct SlotReturn {
+  std::uint32_t slot = 0;
 };
 // How far a stream is, sent about twice a second while the request asked for it.
 struct Progress {
@@ -374,7 +400,8 @@ using Message = std::variant<Hello, HelloOk, ListDrives, StatusRequest, WriteReq
                              Committed, StreamFailed, Progress, Error, ListFiles, FileList,
                              LabelRequest, Labelled, VerifyRequest, Verified, VerifyDone,
                              CatalogRebuild, CatalogRebuilt, ChangerStatus, ChangerMove,
-                             ChangerElements, ChangerMoved>;
+                             ChangerElements, ChangerMoved, Submit, SlotFree, Filled,
+                             SlotReturn>;
 
 // Decodes a body whose header decode_header accepted. Errors: bad_length (the body is not
 // exactly the type's layout), bad_request (a field out of range: an invalid drive name, an

@@ -87,7 +87,9 @@ Result<Message> decode_known(Type type, ByteView body) {
       r.reserved(4);
       m.drive = drive_field(r);
       m.label = r.text(TS_MAX_LABEL);
-      if ((m.flags & ~std::uint32_t{0x1F}) != 0 || m.block_size > TS_MAX_DATA) {
+      const bool shared_and_fd = (m.flags & TS_WRITE_SHARED) != 0 && (m.flags & TS_WRITE_FD) != 0;
+      if ((m.flags & ~std::uint32_t{0x1F | TS_WRITE_SHARED}) != 0 || m.block_size > TS_MAX_DATA ||
+          shared_and_fd) {
         r.flag_bad_field();
       }
       return finish(r, std::move(m));
@@ -98,7 +100,9 @@ Result<Message> decode_known(Type type, ByteView body) {
       r.reserved(4);
       m.file_number = r.u64();
       m.drive = drive_field(r);
-      if ((m.flags & ~std::uint32_t{TS_READ_FD | TS_READ_PROGRESS}) != 0) {
+      const bool shared_and_fd = (m.flags & TS_READ_SHARED) != 0 && (m.flags & TS_READ_FD) != 0;
+      if ((m.flags & ~std::uint32_t{TS_READ_FD | TS_READ_PROGRESS | TS_READ_SHARED}) != 0 ||
+          shared_and_fd) {
         r.flag_bad_field();
       }
       return finish(r, std::move(m));
@@ -129,6 +133,13 @@ Result<Message> decode_known(Type type, ByteView body) {
     }
     case Type::abort:
       return finish(r, Abort{r.text(TS_MAX_MESSAGE)});
+    case Type::submit: {
+      // Range and ownership are the stream's to judge (it knows its slots).
+      Submit m;
+      m.slot = r.u32();
+      m.length = r.u32();
+      return finish(r, std::move(m));
+    }
     case Type::drive_list: {
       DriveList m;
       const auto count = r.u16();
@@ -343,6 +354,32 @@ Result<Message> decode_known(Type type, ByteView body) {
       m.file_number = r.u64();
       m.block_size = r.u32();
       m.flags = r.u32();
+      // The slots come only with TS_READY_SHARED, and always with it.
+      if ((m.flags & TS_READY_SHARED) != 0) {
+        m.slot_count = r.u32();
+        m.slot_stride = r.u32();
+        if (m.slot_count == 0 || m.slot_count > TS_MAX_SHARED_SLOTS || m.slot_stride < m.block_size) {
+          r.flag_bad_field();
+        }
+      }
+      return finish(r, std::move(m));
+    }
+    case Type::filled: {
+      Filled m;
+      m.slot = r.u32();
+      m.length = r.u32();
+      return finish(r, std::move(m));
+    }
+    case Type::slot_return: {
+      SlotReturn m;
+      m.slot = r.u32();
+      r.reserved(4);
+      return finish(r, std::move(m));
+    }
+    case Type::slot_free: {
+      SlotFree m;
+      m.slot = r.u32();
+      r.reserved(4);
       return finish(r, std::move(m));
     }
     case Type::progress: {

@@ -46,6 +46,10 @@ Type type_of(const Message& m) {
         else if constexpr (std::is_same_v<T, ChangerMove>) return Type::changer_move;
         else if constexpr (std::is_same_v<T, ChangerElements>) return Type::changer_elements;
         else if constexpr (std::is_same_v<T, ChangerMoved>) return Type::changer_moved;
+        else if constexpr (std::is_same_v<T, Submit>) return Type::submit;
+        else if constexpr (std::is_same_v<T, SlotFree>) return Type::slot_free;
+        else if constexpr (std::is_same_v<T, Filled>) return Type::filled;
+        else if constexpr (std::is_same_v<T, SlotReturn>) return Type::slot_return;
         else return Type::error;
       },
       m);
@@ -264,6 +268,19 @@ void encode_body(Writer& w, const Message& message) {
           w.number(m.file_number, 8);
           w.number(m.block_size, 4);
           w.number(m.flags, 4);
+          if ((m.flags & TS_READY_SHARED) != 0) {
+            w.number(m.slot_count, 4);
+            w.number(m.slot_stride, 4);
+          }
+        } else if constexpr (std::is_same_v<T, Submit>) {
+          w.number(m.slot, 4);
+          w.number(m.length, 4);
+        } else if constexpr (std::is_same_v<T, SlotFree> || std::is_same_v<T, SlotReturn>) {
+          w.number(m.slot, 4);
+          w.number(0, 4);
+        } else if constexpr (std::is_same_v<T, Filled>) {
+          w.number(m.slot, 4);
+          w.number(m.length, 4);
         } else if constexpr (std::is_same_v<T, Progress>) {
           w.number(m.bytes, 8);
           w.number(m.on_tape, 8);

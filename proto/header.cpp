@@ -24,7 +24,7 @@ constexpr std::uint32_t file_entry_max = 100 + (2 + TS_MAX_LABEL) + (2 + TS_MAX_
 // A CHANGER_ELEMENTS entry: 16 bytes of numbers, then its barcode and drive name.
 constexpr std::uint32_t element_min = 16 + 2 + 2;
 constexpr std::uint32_t element_max = 16 + (2 + TS_MAX_VOLUME_TEXT) + (2 + TS_MAX_DRIVE_NAME);
-constexpr std::array<TypeRule, 31> type_rules{{
+constexpr std::array<TypeRule, 35> type_rules{{
     {Type::hello, true, false, 14, 140},
     {Type::list_drives, true, false, 0, 0},
     {Type::status, true, false, 3, 34},
@@ -40,11 +40,15 @@ constexpr std::array<TypeRule, 31> type_rules{{
     {Type::data, true, true, 1, 0},
     {Type::end, true, true, 16, 48},
     {Type::abort, true, false, 2, 2 + TS_MAX_MESSAGE},
+    {Type::submit, true, false, 8, 8},
+    {Type::slot_return, true, false, 8, 8},
     {Type::hello_ok, false, true, 14, 140},
     {Type::drive_list, false, true, 2, 2 + TS_MAX_DRIVES * (2 + TS_MAX_DRIVE_NAME)},
     {Type::drive_status, false, true, 87,
      72 + 7 * (2 + TS_MAX_STATUS_TEXT) + TS_HEALTH_FIXED_SIZE + 2 + TS_MAX_STATUS_TEXT},
-    {Type::ready, false, true, 16, 16},
+    {Type::ready, false, true, 16, 24},
+    {Type::slot_free, false, true, 8, 8},
+    {Type::filled, false, true, 8, 8},
     {Type::control_done, false, true, 24, 24},
     {Type::file_list, false, true, 32,
      24 + 4 * (2 + TS_MAX_VOLUME_TEXT) + TS_MAX_FILES_PER_FRAME * file_entry_max},

@@ -43,6 +43,8 @@ enum ts_message_type {
   TS_MSG_DATA = 0x0010,
   TS_MSG_END = 0x0011,
   TS_MSG_ABORT = 0x0012,
+  TS_MSG_SUBMIT = 0x0013, /* shared buffers: slot i holds n bytes of the stream */
+  TS_MSG_RETURN = 0x0014, /* shared-buffer read: the client is done with slot i */
   TS_MSG_HELLO_OK = 0x8001,
   TS_MSG_DRIVE_LIST = 0x8002,
   TS_MSG_DRIVE_STATUS = 0x8003,
@@ -58,6 +60,8 @@ enum ts_message_type {
   TS_MSG_CATALOG_REBUILT = 0x800E,
   TS_MSG_CHANGER_ELEMENTS = 0x800F,
   TS_MSG_CHANGER_MOVED = 0x8010,
+  TS_MSG_SLOT_FREE = 0x8014, /* shared buffers: the slot's WRITE completed, it is the client's */
+  TS_MSG_FILLED = 0x8015,    /* shared-buffer read: slot i holds the next block, n bytes */
   TS_MSG_ERROR = 0x80FF
 };
 
@@ -65,6 +69,7 @@ enum ts_message_type {
 #define TS_FEATURE_FD_PASSING 0x1u
 #define TS_FEATURE_DIGEST 0x2u
 #define TS_FEATURE_HEALTH 0x4u /* DRIVE_STATUS byte 65 says what is known; health extension */
+#define TS_FEATURE_SHARED_BUFFERS 0x8u /* WRITE with TS_WRITE_SHARED: slots in a passed memfd */
 
 /* Status codes of ERROR and STREAM_FAILED. */
 enum ts_status {
@@ -118,11 +123,14 @@ enum ts_control_op {
 #define TS_WRITE_FD 0x4u
 #define TS_WRITE_APPEND 0x8u
 #define TS_WRITE_PROGRESS 0x10u
+#define TS_WRITE_SHARED 0x40u /* data through shared buffer slots (SUBMIT), not DATA */
 #define TS_READ_FD 0x4u
 #define TS_READ_PROGRESS 0x10u
+#define TS_READ_SHARED 0x40u /* blocks in shared buffer slots (FILLED, RETURN), not DATA */
 #define TS_READ_CURRENT_FILE UINT64_MAX
 #define TS_CONTROL_IMMEDIATE 0x1u
 #define TS_READY_FIXED 0x1u
+#define TS_READY_SHARED 0x2u /* READY carries slot count and size; a memfd came with it */
 #define TS_COMMITTED_EARLY_WARNING 0x1u
 #define TS_FAILED_FILEMARK_WRITTEN 0x1u
 #define TS_LABEL_FORCE 0x1u        /* LABEL: write the label even over data or another label */
@@ -224,6 +232,7 @@ enum ts_control_op {
 #define TS_MAX_FILES_PER_FRAME 64
 #define TS_MAX_VOLUME_NAME 64    /* a volume label's name, as LABELLED says it */
 #define TS_MAX_ELEMENTS_PER_FRAME 128 /* CHANGER_ELEMENTS entries in one frame */
+#define TS_MAX_SHARED_SLOTS 256       /* slots of one shared-buffer stream */
 
 #ifdef __cplusplus
 }

@@ -239,6 +239,14 @@ std::unique_ptr<WriteStream> Drive::write_stream(WriteStream::Options options,
                                        std::move(done));
 }
 
+std::unique_ptr<ReadStream> Drive::read_stream(ReadStream::Done done,
+                                               std::vector<std::uint16_t> buffers) {
+  stream_began(false);
+  return std::make_unique<ReadStream>(_transport, _pool, _timeouts, std::move(buffers),
+                                      _identity.positioning, std::move(done), _protection,
+                                      _largest_block);
+}
+
 std::unique_ptr<ReadStream> Drive::read_stream(ReadStream::Done done) {
   stream_began(false);
   return std::make_unique<ReadStream>(_transport, _pool, _timeouts, _stream_buffers,

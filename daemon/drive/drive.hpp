@@ -81,6 +81,8 @@ class Drive {
   // writing or reading from here until stream_ended().
   std::unique_ptr<WriteStream> write_stream(WriteStream::Options options, WriteStream::Done done);
   std::unique_ptr<ReadStream> read_stream(ReadStream::Done done);
+  // A read into `buffers` of the caller's (shared buffers) instead of the stream buffers.
+  std::unique_ptr<ReadStream> read_stream(ReadStream::Done done, std::vector<std::uint16_t> buffers);
   // A stream took the drive (write_stream() and read_stream() say so), or gave it back with
   // `ending`: its owner says so once the stream's outcome is in.
   void stream_began(bool writing);

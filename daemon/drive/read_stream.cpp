@@ -281,6 +281,23 @@ void ReadStream::consumed() {
   maybe_done();
 }
 
+void ReadStream::hand_over() {
+  if (_ready.empty()) {
+    return;
+  }
+  _sha256.update(_pool.buffer(_ready.front().buffer).first(_ready.front().length));
+  _outcome.bytes += _ready.front().length;
+  ++_outcome.blocks;
+  _ready.pop_front();
+  maybe_done();
+}
+
+void ReadStream::give_back(std::uint16_t buffer) {
+  _free.push_back(buffer);
+  pump();
+  maybe_done();
+}
+
 StreamProgress ReadStream::progress() const {
   return {_outcome.bytes, _bytes_read, static_cast<std::uint32_t>(_ready.size()), _buffer_count};
 }

@@ -44,8 +44,16 @@ class ReadStream {
 
   // The oldest block read and not yet consumed.
   std::optional<std::span<const std::uint8_t>> next() const;
+  // The buffer next()'s block lies in.
+  std::optional<std::uint16_t> next_buffer() const {
+    return _ready.empty() ? std::nullopt : std::optional<std::uint16_t>{_ready.front().buffer};
+  }
   // The consumer is done with the block next() gave.
   void consumed();
+  // Shared buffers: the block next() gave is handed to the consumer in its buffer (a slot of its
+  // memfd), hashed and counted now, as given; the buffer comes back by give_back().
+  void hand_over();
+  void give_back(std::uint16_t buffer);
   void on_data(std::function<void()> callback) { _on_data = std::move(callback); }
   // The consumer is gone: stop reading.
   void abandon();

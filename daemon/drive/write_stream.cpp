@@ -37,10 +37,16 @@ WriteStream::WriteStream(transport::ScsiTransport& drive, uring::BufferPool& poo
                                                                       scsi::Count24::max * std::uint64_t{block}))
                    : block;
   _fill_size = _unprotected_fill_size;
+  _shared_count = static_cast<std::uint32_t>(_options.shared_buffers.size());
+  if (shared()) {  // one slot, one block, one WRITE
+    _unprotected_fill_size = block;
+    _fill_size = block;
+    _buffer_count = _shared_count;
+  }
 }
 
 std::span<std::uint8_t> WriteStream::writable() {
-  if (_phase != Phase::streaming || _producer_done) {
+  if (_phase != Phase::streaming || _producer_done || shared()) {
     return {};
   }
   if (!_filling) {
@@ -137,6 +143,13 @@ void WriteStream::cut(Ending ending, std::string message) {
 }
 
 void WriteStream::release(std::uint16_t buffer) {
+  if (shared() && buffer >= _pool.count()) {
+    --_shared_held;
+    if (_on_written) {
+      _on_written(buffer);
+    }
+    return;
+  }
   _free.push_back(buffer);
   if (_on_space && _phase == Phase::streaming) {
     _on_space();
@@ -209,7 +222,7 @@ void WriteStream::written(const Block& block, const transport::ScsiResult& resul
     return;
   }
   // Stop before the buffer is free again, so that nothing more is sent after a failure.
-  _free.push_back(block.buffer);
+  keep(block.buffer);
   if (c.condition == TapeCondition::early_warning) {
     _blocks_accepted += blocks_in(block);
     _outcome.early_warning = true;
@@ -247,11 +260,11 @@ void WriteStream::stop(Ending ending, std::string message, StopHow how) {
   _producer_done = true;
   // Data still buffered here never reaches the tape; the count below says what did.
   if (_filling) {
-    _free.push_back(_filling->buffer);
+    keep(_filling->buffer);
     _filling.reset();
   }
   while (!_full.empty()) {
-    _free.push_back(_full.front().buffer);
+    keep(_full.front().buffer);
     _full.pop_front();
   }
   _phase = Phase::draining;

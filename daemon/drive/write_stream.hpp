@@ -59,6 +59,11 @@ class WriteStream {
     // TapeAlert polls between WRITEs (tape_alert_watch.hpp), and who hears the flags read.
     std::chrono::seconds tape_alert_interval{30};
     TapeAlertWatch::Seen tape_alerts_seen = [](const scsi::TapeAlerts&) {};
+    // Shared buffers: the data comes in these registered buffers (a client's slots, filled in
+    // place) by submit(), never by writable(); the stream's own `buffers` then serve only its
+    // commands (READ POSITION, TapeAlert), so that nothing the daemon reads back from the
+    // drive lies where the client can change it. Each WRITE carries one slot.
+    std::vector<std::uint16_t> shared_buffers;
   };
   using Ready = std::function<void(std::uint64_t file_number)>;
   using Done = std::function<void(const StreamOutcome&)>;
@@ -93,9 +98,24 @@ class WriteStream {
   // (closed() then says so): a producer waiting for space must look again either way.
   void on_space(std::function<void()> callback) { _on_space = std::move(callback); }
 
+  // Shared buffers: `buffer` (one of Options::shared_buffers, the caller's check) holds `length`
+  // bytes (1 to the block size), the next of the stream; it is hashed now, from the daemon's
+  // mapping, and written. Every block but the last is whole: after a short one, or past the
+  // block size, the stream is cut (bad_end) and false returned. A stream that no longer takes
+  // data ignores it (true): its end is on its way to the client.
+  bool submit(std::uint16_t buffer, std::uint32_t length);
+  // A submitted buffer's WRITE completed: the buffer is the producer's again. Not called for
+  // buffers a stopped stream drops.
+  void on_written(std::function<void(std::uint16_t buffer)> callback) {
+    _on_written = std::move(callback);
+  }
+
   std::uint64_t bytes_received() const { return _bytes_received; }
   // The stream waits for its producer: it has room for data and takes it.
   bool wants_data() const {
+    if (shared()) {
+      return _phase == Phase::streaming && !_producer_done && _shared_held < _shared_count;
+    }
     return _phase == Phase::streaming && !_producer_done && (_filling || !_free.empty());
   }
   // For the client's progress display.
@@ -141,6 +161,9 @@ class WriteStream {
   void read_position(std::function<void(std::optional<std::uint64_t>)> then);
   std::uint64_t bytes_in_blocks(std::uint64_t blocks) const;
   void release(std::uint16_t buffer);
+  bool shared() const { return _shared_count != 0; }
+  // A pool buffer of the stream's own (not a producer's shared one): only those go to _free.
+  void keep(std::uint16_t buffer);
 
   CommandChannel _channel;
   StreamStart _start;
@@ -151,6 +174,10 @@ class WriteStream {
   TapeAlertWatch _alerts;
   bool _polling = false;  // a TapeAlert poll is with the drive
   std::function<void()> _on_space;
+  std::function<void(std::uint16_t)> _on_written;
+  std::uint32_t _shared_count = 0;
+  std::uint32_t _shared_held = 0;  // submitted, not yet written
+  bool _shared_short = false;      // the short (last) block was submitted
   std::uint16_t _scratch;  // a buffer for READ POSITION, while no data needs it
   std::uint32_t _buffer_count;
   std::uint32_t _fill_size;  // bytes a buffer takes before it goes to the drive

@@ -148,7 +148,7 @@ AccessClass control_class(proto::ControlOp op) {
 
 std::optional<AccessClass> access_class_of(const proto::Message& message) {
   // A message type added to the protocol must be classed here before this compiles again.
-  static_assert(std::variant_size_v<proto::Message> == 31);
+  static_assert(std::variant_size_v<proto::Message> == 35);
   return std::visit(
       [](const auto& m) -> std::optional<AccessClass> {
         using T = std::decay_t<decltype(m)>;
@@ -177,7 +177,9 @@ std::optional<AccessClass> access_class_of(const proto::Message& message) {
           // `destroy` too once it has seen that the tape holds data.
           return AccessClass::write;
         } else if constexpr (std::is_same_v<T, proto::Hello> || std::is_same_v<T, proto::Data> ||
-                             std::is_same_v<T, proto::End> || std::is_same_v<T, proto::Abort>) {
+                             std::is_same_v<T, proto::End> || std::is_same_v<T, proto::Abort> ||
+                             std::is_same_v<T, proto::Submit> ||
+                             std::is_same_v<T, proto::SlotReturn>) {
           return std::nullopt;  // HELLO, and the frames of a stream already permitted
         } else {
           return AccessClass::destroy;  // replies: the codec never lets one reach the daemon

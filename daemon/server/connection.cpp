@@ -8,6 +8,7 @@
 
 #include "server/drive_slot.hpp"
 #include "server/home.hpp"
+#include "server/read_job.hpp"
 #include "server/server.hpp"
 #include "server/write_job.hpp"
 
@@ -138,6 +139,20 @@ void Connection::dispatch(Request request) {
     }
     return;
   }
+  if (const auto* submit = std::get_if<proto::Submit>(&message)) {
+    if (auto* job = writing(); job == nullptr || !job->submit(*submit)) {
+      refuse(proto::Status::out_of_sequence, "SUBMIT outside a write stream with shared buffers",
+             true);
+    }
+    return;
+  }
+  if (const auto* returned = std::get_if<proto::SlotReturn>(&message)) {
+    // Harmless when late (a RETURN that crossed the read's END): ignored outside a read.
+    if (_job && _job->as_read() != nullptr) {
+      _job->as_read()->slot_returned(*returned);
+    }
+    return;
+  }
   if (const auto* abort = std::get_if<proto::Abort>(&message)) {
     if (auto* job = writing(); job == nullptr || !job->abort(*abort)) {
       refuse(proto::Status::out_of_sequence, "ABORT outside a write stream", true);
@@ -152,7 +167,7 @@ void Connection::dispatch(Request request) {
   }
   if (_phase == Phase::serving) {
     refuse(proto::Status::out_of_sequence,
-           "only DATA, END or ABORT may come while a write stream runs", true);
+           "only DATA, SUBMIT, END or ABORT may come while a write stream runs", true);
     return;
   }
   // Decided here, before the request goes anywhere: a refused one costs no move to a drive's
@@ -289,6 +304,15 @@ void Connection::reply(const proto::Message& message) {
     return;
   }
   _send.push(std::move(frame.value()));
+}
+
+void Connection::reply_with_fd(const proto::Message& message, UniqueFd fd) {
+  auto frame = proto::encode(message, _request_id);
+  if (!frame) {
+    spdlog::error("connection {}: cannot encode a reply: {}", _id, frame.error().message());
+    return;
+  }
+  _send.push_with_fd(std::move(frame.value()), std::move(fd));
 }
 
 void Connection::refuse(proto::Status status, std::string message, bool close) {

@@ -129,6 +129,7 @@ class Connection final : private JobHost {
   // JobHost, for the stream jobs.
   JobHost& as_host() { return *this; }
   void reply(const proto::Message& message) override;
+  void reply_with_fd(const proto::Message& message, UniqueFd fd) override;
   void refuse(proto::Status status, std::string message) override {
     refuse(status, std::move(message), false);
   }
@@ -192,6 +193,7 @@ class Connection final : private JobHost {
   bool _fd_passing = false;  // granted in HELLO_OK
   bool _digest = false;      // granted in HELLO_OK
   bool _health = false;      // granted in HELLO_OK: DRIVE_STATUS's known mask and extension
+  bool _shared_buffers = false;  // granted in HELLO_OK: WRITE with TS_WRITE_SHARED
   std::uint32_t _request_id = 0;
   UniqueFd _passed_fd;  // came with the request being served; claimed by WRITE or READ
   Clock::time_point _idle_since = Clock::now();

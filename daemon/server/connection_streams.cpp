@@ -14,6 +14,10 @@ void Connection::write(const proto::WriteRequest& m) {
   if (slot == nullptr) {
     return;
   }
+  if ((m.flags & TS_WRITE_SHARED) != 0 && !_shared_buffers) {
+    refuse(proto::Status::bad_request, "shared buffers were not agreed in HELLO", false);
+    return;
+  }
   auto data_fd = claim_passed_fd((m.flags & TS_WRITE_FD) != 0, true);
   if (!data_fd) {
     return;
@@ -61,6 +65,10 @@ void Connection::write(const proto::WriteRequest& m) {
 void Connection::read(const proto::ReadRequest& m) {
   auto* slot = drive_for(m.drive);
   if (slot == nullptr) {
+    return;
+  }
+  if ((m.flags & TS_READ_SHARED) != 0 && !_shared_buffers) {
+    refuse(proto::Status::bad_request, "shared buffers were not agreed in HELLO", false);
     return;
   }
   auto out_fd = claim_passed_fd((m.flags & TS_READ_FD) != 0, false);

@@ -33,7 +33,29 @@ void ReadJob::start() {
 }
 
 void ReadJob::begin_stream() {
-  _stream = _slot.drive().read_stream([this](const drive::StreamOutcome& o) { outcome(o); });
+  if (by_shared_buffers()) {
+    auto& pool = _slot.drive().pool();
+    const auto wanted = static_cast<std::uint32_t>(pool.count() > 1 ? pool.count() - 1 : 1);
+    // Each READ asks for a whole pool buffer: a slot holds as much.
+    auto slots = SharedSlots::create(pool, wanted, static_cast<std::uint32_t>(pool.buffer_size()));
+    if (!slots) {
+      _phase = Phase::done;
+      leave_line();
+      const auto message = "cannot set up shared buffers: " + slots.error().what();
+      spdlog::warn("drive {}: {}: the read did not start: {}", _slot.name(), who(), message);
+      if (!_host.client_gone()) {
+        _host.reply(proto::StreamFailed{proto::Status::internal, 0, 0, 0, 0, message.substr(0, TS_MAX_MESSAGE)});
+      }
+      _host.request_over(false);
+      return;
+    }
+    _slots = std::move(slots.value());
+    _slots->hold_all();
+    _stream = _slot.drive().read_stream([this](const drive::StreamOutcome& o) { outcome(o); },
+                                        _slots->buffers());
+  } else {
+    _stream = _slot.drive().read_stream([this](const drive::StreamOutcome& o) { outcome(o); });
+  }
   _stream->on_data([this] { pump(); });
   _stream->start(_request.file_number, [this] { ready(); });
   if (_host.client_gone()) {
@@ -60,7 +82,14 @@ void ReadJob::ready() {
   streaming(_request.file_number == TS_READ_CURRENT_FILE
                 ? std::nullopt
                 : std::optional<std::uint64_t>{_request.file_number});
-  _host.reply(proto::Ready{_request.file_number, 0, 0});
+  if (_slots) {
+    _host.reply_with_fd(proto::Ready{_request.file_number, 0, TS_READY_SHARED, _slots->count(),
+                                     _slots->stride()},
+                        _slots->take_fd());
+    _host.read_more();  // RETURN may come now
+  } else {
+    _host.reply(proto::Ready{_request.file_number, 0, 0});
+  }
   if (_sink) {
     _sink->start(*_stream, [this](const Result<void, Failure>& how) {
       if (done()) {
@@ -83,6 +112,10 @@ void ReadJob::pump() {
     _sink->resume();
     return;
   }
+  if (_slots) {
+    pump_shared();
+    return;
+  }
   if (done() || _sending || _host.client_gone()) {
     return;
   }
@@ -101,6 +134,32 @@ void ReadJob::pump() {
     }
     pump();
   });
+}
+
+// Each block read into a slot goes to the client as FILLED, hashed as given; the slot is the
+// client's until its RETURN. FILLED goes out before hand_over(), which may end the stream (END).
+void ReadJob::pump_shared() {
+  while (_slots && !done() && _phase == Phase::streaming && !_host.client_gone()) {
+    const auto buffer = _stream->next_buffer();
+    if (!buffer) {
+      return;
+    }
+    const auto slot = _slots->slot_of(*buffer);
+    _slots->give_back(slot);
+    _host.reply(proto::Filled{slot, static_cast<std::uint32_t>(_stream->next()->size())});
+    _stream->hand_over();
+  }
+}
+
+void ReadJob::slot_returned(const proto::SlotReturn& returned) {
+  if (!_slots || done() || _phase != Phase::streaming) {
+    return;  // late: the stream's end is said or on its way
+  }
+  if (auto refused = _slots->take_back(returned.slot)) {
+    _stream->cut(drive::Ending::bad_end, *refused + "; the read was cut");
+    return;
+  }
+  _stream->give_back(_slots->buffer_of(returned.slot));
 }
 
 void ReadJob::client_gone() {
@@ -143,7 +202,7 @@ ReadJob::Sample ReadJob::stall_sample() const {
 
 void ReadJob::stalled(const std::string& why) {
   spdlog::warn("{}: its read stream stalled: {}; ending it", who(), why);
-  if (_sink) {
+  if (_sink || _slots) {
     stop_mover();
     _stream->cut(drive::Ending::stalled, why);
     return;
@@ -161,6 +220,7 @@ void ReadJob::stop_mover() {
 
 // The drive goes to the next in line at once; only the reply may wait for the catalog.
 void ReadJob::report(const drive::StreamOutcome& outcome) {
+  _slots.reset();  // no READ uses them any more; the next stream on the drive registers its own
   release_drive(outcome.ending);
   if (_asking && outcome.complete() && !_host.client_gone()) {
     _held = outcome;

@@ -11,6 +11,7 @@
 #include "drive/read_stream.hpp"
 #include "server/catalog_check.hpp"
 #include "server/fd_data.hpp"
+#include "server/shared_slots.hpp"
 #include "server/stream_job.hpp"
 
 namespace tapestream::server {
@@ -21,6 +22,13 @@ class ReadJob final : public StreamJob {
           const proto::ReadRequest& request, std::unique_ptr<FdSink> sink,
           catalog::Catalog* catalog);
   ~ReadJob() override;
+
+  ReadJob* as_read() override { return this; }
+  // Shared buffers: the client's RETURN frames are read while the blocks flow.
+  bool by_shared_buffers() const { return (_request.flags & TS_READ_SHARED) != 0; }
+  bool reads_frames() const override { return by_shared_buffers() && _phase == Phase::streaming; }
+  // The client is done with a slot FILLED gave it; a slot it does not hold cuts the stream.
+  void slot_returned(const proto::SlotReturn& returned);
 
   void client_gone() override;
   void cut_for_stop() override;
@@ -34,6 +42,7 @@ class ReadJob final : public StreamJob {
   void deliver(drive::StreamOutcome outcome);
   void ready();
   void pump();
+  void pump_shared();
   bool moving_buffers() const override;
   void stop_mover() override;
   void report(const drive::StreamOutcome& outcome) override;
@@ -44,6 +53,7 @@ class ReadJob final : public StreamJob {
   std::uint32_t _request_id;  // DATA frames carry it
   proto::ReadRequest _request;
   std::unique_ptr<FdSink> _sink;
+  std::unique_ptr<SharedSlots> _slots;  // declared before the stream: it outlives its READs
   std::unique_ptr<drive::ReadStream> _stream;
   bool _sending = false;  // a block is in the send queue
   catalog::Catalog* _catalog;

@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <cstring>
+
 namespace tapestream::server {
 
 SendQueue::SendQueue(int fd, uring::Ring& ring, Handlers handlers)
@@ -13,6 +15,14 @@ void SendQueue::push(std::vector<std::uint8_t> bytes, std::function<void()> afte
   Item item;
   item.owned = std::move(bytes);
   item.after = std::move(after);
+  _items.push_back(std::move(item));
+  flush();
+}
+
+void SendQueue::push_with_fd(std::vector<std::uint8_t> bytes, UniqueFd fd) {
+  Item item;
+  item.owned = std::move(bytes);
+  item.fd = std::move(fd);
   _items.push_back(std::move(item));
   flush();
 }
@@ -38,7 +48,26 @@ void SendQueue::flush() {
     return;
   }
   const auto& item = _items.front();
-  if (_ring->prepare(uring::Send{_fd, item.bytes().subspan(item.done)}, &_completion)) {
+  const auto rest = item.bytes().subspan(item.done);
+  bool queued = false;
+  if (item.fd) {
+    _iov = iovec{const_cast<std::uint8_t*>(rest.data()), rest.size()};
+    _message = msghdr{};
+    _message.msg_iov = &_iov;
+    _message.msg_iovlen = 1;
+    _message.msg_control = _control.data();
+    _message.msg_controllen = _control.size();
+    auto* header = CMSG_FIRSTHDR(&_message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    const int passed = item.fd.get();
+    std::memcpy(CMSG_DATA(header), &passed, sizeof passed);
+    queued = static_cast<bool>(_ring->prepare(uring::SendMsg{_fd, &_message}, &_completion));
+  } else {
+    queued = static_cast<bool>(_ring->prepare(uring::Send{_fd, rest}, &_completion));
+  }
+  if (queued) {
     _sending = true;
   } else {
     _items.clear();
@@ -56,6 +85,7 @@ void SendQueue::completed(int result) {
   }
   auto& item = _items.front();
   item.done += static_cast<std::size_t>(result);
+  item.fd.reset();  // it went with the first byte
   if (item.done == item.bytes().size()) {
     auto after = std::move(item.after);
     _items.pop_front();

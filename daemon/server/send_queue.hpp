@@ -2,12 +2,16 @@
 // the ring of the home the connection is in. A send that fails means the peer is gone.
 #pragma once
 
+#include <sys/socket.h>
+
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <span>
 #include <vector>
 
+#include "common/unique_fd.hpp"
 #include "uring/ring.hpp"
 
 namespace tapestream::server {
@@ -27,6 +31,9 @@ class SendQueue {
   void use_ring(uring::Ring& ring) { _ring = &ring; }
   // Bytes the queue keeps; `after` runs once they are out.
   void push(std::vector<std::uint8_t> bytes, std::function<void()> after = {});
+  // Bytes with a descriptor passed along (SCM_RIGHTS, with their first byte); the queue closes
+  // its copy once they are out.
+  void push_with_fd(std::vector<std::uint8_t> bytes, UniqueFd fd);
   // Bytes that must stay valid until `after` runs (a block in a registered buffer).
   void push_view(std::span<const std::uint8_t> view, std::function<void()> after);
   // Shuts the socket down once everything queued is out (the client is sent away).
@@ -40,6 +47,7 @@ class SendQueue {
     std::span<const std::uint8_t> view;  // used when `owned` is empty
     std::function<void()> after;
     std::size_t done = 0;
+    UniqueFd fd;  // goes with the first send of the item
     std::span<const std::uint8_t> bytes() const { return owned.empty() ? view : owned; }
   };
   struct Completion final : uring::Completion {
@@ -56,6 +64,10 @@ class SendQueue {
   std::deque<Item> _items;
   bool _sending = false;
   bool _close_when_sent = false;
+  // The message of a send that passes a descriptor, kept while it is in flight.
+  msghdr _message{};
+  iovec _iov{};
+  alignas(cmsghdr) std::array<std::uint8_t, CMSG_SPACE(sizeof(int))> _control{};
 };
 
 }  // namespace tapestream::server

@@ -167,7 +167,8 @@ DriveKit build_drive(uring::Ring& ring, const DriveConfig& d, PoolShape shape,
   // aligned for O_DIRECT.
   const std::size_t crc_room = d.protection == drive::Protection::off ? 0 : 4096;
   kit.pool = std::make_unique<uring::BufferPool>(
-      uring::BufferPool::create(ring, shape.buffers + 1, shape.size + crc_room));
+      uring::BufferPool::create(ring, shape.buffers + 1, shape.size + crc_room,
+                                std::min<std::size_t>(shape.buffers, TS_MAX_SHARED_SLOTS)));
   std::vector<std::uint16_t> buffers(shape.buffers);
   std::iota(buffers.begin(), buffers.end(), std::uint16_t{0});
   std::vector<UniqueFd> locks;

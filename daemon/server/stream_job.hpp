@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "codec.hpp"
+#include "common/unique_fd.hpp"
 #include "drive/stream_outcome.hpp"
 #include "server/drive_slot.hpp"
 #include "uring/ring.hpp"
@@ -20,6 +21,7 @@
 namespace tapestream::server {
 
 class SendQueue;
+class ReadJob;
 class WriteJob;
 
 // What a job needs of the connection it runs for.
@@ -27,6 +29,8 @@ class JobHost {
  public:
   // A reply to the request the job serves.
   virtual void reply(const proto::Message& message) = 0;
+  // A reply that passes a descriptor along (SCM_RIGHTS): READY with shared buffers' memfd.
+  virtual void reply_with_fd(const proto::Message& message, UniqueFd fd) = 0;
   // An ERROR that ends the request (a job refused before its stream began).
   virtual void refuse(proto::Status status, std::string message) = 0;
   virtual SendQueue& send_queue() = 0;
@@ -77,6 +81,7 @@ class StreamJob {
   // takes none (a request pipelined behind it waits in the socket).
   virtual bool reads_frames() const { return false; }
   virtual WriteJob* as_write() { return nullptr; }
+  virtual ReadJob* as_read() { return nullptr; }
   // The client left: the stream is abandoned; nobody hears its outcome.
   virtual void client_gone() = 0;
   // The daemon's stop deadline passed: the stream is cut (and accounted for), a job still in

@@ -30,6 +30,9 @@ void WriteJob::start() {
 }
 
 void WriteJob::begin_stream() {
+  if (by_shared_buffers() && !make_slots()) {
+    return;
+  }
   start_stream();
   if (_gone_before_stream) {
     _stream->abandon();
@@ -46,8 +49,19 @@ void WriteJob::start_stream() {
   options.expected_length = _request.expected_length;
   options.tape_alert_interval = _tape_alert_interval;
   options.tape_alerts_seen = [this](const scsi::TapeAlerts& alerts) { log_tape_alerts(alerts); };
+  if (_slots) {
+    options.shared_buffers = _slots->buffers();
+  }
   _stream = _slot.drive().write_stream(options,
                                        [this](const drive::StreamOutcome& o) { outcome(o); });
+  if (_slots) {
+    _stream->on_written([this](std::uint16_t buffer) {
+      const auto slot = _slots->slot_of(buffer);
+      _slots->give_back(slot);
+      _host.reply(proto::SlotFree{slot});
+      report_progress();
+    });
+  }
   _stream->on_space([this] {
     report_progress();
     if (_source) {
@@ -94,8 +108,14 @@ void WriteJob::ready(std::uint64_t file) {
   streaming(file);
   _started_at = std::chrono::system_clock::now();
   _record.begun(file, _request);
-  _host.reply(proto::Ready{file, _request.block_size,
-                           (_request.flags & TS_WRITE_FIXED) != 0 ? TS_READY_FIXED : 0U});
+  const auto fixed = (_request.flags & TS_WRITE_FIXED) != 0 ? TS_READY_FIXED : 0U;
+  if (_slots) {
+    _host.reply_with_fd(proto::Ready{file, _request.block_size, fixed | TS_READY_SHARED,
+                                     _slots->count(), _slots->stride()},
+                        _slots->take_fd());
+  } else {
+    _host.reply(proto::Ready{file, _request.block_size, fixed});
+  }
   if (_source) {
     _source->start(*_stream, [this](const Result<void, Failure>& how) {
       if (done()) {
@@ -112,7 +132,7 @@ void WriteJob::ready(std::uint64_t file) {
 }
 
 bool WriteJob::end_of_data(const proto::End& end) {
-  if (!takes_data()) {
+  if (!reads_frames() || by_descriptor()) {  // END ends a stream by DATA or by SUBMIT
     return false;
   }
   if (_phase == Phase::reported) {  // the stream had already failed and said so; it ends clean
@@ -132,6 +152,23 @@ bool WriteJob::end_of_data(const proto::End& end) {
     return true;
   }
   _stream->finish();
+  return true;
+}
+
+bool WriteJob::submit(const proto::Submit& submit) {
+  if (!_slots || !reads_frames()) {
+    return false;
+  }
+  if (_phase == Phase::reported || _stream->closed()) {
+    return true;  // the stream's end is said or on its way; END or ABORT is due
+  }
+  if (auto refused = _slots->take(submit.slot, submit.length)) {
+    _stream->cut(drive::Ending::bad_end, *refused + "; the stream was not committed");
+    return true;
+  }
+  if (!_stream->submit(_slots->buffer_of(submit.slot), submit.length)) {
+    _slots->give_back(submit.slot);
+  }
   return true;
 }
 
@@ -224,6 +261,8 @@ void WriteJob::report(const drive::StreamOutcome& outcome) {
 
 void WriteJob::finish_report(const drive::StreamOutcome& outcome) {
   _record.ended(outcome);
+  // No WRITE uses the slots any more; the next stream on the drive registers its own.
+  _slots.reset();
   release_drive(outcome.ending);
   const auto& name = _slot.name();
   if (outcome.closed_unfinished_file) {
@@ -273,6 +312,20 @@ void WriteJob::finish_report(const drive::StreamOutcome& outcome) {
   }
   _phase = Phase::done;
   _host.request_over(_send_away);
+}
+
+bool WriteJob::make_slots() {
+  auto& pool = _slot.drive().pool();
+  // As many slots as the stream would have pool buffers: the same depth of queue to the drive.
+  const auto wanted = static_cast<std::uint32_t>(pool.count() > 1 ? pool.count() - 1 : 1);
+  auto slots = SharedSlots::create(pool, wanted, _request.block_size);
+  if (!slots) {
+    refuse_start(drive::Ending::internal,
+                 "cannot set up shared buffers: " + slots.error().what() + "; nothing was written");
+    return false;
+  }
+  _slots = std::move(slots.value());
+  return true;
 }
 
 }  // namespace tapestream::server

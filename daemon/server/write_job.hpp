@@ -15,6 +15,7 @@
 #include "server/catalog_record.hpp"
 #include "server/fd_data.hpp"
 #include "server/frame_reader.hpp"
+#include "server/shared_slots.hpp"
 #include "server/stream_job.hpp"
 #include "server/volume_look.hpp"
 
@@ -35,8 +36,13 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   }
   // The data comes by a passed descriptor: the client's frames are read only for ABORT.
   bool by_descriptor() const { return _source != nullptr; }
+  // The data comes in shared buffer slots (SUBMIT), not in DATA frames.
+  bool by_shared_buffers() const { return (_request.flags & TS_WRITE_SHARED) != 0; }
   // DATA may come now.
-  bool takes_data() const { return reads_frames() && !by_descriptor(); }
+  bool takes_data() const { return reads_frames() && !by_descriptor() && !by_shared_buffers(); }
+  // The client's SUBMIT; false when it comes out of sequence (the connection refuses). A slot
+  // or length the stream cannot take cuts the stream (the client hears STREAM_FAILED).
+  bool submit(const proto::Submit& submit);
   // The client's END and ABORT; false when they come out of sequence (the connection refuses).
   bool end_of_data(const proto::End& end);
   bool abort(const proto::Abort& abort);
@@ -65,6 +71,9 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   void refuse_start(drive::Ending ending, const std::string& message);
   // The stream itself, once the catalog's record knows the cartridge and its layout is known.
   void begin_stream();
+  // Shared buffers: the stream's fresh memfd, registered with the drive's ring; false when that
+  // failed and the request was answered.
+  bool make_slots();
   void start_stream();
   // A labelled tape's trailer after the stream's data file (write_job_volume.cpp).
   bool wants_trailer(const drive::StreamOutcome& outcome) const;
@@ -84,6 +93,7 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
 
   proto::WriteRequest _request;
   std::unique_ptr<FdSource> _source;
+  std::unique_ptr<SharedSlots> _slots;  // declared before the stream: it outlives its WRITEs
   std::unique_ptr<drive::WriteStream> _stream;
   std::chrono::seconds _tape_alert_interval{30};
   scsi::TapeAlerts _alerts_logged;

@@ -36,8 +36,9 @@ std::string memlock_advice(std::size_t needed) {
          "buffers";
 }
 
-BufferPool BufferPool::create(Ring& ring, std::size_t count, std::size_t size) {
-  if (count == 0 || size == 0 || count > UINT16_MAX || size > (std::size_t{1} << 30)) {
+BufferPool BufferPool::create(Ring& ring, std::size_t count, std::size_t size,
+                              std::size_t shared_slots) {
+  if (count == 0 || size == 0 || count + shared_slots > UINT16_MAX || size > (std::size_t{1} << 30)) {
     throw StartupError{"buffer pool: need 1 to 65535 buffers of 1 byte to 1 GiB each"};
   }
   const std::size_t wanted = count * size;
@@ -69,7 +70,26 @@ BufferPool BufferPool::create(Ring& ring, std::size_t count, std::size_t size) {
   for (std::size_t i = 0; i < count; ++i) {
     iovecs[i] = iovec{bytes + i * size, size};
   }
-  const int rc = io_uring_register_buffers(ring.raw(), iovecs.data(), static_cast<unsigned>(count));
+  int rc = -EINVAL;
+  std::size_t shared_capacity = 0;
+  if (shared_slots > 0) {
+    // A sparse table (Linux 5.19) whose first entries are the pool's: the rest wait for a
+    // stream's shared slots. A kernel without it serves every stream but shared ones.
+    rc = io_uring_register_buffers_sparse(ring.raw(), static_cast<unsigned>(count + shared_slots));
+    if (rc == 0) {
+      rc = io_uring_register_buffers_update_tag(ring.raw(), 0, iovecs.data(), nullptr,
+                                                static_cast<unsigned>(count));
+      if (rc >= 0) {
+        rc = 0;
+        shared_capacity = shared_slots;
+      } else {
+        io_uring_unregister_buffers(ring.raw());
+      }
+    }
+  }
+  if (shared_capacity == 0) {
+    rc = io_uring_register_buffers(ring.raw(), iovecs.data(), static_cast<unsigned>(count));
+  }
   if (rc < 0) {
     munlock(base, mapped);
     munmap(base, mapped);
@@ -79,12 +99,55 @@ BufferPool BufferPool::create(Ring& ring, std::size_t count, std::size_t size) {
     throw StartupError{std::string{"buffer pool: io_uring_register_buffers: "} +
                        std::strerror(-rc)};
   }
-  return BufferPool{ring, bytes, mapped, count, size, kind};
+  return BufferPool{ring, bytes, mapped, count, size, kind, shared_capacity};
 }
 
 BufferPool::BufferPool(Ring& ring, std::uint8_t* base, std::size_t mapped, std::size_t count,
-                       std::size_t size, PageKind kind)
-    : _uring{ring.raw()}, _base{base}, _mapped{mapped}, _count{count}, _size{size}, _page_kind{kind} {}
+                       std::size_t size, PageKind kind, std::size_t shared_capacity)
+    : _uring{ring.raw()},
+      _base{base},
+      _mapped{mapped},
+      _count{count},
+      _size{size},
+      _page_kind{kind},
+      _shared_capacity{shared_capacity} {}
+
+int BufferPool::attach_shared(std::uint8_t* base, std::size_t slots, std::size_t stride,
+                              std::size_t size) {
+  if (_shared_base != nullptr) {
+    return -EBUSY;
+  }
+  if (slots == 0 || slots > _shared_capacity || size > stride) {
+    return -EINVAL;
+  }
+  std::vector<iovec> iovecs(slots);
+  for (std::size_t i = 0; i < slots; ++i) {
+    iovecs[i] = iovec{base + i * stride, size};
+  }
+  const int rc = io_uring_register_buffers_update_tag(_uring, static_cast<unsigned>(_count),
+                                                      iovecs.data(), nullptr,
+                                                      static_cast<unsigned>(slots));
+  if (rc < 0) {
+    return rc;
+  }
+  _shared_base = base;
+  _shared_slots = slots;
+  _shared_stride = stride;
+  _shared_size = size;
+  return 0;
+}
+
+void BufferPool::detach_shared() {
+  if (_shared_base == nullptr) {
+    return;
+  }
+  // Empty entries (a null base) are what a sparse table starts with.
+  std::vector<iovec> empty(_shared_slots, iovec{nullptr, 0});
+  (void)io_uring_register_buffers_update_tag(_uring, static_cast<unsigned>(_count), empty.data(),
+                                             nullptr, static_cast<unsigned>(_shared_slots));
+  _shared_base = nullptr;
+  _shared_slots = 0;
+}
 
 BufferPool::BufferPool(BufferPool&& other) noexcept
     : _uring{other._uring},
@@ -92,8 +155,14 @@ BufferPool::BufferPool(BufferPool&& other) noexcept
       _mapped{other._mapped},
       _count{other._count},
       _size{other._size},
-      _page_kind{other._page_kind} {
+      _page_kind{other._page_kind},
+      _shared_capacity{other._shared_capacity},
+      _shared_base{other._shared_base},
+      _shared_slots{other._shared_slots},
+      _shared_stride{other._shared_stride},
+      _shared_size{other._shared_size} {
   other._base = nullptr;
+  other._shared_base = nullptr;
 }
 
 BufferPool::~BufferPool() {

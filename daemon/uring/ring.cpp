@@ -210,6 +210,8 @@ Result<void> Ring::prepare(const Request& request, Completion* completion, std::
           io_uring_prep_poll_add(sqe, r.fd, r.events);
         } else if constexpr (std::is_same_v<T, Send>) {
           io_uring_prep_send(sqe, r.fd, r.from.data(), r.from.size(), MSG_NOSIGNAL);
+        } else if constexpr (std::is_same_v<T, SendMsg>) {
+          io_uring_prep_sendmsg(sqe, r.fd, r.message, MSG_NOSIGNAL);
         } else if constexpr (std::is_same_v<T, MsgRing>) {
           handing_over(r.deliver);
           io_uring_prep_msg_ring(sqe, r.ring_fd, r.value,

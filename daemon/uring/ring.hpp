@@ -98,6 +98,13 @@ struct Send {
   std::span<const std::uint8_t> from;
 };
 
+// A message to a socket with ancillary data (a descriptor passed with SCM_RIGHTS), MSG_NOSIGNAL.
+// `message` and what it points to must outlive the request.
+struct SendMsg {
+  int fd;
+  const msghdr* message;
+};
+
 // Posts a completion on another ring (IORING_OP_MSG_RING): `deliver` receives it on the thread
 // that turns that ring, with `value` as its res. The CQE of the request itself, on this ring,
 // says whether it was posted (res < 0: it was not, and `deliver` hears nothing).
@@ -108,7 +115,7 @@ struct MsgRing {
 };
 
 using Request = std::variant<ReadFixed, WriteFixed, Write, Read, UringCmd, Fsync, Nop, Timeout,
-                             Cancel, Accept, Recv, RecvMsg, Poll, Send, MsgRing>;
+                             Cancel, Accept, Recv, RecvMsg, Poll, Send, SendMsg, MsgRing>;
 
 struct RingFeatures {
   bool big_entries = false;    // SQE128 | CQE32, needed for bsg URING_CMD

@@ -69,6 +69,14 @@ void offline(void) {
   EXPECT_CODE(ts_list_volume(NULL, NULL, NULL, NULL, NULL, NULL), -EINVAL);
   EXPECT_CODE(ts_label_volume(NULL, NULL, "x", 0, NULL), -EINVAL);
   EXPECT_CODE(ts_stream_abort_result(NULL, NULL, NULL), -EINVAL);
+  /* 1.2 */
+  {
+    struct ts_slot slot;
+    TS_INIT(struct ts_slot, &slot);
+    EXPECT_CODE(ts_shared_acquire(NULL, &slot, 0), -EINVAL);
+    EXPECT_CODE(ts_shared_submit(NULL, 0, 1), -EINVAL);
+    CHECK(ts_shared_slot_count(NULL) == 0, "ts_shared_slot_count(NULL) is 0");
+  }
   CHECK(strcmp(ts_tape_alert_name(4), "Medium") == 0, "TapeAlert 4: %s", ts_tape_alert_name(4));
   CHECK(strcmp(ts_tape_alert_severity(4), "critical") == 0, "TapeAlert 4 is critical");
   CHECK(strcmp(ts_tape_alert_name(0), "") == 0 && strcmp(ts_tape_alert_name(65), "") == 0 &&

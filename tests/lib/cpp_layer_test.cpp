@@ -88,6 +88,43 @@ TEST_F(CppLayerOnline, WritesReadsBackAndAbortsAnUncommittedStream) {
 }
 
 // 1.1: a socket write from a pipe: wait for the pipe, splice what it holds, commit.
+TEST_F(CppLayerOnline, ProducesInSharedSlotsAndReadsBack) {
+  auto c = tapestream::client::connect(_socket, "cpp_layer_test");
+  ASSERT_NE(c.features() & TS_FEATURE_SHARED_BUFFERS, 0U);
+  auto options = tapestream::init<ts_write_options>();
+  options.flags = TS_WRITE_APPEND | TS_WRITE_SHARED;
+  options.block_size = 65536;
+  std::vector<unsigned char> produced;
+  auto w = c.write(options);
+  EXPECT_NE(w.ready_flags() & TS_READY_SHARED, 0U);
+  EXPECT_GT(w.slot_count(), 0U);
+  for (int i = 0; i < 50; ++i) {
+    const auto slot = w.acquire();
+    ASSERT_TRUE(slot.has_value());
+    ASSERT_EQ(slot->capacity, 65536U);
+    const std::size_t n = i < 49 ? slot->capacity : 1000;  // the last one short
+    auto* bytes = static_cast<unsigned char*>(slot->data);
+    for (std::size_t k = 0; k < n; ++k) {
+      bytes[k] = static_cast<unsigned char>((k * 7 + static_cast<std::size_t>(i)) % 253);
+    }
+    produced.insert(produced.end(), bytes, bytes + n);
+    w.submit(*slot, n);
+  }
+  // A slot not acquired is refused by the library, and never reaches the daemon.
+  EXPECT_THROW(w.submit(ts_slot{sizeof(ts_slot), 0, nullptr, 0}, 10), tapestream::error);
+  const auto committed = w.commit();
+  EXPECT_EQ(committed.bytes, produced.size());
+  auto r = c.read(committed.file_number);
+  std::vector<unsigned char> back(produced.size() + 1);
+  std::size_t have = 0;
+  while (const auto n = r.read(back.data() + have, back.size() - have)) {
+    have += n;
+  }
+  r.finish();
+  back.resize(have);
+  EXPECT_EQ(back, produced);
+}
+
 TEST_F(CppLayerOnline, SplicesAPipeIntoAWrite) {
   auto c = tapestream::client::connect(_socket, "cpp_layer_test");
   int fds[2];

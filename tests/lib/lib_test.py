@@ -7,7 +7,8 @@ processes, GNU sha256sum). Cases:
                  then forced, and the CLI lists that volume
   volume_full    a socket write past the end of an 8 MiB tape: volume_full, with the daemon's
                  account of what is on the tape
-  cpp_layer      tapestream.hpp: RAII streams write, read back, abort when dropped
+  cpp_layer      tapestream.hpp: RAII streams write, read back, abort when dropped; a write
+                 produced in shared slots reads back
   gone           a handle whose daemon stopped: every call fails with unreachable, no crash
   out_of_step    a peer (a fake daemon on a real socket) that answers with a header that does
                  not decode, then a well-formed DRIVE_LIST: the call fails, and the handle is
@@ -87,8 +88,8 @@ def case_cpp_layer(case):
     d = emulated_daemon(case)
     p = run(case, [os.environ["TS_CPP_LAYER_TEST"], "--gtest_filter=CppLayerOnline.*"],
             env=dict(os.environ, TAPESTREAM_TEST_SOCKET=d.socket))
-    case.check(p.returncode == 0 and "[  PASSED  ] 2 tests" in p.stdout,
-               f"cpp_layer_test's two online tests pass (rc {p.returncode})")
+    case.check(p.returncode == 0 and "[  PASSED  ] 3 tests" in p.stdout,
+               f"cpp_layer_test's three online tests pass (rc {p.returncode})")
 
 
 def case_gone(case):

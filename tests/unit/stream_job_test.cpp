@@ -22,6 +22,7 @@ namespace {
 struct FakeHost final : server::JobHost {
   explicit FakeHost(uring::Ring& ring) : _ring{ring}, queue{-1, ring, {}} {}
   void reply(const proto::Message& message) override { replies.push_back(message); }
+  void reply_with_fd(const proto::Message& message, UniqueFd) override { replies.push_back(message); }
   void refuse(proto::Status status, std::string message) override {
     refused = {status, std::move(message)};
     ++over;

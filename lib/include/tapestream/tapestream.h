@@ -153,7 +153,7 @@ struct ts_result {
 
 struct ts_write_options {
   size_t struct_size;
-  uint32_t flags;           /* TS_WRITE_FIXED, TS_WRITE_NO_WAIT, TS_WRITE_APPEND */
+  uint32_t flags;           /* TS_WRITE_FIXED, TS_WRITE_NO_WAIT, TS_WRITE_APPEND, TS_WRITE_SHARED (1.2) */
   uint32_t block_size;      /* 0: the drive's or the daemon's default */
   uint64_t expected_length; /* 0: not known */
   const char* label;        /* NULL: none; at most TS_MAX_LABEL bytes of UTF-8 */
@@ -361,6 +361,31 @@ TS_API int ts_changer_status(ts_client* client, const char* library, ts_element_
 TS_API int ts_changer_move(ts_client* client, const char* library, unsigned operation,
                            uint32_t slot, uint32_t to_slot, const char* drive,
                            struct ts_element* from, struct ts_element* to);
+
+/* ---- Shared buffers (1.2) ------------------------------------------------------------------
+ * A write with TS_WRITE_SHARED in its options (the daemon must grant TS_FEATURE_SHARED_BUFFERS;
+ * -EOPNOTSUPP otherwise; not with a data descriptor) moves its data with no copy between the
+ * producer and the tape: the producer acquires a slot of the daemon's memfd, writes up to
+ * `capacity` bytes into it in place, and submits it; the daemon writes it to tape from the same
+ * memory and frees it when the drive has it. Every slot but the last must be submitted full
+ * (`capacity` bytes): a shorter one ends the data. ts_stream_commit (END) or ts_stream_abort
+ * ends the stream as on the socket path. The digest is taken at submit: a slot must not be
+ * written between ts_shared_submit and its next acquire (PROTOCOL.md, "Shared buffers"). */
+struct ts_slot {
+  size_t struct_size;
+  uint32_t index;  /* what ts_shared_submit names */
+  void* data;      /* `capacity` bytes, the producer's until it submits them */
+  size_t capacity; /* the stream's block size */
+};
+/* Waits until a slot is free (at most `timeout_ms` as poll(2), -1: no limit) and gives it to
+ * the caller. Returns 0; -ETIMEDOUT; or, when the daemon ended the stream early, its code
+ * (ts_stream_commit then gives the account). PROGRESS meanwhile goes to the callback. */
+TS_API int ts_shared_acquire(ts_stream* stream, struct ts_slot* slot, int timeout_ms);
+/* Hands slot `index` (acquired, not yet submitted) with its first `length` bytes to the daemon.
+ * -EINVAL for a slot the caller does not hold or a length of 0 or over the capacity. */
+TS_API int ts_shared_submit(ts_stream* stream, uint32_t index, size_t length);
+/* The number of slots of a shared-buffer write (0 for any other stream). */
+TS_API uint32_t ts_shared_slot_count(const ts_stream* stream);
 
 #ifdef __cplusplus
 }

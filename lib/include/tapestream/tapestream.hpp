@@ -4,9 +4,11 @@
 #ifndef TAPESTREAM_TAPESTREAM_HPP
 #define TAPESTREAM_TAPESTREAM_HPP
 
+#include <cerrno>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -59,6 +61,12 @@ class write_stream {
   unsigned wait(int fd, int timeout_ms = -1);
   std::size_t splice(int fd, std::size_t max);
   std::uint32_t ready_flags() const noexcept { return ts_stream_ready_flags(_stream); }
+  // 1.2, a write begun with TS_WRITE_SHARED: a free slot of the daemon's memory to produce into
+  // (waits at most `timeout_ms`, -1: no limit; nothing on timeout), then submit() hands its first
+  // `length` bytes over. Every slot but the last is submitted full (its capacity).
+  std::optional<ts_slot> acquire(int timeout_ms = -1);
+  void submit(const ts_slot& slot, std::size_t length);
+  std::uint32_t slot_count() const noexcept { return ts_shared_slot_count(_stream); }
   ts_result commit();
   void abort(const std::string& reason) {
     ts_stream_abort(std::exchange(_stream, nullptr), reason.c_str());
@@ -229,6 +237,24 @@ inline std::size_t write_stream::splice(int fd, std::size_t max) {
     throw error{static_cast<int>(r), ts_last_error(_client)};
   }
   return static_cast<std::size_t>(r);
+}
+
+inline std::optional<ts_slot> write_stream::acquire(int timeout_ms) {
+  auto slot = init<ts_slot>();
+  const int r = ts_shared_acquire(_stream, &slot, timeout_ms);
+  if (r == -ETIMEDOUT) {
+    return std::nullopt;
+  }
+  if (r != 0) {
+    throw error{r, ts_last_error(_client)};
+  }
+  return slot;
+}
+
+inline void write_stream::submit(const ts_slot& slot, std::size_t length) {
+  if (const int r = ts_shared_submit(_stream, slot.index, length); r != 0) {
+    throw error{r, ts_last_error(_client)};
+  }
 }
 
 inline ts_result write_stream::commit() {

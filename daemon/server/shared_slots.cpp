@@ -1,0 +1,121 @@
+#include "server/shared_slots.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace tapestream::server {
+namespace {
+
+constexpr std::uint32_t page = 4096;
+// A protected block's CRC32C goes after its data, in the slot (block_protection.hpp).
+constexpr std::uint32_t crc_room = 4;
+
+Failure system_failure(int error, const std::string& what) {
+  return Failure{{error, std::generic_category()}, what + ": " + std::strerror(error)};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SharedSlots>, Failure> SharedSlots::create(uring::BufferPool& pool,
+                                                                  std::uint32_t slots,
+                                                                  std::uint32_t capacity) {
+  if (pool.shared_capacity() == 0) {
+    return Failure{std::make_error_code(std::errc::operation_not_supported),
+                   "shared buffers need a kernel that registers sparse buffer tables (Linux 5.19)"};
+  }
+  slots = std::min<std::uint32_t>(slots, static_cast<std::uint32_t>(pool.shared_capacity()));
+  if (slots == 0 || capacity == 0 || capacity > (1U << 30)) {
+    return Failure{std::make_error_code(std::errc::invalid_argument), "no room for shared slots"};
+  }
+  const std::uint32_t stride = (capacity + crc_room + page - 1) / page * page;
+  const std::size_t size = std::size_t{slots} * stride;
+  UniqueFd fd{::memfd_create("tapestream-slots", MFD_CLOEXEC | MFD_ALLOW_SEALING)};
+  if (!fd) {
+    return system_failure(errno, "memfd_create");
+  }
+  if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) {
+    return system_failure(errno, "sizing the shared slots");
+  }
+  // The client can neither shrink the file under the daemon's mapping (SIGBUS) nor grow it,
+  // nor lift these seals: F_SEAL_SEAL comes last.
+  if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+    return system_failure(errno, "sealing the shared slots");
+  }
+  void* mapping = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+  if (mapping == MAP_FAILED) {
+    return system_failure(errno, "mapping the shared slots");
+  }
+  auto* bytes = static_cast<std::uint8_t*>(mapping);
+  const int rc = pool.attach_shared(bytes, slots, stride, stride);
+  if (rc < 0) {
+    ::munmap(mapping, size);
+    return system_failure(-rc, rc == -ENOMEM ? "registering the shared slots (the memory lock "
+                                               "limit, LimitMEMLOCK)"
+                                             : "registering the shared slots");
+  }
+  return std::unique_ptr<SharedSlots>{
+      new SharedSlots{pool, std::move(fd), bytes, size, slots, stride, capacity}};
+}
+
+SharedSlots::SharedSlots(uring::BufferPool& pool, UniqueFd fd, std::uint8_t* mapping,
+                         std::size_t mapped, std::uint32_t count, std::uint32_t stride,
+                         std::uint32_t capacity)
+    : _pool{pool},
+      _fd{std::move(fd)},
+      _mapping{mapping},
+      _mapped{mapped},
+      _count{count},
+      _stride{stride},
+      _capacity{capacity},
+      _clients(count, true) {}
+
+SharedSlots::~SharedSlots() {
+  _pool.detach_shared();
+  ::munmap(_mapping, _mapped);
+}
+
+std::vector<std::uint16_t> SharedSlots::buffers() const {
+  std::vector<std::uint16_t> out;
+  for (std::uint32_t i = 0; i < _count; ++i) {
+    out.push_back(buffer_of(i));
+  }
+  return out;
+}
+
+std::optional<std::string> SharedSlots::take(std::uint32_t slot, std::uint32_t length) {
+  if (slot >= _count) {
+    return "SUBMIT names slot " + std::to_string(slot) + " of " + std::to_string(_count);
+  }
+  if (!_clients[slot]) {
+    return "SUBMIT names slot " + std::to_string(slot) +
+           ", which the daemon holds (submitted and not yet freed)";
+  }
+  if (length == 0 || length > _capacity) {
+    return "SUBMIT of " + std::to_string(length) + " bytes in slot " + std::to_string(slot) +
+           ": a slot holds 1 to " + std::to_string(_capacity) + " bytes";
+  }
+  _clients[slot] = false;
+  return std::nullopt;
+}
+
+std::optional<std::string> SharedSlots::take_back(std::uint32_t slot) {
+  if (slot >= _count) {
+    return "RETURN names slot " + std::to_string(slot) + " of " + std::to_string(_count);
+  }
+  if (!_clients[slot]) {
+    return "RETURN names slot " + std::to_string(slot) + ", which the client does not hold";
+  }
+  _clients[slot] = false;
+  return std::nullopt;
+}
+
+std::uint32_t SharedSlots::held() const {
+  return static_cast<std::uint32_t>(std::count(_clients.begin(), _clients.end(), false));
+}
+
+}  // namespace tapestream::server
