@@ -7,6 +7,11 @@
 // reset may have moved the tape from), closes them with a filemark where the drive still allows
 // it — and only if there are any: a stream that put nothing on the tape makes no file — and
 // reports that count, which is what reading the file back returns.
+//
+// A spanning stream (Options::span) is written in parts, one per volume: at early warning the
+// part ends with its filemark (Immed=0) and its exact count, and the blocks not on the medium
+// yet stay in their buffers, in order, for the next part's stream (take_carryover()), which
+// writes them first on the next volume and goes on taking the producer's data.
 #pragma once
 
 #include <chrono>
@@ -59,6 +64,29 @@ class WriteStream {
     // TapeAlert polls between WRITEs (tape_alert_watch.hpp), and who hears the flags read.
     std::chrono::seconds tape_alert_interval{30};
     TapeAlertWatch::Seen tape_alerts_seen = [](const scsi::TapeAlerts&) {};
+    // Early warning with data still to write ends a committed part (outcome.continues) instead
+    // of the stream; the rest goes on with take_carryover().
+    bool span = false;
+  };
+  // A block of the stream in a pool buffer: its data's length (the CRC, when the stream is
+  // protected, follows it in the buffer).
+  struct Block {
+    std::uint16_t buffer;
+    std::uint32_t length;
+  };
+  // What a part that ended at early warning hands to the next part: every buffer of the
+  // stream, the blocks that are not on its medium (in order, never copied), and the stream's
+  // state so far.
+  struct Carryover {
+    std::vector<std::uint16_t> buffers;  // all of the stream's buffers, the queued ones among them
+    std::deque<Block> queued;            // full blocks for the next medium, in stream order
+    std::optional<Block> filling;        // the block the producer was filling
+    std::uint64_t bytes_received = 0;    // from the producer, over all parts
+    std::uint64_t bytes_before = 0;      // on the media of the parts before (this one included)
+    std::uint32_t parts_before = 0;      // parts committed (this one included)
+    bool producer_done = false;          // finish() came: the queued blocks are the last
+    bool protected_blocks = false;       // the queued blocks carry their CRC32C
+    base::Sha256 sha256;                 // of every byte received, in stream order
   };
   using Ready = std::function<void(std::uint64_t file_number)>;
   using Done = std::function<void(const StreamOutcome&)>;
@@ -68,6 +96,10 @@ class WriteStream {
   WriteStream(transport::ScsiTransport& drive, uring::BufferPool& pool,
               const scsi::TimeoutTable& timeouts, std::vector<std::uint16_t> buffers,
               Options options, Done done);
+  // The next part of a spanning stream, on the medium now in the drive: the carried blocks go
+  // first, then the producer's data. The options must be those of the first part.
+  WriteStream(transport::ScsiTransport& drive, uring::BufferPool& pool,
+              const scsi::TimeoutTable& timeouts, Carryover carryover, Options options, Done done);
   WriteStream(const WriteStream&) = delete;
   WriteStream& operator=(const WriteStream&) = delete;
 
@@ -102,13 +134,14 @@ class WriteStream {
   StreamProgress progress() const;
   // Every block carries its CRC32C (known once the stream is ready).
   bool protected_blocks() const { return _protected; }
+  // After a part ended with outcome.continues: what the next part takes over (once).
+  std::optional<Carryover> take_carryover();
+  // Bytes of the stream on the media of the parts before this one, and their number.
+  std::uint64_t bytes_before() const { return _bytes_before; }
+  std::uint32_t parts_before() const { return _parts_before; }
 
  private:
   enum class Phase { positioning, streaming, draining, closing, counting, done };
-  struct Block {
-    std::uint16_t buffer;
-    std::uint32_t length;
-  };
 
   void pump();
   // The block is complete: its CRC goes after its data when the stream is protected.
@@ -141,6 +174,11 @@ class WriteStream {
   void read_position(std::function<void(std::optional<std::uint64_t>)> then);
   std::uint64_t bytes_in_blocks(std::uint64_t blocks) const;
   void release(std::uint16_t buffer);
+  // Spanning (write_stream_span.cpp).
+  bool end_part_at_early_warning();
+  void settle_part(bool counted);
+  void drop_carried_blocks();
+  bool seal_carried_blocks();
 
   CommandChannel _channel;
   StreamStart _start;
@@ -151,6 +189,7 @@ class WriteStream {
   TapeAlertWatch _alerts;
   bool _polling = false;  // a TapeAlert poll is with the drive
   std::function<void()> _on_space;
+  std::vector<std::uint16_t> _buffers;  // every buffer of the stream
   std::uint16_t _scratch;  // a buffer for READ POSITION, while no data needs it
   std::uint32_t _buffer_count;
   std::uint32_t _fill_size;  // bytes a buffer takes before it goes to the drive
@@ -179,6 +218,13 @@ class WriteStream {
   std::optional<std::uint32_t> _short_block;  // the final block, when shorter than the rest
   base::Sha256 _sha256;  // of the client's bytes, in stream order (commit())
   StreamOutcome _outcome;
+  // Spanning: this part ends at early warning and hands its queued blocks on.
+  bool _handing_over = false;
+  bool _carryover_taken = false;
+  bool _finished_before_start = false;  // a next part whose producer had finished already
+  std::optional<bool> _carried_protection;  // a next part: whether its carried blocks have CRCs
+  std::uint64_t _bytes_before = 0;
+  std::uint32_t _parts_before = 0;
 };
 
 }  // namespace tapestream::drive
