@@ -338,6 +338,8 @@ Result<Message> decode_known(Type type, ByteView body) {
     case Type::changer_elements:
     case Type::changer_moved:
       return detail::decode_changer(type, body);
+    case Type::part:
+      return detail::decode_part(body);
     case Type::ready: {
       Ready m;
       m.file_number = r.u64();

@@ -46,6 +46,7 @@ Type type_of(const Message& m) {
         else if constexpr (std::is_same_v<T, ChangerMove>) return Type::changer_move;
         else if constexpr (std::is_same_v<T, ChangerElements>) return Type::changer_elements;
         else if constexpr (std::is_same_v<T, ChangerMoved>) return Type::changer_moved;
+        else if constexpr (std::is_same_v<T, Part>) return Type::part;
         else return Type::error;
       },
       m);
@@ -260,6 +261,8 @@ void encode_body(Writer& w, const Message& message) {
                              std::is_same_v<T, ChangerElements> ||
                              std::is_same_v<T, ChangerMoved>) {
           detail::encode_changer(w, m);
+        } else if constexpr (std::is_same_v<T, Part>) {
+          detail::encode_part(w, m);
         } else if constexpr (std::is_same_v<T, Ready>) {
           w.number(m.file_number, 8);
           w.number(m.block_size, 4);

@@ -58,6 +58,7 @@ enum ts_message_type {
   TS_MSG_CATALOG_REBUILT = 0x800E,
   TS_MSG_CHANGER_ELEMENTS = 0x800F,
   TS_MSG_CHANGER_MOVED = 0x8010,
+  TS_MSG_PART = 0x8011, /* a WRITE with TS_WRITE_SPAN: one part of the stream is committed */
   TS_MSG_ERROR = 0x80FF
 };
 
@@ -65,6 +66,7 @@ enum ts_message_type {
 #define TS_FEATURE_FD_PASSING 0x1u
 #define TS_FEATURE_DIGEST 0x2u
 #define TS_FEATURE_HEALTH 0x4u /* DRIVE_STATUS byte 65 says what is known; health extension */
+#define TS_FEATURE_SPAN 0x10u  /* the daemon knows TS_WRITE_SPAN and sends PART */
 
 /* Status codes of ERROR and STREAM_FAILED. */
 enum ts_status {
@@ -118,6 +120,7 @@ enum ts_control_op {
 #define TS_WRITE_FD 0x4u
 #define TS_WRITE_APPEND 0x8u
 #define TS_WRITE_PROGRESS 0x10u
+#define TS_WRITE_SPAN 0x20u /* at early warning go on on the library's next scratch volume */
 #define TS_READ_FD 0x4u
 #define TS_READ_PROGRESS 0x10u
 #define TS_READ_CURRENT_FILE UINT64_MAX
