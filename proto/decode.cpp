@@ -87,7 +87,9 @@ Result<Message> decode_known(Type type, ByteView body) {
       r.reserved(4);
       m.drive = drive_field(r);
       m.label = r.text(TS_MAX_LABEL);
-      if ((m.flags & ~std::uint32_t{0x1F}) != 0 || m.block_size > TS_MAX_DATA) {
+      if ((m.flags & ~std::uint32_t{TS_WRITE_FIXED | TS_WRITE_NO_WAIT | TS_WRITE_FD |
+                                    TS_WRITE_APPEND | TS_WRITE_PROGRESS | TS_WRITE_SPAN}) != 0 ||
+          m.block_size > TS_MAX_DATA) {
         r.flag_bad_field();
       }
       return finish(r, std::move(m));

@@ -79,3 +79,13 @@ TEST(ProtocolPart, FieldsOutOfRangeAreRefusedOnBothSides) {
       << "reserved bytes must be 0";
   EXPECT_EQ(decode_status(patched(sample(), 24, 0), Receiver::client), Status::bad_request);
 }
+
+TEST(ProtocolPart, WriteTakesTheSpanFlagAndNoUnknownOne) {
+  WriteRequest w;
+  w.flags = TS_WRITE_APPEND | TS_WRITE_SPAN;
+  w.drive = "la";
+  EXPECT_EQ(std::get<WriteRequest>(round_trip(w, Receiver::daemon)).flags,
+            TS_WRITE_APPEND | TS_WRITE_SPAN);
+  w.flags = 0x80;
+  EXPECT_EQ(decode_status(encode(w, 1).value(), Receiver::daemon), Status::bad_request);
+}
