@@ -121,9 +121,10 @@ class WriteStream {
   void cut(Ending ending, std::string message);
   // True once the stream takes no more data (stopped by a failure, or finished).
   bool closed() const { return _phase != Phase::streaming; }
-  // A spanning stream's part is ending at early warning, or ended so (outcome.continues): the
-  // producer's data waits for the next part instead of being refused.
-  bool parting() const { return _handing_over; }
+  // A spanning stream's part is ending at early warning, or ended so (outcome.continues) and
+  // its carryover not taken yet: the producer's data waits for the next part instead of being
+  // refused.
+  bool parting() const { return _handing_over && !_carryover_taken; }
   // Called when writable() may have room again, and when the stream stops taking data
   // (closed() then says so): a producer waiting for space must look again either way.
   void on_space(std::function<void()> callback) { _on_space = std::move(callback); }

@@ -72,7 +72,13 @@ class Daemon:
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
-        if self.proc.wait(timeout=60) != 0:
+        try:
+            code = self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            fail("the daemon did not stop on SIGTERM: " + self.log_text())
+        if code != 0:
             fail("the daemon did not stop cleanly: " + self.log_text())
 
 
