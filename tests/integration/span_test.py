@@ -253,8 +253,8 @@ def case_not_blank(work):
         with open(os.path.join(lib, "VOL002.tap"), "rb") as f:
             if hashlib.sha256(f.read()).hexdigest() != before:
                 fail("VOL002's image changed")
-        if "no scratch volume" in d.log_text():
-            fail("ran out of volumes")
+        if "no scratch volume left" in d.log_text():
+            fail("ran out of volumes: " + d.log_text())
     finally:
         d.stop()
 
