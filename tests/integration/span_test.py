@@ -16,6 +16,9 @@ Cases (argv[3]):
              and the stream goes on on the next one.
   move_fails the changer's move that loads the second volume fails: PART 1, then STREAM_FAILED
              drive_error; part 1 stays on its volume.
+  kill       kill -9 of the daemon while part 2 is written, then a restart: the catalog holds
+             part 1 complete and part 2 interrupted, both naming the stream; part 1's volume
+             still holds exactly its bytes.
 Usage: span_test.py DAEMON CLI CASE. Exit 0 pass, 1 fail."""
 import hashlib
 import os
@@ -280,11 +283,63 @@ def case_move_fails(work):
         d.stop()
 
 
+def case_kill(work):
+    lib, spec = library(work, ["VOL001", "VOL002", "VOL003"])
+    d = Daemon(work, spec)
+    d.ok("changer", "load", "1", "--drive", "la")
+    data = os.urandom(100 * MIB)
+    conn = pf.Conn(d.socket, timeout=120)
+    conn.send(pf.frame(pf.HELLO, pf.hello_body(FEATURE_SPAN)))
+    step = min(struct.unpack_from("<I", conn.recv_frame().body, 8)[0], MIB)
+    conn.send(pf.frame(pf.WRITE, pf.write_body("la", flags=pf.W_APPEND | W_SPAN), rid=2))
+    if conn.recv_frame().type != pf.READY:
+        fail("no READY")
+
+    def sender():
+        try:
+            for at in range(0, len(data), step):
+                conn.sock.sendall(pf.frame(pf.DATA, data[at:at + step], rid=2))
+        except OSError:
+            pass  # the daemon was killed
+
+    threading.Thread(target=sender, daemon=True).start()
+    f = conn.recv_frame(timeout=120)
+    if f is None or f.type != PART:
+        fail(f"no PART: {f}\n" + d.log_text())
+    part1 = struct.unpack_from("<IIQQQQ", f.body)[3]
+    deadline = time.monotonic() + 60
+    while "part 2 of its stream goes to file" not in d.log_text():
+        if time.monotonic() > deadline:
+            fail("part 2 did not start\n" + d.log_text())
+        time.sleep(0.05)
+    time.sleep(0.3)
+    d.proc.send_signal(signal.SIGKILL)
+    d.proc.wait(timeout=30)
+    conn.close()
+    os.unlink(d.socket)
+    d = Daemon(work, spec)  # the restart marks what was left writing interrupted
+    try:
+        d.ok("--drive", "la", "status")
+        import sqlite3
+        db = sqlite3.connect(os.path.join(work, "state", "catalog.sqlite"))
+        rows = db.execute("SELECT span_part, status, bytes, span_offset, span_stream, id FROM files "
+                          "ORDER BY span_part").fetchall()
+        db.close()
+        if len(rows) != 2 or rows[0][:3] != (1, "complete", part1) or rows[1][:2] != (2, "interrupted"):
+            fail(f"catalog rows {rows}")
+        if rows[1][3] != part1 or rows[0][4] != rows[0][5] or rows[1][4] != rows[0][5]:
+            fail(f"the parts do not name their stream: {rows}")
+        if image_file(lib, "VOL001", 0) != data[:part1]:
+            fail("VOL001 does not hold part 1 exactly")
+    finally:
+        d.stop()
+
+
 def main():
     work = tempfile.mkdtemp(prefix="tapestream-span-")
     try:
         {"whole": case_whole, "no_scratch": case_no_scratch, "not_blank": case_not_blank,
-         "move_fails": case_move_fails}[CASE](work)
+         "move_fails": case_move_fails, "kill": case_kill}[CASE](work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("PASS", CASE)
