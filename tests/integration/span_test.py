@@ -16,6 +16,8 @@ Cases (argv[3]):
              and the stream goes on on the next one.
   move_fails the changer's move that loads the second volume fails: PART 1, then STREAM_FAILED
              drive_error; part 1 stays on its volume.
+  medium_error  the drive's WRITE 250 fails (in part 2): PART 1, then STREAM_FAILED medium_error
+             with part 2's exact count, which is what the second volume holds.
   kill       kill -9 of the daemon while part 2 is written, then a restart: the catalog holds
              part 1 complete and part 2 interrupted, both naming the stream; part 1's volume
              still holds exactly its bytes.
@@ -283,6 +285,33 @@ def case_move_fails(work):
         d.stop()
 
 
+def case_medium_error(work):
+    lib, spec = library(work, ["VOL001", "VOL002", "VOL003"], "&medium_error_write=250")
+    d = Daemon(work, spec)
+    try:
+        d.ok("changer", "load", "1", "--drive", "la")
+        data = os.urandom(100 * MIB)
+        parts, last = span_write(d, data)
+        if last.type != pf.STREAM_FAILED or last.status != 13:
+            fail(f"not STREAM_FAILED medium_error: {last}")
+        if len(parts) != 1:
+            fail(f"parts {parts}")
+        total = check_parts(parts)
+        failed = last.failed()
+        # Variable blocks, one WRITE each: part 2 holds the blocks before the drive's 250th WRITE.
+        blocks = 250 - parts[0]["blocks"] - 1
+        if failed["blocks"] != blocks or failed["bytes"] != blocks * 262144:
+            fail(f"part 2 counted {failed}, expected {blocks} blocks of 256 KiB")
+        second = "VOL002"  # the first full slot after VOL001's
+        on_tape = image_file(lib, second, failed["file"])
+        if on_tape != data[total:total + failed["bytes"]]:
+            fail(f"{second} does not hold exactly part 2's counted bytes")
+        if image_file(lib, parts[0]["barcode"], parts[0]["file"]) != data[:total]:
+            fail("part 1 is not the stream's first bytes")
+    finally:
+        d.stop()
+
+
 def case_kill(work):
     lib, spec = library(work, ["VOL001", "VOL002", "VOL003"])
     d = Daemon(work, spec)
@@ -339,7 +368,8 @@ def main():
     work = tempfile.mkdtemp(prefix="tapestream-span-")
     try:
         {"whole": case_whole, "no_scratch": case_no_scratch, "not_blank": case_not_blank,
-         "move_fails": case_move_fails, "kill": case_kill}[CASE](work)
+         "move_fails": case_move_fails, "kill": case_kill,
+         "medium_error": case_medium_error}[CASE](work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("PASS", CASE)
