@@ -16,4 +16,8 @@ void encode_changer(Writer& w, const ChangerMoved& m);
 // One of the four changer types; bad_type for any other.
 Result<Message> decode_changer(Type type, ByteView body);
 
+// PART (part_codec.cpp), a reply of a spanning WRITE.
+void encode_part(Writer& w, const Part& m);
+Result<Message> decode_part(ByteView body);
+
 }  // namespace tapestream::proto::detail

@@ -90,6 +90,7 @@ enum class Type : std::uint16_t {
   changer_moved = TS_MSG_CHANGER_MOVED,
   slot_free = TS_MSG_SLOT_FREE,
   filled = TS_MSG_FILLED,
+  part = TS_MSG_PART,
   error = TS_MSG_ERROR,
 };
 
@@ -390,6 +391,16 @@ struct ChangerMoved {
   ChangerElement from;
   ChangerElement to;
 };
+// One part of a spanning stream is committed: its data and filemark are on this volume.
+struct Part {
+  std::uint32_t index = 1;          // from 1
+  std::uint64_t file_number = 0;    // the part's file on its volume
+  std::uint64_t bytes = 0;          // of the stream, in this part
+  std::uint64_t blocks = 0;
+  std::uint64_t stream_bytes = 0;   // of the stream in this part and the ones before it
+  std::string barcode;              // the cartridge's, empty when unknown
+  std::string medium_serial;        // empty when unknown
+};
 struct Error {
   Status status = Status::internal;
   std::string message;
@@ -401,7 +412,7 @@ using Message = std::variant<Hello, HelloOk, ListDrives, StatusRequest, WriteReq
                              LabelRequest, Labelled, VerifyRequest, Verified, VerifyDone,
                              CatalogRebuild, CatalogRebuilt, ChangerStatus, ChangerMove,
                              ChangerElements, ChangerMoved, Submit, SlotFree, Filled,
-                             SlotReturn>;
+                             SlotReturn, Part>;
 
 // Decodes a body whose header decode_header accepted. Errors: bad_length (the body is not
 // exactly the type's layout), bad_request (a field out of range: an invalid drive name, an

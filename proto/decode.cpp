@@ -88,8 +88,14 @@ Result<Message> decode_known(Type type, ByteView body) {
       m.drive = drive_field(r);
       m.label = r.text(TS_MAX_LABEL);
       const bool shared_and_fd = (m.flags & TS_WRITE_SHARED) != 0 && (m.flags & TS_WRITE_FD) != 0;
-      if ((m.flags & ~std::uint32_t{0x1F | TS_WRITE_SHARED}) != 0 || m.block_size > TS_MAX_DATA ||
-          shared_and_fd) {
+      // A spanning stream carries its queued blocks over to the next volume in the daemon's own
+      // buffers; slots a client holds are not carried (not supported together).
+      const bool shared_and_span =
+          (m.flags & TS_WRITE_SHARED) != 0 && (m.flags & TS_WRITE_SPAN) != 0;
+      if ((m.flags & ~std::uint32_t{TS_WRITE_FIXED | TS_WRITE_NO_WAIT | TS_WRITE_FD |
+                                    TS_WRITE_APPEND | TS_WRITE_PROGRESS | TS_WRITE_SPAN |
+                                    TS_WRITE_SHARED}) != 0 ||
+          m.block_size > TS_MAX_DATA || shared_and_fd || shared_and_span) {
         r.flag_bad_field();
       }
       return finish(r, std::move(m));
@@ -349,6 +355,8 @@ Result<Message> decode_known(Type type, ByteView body) {
     case Type::changer_elements:
     case Type::changer_moved:
       return detail::decode_changer(type, body);
+    case Type::part:
+      return detail::decode_part(body);
     case Type::ready: {
       Ready m;
       m.file_number = r.u64();

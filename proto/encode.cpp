@@ -50,6 +50,7 @@ Type type_of(const Message& m) {
         else if constexpr (std::is_same_v<T, SlotFree>) return Type::slot_free;
         else if constexpr (std::is_same_v<T, Filled>) return Type::filled;
         else if constexpr (std::is_same_v<T, SlotReturn>) return Type::slot_return;
+        else if constexpr (std::is_same_v<T, Part>) return Type::part;
         else return Type::error;
       },
       m);
@@ -264,6 +265,8 @@ void encode_body(Writer& w, const Message& message) {
                              std::is_same_v<T, ChangerElements> ||
                              std::is_same_v<T, ChangerMoved>) {
           detail::encode_changer(w, m);
+        } else if constexpr (std::is_same_v<T, Part>) {
+          detail::encode_part(w, m);
         } else if constexpr (std::is_same_v<T, Ready>) {
           w.number(m.file_number, 8);
           w.number(m.block_size, 4);

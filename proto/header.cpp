@@ -24,7 +24,7 @@ constexpr std::uint32_t file_entry_max = 100 + (2 + TS_MAX_LABEL) + (2 + TS_MAX_
 // A CHANGER_ELEMENTS entry: 16 bytes of numbers, then its barcode and drive name.
 constexpr std::uint32_t element_min = 16 + 2 + 2;
 constexpr std::uint32_t element_max = 16 + (2 + TS_MAX_VOLUME_TEXT) + (2 + TS_MAX_DRIVE_NAME);
-constexpr std::array<TypeRule, 35> type_rules{{
+constexpr std::array<TypeRule, 36> type_rules{{
     {Type::hello, true, false, 14, 140},
     {Type::list_drives, true, false, 0, 0},
     {Type::status, true, false, 3, 34},
@@ -62,6 +62,7 @@ constexpr std::array<TypeRule, 35> type_rules{{
     {Type::changer_elements, false, true, 10,
      8 + 2 + TS_MAX_DRIVE_NAME + TS_MAX_ELEMENTS_PER_FRAME * element_max},
     {Type::changer_moved, false, true, 2 * element_min, 2 * element_max},
+    {Type::part, false, true, 40 + 2 * 2, 40 + 2 * (2 + TS_MAX_VOLUME_TEXT)},
     {Type::error, false, true, 6, 6 + TS_MAX_MESSAGE},
 }};
 

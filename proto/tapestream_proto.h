@@ -60,6 +60,7 @@ enum ts_message_type {
   TS_MSG_CATALOG_REBUILT = 0x800E,
   TS_MSG_CHANGER_ELEMENTS = 0x800F,
   TS_MSG_CHANGER_MOVED = 0x8010,
+  TS_MSG_PART = 0x8011, /* a WRITE with TS_WRITE_SPAN: one part of the stream is committed */
   TS_MSG_SLOT_FREE = 0x8014, /* shared buffers: the slot's WRITE completed, it is the client's */
   TS_MSG_FILLED = 0x8015,    /* shared-buffer read: slot i holds the next block, n bytes */
   TS_MSG_ERROR = 0x80FF
@@ -70,6 +71,7 @@ enum ts_message_type {
 #define TS_FEATURE_DIGEST 0x2u
 #define TS_FEATURE_HEALTH 0x4u /* DRIVE_STATUS byte 65 says what is known; health extension */
 #define TS_FEATURE_SHARED_BUFFERS 0x8u /* WRITE with TS_WRITE_SHARED: slots in a passed memfd */
+#define TS_FEATURE_SPAN 0x10u  /* the daemon knows TS_WRITE_SPAN and sends PART */
 
 /* Status codes of ERROR and STREAM_FAILED. */
 enum ts_status {
@@ -124,6 +126,7 @@ enum ts_control_op {
 #define TS_WRITE_APPEND 0x8u
 #define TS_WRITE_PROGRESS 0x10u
 #define TS_WRITE_SHARED 0x40u /* data through shared buffer slots (SUBMIT), not DATA */
+#define TS_WRITE_SPAN 0x20u /* at early warning go on on the library's next scratch volume */
 #define TS_READ_FD 0x4u
 #define TS_READ_PROGRESS 0x10u
 #define TS_READ_SHARED 0x40u /* blocks in shared buffer slots (FILLED, RETURN), not DATA */

@@ -42,6 +42,14 @@ struct VolumeKey {
   std::optional<std::string> label;
 };
 
+// A part of a stream that spans volumes: `first` is the daemon's stream number of its first
+// part (which is the part itself when `index` is 1).
+struct SpanPart {
+  std::uint64_t first = 0;
+  std::uint32_t index = 1;
+  std::uint64_t offset = 0;  // bytes of the stream before this part
+};
+
 // A stream that took a position on a volume; `stream` is the daemon's own number for it, which
 // its end names.
 struct StreamBegun {
@@ -53,6 +61,7 @@ struct StreamBegun {
   bool fixed = false;
   std::uint32_t client_uid = 0;
   TimePoint start{};
+  std::optional<SpanPart> span;
 };
 
 struct StreamEnded {
@@ -98,6 +107,10 @@ struct FileRow {
   std::uint32_t client_uid = 0;
   FileStatus status = FileStatus::writing;
   std::string failure;
+  // A part of a spanning stream: the row id of its first part, its index, its stream offset.
+  std::optional<std::int64_t> span_stream;
+  std::uint32_t span_part = 0;
+  std::uint64_t span_offset = 0;
 };
 
 // The files a scan of a whole tape found (`catalog rebuild`): they replace the volume's rows in

@@ -73,6 +73,15 @@ DROP TABLE files;
 ALTER TABLE files_v2 RENAME TO files;
 CREATE INDEX files_by_volume ON files (volume_id, file_number);
 )sql",
+    // 2 -> 3: a stream that spans volumes is a file row per part (each on its own volume, with
+    // its own status, bytes and blocks); the parts name the row of the first part as their
+    // stream, their index from 1, and the bytes of the stream before them.
+    R"sql(
+ALTER TABLE files ADD COLUMN span_stream INTEGER REFERENCES files(id);
+ALTER TABLE files ADD COLUMN span_part INTEGER CHECK (span_part IS NULL OR span_part >= 1);
+ALTER TABLE files ADD COLUMN span_offset INTEGER CHECK (span_offset IS NULL OR span_offset >= 0);
+CREATE INDEX files_by_span ON files (span_stream, span_part);
+)sql",
 }};
 
 int table_count(Database& db) {

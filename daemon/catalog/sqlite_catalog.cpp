@@ -234,12 +234,36 @@ void SqliteCatalog::stream_begun(StreamBegun begun) {
             .bind(6, to_ms(begun.start))
             .bind(7, std::int64_t{begun.client_uid})
             .run();
-        _stream_rows[begun.stream] = sqlite3_last_insert_rowid(db.raw());
+        const auto row = sqlite3_last_insert_rowid(db.raw());
+        _stream_rows[begun.stream] = row;
+        if (begun.span) {
+          record_span_part(db, row, *begun.span);
+        }
       });
     } catch (const SqliteError& e) {
       failed("recording the start of a stream", e.code, e.message);
     }
   }, true);
+}
+
+// The first part is its own stream's row; a later part finds the first part's row by the
+// daemon's number for it (kept for as long as the daemon runs: a part after a restart would be a
+// new stream anyway).
+void SqliteCatalog::record_span_part(Database& db, std::int64_t row, const SpanPart& part) {
+  std::int64_t first_row = row;
+  if (part.index == 1) {
+    _span_rows[part.first] = row;
+  } else if (const auto found = _span_rows.find(part.first); found != _span_rows.end()) {
+    first_row = found->second;
+  } else {
+    return;  // the first part's row could not be recorded; that failure was counted
+  }
+  db.prepare("UPDATE files SET span_stream = ?, span_part = ?, span_offset = ? WHERE id = ?")
+      .bind(1, first_row)
+      .bind(2, std::int64_t{part.index})
+      .bind(3, as_int(part.offset))
+      .bind(4, row)
+      .run();
 }
 
 void SqliteCatalog::stream_ended(StreamEnded ended) {
@@ -407,8 +431,8 @@ VolumeFiles SqliteCatalog::list(Database& db, const VolumeQuery& query) {
   v.last_seen = from_ms(find.integer(6));
   auto files = db.prepare(
       "SELECT file_number, label, bytes, blocks, block_size, mode, padding, sha256, start_time, "
-      "end_time, rate, client_uid, status, failure FROM files WHERE volume_id = ? "
-      "ORDER BY file_number, id");
+      "end_time, rate, client_uid, status, failure, span_stream, span_part, span_offset "
+      "FROM files WHERE volume_id = ? ORDER BY file_number, id");
   files.bind(1, v.id);
   while (files.step()) {
     FileRow f;
@@ -431,6 +455,11 @@ VolumeFiles SqliteCatalog::list(Database& db, const VolumeQuery& query) {
     f.client_uid = static_cast<std::uint32_t>(files.integer(11));
     f.status = status_from(files.text(12));
     f.failure = files.text(13);
+    if (!files.is_null(14)) {
+      f.span_stream = files.integer(14);
+      f.span_part = static_cast<std::uint32_t>(files.integer(15));
+      f.span_offset = static_cast<std::uint64_t>(files.integer(16));
+    }
     result.files.push_back(std::move(f));
   }
   return result;

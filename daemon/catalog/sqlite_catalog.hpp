@@ -52,6 +52,9 @@ class SqliteCatalog final : public Catalog {
   std::int64_t volume_id(Database& db, const VolumeKey& key, TimePoint when);
   VolumeFiles list(Database& db, const VolumeQuery& query);
   std::map<std::uint64_t, std::int64_t> _stream_rows;  // the daemon's stream -> its file row
+  // A spanning stream's first part (the daemon's stream number) -> its file row.
+  std::map<std::uint64_t, std::int64_t> _span_rows;
+  void record_span_part(Database& db, std::int64_t row, const SpanPart& part);
 
   std::filesystem::path _path;
   std::unique_ptr<Database> _db;  // null when it could not be opened: changes are counted lost

@@ -224,8 +224,24 @@ DriveState Drive::state() const {
   return _known.position->early_warning ? DriveState::at_early_warning : DriveState::positioned;
 }
 
+std::unique_ptr<WriteStream> Drive::write_stream(WriteStream::Carryover carryover,
+                                                 WriteStream::Options options,
+                                                 WriteStream::Done done) {
+  fill_write_options(options);
+  stream_began(true);
+  return std::make_unique<WriteStream>(_transport, _pool, _timeouts, std::move(carryover), options,
+                                       std::move(done));
+}
+
 std::unique_ptr<WriteStream> Drive::write_stream(WriteStream::Options options,
                                                  WriteStream::Done done) {
+  fill_write_options(options);
+  stream_began(true);
+  return std::make_unique<WriteStream>(_transport, _pool, _timeouts, _stream_buffers, options,
+                                       std::move(done));
+}
+
+void Drive::fill_write_options(WriteStream::Options& options) {
   options.positioning = _identity.positioning;
   options.protection = _protection;
   options.position_trusted = _transport.position_trusted();
@@ -234,9 +250,6 @@ std::unique_ptr<WriteStream> Drive::write_stream(WriteStream::Options options,
     keep_tape_alerts(alerts);
     heard(alerts);
   };
-  stream_began(true);
-  return std::make_unique<WriteStream>(_transport, _pool, _timeouts, _stream_buffers, options,
-                                       std::move(done));
 }
 
 std::unique_ptr<ReadStream> Drive::read_stream(ReadStream::Done done,

@@ -80,6 +80,10 @@ class Drive {
   // makes the position untrusted). Nothing is sent until the stream's start(). The drive is
   // writing or reading from here until stream_ended().
   std::unique_ptr<WriteStream> write_stream(WriteStream::Options options, WriteStream::Done done);
+  // The next part of a spanning stream, on the medium now loaded, with what the last part
+  // handed over (write_stream.hpp).
+  std::unique_ptr<WriteStream> write_stream(WriteStream::Carryover carryover,
+                                            WriteStream::Options options, WriteStream::Done done);
   std::unique_ptr<ReadStream> read_stream(ReadStream::Done done);
   // A read into `buffers` of the caller's (shared buffers) instead of the stream buffers.
   std::unique_ptr<ReadStream> read_stream(ReadStream::Done done, std::vector<std::uint16_t> buffers);
@@ -93,6 +97,8 @@ class Drive {
   void control(PreparedControl operation, std::function<void(const ControlOutcome&)> done);
 
  private:
+  // What the drive knows, in a write stream's options.
+  void fill_write_options(WriteStream::Options& options);
   void state_refreshed(KnownState state);
   void refresh_health(KnownState state);
   void health_step(std::shared_ptr<KnownState> state, std::size_t step, std::size_t steps,

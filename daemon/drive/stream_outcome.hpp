@@ -64,6 +64,11 @@ struct StreamOutcome {
   // whole file was given.
   std::optional<base::Sha256Digest> sha256;
 
+  // A part of a spanning stream ended at early warning and is committed (its data and filemark
+  // on the medium, `bytes` exact; ending says volume_full): the stream goes on on the next
+  // volume with the blocks this part did not write.
+  bool continues = false;
+
   bool complete() const { return ending == Ending::complete; }
 };
 

@@ -22,6 +22,7 @@ WriteStream::WriteStream(transport::ScsiTransport& drive, uring::BufferPool& poo
       _options{options},
       _done{std::move(done)},
       _alerts{options.tape_alert_interval, options.tape_alerts_seen},
+      _buffers{buffers},
       _scratch{buffers.at(0)},
       _buffer_count{static_cast<std::uint32_t>(buffers.size())},
       _free(buffers.begin(), buffers.end()) {
@@ -226,6 +227,12 @@ void WriteStream::written(const Block& block, const transport::ScsiResult& resul
   if (c.condition == TapeCondition::early_warning) {
     _blocks_accepted += blocks_in(block);
     _outcome.early_warning = true;
+    if (_options.span) {
+      if (!end_part_at_early_warning()) {
+        pump();  // the stream's last block met early warning: it closes on this volume
+      }
+      return;
+    }
     stop(Ending::volume_full,
          "the tape reached early warning; the stream ends here, its data and a filemark are on "
          "the medium",
@@ -323,6 +330,9 @@ void WriteStream::close() {
       count();
       return;
     }
+    // A part whose filemark failed is not committed: its queued blocks go nowhere, and the
+    // stream ends with this part's count.
+    drop_carried_blocks();
     _outcome.ending = ending_for(c, r.timed_out);
     _outcome.message = r.timed_out ? std::string{"WRITE FILEMARKS timed out: the drive did not answer"}
                                    : "WRITE FILEMARKS failed: " + describe_condition(c);
@@ -396,10 +406,13 @@ void WriteStream::settle(std::optional<std::uint64_t> objects_on_medium) {
   }
   _outcome.blocks = blocks;
   _outcome.bytes = bytes_in_blocks(blocks);
-  if (_outcome.ending == Ending::complete && _outcome.bytes != _bytes_received) {
+  if (_handing_over) {
+    settle_part(objects_on_medium.has_value());
+  } else if (_outcome.ending == Ending::complete && _outcome.bytes != _bytes_received - _bytes_before) {
     _outcome.ending = Ending::drive_error;
     _outcome.message = "the drive holds " + std::to_string(_outcome.bytes) + " of " +
-                       std::to_string(_bytes_received) + " bytes after WRITE FILEMARKS";
+                       std::to_string(_bytes_received - _bytes_before) +
+                       " bytes after WRITE FILEMARKS";
   }
   if (_outcome.ending == Ending::complete) {  // the padding of a last fixed block is not in it
     _outcome.sha256 = _sha256.finish();
@@ -424,13 +437,13 @@ void WriteStream::settle(std::optional<std::uint64_t> objects_on_medium) {
 }
 
 StreamProgress WriteStream::progress() const {
-  return {_bytes_received, bytes_in_blocks(_blocks_accepted),
+  return {_bytes_received, _bytes_before + bytes_in_blocks(_blocks_accepted),
           static_cast<std::uint32_t>(_full.size() + (_in_flight ? 1 : 0)), _buffer_count};
 }
 
 std::uint64_t WriteStream::bytes_in_blocks(std::uint64_t blocks) const {
   if (_options.fixed) {  // every block is whole; the last one's padding is not the stream's
-    return std::min(blocks * _options.block_size, _bytes_received);
+    return std::min(blocks * _options.block_size, _bytes_received - _bytes_before);
   }
   const auto full = std::min(blocks, _full_blocks_sent);
   return full * _options.block_size + (blocks > _full_blocks_sent ? _short_block.value_or(0) : 0);

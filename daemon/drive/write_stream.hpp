@@ -7,6 +7,11 @@
 // reset may have moved the tape from), closes them with a filemark where the drive still allows
 // it — and only if there are any: a stream that put nothing on the tape makes no file — and
 // reports that count, which is what reading the file back returns.
+//
+// A spanning stream (Options::span) is written in parts, one per volume: at early warning the
+// part ends with its filemark (Immed=0) and its exact count, and the blocks not on the medium
+// yet stay in their buffers, in order, for the next part's stream (take_carryover()), which
+// writes them first on the next volume and goes on taking the producer's data.
 #pragma once
 
 #include <chrono>
@@ -64,6 +69,29 @@ class WriteStream {
     // commands (READ POSITION, TapeAlert), so that nothing the daemon reads back from the
     // drive lies where the client can change it. Each WRITE carries one slot.
     std::vector<std::uint16_t> shared_buffers;
+    // Early warning with data still to write ends a committed part (outcome.continues) instead
+    // of the stream; the rest goes on with take_carryover().
+    bool span = false;
+  };
+  // A block of the stream in a pool buffer: its data's length (the CRC, when the stream is
+  // protected, follows it in the buffer).
+  struct Block {
+    std::uint16_t buffer;
+    std::uint32_t length;
+  };
+  // What a part that ended at early warning hands to the next part: every buffer of the
+  // stream, the blocks that are not on its medium (in order, never copied), and the stream's
+  // state so far.
+  struct Carryover {
+    std::vector<std::uint16_t> buffers;  // all of the stream's buffers, the queued ones among them
+    std::deque<Block> queued;            // full blocks for the next medium, in stream order
+    std::optional<Block> filling;        // the block the producer was filling
+    std::uint64_t bytes_received = 0;    // from the producer, over all parts
+    std::uint64_t bytes_before = 0;      // on the media of the parts before (this one included)
+    std::uint32_t parts_before = 0;      // parts committed (this one included)
+    bool producer_done = false;          // finish() came: the queued blocks are the last
+    bool protected_blocks = false;       // the queued blocks carry their CRC32C
+    base::Sha256 sha256;                 // of every byte received, in stream order
   };
   using Ready = std::function<void(std::uint64_t file_number)>;
   using Done = std::function<void(const StreamOutcome&)>;
@@ -73,6 +101,10 @@ class WriteStream {
   WriteStream(transport::ScsiTransport& drive, uring::BufferPool& pool,
               const scsi::TimeoutTable& timeouts, std::vector<std::uint16_t> buffers,
               Options options, Done done);
+  // The next part of a spanning stream, on the medium now in the drive: the carried blocks go
+  // first, then the producer's data. The options must be those of the first part.
+  WriteStream(transport::ScsiTransport& drive, uring::BufferPool& pool,
+              const scsi::TimeoutTable& timeouts, Carryover carryover, Options options, Done done);
   WriteStream(const WriteStream&) = delete;
   WriteStream& operator=(const WriteStream&) = delete;
 
@@ -94,6 +126,10 @@ class WriteStream {
   void cut(Ending ending, std::string message);
   // True once the stream takes no more data (stopped by a failure, or finished).
   bool closed() const { return _phase != Phase::streaming; }
+  // A spanning stream's part is ending at early warning, or ended so (outcome.continues) and
+  // its carryover not taken yet: the producer's data waits for the next part instead of being
+  // refused.
+  bool parting() const { return _handing_over && !_carryover_taken; }
   // Called when writable() may have room again, and when the stream stops taking data
   // (closed() then says so): a producer waiting for space must look again either way.
   void on_space(std::function<void()> callback) { _on_space = std::move(callback); }
@@ -122,13 +158,14 @@ class WriteStream {
   StreamProgress progress() const;
   // Every block carries its CRC32C (known once the stream is ready).
   bool protected_blocks() const { return _protected; }
+  // After a part ended with outcome.continues: what the next part takes over (once).
+  std::optional<Carryover> take_carryover();
+  // Bytes of the stream on the media of the parts before this one, and their number.
+  std::uint64_t bytes_before() const { return _bytes_before; }
+  std::uint32_t parts_before() const { return _parts_before; }
 
  private:
   enum class Phase { positioning, streaming, draining, closing, counting, done };
-  struct Block {
-    std::uint16_t buffer;
-    std::uint32_t length;
-  };
 
   void pump();
   // The block is complete: its CRC goes after its data when the stream is protected.
@@ -164,6 +201,11 @@ class WriteStream {
   bool shared() const { return _shared_count != 0; }
   // A pool buffer of the stream's own (not a producer's shared one): only those go to _free.
   void keep(std::uint16_t buffer);
+  // Spanning (write_stream_span.cpp).
+  bool end_part_at_early_warning();
+  void settle_part(bool counted);
+  void drop_carried_blocks();
+  bool seal_carried_blocks();
 
   CommandChannel _channel;
   StreamStart _start;
@@ -178,6 +220,7 @@ class WriteStream {
   std::uint32_t _shared_count = 0;
   std::uint32_t _shared_held = 0;  // submitted, not yet written
   bool _shared_short = false;      // the short (last) block was submitted
+  std::vector<std::uint16_t> _buffers;  // every buffer of the stream
   std::uint16_t _scratch;  // a buffer for READ POSITION, while no data needs it
   std::uint32_t _buffer_count;
   std::uint32_t _fill_size;  // bytes a buffer takes before it goes to the drive
@@ -206,6 +249,13 @@ class WriteStream {
   std::optional<std::uint32_t> _short_block;  // the final block, when shorter than the rest
   base::Sha256 _sha256;  // of the client's bytes, in stream order (commit())
   StreamOutcome _outcome;
+  // Spanning: this part ends at early warning and hands its queued blocks on.
+  bool _handing_over = false;
+  bool _carryover_taken = false;
+  bool _finished_before_start = false;  // a next part whose producer had finished already
+  std::optional<bool> _carried_protection;  // a next part: whether its carried blocks have CRCs
+  std::uint64_t _bytes_before = 0;
+  std::uint32_t _parts_before = 0;
 };
 
 }  // namespace tapestream::drive

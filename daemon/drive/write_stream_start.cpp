@@ -51,6 +51,9 @@ void WriteStream::protection_confirmed(const ProtectionOutcome& o) {
   }
   // One block and its CRC per WRITE in fixed mode (block_protection.hpp says why).
   _fill_size = _protected && _options.fixed ? _options.block_size : _unprotected_fill_size;
+  if (!seal_carried_blocks()) {
+    return;
+  }
   set_block_mode();
 }
 
@@ -169,7 +172,17 @@ void WriteStream::position_to_start() {
       stop(Ending::client_gone, "the client went away before its stream started", {});
       return;
     }
+    // A next part: the blocks the last volume did not take go first, without a watermark.
+    const bool carried = !_full.empty();
+    if (_finished_before_start) {
+      _producer_done = true;
+      _phase = Phase::draining;
+    }
+    _writing = _writing || carried || _finished_before_start;
     _ready(_outcome.file_number);
+    if (carried || _finished_before_start) {
+      pump();
+    }
   });
 }
 

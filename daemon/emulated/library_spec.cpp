@@ -82,6 +82,8 @@ LibrarySpec parse_library_spec(std::string_view spec) {
       l.move_time = option.duration();
     } else if (key == "move_fails") {
       l.move_fails = option.number();
+    } else if (key == "medium_error_write") {
+      l.medium_error_write = option.number();
     } else if (key == "stuck_drive") {
       l.stuck_drive = std::string{option.value()};
     } else if (key == "serial") {
@@ -92,7 +94,7 @@ LibrarySpec parse_library_spec(std::string_view spec) {
     } else {
       option.fail("unknown option \"" + std::string{key} +
                   "\" (slots, ie, drives, capacity, ew, move_time, move_fails, stuck_drive, "
-                  "serial)");
+                  "medium_error_write, serial)");
     }
   }
   if (l.drives.empty()) {

@@ -30,6 +30,9 @@ struct LibrarySpec {
   // stays where it was; this drive never gives its cartridge back (its unload fails).
   std::optional<std::uint64_t> move_fails;
   std::optional<std::string> stuck_drive;
+  // Each drive's Nth WRITE since the daemon started (counted from 1, over every cartridge it
+  // loaded) fails with MEDIUM ERROR, as a drive spec's medium_error_write.
+  std::optional<std::uint64_t> medium_error_write;
   std::string serial = "EMULIB0001";
 };
 

@@ -148,7 +148,7 @@ AccessClass control_class(proto::ControlOp op) {
 
 std::optional<AccessClass> access_class_of(const proto::Message& message) {
   // A message type added to the protocol must be classed here before this compiles again.
-  static_assert(std::variant_size_v<proto::Message> == 35);
+  static_assert(std::variant_size_v<proto::Message> == 36);
   return std::visit(
       [](const auto& m) -> std::optional<AccessClass> {
         using T = std::decay_t<decltype(m)>;
@@ -169,6 +169,7 @@ std::optional<AccessClass> access_class_of(const proto::Message& message) {
           return AccessClass::write;
         } else if constexpr (std::is_same_v<T, proto::WriteRequest>) {
           // Written where the tape stands, a stream ends the tape there: what followed is lost.
+          // A spanning stream loads scratch volumes, which a writer may move (CHANGER_MOVE).
           return (m.flags & TS_WRITE_APPEND) != 0 ? AccessClass::write : AccessClass::destroy;
         } else if constexpr (std::is_same_v<T, proto::ControlRequest>) {
           return control_class(m.op);

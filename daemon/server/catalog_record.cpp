@@ -93,6 +93,7 @@ void StreamRecord::begun(std::uint64_t file, const proto::WriteRequest& request)
   b.fixed = _fixed;
   b.client_uid = _client_uid;
   b.start = std::chrono::system_clock::now();
+  b.span = _span;
   _catalog->stream_begun(std::move(b));
 }
 
@@ -103,7 +104,7 @@ void StreamRecord::ended(const drive::StreamOutcome& outcome) {
   _begun = false;
   catalog::StreamEnded e;
   e.stream = _stream;
-  e.status = file_status_for(outcome.ending);
+  e.status = outcome.continues ? catalog::FileStatus::complete : file_status_for(outcome.ending);
   e.bytes = outcome.bytes;
   e.blocks = outcome.blocks;
   if (_fixed && _block_size > 0) {
@@ -116,8 +117,10 @@ void StreamRecord::ended(const drive::StreamOutcome& outcome) {
   if (outcome.complete()) {
     // Of exactly the bytes on the tape only when committed; a cut stream's digest covers what
     // the producer gave, which may be more.
-    e.sha256 = outcome.sha256;
-  } else {
+    // A spanning stream's digest is of the whole stream, not of this part's file: a read of
+    // the file checks the digest its row holds.
+    e.sha256 = _span ? std::nullopt : outcome.sha256;
+  } else if (!outcome.continues) {
     e.failure = std::string{drive::ending_name(outcome.ending)} +
                 (outcome.message.empty() ? "" : ": " + outcome.message);
   }

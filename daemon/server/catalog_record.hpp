@@ -40,7 +40,18 @@ class StreamRecord {
     _label = std::move(label);
   }
   void begun(std::uint64_t file, const proto::WriteRequest& request);
+  // A committed part of a spanning stream (outcome.continues) ends its row complete.
   void ended(const drive::StreamOutcome& outcome);
+  const std::optional<std::string>& medium_serial() const { return _medium_serial; }
+  // A spanning stream: this record is its part `index` (from 1), `offset` bytes into it.
+  void span_part(std::uint32_t index, std::uint64_t offset) { _span = {_first_stream.value_or(_stream), index, offset}; }
+  // The record of the stream's next part, a stream of the daemon's own (`stream`), on a
+  // volume not known yet.
+  StreamRecord next_part(std::uint64_t stream) const {
+    StreamRecord next{_catalog, stream, _drive, _client_uid};
+    next._first_stream = _first_stream.value_or(_stream);
+    return next;
+  }
 
  private:
   catalog::Catalog* _catalog = nullptr;
@@ -54,6 +65,8 @@ class StreamRecord {
   std::uint32_t _block_size = 0;
   bool _fixed = false;
   std::chrono::steady_clock::time_point _since{};
+  std::optional<std::uint64_t> _first_stream;  // a later part: the stream of the first part
+  std::optional<catalog::SpanPart> _span;
 };
 
 // The files of a volume, 64 to a frame, every frame but the last flagged "more".

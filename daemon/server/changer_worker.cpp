@@ -79,6 +79,7 @@ std::vector<DriveConfig> library_drive_configs(const LibraryConfig& library) {
     emulated::DriveSpec drive;
     drive.capacity = spec.capacity;
     drive.early_warning = spec.early_warning;
+    drive.medium_error_write = spec.medium_error_write;
     drive.serial = name;  // what the changer reports as the drive's identifier (DVCID)
     d.library_drive_spec = drive;
     d.library_drive = std::make_shared<emulated::LibraryDrive*>(nullptr);

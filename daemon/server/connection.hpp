@@ -173,6 +173,9 @@ class Connection final : private JobHost {
 
   // Requests that run a stream (connection_streams.cpp): checked here, run by a job.
   void write(const proto::WriteRequest& m);
+  // TS_WRITE_SPAN: the job gets the changer of the drive's library, or the client hears why
+  // not (false).
+  bool let_span(WriteJob& job, DriveSlot& slot, bool by_descriptor);
   void read(const proto::ReadRequest& m);
   void label(const proto::LabelRequest& m);
   void verify(const proto::VerifyRequest& m);

@@ -1,6 +1,10 @@
 // WRITE, READ, VERIFY and LABEL are checked here; a job (write_job.hpp, read_job.hpp,
 // verify_job.hpp, label_job.hpp) runs them.
+#include <algorithm>
+
+#include "server/changer_worker.hpp"
 #include "server/connection.hpp"
+#include "server/home.hpp"
 #include "server/label_job.hpp"
 #include "server/read_job.hpp"
 #include "server/server.hpp"
@@ -59,7 +63,42 @@ void Connection::write(const proto::WriteRequest& m) {
       *data_fd ? std::make_unique<FdSource>(ring(), std::move(*data_fd)) : nullptr,
       StreamRecord{_server.catalog(), _server.next_stream_number(), slot->name(), _peer.uid});
   job->watch_tape_alerts(_server.options().tape_alert_interval);
+  if ((m.flags & TS_WRITE_SPAN) != 0 && !let_span(*job, *slot, (m.flags & TS_WRITE_FD) != 0)) {
+    return;  // refused; the job never began
+  }
   start_job(std::move(job));
+}
+
+// A stream spans volumes on a drive of a library, whose changer brings the next one.
+bool Connection::let_span(WriteJob& job, DriveSlot& slot, bool by_descriptor) {
+  if (by_descriptor) {
+    refuse(proto::Status::bad_request,
+           "a stream that spans volumes takes its data by the socket (DATA), not by a passed "
+           "descriptor",
+           false);
+    return false;
+  }
+  for (const auto& [name, changer] : _server.changers()) {
+    const auto& drives = changer->spec().drives;
+    if (std::find(drives.begin(), drives.end(), slot.name()) == drives.end()) {
+      continue;
+    }
+    auto mailbox = _home->mailbox();
+    if (!mailbox) {
+      refuse(proto::Status::internal, "no mailbox for the changer's answers (see the daemon's log)",
+             false);
+      return false;
+    }
+    auto& server = _server;
+    job.span_with(WriteJob::Spanning{changer, std::move(mailbox),
+                                     [&server] { return server.next_stream_number(); }});
+    return true;
+  }
+  refuse(proto::Status::bad_request,
+         "drive " + slot.name() + " is not a drive of a library (--library): a stream can span "
+         "volumes only where a changer brings the next one",
+         false);
+  return false;
 }
 
 void Connection::read(const proto::ReadRequest& m) {

@@ -34,6 +34,9 @@ void WriteJob::begin_stream() {
     return;
   }
   start_stream();
+  if (!_stream) {
+    return;  // refused before it began (a spanning write on a labelled tape)
+  }
   if (_gone_before_stream) {
     _stream->abandon();
   } else if (_cut_before_stream) {
@@ -41,18 +44,29 @@ void WriteJob::begin_stream() {
   }
 }
 
-void WriteJob::start_stream() {
+drive::WriteStream::Options WriteJob::stream_options(bool append) {
   drive::WriteStream::Options options;
   options.block_size = _request.block_size;
   options.fixed = (_request.flags & TS_WRITE_FIXED) != 0;
-  options.append = (_request.flags & TS_WRITE_APPEND) != 0;
+  options.append = append;
   options.expected_length = _request.expected_length;
   options.tape_alert_interval = _tape_alert_interval;
   options.tape_alerts_seen = [this](const scsi::TapeAlerts& alerts) { log_tape_alerts(alerts); };
   if (_slots) {
     options.shared_buffers = _slots->buffers();
   }
-  _stream = _slot.drive().write_stream(options,
+  options.span = _spanning.has_value();
+  return options;
+}
+
+void WriteJob::start_stream() {
+  if (_spanning && _layout.kind == TapeLayout::Kind::labelled) {
+    refuse_start(drive::Ending::drive_error,
+                 "this tape carries a volume label: a stream that spans volumes is written on "
+                 "unlabelled tapes only (for now); nothing was written");
+    return;
+  }
+  _stream = _slot.drive().write_stream(stream_options((_request.flags & TS_WRITE_APPEND) != 0),
                                        [this](const drive::StreamOutcome& o) { outcome(o); });
   if (_slots) {
     _stream->on_written([this](std::uint16_t buffer) {
@@ -107,6 +121,9 @@ void WriteJob::ready(std::uint64_t file) {
   _stream_epoch = _slot.drive().watch().medium_epoch();
   streaming(file);
   _started_at = std::chrono::system_clock::now();
+  if (_spanning) {
+    _record.span_part(1, 0);
+  }
   _record.begun(file, _request);
   const auto fixed = (_request.flags & TS_WRITE_FIXED) != 0 ? TS_READY_FIXED : 0U;
   if (_slots) {
@@ -141,6 +158,19 @@ bool WriteJob::end_of_data(const proto::End& end) {
     return true;
   }
   _phase = Phase::ending;
+  if (_changing_volume || (_stream->closed() && _stream->parting())) {
+    // Between two parts: the count is checked against everything taken, and the next part
+    // finishes the stream.
+    if (end.bytes != _stream->bytes_received()) {
+      _cut_between_parts.emplace(drive::Ending::bad_end,
+                                 "END says " + std::to_string(end.bytes) + " bytes but " +
+                                     std::to_string(_stream->bytes_received()) +
+                                     " arrived; the stream was not committed");
+    } else {
+      _finish_pending = true;
+    }
+    return true;
+  }
   if (_stream->closed()) {  // a failure stopped the stream; its outcome, on its way, reports it
     return true;
   }
@@ -186,8 +216,12 @@ bool WriteJob::abort(const proto::Abort& abort) {
   }
   _phase = Phase::ending;
   stop_mover();
-  _stream->cut(drive::Ending::incomplete,
-               "the client aborted the stream (" + abort.reason + "); it was not committed");
+  const auto why = "the client aborted the stream (" + abort.reason + "); it was not committed";
+  if (_changing_volume) {
+    _cut_between_parts.emplace(drive::Ending::incomplete, why);
+    return true;
+  }
+  _stream->cut(drive::Ending::incomplete, why);
   return true;
 }
 
@@ -200,7 +234,10 @@ void WriteJob::client_gone() {
     _host.request_over(false);
     return;
   }
-  if (_stream) {
+  if (_changing_volume) {
+    _cut_between_parts.emplace(drive::Ending::client_gone,
+                               "the client went away before the end of its stream");
+  } else if (_stream) {
     _stream->abandon();
   } else {
     _gone_before_stream = true;
@@ -218,6 +255,10 @@ void WriteJob::cut(drive::Ending ending, const std::string& message) {
     stop_mover();
   } else {
     _send_away = true;
+  }
+  if (_changing_volume) {
+    _cut_between_parts.emplace(ending, message);
+    return;
   }
   _stream->cut(ending, message);
 }
@@ -252,6 +293,10 @@ void WriteJob::stop_mover() {
 }
 
 void WriteJob::report(const drive::StreamOutcome& outcome) {
+  if (outcome.continues) {
+    part_committed(outcome);
+    return;
+  }
   if (wants_trailer(outcome)) {
     write_trailer(outcome);
     return;
@@ -308,6 +353,9 @@ void WriteJob::finish_report(const drive::StreamOutcome& outcome) {
   // phase at all: the stream's end is the request's.
   if (_phase == Phase::streaming && !_source && !outcome.complete() && !_host.client_gone()) {
     _phase = Phase::reported;
+    if (_spanning) {
+      _host.read_more();  // DATA that waited for the next part is read and dropped now
+    }
     return;
   }
   _phase = Phase::done;

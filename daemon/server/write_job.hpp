@@ -8,7 +8,10 @@
 // read from its beginning first when the drive does not know it since the cartridge was loaded.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include "drive/label_block.hpp"
 #include "drive/write_stream.hpp"
@@ -21,8 +24,30 @@
 
 namespace tapestream::server {
 
+class ChangerWorker;
+class Mailbox;
+
 class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
  public:
+  // A spanning write (TS_WRITE_SPAN): the library whose changer swaps the drive's cartridges,
+  // the drive's home's mailbox for the changer's answers, and the daemon's stream numbers
+  // (each part is a stream of its own in the catalog).
+  struct Spanning {
+    ChangerWorker* changer = nullptr;
+    std::shared_ptr<Mailbox> mailbox;
+    std::function<std::uint64_t()> next_stream_number;
+  };
+  // What the changer did between two parts (write_job_span.cpp).
+  struct Swap {
+    bool ok = false;
+    std::string message;                  // when not ok
+    drive::Ending ending = drive::Ending::drive_error;
+    std::string unloaded_barcode;         // the cartridge that went back to its slot
+    std::uint32_t unloaded_slot = 0;      // and that slot (0: the changer did not know)
+    std::uint32_t loaded_slot = 0;        // the slot of the cartridge now in the drive
+    std::string loaded_barcode;
+  };
+
   // `request.block_size` is the block size the stream uses (the default already applied).
   WriteJob(JobHost& host, DriveSlot& slot, const proto::WriteRequest& request,
            std::unique_ptr<FdSource> source, StreamRecord record = {});
@@ -31,6 +56,8 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   WriteJob* as_write() override { return this; }
   // How often the stream reads TapeAlert flags between WRITEs (before start()).
   void watch_tape_alerts(std::chrono::seconds interval) { _tape_alert_interval = interval; }
+  // Before start(): the stream goes on on the library's next scratch volume at early warning.
+  void span_with(Spanning spanning) { _spanning = std::move(spanning); }
   bool reads_frames() const override {
     return _phase == Phase::streaming || _phase == Phase::reported;
   }
@@ -49,12 +76,21 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
 
   void client_gone() override;
   void cut_for_stop() override;
-  bool idle() const override { return !_commanding && (!_source || _source->idle()); }
+  bool idle() const override {
+    return !_commanding && !_changing_volume && (!_source || _source->idle());
+  }
 
-  // FrameReader::PayloadTarget: DATA payload goes into the stream's buffers.
-  bool accepting() const override { return _stream && !_stream->closed(); }
-  std::span<std::uint8_t> space() override { return _stream->writable(); }
-  std::uint16_t space_buffer() const override { return _stream->writable_buffer(); }
+  // FrameReader::PayloadTarget: DATA payload goes into the stream's buffers. Between two parts
+  // of a spanning stream DATA waits in the socket (no space), never discarded.
+  bool accepting() const override {
+    return _changing_volume || (_stream && (!_stream->closed() || _stream->parting()));
+  }
+  std::span<std::uint8_t> space() override {
+    return _changing_volume ? std::span<std::uint8_t>{} : _stream->writable();
+  }
+  std::uint16_t space_buffer() const override {
+    return _changing_volume ? 0 : _stream->writable_buffer();
+  }
   void took(std::size_t bytes) override { _stream->commit(bytes); }
 
  private:
@@ -80,6 +116,18 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   void write_trailer(const drive::StreamOutcome& outcome);
   void trailer_written(const drive::StreamOutcome& outcome, const drive::LabelStep& step);
   void finish_report(const drive::StreamOutcome& outcome);
+  // Spanning (write_job_span.cpp): a part is committed; the cartridge goes back, the next
+  // scratch volume comes, and the next part starts there with the buffered blocks.
+  void part_committed(const drive::StreamOutcome& outcome);
+  void swap_volume();
+  void volume_swapped(const Swap& swap);
+  void check_scratch();
+  void start_next_part();
+  void next_part_ready(std::uint64_t file);
+  void send_part(const std::string& barcode);
+  // Ends a spanning stream between parts: the client hears the parts (sent) and this.
+  void fail_between_parts(drive::Ending ending, const std::string& message);
+  drive::WriteStream::Options stream_options(bool append);
   void ready(std::uint64_t file);
   void log_tape_alerts(const scsi::TapeAlerts& alerts);
   bool moving_buffers() const override;
@@ -115,6 +163,18 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   // The client left, or the stop cut came, while the medium serial number was being read.
   bool _gone_before_stream = false;
   std::optional<std::pair<drive::Ending, std::string>> _cut_before_stream;
+  // Spanning.
+  std::optional<Spanning> _spanning;
+  bool _changing_volume = false;   // between two parts: the changer or the drive works
+  std::optional<drive::WriteStream::Carryover> _carryover;
+  std::optional<drive::StreamOutcome> _part;  // the part just committed, until PART goes out
+  std::uint32_t _part_index = 1;
+  std::uint64_t _parts_bytes = 0;   // of the stream in the committed parts
+  std::vector<std::uint32_t> _tried_slots;  // cartridges found not blank, and the ones written
+  std::string _barcode;             // of the cartridge in the drive, when the changer said
+  bool _finish_pending = false;     // END came between two parts
+  std::optional<std::pair<drive::Ending, std::string>> _cut_between_parts;
+  std::shared_ptr<bool> _alive = std::make_shared<bool>(true);  // for the changer's answers
 };
 
 }  // namespace tapestream::server

@@ -79,7 +79,7 @@ class CatalogTest : public ::testing::Test {
 
 TEST_F(CatalogTest, NewDatabaseGetsTheCurrentSchemaInWalMode) {
   { SqliteCatalog c{_path}; EXPECT_TRUE(c.health().ok); }
-  EXPECT_EQ(ask("SELECT version FROM schema"), "2");
+  EXPECT_EQ(ask("SELECT version FROM schema"), "3");
   EXPECT_EQ(ask("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(ask("SELECT count(*) FROM sqlite_master WHERE name IN ('volumes', 'files')"), "2");
 }
@@ -218,6 +218,38 @@ TEST_F(CatalogTest, RowsLeftWritingAreInterruptedAtTheNextStart) {
   EXPECT_NE(v.files[0].failure.find("daemon stopped"), std::string::npos);
 }
 
+// Issue 15: a stream that spans volumes is a row per part on each volume, the parts naming the
+// first part's row, their index and offset; a part left writing by a daemon killed mid-part is
+// interrupted at the next start, and the parts before it stay complete.
+TEST_F(CatalogTest, SpanningPartsNameTheirStreamAndALeftPartIsInterrupted) {
+  {
+    SqliteCatalog c{_path};
+    auto one = begun(7, 0, "big");
+    one.span = SpanPart{7, 1, 0};
+    c.stream_begun(one);
+    c.stream_ended(ended(7, FileStatus::complete, 3));
+    auto two = begun(8, 0, "big");
+    two.volume = VolumeKey{"SERIAL02", "emu0"};
+    two.span = SpanPart{7, 2, 3 * 65536};
+    c.stream_begun(two);
+    c.flush();
+  }
+  SqliteCatalog again{_path};
+  const auto first = listing(again, {"", "SERIAL01"});
+  ASSERT_EQ(first.files.size(), 1U);
+  EXPECT_EQ(first.files[0].status, FileStatus::complete);
+  ASSERT_TRUE(first.files[0].span_stream);
+  EXPECT_EQ(first.files[0].span_part, 1U);
+  EXPECT_EQ(first.files[0].span_offset, 0U);
+  const auto second = listing(again, {"", "SERIAL02"});
+  ASSERT_EQ(second.files.size(), 1U);
+  EXPECT_EQ(second.files[0].status, FileStatus::interrupted);
+  EXPECT_EQ(second.files[0].span_stream, first.files[0].span_stream);
+  EXPECT_EQ(second.files[0].span_part, 2U);
+  EXPECT_EQ(second.files[0].span_offset, 3U * 65536);
+  EXPECT_EQ(ask("SELECT count(*) FROM files WHERE span_stream IS NULL"), "0");
+}
+
 TEST_F(CatalogTest, ChangesQueuedWhileAQueryRunsAreAppliedAfterIt) {
   SqliteCatalog c{_path};
   c.stream_begun(begun(1, 0, "one"));
@@ -278,7 +310,7 @@ INSERT INTO files (volume_id, file_number, label, bytes, blocks, block_size, mod
   ASSERT_EQ(sqlite3_exec(db, version_one, nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   SqliteCatalog c{_path};
-  EXPECT_EQ(ask("SELECT version FROM schema"), "2");
+  EXPECT_EQ(ask("SELECT version FROM schema"), "3");
   EXPECT_EQ(ask("SELECT label || ':' || status FROM files"), "old:complete");
 
   VolumeRebuilt rebuilt;

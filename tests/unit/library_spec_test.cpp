@@ -40,6 +40,9 @@ TEST(LibrarySpec, SmallTapesAndFaults) {
   EXPECT_EQ(l.move_fails, 2U);
   EXPECT_EQ(l.stuck_drive, "a");
   EXPECT_EQ(parse_library_spec("emulated-library:d?drives=a&move_time=0ms").move_time.count(), 0);
+  EXPECT_FALSE(l.medium_error_write);
+  EXPECT_EQ(parse_library_spec("emulated-library:d?drives=a&medium_error_write=250").medium_error_write,
+            250U);
 }
 
 TEST(LibrarySpec, ErrorsNameTheOption) {

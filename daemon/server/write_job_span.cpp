@@ -1,0 +1,212 @@
+// A write that spans volumes (TS_WRITE_SPAN): when a part ends at early warning, committed, the
+// client hears PART, the drive unloads its tape on its own worker, the changer (on its thread)
+// puts the cartridge back in its slot and loads the next cartridge of a storage slot, the tape
+// is looked at (data at its beginning: it is no scratch volume, it goes back untouched and the
+// next is tried), and the next part starts there with the blocks the last tape did not take.
+// The job holds the drive throughout; DATA waits in the socket meanwhile.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "server/changer_ops.hpp"
+#include "server/changer_worker.hpp"
+#include "server/mailbox.hpp"
+#include "server/status_map.hpp"
+#include "server/volume_look.hpp"
+#include "server/write_job.hpp"
+
+namespace tapestream::server {
+namespace {
+
+// On the changer's thread: the drive's cartridge back to its slot, then the first full storage
+// slot not tried yet into the drive. The drive has unloaded its tape already.
+WriteJob::Swap swap_cartridge(const ChangerContext& context, const std::string& drive,
+                              const std::vector<std::uint32_t>& tried) {
+  WriteJob::Swap swap;
+  const auto inventory = changer_inventory(context);
+  if (inventory.status != proto::Status::ok) {
+    swap.message = "the library's inventory failed: " + inventory.message;
+    return swap;
+  }
+  std::vector<proto::ChangerElement> slots;
+  for (const auto& frame : inventory.frames) {
+    for (const auto& e : frame.elements) {
+      if (e.kind == TS_ELEMENT_DRIVE && e.drive == drive) {
+        swap.unloaded_barcode = e.barcode;
+        swap.unloaded_slot = e.source;
+      } else if (e.kind == TS_ELEMENT_SLOT && (e.flags & TS_ELEMENT_FULL) != 0) {
+        slots.push_back(e);
+      }
+    }
+  }
+  const auto back = changer_move(
+      context, proto::ChangerMove{TS_CHANGER_UNLOAD, 0, 0, context.library, drive});
+  if (back.status != proto::Status::ok) {
+    swap.ending = back.status == proto::Status::no_medium ? drive::Ending::no_medium
+                                                          : drive::Ending::drive_error;
+    swap.message = "the cartridge of the finished part did not go back to its slot: " + back.message;
+    return swap;
+  }
+  const auto next = std::find_if(slots.begin(), slots.end(), [&](const proto::ChangerElement& e) {
+    return e.number != swap.unloaded_slot &&
+           std::find(tried.begin(), tried.end(), e.number) == tried.end();
+  });
+  if (next == slots.end()) {
+    swap.ending = drive::Ending::volume_full;
+    swap.message = "no scratch volume left in library " + context.library +
+                   ": every cartridge in its slots was written by this stream or holds data";
+    return swap;
+  }
+  const auto load = changer_move(
+      context, proto::ChangerMove{TS_CHANGER_LOAD, next->number, 0, context.library, drive});
+  if (load.status != proto::Status::ok) {
+    swap.ending = drive::Ending::drive_error;
+    swap.message = "loading the next volume failed: " + load.message;
+    return swap;
+  }
+  swap.ok = true;
+  swap.loaded_slot = next->number;
+  swap.loaded_barcode = next->barcode;
+  return swap;
+}
+
+}  // namespace
+
+void WriteJob::part_committed(const drive::StreamOutcome& outcome) {
+  _record.ended(outcome);
+  _part = outcome;
+  _carryover = _stream->take_carryover();
+  _changing_volume = true;
+  spdlog::info("drive {}: {}: part {} of its stream committed in file {} ({}); changing volumes",
+               _slot.name(), who(), _part_index, outcome.file_number, amount_text(outcome));
+  swap_volume();
+}
+
+// The drive unloads on its own worker first: the changer thread never commands a drive.
+void WriteJob::swap_volume() {
+  auto unload = drive::prepare_control(
+      to_control(proto::ControlRequest{proto::ControlOp::eject, 0, 0, _slot.name()}),
+      _slot.drive().identity());
+  if (!unload) {
+    fail_between_parts(drive::Ending::internal, unload.error().what());
+    return;
+  }
+  _slot.drive().control(std::move(unload).value(), [this](const drive::ControlOutcome& o) {
+    if (o.ending != drive::Ending::complete) {
+      fail_between_parts(o.ending, "the drive did not unload the finished volume: " + o.message);
+      return;
+    }
+    auto& spanning = *_spanning;
+    auto* changer = spanning.changer;
+    changer->post([mailbox = spanning.mailbox, alive = std::weak_ptr<bool>{_alive}, this,
+                   drive = _slot.name(), tried = _tried_slots,
+                   changer](transport::ScsiTransport& transport, uring::Ring& ring) {
+      const ChangerContext context{transport, ring, changer->name(), changer->spec()};
+      auto swap = swap_cartridge(context, drive, tried);
+      mailbox->post([alive, this, swap = std::move(swap)] {
+        if (alive.lock()) {
+          volume_swapped(swap);
+        }
+      });
+    });
+  });
+}
+
+void WriteJob::volume_swapped(const Swap& swap) {
+  if (_part) {  // the first answer after a part: its cartridge's barcode is known now
+    send_part(swap.unloaded_barcode);
+  }
+  if (swap.unloaded_slot != 0) {
+    _tried_slots.push_back(swap.unloaded_slot);
+  }
+  if (!swap.ok) {
+    fail_between_parts(swap.ending, swap.message);
+    return;
+  }
+  _barcode = swap.loaded_barcode;
+  _tried_slots.push_back(swap.loaded_slot);
+  if (_cut_between_parts) {
+    fail_between_parts(_cut_between_parts->first, _cut_between_parts->second);
+    return;
+  }
+  check_scratch();
+}
+
+// Only a blank tape is a scratch volume: whatever is at the beginning of another stays there.
+void WriteJob::check_scratch() {
+  look_at_volume(_slot.drive(), [this](const VolumeLook& look) {
+    if (!look.read) {
+      fail_between_parts(look.ending, "the next volume (" + _barcode + ") could not be read: " +
+                                          look.message);
+      return;
+    }
+    if (look.holds != VolumeLook::Holds::nothing) {
+      spdlog::info("drive {}: {}: volume {} is no scratch volume ({}); it goes back untouched",
+                   _slot.name(), who(), _barcode, look.what);
+      swap_volume();
+      return;
+    }
+    _commanding = true;
+    read_medium_serial(_slot.drive(), [this](std::optional<std::string> serial) {
+      _commanding = false;
+      _record = _record.next_part(_spanning->next_stream_number());
+      _record.volume(std::move(serial));
+      _record.span_part(_part_index, _parts_bytes);
+      start_next_part();
+    });
+  });
+}
+
+void WriteJob::start_next_part() {
+  if (_cut_between_parts) {
+    fail_between_parts(_cut_between_parts->first, _cut_between_parts->second);
+    return;
+  }
+  // The part before is done with: its stream's commands all completed.
+  _stream = _slot.drive().write_stream(std::move(*_carryover), stream_options(true),
+                                       [this](const drive::StreamOutcome& o) { outcome(o); });
+  _carryover.reset();
+  _stream->on_space([this] {
+    report_progress();
+    _host.read_more();
+  });
+  _stream->start([this](std::uint64_t file) { next_part_ready(file); });
+}
+
+void WriteJob::next_part_ready(std::uint64_t file) {
+  spdlog::info("drive {}: {}: part {} of its stream goes to file {} of volume {}", _slot.name(),
+               who(), _part_index, file, _barcode.empty() ? std::string{"(no barcode)"} : _barcode);
+  _changing_volume = false;
+  _record.begun(file, _request);
+  if (_finish_pending) {
+    _stream->finish();
+  }
+  _host.read_more();  // the DATA that waited in the socket
+}
+
+void WriteJob::send_part(const std::string& barcode) {
+  const auto part = *_part;
+  _part.reset();
+  _parts_bytes += part.bytes;
+  if (!_host.client_gone()) {
+    _host.reply(proto::Part{_part_index, part.file_number, part.bytes, part.blocks, _parts_bytes,
+                            barcode.substr(0, TS_MAX_VOLUME_TEXT),
+                            _record.medium_serial().value_or("").substr(0, TS_MAX_VOLUME_TEXT)});
+  }
+  ++_part_index;
+}
+
+void WriteJob::fail_between_parts(drive::Ending ending, const std::string& message) {
+  if (_part) {
+    send_part(_barcode);
+  }
+  _changing_volume = false;
+  _carryover.reset();  // the blocks no volume took: the client hears how far the stream got
+  drive::StreamOutcome outcome;
+  outcome.ending = ending;
+  outcome.message = message + " (" + std::to_string(_parts_bytes) + " bytes of the stream are in " +
+                    std::to_string(_part_index - 1) + " committed part(s))";
+  finish_report(outcome);
+}
+
+}  // namespace tapestream::server
