@@ -338,38 +338,37 @@ def case_empty(case):
     case.check(ra[2] == 3, f"the next write is file 3, a data file's place: {ra}")
 
 
-def case_filemark_fails(case):
-    """a label whose filemark fails still overwrote the tape's beginning: the catalog says so"""
+def label_over_data_on_a_hanging_drive(case, hang, timeout):
+    """label --force over a committed file on a drive where `hang` never completes: the label's
+    result and the catalog's statuses of the volume's files afterwards"""
     d = emulated(case)
     committed(case, d, rs.Source(case, "a", 20_000, 17))
     d.stop()
-    d = emulated(case, name="hang", state_dir=d.state_dir, options="?hang=write_filemarks",
-                 args=["--command-timeout", "filemark=3"])
+    d = emulated(case, name="hang", state_dir=d.state_dir, options=f"?hang={hang}",
+                 args=["--command-timeout", timeout])
     r = label(case, d, "broken", "--force")
+    out = json.loads(case.cli(d, ["list", "--json"], timeout=30).out or "{}")
+    return r, [(f["file"], f["status"]) for f in out.get("files", [])]
+
+
+def case_filemark_fails(case):
+    """a label whose filemark fails still overwrote the tape's beginning: the catalog says so"""
+    r, statuses = label_over_data_on_a_hanging_drive(case, "write_filemarks", "filemark=3")
     case.check(r.rc != 0 and "its filemark was not written" in r.err and "WRITE FILEMARKS" in r.err,
                f"the label fails at its filemark ({r})")
-    out = json.loads(case.cli(d, ["list", "--json"], timeout=30).out or "{}")
-    statuses = [(f["file"], f["status"]) for f in out.get("files", [])]
     case.check(statuses == [(0, "overwritten")],
                f"the file the label's block overwrote is not complete any more: {statuses}")
 
 
-
 def case_write_times_out(case):
     """a label WRITE that timed out may have overwritten the tape's beginning: the catalog says so"""
-    d = emulated(case)
-    committed(case, d, rs.Source(case, "a", 20_000, 17))
-    d.stop()
-    d = emulated(case, name="hang", state_dir=d.state_dir, options="?hang=write",
-                 args=["--command-timeout", "data=3"])
-    r = label(case, d, "broken", "--force")
+    r, statuses = label_over_data_on_a_hanging_drive(case, "write", "data=3")
     case.check(r.rc != 0 and "may have recorded part of it at the beginning of the tape" in r.err
                and "label it again with --force" in r.err,
                f"the label fails at its WRITE and says what that may have done ({r})")
-    out = json.loads(case.cli(d, ["list", "--json"], timeout=30).out or "{}")
-    statuses = [(f["file"], f["status"]) for f in out.get("files", [])]
     case.check(statuses == [(0, "overwritten")],
                f"the file a timed-out label WRITE may have overwritten is not complete: {statuses}")
+
 
 def case_reset_sweep(case):
     """a reset anywhere in a label: written whole, or refused with nothing written"""
