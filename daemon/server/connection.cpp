@@ -84,7 +84,7 @@ bool Connection::header_in(const proto::Header& header) {
     return false;
   }
   if (header.type == proto::Type::data) {
-    if (auto* job = writing(); job == nullptr || !job->takes_data()) {
+    if (auto* job = writing(); job == nullptr || !(job->takes_data() || job->dropping_data())) {
       refuse(proto::Status::out_of_sequence, "DATA outside a write stream", true);
       return false;
     }

@@ -149,6 +149,9 @@ void WriteJob::ready(std::uint64_t file) {
 }
 
 bool WriteJob::end_of_data(const proto::End& end) {
+  if (_send_away && _phase == Phase::ending) {
+    return true;  // crossed the daemon's cut: the stream's account is on its way
+  }
   if (!reads_frames() || by_descriptor()) {  // END ends a stream by DATA or by SUBMIT
     return false;
   }
@@ -160,7 +163,7 @@ bool WriteJob::end_of_data(const proto::End& end) {
   _phase = Phase::ending;
   if (_changing_volume || (_stream->closed() && _stream->parting())) {
     // Between two parts: the count is checked against everything taken, and the next part
-    // finishes the stream.
+    // finishes the stream (or, from next_part_ready(), cuts it).
     if (end.bytes != _stream->bytes_received()) {
       _cut_between_parts.emplace(drive::Ending::bad_end,
                                  "END says " + std::to_string(end.bytes) + " bytes but " +
@@ -186,6 +189,9 @@ bool WriteJob::end_of_data(const proto::End& end) {
 }
 
 bool WriteJob::submit(const proto::Submit& submit) {
+  if (_slots && _send_away && _phase == Phase::ending) {
+    return true;  // crossed the daemon's cut: the stream's account is on its way
+  }
   if (!_slots || !reads_frames()) {
     return false;
   }
@@ -205,6 +211,9 @@ bool WriteJob::submit(const proto::Submit& submit) {
 // The client's producer failed (or the client says so for another reason): the stream must not
 // be committed, and the client hears exactly what of it is on the tape.
 bool WriteJob::abort(const proto::Abort& abort) {
+  if (_send_away && _phase == Phase::ending) {
+    return true;  // crossed the daemon's cut: the stream's account is on its way
+  }
   if (!reads_frames()) {
     return false;
   }
@@ -217,7 +226,7 @@ bool WriteJob::abort(const proto::Abort& abort) {
   _phase = Phase::ending;
   stop_mover();
   const auto why = "the client aborted the stream (" + abort.reason + "); it was not committed";
-  if (_changing_volume) {
+  if (between_parts()) {
     _cut_between_parts.emplace(drive::Ending::incomplete, why);
     return true;
   }
@@ -234,7 +243,7 @@ void WriteJob::client_gone() {
     _host.request_over(false);
     return;
   }
-  if (_changing_volume) {
+  if (between_parts()) {
     _cut_between_parts.emplace(drive::Ending::client_gone,
                                "the client went away before the end of its stream");
   } else if (_stream) {
@@ -256,7 +265,7 @@ void WriteJob::cut(drive::Ending ending, const std::string& message) {
   } else {
     _send_away = true;
   }
-  if (_changing_volume) {
+  if (between_parts()) {
     _cut_between_parts.emplace(ending, message);
     return;
   }
@@ -293,6 +302,10 @@ void WriteJob::stop_mover() {
 }
 
 void WriteJob::report(const drive::StreamOutcome& outcome) {
+  // A next part that could not start ends here too: the client's frames are read again (and
+  // its DATA dropped), and the job can become idle.
+  _changing_volume = false;
+  _next_part_starting = false;
   if (outcome.continues) {
     part_committed(outcome);
     return;

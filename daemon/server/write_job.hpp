@@ -67,6 +67,11 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   bool by_shared_buffers() const { return (_request.flags & TS_WRITE_SHARED) != 0; }
   // DATA may come now.
   bool takes_data() const { return reads_frames() && !by_descriptor() && !by_shared_buffers(); }
+  // The daemon cut the stream (a stall, its stop) while the client may still have been sending:
+  // a DATA frame whose receive was under way is read and dropped, not refused (and so are an
+  // END, ABORT or SUBMIT that crossed the cut), so that the client hears the stream's account
+  // (STREAM_FAILED) before the connection is sent away.
+  bool dropping_data() const { return _send_away && !by_descriptor() && !by_shared_buffers(); }
   // The client's SUBMIT; false when it comes out of sequence (the connection refuses). A slot
   // or length the stream cannot take cuts the stream (the client hears STREAM_FAILED).
   bool submit(const proto::Submit& submit);
@@ -138,6 +143,12 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   void stalled(const std::string& why) override;
   // Ends the stream uncommitted for the reason given; nothing more is taken from the client.
   void cut(drive::Ending ending, const std::string& message);
+  // Between two parts of a spanning stream, where no stream takes a cut: the part's filemark and
+  // count (its stream is closing), the drive's unload, the changer, the look at the next tape.
+  // A cut, an ABORT or a client that leaves is kept for the moment the next part would start.
+  bool between_parts() const {
+    return (_changing_volume && !_next_part_starting) || (_stream && _stream->parting());
+  }
 
   proto::WriteRequest _request;
   std::unique_ptr<FdSource> _source;
@@ -166,6 +177,8 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   // Spanning.
   std::optional<Spanning> _spanning;
   bool _changing_volume = false;   // between two parts: the changer or the drive works
+  // The next part's stream exists and positions its tape (READY not yet): a cut goes to it.
+  bool _next_part_starting = false;
   std::optional<drive::WriteStream::Carryover> _carryover;
   std::optional<drive::StreamOutcome> _part;  // the part just committed, until PART goes out
   std::uint32_t _part_index = 1;

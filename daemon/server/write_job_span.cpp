@@ -79,6 +79,10 @@ void WriteJob::part_committed(const drive::StreamOutcome& outcome) {
   _changing_volume = true;
   spdlog::info("drive {}: {}: part {} of its stream committed in file {} ({}); changing volumes",
                _slot.name(), who(), _part_index, outcome.file_number, amount_text(outcome));
+  if (_cut_between_parts) {  // came while the part's filemark was written: no next volume
+    fail_between_parts(_cut_between_parts->first, _cut_between_parts->second);
+    return;
+  }
   swap_volume();
 }
 
@@ -166,6 +170,7 @@ void WriteJob::start_next_part() {
   _stream = _slot.drive().write_stream(std::move(*_carryover), stream_options(true),
                                        [this](const drive::StreamOutcome& o) { outcome(o); });
   _carryover.reset();
+  _next_part_starting = true;
   _stream->on_space([this] {
     report_progress();
     _host.read_more();
@@ -177,7 +182,14 @@ void WriteJob::next_part_ready(std::uint64_t file) {
   spdlog::info("drive {}: {}: part {} of its stream goes to file {} of volume {}", _slot.name(),
                who(), _part_index, file, _barcode.empty() ? std::string{"(no barcode)"} : _barcode);
   _changing_volume = false;
+  _next_part_starting = false;
   _record.begun(file, _request);
+  if (_cut_between_parts) {  // an END whose count was wrong came while the part started
+    const auto [ending, message] = *_cut_between_parts;
+    _cut_between_parts.reset();
+    _stream->cut(ending, message);
+    return;
+  }
   if (_finish_pending) {
     _stream->finish();
   }
@@ -201,6 +213,7 @@ void WriteJob::fail_between_parts(drive::Ending ending, const std::string& messa
     send_part(_barcode);
   }
   _changing_volume = false;
+  _next_part_starting = false;
   _carryover.reset();  // the blocks no volume took: the client hears how far the stream got
   drive::StreamOutcome outcome;
   outcome.ending = ending;

@@ -28,6 +28,8 @@ from reliability_support import (ABORT, CONTROL, CONTROL_DONE, DATA, DRIVE_LIST,
 from hostile_support import (DRIVE, SEED, expect_error, frames_until, hello_conn, next_write,  # noqa: E402
                              offered, record_failed, settle, start, stream_failed)
 
+SHUTTING_DOWN = 19
+
 
 def malformed(case):
     """Never a crash: hostile_client.py's malformed frames and refused descriptors, 150 seeded
@@ -455,8 +457,42 @@ def sigterm_stall(case):
         d.stop()
 
 
+
+def sigterm_sending(case):
+    """The stop cuts a stream whose client goes on: whole DATA frames, a pause, the stop
+    (--stop-timeout 0), and then another DATA frame (or the END) while the cut stream's filemark
+    still hangs (hang=write_filemarks, its timeout 3 s): the client hears STREAM_FAILED
+    shutting_down with the exact count, which reads back, never ERROR out_of_sequence ("DATA
+    outside a write stream", "END outside a write stream"). Regression: the receive of a header
+    under way at the cut completed with that frame, which was refused, and the connection closed
+    before the stream's account was sent."""
+    sent = rs.make_data(SEED, MIB + 65536)
+    for what, late in (("DATA", rs.data_frames(sent[MIB:], step=65536)),
+                       ("END", frame(END, rs.end_body(len(sent))))):
+        image = case.path(f"sending-{what}.tap")
+        args = offered(case, "--stop-timeout", "0") + ["--command-timeout", "filemark=3"]
+        d = case.daemon(f"ts{what}", [f"{DRIVE}=emulated:{image}?hang=write_filemarks"], args=args)
+        with hello_conn(d) as c:
+            f = c.request(rs.WRITE, rs.write_body(DRIVE, W_APPEND, block_size=65536))
+            case.require(f is not None and f.type == READY, f"{what}: READY: {f!r}")
+            c.send(rs.data_frames(sent[:MIB], step=65536))
+            time.sleep(0.5)
+            d.proc.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            try:
+                c.send(late)
+            except OSError:
+                pass
+            failed = stream_failed(case, f"{what} after the cut", c, SHUTTING_DOWN, 10)
+        case.check(d.proc.wait(15) == 0, f"{what}: tapestreamd exits 0 after the cut")
+        d = case.daemon(f"ts{what}", [f"{DRIVE}=emulated:{image}"], state_dir=d.state_dir)
+        d.tape = Tape(case)
+        record_failed(case, d, f"{what} after the cut", failed, sent)
+        d.stop()
+
 CASES = {f.__name__: f for f in (malformed, slowloris, idle_connections, emfile, silent_writer, stuck_reader,
-                                 epipe_reader, odd_descriptors, pipelined, abort, overrun, sigterm_stall)}
+                                 epipe_reader, odd_descriptors, pipelined, abort, overrun, sigterm_stall,
+                                 sigterm_sending)}
 
 if __name__ == "__main__":
     print(f"seed {SEED}")

@@ -18,6 +18,9 @@ Cases (argv[3]):
              drive_error; part 1 stays on its volume.
   medium_error  the drive's WRITE 250 fails (in part 2): PART 1, then STREAM_FAILED medium_error
              with part 2's exact count, which is what the second volume holds.
+  stop_between_parts  SIGTERM (stop timeout 1 s) while the robot moves the cartridges (3 s a
+             move): PART 1, then STREAM_FAILED shutting_down; no later volume written; the
+             daemon exits 0.
   kill       kill -9 of the daemon while part 2 is written, then a restart: the catalog holds
              part 1 complete and part 2 interrupted, both naming the stream; part 1's volume
              still holds exactly its bytes.
@@ -49,13 +52,13 @@ def fail(message):
 
 
 class Daemon:
-    def __init__(self, work, library):
+    def __init__(self, work, library, args=()):
         self.work = work
         self.socket = os.path.join(work, "s.sock")
         self.log = open(os.path.join(work, "daemon.log"), "ab")
         self.proc = subprocess.Popen(
             [DAEMON, "--socket", self.socket, "--state-dir", os.path.join(work, "state"),
-             "--log-target", "stderr", "--library", library],
+             "--log-target", "stderr", "--library", library, *args],
             stdout=self.log, stderr=self.log)
         deadline = time.monotonic() + 30
         while not os.path.exists(self.socket):
@@ -312,6 +315,67 @@ def case_medium_error(work):
         d.stop()
 
 
+def case_stop_between_parts(work):
+    """SIGTERM while the volumes change, the stop timeout passing during the robot's move: the
+    client hears PART 1 and STREAM_FAILED shutting_down, no next part is written, and the daemon
+    exits (before the fix of finding 1/2 of review4 a cut in such a window could be kept and
+    never acted on, holding the drive and the daemon's stop forever)."""
+    lib, spec = library(work, ["VOL001", "VOL002", "VOL003"], "&move_time=3000ms")
+    d = Daemon(work, spec, ["--stop-timeout", "1"])
+    d.ok("changer", "load", "1", "--drive", "la", timeout=60)
+    data = os.urandom(70 * MIB)
+    conn = pf.Conn(d.socket, timeout=120)
+    conn.send(pf.frame(pf.HELLO, pf.hello_body(FEATURE_SPAN)))
+    step = min(struct.unpack_from("<I", conn.recv_frame().body, 8)[0], MIB)
+    conn.send(pf.frame(pf.WRITE, pf.write_body("la", flags=pf.W_APPEND | W_SPAN), rid=2))
+    if conn.recv_frame().type != pf.READY:
+        fail("no READY")
+
+    def sender():
+        try:
+            for at in range(0, len(data), step):
+                conn.sock.sendall(pf.frame(pf.DATA, data[at:at + step], rid=2))
+        except OSError:
+            pass  # the daemon stopped reading
+
+    threading.Thread(target=sender, daemon=True).start()
+    deadline = time.monotonic() + 60
+    while "changing volumes" not in d.log_text():
+        if time.monotonic() > deadline:
+            fail("part 1 did not end\n" + d.log_text())
+        time.sleep(0.02)
+    d.proc.send_signal(signal.SIGTERM)
+    frames = []
+    while True:
+        f = conn.recv_frame(timeout=60)
+        if f is None:
+            break
+        frames.append(f)
+        if f.type in (pf.COMMITTED, pf.STREAM_FAILED):
+            break
+    try:
+        code = d.proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        d.proc.kill()
+        fail("the daemon did not stop within 30 s of SIGTERM (stop timeout 1 s)\n" + d.log_text())
+    conn.close()
+    types = [f.type for f in frames if f.type != pf.PROGRESS]
+    if types != [PART, pf.STREAM_FAILED]:
+        fail(f"the client heard {[hex(t) for t in types]}, not PART then STREAM_FAILED\n"
+             + d.log_text())
+    part1 = struct.unpack_from("<IIQQQQ", frames[0].body)[3]
+    failed = frames[-1]
+    if pf.status_name(failed.status) != "shutting_down" or "stop" not in failed.message:
+        fail(f"STREAM_FAILED {failed.status} {failed.message!r}, not shutting_down")
+    if code != 0:
+        fail(f"the daemon exited {code}\n" + d.log_text())
+    if image_file(lib, "VOL001", 0) != data[:part1]:
+        fail("VOL001's file 0 is not the stream's first part")
+    for other in ("VOL002", "VOL003"):
+        if image_file(lib, other, 0) is not None:
+            fail(f"{other} got a part although the stream was cut before it")
+
+
 def case_kill(work):
     lib, spec = library(work, ["VOL001", "VOL002", "VOL003"])
     d = Daemon(work, spec)
@@ -369,6 +433,7 @@ def main():
     try:
         {"whole": case_whole, "no_scratch": case_no_scratch, "not_blank": case_not_blank,
          "move_fails": case_move_fails, "kill": case_kill,
+         "stop_between_parts": case_stop_between_parts,
          "medium_error": case_medium_error}[CASE](work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
