@@ -117,9 +117,10 @@ void StreamRecord::ended(const drive::StreamOutcome& outcome) {
   if (outcome.complete()) {
     // Of exactly the bytes on the tape only when committed; a cut stream's digest covers what
     // the producer gave, which may be more.
-    // A spanning stream's digest is of the whole stream, not of this part's file: a read of
-    // the file checks the digest its row holds.
-    e.sha256 = _span ? std::nullopt : outcome.sha256;
+    // A spanning stream's digest is of the whole stream, not of a later part's file: a read of
+    // the file checks the digest its row holds. A stream committed in its first part is that
+    // file, and keeps it.
+    e.sha256 = _span && _span->index > 1 ? std::nullopt : outcome.sha256;
   } else if (!outcome.continues) {
     e.failure = std::string{drive::ending_name(outcome.ending)} +
                 (outcome.message.empty() ? "" : ": " + outcome.message);

@@ -78,7 +78,7 @@ std::optional<CarriedSerial> carried_serial(const scsi::DeviceIdentifier& id) {
   }
   const std::string raw(id.identifier.begin(), id.identifier.end());
   const auto trim = [](std::string s) {
-    const auto first = s.find_first_not_of(' ');
+    const auto first = s.find_first_not_of(" \0", 0, 2);
     const auto last = s.find_last_not_of(" \0", std::string::npos, 2);
     return first == std::string::npos ? std::string{} : s.substr(first, last - first + 1);
   };

@@ -147,6 +147,8 @@ void BufferPool::detach_shared() {
                                              nullptr, static_cast<unsigned>(_shared_slots));
   _shared_base = nullptr;
   _shared_slots = 0;
+  _shared_stride = 0;
+  _shared_size = 0;
 }
 
 BufferPool::BufferPool(BufferPool&& other) noexcept

@@ -39,6 +39,9 @@ class BufferPool {
   // A pool buffer (index < count()), or a shared slot while they are attached.
   std::span<std::uint8_t> buffer(std::size_t index) const {
     if (index >= _count) {
+      if (_shared_base == nullptr || index - _count >= _shared_slots) {
+        return {};  // no slot there (none attached, or past the stream's slots)
+      }
       return {_shared_base + (index - _count) * _shared_stride, _shared_size};
     }
     return {_base + index * _size, _size};
