@@ -315,15 +315,9 @@ def case_medium_error(work):
         d.stop()
 
 
-def case_stop_between_parts(work):
-    """SIGTERM while the volumes change, the stop timeout passing during the robot's move: the
-    client hears PART 1 and STREAM_FAILED shutting_down, no next part is written, and the daemon
-    exits (before the fix of finding 1/2 of review4 a cut in such a window could be kept and
-    never acted on, holding the drive and the daemon's stop forever)."""
-    lib, spec = library(work, ["VOL001", "VOL002", "VOL003"], "&move_time=3000ms")
-    d = Daemon(work, spec, ["--stop-timeout", "1"])
-    d.ok("changer", "load", "1", "--drive", "la", timeout=60)
-    data = os.urandom(70 * MIB)
+
+def start_sending(d, data):
+    """A spanning WRITE on la with `data` sent by a thread, no END: the connection."""
     conn = pf.Conn(d.socket, timeout=120)
     conn.send(pf.frame(pf.HELLO, pf.hello_body(FEATURE_SPAN)))
     step = min(struct.unpack_from("<I", conn.recv_frame().body, 8)[0], MIB)
@@ -336,9 +330,22 @@ def case_stop_between_parts(work):
             for at in range(0, len(data), step):
                 conn.sock.sendall(pf.frame(pf.DATA, data[at:at + step], rid=2))
         except OSError:
-            pass  # the daemon stopped reading
+            pass  # the daemon stopped reading, or was killed
 
     threading.Thread(target=sender, daemon=True).start()
+    return conn
+
+
+def case_stop_between_parts(work):
+    """SIGTERM while the volumes change, the stop timeout passing during the robot's move: the
+    client hears PART 1 and STREAM_FAILED shutting_down, no next part is written, and the daemon
+    exits (before the fix of finding 1/2 of review4 a cut in such a window could be kept and
+    never acted on, holding the drive and the daemon's stop forever)."""
+    lib, spec = library(work, ["VOL001", "VOL002", "VOL003"], "&move_time=3000ms")
+    d = Daemon(work, spec, ["--stop-timeout", "1"])
+    d.ok("changer", "load", "1", "--drive", "la", timeout=60)
+    data = os.urandom(70 * MIB)
+    conn = start_sending(d, data)
     deadline = time.monotonic() + 60
     while "changing volumes" not in d.log_text():
         if time.monotonic() > deadline:
@@ -381,21 +388,7 @@ def case_kill(work):
     d = Daemon(work, spec)
     d.ok("changer", "load", "1", "--drive", "la")
     data = os.urandom(100 * MIB)
-    conn = pf.Conn(d.socket, timeout=120)
-    conn.send(pf.frame(pf.HELLO, pf.hello_body(FEATURE_SPAN)))
-    step = min(struct.unpack_from("<I", conn.recv_frame().body, 8)[0], MIB)
-    conn.send(pf.frame(pf.WRITE, pf.write_body("la", flags=pf.W_APPEND | W_SPAN), rid=2))
-    if conn.recv_frame().type != pf.READY:
-        fail("no READY")
-
-    def sender():
-        try:
-            for at in range(0, len(data), step):
-                conn.sock.sendall(pf.frame(pf.DATA, data[at:at + step], rid=2))
-        except OSError:
-            pass  # the daemon was killed
-
-    threading.Thread(target=sender, daemon=True).start()
+    conn = start_sending(d, data)
     f = conn.recv_frame(timeout=120)
     if f is None or f.type != PART:
         fail(f"no PART: {f}\n" + d.log_text())
