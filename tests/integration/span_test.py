@@ -315,7 +315,6 @@ def case_medium_error(work):
         d.stop()
 
 
-
 def start_sending(d, data):
     """A spanning WRITE on la with `data` sent by a thread, no END: the connection."""
     conn = pf.Conn(d.socket, timeout=120)
