@@ -20,6 +20,12 @@ class BufferPool {
   // Throws StartupError; when the memory lock limit is the problem, the message gives the
   // limit, what is needed, and how to raise it.
   static BufferPool create(Ring& ring, std::size_t count, std::size_t size);
+  // Like create(), but when the memory lock limit (or the memory) refuses `count` buffers, it
+  // takes as many as are allowed, down to `min_count`, so that a daemon whose limit was not
+  // raised still serves its drives; requested_count() then differs from count() and
+  // shortfall() says why. Throws as create() below `min_count`.
+  static BufferPool create_fitting(Ring& ring, std::size_t count, std::size_t size,
+                                   std::size_t min_count);
 
   BufferPool(BufferPool&& other) noexcept;
   BufferPool& operator=(BufferPool&&) = delete;
@@ -32,6 +38,8 @@ class BufferPool {
     return {_base + index * _size, _size};
   }
   PageKind page_kind() const { return _page_kind; }
+  std::size_t requested_count() const { return _requested; }
+  const std::string& shortfall() const { return _shortfall; }
 
  private:
   BufferPool(Ring& ring, std::uint8_t* base, std::size_t mapped, std::size_t count,
@@ -44,6 +52,8 @@ class BufferPool {
   std::size_t _count;
   std::size_t _size;
   PageKind _page_kind;
+  std::size_t _requested;
+  std::string _shortfall;  // the memory lock message that made the pool smaller
 };
 
 // The message for a memory lock failure, for `needed` bytes (exposed for tests).
