@@ -124,7 +124,17 @@ void Drive::refresh_health(KnownState state) {
            take_sequential_access(*page, s.health);
          }
        }},
-      // Page 3Ch is vendor-specific: only the emulated drive's is its model's counters.
+      {scsi::cdb::read_attribute(scsi::cdb::ReadAttributeAction::values, 0,
+                                 scsi::attribute_id::remaining_capacity),
+       [](Drive&, const CommandResult& r, KnownState& s) {
+         if (r.classification.condition == scsi::TapeCondition::good) {
+           if (auto values = scsi::parse_attribute_values(r.data)) {
+             take_attributes(values.value(), s.health);
+           }
+         }
+       }},
+      // Last, so that the others keep their order. Page 3Ch is vendor-specific: only the
+      // emulated drive's holds its model's counters.
       {log_sense(scsi::log_page::drive_model),
        [](Drive& d, const CommandResult& r, KnownState& s) {
          if (d.identity().vendor != "TAPESTRM") {
@@ -133,15 +143,6 @@ void Drive::refresh_health(KnownState state) {
          if (auto page = log_page_in(r)) {
            take_drive_model(*page, s.health);
            d.report_backhitches(s.health);
-         }
-       }},
-      {scsi::cdb::read_attribute(scsi::cdb::ReadAttributeAction::values, 0,
-                                 scsi::attribute_id::remaining_capacity),
-       [](Drive&, const CommandResult& r, KnownState& s) {
-         if (r.classification.condition == scsi::TapeCondition::good) {
-           if (auto values = scsi::parse_attribute_values(r.data)) {
-             take_attributes(values.value(), s.health);
-           }
          }
        }},
   }};
