@@ -133,8 +133,7 @@ void Drive::refresh_health(KnownState state) {
            }
          }
        }},
-      // Last, so that the others keep their order. Page 3Ch is vendor-specific: only the
-      // emulated drive's holds its model's counters.
+      // Last, so that the others keep their order and real drives are not asked for it.
       {log_sense(scsi::log_page::drive_model),
        [](Drive& d, const CommandResult& r, KnownState& s) {
          if (d.identity().vendor != "TAPESTRM") {
@@ -146,7 +145,9 @@ void Drive::refresh_health(KnownState state) {
          }
        }},
   }};
-  health_step(std::make_shared<KnownState>(std::move(state)), 0, steps.size(),
+  // Page 3Ch goes only to the emulated drive: on a real one it is some vendor's own page.
+  const auto count = _identity.vendor == "TAPESTRM" ? steps.size() : steps.size() - 1;
+  health_step(std::make_shared<KnownState>(std::move(state)), 0, count,
               [](std::size_t i) -> const scsi::Command& { return steps[i].command; },
               [](Drive& d, std::size_t i, const CommandResult& r, KnownState& s) { steps[i].take(d, r, s); });
 }
