@@ -153,11 +153,47 @@ int serve(const po::variables_map& vm) {
   config.socket_path = vm["socket"].as<std::string>();
   config.state_dir = vm["state-dir"].as<std::string>();
   config.catalog = vm["catalog"].as<std::string>();
-  config.buffers_per_drive = vm["buffers"].as<unsigned>();
-  if (config.buffers_per_drive < 2 || config.buffers_per_drive > 4096) {
-    throw StartupError{"--buffers must be 2 to 4096"};
+  if (vm.count("buffers") != 0) {
+    config.buffers_per_drive = vm["buffers"].as<unsigned>();
+    if (*config.buffers_per_drive < 2 || *config.buffers_per_drive > 4096) {
+      throw StartupError{"--buffers must be 2 to 4096"};
+    }
   }
-  config.buffer_size = size_option(vm, "buffer-size", 16U << 20);
+  // Repeatable: a bare SIZE is every drive's, NAME=SIZE one drive's; the first of each wins
+  // (the command line is read before the configuration file).
+  bool buffer_size_given = false;
+  for (const auto& option : vm["buffer-size"].as<std::vector<std::string>>()) {
+    const auto [drive, size] = server::parse_sized_option(option, "buffer-size", 4096, 16U << 20);
+    if (drive.empty() && !buffer_size_given) {
+      config.buffer_size = static_cast<std::uint32_t>(size);
+      buffer_size_given = true;
+    } else if (!drive.empty()) {
+      config.drive_buffer_size.emplace(drive, static_cast<std::uint32_t>(size));
+    }
+  }
+  for (const auto* mark : {"start-mark", "restart-mark"}) {
+    if (vm.count(mark) == 0) {
+      continue;
+    }
+    auto& marks = std::string_view{mark} == "start-mark" ? config.start_mark : config.restart_mark;
+    for (const auto& option : vm[mark].as<std::vector<std::string>>()) {
+      const auto [drive, percent] = server::parse_sized_option(option, mark, 1, 100, "percent");
+      marks.emplace(drive, static_cast<unsigned>(percent));  // the first for each drive wins
+    }
+  }
+  if (vm.count("pool-size") != 0) {
+    bool pool_size_given = false;
+    for (const auto& option : vm["pool-size"].as<std::vector<std::string>>()) {
+      const auto [drive, size] =
+          server::parse_sized_option(option, "pool-size", 2 * 4096, std::uint64_t{64} << 30);
+      if (drive.empty() && !pool_size_given) {
+        config.pool_size = size;
+        pool_size_given = true;
+      } else if (!drive.empty()) {
+        config.drive_pool_size.emplace(drive, size);
+      }
+    }
+  }
   config.block_size = size_option(vm, "block-size", 0xFF'FFFF);
   if (vm.count("protection") != 0) {
     for (const auto& p : vm["protection"].as<std::vector<std::string>>()) {
@@ -284,10 +320,23 @@ int main(int argc, char** argv) {
       ("library", po::value<std::vector<std::string>>()->value_name("NAME=SPEC")->composing(),
        "an emulated library to serve (repeatable): emulated-library:DIR?drives=A,B&slots=N...; "
        "its drives are served as drives A, B")
-      ("buffers", po::value<unsigned>()->value_name("N")->default_value(16),
-       "registered buffers per drive: the pipeline between client and tape")
-      ("buffer-size", po::value<std::string>()->value_name("SIZE")->default_value("256K"),
-       "bytes per buffer; the largest block a stream may use")
+      ("pool-size", po::value<std::vector<std::string>>()->value_name("[NAME=]SIZE")->composing(),
+       "memory per drive for the buffers between client and tape (default 256M), locked and "
+       "registered; NAME= for one drive; repeatable. A memory lock limit that forbids it "
+       "leaves the drive the pool it allows, and says so")
+      ("start-mark", po::value<std::vector<std::string>>()->value_name("[NAME=]PERCENT")->composing(),
+       "a write stream's first WRITE waits until this much of the pool is full, or the data "
+       "ended (default 50); NAME= for one drive; repeatable")
+      ("restart-mark", po::value<std::vector<std::string>>()->value_name("[NAME=]PERCENT")->composing(),
+       "when the pool runs dry mid-stream, the next WRITE waits until this much of it is full "
+       "again, or the data ended, so the drive gets long runs (default 50; 1: none); NAME= for "
+       "one drive; repeatable")
+      ("buffers", po::value<unsigned>()->value_name("N"),
+       "registered buffers per drive, whatever --pool-size says (2 to 4096)")
+      ("buffer-size", po::value<std::vector<std::string>>()->value_name("[NAME=]SIZE")
+           ->composing()->default_value({"256K"}, "256K"),
+       "bytes per buffer (4K to 16M), the largest block a stream may use; NAME= for one drive; "
+       "repeatable")
       ("block-size", po::value<std::string>()->value_name("SIZE")->default_value("256K"),
        "the block size of streams that do not choose one")
       ("protection", po::value<std::vector<std::string>>()->value_name("[NAME=]MODE")->composing(),

@@ -1,5 +1,7 @@
 #include "drive/drive.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <array>
 #include <memory>
@@ -101,7 +103,7 @@ void Drive::refresh_health(KnownState state) {
     scsi::Command command;
     Take take;
   };
-  static const std::array<Step, 4> steps{{
+  static const std::array<Step, 5> steps{{
       {log_sense(scsi::log_page::tape_alert),
        [](Drive& d, const CommandResult& r, KnownState&) {
          if (auto page = log_page_in(r)) {
@@ -131,8 +133,21 @@ void Drive::refresh_health(KnownState state) {
            }
          }
        }},
+      // Last, so that the others keep their order and real drives are not asked for it.
+      {log_sense(scsi::log_page::drive_model),
+       [](Drive& d, const CommandResult& r, KnownState& s) {
+         if (d.identity().vendor != "TAPESTRM") {
+           return;
+         }
+         if (auto page = log_page_in(r)) {
+           take_drive_model(*page, s.health);
+           d.report_backhitches(s.health);
+         }
+       }},
   }};
-  health_step(std::make_shared<KnownState>(std::move(state)), 0, steps.size(),
+  // Page 3Ch goes only to the emulated drive: on a real one it is some vendor's own page.
+  const auto count = _identity.vendor == "TAPESTRM" ? steps.size() : steps.size() - 1;
+  health_step(std::make_shared<KnownState>(std::move(state)), 0, count,
               [](std::size_t i) -> const scsi::Command& { return steps[i].command; },
               [](Drive& d, std::size_t i, const CommandResult& r, KnownState& s) { steps[i].take(d, r, s); });
 }
@@ -152,6 +167,18 @@ void Drive::health_step(std::shared_ptr<KnownState> state, std::size_t step, std
     take(*this, step, r, *state);
     health_step(state, step + 1, steps, command, take);
   });
+}
+
+// Said when the count grew: how often the drive had to stop and reposition for want of data.
+void Drive::report_backhitches(const MediumHealth& health) {
+  if (!health.backhitches || *health.backhitches == _backhitches_reported) {
+    return;
+  }
+  spdlog::info("drive {}: {} backhitches ({} since the last report), {:.1f} s without data to "
+               "write (the drive's log page 3Ch)",
+               _name, *health.backhitches, *health.backhitches - _backhitches_reported,
+               static_cast<double>(health.starved_ms.value_or(0)) / 1000);
+  _backhitches_reported = *health.backhitches;
 }
 
 void Drive::keep_tape_alerts(scsi::TapeAlerts read) {
@@ -244,6 +271,12 @@ std::unique_ptr<WriteStream> Drive::write_stream(WriteStream::Options options,
 void Drive::fill_write_options(WriteStream::Options& options) {
   options.positioning = _identity.positioning;
   options.protection = _protection;
+  if (options.start_percent == 0) {
+    options.start_percent = _marks.start_percent;
+  }
+  if (options.restart_percent == 0) {
+    options.restart_percent = _marks.restart_percent;
+  }
   options.position_trusted = _transport.position_trusted();
   options.tape_alerts_seen = [this, heard = std::move(options.tape_alerts_seen)](
                                  const scsi::TapeAlerts& alerts) {

@@ -53,6 +53,14 @@ class Drive {
     _largest_block = largest_block;
   }
   Protection protection() const { return _protection; }
+  // The watermarks of this drive's write streams, in percent of their buffers, where a stream
+  // does not choose its own (write_stream.hpp).
+  struct StreamMarks {
+    unsigned start_percent = 50;
+    unsigned restart_percent = 50;
+  };
+  void set_stream_marks(StreamMarks marks) { _marks = marks; }
+  StreamMarks stream_marks() const { return _marks; }
   // The largest block of data a stream may write: the configured buffer size, and the drive's
   // limit (READ BLOCK LIMITS, WRITE(6)) less the 4 bytes of CRC32C where streams carry it.
   std::uint32_t max_data_block() const;
@@ -69,6 +77,8 @@ class Drive {
   // TapeAlert flags read outside STATUS (a write stream's polls): kept with the ones STATUS
   // reads, until the cartridge changes.
   void keep_tape_alerts(scsi::TapeAlerts read);
+  // Logs the drive's backhitch count (log page 3Ch) when it grew since the last report.
+  void report_backhitches(const MediumHealth& health);
   void withdraw_state_waiter(std::uint64_t ticket) { _state_waiters.erase(ticket); }
   const KnownState& known_state() const { return _known; }
   // What the drive is doing: a stream's activity first, then a failure nothing has cleared
@@ -124,6 +134,8 @@ class Drive {
   CommandRunner _commands;
   DriveIdentity _identity;
   Protection _protection = Protection::automatic;
+  StreamMarks _marks;
+  std::uint64_t _backhitches_reported = 0;
   std::uint32_t _largest_block = 0;  // 0: the pool's buffer size
   KnownState _known;
   KeptTapeAlerts _tape_alerts;

@@ -26,6 +26,14 @@ void take_volume_statistics(const scsi::LogPage& page, MediumHealth& health) {
   s.mb_read_life = counter(page, 0x0011);
 }
 
+void take_drive_model(const scsi::LogPage& page, MediumHealth& health) {
+  if (page.code != scsi::log_page::drive_model) {
+    return;
+  }
+  health.backhitches = counter(page, 0x0001);
+  health.starved_ms = counter(page, 0x0002);
+}
+
 void take_sequential_access(const scsi::LogPage& page, MediumHealth& health) {
   if (page.code != scsi::log_page::sequential_access) {
     return;

@@ -31,11 +31,16 @@ struct MediumHealth {
   std::optional<std::uint64_t> capacity_mib;     // MAM maximum capacity
   std::optional<std::uint64_t> remaining_mib;    // MAM remaining capacity
   std::optional<std::string> medium_serial;      // MAM medium serial number
+  // The emulated drive's model (log page 3Ch of a TAPESTRM drive): stops for want of data that
+  // cost a backhitch, and the time the tape stood waiting for data, since the drive opened.
+  std::optional<std::uint64_t> backhitches;
+  std::optional<std::uint64_t> starved_ms;
 };
 
 // The parts of each answer this type knows; an answer that lacks a parameter leaves it empty.
 void take_volume_statistics(const scsi::LogPage& page, MediumHealth& health);
 void take_sequential_access(const scsi::LogPage& page, MediumHealth& health);
+void take_drive_model(const scsi::LogPage& page, MediumHealth& health);
 void take_attributes(const std::vector<scsi::Attribute>& attributes, MediumHealth& health);
 
 // TapeAlert flags the drive raised since its cartridge was loaded. Reading the page clears the

@@ -28,10 +28,20 @@ WriteStream::WriteStream(transport::ScsiTransport& drive, uring::BufferPool& poo
       _free(buffers.begin(), buffers.end()) {
   _options.block_size =
       std::clamp<std::uint32_t>(_options.block_size, 1, static_cast<std::uint32_t>(pool.buffer_size()));
+  const auto of_pool = [&](unsigned percent) {
+    return (buffers.size() * std::min(percent, 100U) + 99) / 100;
+  };
   if (_options.start_watermark == 0) {
-    _options.start_watermark = std::max<std::size_t>(1, buffers.size() / 2);
+    _options.start_watermark = _options.start_percent != 0 ? of_pool(_options.start_percent)
+                                                           : buffers.size() / 2;
   }
-  _options.start_watermark = std::min(_options.start_watermark, buffers.size());
+  _options.start_watermark = std::clamp<std::size_t>(_options.start_watermark, 1, buffers.size());
+  if (_options.restart_watermark == 0) {
+    _options.restart_watermark = _options.restart_percent != 0 ? of_pool(_options.restart_percent)
+                                                               : _options.start_watermark;
+  }
+  _options.restart_watermark =
+      std::clamp<std::size_t>(_options.restart_watermark, 1, buffers.size());
   const auto block = _options.block_size;
   _unprotected_fill_size = _options.fixed
                    ? static_cast<std::uint32_t>(std::min<std::size_t>(pool.buffer_size() / block * block,
@@ -162,7 +172,13 @@ void WriteStream::pump() {
   if (_in_flight || _polling || (_phase != Phase::streaming && _phase != Phase::draining)) {
     return;
   }
-  if (!_writing && _full.size() >= _options.start_watermark) {
+  if (_writing && _full.empty() && _phase == Phase::streaming && !_producer_done &&
+      _blocks_sent > 0) {
+    ++_pool_ran_dry;  // the restart watermark holds the drive back until the pool refilled
+    _writing = false;
+  }
+  const auto mark = _blocks_sent == 0 ? _options.start_watermark : _options.restart_watermark;
+  if (!_writing && _full.size() >= mark) {
     _writing = true;
   }
   if (!_writing || _full.empty()) {

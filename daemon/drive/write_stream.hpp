@@ -43,6 +43,15 @@ class WriteStream {
   struct Options {
     std::uint32_t block_size = 256 * 1024;  // at most the pool's buffer size
     std::size_t start_watermark = 0;        // full buffers before the first WRITE; 0: half
+    // When the pool runs dry mid-stream (a WRITE completes and no full buffer waits), the next
+    // WRITE waits until this many buffers are full again, or the producer ended, so that the
+    // drive gets a long run rather than a trickle that empties its own buffer again at once
+    // (mbuffer's -P). 0: the start watermark; 1: write whatever arrives (no restart mark).
+    std::size_t restart_watermark = 0;
+    // The same marks as percentages of the stream's buffers, used when the counts above are 0
+    // (1 to 100; 0: not set).
+    unsigned start_percent = 0;
+    unsigned restart_percent = 0;
     // The commands the drive takes; without READ POSITION's long form files are counted.
     PositioningCommands positioning;
     // At end of data after the last file (otherwise where the tape stands, which must be a
@@ -156,6 +165,10 @@ class WriteStream {
   }
   // For the client's progress display.
   StreamProgress progress() const;
+  // Times the pool ran dry mid-stream and the restart watermark held the next WRITE back.
+  std::uint64_t pool_ran_dry() const { return _pool_ran_dry; }
+  std::size_t start_watermark() const { return _options.start_watermark; }
+  std::size_t restart_watermark() const { return _options.restart_watermark; }
   // Every block carries its CRC32C (known once the stream is ready).
   bool protected_blocks() const { return _protected; }
   // After a part ended with outcome.continues: what the next part takes over (once).
@@ -235,7 +248,8 @@ class WriteStream {
   std::optional<Block> _filling;
   std::deque<Block> _full;
   std::optional<Block> _in_flight;
-  bool _writing = false;         // the watermark was reached once
+  bool _writing = false;         // the start (or restart) watermark was reached
+  std::uint64_t _pool_ran_dry = 0;  // times the drive found no full buffer mid-stream
   bool _producer_done = false;   // finish() or abandon()
   StopHow _stop_how;
 

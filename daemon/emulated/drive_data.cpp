@@ -103,6 +103,7 @@ void EmulatedDrive::write(const scsi::Command& c) {
       return;
     }
     count_written(std::uint64_t{fit} * stored);
+    model_write(fit, block);
     _data_written += std::uint64_t{fit} * stored;
     _transferred = std::uint64_t{fit} * block;
     if (fit < blocks) {
@@ -352,10 +353,13 @@ void EmulatedDrive::write_filemarks(const scsi::Command& c) {
       return;
     }
   }
-  auto finished = [this, count](bool written) {
+  auto finished = [this, count, immediate](bool written) {
     if (!written) {
       failed_append(count);
       return;
+    }
+    if (_model && !immediate) {  // Immed=0: the buffer goes to the tape before GOOD
+      hold_completion(_model->drain(DriveModel::Clock::now()));
     }
     if (count > 0 && past_early_warning(_index.end_offset())) {
       check(SenseKey::no_sense, 0x0002, {.end_of_medium = true}, 0);

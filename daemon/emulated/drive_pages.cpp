@@ -137,6 +137,13 @@ void EmulatedDrive::log_sense(const scsi::Command& c) {
   counters.mb_read_load = _bytes_read_load / 1'000'000;
   counters.capacity_mb = _spec.capacity / 1'000'000;
   counters.used_mb = _index.end_offset() / 1'000'000;
+  if (_model) {
+    const auto m = model_counters();
+    counters.model = LogCounters::Model{
+        m.backhitches,
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(m.waited).count()),
+        m.bytes_on_tape};
+  }
   auto response = log_page(page, counters, _tape_alerts, _spec.medium_serial);
   if (!response || c.cdb[3] != 0) {
     check(SenseKey::illegal_request, 0x2400);

@@ -1,6 +1,7 @@
 // The emulated drive's positioning: SPACE, LOCATE, READ POSITION, LOAD UNLOAD. None of them
 // touches the image; the index answers.
 #include <algorithm>
+#include <tuple>
 
 #include "emulated/emulated_drive.hpp"
 #include "scsi/bytes.hpp"
@@ -175,6 +176,10 @@ void EmulatedDrive::read_position(const scsi::Command& c) {
   p.file = _index.files_before(_position);
   p.beginning = _position == 0;
   p.beyond_early_warning = past_early_warning(_index.offset_at(_position));
+  if (_model) {
+    std::tie(p.buffered_objects, p.buffered_bytes) = _model->buffered(DriveModel::Clock::now());
+    p.buffered_objects = std::min(p.buffered_objects, p.object);
+  }
   respond(emulated::read_position(form, p));
 }
 

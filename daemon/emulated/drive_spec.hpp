@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "emulated/drive_model.hpp"
 #include "emulated/image_layout.hpp"
 #include "scsi/command.hpp"
 
@@ -68,6 +69,9 @@ struct DriveSpec {
   // way back: with LBP_R the host's check catches it; without, the host gets changed data.
   // Fires once.
   std::optional<std::uint64_t> corrupt_read;
+  // The drive model (drive_model.hpp): set by buffer=, with rate=, min_rate= and backhitch=
+  // (defaults: an LTO-9, 400M, 177M, 2500ms); unset, WRITEs complete as soon as they are done.
+  std::optional<DriveModelSpec> model;
   std::string serial = "EMU0000001";
   // Empty: the image's own (emulated/medium_serial.hpp); the null drive's is NULLTAPE01.
   std::string medium_serial;

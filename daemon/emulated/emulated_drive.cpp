@@ -59,6 +59,9 @@ EmulatedDrive::EmulatedDrive(uring::Ring& ring, DriveSpec spec)
       _spec{std::move(spec)},
       _blank_spec{_spec},
       _early_warning{_spec.early_warning_offset()} {
+  if (_spec.model) {
+    _model.emplace(*_spec.model);
+  }
   if (_spec.null_medium) {
     return;  // a blank tape that holds only its index: no image, no lock, no descriptor
   }
@@ -70,6 +73,9 @@ EmulatedDrive::EmulatedDrive(uring::Ring& ring, DriveSpec spec, NoCartridge)
       _spec{std::move(spec)},
       _blank_spec{_spec},
       _early_warning{_spec.early_warning_offset()} {
+  if (_spec.model) {
+    _model.emplace(*_spec.model);
+  }
   if (_spec.null_medium) {
     throw StartupError{"emulated drive: the null drive cannot take cartridges"};
   }
@@ -140,6 +146,7 @@ void EmulatedDrive::execute() {
     return;  // only the timeout ends it
   }
   const std::lock_guard hand_over{_cartridge_mutex};
+  model_flush_before(op);
   if (_spec.unit_attention_after && _commands == *_spec.unit_attention_after + 1) {
     power_on_reset();
   }
@@ -228,6 +235,53 @@ void EmulatedDrive::execute() {
   if (_io_outstanding == 0) {
     finish_now();
   }
+}
+
+void EmulatedDrive::hold_completion(DriveModel::Duration delay) {
+  if (delay.count() <= 0) {
+    return;
+  }
+  _model_delay.tv_sec = delay.count() / 1'000'000'000;
+  _model_delay.tv_nsec = delay.count() % 1'000'000'000;
+  queue_io(uring::Timeout{&_model_delay}, 0);
+  _io.back().delay = true;  // its -ETIME is the wait ending, no failure
+}
+
+void EmulatedDrive::model_write(std::uint64_t blocks, std::uint64_t bytes) {
+  if (!_model || blocks == 0) {
+    return;
+  }
+  const auto now = DriveModel::Clock::now();
+  auto at = now;
+  for (std::uint64_t i = 0; i < blocks; ++i) {
+    at += _model->write(at, bytes);
+  }
+  hold_completion(at - now);
+}
+
+void EmulatedDrive::model_flush_before(scsi::Opcode op) {
+  using scsi::Opcode;
+  if (!_model) {
+    return;
+  }
+  switch (op) {
+    case Opcode::read6:
+    case Opcode::space6:
+    case Opcode::space16:
+    case Opcode::locate10:
+    case Opcode::locate16:
+    case Opcode::rewind:
+    case Opcode::load_unload:
+    case Opcode::erase6:
+      hold_completion(_model->drain(DriveModel::Clock::now()));
+      break;
+    default:
+      break;
+  }
+}
+
+DriveModel::Counters EmulatedDrive::model_counters() {
+  return _model ? _model->counters(DriveModel::Clock::now()) : DriveModel::Counters{};
 }
 
 // Completes through the ring, so that no callback ever runs inside submit().

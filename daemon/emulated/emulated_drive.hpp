@@ -31,6 +31,7 @@
 
 #include "common/unique_fd.hpp"
 #include "emulated/cartridge.hpp"
+#include "emulated/drive_model.hpp"
 #include "emulated/drive_spec.hpp"
 #include "emulated/image_layout.hpp"
 #include "emulated/library_drive.hpp"
@@ -74,6 +75,8 @@ class EmulatedDrive final : public transport::ScsiTransport, public LibraryDrive
   const TapeIndex& image_index() const { return _index; }
   // Whether appends bypass the page cache (the file system takes O_DIRECT).
   bool direct_io() const { return _direct; }
+  // The drive model's counts so far (zeros without buffer=).
+  DriveModel::Counters model_counters();
 
  private:
   struct Queued {
@@ -86,7 +89,10 @@ class EmulatedDrive final : public transport::ScsiTransport, public LibraryDrive
     EmulatedDrive* drive = nullptr;
     std::uint32_t expected = 0;  // bytes it must move
     int result = 0;
-    bool ok() const { return result >= 0 && static_cast<std::uint32_t>(result) == expected; }
+    bool delay = false;  // the drive model's wait (hold_completion), which moves nothing
+    bool ok() const {
+      return delay || (result >= 0 && static_cast<std::uint32_t>(result) == expected);
+    }
     void on_complete(const io_uring_cqe& cqe) override {
       result = cqe.res;
       drive->io_done();
@@ -99,6 +105,14 @@ class EmulatedDrive final : public transport::ScsiTransport, public LibraryDrive
     std::list<Timer>::iterator self;
     void on_complete(const io_uring_cqe& cqe) override { drive->timer_done(*this, cqe.res); }
   };
+
+  // The drive model (spec buffer=): the current command completes `delay` later, through a
+  // timeout on the drive's ring, never a sleep.
+  void hold_completion(DriveModel::Duration delay);
+  // WRITE of `blocks` blocks of `bytes` each went into the modelled buffer.
+  void model_write(std::uint64_t blocks, std::uint64_t bytes);
+  // Commands that move the tape write the buffer out first.
+  void model_flush_before(scsi::Opcode op);
 
   void start_next();
   void execute();
@@ -232,6 +246,8 @@ class EmulatedDrive final : public transport::ScsiTransport, public LibraryDrive
   std::list<Timer> _timers;
   ImageTail _tail;
   AppendPlan _plan;  // of the append in flight: its staging bytes must outlive the writes
+  std::optional<DriveModel> _model;
+  __kernel_timespec _model_delay{};  // of the command in execution (one at a time)
 };
 
 }  // namespace tapestream::emulated

@@ -164,7 +164,9 @@ Bytes read_position(scsi::cdb::ReadPositionForm form, const PositionState& p) {
       b = Bytes(20, 0);
       b[0] = p.object > 0xFFFF'FFFF ? static_cast<std::uint8_t>(flags | 0x04 | 0x02) : flags;
       set_be(b, 4, p.object & 0xFFFF'FFFF, 4);
-      set_be(b, 8, p.object & 0xFFFF'FFFF, 4);
+      set_be(b, 8, (p.object - p.buffered_objects) & 0xFFFF'FFFF, 4);
+      set_be(b, 13, std::min<std::uint64_t>(p.buffered_objects, 0xFF'FFFF), 3);
+      set_be(b, 16, std::min<std::uint64_t>(p.buffered_bytes, 0xFFFF'FFFF), 4);
       break;
     case Form::long_form:
       b = Bytes(32, 0);
@@ -176,8 +178,10 @@ Bytes read_position(scsi::cdb::ReadPositionForm form, const PositionState& p) {
       b = Bytes(32, 0);
       b[0] = flags;
       b[3] = 0x1C;
+      set_be(b, 5, std::min<std::uint64_t>(p.buffered_objects, 0xFF'FFFF), 3);
       set_be(b, 8, p.object, 8);
-      set_be(b, 16, p.object, 8);
+      set_be(b, 16, p.object - p.buffered_objects, 8);
+      set_be(b, 24, p.buffered_bytes, 8);
       break;
   }
   return b;
@@ -245,6 +249,17 @@ std::optional<Bytes> log_page(std::uint8_t page, const LogCounters& counters,
   switch (page) {
     case 0x00:
       parameters = {0x00, 0x0C, 0x17, 0x2E};
+      if (counters.model) {
+        parameters.push_back(0x3C);
+      }
+      break;
+    case 0x3C:  // vendor-specific: the drive model's counters since the drive was opened
+      if (!counters.model) {
+        return std::nullopt;
+      }
+      add_log_parameter(parameters, 0x0001, 0x03, be_value(counters.model->backhitches, 8));
+      add_log_parameter(parameters, 0x0002, 0x03, be_value(counters.model->waited_ms, 8));
+      add_log_parameter(parameters, 0x0003, 0x03, be_value(counters.model->bytes_on_tape, 8));
       break;
     case 0x0C:
       add_log_parameter(parameters, 0x0000, 0x60, be_value(counters.bytes_written, 8));

@@ -46,6 +46,10 @@ struct PositionState {
   std::uint64_t file = 0;    // filemarks before the position
   bool beginning = false;
   bool beyond_early_warning = false;
+  // Written by the host but still in the drive's buffer (the drive model): the short and
+  // extended forms report them, and the last object location is where the tape stands.
+  std::uint64_t buffered_objects = 0;
+  std::uint64_t buffered_bytes = 0;
 };
 Bytes read_position(scsi::cdb::ReadPositionForm form, const PositionState& p);
 
@@ -78,8 +82,15 @@ struct LogCounters {
   std::uint64_t loads = 0;
   std::uint64_t mb_written_load = 0;  // megabytes (10^6) since the last load
   std::uint64_t mb_read_load = 0;
+  // The drive model's (page 3Ch, only with the model on).
+  struct Model {
+    std::uint64_t backhitches = 0;
+    std::uint64_t waited_ms = 0;
+    std::uint64_t bytes_on_tape = 0;
+  };
+  std::optional<Model> model;
 };
-// LOG SENSE page 00h, 0Ch, 17h or 2Eh; nullopt otherwise.
+// LOG SENSE page 00h, 0Ch, 17h, 2Eh or (with the model) 3Ch; nullopt otherwise.
 std::optional<Bytes> log_page(std::uint8_t page, const LogCounters& counters,
                               std::uint64_t tape_alerts, std::string_view medium_serial);
 

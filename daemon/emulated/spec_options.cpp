@@ -58,15 +58,26 @@ std::chrono::milliseconds SpecOptions::duration() const {
   const auto whole = std::string{_key} + "=" + std::string{_value};
   std::uint64_t n = 0;
   const auto* end = _value.data() + _value.size();
-  const auto [ptr, ec] = std::from_chars(_value.data(), end, n);
+  auto [ptr, ec] = std::from_chars(_value.data(), end, n);
+  // Seconds may have a fraction down to the millisecond ("2.5s").
+  std::uint64_t fraction_ms = 0;
+  if (ec == std::errc{} && ptr != end && *ptr == '.') {
+    const auto* digits = ++ptr;
+    for (std::uint64_t scale = 100; ptr != end && *ptr >= '0' && *ptr <= '9'; ++ptr, scale /= 10) {
+      fraction_ms += scale * static_cast<std::uint64_t>(*ptr - '0');
+    }
+    if (ptr == digits || ptr - digits > 3) {
+      ec = std::errc::invalid_argument;
+    }
+  }
   const std::string_view unit{ptr, static_cast<std::size_t>(end - ptr)};
   // An hour bounds every wait an emulated device makes; more is a typo.
   constexpr std::uint64_t hour_ms = 3'600'000;
   if (ec != std::errc{} || ptr == _value.data() || (unit != "ms" && unit != "s") ||
-      n > (unit == "s" ? hour_ms / 1000 : hour_ms)) {
-    fail(whole + ": must be a duration of at most an hour, in ms or s (500ms, 2s)");
+      n > (unit == "s" ? hour_ms / 1000 : hour_ms) || (fraction_ms != 0 && unit != "s")) {
+    fail(whole + ": must be a duration of at most an hour, in ms or s (500ms, 2s, 2.5s)");
   }
-  return std::chrono::milliseconds{unit == "s" ? n * 1000 : n};
+  return std::chrono::milliseconds{unit == "s" ? n * 1000 + fraction_ms : n};
 }
 
 }  // namespace tapestream::emulated

@@ -43,6 +43,8 @@ inline constexpr std::uint8_t read_errors = 0x03;
 inline constexpr std::uint8_t sequential_access = 0x0C;
 inline constexpr std::uint8_t volume_statistics = 0x17;
 inline constexpr std::uint8_t tape_alert = 0x2E;
+// Vendor-specific: the emulated drive's model (TAPESTRM only; docs/EMULATED_DRIVE.md).
+inline constexpr std::uint8_t drive_model = 0x3C;
 }  // namespace log_page
 
 using TapeAlertSeverity = common::TapeAlertSeverity;

@@ -10,6 +10,7 @@
 
 #include "catalog/sqlite_catalog.hpp"
 #include "codec.hpp"
+#include "common/size.hpp"
 #include "drive/drive.hpp"
 #include "drive/identity.hpp"
 #include "base/exclusive_lock.hpp"
@@ -157,7 +158,38 @@ namespace {
 struct PoolShape {
   std::uint32_t buffers;  // for streams; one more is the drive's control buffer
   std::uint32_t size;
+  drive::Drive::StreamMarks marks;
 };
+
+std::string mib_text(std::uint64_t bytes) {
+  return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB";
+}
+
+std::string_view page_kind_name(uring::BufferPool::PageKind kind) {
+  switch (kind) {
+    case uring::BufferPool::PageKind::huge_pages: return "huge pages";
+    case uring::BufferPool::PageKind::transparent_huge_pages: return "transparent huge pages";
+    case uring::BufferPool::PageKind::normal_pages: break;
+  }
+  return "normal pages";
+}
+
+// Said once per drive: what the pool is, and when it is smaller than configured, why.
+// `size` is the configured buffer size (the pool's buffers have room for a CRC beyond it).
+void log_pool(const std::string& drive, const uring::BufferPool& pool, std::uint32_t size) {
+  const auto streams = pool.count() - 1;
+  spdlog::info("drive {}: buffer pool {} in {} buffers of {} bytes ({})", drive,
+               mib_text(std::uint64_t{streams} * size), streams, size,
+               page_kind_name(pool.page_kind()));
+  if (pool.count() < pool.requested_count()) {
+    spdlog::warn("drive {}: buffer pool reduced to {} buffers ({}) from the {} ({}) configured, "
+                 "so its drive starves sooner: {}",
+                 drive, streams, mib_text(std::uint64_t{streams} * size),
+                 pool.requested_count() - 1,
+                 mib_text(std::uint64_t{pool.requested_count() - 1} * size),
+                 pool.shortfall());
+  }
+}
 
 // Runs on the drive's worker, on its ring.
 DriveKit build_drive(uring::Ring& ring, const DriveConfig& d, PoolShape shape,
@@ -166,10 +198,17 @@ DriveKit build_drive(uring::Ring& ring, const DriveConfig& d, PoolShape shape,
   // Room for a block's CRC32C beyond the configured size: a page, so that every buffer stays
   // aligned for O_DIRECT.
   const std::size_t crc_room = d.protection == drive::Protection::off ? 0 : 4096;
-  kit.pool = std::make_unique<uring::BufferPool>(
-      uring::BufferPool::create(ring, shape.buffers + 1, shape.size + crc_room,
-                                std::min<std::size_t>(shape.buffers, TS_MAX_SHARED_SLOTS)));
-  std::vector<std::uint16_t> buffers(shape.buffers);
+  // Two stream buffers and the control buffer at least: a drive served with a small pool is
+  // better than a daemon that does not start because its memory lock limit was not raised.
+  try {
+    const auto shared_slots = std::min<std::size_t>(shape.buffers, TS_MAX_SHARED_SLOTS);
+    kit.pool = std::make_unique<uring::BufferPool>(uring::BufferPool::create_fitting(
+        ring, shape.buffers + 1, shape.size + crc_room, 3, shared_slots));
+  } catch (const StartupError& e) {
+    throw StartupError{"drive " + d.name + ": not even two buffers: " + e.what()};
+  }
+  log_pool(d.name, *kit.pool, shape.size);
+  std::vector<std::uint16_t> buffers(kit.pool->count() - 1);
   std::iota(buffers.begin(), buffers.end(), std::uint16_t{0});
   std::vector<UniqueFd> locks;
   std::unique_ptr<transport::ScsiTransport> transport;
@@ -185,7 +224,7 @@ DriveKit build_drive(uring::Ring& ring, const DriveConfig& d, PoolShape shape,
     throw StartupError{"drive " + d.name + " (" + d.spec + "): " + message};
   }
   kit.drive = std::make_unique<drive::Drive>(d.name, std::move(transport), *kit.pool, buffers,
-                                             static_cast<std::uint16_t>(shape.buffers), timeouts);
+                                             static_cast<std::uint16_t>(kit.pool->count() - 1), timeouts);
   kit.drive->hold(std::move(locks));
   auto identity = drive::identify(ring, kit.drive->transport(), *kit.pool,
                                   kit.drive->control_buffer(), kit.drive->timeouts());
@@ -203,6 +242,7 @@ DriveKit build_drive(uring::Ring& ring, const DriveConfig& d, PoolShape shape,
                  id.positioning.sixteen_byte ? "" : "SPACE(16)/LOCATE(16)");
   }
   kit.drive->set_protection(d.protection, shape.size);
+  kit.drive->set_stream_marks(shape.marks);
   // Said once here; each stream confirms it with the drive and says it in its summary.
   if (d.protection == drive::Protection::off) {
     spdlog::info("drive {}: Logical Block Protection off (protection=off)", d.name);
@@ -219,7 +259,61 @@ DriveKit build_drive(uring::Ring& ring, const DriveConfig& d, PoolShape shape,
   return kit;
 }
 
+template <typename Value>
+std::vector<std::string> key_names(const std::map<std::string, Value>& by_drive) {
+  std::vector<std::string> names;
+  for (const auto& entry : by_drive) {
+    names.push_back(entry.first);
+  }
+  return names;
+}
+
+// io_uring registers at most 16384 buffers per ring; one is the drive's control buffer.
+constexpr std::uint64_t max_stream_buffers = 16383;
+
+// The drive's own, else every drive's, else `fallback`.
+template <typename Value>
+Value for_drive(const std::map<std::string, Value>& by_drive, const std::string& drive,
+                Value fallback) {
+  for (const auto& key : {drive, std::string{}}) {
+    if (const auto found = by_drive.find(key); found != by_drive.end()) {
+      return found->second;
+    }
+  }
+  return fallback;
+}
+
+PoolShape pool_shape(const DaemonConfig& config, const std::string& drive) {
+  drive::Drive::StreamMarks marks;
+  marks.start_percent = for_drive(config.start_mark, drive, marks.start_percent);
+  marks.restart_percent = for_drive(config.restart_mark, drive, marks.restart_percent);
+  const auto size_found = config.drive_buffer_size.find(drive);
+  const auto size = size_found == config.drive_buffer_size.end() ? config.buffer_size : size_found->second;
+  if (config.buffers_per_drive) {
+    return {*config.buffers_per_drive, size, marks};
+  }
+  const auto pool_found = config.drive_pool_size.find(drive);
+  const auto pool = pool_found == config.drive_pool_size.end() ? config.pool_size : pool_found->second;
+  const auto count = std::clamp<std::uint64_t>(pool / size, 2, max_stream_buffers);
+  return {static_cast<std::uint32_t>(count), size, marks};
+}
+
 }  // namespace
+
+std::pair<std::string, std::uint64_t> parse_sized_option(const std::string& option,
+                                                         std::string_view name, std::uint64_t min,
+                                                         std::uint64_t max, std::string_view unit) {
+  const auto eq = option.find('=');
+  const auto drive = eq == std::string::npos ? std::string{} : option.substr(0, eq);
+  const auto size = parse_size(eq == std::string::npos ? option : option.substr(eq + 1));
+  if (!size || *size < min || *size > max ||
+      (eq != std::string::npos && !proto::valid_drive_name(drive))) {
+    throw StartupError{"--" + std::string{name} + " " + option + ": expected " +
+                       std::to_string(min) + " to " + std::to_string(max) + " " +
+                       std::string{unit} + ", or NAME=VALUE for one drive"};
+  }
+  return {drive, *size};
+}
 
 std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config, UniqueFd activated) {
   base::require_sha256();  // every stream is hashed: a libcrypto without SHA-256 stops us here
@@ -298,9 +392,20 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config, UniqueFd activa
       throw StartupError{"an allow rule names drive " + named + ", which is not configured"};
     }
   }
-  const PoolShape shape{config.buffers_per_drive, config.buffer_size};
+  for (const auto& named : {key_names(config.drive_pool_size), key_names(config.drive_buffer_size),
+                            key_names(config.start_mark), key_names(config.restart_mark)}) {
+    for (const auto& name : named) {
+      if (!name.empty() && std::none_of(drives.begin(), drives.end(), [&](const DriveConfig& d) { return d.name == name; })) {
+        throw StartupError{"--pool-size, --buffer-size, --start-mark or --restart-mark names drive " + name +
+                           ", which is not configured"};
+      }
+    }
+  }
+  std::uint32_t largest_buffer = config.buffer_size;
   std::vector<std::unique_ptr<DriveWorker>> workers;
   for (const auto& d : drives) {
+    const auto shape = pool_shape(config, d.name);
+    largest_buffer = std::max(largest_buffer, shape.size);
     workers.push_back(std::make_unique<DriveWorker>(
         d.name, [d, shape, timeouts](uring::Ring& ring) { return build_drive(ring, d, shape, timeouts); }));
   }
@@ -322,7 +427,7 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config, UniqueFd activa
   auto options = config.server;
   options.socket_path = config.socket_path;
   options.default_block_size = config.block_size;
-  options.max_data = std::max<std::uint32_t>(config.buffer_size, 64 * 1024);
+  options.max_data = std::max<std::uint32_t>(largest_buffer, 64 * 1024);
   options.catalog = std::move(catalog);
   daemon->server =
       std::make_unique<Server>(daemon->ring, std::move(workers), options, std::move(activated));

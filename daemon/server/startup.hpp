@@ -47,8 +47,18 @@ struct DaemonConfig {
   std::string catalog;
   std::vector<DriveConfig> drives;  // empty (and no library): the embedded default, emu0
   std::vector<LibraryConfig> libraries;  // each brings its drives (changer_worker.hpp)
-  std::uint32_t buffers_per_drive = 16;
+  // Each drive's buffer pool: pool_size bytes in buffers of buffer_size (docs/PERFORMANCE.md,
+  // "Buffer pools", says why these defaults), unless the drive has its own below.
+  std::uint64_t pool_size = std::uint64_t{256} << 20;
   std::uint32_t buffer_size = 256 * 1024;
+  std::map<std::string, std::uint64_t> drive_pool_size;
+  std::map<std::string, std::uint32_t> drive_buffer_size;
+  // Write streams' start and restart watermarks in percent of the pool (write_stream.hpp), by
+  // drive name; "" is every drive's.
+  std::map<std::string, unsigned> start_mark;
+  std::map<std::string, unsigned> restart_mark;
+  // --buffers N: N buffers per drive whatever the pool size (the option of earlier versions).
+  std::optional<std::uint32_t> buffers_per_drive;
   std::uint32_t block_size = 256 * 1024;
   ServerOptions server;  // timeouts and connection caps; the socket path is set from above
   // Replaces the default timeout of a class of commands on every drive.
@@ -62,6 +72,13 @@ std::pair<std::string, drive::Protection> parse_protection_option(const std::str
 
 // "CLASS=SECONDS" of --command-timeout; throws StartupError naming the classes.
 std::pair<scsi::TimeoutClass, std::chrono::seconds> parse_command_timeout(const std::string& option);
+
+// "SIZE" or "NAME=SIZE" of --pool-size and --buffer-size (`option` names it in messages), from
+// `min` to `max` bytes; throws StartupError.
+std::pair<std::string, std::uint64_t> parse_sized_option(const std::string& option,
+                                                         std::string_view name, std::uint64_t min,
+                                                         std::uint64_t max,
+                                                         std::string_view unit = "bytes (K, M, G allowed)");
 
 // "NAME=SPEC"; throws StartupError naming what is wrong.
 DriveConfig parse_drive_option(const std::string& option);

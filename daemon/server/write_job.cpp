@@ -317,6 +317,17 @@ void WriteJob::report(const drive::StreamOutcome& outcome) {
   finish_report(outcome);
 }
 
+// For the summary: how often the client left the drive without data (the pool ran dry) and
+// the restart mark then held the drive back until the pool had refilled.
+std::string WriteJob::pool_detail() const {
+  if (!_stream || _stream->pool_ran_dry() == 0) {
+    return {};
+  }
+  return "; the pool ran dry " + std::to_string(_stream->pool_ran_dry()) +
+         " times, each time refilled to " + std::to_string(_stream->restart_watermark()) +
+         " buffers before the drive went on";
+}
+
 void WriteJob::finish_report(const drive::StreamOutcome& outcome) {
   _record.ended(outcome);
   // No WRITE uses the slots any more; the next stream on the drive registers its own.
@@ -336,7 +347,7 @@ void WriteJob::finish_report(const drive::StreamOutcome& outcome) {
   const auto filemark = outcome.filemark_written ? ", closed by a filemark" : ", not closed by a filemark";
   const auto file_text = "file " + std::to_string(outcome.file_number);
   if (outcome.complete()) {
-    log_summary(outcome, file_text + " committed", "committed", _request.label);
+    log_summary(outcome, file_text + " committed", "committed", _request.label, pool_detail());
     _host.reply(proto::Committed{outcome.bytes, outcome.blocks, outcome.file_number,
                                  _request.block_size,
                                  outcome.early_warning ? TS_COMMITTED_EARLY_WARNING : 0U,
@@ -359,7 +370,7 @@ void WriteJob::finish_report(const drive::StreamOutcome& outcome) {
   if (!outcome.complete()) {
     const auto ending = drive::ending_name(outcome.ending);
     log_summary(outcome, file_text + " not committed (" + std::string{ending} + ")", ending,
-                _request.label);
+                _request.label, pool_detail());
   }
   // A client still sending DATA hears of the failure first; its END (or ABORT) then ends the
   // request. With fd passing no END comes, and a stream that failed before READY has no data

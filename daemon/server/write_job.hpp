@@ -99,6 +99,7 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   void took(std::size_t bytes) override { _stream->commit(bytes); }
 
  private:
+  std::string pool_detail() const;
   void start() override;
   // Whether the tape is labelled: known, or read from its beginning (write_job_volume.cpp).
   void prepare_volume();

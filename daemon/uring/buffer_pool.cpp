@@ -3,8 +3,11 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <vector>
 
 #include "base/startup_error.hpp"
@@ -20,6 +23,35 @@ std::string mib(std::size_t bytes) { return std::to_string((bytes + (1 << 20) - 
 
 std::string limit_text(rlim_t limit) {
   return limit == RLIM_INFINITY ? std::string{"unlimited"} : mib(static_cast<std::size_t>(limit));
+}
+
+// A refusal that a smaller pool may not meet: the memory lock limit, or memory itself.
+struct LockRefused : StartupError {
+  using StartupError::StartupError;
+};
+
+// The buffers of `size` bytes this drive may take of what the memory lock limit still leaves
+// (the process's locked memory counted), at most `fallback` (all of it when unlimited).
+std::size_t buffers_within_limit(std::size_t size, std::size_t fallback) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_MEMLOCK, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) {
+    return fallback;
+  }
+  std::size_t locked_kib = 0;
+  std::ifstream status{"/proc/self/status"};
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmLck:")) {
+      locked_kib = std::strtoull(line.c_str() + 6, nullptr, 10);
+    }
+  }
+  const std::size_t locked = locked_kib * 1024;
+  const auto allowed = static_cast<std::size_t>(limit.rlim_cur);
+  // A MiB stays for the rings (io_uring counts them against the limit too), and half of the
+  // rest for the drives that come after this one: the first to start must not take it all.
+  constexpr std::size_t rings = std::size_t{1} << 20;
+  const std::size_t room = allowed > locked + rings ? (allowed - locked - rings) / 2 : 0;
+  // The mapping is rounded up to a huge page.
+  return std::min(fallback, room / huge_page * huge_page / size);
 }
 
 }  // namespace
@@ -61,7 +93,7 @@ BufferPool BufferPool::create(Ring& ring, std::size_t count, std::size_t size,
     const int error = errno;
     munmap(base, mapped);
     if (error == ENOMEM || error == EPERM || error == EAGAIN) {
-      throw StartupError{memlock_advice(mapped)};
+      throw LockRefused{memlock_advice(mapped)};
     }
     throw StartupError{std::string{"buffer pool: mlock: "} + std::strerror(error)};
   }
@@ -94,12 +126,36 @@ BufferPool BufferPool::create(Ring& ring, std::size_t count, std::size_t size,
     munlock(base, mapped);
     munmap(base, mapped);
     if (rc == -ENOMEM || rc == -EPERM) {
-      throw StartupError{memlock_advice(mapped)};
+      throw LockRefused{memlock_advice(mapped)};
     }
     throw StartupError{std::string{"buffer pool: io_uring_register_buffers: "} +
                        std::strerror(-rc)};
   }
   return BufferPool{ring, bytes, mapped, count, size, kind, shared_capacity};
+}
+
+BufferPool BufferPool::create_fitting(Ring& ring, std::size_t count, std::size_t size,
+                                      std::size_t min_count, std::size_t shared_slots) {
+  std::string refusal;
+  std::size_t attempt = count;
+  for (;;) {
+    try {
+      auto pool = create(ring, attempt, size, shared_slots);
+      pool._requested = count;
+      pool._shortfall = std::move(refusal);
+      return pool;
+    } catch (const LockRefused& e) {
+      if (refusal.empty()) {
+        refusal = e.what();  // the message for the size configured, not for a retry
+      }
+      if (attempt <= min_count) {
+        throw StartupError{refusal};
+      }
+      // Straight to what the limit allows, then halving: other drives lock theirs at the same
+      // time, and io_uring counts its pinned pages apart from mlock's.
+      attempt = std::max(min_count, buffers_within_limit(size, attempt / 2));
+    }
+  }
 }
 
 BufferPool::BufferPool(Ring& ring, std::uint8_t* base, std::size_t mapped, std::size_t count,
@@ -110,7 +166,8 @@ BufferPool::BufferPool(Ring& ring, std::uint8_t* base, std::size_t mapped, std::
       _count{count},
       _size{size},
       _page_kind{kind},
-      _shared_capacity{shared_capacity} {}
+      _shared_capacity{shared_capacity},
+      _requested{count} {}
 
 int BufferPool::attach_shared(std::uint8_t* base, std::size_t slots, std::size_t stride,
                               std::size_t size) {
@@ -162,7 +219,9 @@ BufferPool::BufferPool(BufferPool&& other) noexcept
       _shared_base{other._shared_base},
       _shared_slots{other._shared_slots},
       _shared_stride{other._shared_stride},
-      _shared_size{other._shared_size} {
+      _shared_size{other._shared_size},
+      _requested{other._requested},
+      _shortfall{std::move(other._shortfall)} {
   other._base = nullptr;
   other._shared_base = nullptr;
 }

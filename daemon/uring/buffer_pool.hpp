@@ -28,6 +28,12 @@ class BufferPool {
   // 0 when the kernel cannot register a sparse table, which shared_capacity() then says).
   static BufferPool create(Ring& ring, std::size_t count, std::size_t size,
                            std::size_t shared_slots = 0);
+  // Like create(), but when the memory lock limit (or the memory) refuses `count` buffers, it
+  // takes as many as are allowed, down to `min_count`, so that a daemon whose limit was not
+  // raised still serves its drives; requested_count() then differs from count() and
+  // shortfall() says why. Throws as create() below `min_count`.
+  static BufferPool create_fitting(Ring& ring, std::size_t count, std::size_t size,
+                                   std::size_t min_count, std::size_t shared_slots = 0);
 
   BufferPool(BufferPool&& other) noexcept;
   BufferPool& operator=(BufferPool&&) = delete;
@@ -55,6 +61,8 @@ class BufferPool {
   void detach_shared();
   bool shared_attached() const { return _shared_base != nullptr; }
   PageKind page_kind() const { return _page_kind; }
+  std::size_t requested_count() const { return _requested; }
+  const std::string& shortfall() const { return _shortfall; }
 
  private:
   BufferPool(Ring& ring, std::uint8_t* base, std::size_t mapped, std::size_t count,
@@ -72,6 +80,8 @@ class BufferPool {
   std::size_t _shared_slots = 0;
   std::size_t _shared_stride = 0;
   std::size_t _shared_size = 0;
+  std::size_t _requested;
+  std::string _shortfall;  // the memory lock message that made the pool smaller
 };
 
 // The message for a memory lock failure, for `needed` bytes (exposed for tests).

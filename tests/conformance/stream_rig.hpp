@@ -193,7 +193,12 @@ class Rig {
     run(scsi::cdb::mode_select6(static_cast<std::uint8_t>(list.size())), 0, list);
   }
 
- private:
+  // For tests that turn a stream themselves (watermark_test.cpp).
+  uring::Ring& ring() { return _ring; }
+  uring::BufferPool& pool() { return _pool; }
+  transport::ScsiTransport& drive() { return *_drive; }
+  const scsi::TimeoutTable& timeouts() const { return _timeouts; }
+
   static std::vector<std::uint16_t> buffers() {
     std::vector<std::uint16_t> b;
     for (std::uint16_t i = 0; i < stream_buffers; ++i) {
@@ -202,6 +207,7 @@ class Rig {
     return b;
   }
 
+ private:
   ScratchDirectory _scratch;
   uring::Ring _ring;
   uring::BufferPool _pool;

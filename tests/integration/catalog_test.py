@@ -109,7 +109,7 @@ def on_tape_soon(case, d, before, deadline=10):
 
 def case_interrupted(case):
     """SIGKILLed client, a short producer, a SIGKILLed daemon: the rows say interrupted"""
-    d = case.daemon()
+    d = case.daemon(args=["--pool-size", "4M"])  # streams reach the tape while they run
     src = rs.Source(case, "base", 10_000, 1)
     case.require(case.write(d, src.path, extra=["--label", "base"]).committed, "file 0 committed")
 
@@ -132,7 +132,7 @@ def case_interrupted(case):
     d.kill()
     os.killpg(p.pid, signal.SIGKILL)
     p.wait()
-    again = case.daemon(state_dir=d.state_dir, socket_path=d.socket)
+    again = case.daemon(state_dir=d.state_dir, socket_path=d.socket, args=["--pool-size", "4M"])
     files = {f["label"]: f for f in listing(case, again)["files"]}
     case.check(files.get("base", {}).get("status") == "complete", f"base is complete: {files.get('base')}")
     for label in ("killed client", "short producer", "killed daemon"):

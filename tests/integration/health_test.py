@@ -87,7 +87,10 @@ def warning_flag(case):
 
 def critical_flag(case):
     """an injected critical flag (31, Hardware B) ends a write between WRITE commands"""
-    d = case.daemon(drives=[emu(case, "&tape_alert=31@1M")], args=["--tapealert-interval", "1"])
+    # A 4 MiB pool: the first 2 MiB reach the drive before the producer's pause (the default
+    # pool's start mark would hold all 10 MiB back until the end).
+    d = case.daemon(drives=[emu(case, "&tape_alert=31@1M")],
+                    args=["--tapealert-interval", "1", "--pool-size", "4M"])
     src = case.path("producer")
     with open(src, "w") as f:
         f.write("head -c 2097152 /dev/urandom; sleep 2; head -c 8388608 /dev/urandom\n")

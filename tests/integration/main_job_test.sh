@@ -155,7 +155,9 @@ fixed_blocks)
   ;;
 
 progress_on_a_terminal)
-  start_daemon
+  # A 4 MiB pool (16 buffers): the stream reaches the drive while it runs, not all at its end
+  # (the default pool's start mark is larger than the whole stream).
+  start_daemon --pool-size 4M
   # stderr on a pseudo-terminal (script(1)); a pause in the stream so that the daemon's
   # twice-a-second PROGRESS comes while data still flows.
   script -qec "{ head -c 8000000 /dev/urandom; sleep 1.2; head -c 8000000 /dev/urandom; } |

@@ -18,7 +18,7 @@ namespace {
 // ---- Drive::refresh_state ----
 
 // READ POSITION, MODE SENSE, then the health of the drive and its cartridge: LOG SENSE 2Eh, 17h
-// and 0Ch and READ ATTRIBUTE (issue 12, item 5).
+// and 0Ch and READ ATTRIBUTE (issue 12, item 5); 3Ch only for the emulated drive (issue 13).
 constexpr std::size_t refresh_commands = 6;
 
 Bytes mode_sense(bool write_protected, std::uint8_t density, std::uint32_t block_size,
