@@ -23,25 +23,11 @@ WriteStream::WriteStream(transport::ScsiTransport& drive, uring::BufferPool& poo
       _done{std::move(done)},
       _alerts{options.tape_alert_interval, options.tape_alerts_seen},
       _buffers{buffers},
-      _scratch{buffers.at(0)},
+      _scratch{options.command_buffer.value_or(buffers.at(0))},
       _buffer_count{static_cast<std::uint32_t>(buffers.size())},
       _free(buffers.begin(), buffers.end()) {
   _options.block_size =
       std::clamp<std::uint32_t>(_options.block_size, 1, static_cast<std::uint32_t>(pool.buffer_size()));
-  const auto of_pool = [&](unsigned percent) {
-    return (buffers.size() * std::min(percent, 100U) + 99) / 100;
-  };
-  if (_options.start_watermark == 0) {
-    _options.start_watermark = _options.start_percent != 0 ? of_pool(_options.start_percent)
-                                                           : buffers.size() / 2;
-  }
-  _options.start_watermark = std::clamp<std::size_t>(_options.start_watermark, 1, buffers.size());
-  if (_options.restart_watermark == 0) {
-    _options.restart_watermark = _options.restart_percent != 0 ? of_pool(_options.restart_percent)
-                                                               : _options.start_watermark;
-  }
-  _options.restart_watermark =
-      std::clamp<std::size_t>(_options.restart_watermark, 1, buffers.size());
   const auto block = _options.block_size;
   _unprotected_fill_size = _options.fixed
                    ? static_cast<std::uint32_t>(std::min<std::size_t>(pool.buffer_size() / block * block,
@@ -54,6 +40,23 @@ WriteStream::WriteStream(transport::ScsiTransport& drive, uring::BufferPool& poo
     _fill_size = block;
     _buffer_count = _shared_count;
   }
+  // The marks count the blocks that can wait for the drive: the client's slots when it shares
+  // them (the pool's own buffers then serve only commands), else the stream's buffers.
+  const std::size_t capacity = _buffer_count;
+  const auto of_pool = [&](unsigned percent) {
+    return (capacity * std::min(percent, 100U) + 99) / 100;
+  };
+  if (_options.start_watermark == 0) {
+    _options.start_watermark = _options.start_percent != 0 ? of_pool(_options.start_percent)
+                                                           : capacity / 2;
+  }
+  _options.start_watermark = std::clamp<std::size_t>(_options.start_watermark, 1, capacity);
+  if (_options.restart_watermark == 0) {
+    _options.restart_watermark = _options.restart_percent != 0 ? of_pool(_options.restart_percent)
+                                                               : _options.start_watermark;
+  }
+  _options.restart_watermark =
+      std::clamp<std::size_t>(_options.restart_watermark, 1, capacity);
 }
 
 std::span<std::uint8_t> WriteStream::writable() {

@@ -81,6 +81,11 @@ class WriteStream {
     // Early warning with data still to write ends a committed part (outcome.continues) instead
     // of the stream; the rest goes on with take_carryover().
     bool span = false;
+    // The buffer of the stream's own commands (READ POSITION, MODE SELECT): the drive's control
+    // buffer, which no producer ever receives into. Without it (test rigs) the first of the
+    // stream's buffers serves, and a receive still under way into it when the stream is cut
+    // could overwrite the position the count is read from.
+    std::optional<std::uint16_t> command_buffer;
   };
   // A block of the stream in a pool buffer: its data's length (the CRC, when the stream is
   // protected, follows it in the buffer).
@@ -234,7 +239,7 @@ class WriteStream {
   std::uint32_t _shared_held = 0;  // submitted, not yet written
   bool _shared_short = false;      // the short (last) block was submitted
   std::vector<std::uint16_t> _buffers;  // every buffer of the stream
-  std::uint16_t _scratch;  // a buffer for READ POSITION, while no data needs it
+  std::uint16_t _scratch;  // where READ POSITION and MODE SELECT data go (command_buffer)
   std::uint32_t _buffer_count;
   std::uint32_t _fill_size;  // bytes a buffer takes before it goes to the drive
   std::uint32_t _unprotected_fill_size;

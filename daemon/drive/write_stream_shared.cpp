@@ -33,7 +33,10 @@ bool WriteStream::submit(std::uint16_t buffer, std::uint32_t length) {
   _sha256.update(bytes);
   Block block{buffer, length};
   if (length < _fill_size) {
+    // Only END may follow a short block: the data has ended, so it goes to the drive now
+    // whatever the watermark, as finish() sends the rest of any stream.
     _shared_short = true;
+    _writing = true;
     if (_options.fixed) {  // the last block is padded with zeros to the block size
       std::fill(_pool.buffer(buffer).begin() + length, _pool.buffer(buffer).begin() + _fill_size,
                 std::uint8_t{0});

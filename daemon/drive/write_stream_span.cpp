@@ -21,9 +21,10 @@ WriteStream::WriteStream(transport::ScsiTransport& drive, uring::BufferPool& poo
       _free.push_back(buffer);
     }
   }
-  // The block the last part wrote at early warning freed its buffer, so one is always free for
-  // the commands that start this part; the carried ones keep their data until it is written.
-  if (!_free.empty()) {
+  // Without a command buffer: the block the last part wrote at early warning freed its buffer,
+  // so one is always free for the commands that start this part; the carried ones keep their
+  // data until it is written.
+  if (!_options.command_buffer && !_free.empty()) {
     _scratch = _free.front();
   }
   _full = std::move(carryover.queued);
@@ -45,9 +46,11 @@ bool WriteStream::end_part_at_early_warning() {
   }
   _handing_over = true;
   _phase = Phase::closing;
-  // The buffer of the block just written is free (written() gave it back): the READ POSITION
-  // of the count goes there, never into a buffer that holds data for the next volume.
-  _scratch = _free.front();
+  // Without a command buffer, the READ POSITION of the count goes into the buffer of the block
+  // just written (written() gave it back), never into one that holds data for the next volume.
+  if (!_options.command_buffer) {
+    _scratch = _free.front();
+  }
   if (_on_space) {  // the producer waits for the next part: closed() says so
     _on_space();
   }

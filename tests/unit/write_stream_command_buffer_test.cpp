@@ -1,0 +1,102 @@
+// The stream's own commands (READ POSITION, MODE SELECT) never use a buffer a producer may still
+// be receiving into: a stream cut while a receive is under way reads its count from the drive's
+// control buffer, so that bytes landing late cannot change the count the client is told.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "drive/write_stream.hpp"
+#include "emulated/drive_spec.hpp"
+#include "emulated/emulated_drive.hpp"
+#include "fake_transport.hpp"
+
+namespace tapestream {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Forwards to the emulated drive and keeps, per command, the pool buffer its data used.
+class BufferRecorder final : public transport::ScsiTransport {
+ public:
+  explicit BufferRecorder(transport::ScsiTransport& drive) : _drive{drive} {}
+  Result<void> submit(const transport::ScsiRequest& request,
+                      transport::ScsiCallback& callback) override {
+    if (!request.data.bytes.empty()) {
+      used.push_back({request.command.bytes()[0], request.data.index});
+    }
+    return _drive.submit(request, callback);
+  }
+  std::string_view kind() const override { return "recording"; }
+  struct Use {
+    std::uint8_t opcode;
+    std::uint16_t buffer;
+  };
+  std::vector<Use> used;
+
+ private:
+  transport::ScsiTransport& _drive;
+};
+
+constexpr std::uint8_t read_position_opcode = 0x34;
+
+// The producer holds buffer 0 (the first writable() takes it) when the stream is cut: the count's
+// READ POSITION must go to the command buffer, not into the producer's buffer.
+TEST(WriteStreamCommandBuffer, ACutStreamReadsItsCountIntoTheCommandBuffer) {
+  std::string pattern = (fs::temp_directory_path() / "command_buffer_test.XXXXXX").string();
+  ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+  const fs::path dir = pattern;
+  {
+    auto ring = uring::Ring::create({});
+    auto pool = uring::BufferPool::create(ring, 5, 128 * 1024);
+    const auto timeouts = scsi::TimeoutTable::lto_defaults();
+    emulated::EmulatedDrive emulated{
+        ring, emulated::parse_drive_spec("emulated:" + (dir / "tape.tap").string())};
+    BufferRecorder recorder{emulated};
+
+    drive::WriteStream::Options options;
+    options.block_size = 64 * 1024;
+    options.tape_alert_interval = std::chrono::seconds{0};
+    options.command_buffer = 4;
+    std::optional<drive::StreamOutcome> outcome;
+    bool ready = false;
+    drive::WriteStream stream{recorder, pool, timeouts, {0, 1, 2, 3}, options,
+                              [&](const drive::StreamOutcome& o) { outcome = o; }};
+    stream.start([&](std::uint64_t) { ready = true; });
+    ASSERT_TRUE(test::run_until(ring, [&] { return ready || outcome.has_value(); }));
+    ASSERT_TRUE(ready) << (outcome ? outcome->message : "");
+
+    // The producer starts receiving into the first buffer (the one a stream without a command
+    // buffer would read its position into) when the stream is cut.
+    auto receiving = stream.writable();
+    ASSERT_FALSE(receiving.empty());
+    const auto held = stream.writable_buffer();
+    const auto cut_at = recorder.used.size();
+
+    stream.cut(drive::Ending::shutting_down, "the daemon is stopping");
+    ASSERT_TRUE(test::run_until(ring, [&] { return outcome.has_value(); }));
+    ASSERT_TRUE(test::run_until(ring, [&] { return ring.in_flight() == 0; }));
+
+    bool position_read = false;
+    for (std::size_t i = cut_at; i < recorder.used.size(); ++i) {
+      const auto& use = recorder.used[i];
+      EXPECT_NE(use.buffer, held) << "command 0x" << std::hex << int{use.opcode}
+                                  << " used the buffer the producer is receiving into";
+      if (use.opcode == read_position_opcode) {
+        position_read = true;
+        EXPECT_EQ(use.buffer, 4);
+      }
+    }
+    EXPECT_TRUE(position_read) << "the cut stream never read its position";
+    EXPECT_EQ(outcome->bytes, 0u) << outcome->message;
+  }
+  std::error_code ignored;
+  fs::remove_all(dir, ignored);
+}
+
+}  // namespace
+}  // namespace tapestream
