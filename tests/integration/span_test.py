@@ -58,7 +58,10 @@ class Daemon:
         self.log = open(os.path.join(work, "daemon.log"), "ab")
         self.proc = subprocess.Popen(
             [DAEMON, "--socket", self.socket, "--state-dir", os.path.join(work, "state"),
-             "--log-target", "stderr", "--library", library, *args],
+             "--log-target", "stderr", "--library", library,
+             # Parts end while the client still sends: the stream must reach the tape before
+             # its END, which the default pool (256 MiB, start mark at half) would hold back.
+             "--pool-size", "4M", *args],
             stdout=self.log, stderr=self.log)
         deadline = time.monotonic() + 30
         while not os.path.exists(self.socket):

@@ -199,7 +199,10 @@ def short_then_more(w):
 
 def case_hostile(case):
     """hostile slot numbers and lengths"""
-    d = case.daemon(drives=[f"emu0=emulated:{case.path('tape.tap')}"])
+    # Each hostile stream waits for its first blocks' SLOT_FREE: they must go to the drive at
+    # once (start mark 1 %), not when half of the slots are full.
+    d = case.daemon(drives=[f"emu0=emulated:{case.path('tape.tap')}"],
+                    args=["--start-mark", "1", "--restart-mark", "1"])
     files = []
     acts = [
         ("slot = count", lambda w: w.submit(w.count, 10), 8),
@@ -263,7 +266,10 @@ time.sleep(600)
 
 def case_killed(case):
     """a client killed while holding slots"""
-    d = case.daemon(drives=[f"emu0=emulated:{case.path('tape.tap')}"])
+    # Blocks go to the drive as they come (start mark 1 %), so that part of the stream is on
+    # the tape when its client dies.
+    d = case.daemon(drives=[f"emu0=emulated:{case.path('tape.tap')}"],
+                    args=["--start-mark", "1", "--restart-mark", "1"])
     here = os.path.dirname(os.path.abspath(__file__))
     blocks = 40
     child = subprocess.Popen([sys.executable, "-c", CHILD, os.path.join(here, "..", "integration"), here,
