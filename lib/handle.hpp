@@ -120,6 +120,10 @@ int map_slots(ts_client* client, ts_stream& stream, const proto::Ready& ready);
 // Takes the frames waiting on the socket during a socket write: PROGRESS, or the daemon ending
 // the stream early (kept for ts_stream_commit, and its code returned).
 int take_early_replies(ts_stream* stream);
+// A read whose data nobody wants any more (its output failed): the connection is shut down,
+// which stops the daemon's read at once instead of draining the rest of the file from the tape,
+// and the handle is done for.
+void abandon_read(ts_stream* stream);
 
 // Runs `body`, turning any exception (a bad_alloc, a bug) into a code: nothing is thrown
 // across the C boundary.

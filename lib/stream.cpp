@@ -1,6 +1,7 @@
 // The C API's streams: a write or a read of one tape file, by fd passing or through the
 // socket (tapestream.h). A stream handle is what shared buffers will hang on later.
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -194,6 +195,14 @@ int take_early_replies(ts_stream* stream) {
                                                                   : failure.status);
   }
   return 0;
+}
+
+void abandon_read(ts_stream* stream) {
+  ts_client* client = stream->client;
+  ::shutdown(client->connection.fd(), SHUT_RDWR);
+  client->broken = true;
+  client->stream = nullptr;
+  delete stream;
 }
 
 }  // namespace tapestream::lib

@@ -121,10 +121,11 @@ int ts_read_fd(ts_client* client, const char* drive, uint64_t file_number, int f
         break;
       }
       if (const int w = write_all_fd(fd, buffer.data(), static_cast<size_t>(n)); w != 0) {
-        // The rest of the file is not wanted: the connection is closed with the handle, or
-        // reused after the daemon's END, which ts_stream_finish waits for.
-        ts_stream_finish(stream, nullptr);
-        client->last_error = "writing the data descriptor failed";
+        // The rest of the file is not wanted: reading it from the tape only to drop it could
+        // hold the drive for hours, so the connection goes and the daemon stops the read.
+        lib::abandon_read(stream);
+        client->last_error = "writing the data descriptor failed; the read was stopped and the "
+                             "connection closed";
         return w;
       }
     }

@@ -16,7 +16,8 @@ processes, GNU sha256sum). Cases:
                  header as the next answer
   sigpipe        ts_read_fd through the socket (a fake daemon that grants no fd passing) into a
                  pipe whose reader is gone, in a process with SIGPIPE's default action: the
-                 call returns -EPIPE and the process lives (regression: SIGPIPE killed it)
+                 call returns -EPIPE and the process lives (regression: SIGPIPE killed it), and
+                 the connection is closed at once (the read stops) rather than drained to END
   example_c      the library installed into a temporary prefix (cmake --install --component
                  library); examples/c built there with `cc $(pkg-config --cflags --libs
                  tapestream)` and with the CMake package; a generated pattern and a file
@@ -31,6 +32,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -189,11 +191,24 @@ def case_sigpipe(case):
     import struct
     import protocol_frames as pf
 
+    stopped = []
+
     def answer(conn, typ, rid):
-        if typ == pf.READ:
+        if typ != pf.READ:
+            return
+        # More data than the pipe's write fails on; the rest of the file is then not wanted: the
+        # client must stop the read (close the connection) instead of waiting for an END that a
+        # real daemon sends only after reading the whole file from the tape.
+        try:
             conn.sendall(pf.frame(pf.READY, struct.pack("<QII", 0, 0, 0), rid))
-            conn.sendall(pf.data_frames(bytes(256 * 1024), rid))
-            conn.sendall(pf.frame(pf.END, struct.pack("<QQ", 256 * 1024, 4), rid))
+            conn.sendall(pf.data_frames(bytes(4 * 1024 * 1024), rid))
+            conn.settimeout(10)
+            stopped.append(conn.recv(1) == b"")
+        except TimeoutError:
+            stopped.append(False)
+            conn.sendall(pf.frame(pf.END, struct.pack("<QQ", 4 * 1024 * 1024, 64), rid))
+        except OSError:  # closed while the data still came
+            stopped.append(True)
 
     path = fake_daemon(case, "pipe.sock", answer)
     rc, out, err = run_with_library(case, f"""
@@ -209,6 +224,11 @@ print(lib.ts_read_fd(client, b"emu0", ctypes.c_uint64(0), w, None), flush=True)
     case.check(rc == 0 and out == str(-errno.EPIPE),
                f"ts_read_fd returns -EPIPE ({-errno.EPIPE}) and the process lives: exit {rc}, "
                f"printed {out!r} {err}")
+    for _ in range(100):  # the fake's thread notes the end of the connection
+        if stopped:
+            break
+        time.sleep(0.05)
+    case.check(stopped == [True], f"the client closed the connection instead of draining the read ({stopped})")
 
 
 def install_library(case):

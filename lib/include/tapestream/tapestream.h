@@ -183,7 +183,9 @@ TS_API long ts_stream_read(ts_stream* stream, void* into, size_t capacity);
 TS_API int ts_stream_finish(ts_stream* stream, struct ts_result* out);
 
 /* Whole streams in one call: `fd`'s data to tape (by fd passing when granted, otherwise
- * through the socket) or a file to `fd`. */
+ * through the socket) or a file to `fd`. When writing to `fd` fails during a read through the
+ * socket (-EPIPE: its reader is gone), the read is stopped by closing the connection rather
+ * than drained from the tape: the handle is then lost (later calls: TS_ERROR(TS_UNREACHABLE)). */
 TS_API int ts_write_fd(ts_client* client, const char* drive, const struct ts_write_options* options,
                        int fd, struct ts_result* out);
 TS_API int ts_read_fd(ts_client* client, const char* drive, uint64_t file_number, int fd,
