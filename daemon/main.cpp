@@ -326,7 +326,7 @@ int main(int argc, char** argv) {
        "leaves the drive the pool it allows, and says so")
       ("start-mark", po::value<std::vector<std::string>>()->value_name("[NAME=]PERCENT")->composing(),
        "a write stream's first WRITE waits until this much of the pool is full, or the data "
-       "ended (default 50); NAME= for one drive; repeatable")
+       "ended (default 50; 1: none); NAME= for one drive; repeatable")
       ("restart-mark", po::value<std::vector<std::string>>()->value_name("[NAME=]PERCENT")->composing(),
        "when the pool runs dry mid-stream, the next WRITE waits until this much of it is full "
        "again, or the data ended, so the drive gets long runs (default 50; 1: none); NAME= for "

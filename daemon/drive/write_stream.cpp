@@ -43,8 +43,10 @@ WriteStream::WriteStream(transport::ScsiTransport& drive, uring::BufferPool& poo
   // The marks count the blocks that can wait for the drive: the client's slots when it shares
   // them (the pool's own buffers then serve only commands), else the stream's buffers.
   const std::size_t capacity = _buffer_count;
-  const auto of_pool = [&](unsigned percent) {
-    return (capacity * std::min(percent, 100U) + 99) / 100;
+  // 1 % is "no mark" (the operator's way to write whatever arrives, as mbuffer's 0): one block,
+  // not 1 % of a pool of hundreds.
+  const auto of_pool = [&](unsigned percent) -> std::size_t {
+    return percent <= 1 ? 1 : (capacity * std::min(percent, 100U) + 99) / 100;
   };
   if (_options.start_watermark == 0) {
     _options.start_watermark = _options.start_percent != 0 ? of_pool(_options.start_percent)
