@@ -28,20 +28,23 @@ WriteStream::WriteStream(transport::ScsiTransport& drive, uring::BufferPool& poo
       _free(buffers.begin(), buffers.end()) {
   _options.block_size =
       std::clamp<std::uint32_t>(_options.block_size, 1, static_cast<std::uint32_t>(pool.buffer_size()));
+  // The marks count the blocks the stream can hold: a shared stream's are its slots, however
+  // large the pool (a mark beyond them would wait for blocks the producer has no slot for).
+  const std::size_t depth =
+      _options.shared_buffers.empty() ? buffers.size() : _options.shared_buffers.size();
   const auto of_pool = [&](unsigned percent) {
-    return (buffers.size() * std::min(percent, 100U) + 99) / 100;
+    return (depth * std::min(percent, 100U) + 99) / 100;
   };
   if (_options.start_watermark == 0) {
     _options.start_watermark = _options.start_percent != 0 ? of_pool(_options.start_percent)
-                                                           : buffers.size() / 2;
+                                                           : depth / 2;
   }
-  _options.start_watermark = std::clamp<std::size_t>(_options.start_watermark, 1, buffers.size());
+  _options.start_watermark = std::clamp<std::size_t>(_options.start_watermark, 1, depth);
   if (_options.restart_watermark == 0) {
     _options.restart_watermark = _options.restart_percent != 0 ? of_pool(_options.restart_percent)
                                                                : _options.start_watermark;
   }
-  _options.restart_watermark =
-      std::clamp<std::size_t>(_options.restart_watermark, 1, buffers.size());
+  _options.restart_watermark = std::clamp<std::size_t>(_options.restart_watermark, 1, depth);
   const auto block = _options.block_size;
   _unprotected_fill_size = _options.fixed
                    ? static_cast<std::uint32_t>(std::min<std::size_t>(pool.buffer_size() / block * block,
@@ -96,7 +99,9 @@ void WriteStream::commit(std::size_t bytes) {
     _filling.reset();
     pump();
   }
-  _sha256.update(committed);
+  if (_options.digest) {
+    _sha256.update(committed);
+  }
 }
 
 void WriteStream::finish() {
@@ -430,7 +435,7 @@ void WriteStream::settle(std::optional<std::uint64_t> objects_on_medium) {
                        std::to_string(_bytes_received - _bytes_before) +
                        " bytes after WRITE FILEMARKS";
   }
-  if (_outcome.ending == Ending::complete) {  // the padding of a last fixed block is not in it
+  if (_outcome.ending == Ending::complete && _options.digest) {  // padding of a fixed block is not in it
     _outcome.sha256 = _sha256.finish();
   }
   if (_options.fixed && _outcome.ending != Ending::complete) {

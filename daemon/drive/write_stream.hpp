@@ -81,6 +81,9 @@ class WriteStream {
     // Early warning with data still to write ends a committed part (outcome.continues) instead
     // of the stream; the rest goes on with take_carryover().
     bool span = false;
+    // The client's choice (WRITE flag 128): no SHA-256 of the stream, whose outcome then has
+    // none, for a producer that hashes its data itself or needs no digest.
+    bool digest = true;
   };
   // A block of the stream in a pool buffer: its data's length (the CRC, when the stream is
   // protected, follows it in the buffer).

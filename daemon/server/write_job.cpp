@@ -56,6 +56,7 @@ drive::WriteStream::Options WriteJob::stream_options(bool append) {
     options.shared_buffers = _slots->buffers();
   }
   options.span = _spanning.has_value();
+  options.digest = (_request.flags & TS_WRITE_NO_DIGEST) == 0;
   return options;
 }
 
@@ -351,7 +352,7 @@ void WriteJob::finish_report(const drive::StreamOutcome& outcome) {
     _host.reply(proto::Committed{outcome.bytes, outcome.blocks, outcome.file_number,
                                  _request.block_size,
                                  outcome.early_warning ? TS_COMMITTED_EARLY_WARNING : 0U,
-                                 _host.digest_granted() ? outcome.sha256 : std::nullopt});
+                                 committed_digest(outcome)});
   } else if (outcome.ending == drive::Ending::client_gone) {
     spdlog::warn("drive {}: the client of file {} went away; {} are on the tape{}", name,
                  outcome.file_number, amount_text(outcome), outcome.blocks > 0 ? filemark : "");
@@ -384,6 +385,13 @@ void WriteJob::finish_report(const drive::StreamOutcome& outcome) {
   }
   _phase = Phase::done;
   _host.request_over(_send_away);
+}
+
+std::optional<proto::Digest> WriteJob::committed_digest(const drive::StreamOutcome& outcome) const {
+  if (!_host.digest_granted()) {
+    return std::nullopt;
+  }
+  return outcome.sha256 ? *outcome.sha256 : proto::Digest{};
 }
 
 bool WriteJob::make_slots() {

@@ -41,6 +41,10 @@ SUBMIT, SLOT_FREE = 0x0013, 0x8014
 READY_SHARED = 0x2
 BLOCK = 64 * 1024
 F_GET_SEALS = 1034
+# 16 buffers, so 15 slots whose start mark (half) a few blocks reach: the cases that need blocks
+# on the tape before END (the 256 MiB default would hold them all until then).
+SMALL_POOL = ["--pool-size", "4M"]
+# hostile also wants its short block on the tape at once after the slots ran dry: no restart mark.
 SEALS_WANTED = 0x0002 | 0x0004 | 0x0001  # shrink, grow, seal
 
 
@@ -53,9 +57,9 @@ def pattern(index, length=BLOCK):
 class SharedWrite:
     """A WRITE with shared buffers on a raw connection: READY's memfd mapped, slots tracked."""
 
-    def __init__(self, conn, drive, block=BLOCK, expected=0, rid=7):
+    def __init__(self, conn, drive, block=BLOCK, expected=0, rid=7, flags=0):
         self.c, self.rid = conn, rid
-        conn.send(pf.frame(pf.WRITE, pf.write_body(drive, pf.W_APPEND | W_SHARED, block, expected), rid))
+        conn.send(pf.frame(pf.WRITE, pf.write_body(drive, pf.W_APPEND | W_SHARED | flags, block, expected), rid))
         header, fds = self.recv_with_fds(16)
         typ, _, length = struct.unpack_from("<HII", header, 6)
         body = conn.recv_exact(length)
@@ -199,7 +203,7 @@ def short_then_more(w):
 
 def case_hostile(case):
     """hostile slot numbers and lengths"""
-    d = case.daemon(drives=[f"emu0=emulated:{case.path('tape.tap')}"])
+    d = case.daemon(drives=[f"emu0=emulated:{case.path('tape.tap')}"], args=SMALL_POOL + ["--restart-mark", "1"])
     files = []
     acts = [
         ("slot = count", lambda w: w.submit(w.count, 10), 8),
@@ -263,7 +267,7 @@ time.sleep(600)
 
 def case_killed(case):
     """a client killed while holding slots"""
-    d = case.daemon(drives=[f"emu0=emulated:{case.path('tape.tap')}"])
+    d = case.daemon(drives=[f"emu0=emulated:{case.path('tape.tap')}"], args=SMALL_POOL)
     here = os.path.dirname(os.path.abspath(__file__))
     blocks = 40
     child = subprocess.Popen([sys.executable, "-c", CHILD, os.path.join(here, "..", "integration"), here,
