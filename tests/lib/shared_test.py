@@ -4,7 +4,8 @@ emulated drives (real image files), in raw frames: the client maps the memfd REA
 produces in place, SUBMITs slots and reuses them on SLOT_FREE; what the CLI reads back has the
 sha256sum of what was produced. Cases:
   write     a stream of whole blocks and a short last one commits; COMMITTED's digest and the
-            CLI's read back match; the memfd is sealed and starts as zeros
+            CLI's read back match; the memfd is sealed and starts as zeros; the slots of the
+            default 256 MiB pool are at most 16 MiB
   hostile   slot out of range (count, 2^32-1), a slot submitted twice, length 0, length over the
             block size, a SUBMIT after a short block: each cuts the stream with STREAM_FAILED
             bad_request that accounts exactly for what is on the tape (read back and compared),
@@ -161,6 +162,12 @@ def case_write(case):
     r, data = cli_read(case, d, "emu0", number)
     case.check(r.rc == 0 and hashlib.sha256(data).hexdigest() == hashlib.sha256(produced).hexdigest(),
                f"the CLI reads file {number} back with the produced sha256 ({len(data)} bytes)")
+    # The default pool is 1024 buffers of 256 KiB; the slots stop at 16 MiB whatever the pool.
+    with pf.connect(d.socket, features=F_SHARED) as c:
+        w = SharedWrite(c, "emu0", block=262144)
+        case.check(w.map is not None and 2 <= w.count and w.count * w.block <= 16 << 20,
+                   f"slots of 256 KiB on a 256 MiB pool: {getattr(w, 'count', 0)} of them, at most 16 MiB")
+        w.close()
 
 
 def hostile_stream(case, d, what, act, whole_first):
