@@ -2,7 +2,8 @@
  * into the daemon's shared slots (`shared`, libtapestream's ts_shared_acquire/submit) or into
  * one private buffer that goes nowhere (`generate`: the generation's own cost, which the
  * script subtracts). Prints "bytes B cpu_s C wall_s W" (its own user + system CPU).
- * Usage: shared_buffers (shared SOCKET DRIVE | generate) BYTES [BLOCK] */
+ * Usage: shared_buffers (shared SOCKET DRIVE | generate) BYTES [BLOCK [no-digest]]
+ * (no-digest: TS_WRITE_NO_DIGEST, the daemon takes no SHA-256 of the stream) */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <stdio.h>
@@ -43,7 +44,7 @@ int main(int argc, char** argv) {
   const int shared = argc >= 5 && strcmp(argv[1], "shared") == 0;
   const int generate = argc >= 3 && strcmp(argv[1], "generate") == 0;
   if (!shared && !generate) {
-    fprintf(stderr, "usage: %s (shared SOCKET DRIVE | generate) BYTES [BLOCK]\n", argv[0]);
+    fprintf(stderr, "usage: %s (shared SOCKET DRIVE | generate) BYTES [BLOCK [no-digest]]\n", argv[0]);
     return 2;
   }
   const uint64_t total = strtoull(argv[shared ? 4 : 2], NULL, 0);
@@ -69,7 +70,8 @@ int main(int argc, char** argv) {
     }
     struct ts_write_options options;
     TS_INIT(struct ts_write_options, &options);
-    options.flags = TS_WRITE_APPEND | TS_WRITE_SHARED;
+    options.flags = TS_WRITE_APPEND | TS_WRITE_SHARED |
+                    (argc > 6 && strcmp(argv[6], "no-digest") == 0 ? TS_WRITE_NO_DIGEST : 0U);
     options.block_size = block;
     options.expected_length = total;
     ts_stream* stream = NULL;

@@ -5,13 +5,16 @@
 #           producer's own cost, subtracted below)
 #   shm     bench/shared_buffers shared: the same pattern made in the daemon's slots
 #           (ts_shared_acquire/submit): no copy between the producer and the tape
+#   shm-nd  the same with TS_WRITE_NO_DIGEST: the daemon takes no SHA-256 of the stream
 #   fd      zero_pipe SIZE | tapestream write --data-path fd     (the daemon reads the pipe)
+#   fd-nd   the same with --no-digest
 #   stream  zero_pipe SIZE | tapestream write --data-path stream (DATA frames on the socket)
 # GB/s is SIZE / wall time; cpu-s/GiB counts every process (producer, CLI, and the daemon's
-# threads from /proc/PID/stat); "beyond gen" is shm's CPU less gen's, per GiB. The daemon hashes
-# every stream (SHA-256) whatever the path: that is in each figure. Benchmarks are not tests.
+# threads from /proc/PID/stat); "beyond gen" is the shm rows' CPU less gen's, per GiB. The
+# daemon hashes every stream (SHA-256) but the -nd ones. Benchmarks are not tests.
+# BLOCK is the daemon's buffer size and every stream's block size, so the shm rows' slot size.
 # Usage: [DAEMON_ARGS="--protection off"] bench/shared_buffers.sh BUILD_DIR [SIZE_MiB] [ROUNDS] [BLOCK]
-#   e.g. bench/shared_buffers.sh build/rel 4096 5 1M
+#   e.g. bench/shared_buffers.sh build/rel 4096 5 4M
 set -euo pipefail
 build=${1:?build directory, e.g. build/rel}
 mib=${2:-2048}
@@ -43,7 +46,9 @@ run() {
   case $tool in
     gen) job="'$build/bench/shared_buffers' generate $bytes $block_bytes >/dev/null" ;;
     shm) job="'$build/bench/shared_buffers' shared '$TAPESTREAM_SOCKET' null0 $bytes $block_bytes >/dev/null" ;;
+    shm-nd) job="'$build/bench/shared_buffers' shared '$TAPESTREAM_SOCKET' null0 $bytes $block_bytes no-digest >/dev/null" ;;
     fd|stream) job="'$build/bench/zero_pipe' $bytes | '$cli' --drive null0 write --data-path $tool 2>'$work/cli.log'" ;;
+    fd-nd) job="'$build/bench/zero_pipe' $bytes | '$cli' --drive null0 write --data-path fd --no-digest 2>'$work/cli.log'" ;;
   esac
   before=$(cpu_of "$daemon_pid")
   /usr/bin/time -f "%e %U %S" -o "$work/t" bash -c "$job"
@@ -58,7 +63,7 @@ run() {
 
 printf "%-6s %3s %8s %10s %8s\n" tool rnd "GB/s" "cpu-s/GiB" "wall s"
 for round in $(seq "$rounds"); do
-  for tool in gen shm fd stream; do
+  for tool in gen shm shm-nd fd fd-nd stream; do
     run "$tool" "$round" | tee -a "$work/rows"
   done
 done
@@ -74,10 +79,10 @@ awk '
   { vals[$1 " rate"] = vals[$1 " rate"] " " $3; vals[$1 " cpu"] = vals[$1 " cpu"] " " $4 }
   END {
     printf "%-6s %8s %10s %12s\n", "tool", "GB/s", "cpu-s/GiB", "beyond gen"
-    split("gen shm fd stream", tools, " ")
-    for (i = 1; i <= 4; i++) {
+    n = split("gen shm shm-nd fd fd-nd stream", tools, " ")
+    for (i = 1; i <= n; i++) {
       t = tools[i]
       printf "%-6s %8.2f %10.3f %12s\n", t, median(t " rate"), median(t " cpu"),
-             t == "shm" ? sprintf("%.3f", median("shm cpu") - median("gen cpu")) : "-"
+             t ~ /^shm/ ? sprintf("%.3f", median(t " cpu") - median("gen cpu")) : "-"
     }
   }' "$work/rows"

@@ -25,7 +25,7 @@ constexpr const char* usage_text = R"(tapestream - write to and read from tape t
 
 Usage:
   tapestream [OPTIONS] write [--block-size SIZE] [--fixed] [--no-wait] [--here]
-                           [--label TEXT] [--size SIZE] [--force]
+                           [--label TEXT] [--size SIZE] [--force] [--no-digest]
                            [--data-path auto|fd|stream] [-- COMMAND [ARG]...]
   tapestream [OPTIONS] read [--file N] [--data-path auto|fd|stream]
   tapestream [OPTIONS] status | drives | tell
@@ -51,7 +51,7 @@ Commands:
            length of a regular file as standard input, make a stream of another length
            fail (exit 65). Standard input that is a terminal is refused unless --force.
            Prints what was committed and "tapestream: sha256 HEX", the stream's SHA-256
-           as sha256sum prints it, on standard error.
+           as sha256sum prints it, on standard error (not with --no-digest).
   read     copy file N (default: the file at the current position) to standard output;
            if the reader of standard output goes away, ends by SIGPIPE as cat does.
            Prints what it read and the SHA-256 of what it gave (a fixed-block file's
@@ -392,6 +392,9 @@ int main(int argc, char** argv) {
       ("fixed", "write: fixed-block mode: every block --block-size bytes, the last one padded "
                 "with zeros (reading the file back returns the padding too)")
       ("label", po::value<std::string>()->value_name("TEXT"), "write: a label for the log")
+      ("no-digest", "write: the daemon takes no SHA-256 of the stream (for a producer that "
+                    "hashes its data itself): none is printed, the catalog records none, and "
+                    "verify can then only say that the file reads to its end (unrecorded)")
       ("size", po::value<std::string>()->value_name("SIZE"),
        "write: the stream's exact length; a stream that ends shorter or runs longer is not "
        "committed (exit 65)")

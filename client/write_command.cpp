@@ -282,7 +282,8 @@ Result<ts_write_options> options_of(const po::variables_map& vm, std::string& la
   }
   options.flags = (vm.count("no-wait") != 0 ? TS_WRITE_NO_WAIT : 0U) |
                   (vm.count("here") != 0 ? 0U : TS_WRITE_APPEND) |
-                  (vm.count("fixed") != 0 ? TS_WRITE_FIXED : 0U);
+                  (vm.count("fixed") != 0 ? TS_WRITE_FIXED : 0U) |
+                  (vm.count("no-digest") != 0 ? TS_WRITE_NO_DIGEST : 0U);
   if (vm.count("label") != 0) {
     // Its UTF-8 the library checks before anything is sent.
     label = vm["label"].as<std::string>();
@@ -301,6 +302,12 @@ Result<void> write_command(ts_client* c, const Globals& g, const po::variables_m
   BOOST_OUTCOME_TRY(drive, pick_drive(c, g.drive));
   std::string label;
   BOOST_OUTCOME_TRY(options, options_of(vm, label));
+  // Before any producer starts: an older daemon would not even know what is asked.
+  if ((options.flags & TS_WRITE_NO_DIGEST) != 0 && (ts_features(c) & TS_FEATURE_NO_DIGEST) == 0) {
+    return Failure{TS_BAD_REQUEST,
+                   "--no-digest: this tapestreamd does not know streams without digest (it is "
+                   "older than this tapestream); nothing was written"};
+  }
   const bool has_producer = !producer_command.empty();
   // As tar refuses to write an archive to a terminal: what is typed is rarely meant for tape.
   if (!has_producer && isatty(STDIN_FILENO) == 1 && vm.count("force") == 0) {

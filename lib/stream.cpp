@@ -18,7 +18,7 @@ namespace tapestream::lib {
 namespace {
 
 constexpr std::uint32_t write_flags_allowed =
-    TS_WRITE_FIXED | TS_WRITE_NO_WAIT | TS_WRITE_APPEND | TS_WRITE_SHARED;
+    TS_WRITE_FIXED | TS_WRITE_NO_WAIT | TS_WRITE_APPEND | TS_WRITE_SHARED | TS_WRITE_NO_DIGEST;
 
 void fill_result(ts_result* caller, const proto::Message& reply) {
   if (caller == nullptr) {
@@ -28,7 +28,8 @@ void fill_result(ts_result* caller, const proto::Message& reply) {
   std::memset(&filled, 0, sizeof filled);
   auto* out = &filled;
   auto digest = [out](const std::optional<proto::Digest>& d) {
-    if (d) {
+    // All zeros is the protocol's "not known" (a stream written with TS_WRITE_NO_DIGEST).
+    if (d && std::any_of(d->begin(), d->end(), [](std::uint8_t b) { return b != 0; })) {
       out->has_digest = 1;
       std::memcpy(out->sha256, d->data(), d->size());
     }
@@ -231,7 +232,15 @@ int ts_write_begin(ts_client* client, const char* drive, const struct ts_write_o
       if ((options->flags & ~lib::write_flags_allowed) != 0) {
         return fail(client, proto::Status::bad_request,
                     "ts_write_begin: flags are TS_WRITE_FIXED, TS_WRITE_NO_WAIT, TS_WRITE_APPEND, "
-                    "TS_WRITE_SHARED");
+                    "TS_WRITE_SHARED, TS_WRITE_NO_DIGEST");
+      }
+      if ((options->flags & TS_WRITE_NO_DIGEST) != 0 &&
+          (client->connection.features() & TS_FEATURE_NO_DIGEST) == 0) {
+        client->last_error =
+            "this tapestreamd does not know streams without digest (TS_WRITE_NO_DIGEST, "
+            "tapestream write --no-digest): it is older than libtapestream 1.3; write with the "
+            "digest, or update the daemon";
+        return -EOPNOTSUPP;
       }
       if ((options->flags & TS_WRITE_SHARED) != 0) {
         if ((client->connection.features() & TS_FEATURE_SHARED_BUFFERS) == 0) {

@@ -94,7 +94,7 @@ Result<Message> decode_known(Type type, ByteView body) {
           (m.flags & TS_WRITE_SHARED) != 0 && (m.flags & TS_WRITE_SPAN) != 0;
       if ((m.flags & ~std::uint32_t{TS_WRITE_FIXED | TS_WRITE_NO_WAIT | TS_WRITE_FD |
                                     TS_WRITE_APPEND | TS_WRITE_PROGRESS | TS_WRITE_SPAN |
-                                    TS_WRITE_SHARED}) != 0 ||
+                                    TS_WRITE_SHARED | TS_WRITE_NO_DIGEST}) != 0 ||
           m.block_size > TS_MAX_DATA || shared_and_fd || shared_and_span) {
         r.flag_bad_field();
       }

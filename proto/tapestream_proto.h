@@ -72,6 +72,7 @@ enum ts_message_type {
 #define TS_FEATURE_HEALTH 0x4u /* DRIVE_STATUS byte 65 says what is known; health extension */
 #define TS_FEATURE_SHARED_BUFFERS 0x8u /* WRITE with TS_WRITE_SHARED: slots in a passed memfd */
 #define TS_FEATURE_SPAN 0x10u  /* the daemon knows TS_WRITE_SPAN and sends PART */
+#define TS_FEATURE_NO_DIGEST 0x80u /* the daemon knows TS_WRITE_NO_DIGEST */
 
 /* Status codes of ERROR and STREAM_FAILED. */
 enum ts_status {
@@ -127,6 +128,7 @@ enum ts_control_op {
 #define TS_WRITE_PROGRESS 0x10u
 #define TS_WRITE_SHARED 0x40u /* data through shared buffer slots (SUBMIT), not DATA */
 #define TS_WRITE_SPAN 0x20u /* at early warning go on on the library's next scratch volume */
+#define TS_WRITE_NO_DIGEST 0x80u /* the daemon takes no SHA-256 of the stream (the digest is not known) */
 #define TS_READ_FD 0x4u
 #define TS_READ_PROGRESS 0x10u
 #define TS_READ_SHARED 0x40u /* blocks in shared buffer slots (FILLED, RETURN), not DATA */

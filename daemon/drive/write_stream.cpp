@@ -101,7 +101,9 @@ void WriteStream::commit(std::size_t bytes) {
     _filling.reset();
     pump();
   }
-  _sha256.update(committed);
+  if (_options.digest) {
+    _sha256.update(committed);
+  }
 }
 
 void WriteStream::finish() {
@@ -435,7 +437,7 @@ void WriteStream::settle(std::optional<std::uint64_t> objects_on_medium) {
                        std::to_string(_bytes_received - _bytes_before) +
                        " bytes after WRITE FILEMARKS";
   }
-  if (_outcome.ending == Ending::complete) {  // the padding of a last fixed block is not in it
+  if (_outcome.ending == Ending::complete && _options.digest) {  // padding of a fixed block is not in it
     _outcome.sha256 = _sha256.finish();
   }
   if (_options.fixed && _outcome.ending != Ending::complete) {

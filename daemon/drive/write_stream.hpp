@@ -86,6 +86,9 @@ class WriteStream {
     // stream's buffers serves, and a receive still under way into it when the stream is cut
     // could overwrite the position the count is read from.
     std::optional<std::uint16_t> command_buffer;
+    // The client's choice (WRITE flag 128): no SHA-256 of the stream, whose outcome then has
+    // none, for a producer that hashes its data itself or needs no digest.
+    bool digest = true;
   };
   // A block of the stream in a pool buffer: its data's length (the CRC, when the stream is
   // protected, follows it in the buffer).

@@ -30,7 +30,9 @@ bool WriteStream::submit(std::uint16_t buffer, std::uint32_t length) {
   }
   // The digest is of the bytes as they are now, in the daemon's mapping: a producer that
   // changes the slot after SUBMIT harms only its own stream (PROTOCOL.md, shared buffers).
-  _sha256.update(bytes);
+  if (_options.digest) {
+    _sha256.update(bytes);
+  }
   Block block{buffer, length};
   if (length < _fill_size) {
     // Only END may follow a short block: the data has ended, so it goes to the drive now

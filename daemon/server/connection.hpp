@@ -197,6 +197,7 @@ class Connection final : private JobHost {
   bool _digest = false;      // granted in HELLO_OK
   bool _health = false;      // granted in HELLO_OK: DRIVE_STATUS's known mask and extension
   bool _shared_buffers = false;  // granted in HELLO_OK: WRITE with TS_WRITE_SHARED
+  bool _no_digest = false;       // granted in HELLO_OK: WRITE with TS_WRITE_NO_DIGEST
   std::uint32_t _request_id = 0;
   UniqueFd _passed_fd;  // came with the request being served; claimed by WRITE or READ
   Clock::time_point _idle_since = Clock::now();

@@ -22,6 +22,11 @@ void Connection::write(const proto::WriteRequest& m) {
     refuse(proto::Status::bad_request, "shared buffers were not agreed in HELLO", false);
     return;
   }
+  if ((m.flags & TS_WRITE_NO_DIGEST) != 0 && !_no_digest) {
+    refuse(proto::Status::bad_request, "a stream without digest (WRITE flag 128) was not agreed in HELLO",
+           false);
+    return;
+  }
   auto data_fd = claim_passed_fd((m.flags & TS_WRITE_FD) != 0, true);
   if (!data_fd) {
     return;

@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 
 namespace tapestream::server {
 namespace {
@@ -18,6 +20,21 @@ constexpr std::uint32_t crc_room = 4;
 Failure system_failure(int error, const std::string& what) {
   return Failure{{error, std::generic_category()}, what + ": " + std::strerror(error)};
 }
+
+// Bytes this process has locked or pinned already (the pools, other streams' slots): what the
+// memory lock limit must hold besides the new slots.
+std::size_t locked_now() {
+  std::size_t kib = 0;
+  std::ifstream status{"/proc/self/status"};
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmLck:") || line.starts_with("VmPin:")) {
+      kib += std::strtoull(line.c_str() + 6, nullptr, 10);
+    }
+  }
+  return kib * 1024;
+}
+
+std::string mib_text(std::size_t bytes) { return std::to_string((bytes + (1U << 20) - 1) >> 20) + " MiB"; }
 
 }  // namespace
 
@@ -52,11 +69,19 @@ Result<std::unique_ptr<SharedSlots>, Failure> SharedSlots::create(uring::BufferP
   }
   auto* bytes = static_cast<std::uint8_t*>(mapping);
   const int rc = pool.attach_shared(bytes, slots, stride, stride);
+  if (rc == -ENOMEM) {
+    // The operator needs the count and the limit that would do, not just "ENOMEM".
+    const auto locked = locked_now();
+    ::munmap(mapping, size);
+    return Failure{std::make_error_code(std::errc::not_enough_memory),
+                   std::to_string(slots) + " shared slots of " + std::to_string(stride) + " bytes (" +
+                       mib_text(size) + ", as many as the drive's pool has buffers) beside the " +
+                       mib_text(locked) + " the daemon holds locked already: " +
+                       uring::memlock_advice(locked + size)};
+  }
   if (rc < 0) {
     ::munmap(mapping, size);
-    return system_failure(-rc, rc == -ENOMEM ? "registering the shared slots (the memory lock "
-                                               "limit, LimitMEMLOCK)"
-                                             : "registering the shared slots");
+    return system_failure(-rc, "registering the shared slots");
   }
   return std::unique_ptr<SharedSlots>{
       new SharedSlots{pool, std::move(fd), bytes, size, slots, stride, capacity}};

@@ -270,8 +270,8 @@ bool describes(const Trailer& trailer, std::string_view volume_uuid, const Scann
   }
   if (trailer.status == TrailerStatus::complete) {
     // A complete stream's digest is of the client's bytes: only without padding can the scan's
-    // digest of what it read stand for it.
-    return trailer.sha256 && (trailer.padding != 0 || data.sha256 == trailer.sha256);
+    // digest of what it read stand for it. A stream written without a digest has none to match.
+    return !trailer.sha256 || trailer.padding != 0 || data.sha256 == trailer.sha256;
   }
   return true;
 }

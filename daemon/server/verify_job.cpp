@@ -202,7 +202,11 @@ void VerifyJob::report_file(const drive::StreamOutcome& outcome) {
     const auto check = check_read_back(row, ReadBack{_file, outcome.bytes, outcome.blocks, v.digest});
     v.verdict = check.verdict;
     v.message = check.message;
-    if (v.verdict == TS_VERDICT_UNRECORDED && row != nullptr) {
+    if (v.verdict == TS_VERDICT_UNRECORDED && row != nullptr && !row->sha256 &&
+        row->status == catalog::FileStatus::complete) {
+      v.message = "written without a digest (--no-digest): nothing to compare it with; it reads "
+                  "to its end";
+    } else if (v.verdict == TS_VERDICT_UNRECORDED && row != nullptr) {
       v.message = std::string{"the catalog's row is "} + catalog::status_name(row->status) +
                   (row->sha256 ? "" : ", without a digest");
     }

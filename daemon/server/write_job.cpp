@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "server/status_map.hpp"
 
 namespace tapestream::server {
@@ -56,6 +58,7 @@ drive::WriteStream::Options WriteJob::stream_options(bool append) {
     options.shared_buffers = _slots->buffers();
   }
   options.span = _spanning.has_value();
+  options.digest = (_request.flags & TS_WRITE_NO_DIGEST) == 0;
   return options;
 }
 
@@ -351,7 +354,7 @@ void WriteJob::finish_report(const drive::StreamOutcome& outcome) {
     _host.reply(proto::Committed{outcome.bytes, outcome.blocks, outcome.file_number,
                                  _request.block_size,
                                  outcome.early_warning ? TS_COMMITTED_EARLY_WARNING : 0U,
-                                 _host.digest_granted() ? outcome.sha256 : std::nullopt});
+                                 committed_digest(outcome)});
   } else if (outcome.ending == drive::Ending::client_gone) {
     spdlog::warn("drive {}: the client of file {} went away; {} are on the tape{}", name,
                  outcome.file_number, amount_text(outcome), outcome.blocks > 0 ? filemark : "");
@@ -386,10 +389,26 @@ void WriteJob::finish_report(const drive::StreamOutcome& outcome) {
   _host.request_over(_send_away);
 }
 
+std::optional<proto::Digest> WriteJob::committed_digest(const drive::StreamOutcome& outcome) const {
+  if (!_host.digest_granted()) {
+    return std::nullopt;
+  }
+  return outcome.sha256 ? *outcome.sha256 : proto::Digest{};
+}
+
 bool WriteJob::make_slots() {
   auto& pool = _slot.drive().pool();
-  // As many slots as the stream would have pool buffers: the same depth of queue to the drive.
-  const auto wanted = static_cast<std::uint32_t>(pool.count() > 1 ? pool.count() - 1 : 1);
+  // As many slots as the stream would have pool buffers (the same depth of queue to the drive),
+  // but no more than 16 MiB of them. A slot table as large as the 256 MiB default pool cost
+  // more than the SHA-256 it was meant to spare (PERFORMANCE.md, shared buffers): every stream's
+  // fresh memfd zeroed and faulted in on both sides, and a producer writing far beyond its
+  // caches (0.72 CPU s/GiB without the digest, against 0.17 with 16 MiB). A producer that makes its data
+  // in place rides out little that a deeper queue would.
+  constexpr std::uint64_t slot_bytes = std::uint64_t{16} << 20;
+  const std::uint64_t by_bytes =
+      std::max<std::uint64_t>(2, slot_bytes / std::max<std::uint32_t>(_request.block_size, 1));
+  const auto wanted = static_cast<std::uint32_t>(
+      std::min<std::uint64_t>(pool.count() > 1 ? pool.count() - 1 : 1, by_bytes));
   auto slots = SharedSlots::create(pool, wanted, _request.block_size);
   if (!slots) {
     refuse_start(drive::Ending::internal,

@@ -122,6 +122,9 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   void write_trailer(const drive::StreamOutcome& outcome);
   void trailer_written(const drive::StreamOutcome& outcome, const drive::LabelStep& step);
   void finish_report(const drive::StreamOutcome& outcome);
+  // COMMITTED's digest: none without `digest`; the "not known" zeros for a stream the client
+  // wrote without one (WRITE flag 128), so that the body keeps its length.
+  std::optional<proto::Digest> committed_digest(const drive::StreamOutcome& outcome) const;
   // Spanning (write_job_span.cpp): a part is committed; the cartridge goes back, the next
   // scratch volume comes, and the next part starts there with the buffered blocks.
   void part_committed(const drive::StreamOutcome& outcome);

@@ -4,7 +4,8 @@ emulated drives (real image files), in raw frames: the client maps the memfd REA
 produces in place, SUBMITs slots and reuses them on SLOT_FREE; what the CLI reads back has the
 sha256sum of what was produced. Cases:
   write     a stream of whole blocks and a short last one commits; COMMITTED's digest and the
-            CLI's read back match; the memfd is sealed and starts as zeros
+            CLI's read back match; the memfd is sealed and starts as zeros; the slots of the
+            default 256 MiB pool are at most 16 MiB
   hostile   slot out of range (count, 2^32-1), a slot submitted twice, length 0, length over the
             block size, a SUBMIT after a short block: each cuts the stream with STREAM_FAILED
             bad_request that accounts exactly for what is on the tape (read back and compared),
@@ -41,6 +42,10 @@ SUBMIT, SLOT_FREE = 0x0013, 0x8014
 READY_SHARED = 0x2
 BLOCK = 64 * 1024
 F_GET_SEALS = 1034
+# 16 buffers, so 15 slots whose start mark (half) a few blocks reach: the cases that need blocks
+# on the tape before END (the 256 MiB default would hold them all until then).
+SMALL_POOL = ["--pool-size", "4M"]
+# hostile also wants its short block on the tape at once after the slots ran dry: no restart mark.
 SEALS_WANTED = 0x0002 | 0x0004 | 0x0001  # shrink, grow, seal
 
 
@@ -53,9 +58,9 @@ def pattern(index, length=BLOCK):
 class SharedWrite:
     """A WRITE with shared buffers on a raw connection: READY's memfd mapped, slots tracked."""
 
-    def __init__(self, conn, drive, block=BLOCK, expected=0, rid=7):
+    def __init__(self, conn, drive, block=BLOCK, expected=0, rid=7, flags=0):
         self.c, self.rid = conn, rid
-        conn.send(pf.frame(pf.WRITE, pf.write_body(drive, pf.W_APPEND | W_SHARED, block, expected), rid))
+        conn.send(pf.frame(pf.WRITE, pf.write_body(drive, pf.W_APPEND | W_SHARED | flags, block, expected), rid))
         header, fds = self.recv_with_fds(16)
         typ, _, length = struct.unpack_from("<HII", header, 6)
         body = conn.recv_exact(length)
@@ -157,6 +162,12 @@ def case_write(case):
     r, data = cli_read(case, d, "emu0", number)
     case.check(r.rc == 0 and hashlib.sha256(data).hexdigest() == hashlib.sha256(produced).hexdigest(),
                f"the CLI reads file {number} back with the produced sha256 ({len(data)} bytes)")
+    # The default pool is 1024 buffers of 256 KiB; the slots stop at 16 MiB whatever the pool.
+    with pf.connect(d.socket, features=F_SHARED) as c:
+        w = SharedWrite(c, "emu0", block=262144)
+        case.check(w.map is not None and 2 <= w.count and w.count * w.block <= 16 << 20,
+                   f"slots of 256 KiB on a 256 MiB pool: {getattr(w, 'count', 0)} of them, at most 16 MiB")
+        w.close()
 
 
 def hostile_stream(case, d, what, act, whole_first):
@@ -199,10 +210,7 @@ def short_then_more(w):
 
 def case_hostile(case):
     """hostile slot numbers and lengths"""
-    # Each hostile stream waits for its first blocks' SLOT_FREE: they must go to the drive at
-    # once (start mark 1 %), not when half of the slots are full.
-    d = case.daemon(drives=[f"emu0=emulated:{case.path('tape.tap')}"],
-                    args=["--start-mark", "1", "--restart-mark", "1"])
+    d = case.daemon(drives=[f"emu0=emulated:{case.path('tape.tap')}"], args=SMALL_POOL + ["--restart-mark", "1"])
     files = []
     acts = [
         ("slot = count", lambda w: w.submit(w.count, 10), 8),
@@ -266,10 +274,7 @@ time.sleep(600)
 
 def case_killed(case):
     """a client killed while holding slots"""
-    # Blocks go to the drive as they come (start mark 1 %), so that part of the stream is on
-    # the tape when its client dies.
-    d = case.daemon(drives=[f"emu0=emulated:{case.path('tape.tap')}"],
-                    args=["--start-mark", "1", "--restart-mark", "1"])
+    d = case.daemon(drives=[f"emu0=emulated:{case.path('tape.tap')}"], args=SMALL_POOL)
     here = os.path.dirname(os.path.abspath(__file__))
     blocks = 40
     child = subprocess.Popen([sys.executable, "-c", CHILD, os.path.join(here, "..", "integration"), here,

@@ -153,7 +153,9 @@ struct ts_result {
 
 struct ts_write_options {
   size_t struct_size;
-  uint32_t flags;           /* TS_WRITE_FIXED, TS_WRITE_NO_WAIT, TS_WRITE_APPEND, TS_WRITE_SHARED (1.2) */
+  uint32_t flags;           /* TS_WRITE_FIXED, TS_WRITE_NO_WAIT, TS_WRITE_APPEND, TS_WRITE_SHARED (1.2),
+                               TS_WRITE_NO_DIGEST (1.3: no SHA-256 by the daemon, has_digest 0; a
+                               daemon without TS_FEATURE_NO_DIGEST refuses it with -EOPNOTSUPP) */
   uint32_t block_size;      /* 0: the drive's or the daemon's default */
   uint64_t expected_length; /* 0: not known */
   const char* label;        /* NULL: none; at most TS_MAX_LABEL bytes of UTF-8 */
