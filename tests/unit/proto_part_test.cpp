@@ -86,6 +86,6 @@ TEST(ProtocolPart, WriteTakesTheSpanFlagAndNoUnknownOne) {
   w.drive = "la";
   EXPECT_EQ(std::get<WriteRequest>(round_trip(w, Receiver::daemon)).flags,
             TS_WRITE_APPEND | TS_WRITE_SPAN);
-  w.flags = 0x80;
+  w.flags = 0x100;  // 0x80 is TS_WRITE_NO_DIGEST
   EXPECT_EQ(decode_status(encode(w, 1).value(), Receiver::daemon), Status::bad_request);
 }
