@@ -104,6 +104,23 @@ class Progress {
   std::chrono::steady_clock::time_point _shown{};
 };
 
+// The parts of a spanning write (--span) as the daemon commits them: one line each on standard
+// error as it comes, and the whole list for the stream's summary or failure (write_span.cpp).
+class SpanParts {
+ public:
+  // Takes `c`'s PARTs from now on; this object must outlive the stream.
+  void follow(ts_client* c);
+  void add(const ts_part& p);
+  std::size_t count() const { return _parts.size(); }
+  // "N bytes of the stream are committed in K parts (B bytes as file F on VOL, ...)"; "" if none.
+  std::string committed_text() const;
+  // The parts as a JSON array.
+  std::string json() const;
+
+ private:
+  std::vector<ts_part> _parts;
+};
+
 // The commands: each prints its result, or returns the Failure main reports and exits with.
 // `producer` is the command after "--" (write only), run as the stream's producer.
 Result<void> write_command(ts_client* c, const Globals& g, const po::variables_map& vm,

@@ -25,7 +25,7 @@ constexpr const char* usage_text = R"(tapestream - write to and read from tape t
 
 Usage:
   tapestream [OPTIONS] write [--block-size SIZE] [--fixed] [--no-wait] [--here]
-                           [--label TEXT] [--size SIZE] [--force]
+                           [--span] [--label TEXT] [--size SIZE] [--force]
                            [--data-path auto|fd|stream] [-- COMMAND [ARG]...]
   tapestream [OPTIONS] read [--file N] [--data-path auto|fd|stream]
   tapestream [OPTIONS] status | drives | tell
@@ -51,7 +51,9 @@ Commands:
            length of a regular file as standard input, make a stream of another length
            fail (exit 65). Standard input that is a terminal is refused unless --force.
            Prints what was committed and "tapestream: sha256 HEX", the stream's SHA-256
-           as sha256sum prints it, on standard error.
+           as sha256sum prints it, on standard error. With --span (a drive of a
+           library) a stream that fills its tape goes on on the next scratch volume:
+           each part is a file on its volume, concatenated they are the stream.
   read     copy file N (default: the file at the current position) to standard output;
            if the reader of standard output goes away, ends by SIGPIPE as cat does.
            Prints what it read and the SHA-256 of what it gave (a fixed-block file's
@@ -391,6 +393,8 @@ int main(int argc, char** argv) {
       ("here", "write: at the current position instead of after the last file")
       ("fixed", "write: fixed-block mode: every block --block-size bytes, the last one padded "
                 "with zeros (reading the file back returns the padding too)")
+      ("span", "write: on a drive of a library, go on on the next scratch volume when a tape "
+               "is full (one line per committed part on standard error)")
       ("label", po::value<std::string>()->value_name("TEXT"), "write: a label for the log")
       ("size", po::value<std::string>()->value_name("SIZE"),
        "write: the stream's exact length; a stream that ends shorter or runs longer is not "
