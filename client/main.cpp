@@ -65,7 +65,8 @@ Commands:
            in the drive), one line each: file number, size, blocks, date, the first 12
            hex digits of its SHA-256, status (complete, interrupted, failed,
            overwritten, writing, and from catalog rebuild scanned, superseded) and
-           label; with --json every field
+           label; a part of a stream that spans volumes adds "[stream S part K from
+           byte O]"; with --json every field
   label    write a volume label NAME (1 to 64 bytes of UTF-8, no control characters)
            at the beginning of the tape, making it a labelled tape: every later write
            is followed by a trailer file naming it, so data files are 1, 3, 5 ... (see

@@ -70,6 +70,7 @@ class StreamRecord {
 };
 
 // The files of a volume, 64 to a frame, every frame but the last flagged "more".
-std::vector<proto::FileList> file_list_frames(const catalog::VolumeFiles& volume);
+// `span_fields`: the client was granted `span_list`, and each entry carries its span fields.
+std::vector<proto::FileList> file_list_frames(const catalog::VolumeFiles& volume, bool span_fields);
 
 }  // namespace tapestream::server

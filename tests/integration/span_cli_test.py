@@ -26,7 +26,7 @@ import span_test as st  # noqa: E402  (the same DAEMON CLI CASE arguments)
 DAEMON, CLI, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
 MIB = st.MIB
 PART_LINE = re.compile(r"tapestream: part (\d+) committed: (\d+) bytes in (\d+) blocks as file "
-                       r"(\d+) on (VOL\d+)[^;]*; (\d+) bytes of the stream so far")
+                       r"(\d+) on (VOL\d+) \(medium serial (\w+)\); (\d+) bytes of the stream so far")
 
 
 def fail(message):
@@ -36,7 +36,8 @@ def fail(message):
 
 def part_lines(stderr):
     return [{"index": int(m[1]), "bytes": int(m[2]), "blocks": int(m[3]), "file": int(m[4]),
-             "barcode": m[5], "total": int(m[6])} for m in PART_LINE.finditer(stderr)]
+             "barcode": m[5], "serial": m[6], "total": int(m[7])}
+            for m in PART_LINE.finditer(stderr)]
 
 
 def case_write(work):
@@ -74,8 +75,34 @@ def case_write(work):
         restored = b"".join(st.image_file(lib, b, f) or b"" for b, f in volumes)
         if hashlib.sha256(restored).hexdigest() != digest:
             fail(f"the parts concatenated ({len(restored)} bytes) are not the file")
+        check_listed_spans(d, parts, summary)
     finally:
         d.stop()
+
+
+def check_listed_spans(d, parts, summary):
+    """`tapestream list --json` of each volume: every part names the same stream, its index and
+    its offset in the stream (FILE_LIST's span fields, feature span_list); the text lists say it
+    too."""
+    listed = []
+    for p in parts + [None]:
+        volume = ["--volume", p["serial"]] if p else []  # the last: the cartridge in the drive
+        files = json.loads(d.ok("--drive", "la", "--json", "list", *volume).stdout)["files"]
+        spans = [f["span"] for f in files if f["span"] is not None]
+        if len(spans) != 1:
+            fail(f"{volume}: span fields {spans}, not one part")
+        listed.append(spans[0])
+        text = d.ok("--drive", "la", "list", *volume).stdout.decode()
+        if f"[stream {spans[0]['stream']} part {spans[0]['part']} from byte {spans[0]['offset']}]" \
+                not in text:
+            fail(f"the text list does not show the part: {text}")
+    offsets = [0] + [p["total"] for p in parts]
+    if [s["part"] for s in listed] != [1, 2, 3] or [s["offset"] for s in listed] != offsets:
+        fail(f"listed parts {listed}, offsets should be {offsets}")
+    if len({s["stream"] for s in listed}) != 1:
+        fail(f"the parts name different streams: {listed}")
+    if offsets[-1] + summary["bytes"] != summary["stream_bytes"]:
+        fail("the last part's offset and bytes are not the stream")
 
 
 def case_no_scratch(work):

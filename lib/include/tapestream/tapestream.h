@@ -221,6 +221,11 @@ struct ts_file {
   uint8_t sha256[TS_DIGEST_SIZE];
   const char* label;   /* valid during the callback */
   const char* failure; /* valid during the callback */
+  /* 1.3: a part of a stream that spans volumes (TS_FEATURE_SPAN_LIST granted); all 0 for a file
+   * that is no part. The struct_size the callback gets says whether these are there. */
+  uint64_t span_stream; /* the stream: its first part's catalog row, the same on every part */
+  uint32_t span_part;   /* the part's index, from 1 */
+  uint64_t span_offset; /* where the part begins in the stream, in bytes */
 };
 typedef int (*ts_file_fn)(const struct ts_volume* volume, const struct ts_file* file,
                           void* context);
