@@ -8,6 +8,7 @@
 #include <boost/program_options.hpp>
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -128,6 +129,13 @@ Result<void> write_command(ts_client* c, const Globals& g, const po::variables_m
 // status: the drive's identity, position, flags and health (status_command.cpp).
 Result<void> status_command(ts_client* c, const Globals& g);
 Result<void> read_command(ts_client* c, const Globals& g, const po::variables_map& vm);
+// read --span / --stream: every part of a stream that spans volumes, loaded in turn and read by
+// `read_part` (which gives a file of the drive to standard output and returns its bytes) in
+// order (read_span.cpp).
+using ReadPart =
+    std::function<Result<std::uint64_t>(ts_client*, const std::string& drive, std::uint64_t file)>;
+Result<void> read_span_command(ts_client* c, const Globals& g, const po::variables_map& vm,
+                               const ReadPart& read_part);
 Result<void> list_command(ts_client* c, const Globals& g, const po::variables_map& vm);
 // label NAME [--force] (label_command.cpp).
 Result<void> label_command(ts_client* c, const Globals& g, const po::variables_map& vm,

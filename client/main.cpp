@@ -27,7 +27,7 @@ Usage:
   tapestream [OPTIONS] write [--block-size SIZE] [--fixed] [--no-wait] [--here]
                            [--span] [--label TEXT] [--size SIZE] [--force]
                            [--data-path auto|fd|stream] [-- COMMAND [ARG]...]
-  tapestream [OPTIONS] read [--file N] [--data-path auto|fd|stream]
+  tapestream [OPTIONS] read [--file N] [--span | --stream S] [--data-path auto|fd|stream]
   tapestream [OPTIONS] status | drives | tell
   tapestream [OPTIONS] list [--volume V]
   tapestream [OPTIONS] label NAME [--force]
@@ -57,7 +57,11 @@ Commands:
   read     copy file N (default: the file at the current position) to standard output;
            if the reader of standard output goes away, ends by SIGPIPE as cat does.
            Prints what it read and the SHA-256 of what it gave (a fixed-block file's
-           padding included) on standard error.
+           padding included) on standard error. With --span (--file N: a part) or
+           --stream S, a stream that spans volumes: the library loads each part's
+           cartridge into the drive in turn and its file is read, all to standard
+           output; a part missing or shorter than the catalog says ends it (exit 66
+           or 74) with the count of bytes restored.
   status   the drive: identity, position, block size, flags
   drives   the drives the daemon serves
   list     the files the daemon's catalog records on a volume (--volume: a label, a
@@ -395,7 +399,11 @@ int main(int argc, char** argv) {
       ("fixed", "write: fixed-block mode: every block --block-size bytes, the last one padded "
                 "with zeros (reading the file back returns the padding too)")
       ("span", "write: on a drive of a library, go on on the next scratch volume when a tape "
-               "is full (one line per committed part on standard error)")
+               "is full (one line per committed part on standard error); read: the whole stream "
+               "that file --file is a part of, every part loaded and read in turn")
+      ("stream", po::value<std::string>()->value_name("S"),
+       "read: the whole stream S that spans volumes (tapestream list shows S), every part "
+       "loaded and read in turn")
       ("label", po::value<std::string>()->value_name("TEXT"), "write: a label for the log")
       ("size", po::value<std::string>()->value_name("SIZE"),
        "write: the stream's exact length; a stream that ends shorter or runs longer is not "

@@ -7,6 +7,9 @@ Cases (argv[3]):
   write       a 150 MiB random file as standard input (fd passing), --json: one stderr line per
               committed part (2), exit 0, the JSON's parts and stream_bytes add up to the file,
               and each part's file read from its image, concatenated, has the file's sha256.
+  read        the same stream read back whole by `read --stream S` and `read --span --file N`
+              (the library loads each part's cartridge in turn), identical (sha256).
+  cleaning    a cleaning cartridge (CLN001) in the library is never a scratch volume.
   no_scratch  two cartridges, 150 MiB through the socket (--data-path stream, from a pipe): exit
               73 (volume_full), the message names no scratch volume and counts the bytes of
               both committed parts exactly, which are the stream's first bytes on the images.
@@ -105,6 +108,65 @@ def check_listed_spans(d, parts, summary):
         fail("the last part's offset and bytes are not the stream")
 
 
+def case_read(work):
+    """Issue 15 item 3: the 150 MiB stream written with --span comes back whole through
+    `tapestream read --stream S` (every cartridge loaded in turn by the library) and through
+    `read --span --file N` naming a part, identical (sha256); an unknown stream is exit 66 with
+    nothing given."""
+    lib, spec = st.library(work, ["VOL001", "VOL002", "VOL003"])
+    d = st.Daemon(work, spec)
+    try:
+        d.ok("changer", "load", "1", "--drive", "la")
+        data = os.urandom(150 * MIB)
+        r = subprocess.run([CLI, "--socket", d.socket, "--drive", "la", "--json", "write", "--span"],
+                           input=data, capture_output=True, timeout=300)
+        if r.returncode != 0:
+            fail(f"write --span: exit {r.returncode}: {r.stderr.decode()}")
+        summary = json.loads(r.stdout.decode())
+        files = json.loads(d.ok("--drive", "la", "--json", "list").stdout)["files"]
+        stream = [f["span"]["stream"] for f in files if f["span"]][0]
+        digest = hashlib.sha256(data).hexdigest()
+        # The drive holds the last part's cartridge: the read goes back to the first.
+        for how in (["--stream", str(stream)], ["--span", "--file", str(summary["file"])],
+                    ["--stream", str(stream), "--data-path", "stream"]):
+            got = d.ok("--drive", "la", "read", *how, timeout=300)
+            if hashlib.sha256(got.stdout).hexdigest() != digest:
+                fail(f"read {how}: {len(got.stdout)} bytes, not the stream: {got.stderr.decode()}")
+            err = got.stderr.decode()
+            if f"read {len(data)} bytes of stream {stream} in 3 parts" not in err:
+                fail(f"read {how}: the summary is missing: {err}")
+        r = subprocess.run([CLI, "--socket", d.socket, "--drive", "la", "read", "--stream", "999"],
+                           capture_output=True, timeout=120)
+        if r.returncode != 66 or r.stdout or b"no cartridge of the library holds a part" not in r.stderr:
+            fail(f"read of an unknown stream: exit {r.returncode}, {len(r.stdout)} bytes, "
+                 f"{r.stderr.decode()}")
+    finally:
+        d.stop()
+
+
+def case_cleaning(work):
+    """Issue 15 item 4: a cleaning cartridge (CLN001, a blank image in slot 1) is never taken as
+    a scratch volume: the stream starts on VOL001 (slot 2) and goes on on VOL002 and VOL003, and
+    CLN001's image stays empty."""
+    lib, spec = st.library(work, ["CLN001", "VOL001", "VOL002", "VOL003"])
+    d = st.Daemon(work, spec)
+    try:
+        d.ok("changer", "load", "2", "--drive", "la")
+        data = os.urandom(150 * MIB)
+        r = subprocess.run([CLI, "--socket", d.socket, "--drive", "la", "write", "--span"],
+                           input=data, capture_output=True, timeout=300)
+        stderr = r.stderr.decode()
+        if r.returncode != 0:
+            fail(f"write --span: exit {r.returncode}: {stderr}\n" + d.log_text())
+        parts = part_lines(stderr)
+        if [p["barcode"] for p in parts] != ["VOL001", "VOL002"]:
+            fail(f"the parts went to {[p['barcode'] for p in parts]}, not VOL001 and VOL002")
+        if os.path.getsize(os.path.join(lib, "CLN001.tap")) != 0:
+            fail("the cleaning cartridge's image was written")
+    finally:
+        d.stop()
+
+
 def case_no_scratch(work):
     lib, spec = st.library(work, ["VOL001", "VOL002"])
     d = st.Daemon(work, spec)
@@ -140,7 +202,8 @@ def case_no_scratch(work):
 def main():
     work = tempfile.mkdtemp(prefix="tapestream-span-cli-")
     try:
-        {"write": case_write, "no_scratch": case_no_scratch}[CASE](work)
+        {"write": case_write, "no_scratch": case_no_scratch, "read": case_read,
+         "cleaning": case_cleaning}[CASE](work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("PASS", CASE)
