@@ -74,6 +74,9 @@ struct StreamEnded {
   TimePoint end{};
   std::uint64_t rate = 0;  // bytes per second, from READY to the end
   std::string failure;     // the drive condition or message, when not complete
+  // The last part of a spanning stream (the daemon's number of its first part): the stream is
+  // over, and the catalog forgets how to find its first part's row.
+  std::optional<std::uint64_t> span_ended;
 };
 
 // An erase, or a write at `from_file` on the volume, ended the tape there.

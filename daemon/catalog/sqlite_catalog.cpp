@@ -267,8 +267,8 @@ void SqliteCatalog::stream_begun(StreamBegun begun) {
 }
 
 // The first part is its own stream's row; a later part finds the first part's row by the
-// daemon's number for it (kept for as long as the daemon runs: a part after a restart would be a
-// new stream anyway).
+// daemon's number for it (kept until the stream's last part ends: a part after a restart would
+// be a new stream anyway).
 void SqliteCatalog::record_span_part(Database& db, std::int64_t row, const SpanPart& part) {
   std::int64_t first_row = row;
   if (part.index == 1) {
@@ -288,6 +288,9 @@ void SqliteCatalog::record_span_part(Database& db, std::int64_t row, const SpanP
 
 void SqliteCatalog::stream_ended(StreamEnded ended) {
   enqueue([this, ended = std::move(ended)](Database& db) {
+    if (ended.span_ended) {
+      _span_rows.erase(*ended.span_ended);  // no later part will ask for it
+    }
     const auto found = _stream_rows.find(ended.stream);
     if (found == _stream_rows.end()) {
       return;  // its start could not be recorded; that failure was counted

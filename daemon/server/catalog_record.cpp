@@ -112,6 +112,9 @@ void StreamRecord::ended(const drive::StreamOutcome& outcome) {
     e.padding = whole > outcome.bytes ? whole - outcome.bytes : 0;
   }
   e.end = std::chrono::system_clock::now();
+  if (_span && !outcome.continues) {
+    e.span_ended = _span->first;
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - _since).count();
   e.rate = seconds > 0 ? static_cast<std::uint64_t>(static_cast<double>(outcome.bytes) / seconds) : 0;
   if (outcome.complete()) {
