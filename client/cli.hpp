@@ -8,6 +8,7 @@
 #include <boost/program_options.hpp>
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -104,6 +105,23 @@ class Progress {
   std::chrono::steady_clock::time_point _shown{};
 };
 
+// The parts of a spanning write (--span) as the daemon commits them: one line each on standard
+// error as it comes, and the whole list for the stream's summary or failure (write_span.cpp).
+class SpanParts {
+ public:
+  // Takes `c`'s PARTs from now on; this object must outlive the stream.
+  void follow(ts_client* c);
+  void add(const ts_part& p);
+  std::size_t count() const { return _parts.size(); }
+  // "N bytes of the stream are committed in K parts (B bytes as file F on VOL, ...)"; "" if none.
+  std::string committed_text() const;
+  // The parts as a JSON array.
+  std::string json() const;
+
+ private:
+  std::vector<ts_part> _parts;
+};
+
 // The commands: each prints its result, or returns the Failure main reports and exits with.
 // `producer` is the command after "--" (write only), run as the stream's producer.
 Result<void> write_command(ts_client* c, const Globals& g, const po::variables_map& vm,
@@ -111,6 +129,13 @@ Result<void> write_command(ts_client* c, const Globals& g, const po::variables_m
 // status: the drive's identity, position, flags and health (status_command.cpp).
 Result<void> status_command(ts_client* c, const Globals& g);
 Result<void> read_command(ts_client* c, const Globals& g, const po::variables_map& vm);
+// read --span / --stream: every part of a stream that spans volumes, loaded in turn and read by
+// `read_part` (which gives a file of the drive to standard output and returns its bytes) in
+// order (read_span.cpp).
+using ReadPart =
+    std::function<Result<std::uint64_t>(ts_client*, const std::string& drive, std::uint64_t file)>;
+Result<void> read_span_command(ts_client* c, const Globals& g, const po::variables_map& vm,
+                               const ReadPart& read_part);
 Result<void> list_command(ts_client* c, const Globals& g, const po::variables_map& vm);
 // label NAME [--force] (label_command.cpp).
 Result<void> label_command(ts_client* c, const Globals& g, const po::variables_map& vm,

@@ -87,6 +87,11 @@ nlohmann::json file_json(const Row& row) {
       {"client_uid", f.client_uid},
       {"status", file_status_name(f.status)},
       {"failure", optional_text(row.failure)},
+      // A part of a stream that spans volumes: which stream, which part, where in the stream.
+      {"span", f.span_part == 0 ? nlohmann::json{}
+                                : nlohmann::json{{"stream", f.span_stream},
+                                                 {"part", f.span_part},
+                                                 {"offset", f.span_offset}}},
   };
 }
 
@@ -147,12 +152,17 @@ Result<void> list_command(ts_client* c, const Globals& g, const po::variables_ma
               uuid.empty() ? "" : ")");
   for (const auto& row : listing.rows) {
     const auto& f = row.file;
-    std::printf("%5llu %7s %9llu %s %-12s %-11s %s\n",
+    const auto span = f.span_part == 0
+                          ? std::string{}
+                          : " [stream " + std::to_string(f.span_stream) + " part " +
+                                std::to_string(f.span_part) + " from byte " +
+                                std::to_string(f.span_offset) + "]";
+    std::printf("%5llu %7s %9llu %s %-12s %-11s %s%s\n",
                 static_cast<unsigned long long>(f.file_number), human_size(f.bytes).c_str(),
                 static_cast<unsigned long long>(f.blocks),
                 local_time(f.start_ms).c_str(),
                 has_digest(f) ? hex(f.sha256, 6).c_str() : "-", file_status_name(f.status),
-                row.label.c_str());
+                row.label.c_str(), span.c_str());
   }
   return outcome::success();
 }

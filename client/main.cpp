@@ -25,9 +25,9 @@ constexpr const char* usage_text = R"(tapestream - write to and read from tape t
 
 Usage:
   tapestream [OPTIONS] write [--block-size SIZE] [--fixed] [--no-wait] [--here]
-                           [--label TEXT] [--size SIZE] [--force] [--no-digest]
+                           [--span] [--label TEXT] [--size SIZE] [--force] [--no-digest]
                            [--data-path auto|fd|stream] [-- COMMAND [ARG]...]
-  tapestream [OPTIONS] read [--file N] [--data-path auto|fd|stream]
+  tapestream [OPTIONS] read [--file N] [--span | --stream S] [--data-path auto|fd|stream]
   tapestream [OPTIONS] status | drives | tell
   tapestream [OPTIONS] list [--volume V]
   tapestream [OPTIONS] label NAME [--force]
@@ -51,11 +51,17 @@ Commands:
            length of a regular file as standard input, make a stream of another length
            fail (exit 65). Standard input that is a terminal is refused unless --force.
            Prints what was committed and "tapestream: sha256 HEX", the stream's SHA-256
-           as sha256sum prints it, on standard error (not with --no-digest).
+           as sha256sum prints it, on standard error (not with --no-digest). With --span (a
+           drive of a library) a stream that fills its tape goes on on the next scratch
+           volume: each part is a file on its volume, concatenated they are the stream.
   read     copy file N (default: the file at the current position) to standard output;
            if the reader of standard output goes away, ends by SIGPIPE as cat does.
            Prints what it read and the SHA-256 of what it gave (a fixed-block file's
-           padding included) on standard error.
+           padding included) on standard error. With --span (--file N: a part) or
+           --stream S, a stream that spans volumes: the library loads each part's
+           cartridge into the drive in turn and its file is read, all to standard
+           output; a part missing or shorter than the catalog says ends it (exit 66
+           or 74) with the count of bytes restored.
   status   the drive: identity, position, block size, flags
   drives   the drives the daemon serves
   list     the files the daemon's catalog records on a volume (--volume: a label, a
@@ -63,7 +69,8 @@ Commands:
            in the drive), one line each: file number, size, blocks, date, the first 12
            hex digits of its SHA-256, status (complete, interrupted, failed,
            overwritten, writing, and from catalog rebuild scanned, superseded) and
-           label; with --json every field
+           label; a part of a stream that spans volumes adds "[stream S part K from
+           byte O]"; with --json every field
   label    write a volume label NAME (1 to 64 bytes of UTF-8, no control characters)
            at the beginning of the tape, making it a labelled tape: every later write
            is followed by a trailer file naming it, so data files are 1, 3, 5 ... (see
@@ -391,6 +398,12 @@ int main(int argc, char** argv) {
       ("here", "write: at the current position instead of after the last file")
       ("fixed", "write: fixed-block mode: every block --block-size bytes, the last one padded "
                 "with zeros (reading the file back returns the padding too)")
+      ("span", "write: on a drive of a library, go on on the next scratch volume when a tape "
+               "is full (one line per committed part on standard error); read: the whole stream "
+               "that file --file is a part of, every part loaded and read in turn")
+      ("stream", po::value<std::string>()->value_name("S"),
+       "read: the whole stream S that spans volumes (tapestream list shows S), every part "
+       "loaded and read in turn")
       ("label", po::value<std::string>()->value_name("TEXT"), "write: a label for the log")
       ("no-digest", "write: the daemon takes no SHA-256 of the stream (for a producer that "
                     "hashes its data itself): none is printed, the catalog records none, and "

@@ -76,12 +76,9 @@ Result<std::uint64_t> copy_out(ts_client* c, ts_stream* stream, Progress& progre
 
 }  // namespace
 
-Result<void> read_command(ts_client* c, const Globals& g, const po::variables_map& vm) {
-  BOOST_OUTCOME_TRY(file, file_option(vm));
-  BOOST_OUTCOME_TRY(drive, pick_drive(c, g.drive));
-  Progress progress{"read"};
-  progress.follow(c);
-  BOOST_OUTCOME_TRY(by_fd, pass_descriptor(c, vm, STDOUT_FILENO, true));
+// One file to standard output; its END in `end`. Returns the bytes given.
+Result<std::uint64_t> read_file(ts_client* c, const std::string& drive, std::uint64_t file,
+                                bool by_fd, Progress& progress, ts_result& end) {
   ts_stream* stream = nullptr;
   if (const int r = ts_read_begin(c, drive.c_str(), file, by_fd ? STDOUT_FILENO : -1, &stream);
       r != 0) {
@@ -92,7 +89,6 @@ Result<void> read_command(ts_client* c, const Globals& g, const po::variables_ma
     BOOST_OUTCOME_TRY(copied, copy_out(c, stream, progress));
     total = copied;
   }
-  ts_result end;
   TS_INIT(ts_result, &end);
   if (const int r = ts_stream_finish(stream, &end); r != 0) {
     if (end.stream_failed != 0) {
@@ -107,6 +103,28 @@ Result<void> read_command(ts_client* c, const Globals& g, const po::variables_ma
   if (by_fd) {  // the daemon wrote standard output itself: its END counts the bytes
     total = end.bytes;
   }
+  return total;
+}
+
+Result<void> read_command(ts_client* c, const Globals& g, const po::variables_map& vm) {
+  Progress progress{"read"};
+  progress.follow(c);
+  BOOST_OUTCOME_TRY(by_fd, pass_descriptor(c, vm, STDOUT_FILENO, true));
+  if (vm.count("span") != 0 || vm.count("stream") != 0) {
+    std::uint64_t before = 0;  // the parts already given, so that the display counts the stream
+    return read_span_command(c, g, vm, [&](ts_client* client, const std::string& drive,
+                                           std::uint64_t file) -> Result<std::uint64_t> {
+      ts_result end;
+      BOOST_OUTCOME_TRY(n, read_file(client, drive, file, by_fd, progress, end));
+      before += n;
+      progress.update(before);
+      return n;
+    });
+  }
+  BOOST_OUTCOME_TRY(file, file_option(vm));
+  BOOST_OUTCOME_TRY(drive, pick_drive(c, g.drive));
+  ts_result end;
+  BOOST_OUTCOME_TRY(total, read_file(c, drive, file, by_fd, progress, end));
   progress.update(total, true);
   print_end(g, drive, file, end);
   return outcome::success();

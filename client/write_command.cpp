@@ -225,19 +225,23 @@ Result<std::uint64_t> expected_length(const po::variables_map& vm, bool has_prod
 }
 
 void print_committed(const Globals& g, const std::string& drive, const ts_result& committed,
-                     bool fixed) {
+                     bool fixed, const SpanParts* span) {
   // Fixed blocks are whole on tape: the last one carries zeros after the stream's end.
   const auto pad = fixed ? committed.blocks * committed.block_size - committed.bytes : 0;
   const auto digest = committed.has_digest != 0 ? digest_text(committed.sha256) : std::string{};
   if (g.json) {
     std::printf("{\"drive\":%s,\"file\":%llu,\"bytes\":%llu,\"blocks\":%llu,\"block_size\":%u,"
-                "\"fixed\":%s,\"pad\":%llu,\"early_warning\":%s,\"sha256\":%s}\n",
+                "\"fixed\":%s,\"pad\":%llu,\"early_warning\":%s,\"sha256\":%s%s}\n",
                 json_text(drive).c_str(), static_cast<unsigned long long>(committed.file_number),
                 static_cast<unsigned long long>(committed.bytes),
                 static_cast<unsigned long long>(committed.blocks), committed.block_size,
                 fixed ? "true" : "false", static_cast<unsigned long long>(pad),
                 (committed.flags & TS_COMMITTED_EARLY_WARNING) != 0 ? "true" : "false",
-                digest.empty() ? "null" : ("\"" + digest + "\"").c_str());
+                digest.empty() ? "null" : ("\"" + digest + "\"").c_str(),
+                // With --span the fields above are the last part's; the whole stream's follow.
+                span == nullptr ? ""
+                                : (",\"stream_bytes\":" + std::to_string(committed.stream_bytes) +
+                                   ",\"parts\":" + span->json()).c_str());
     return;
   }
   std::fprintf(stderr, "tapestream: committed %llu bytes in %llu blocks as file %llu on %s",
@@ -249,21 +253,32 @@ void print_committed(const Globals& g, const std::string& drive, const ts_result
                  committed.block_size, static_cast<unsigned long long>(pad));
   }
   std::fputc('\n', stderr);
+  if (span != nullptr) {
+    std::fprintf(stderr, "tapestream: the stream: %llu bytes in %zu %s\n",
+                 static_cast<unsigned long long>(committed.stream_bytes), span->count() + 1,
+                 span->count() == 0 ? "part" : "parts");
+  }
   if (!digest.empty()) {  // of the stream's own bytes: never the padding
     std::fprintf(stderr, "tapestream: sha256 %s\n", digest.c_str());
   }
 }
 
 // A write the daemon did not commit, with its account of what of the stream is on the tape.
-Failure write_failure(ts_client* c, const ts_result& f) {
-  const std::string said = ts_daemon_message(c);
-  if (f.blocks == 0) {
-    return stream_failure(f, "write failed: " + said +
-                                 "; 0 bytes of the stream (0 blocks) are on the tape: no file was made");
+Failure write_failure(ts_client* c, const ts_result& f, const SpanParts& span) {
+  std::string said = "write failed: " + std::string{ts_daemon_message(c)} + "; ";
+  const char* where = "on the tape";
+  if (span.count() > 0) {
+    // The earlier volumes' parts stay committed: the count is exact on every volume.
+    said += span.committed_text() + "; of the part that failed, ";
+    where = "on the volume in the drive";
   }
-  return stream_failure(f, "write failed: " + said + "; " + std::to_string(f.bytes) +
-                               " bytes of the stream (" + std::to_string(f.blocks) +
-                               " blocks) are on the tape as file " + std::to_string(f.file_number) +
+  if (f.blocks == 0) {
+    return stream_failure(f, said + "0 bytes of the stream (0 blocks) are " + where +
+                                 ": no file was made");
+  }
+  return stream_failure(f, said + std::to_string(f.bytes) + " bytes of the stream (" +
+                               std::to_string(f.blocks) + " blocks) are " + where + " as file " +
+                               std::to_string(f.file_number) +
                                ((f.flags & TS_FAILED_FILEMARK_WRITTEN) != 0
                                     ? ", closed by a filemark"
                                     : ", not closed by a filemark (the next write closes it)"));
@@ -283,7 +298,8 @@ Result<ts_write_options> options_of(const po::variables_map& vm, std::string& la
   options.flags = (vm.count("no-wait") != 0 ? TS_WRITE_NO_WAIT : 0U) |
                   (vm.count("here") != 0 ? 0U : TS_WRITE_APPEND) |
                   (vm.count("fixed") != 0 ? TS_WRITE_FIXED : 0U) |
-                  (vm.count("no-digest") != 0 ? TS_WRITE_NO_DIGEST : 0U);
+                  (vm.count("no-digest") != 0 ? TS_WRITE_NO_DIGEST : 0U) |
+                  (vm.count("span") != 0 ? TS_WRITE_SPAN : 0U);
   if (vm.count("label") != 0) {
     // Its UTF-8 the library checks before anything is sent.
     label = vm["label"].as<std::string>();
@@ -325,7 +341,19 @@ Result<void> write_command(ts_client* c, const Globals& g, const po::variables_m
   const int data_fd = producer ? producer->data_fd() : STDIN_FILENO;
   Progress progress{"written"};
   progress.follow(c);
-  BOOST_OUTCOME_TRY(by_fd, pass_descriptor(c, vm, data_fd, false));
+  SpanParts span;
+  if ((options.flags & TS_WRITE_SPAN) != 0) {
+    span.follow(c);
+  }
+  BOOST_OUTCOME_TRY(passable, pass_descriptor(c, vm, data_fd, false));
+  // The daemon takes a spanning stream's data through the socket only: it must be able to stop
+  // reading while the volumes change, and a passed descriptor would be read past a part's end.
+  const bool spanning = (options.flags & TS_WRITE_SPAN) != 0;
+  if (spanning && passable && vm.count("data-path") != 0 &&
+      vm["data-path"].as<std::string>() == "fd") {
+    return Failure{TS_BAD_REQUEST, "--span: the data goes through the socket, not --data-path fd"};
+  }
+  const bool by_fd = passable && !spanning;
   ts_stream* stream = nullptr;
   const int begun = ts_write_begin(c, drive.c_str(), &options, by_fd ? data_fd : -1, &stream);
   if (producer && by_fd) {
@@ -354,7 +382,7 @@ Result<void> write_command(ts_client* c, const Globals& g, const po::variables_m
   const int ended = abort_reason ? ts_stream_abort_result(stream, abort_reason->c_str(), &done)
                                  : ts_stream_commit(stream, &done);
   if (done.stream_failed != 0) {
-    return write_failure(c, done);  // the daemon's account: aborted, or ended early
+    return write_failure(c, done, span);  // the daemon's account: aborted, or ended early
   }
   if (send_failure) {
     return *send_failure;
@@ -362,8 +390,8 @@ Result<void> write_command(ts_client* c, const Globals& g, const po::variables_m
   if (ended != 0) {
     return lib_failure(c, ended, "write");
   }
-  progress.update(done.bytes, true);
-  print_committed(g, drive, done, fixed);
+  progress.update(spanning ? done.stream_bytes : done.bytes, true);
+  print_committed(g, drive, done, fixed, spanning ? &span : nullptr);
   return outcome::success();
 }
 

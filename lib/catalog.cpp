@@ -44,6 +44,9 @@ void fill_file(ts_file* f, const proto::FileEntry& e) {
   }
   f->label = e.label.c_str();
   f->failure = e.failure.c_str();
+  f->span_stream = e.span_stream;
+  f->span_part = e.span_part;
+  f->span_offset = e.span_offset;
 }
 
 // Receives the next frame that is not PROGRESS, which goes to the callback.

@@ -49,10 +49,12 @@ Result<Connection> Connection::open(const std::string& socket_path,
     return f;
   }
   // `digest` only changes COMMITTED and END, which write and read print; `health` only
-  // DRIVE_STATUS, which status prints: asked for always.
+  // DRIVE_STATUS, which status prints; `span` only a write with TS_WRITE_SPAN; `span_list` only FILE_LIST, which the
+  // library decodes: asked for always.
   BOOST_OUTCOME_TRY(c.send(proto::Hello{TS_PROTO_VERSION, TS_PROTO_VERSION,
                                         TS_FEATURE_FD_PASSING | TS_FEATURE_DIGEST | TS_FEATURE_HEALTH |
-                                            TS_FEATURE_SHARED_BUFFERS | TS_FEATURE_NO_DIGEST,
+                                            TS_FEATURE_SHARED_BUFFERS | TS_FEATURE_NO_DIGEST |
+                                            TS_FEATURE_SPAN | TS_FEATURE_SPAN_LIST,
                                         client_name}));
   BOOST_OUTCOME_TRY(reply, c.receive());
   if (const auto* ok = std::get_if<proto::HelloOk>(&reply.message)) {

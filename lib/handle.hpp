@@ -20,6 +20,8 @@ struct ts_client {
   std::string daemon_message;  // of the last failure, when the daemon said it (ts_daemon_message)
   ts_progress_fn progress = nullptr;
   void* progress_context = nullptr;
+  ts_part_fn part_callback = nullptr;
+  void* part_context = nullptr;
   // The connection is lost or out of step (a failed stream left frames unread): every later
   // call fails at once rather than misreading the daemon's next frame.
   bool broken = false;
@@ -36,6 +38,9 @@ struct ts_stream {
   std::uint64_t received = 0;  // bytes of a socket read so far
   std::uint32_t data_left = 0; // of the DATA frame being read
   bool at_end = false;         // a read met its END (or the daemon ended the stream)
+  bool span = false;                 // a write with TS_WRITE_SPAN: PARTs may come
+  std::uint32_t parts = 0;           // PARTs of a spanning write so far
+  std::uint64_t parts_bytes = 0;     // the stream's bytes in them (the last PART's total)
   // The frame that ended the stream while the client still sent or read: COMMITTED, END,
   // STREAM_FAILED or ERROR.
   std::optional<tapestream::proto::Message> final_reply;
@@ -110,6 +115,10 @@ void deliver(T* out, const T& filled) {
 }
 
 void report_progress(ts_client* client, const proto::Progress& p);
+
+// A PART of the handle's spanning write: counted on its stream and given to the part callback
+// (span.cpp). Returns false for any other frame, which the caller handles.
+bool take_part(ts_client* client, const proto::Message& message);
 
 // The next frame that is not PROGRESS (which goes to the callback).
 client::Result<client::Received> receive_final(ts_client* client, bool leave_data = false);

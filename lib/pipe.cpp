@@ -69,6 +69,12 @@ int ts_stream_wait(ts_stream* stream, int fd, int timeout_ms) {
           }
           continue;
         }
+        if (lib::take_part(client, r.value().message)) {
+          if (fd >= 0 && (ready[1].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) != 0) {
+            return static_cast<int>(TS_WAIT_FD);
+          }
+          continue;
+        }
         stream->final_reply = std::move(r.value().message);
         if (!stream->by_fd) {
           client->broken = true;  // DATA may be in flight: out of step, as take_early_replies

@@ -18,15 +18,17 @@ namespace tapestream::lib {
 namespace {
 
 constexpr std::uint32_t write_flags_allowed =
-    TS_WRITE_FIXED | TS_WRITE_NO_WAIT | TS_WRITE_APPEND | TS_WRITE_SHARED | TS_WRITE_NO_DIGEST;
+    TS_WRITE_FIXED | TS_WRITE_NO_WAIT | TS_WRITE_APPEND | TS_WRITE_SHARED | TS_WRITE_NO_DIGEST |
+    TS_WRITE_SPAN;
 
-void fill_result(ts_result* caller, const proto::Message& reply) {
+void fill_result(ts_result* caller, const proto::Message& reply, const ts_stream& stream) {
   if (caller == nullptr) {
     return;
   }
   ts_result filled;
   std::memset(&filled, 0, sizeof filled);
   auto* out = &filled;
+  out->parts = stream.parts;
   auto digest = [out](const std::optional<proto::Digest>& d) {
     // All zeros is the protocol's "not known" (a stream written with TS_WRITE_NO_DIGEST).
     if (d && std::any_of(d->begin(), d->end(), [](std::uint8_t b) { return b != 0; })) {
@@ -55,6 +57,7 @@ void fill_result(ts_result* caller, const proto::Message& reply) {
   } else if (const auto* err = std::get_if<proto::Error>(&reply)) {
     out->status = static_cast<std::uint32_t>(err->status);
   }
+  out->stream_bytes = stream.parts_bytes + out->bytes;
   lib::deliver(caller, filled);
 }
 
@@ -74,6 +77,9 @@ client::Result<client::Received> receive_final(ts_client* client, bool leave_dat
       if (client->stream != nullptr) {
         client->stream->slot_freed(f->slot);
       }
+      continue;
+    }
+    if (take_part(client, r.message)) {
       continue;
     }
     return r;
@@ -148,7 +154,7 @@ int finish(ts_stream* stream, const proto::Message& reply, ts_result* out, const
   std::unique_ptr<ts_stream> owned{stream};
   ts_client* client = stream->client;
   client->stream = nullptr;
-  fill_result(out, reply);
+  fill_result(out, reply, *stream);
   if (std::holds_alternative<proto::Committed>(reply) || std::holds_alternative<proto::End>(reply)) {
     return 0;
   }
@@ -181,6 +187,9 @@ int take_early_replies(ts_stream* stream) {
     }
     if (const auto* f = std::get_if<proto::SlotFree>(&r.value().message)) {
       stream->slot_freed(f->slot);
+      continue;
+    }
+    if (lib::take_part(client, r.value().message)) {
       continue;
     }
     stream->final_reply = std::move(r.value().message);
@@ -232,7 +241,7 @@ int ts_write_begin(ts_client* client, const char* drive, const struct ts_write_o
       if ((options->flags & ~lib::write_flags_allowed) != 0) {
         return fail(client, proto::Status::bad_request,
                     "ts_write_begin: flags are TS_WRITE_FIXED, TS_WRITE_NO_WAIT, TS_WRITE_APPEND, "
-                    "TS_WRITE_SHARED, TS_WRITE_NO_DIGEST");
+                    "TS_WRITE_SHARED, TS_WRITE_NO_DIGEST, TS_WRITE_SPAN");
       }
       if ((options->flags & TS_WRITE_NO_DIGEST) != 0 &&
           (client->connection.features() & TS_FEATURE_NO_DIGEST) == 0) {
@@ -241,6 +250,17 @@ int ts_write_begin(ts_client* client, const char* drive, const struct ts_write_o
             "tapestream write --no-digest): it is older than libtapestream 1.3; write with the "
             "digest, or update the daemon";
         return -EOPNOTSUPP;
+      }
+      if ((options->flags & TS_WRITE_SPAN) != 0) {
+        if ((client->connection.features() & TS_FEATURE_SPAN) == 0) {
+          client->last_error = "the daemon did not grant spanning volumes";
+          return -EOPNOTSUPP;
+        }
+        if ((options->flags & TS_WRITE_SHARED) != 0 || fd >= 0) {
+          return fail(client, proto::Status::bad_request,
+                      "ts_write_begin: a spanning write takes its data through the socket: not "
+                      "with shared buffers or a data descriptor");
+        }
       }
       if ((options->flags & TS_WRITE_SHARED) != 0) {
         if ((client->connection.features() & TS_FEATURE_SHARED_BUFFERS) == 0) {
@@ -273,7 +293,12 @@ int ts_write_begin(ts_client* client, const char* drive, const struct ts_write_o
     if (client->progress != nullptr) {
       request.flags |= TS_WRITE_PROGRESS;
     }
-    return lib::begin_on_drive(client, drive, std::move(request), fd, true, out);
+    const bool span = (request.flags & TS_WRITE_SPAN) != 0;
+    const int begun = lib::begin_on_drive(client, drive, std::move(request), fd, true, out);
+    if (begun == 0) {
+      (*out)->span = span;
+    }
+    return begun;
   });
 }
 

@@ -82,7 +82,10 @@ int ts_write_fd(ts_client* client, const char* drive, const struct ts_write_opti
   if (fd < 0) {
     return -EBADF;
   }
-  const bool by_fd = (ts_features(client) & TS_FEATURE_FD_PASSING) != 0;
+  // A spanning stream takes its data through the socket only (PROTOCOL.md, WRITE flags).
+  const bool span = options != nullptr && options->struct_size >= sizeof *options &&
+                    (options->flags & TS_WRITE_SPAN) != 0;
+  const bool by_fd = (ts_features(client) & TS_FEATURE_FD_PASSING) != 0 && !span;
   ts_stream* stream = nullptr;
   if (const int r = ts_write_begin(client, drive, options, by_fd ? fd : -1, &stream); r != 0) {
     return r;

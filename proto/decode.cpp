@@ -201,7 +201,7 @@ Result<Message> decode_known(Type type, ByteView body) {
     case Type::file_list: {
       FileList m;
       m.flags = r.u32();
-      if ((m.flags & ~TS_FILE_LIST_MORE) != 0) {
+      if ((m.flags & ~(TS_FILE_LIST_MORE | TS_FILE_LIST_SPAN)) != 0) {
         r.flag_bad_field();
       }
       const auto count = r.u16();
@@ -236,6 +236,15 @@ Result<Message> decode_known(Type type, ByteView body) {
         }
         f.label = r.text(TS_MAX_LABEL);
         f.failure = r.text(TS_MAX_FILE_FAILURE);
+        if ((m.flags & TS_FILE_LIST_SPAN) != 0) {
+          f.span_stream = r.u64();
+          f.span_part = r.u32();
+          r.reserved(4);
+          f.span_offset = r.u64();
+          if (!detail::valid_span_fields(f)) {
+            r.flag_bad_field();
+          }
+        }
         m.files.push_back(std::move(f));
       }
       if (m.files.size() != count) {

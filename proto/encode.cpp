@@ -158,7 +158,8 @@ void encode_body(Writer& w, const Message& message) {
           w.drive(m.drive);
           w.text(m.volume, TS_MAX_VOLUME_TEXT);
         } else if constexpr (std::is_same_v<T, FileList>) {
-          if (m.files.size() > TS_MAX_FILES_PER_FRAME || (m.flags & ~TS_FILE_LIST_MORE) != 0) {
+          if (m.files.size() > TS_MAX_FILES_PER_FRAME ||
+              (m.flags & ~(TS_FILE_LIST_MORE | TS_FILE_LIST_SPAN)) != 0) {
             w.fail();
           }
           w.number(m.flags, 4);
@@ -184,6 +185,17 @@ void encode_body(Writer& w, const Message& message) {
             w.bytes(f.digest ? *f.digest : Digest{});
             w.text(f.label, TS_MAX_LABEL);
             w.text(f.failure, TS_MAX_FILE_FAILURE);
+            if ((m.flags & TS_FILE_LIST_SPAN) != 0) {
+              if (!detail::valid_span_fields(f)) {
+                w.fail();
+              }
+              w.number(f.span_stream, 8);
+              w.number(f.span_part, 4);
+              w.number(0, 4);
+              w.number(f.span_offset, 8);
+            } else if (f.span_part != 0 || f.span_stream != 0 || f.span_offset != 0) {
+              w.fail();  // fields a client without `span_list` could not be sent
+            }
           }
         } else if constexpr (std::is_same_v<T, LabelRequest>) {
           if ((m.flags & ~TS_LABEL_FORCE) != 0) {

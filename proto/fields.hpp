@@ -122,4 +122,13 @@ class Writer {
   bool _bad = false;
 };
 
+// A FILE_LIST entry's span fields: all 0 (no part), or a stream row, an index from 1, and an
+// offset that is 0 for the first part.
+inline bool valid_span_fields(const FileEntry& f) {
+  if (f.span_part == 0) {
+    return f.span_stream == 0 && f.span_offset == 0;
+  }
+  return f.span_stream != 0 && (f.span_part != 1 || f.span_offset == 0);
+}
+
 }  // namespace tapestream::proto::detail

@@ -19,8 +19,9 @@ struct TypeRule {
   std::uint32_t min;
   std::uint32_t max;  // 0 for DATA: bounded by max_data instead
 };
-// A FILE_LIST entry: 100 bytes of numbers and digest, then its label and failure text.
-constexpr std::uint32_t file_entry_max = 100 + (2 + TS_MAX_LABEL) + (2 + TS_MAX_FILE_FAILURE);
+// A FILE_LIST entry: 100 bytes of numbers and digest, then its label and failure text, then
+// (TS_FILE_LIST_SPAN) 24 bytes of span fields.
+constexpr std::uint32_t file_entry_max = 100 + (2 + TS_MAX_LABEL) + (2 + TS_MAX_FILE_FAILURE) + 24;
 // A CHANGER_ELEMENTS entry: 16 bytes of numbers, then its barcode and drive name.
 constexpr std::uint32_t element_min = 16 + 2 + 2;
 constexpr std::uint32_t element_max = 16 + (2 + TS_MAX_VOLUME_TEXT) + (2 + TS_MAX_DRIVE_NAME);

@@ -72,6 +72,7 @@ enum ts_message_type {
 #define TS_FEATURE_HEALTH 0x4u /* DRIVE_STATUS byte 65 says what is known; health extension */
 #define TS_FEATURE_SHARED_BUFFERS 0x8u /* WRITE with TS_WRITE_SHARED: slots in a passed memfd */
 #define TS_FEATURE_SPAN 0x10u  /* the daemon knows TS_WRITE_SPAN and sends PART */
+#define TS_FEATURE_SPAN_LIST 0x40u /* FILE_LIST entries carry their span fields (TS_FILE_LIST_SPAN) */
 #define TS_FEATURE_NO_DIGEST 0x80u /* the daemon knows TS_WRITE_NO_DIGEST */
 
 /* Status codes of ERROR and STREAM_FAILED. */
@@ -141,6 +142,7 @@ enum ts_control_op {
 #define TS_LABEL_FORCE 0x1u        /* LABEL: write the label even over data or another label */
 #define TS_LABELLED_VOIDED 0x1u    /* LABELLED: the tape held data, which is gone now */
 #define TS_FILE_LIST_MORE 0x1u     /* FILE_LIST: more frames of this answer follow */
+#define TS_FILE_LIST_SPAN 0x2u     /* FILE_LIST: each entry ends with its span fields (span_list) */
 #define TS_FILE_FIXED 0x1u         /* a FILE_LIST entry: written in fixed-block mode */
 #define TS_FILE_HAS_DIGEST 0x2u    /* a FILE_LIST entry: its SHA-256 is known */
 /* The status of a file in the catalog (FILE_LIST entries). */

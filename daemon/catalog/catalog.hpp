@@ -74,6 +74,9 @@ struct StreamEnded {
   TimePoint end{};
   std::uint64_t rate = 0;  // bytes per second, from READY to the end
   std::string failure;     // the drive condition or message, when not complete
+  // The last part of a spanning stream (the daemon's number of its first part): the stream is
+  // over, and the catalog forgets how to find its first part's row.
+  std::optional<std::uint64_t> span_ended;
 };
 
 // An erase, or a write at `from_file` on the volume, ended the tape there.
@@ -131,7 +134,8 @@ struct VolumeFiles {
   std::vector<FileRow> files;  // by file number, then by when they began
 };
 
-// Which volume: `selector` matches a label, a volume UUID or a medium serial number; empty
+// Which volume: `selector` matches a label, a volume UUID, a medium serial number or (after
+// those) a barcode; empty
 // means the cartridge last seen in `drive`.
 struct VolumeQuery {
   std::string drive;
@@ -154,6 +158,9 @@ class Catalog {
   // Changes: queued, never waited for; applied in the order given, each in its own
   // transaction. A failure is logged and counted (health()), never reported to the caller.
   virtual void volume_seen(VolumeKey volume, TimePoint when) = 0;
+  // The library's barcode of the cartridge that holds `volume` (a barcode belongs to one volume:
+  // another that had it loses it). By default ignored, for catalogs that keep no barcodes.
+  virtual void volume_barcode(VolumeKey /*volume*/, std::string /*barcode*/, TimePoint /*when*/) {}
   virtual void stream_begun(StreamBegun begun) = 0;
   virtual void stream_ended(StreamEnded ended) = 0;
   virtual void files_voided(FilesVoided voided) = 0;

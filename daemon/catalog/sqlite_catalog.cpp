@@ -219,6 +219,26 @@ void SqliteCatalog::volume_seen(VolumeKey volume, TimePoint when) {
   }, true);
 }
 
+void SqliteCatalog::volume_barcode(VolumeKey volume, std::string barcode, TimePoint when) {
+  enqueue([this, volume = std::move(volume), barcode = std::move(barcode), when](Database& db) {
+    try {
+      db.transaction([&] {
+        const auto id = volume_id(db, volume, when);
+        db.prepare("UPDATE volumes SET barcode = NULL WHERE barcode = ? AND id != ?")
+            .bind(1, std::string_view{barcode})
+            .bind(2, id)
+            .run();
+        db.prepare("UPDATE volumes SET barcode = ? WHERE id = ?")
+            .bind(1, std::string_view{barcode})
+            .bind(2, id)
+            .run();
+      });
+    } catch (const SqliteError& e) {
+      failed("recording a volume's barcode", e.code, e.message);
+    }
+  }, true);
+}
+
 void SqliteCatalog::stream_begun(StreamBegun begun) {
   enqueue([this, begun = std::move(begun)](Database& db) {
     try {
@@ -247,8 +267,8 @@ void SqliteCatalog::stream_begun(StreamBegun begun) {
 }
 
 // The first part is its own stream's row; a later part finds the first part's row by the
-// daemon's number for it (kept for as long as the daemon runs: a part after a restart would be a
-// new stream anyway).
+// daemon's number for it (kept until the stream's last part ends: a part after a restart would
+// be a new stream anyway).
 void SqliteCatalog::record_span_part(Database& db, std::int64_t row, const SpanPart& part) {
   std::int64_t first_row = row;
   if (part.index == 1) {
@@ -268,6 +288,9 @@ void SqliteCatalog::record_span_part(Database& db, std::int64_t row, const SpanP
 
 void SqliteCatalog::stream_ended(StreamEnded ended) {
   enqueue([this, ended = std::move(ended)](Database& db) {
+    if (ended.span_ended) {
+      _span_rows.erase(*ended.span_ended);  // no later part will ask for it
+    }
     const auto found = _stream_rows.find(ended.stream);
     if (found == _stream_rows.end()) {
       return;  // its start could not be recorded; that failure was counted
@@ -410,15 +433,19 @@ VolumeFiles SqliteCatalog::list(Database& db, const VolumeQuery& query) {
                   ? db.prepare("SELECT id, medium_serial, label, uuid, barcode, first_seen, "
                                "last_seen FROM volumes WHERE last_drive = ? "
                                "ORDER BY last_seen DESC LIMIT 1")
+                  // A barcode names a volume too (a library's cartridges are known by it), but
+                  // only after a label, UUID or serial that is the same text.
                   : db.prepare("SELECT id, medium_serial, label, uuid, barcode, first_seen, "
                                "last_seen FROM volumes WHERE label = ?1 OR uuid = ?1 OR "
-                               "medium_serial = ?1 ORDER BY last_seen DESC LIMIT 1");
+                               "medium_serial = ?1 OR barcode = ?1 "
+                               "ORDER BY (label = ?1 OR uuid = ?1 OR medium_serial = ?1) DESC, "
+                               "last_seen DESC LIMIT 1");
   find.bind(1, std::string_view{query.selector.empty() ? query.drive : query.selector});
   if (!find.step()) {
     throw NoSuchVolume{
         query.selector.empty()
             ? "the catalog knows no volume in drive " + query.drive + " (nothing written there yet)"
-            : "the catalog knows no volume with label, UUID or medium serial \"" + query.selector + "\""};
+            : "the catalog knows no volume with label, UUID, medium serial or barcode \"" + query.selector + "\""};
   }
   VolumeFiles result;
   auto& v = result.volume;

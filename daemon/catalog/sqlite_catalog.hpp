@@ -30,6 +30,7 @@ class SqliteCatalog final : public Catalog {
   ~SqliteCatalog() override;
 
   void volume_seen(VolumeKey volume, TimePoint when) override;
+  void volume_barcode(VolumeKey volume, std::string barcode, TimePoint when) override;
   void stream_begun(StreamBegun begun) override;
   void stream_ended(StreamEnded ended) override;
   void files_voided(FilesVoided voided) override;

@@ -112,6 +112,9 @@ void StreamRecord::ended(const drive::StreamOutcome& outcome) {
     e.padding = whole > outcome.bytes ? whole - outcome.bytes : 0;
   }
   e.end = std::chrono::system_clock::now();
+  if (_span && !outcome.continues) {
+    e.span_ended = _span->first;
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - _since).count();
   e.rate = seconds > 0 ? static_cast<std::uint64_t>(static_cast<double>(outcome.bytes) / seconds) : 0;
   if (outcome.complete()) {
@@ -128,7 +131,7 @@ void StreamRecord::ended(const drive::StreamOutcome& outcome) {
   _catalog->stream_ended(std::move(e));
 }
 
-std::vector<proto::FileList> file_list_frames(const catalog::VolumeFiles& volume) {
+std::vector<proto::FileList> file_list_frames(const catalog::VolumeFiles& volume, bool span_fields) {
   proto::FileList head;
   head.first_seen_ms = ms_of(volume.volume.first_seen);
   head.last_seen_ms = ms_of(volume.volume.last_seen);
@@ -158,11 +161,20 @@ std::vector<proto::FileList> file_list_frames(const catalog::VolumeFiles& volume
       e.digest = f.sha256;
       e.label = f.label.substr(0, TS_MAX_LABEL);
       e.failure = f.failure.substr(0, TS_MAX_FILE_FAILURE);
+      // A row the catalog holds with a stream but a bad index or offset (never written so by
+      // this daemon) is listed as no part rather than breaking the answer.
+      if (span_fields && f.span_stream && *f.span_stream > 0 && f.span_part >= 1 &&
+          (f.span_part != 1 || f.span_offset == 0)) {
+        e.span_stream = static_cast<std::uint64_t>(*f.span_stream);
+        e.span_part = f.span_part;
+        e.span_offset = f.span_offset;
+      }
       frame.files.push_back(std::move(e));
     }
   } while (at < volume.files.size());
-  for (std::size_t i = 0; i + 1 < frames.size(); ++i) {
-    frames[i].flags = TS_FILE_LIST_MORE;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    frames[i].flags = (i + 1 < frames.size() ? TS_FILE_LIST_MORE : 0U) |
+                      (span_fields ? TS_FILE_LIST_SPAN : 0U);
   }
   return frames;
 }

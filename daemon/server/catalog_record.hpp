@@ -43,6 +43,14 @@ class StreamRecord {
   // A committed part of a spanning stream (outcome.continues) ends its row complete.
   void ended(const drive::StreamOutcome& outcome);
   const std::optional<std::string>& medium_serial() const { return _medium_serial; }
+  // The library's barcode of this record's cartridge, for the catalog (so that a spanning
+  // stream's parts can be found by the cartridges a library holds); "" is ignored.
+  void volume_barcode(const std::string& barcode) const {
+    if (_catalog != nullptr && !barcode.empty()) {
+      _catalog->volume_barcode(catalog::VolumeKey{_medium_serial, _drive, _uuid, _label}, barcode,
+                               std::chrono::system_clock::now());
+    }
+  }
   // A spanning stream: this record is its part `index` (from 1), `offset` bytes into it.
   void span_part(std::uint32_t index, std::uint64_t offset) { _span = {_first_stream.value_or(_stream), index, offset}; }
   // The record of the stream's next part, a stream of the daemon's own (`stream`), on a
@@ -70,6 +78,7 @@ class StreamRecord {
 };
 
 // The files of a volume, 64 to a frame, every frame but the last flagged "more".
-std::vector<proto::FileList> file_list_frames(const catalog::VolumeFiles& volume);
+// `span_fields`: the client was granted `span_list`, and each entry carries its span fields.
+std::vector<proto::FileList> file_list_frames(const catalog::VolumeFiles& volume, bool span_fields);
 
 }  // namespace tapestream::server

@@ -195,6 +195,7 @@ class Connection final : private JobHost {
   Phase _phase = Phase::hello;
   bool _fd_passing = false;  // granted in HELLO_OK
   bool _digest = false;      // granted in HELLO_OK
+  bool _span_list = false;  // granted in HELLO_OK: FILE_LIST entries carry their span fields
   bool _health = false;      // granted in HELLO_OK: DRIVE_STATUS's known mask and extension
   bool _shared_buffers = false;  // granted in HELLO_OK: WRITE with TS_WRITE_SHARED
   bool _no_digest = false;       // granted in HELLO_OK: WRITE with TS_WRITE_NO_DIGEST

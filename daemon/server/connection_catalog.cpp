@@ -53,7 +53,7 @@ void Connection::files_listed(std::uint32_t request_id,
     refuse(unknown ? proto::Status::no_medium : proto::Status::internal, answer.error().what());
     return;
   }
-  for (const auto& frame : file_list_frames(answer.value())) {
+  for (const auto& frame : file_list_frames(answer.value(), _span_list)) {
     reply(frame);
   }
   finish_request();

@@ -36,13 +36,15 @@ void Connection::hello(const proto::Hello& m) {
   _health = (m.features & TS_FEATURE_HEALTH) != 0;
   _shared_buffers = (m.features & TS_FEATURE_SHARED_BUFFERS) != 0;
   _no_digest = (m.features & TS_FEATURE_NO_DIGEST) != 0;
+  _span_list = (m.features & TS_FEATURE_SPAN_LIST) != 0;
   spdlog::debug("connection {} (uid {}): hello from \"{}\"", _id, _peer.uid, m.client);
   reply(proto::HelloOk{TS_PROTO_VERSION,
                        (_fd_passing ? TS_FEATURE_FD_PASSING : 0U) | (_digest ? TS_FEATURE_DIGEST : 0U) |
                            (_health ? TS_FEATURE_HEALTH : 0U) |
                            (_shared_buffers ? TS_FEATURE_SHARED_BUFFERS : 0U) |
                            ((m.features & TS_FEATURE_SPAN) != 0 ? TS_FEATURE_SPAN : 0U) |
-                           (_no_digest ? TS_FEATURE_NO_DIGEST : 0U),
+                           (_no_digest ? TS_FEATURE_NO_DIGEST : 0U) |
+                           (_span_list ? TS_FEATURE_SPAN_LIST : 0U),
                        _server.options().max_data, "tapestreamd " TAPESTREAM_VERSION});
   finish_request();
 }

@@ -47,8 +47,10 @@ WriteJob::Swap swap_cartridge(const ChangerContext& context, const std::string& 
     swap.message = "the cartridge of the finished part did not go back to its slot: " + back.message;
     return swap;
   }
+  // A cleaning cartridge (barcode CLN..., the LTO convention) is never a scratch volume: loading
+  // it would clean the drive, and its "blank" look would make it a part's volume.
   const auto next = std::find_if(slots.begin(), slots.end(), [&](const proto::ChangerElement& e) {
-    return e.number != swap.unloaded_slot &&
+    return e.number != swap.unloaded_slot && e.barcode.rfind("CLN", 0) != 0 &&
            std::find(tried.begin(), tried.end(), e.number) == tried.end();
   });
   if (next == slots.end()) {
@@ -119,6 +121,7 @@ void WriteJob::swap_volume() {
 void WriteJob::volume_swapped(const Swap& swap) {
   if (_part) {  // the first answer after a part: its cartridge's barcode is known now
     send_part(swap.unloaded_barcode);
+    _record.volume_barcode(swap.unloaded_barcode);
   }
   if (swap.unloaded_slot != 0) {
     _tried_slots.push_back(swap.unloaded_slot);
@@ -184,6 +187,7 @@ void WriteJob::next_part_ready(std::uint64_t file) {
   _changing_volume = false;
   _next_part_starting = false;
   _record.begun(file, _request);
+  _record.volume_barcode(_barcode);
   if (_cut_between_parts) {  // an END whose count was wrong came while the part started
     const auto [ending, message] = *_cut_between_parts;
     _cut_between_parts.reset();

@@ -250,6 +250,25 @@ TEST_F(CatalogTest, SpanningPartsNameTheirStreamAndALeftPartIsInterrupted) {
   EXPECT_EQ(ask("SELECT count(*) FROM files WHERE span_stream IS NULL"), "0");
 }
 
+// Issue 15 item 5: the catalog's map from a spanning stream to its first part's row is emptied
+// when the stream's last part ends (it grew for the daemon's life before): a part that claimed
+// that stream afterwards finds no row to name.
+TEST_F(CatalogTest, ASpanningStreamIsForgottenWhenItsLastPartEnds) {
+  SqliteCatalog c{_path};
+  auto one = begun(7, 0, "big");
+  one.span = SpanPart{7, 1, 0};
+  c.stream_begun(one);
+  auto last = ended(7, FileStatus::complete, 3);
+  last.span_ended = 7;
+  c.stream_ended(last);
+  auto late = begun(8, 0, "late");
+  late.volume = VolumeKey{"SERIAL02", "emu0"};
+  late.span = SpanPart{7, 2, 3 * 65536};
+  c.stream_begun(late);
+  c.flush();
+  EXPECT_EQ(ask("SELECT count(*) FROM files WHERE span_stream IS NULL"), "1");
+}
+
 TEST_F(CatalogTest, ChangesQueuedWhileAQueryRunsAreAppliedAfterIt) {
   SqliteCatalog c{_path};
   c.stream_begun(begun(1, 0, "one"));

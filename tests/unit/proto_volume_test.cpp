@@ -256,3 +256,35 @@ TEST(Protocol, CatalogRebuildRoundTrips) {
   body[60] = 1;
   EXPECT_EQ(decode_body(header, body).error(), Status::bad_request);
 }
+
+// Issue 15 item 2: FILE_LIST's span fields, only with TS_FILE_LIST_SPAN; a first part with an
+// offset, or a part without its stream, is bad_request.
+TEST(Protocol, FileListSpanFields) {
+  FileList list;
+  list.flags = TS_FILE_LIST_SPAN;
+  FileEntry f;
+  f.status = TS_FILE_COMPLETE;
+  f.span_stream = 12;
+  f.span_part = 3;
+  f.span_offset = 1000;
+  list.files.push_back(f);
+  const auto back = std::get<FileList>(round_trip(list, Receiver::client));
+  EXPECT_EQ(back.flags, TS_FILE_LIST_SPAN);
+  EXPECT_EQ(back.files[0].span_stream, 12U);
+  EXPECT_EQ(back.files[0].span_part, 3U);
+  EXPECT_EQ(back.files[0].span_offset, 1000U);
+
+  auto frame = encode(list, 1).value();
+  auto body = std::vector<std::uint8_t>(frame.begin() + TS_PROTO_HEADER_SIZE, frame.end());
+  const auto header = decode_header(frame, Receiver::client, max_data).value();
+  const std::size_t span_at = body.size() - 24;
+  body[span_at + 8] = 1;  // part 1 at offset 1000
+  EXPECT_EQ(decode_body(header, body).error(), Status::bad_request);
+  body[span_at + 8] = 3;
+  std::fill(body.begin() + static_cast<std::ptrdiff_t>(span_at),
+            body.begin() + static_cast<std::ptrdiff_t>(span_at) + 8, 0);  // no stream
+  EXPECT_EQ(decode_body(header, body).error(), Status::bad_request);
+  // Without the flag the same fields would be bytes beyond the body.
+  list.flags = 0;
+  EXPECT_FALSE(encode(list, 1));
+}

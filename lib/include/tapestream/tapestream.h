@@ -149,13 +149,18 @@ struct ts_result {
   uint8_t sha256[TS_DIGEST_SIZE];
   /* 1.1 */
   uint32_t stream_failed; /* 1: the daemon's STREAM_FAILED gave this account (0: ERROR or none) */
+  /* 1.3: a spanning write (TS_WRITE_SPAN). The fields above describe the last part only (the
+   * file on the volume in the drive); these count the whole stream. */
+  uint32_t parts;        /* parts committed before this end (PART replies); 0 for any other stream */
+  uint64_t stream_bytes; /* bytes of the stream on all its volumes: the parts' and `bytes` */
 };
 
 struct ts_write_options {
   size_t struct_size;
   uint32_t flags;           /* TS_WRITE_FIXED, TS_WRITE_NO_WAIT, TS_WRITE_APPEND, TS_WRITE_SHARED (1.2),
                                TS_WRITE_NO_DIGEST (1.3: no SHA-256 by the daemon, has_digest 0; a
-                               daemon without TS_FEATURE_NO_DIGEST refuses it with -EOPNOTSUPP) */
+                               daemon without TS_FEATURE_NO_DIGEST refuses it with -EOPNOTSUPP),
+                               TS_WRITE_SPAN (1.3) */
   uint32_t block_size;      /* 0: the drive's or the daemon's default */
   uint64_t expected_length; /* 0: not known */
   const char* label;        /* NULL: none; at most TS_MAX_LABEL bytes of UTF-8 */
@@ -220,6 +225,11 @@ struct ts_file {
   uint8_t sha256[TS_DIGEST_SIZE];
   const char* label;   /* valid during the callback */
   const char* failure; /* valid during the callback */
+  /* 1.3: a part of a stream that spans volumes (TS_FEATURE_SPAN_LIST granted); all 0 for a file
+   * that is no part. The struct_size the callback gets says whether these are there. */
+  uint64_t span_stream; /* the stream: its first part's catalog row, the same on every part */
+  uint32_t span_part;   /* the part's index, from 1 */
+  uint64_t span_offset; /* where the part begins in the stream, in bytes */
 };
 typedef int (*ts_file_fn)(const struct ts_volume* volume, const struct ts_file* file,
                           void* context);
@@ -390,6 +400,30 @@ TS_API int ts_shared_acquire(ts_stream* stream, struct ts_slot* slot, int timeou
 TS_API int ts_shared_submit(ts_stream* stream, uint32_t index, size_t length);
 /* The number of slots of a shared-buffer write (0 for any other stream). */
 TS_API uint32_t ts_shared_slot_count(const ts_stream* stream);
+
+/* ---- Streams that span volumes (1.3) -------------------------------------------------------
+ * A write with TS_WRITE_SPAN in its options (the daemon must grant TS_FEATURE_SPAN, -EOPNOTSUPP
+ * otherwise; only on a drive of a library) goes on on the library's next scratch volume when a
+ * tape reaches early warning. Each part that is committed (its data and filemark on its volume)
+ * is reported to the part callback as it happens; the stream's ts_result then describes the last
+ * part, with `parts` and `stream_bytes` for the whole stream. On a failure after some parts,
+ * those parts stay committed: their bytes are `stream_bytes` - `bytes`. */
+struct ts_part {
+  size_t struct_size;
+  uint32_t index;         /* from 1 */
+  uint64_t file_number;   /* the part's file on its volume */
+  uint64_t bytes;         /* bytes of the stream in this part: what reading that file returns */
+  uint64_t blocks;
+  uint64_t stream_bytes;  /* bytes of the stream in this part and the ones before it */
+  char barcode[TS_MAX_VOLUME_TEXT + 1];       /* "" when not known */
+  char medium_serial[TS_MAX_VOLUME_TEXT + 1]; /* "" when not known */
+};
+/* Called during a spanning write (from ts_stream_write, ts_stream_wait, ts_stream_commit, ...,
+ * in the caller's thread) once per committed part, in order. The struct is valid during the
+ * call; its struct_size is the library's. */
+typedef void (*ts_part_fn)(const struct ts_part* part, void* context);
+/* Sets (or with NULL clears) the part callback of the handle's next streams. */
+TS_API int ts_set_part_callback(ts_client* client, ts_part_fn fn, void* context);
 
 #ifdef __cplusplus
 }

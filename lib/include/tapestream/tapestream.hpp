@@ -162,6 +162,14 @@ class client {
       (*static_cast<std::function<void(const ts_progress&)>*>(ctx))(*p);
     }, _progress.get()));
   }
+  // 1.3: each committed part of a spanning write (TS_WRITE_SPAN), in order, as it happens;
+  // `fn` runs inside the library's C calls and must not throw.
+  void on_part(std::function<void(const ts_part&)> fn) {
+    _part = std::make_unique<std::function<void(const ts_part&)>>(std::move(fn));
+    check(ts_set_part_callback(get(), [](const ts_part* p, void* ctx) {
+      (*static_cast<std::function<void(const ts_part&)>*>(ctx))(*p);
+    }, _part.get()));
+  }
   write_stream write(const ts_write_options& options, const std::string& drive = {}, int fd = -1) {
     ts_stream* s = nullptr;
     check(ts_write_begin(get(), drive.c_str(), &options, fd, &s));
@@ -215,6 +223,7 @@ class client {
   explicit client(ts_client* c) : _handle{c} {}
   std::unique_ptr<ts_client, detail::client_deleter> _handle;
   std::unique_ptr<std::function<void(const ts_progress&)>> _progress;
+  std::unique_ptr<std::function<void(const ts_part&)>> _part;
 };
 
 inline void write_stream::write(const void* data, std::size_t length) {
