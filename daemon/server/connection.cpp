@@ -124,7 +124,10 @@ void Connection::frame_in(std::uint32_t request_id, const proto::Message& messag
   Request request{request_id, message, std::move(fd)};
   if (_destination != nullptr && !_carried) {
     // Read by a receive that was under way when the connection began to move (the frames of a
-    // write by fd passing are read for ABORT): it is served where the connection goes.
+    // write by fd passing are read for ABORT, those of a shared read for RETURN): it is served
+    // where the connection goes.
+    spdlog::debug("connection {}: a frame (request {}) read while it moves goes with it", _id,
+                  request.id);
     _carried = std::move(request);
     return;
   }
