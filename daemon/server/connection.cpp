@@ -124,7 +124,10 @@ void Connection::frame_in(std::uint32_t request_id, const proto::Message& messag
   Request request{request_id, message, std::move(fd)};
   if (_destination != nullptr && !_carried) {
     // Read by a receive that was under way when the connection began to move (the frames of a
-    // write by fd passing are read for ABORT): it is served where the connection goes.
+    // write by fd passing are read for ABORT, those of a shared read for RETURN): it is served
+    // where the connection goes.
+    spdlog::debug("connection {}: a frame (request {}) read while it moves goes with it", _id,
+                  request.id);
     _carried = std::move(request);
     return;
   }
@@ -159,9 +162,13 @@ void Connection::dispatch(Request request) {
     }
     return;
   }
-  if (_phase == Phase::serving && writing() != nullptr && writing()->by_descriptor() && !_parked) {
-    // The client of a write by fd passing sends nothing but maybe ABORT; the frames are read
-    // only for that. A request it pipelined waits, with its descriptor, for the stream's end.
+  const bool reading_shared = _job && _job->as_read() != nullptr && _job->reads_frames();
+  if (_phase == Phase::serving && !_parked &&
+      ((writing() != nullptr && writing()->by_descriptor()) || reading_shared)) {
+    // The client of a write by fd passing sends nothing but maybe ABORT, that of a shared read
+    // RETURNs; the frames are read only for those. A request it pipelined (a reader that
+    // counted its file's bytes need not wait for END) waits, with its descriptor, for the
+    // stream's end; nothing more is read until then.
     _parked = std::move(request);
     return;
   }

@@ -40,8 +40,10 @@ void Connection::arrived(Home& home) {
   }
   if (carried) {
     dispatch(std::move(*carried));
-    return;
   }
+  // Also after a carried frame that needs no answer (a RETURN that crossed its read's END):
+  // nothing else asks for input then, and the client's next request would wait unread.
+  // Harmless when the request did ask (a receive or poll is under way, or it moves on).
   _reader.read_more();
 }
 

@@ -20,6 +20,12 @@ sha256sum of what was produced. Cases:
             digest its SHA-256; a RETURN of a slot out of range or not held cuts the read with
             STREAM_FAILED bad_request that counts exactly what the slots gave
   example   examples/c/tapestream_shared.c writes a pattern and a file; the CLI reads them back
+  crossing  RETURNs that cross a read's END, alone or with the next request in the same send()
+            (also sent before END by a client that counted the file's bytes),
+            on the default pool (its slot pool is unmapped as the read ends, which widens the
+            window in which a RETURN crosses the move back): the connection answers that next
+            request, read after read (a RETURN carried by the connection's move back to the
+            control thread once left it deaf)
 Usage: shared_test.py DAEMON CLI CASE. Exit 0 pass, 1 fail, 77 skipped."""
 import hashlib
 import mmap
@@ -431,7 +437,68 @@ def case_read(case):
                    f"after those, a shared read is whole again ({f})")
 
 
-CASES = {"read": case_read, "example": case_example, "write": case_write, "hostile": case_hostile, "killed": case_killed, "isolation": case_isolation}
+def crossing_read(conn, drive, number, hold, early=None):
+    """A shared READ whose client holds up to `hold` RETURNs and sends what it holds, with a
+    LIST_DRIVES, in one send() right after END, or (`early`: the file's size) right after the
+    FILLED that completes the file, before END; (END or the final frame, the LIST_DRIVES answer)."""
+    conn.send(pf.frame(pf.READ, pf.read_body(drive, number, R_SHARED), 11))
+    data, fds, _, _ = socket.recv_fds(conn.sock, 16, 4)
+    while len(data) < 16:
+        data += conn.recv_exact(16 - len(data))
+    typ, _, length = struct.unpack_from("<HII", data, 6)
+    conn.recv_exact(length)
+    if typ != pf.READY or not fds:
+        return pf.Frame(typ, 11, b""), None
+    os.close(fds[0])
+    held, got, f = [], 0, None
+    while True:
+        f = conn.recv_frame(30)
+        if f is not None and f.type == pf.PROGRESS:
+            continue
+        if f is None or f.type != FILLED:
+            break
+        slot, n = struct.unpack("<II", f.body)
+        got += n
+        held.append(pf.frame(RETURN, struct.pack("<II", slot, 0), 11))
+        if got == early:
+            break
+        if len(held) > hold:
+            conn.send(b"".join(held))
+            held = []
+    conn.send(b"".join(held) + pf.frame(pf.LIST_DRIVES, b"", 12))
+    try:
+        if early is not None and f is not None and f.type == FILLED:
+            f = conn.recv_frame(10)
+        answer = conn.recv_frame(10)
+    except OSError:  # socket.timeout: the connection is deaf
+        answer = "no answer within 10 s"
+    return f, answer
+
+
+def case_crossing(case):
+    """RETURNs crossing a read's END, with the next request pipelined: it is answered"""
+    d = case.daemon(drives=[f"emu0=emulated:{case.path('tape.tap')}"])
+    with pf.connect(d.socket, features=F_SHARED) as c:
+        w = SharedWrite(c, "emu0")
+        produced, _ = w.produce(40, last=100)
+        f = w.end(len(produced))
+        case.require(f is not None and f.type == pf.COMMITTED, f"a shared write commits ({f})")
+        w.close()
+    rounds, answered = 0, 0
+    for hold, early in ((0, None), (1, None), (3, None), (8, None), (0, len(produced)), (8, len(produced))):
+        with pf.connect(d.socket, features=F_SHARED) as c:
+            for _ in range(15):
+                end, answer = crossing_read(c, "emu0", 0, hold, early)
+                rounds += 1
+                if end is None or end.type != pf.END or getattr(answer, "type", None) != pf.DRIVE_LIST:
+                    case.check(False, f"holding {hold} RETURNs{', request before END' if early else ''}: "
+                                      f"END ({end}), then LIST_DRIVES answered ({answer})")
+                    break
+                answered += 1
+    case.check(answered == rounds, f"every LIST_DRIVES after a read's END was answered ({answered} of {rounds})")
+
+
+CASES = {"read": case_read, "example": case_example, "write": case_write, "hostile": case_hostile, "killed": case_killed, "isolation": case_isolation, "crossing": case_crossing}
 
 if __name__ == "__main__":
     sys.exit(rs.main(CASES))
