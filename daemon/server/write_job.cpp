@@ -346,8 +346,13 @@ void WriteJob::finish_report(const drive::StreamOutcome& outcome) {
   }
   const auto filemark = outcome.filemark_written ? ", closed by a filemark" : ", not closed by a filemark";
   const auto file_text = "file " + std::to_string(outcome.file_number);
+  const auto fed = _stream ? std::optional{_stream->progress()} : std::nullopt;
+  if (fed) {
+    final_progress(*fed);
+  }
   if (outcome.complete()) {
-    log_summary(outcome, file_text + " committed", "committed", _request.label, pool_detail());
+    log_summary(outcome, file_text + " committed", "committed", _request.label, pool_detail(),
+                fed.has_value() ? &*fed : nullptr);
     _host.reply(proto::Committed{outcome.bytes, outcome.blocks, outcome.file_number,
                                  _request.block_size,
                                  outcome.early_warning ? TS_COMMITTED_EARLY_WARNING : 0U,
@@ -370,7 +375,7 @@ void WriteJob::finish_report(const drive::StreamOutcome& outcome) {
   if (!outcome.complete()) {
     const auto ending = drive::ending_name(outcome.ending);
     log_summary(outcome, file_text + " not committed (" + std::string{ending} + ")", ending,
-                _request.label, pool_detail());
+                _request.label, pool_detail(), fed.has_value() ? &*fed : nullptr);
   }
   // A client still sending DATA hears of the failure first; its END (or ABORT) then ends the
   // request. With fd passing no END comes, and a stream that failed before READY has no data

@@ -77,6 +77,14 @@ void offline(void) {
     EXPECT_CODE(ts_shared_submit(NULL, 0, 1), -EINVAL);
     CHECK(ts_shared_slot_count(NULL) == 0, "ts_shared_slot_count(NULL) is 0");
   }
+  /* 1.3 */
+  {
+    struct ts_telemetry telemetry;
+    TS_INIT(struct ts_telemetry, &telemetry);
+    EXPECT_CODE(ts_progress_telemetry(NULL, &telemetry), -EINVAL);
+    struct ts_progress progress = {0, 0, 0, 0};
+    EXPECT_CODE(ts_progress_telemetry(&progress, NULL), -EINVAL);
+  }
   CHECK(strcmp(ts_tape_alert_name(4), "Medium") == 0, "TapeAlert 4: %s", ts_tape_alert_name(4));
   CHECK(strcmp(ts_tape_alert_severity(4), "critical") == 0, "TapeAlert 4 is critical");
   CHECK(strcmp(ts_tape_alert_name(0), "") == 0 && strcmp(ts_tape_alert_name(65), "") == 0 &&
