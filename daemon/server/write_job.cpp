@@ -50,6 +50,9 @@ drive::WriteStream::Options WriteJob::stream_options(bool append) {
   options.fixed = (_request.flags & TS_WRITE_FIXED) != 0;
   options.append = append;
   options.expected_length = _request.expected_length;
+  // The stream's own marks (0: the drive's, filled in by the drive).
+  options.start_percent = _request.start_mark;
+  options.restart_percent = _request.restart_mark;
   options.tape_alert_interval = _tape_alert_interval;
   options.tape_alerts_seen = [this](const scsi::TapeAlerts& alerts) { log_tape_alerts(alerts); };
   if (_slots) {

@@ -6,6 +6,8 @@ buffer=16M, 40 MB/s down to 20 MB/s, 300 ms per backhitch) is fed in bursts with
            (from the drive's log page 3Ch) reaches the stalls', fills are per mille, the rates are
            of the drive's bytes; the journal summary of the stream says the same; a client not
            granted it gets the old 24-byte PROGRESS of the same daemon
+  marks    WRITE with the stream's own start mark (appended fields): 100 % holds 2 MiB of a
+           4 MiB pool back from the tape until END, 1 % sends it while the stream is open
 Usage: telemetry_test.py DAEMON CLI CASE. Exit 0 pass, 1 fail."""
 import os
 import re
@@ -120,5 +122,38 @@ def frames(case):
                f"a client not granted `telemetry` gets 24-byte PROGRESS: {sorted({len(p.body) for p in progress})}")
 
 
+def on_tape_before_end(d, start_mark):
+    """The bytes on tape PROGRESS reports 1.5 s after 2 MiB were sent, before END."""
+    with pf.connect(d.socket, TELEMETRY) as conn:
+        body = pf.write_body("m", flags=pf.W_APPEND | W_PROGRESS) + struct.pack("<HH", start_mark, 0)
+        ready = conn.request(pf.WRITE, body)
+        if ready is None or ready.type != pf.READY:
+            return None, ready
+        conn.send(pf.data_frames(rs.make_data(1, 2 * MIB), step=conn.max_data))
+        time.sleep(1.5)
+        conn.send(pf.frame(pf.END, pf.end_body(2 * MIB)))
+        seen, final = [], None
+        while True:
+            f = conn.recv_frame(30)
+            if f is None or f.type != pf.PROGRESS:
+                final = f
+                break
+            seen.append(telemetry_of(f.body))
+        # The PROGRESS frames before the last one (sent with the final reply) came before END.
+        return max([s["on_tape"] for s in seen[:-1]] or [0]), final
+
+
+def marks(case):
+    """A stream's own start mark decides when its data reaches the tape."""
+    d = case.daemon(drives=[f"m=emulated:{case.path('m.tap')}"], args=["--pool-size", "4M"])
+    held, final = on_tape_before_end(d, 100)
+    case.check(final is not None and final.type == pf.COMMITTED, f"start mark 100 %: commits ({final})")
+    case.check(held == 0, f"start mark 100 %: nothing on the tape before END ({held} bytes)")
+    early, final = on_tape_before_end(d, 1)
+    case.check(final is not None and final.type == pf.COMMITTED, f"start mark 1 %: commits ({final})")
+    case.check(early is not None and early > 0,
+               f"start mark 1 %: the data reached the tape before END ({early} bytes)")
+
+
 if __name__ == "__main__":
-    sys.exit(rs.main({"frames": frames}))
+    sys.exit(rs.main({"frames": frames, "marks": marks}))
