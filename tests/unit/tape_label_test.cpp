@@ -131,9 +131,12 @@ TEST(TapeLabel, DescribesOnlyTheFileItFollows) {
   cut.status = TrailerStatus::interrupted;
   cut.sha256.reset();
   EXPECT_TRUE(describes(cut, t.volume, data));
-  auto claims = t;
-  claims.sha256.reset();
-  EXPECT_FALSE(describes(claims, t.volume, data)) << "complete without a digest";
+  // A stream written without a digest (WRITE flag 128) has a complete trailer with none: the
+  // volume, file, bytes and blocks must still match.
+  auto undigested = t;
+  undigested.sha256.reset();
+  EXPECT_TRUE(describes(undigested, t.volume, data)) << "complete, written without a digest";
+  EXPECT_FALSE(describes(undigested, t.volume, {3, 999, 1, t.sha256})) << "without a digest, another size";
 }
 
 TEST(TapeLabel, VolumeNames) {
