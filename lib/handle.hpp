@@ -138,6 +138,13 @@ int map_slots(ts_client* client, ts_stream& stream, const proto::Ready& ready);
 // Takes the frames waiting on the socket during a socket write: PROGRESS, or the daemon ending
 // the stream early (kept for ts_stream_commit, and its code returned).
 int take_early_replies(ts_stream* stream);
+// Stream helpers of stream.cpp that read_stream.cpp shares: the ts_result a caller passed is
+// large enough; the stream's handle and direction are right and its connection usable; the
+// stream ended with `reply` (into `out`, the stream freed, the code returned).
+bool result_sized(const ts_result* out);
+int check_stream(ts_stream* stream, bool write);
+int finish(ts_stream* stream, const proto::Message& reply, ts_result* out, const char* what);
+
 // A read whose data nobody wants any more (its output failed): the connection is shut down,
 // which stops the daemon's read at once instead of draining the rest of the file from the tape,
 // and the handle is done for.

@@ -1,7 +1,6 @@
 // The C API's streams: a write or a read of one tape file, by fd passing or through the
-// socket (tapestream.h). A stream handle is what shared buffers will hang on later.
+// socket (tapestream.h): their beginning, a write's data and end (a read's: read_stream.cpp).
 #include <fcntl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -61,10 +60,10 @@ void fill_result(ts_result* caller, const proto::Message& reply, const ts_stream
   lib::deliver(caller, filled);
 }
 
+}  // namespace
+
 // A ts_result of the library's first version is enough (the rest is 1.1's).
 bool result_sized(const ts_result* out) { return lib::sized(out, offsetof(ts_result, stream_failed)); }
-
-}  // namespace
 
 client::Result<client::Received> receive_final(ts_client* client, bool leave_data) {
   for (;;) {
@@ -149,6 +148,8 @@ int begin_on_drive(ts_client* client, const char* drive, Request request, int fd
   return begin(client, request, fd, write, name.value(), out);
 }
 
+}  // namespace
+
 // Ends a stream: its final reply into `out`, the stream freed, the code returned.
 int finish(ts_stream* stream, const proto::Message& reply, ts_result* out, const char* what) {
   std::unique_ptr<ts_stream> owned{stream};
@@ -171,8 +172,6 @@ int check_stream(ts_stream* stream, bool write) {
   }
   return 0;
 }
-
-}  // namespace
 
 int take_early_replies(ts_stream* stream) {
   ts_client* client = stream->client;
@@ -205,14 +204,6 @@ int take_early_replies(ts_stream* stream) {
                                                                   : failure.status);
   }
   return 0;
-}
-
-void abandon_read(ts_stream* stream) {
-  ts_client* client = stream->client;
-  ::shutdown(client->connection.fd(), SHUT_RDWR);
-  client->broken = true;
-  client->stream = nullptr;
-  delete stream;
 }
 
 }  // namespace tapestream::lib
@@ -446,83 +437,6 @@ int ts_read_begin(ts_client* client, const char* drive, uint64_t file_number, in
       request.flags |= TS_READ_PROGRESS;
     }
     return lib::begin_on_drive(client, drive, std::move(request), fd, false, out);
-  });
-}
-
-long ts_stream_read(ts_stream* stream, void* into, size_t capacity) {
-  if (const int r = lib::check_stream(stream, false); r != 0) {
-    return r;
-  }
-  ts_client* client = stream->client;
-  return guarded(client, [&] {
-    if (into == nullptr || capacity == 0 || stream->by_fd) {
-      return -EINVAL;
-    }
-    if (stream->at_end) {
-      return 0;
-    }
-    while (stream->data_left == 0) {
-      auto frame = lib::receive_final(client, true);
-      if (!frame) {
-        return fail(client, frame.error());
-      }
-      if (frame.value().header.type != proto::Type::data) {
-        stream->at_end = true;
-        stream->final_reply = std::move(frame.value().message);
-        return 0;
-      }
-      stream->data_left = frame.value().header.length;
-    }
-    const auto n = std::min<std::size_t>({capacity, stream->data_left, 1U << 30});
-    auto* bytes = static_cast<std::uint8_t*>(into);
-    if (auto r = client->connection.read_exact({bytes, n}); !r) {
-      return fail(client, r.error());
-    }
-    stream->data_left -= static_cast<std::uint32_t>(n);
-    stream->received += n;
-    return static_cast<int>(n);
-  });
-}
-
-int ts_stream_finish(ts_stream* stream, struct ts_result* out) {
-  if (const int r = lib::check_stream(stream, false); r != 0) {
-    return r;
-  }
-  ts_client* client = stream->client;
-  return guarded(client, [&] {
-    if (out != nullptr && !lib::result_sized(out)) {
-      return fail(client, proto::Status::bad_request, "ts_stream_finish: set struct_size with TS_INIT");
-    }
-    // Data the caller left unread is skipped: the stream's END follows it.
-    std::vector<std::uint8_t> sink(64 * 1024);
-    while (!stream->at_end && stream->by_fd) {
-      // The daemon wrote the descriptor itself: what comes is END or STREAM_FAILED.
-      auto frame = lib::receive_final(client, true);
-      if (!frame || frame.value().header.type == proto::Type::data) {
-        delete stream;
-        client->stream = nullptr;
-        return fail(client, frame ? client::Failure{proto::Status::unreachable,
-                                                    "the daemon sent DATA to a passed descriptor's read"}
-                                  : frame.error());
-      }
-      stream->at_end = true;
-      stream->final_reply = std::move(frame.value().message);
-    }
-    while (!stream->at_end) {
-      const long n = ts_stream_read(stream, sink.data(), sink.size());
-      if (n < 0) {
-        delete stream;
-        client->stream = nullptr;
-        return static_cast<int>(n);
-      }
-    }
-    const auto reply = *stream->final_reply;
-    if (const auto* end = std::get_if<proto::End>(&reply);
-        end != nullptr && !stream->by_fd && end->bytes != stream->received) {
-      lib::finish(stream, reply, out, "read");
-      return fail(client, proto::Status::internal, "the daemon's END counts other bytes than arrived");
-    }
-    return lib::finish(stream, reply, out, "read");
   });
 }
 
