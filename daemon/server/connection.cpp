@@ -162,13 +162,9 @@ void Connection::dispatch(Request request) {
     }
     return;
   }
-  const bool reading_shared = _job && _job->as_read() != nullptr && _job->reads_frames();
-  if (_phase == Phase::serving && !_parked &&
-      ((writing() != nullptr && writing()->by_descriptor()) || reading_shared)) {
-    // The client of a write by fd passing sends nothing but maybe ABORT, that of a shared read
-    // RETURNs; the frames are read only for those. A request it pipelined (a reader that
-    // counted its file's bytes need not wait for END) waits, with its descriptor, for the
-    // stream's end; nothing more is read until then.
+  if (_phase == Phase::serving && writing() != nullptr && writing()->by_descriptor() && !_parked) {
+    // The client of a write by fd passing sends nothing but maybe ABORT; the frames are read
+    // only for that. A request it pipelined waits, with its descriptor, for the stream's end.
     _parked = std::move(request);
     return;
   }

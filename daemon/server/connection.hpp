@@ -6,9 +6,8 @@
 // job (WriteJob, ReadJob) for WRITE and READ; STATUS and CONTROL are answered here.
 //
 // Requests may be pipelined: the next frame is read only once the request before has sent its
-// final reply (except the DATA, END and ABORT frames of a write in progress and the RETURNs of
-// a shared read; a request read among those waits for its stream's end), so replies come in
-// request order. While a request runs without reading, a poll for hang-up notices a client
+// final reply (except the DATA, END and ABORT frames of a write in progress), so replies come
+// in request order. While a request runs without reading, a poll for hang-up notices a client
 // that leaves. Deadlines (checked by tick()): a complete request within the idle timeout of the
 // previous one (or of connecting), a stream's data moving within the stream timeout, a STATUS
 // answer within a second. A malformed frame ends this connection only.
