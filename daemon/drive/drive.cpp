@@ -54,7 +54,15 @@ Drive::Drive(std::string name, std::unique_ptr<transport::ScsiTransport> transpo
       _stream_buffers{std::move(stream_buffers)},
       _control_buffer{control_buffer},
       _timeouts{std::move(timeouts)},
-      _commands{_transport, pool, control_buffer, _timeouts} {}
+      _commands{_transport, pool, control_buffer, _timeouts} {
+  // A write stream's own commands (READ POSITION, MODE SELECT) need a buffer that neither its
+  // producer (a receive may still land after a cut) nor the control queue (STATUS refreshes run
+  // while streams do) writes into: the last of the stream buffers, kept for that alone.
+  if (_stream_buffers.size() >= 2) {
+    _stream_command_buffer = _stream_buffers.back();
+    _stream_buffers.pop_back();
+  }
+}
 
 std::uint64_t Drive::refresh_state(std::function<void()> done) {
   const auto ticket = ++_tickets;
@@ -278,7 +286,7 @@ void Drive::fill_write_options(WriteStream::Options& options) {
     options.restart_percent = _marks.restart_percent;
   }
   options.position_trusted = _transport.position_trusted();
-  options.command_buffer = _control_buffer;
+  options.command_buffer = _stream_command_buffer;
   options.model_page = _identity.vendor == "TAPESTRM";  // as the health refresh: page 3Ch
   options.tape_alerts_seen = [this, heard = std::move(options.tape_alerts_seen)](
                                  const scsi::TapeAlerts& alerts) {

@@ -130,6 +130,7 @@ class Drive {
   uring::BufferPool& _pool;
   std::vector<std::uint16_t> _stream_buffers;
   std::uint16_t _control_buffer;
+  std::optional<std::uint16_t> _stream_command_buffer;  // none with a single stream buffer
   scsi::TimeoutTable _timeouts;
   CommandRunner _commands;
   DriveIdentity _identity;

@@ -81,10 +81,10 @@ class WriteStream {
     // Early warning with data still to write ends a committed part (outcome.continues) instead
     // of the stream; the rest goes on with take_carryover().
     bool span = false;
-    // The buffer of the stream's own commands (READ POSITION, MODE SELECT): the drive's control
-    // buffer, which no producer ever receives into. Without it (test rigs) the first of the
-    // stream's buffers serves, and a receive still under way into it when the stream is cut
-    // could overwrite the position the count is read from.
+    // The buffer of the stream's own commands (READ POSITION, MODE SELECT): one the drive keeps
+    // for them, which no producer receives into and no control command uses. Without it (test
+    // rigs, a pool of one stream buffer) the first of the stream's buffers serves, and a receive
+    // still under way into it when the stream is cut could overwrite the position read there.
     std::optional<std::uint16_t> command_buffer;
     // The client's choice (WRITE flag 128): no SHA-256 of the stream, whose outcome then has
     // none, for a producer that hashes its data itself or needs no digest.

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "drive/drive.hpp"
 #include "drive/write_stream.hpp"
 #include "emulated/drive_spec.hpp"
 #include "emulated/emulated_drive.hpp"
@@ -93,6 +94,66 @@ TEST(WriteStreamCommandBuffer, ACutStreamReadsItsCountIntoTheCommandBuffer) {
     }
     EXPECT_TRUE(position_read) << "the cut stream never read its position";
     EXPECT_EQ(outcome->bytes, 0u) << outcome->message;
+  }
+  std::error_code ignored;
+  fs::remove_all(dir, ignored);
+}
+
+
+// A Drive keeps one of its stream buffers for its streams' commands, apart from its control
+// buffer: a STATUS refresh may run its commands (into the control buffer) while a stream starts,
+// and must not overwrite the stream's MODE SELECT list or READ POSITION data.
+TEST(WriteStreamCommandBuffer, ADrivesStreamsUseNeitherTheControlBufferNorADataBuffer) {
+  std::string pattern = (fs::temp_directory_path() / "command_buffer_test.XXXXXX").string();
+  ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+  const fs::path dir = pattern;
+  {
+    auto ring = uring::Ring::create({});
+    auto pool = uring::BufferPool::create(ring, 6, 128 * 1024);
+    emulated::EmulatedDrive emulated{
+        ring, emulated::parse_drive_spec("emulated:" + (dir / "tape.tap").string())};
+    auto owned = std::make_unique<BufferRecorder>(emulated);
+    auto& recorder = *owned;
+    constexpr std::uint16_t control = 5;
+    drive::Drive drive{"emu0", std::move(owned), pool, {0, 1, 2, 3, 4}, control,
+                       scsi::TimeoutTable::lto_defaults()};
+    drive::DriveIdentity identity;
+    identity.vendor = "TAPESTRM";
+    identity.max_block_length = 0x80'0000;
+    drive.set_identity(identity);
+    ASSERT_EQ(drive.stream_buffers().size(), 4u) << "one stream buffer is kept for commands";
+
+    drive::WriteStream::Options options;
+    options.block_size = 64 * 1024;
+    options.fixed = true;  // MODE SELECT of the block length before the data, and back after
+    options.tape_alert_interval = std::chrono::seconds{0};
+    options.start_watermark = 1;
+    std::optional<drive::StreamOutcome> outcome;
+    bool ready = false;
+    auto stream = drive.write_stream(options, [&](const drive::StreamOutcome& o) { outcome = o; });
+    stream->start([&](std::uint64_t) { ready = true; });
+    ASSERT_TRUE(test::run_until(ring, [&] { return ready || outcome.has_value(); }));
+    ASSERT_TRUE(ready) << (outcome ? outcome->message : "");
+    auto space = stream->writable();
+    ASSERT_FALSE(space.empty());
+    std::fill(space.begin(), space.end(), std::uint8_t{0x33});
+    stream->commit(space.size());
+    stream->finish();
+    ASSERT_TRUE(test::run_until(ring, [&] { return outcome.has_value(); }));
+    ASSERT_TRUE(test::run_until(ring, [&] { return ring.in_flight() == 0; }));
+    EXPECT_TRUE(outcome->complete()) << outcome->message;
+
+    constexpr std::uint8_t mode_select_opcode = 0x15;
+    int commands = 0;
+    for (const auto& use : recorder.used) {
+      if (use.opcode == read_position_opcode || use.opcode == mode_select_opcode) {
+        ++commands;
+        EXPECT_EQ(use.buffer, 4) << "command 0x" << std::hex << int{use.opcode};
+      }
+      EXPECT_NE(use.buffer, control) << "command 0x" << std::hex << int{use.opcode}
+                                     << " used the drive's control buffer";
+    }
+    EXPECT_GE(commands, 3) << "READ POSITION and the two MODE SELECTs of a fixed-block stream";
   }
   std::error_code ignored;
   fs::remove_all(dir, ignored);
