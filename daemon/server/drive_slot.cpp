@@ -40,14 +40,13 @@ DriveSlot* DriveLease::end() {
   return slot;
 }
 
-DriveLease DriveSlot::join(Owner owner, std::uint32_t uid) {
+DriveLease DriveSlot::join(Owner owner) {
   const auto ticket = ++_tickets;
   if (!_holder) {
     _holder = ticket;
     _owner = owner;
-    _holding = {uid, std::chrono::system_clock::now()};
   } else {
-    _waiting.push_back({ticket, owner, {}, uid});
+    _waiting.push_back({ticket, owner, {}});
   }
   return DriveLease{this, ticket};
 }
@@ -71,7 +70,6 @@ void DriveSlot::leave(std::uint64_t ticket) {
   _waiting.pop_front();
   _holder = next.ticket;
   _owner = next.owner;
-  _holding = {next.uid, std::chrono::system_clock::now()};
   if (next.granted) {
     next.granted();
   }
