@@ -111,15 +111,20 @@ BufferPool BufferPool::create(Ring& ring, std::size_t count, std::size_t size,
     if (rc == 0) {
       rc = io_uring_register_buffers_update_tag(ring.raw(), 0, iovecs.data(), nullptr,
                                                 static_cast<unsigned>(count));
-      if (rc >= 0) {
+      // The update stops where io_uring's own accounting of pinned pages (per user, against
+      // RLIMIT_MEMLOCK) runs out and returns how many it took: a part is a refusal.
+      if (rc == static_cast<int>(count)) {
         rc = 0;
         shared_capacity = shared_slots;
       } else {
         io_uring_unregister_buffers(ring.raw());
+        if (rc >= 0) {
+          rc = -ENOMEM;
+        }
       }
     }
   }
-  if (shared_capacity == 0) {
+  if (shared_capacity == 0 && rc != -ENOMEM) {
     rc = io_uring_register_buffers(ring.raw(), iovecs.data(), static_cast<unsigned>(count));
   }
   if (rc < 0) {
@@ -186,6 +191,14 @@ int BufferPool::attach_shared(std::uint8_t* base, std::size_t slots, std::size_t
                                                       static_cast<unsigned>(slots));
   if (rc < 0) {
     return rc;
+  }
+  if (static_cast<std::size_t>(rc) < slots) {
+    // io_uring's accounting of pinned pages ran out part of the way: the slots it took go back,
+    // or a WRITE from a slot past them would find no buffer.
+    std::vector<iovec> empty(static_cast<std::size_t>(rc), iovec{nullptr, 0});
+    (void)io_uring_register_buffers_update_tag(_uring, static_cast<unsigned>(_count),
+                                               empty.data(), nullptr, static_cast<unsigned>(rc));
+    return -ENOMEM;
   }
   _shared_base = base;
   _shared_slots = slots;
