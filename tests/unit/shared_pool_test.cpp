@@ -2,11 +2,17 @@
 // buffers move file data by index like a pool buffer, are emptied at the end of a stream, and
 // take the next stream's memfd (registration per stream, never per command).
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <span>
 
 #include <gtest/gtest.h>
 
@@ -79,6 +85,82 @@ TEST(SharedSlots, AttachWriteDetachAndAttachAgain) {
   }
   EXPECT_EQ(pool.attach_shared(nullptr, 5, 8192, 8192), -EINVAL) << "more slots than kept";
   std::filesystem::remove(path);
+}
+
+// What the child below found: 0 as expected, else the step that went wrong.
+int attach_beyond_the_limit() {
+  // io_uring accounts pinned pages per user against RLIMIT_MEMLOCK only for a ring made
+  // without CAP_IPC_LOCK: dropped from this process before the ring exists.
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct caps[2]{};
+  if (syscall(SYS_capget, &header, caps) != 0) {
+    return 10;
+  }
+  caps[CAP_IPC_LOCK / 32].effective &= ~(1U << (CAP_IPC_LOCK % 32));
+  caps[CAP_IPC_LOCK / 32].permitted &= ~(1U << (CAP_IPC_LOCK % 32));
+  if (syscall(SYS_capset, &header, caps) != 0) {
+    return 11;
+  }
+  const rlimit limit{4U << 20, 4U << 20};
+  if (setrlimit(RLIMIT_MEMLOCK, &limit) != 0) {
+    return 12;
+  }
+  auto ring = uring::Ring::create({});
+  auto pool = uring::BufferPool::create(ring, 2, 64 * 1024, 16);
+  if (pool.shared_capacity() == 0) {
+    return 77;
+  }
+  // 16 MiB of slots where about 2 MiB is left: io_uring takes the first few and says how many.
+  Memfd big{16U << 20};
+  if (pool.attach_shared(big.map, 16, 1U << 20, 1U << 20) != -ENOMEM) {
+    return 1;
+  }
+  if (pool.shared_attached()) {
+    return 2;
+  }
+  // The part it took went back: the first slot's entry moves nothing.
+  const auto path = std::filesystem::temp_directory_path() / ("tapestream-limit-" + std::to_string(getpid()));
+  UniqueFd file{::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600)};
+  Recorder stale;
+  const auto index = static_cast<std::uint16_t>(pool.count());
+  if (!file || !ring.prepare(uring::WriteFixed{file.get(), std::span{big.map, 4096}, index, 0}, &stale)) {
+    return 3;
+  }
+  while (!stale.done) {
+    if (!ring.run_once()) {
+      return 4;
+    }
+  }
+  std::filesystem::remove(path);
+  if (stale.result >= 0) {
+    return 5;
+  }
+  // What fits still attaches.
+  Memfd small{2 * 65536};
+  return pool.attach_shared(small.map, 2, 65536, 65536) == 0 ? 0 : 6;
+}
+
+// A part of the slots registered is a refusal (-ENOMEM), with the part given back: taken for
+// the whole, a WRITE from a slot past it found no buffer (the pool test under prlimit).
+TEST(SharedSlots, SlotsBeyondTheMemoryLockLimitAreRefusedWhole) {
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    int result = 99;
+    try {
+      result = attach_beyond_the_limit();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "%s\n", e.what());
+    }
+    _exit(result);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 77) {
+    GTEST_SKIP() << "this kernel registers no sparse buffer tables";
+  }
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the step that failed (see attach_beyond_the_limit)";
 }
 
 }  // namespace
