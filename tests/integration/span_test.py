@@ -73,9 +73,9 @@ class Daemon:
         with open(os.path.join(self.work, "daemon.log"), "rb") as f:
             return f.read().decode(errors="replace")[-6000:]
 
-    def ok(self, *args, timeout=120):
+    def ok(self, *args, timeout=120, input=None):
         r = subprocess.run([CLI, "--socket", self.socket, *args], capture_output=True,
-                           timeout=timeout)
+                           timeout=timeout, input=input)
         if r.returncode != 0:
             fail(f"tapestream {' '.join(args)}: exit {r.returncode}: {r.stderr.decode()}\n"
                  + self.log_text())
