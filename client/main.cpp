@@ -407,8 +407,8 @@ int main(int argc, char** argv) {
       ("stream", po::value<std::string>()->value_name("S"),
        "read: the whole stream S that spans volumes (tapestream list shows S), every part "
        "loaded and read in turn")
-      ("incomplete", "read --span/--stream: restore the parts there are of a stream not known "
-                     "to be whole (one that failed after a part)")
+      ("incomplete", "read --span/--stream: restore the parts of a stream not known to be "
+                     "whole, up to the first one missing or not complete")
       ("label", po::value<std::string>()->value_name("TEXT"), "write: a label for the log")
       ("no-digest", "write: the daemon takes no SHA-256 of the stream (for a producer that "
                     "hashes its data itself): none is printed, the catalog records none, and "

@@ -164,7 +164,13 @@ Result<void> check_loaded(ts_client* c, const std::string& drive, const SpanRow&
   if (const int r = ts_status(c, drive.c_str(), &status); r != 0) {
     return lib_failure(c, r, "read --span");
   }
-  if (status.medium_serial[0] != '\0' && part.medium_serial != status.medium_serial) {
+  if (status.medium_serial[0] == '\0') {
+    return Failure{TS_MEDIUM_ERROR, "read --span: the drive reads no medium serial number for the "
+                                        "cartridge loaded as " + part.barcode + " (the catalog "
+                                        "recorded " + part.medium_serial + " for part " +
+                                        std::to_string(part.index) + "): cannot tell it is that tape"};
+  }
+  if (part.medium_serial != status.medium_serial) {
     return Failure{TS_MEDIUM_ERROR, "read --span: the cartridge loaded as " + part.barcode +
                                         " has medium serial number " + status.medium_serial +
                                         ", but part " + std::to_string(part.index) +
@@ -206,9 +212,21 @@ Result<void> read_span_command(ts_client* c, const Globals& g, const po::variabl
     return Failure{TS_NO_MEDIUM, "read --span: no cartridge of the library holds a part of " + name};
   }
   // Every part from 1, each beginning where the one before ended: checked before a byte is given.
+  // With --incomplete the parts end at the first one missing or not complete (never at one that
+  // does not begin where the one before ended: the catalog would contradict itself).
+  const bool incomplete_asked = vm.count("incomplete") != 0;
+  std::string stopped;
   std::uint64_t offset = 0;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const auto& p = parts[i];
+    if (incomplete_asked && i > 0 &&
+        (p.index != i + 1 || (p.status != TS_FILE_COMPLETE && p.offset == offset))) {
+      stopped = "part " + std::to_string(i + 1) + (p.index != i + 1
+                    ? std::string{" is on no cartridge of the library"}
+                    : " is " + std::string{status_word(p.status)} + " in the catalog");
+      parts.resize(i);
+      break;
+    }
     if (p.index != i + 1) {
       return Failure{TS_NO_MEDIUM, "read --span: part " + std::to_string(i + 1) + " of " + name +
                                        " is on no cartridge of the library; " + restored(0)};
@@ -224,17 +242,18 @@ Result<void> read_span_command(ts_client* c, const Globals& g, const po::variabl
     }
     offset += p.bytes;
   }
-  // Parts 1..K that are all there may still be a stream that failed after part K: only the
-  // mark of the part it committed with says the stream ends there.
-  const bool whole = parts.back().last;
-  const bool incomplete_asked = vm.count("incomplete") != 0;
+  // Parts 1..K that are all there may still be a stream that failed after part K, or one whose
+  // later parts are on cartridges outside the library: only the mark of the part it committed
+  // with says the stream ends there.
+  const bool whole = stopped.empty() && parts.back().last;
   if (!whole && !incomplete_asked) {
     return Failure{TS_INCOMPLETE,
                    "read --span: " + name + " is not known to be whole: the catalog marks none of "
-                   "its " + std::to_string(parts.size()) + " parts (" + std::to_string(offset) +
-                   " bytes) as the one it committed with (it failed after part " +
-                   std::to_string(parts.size()) + ", or a daemon that did not record the mark "
-                   "wrote it); --incomplete restores the parts there are; " + restored(0)};
+                   "its " + std::to_string(parts.size()) + " parts in the library (" +
+                   std::to_string(offset) + " bytes) as the one it committed with (it failed "
+                   "after part " + std::to_string(parts.size()) + ", a later part's cartridge is "
+                   "not in the library, or a daemon that did not record the mark wrote it); "
+                   "--incomplete restores these parts; " + restored(0)};
   }
   std::uint64_t given = 0;
   for (const auto& p : parts) {
@@ -273,7 +292,8 @@ Result<void> read_span_command(ts_client* c, const Globals& g, const po::variabl
     std::fprintf(stderr, "tapestream: read %llu bytes of %s in %zu %s%s\n",
                  static_cast<unsigned long long>(given), name.c_str(), parts.size(),
                  parts.size() == 1 ? "part" : "parts",
-                 whole ? "" : ", all of it there is: the stream is not known to be whole (--incomplete)");
+                 whole ? "" : (": not known to be whole (--incomplete" +
+                               (stopped.empty() ? std::string{")"} : "; " + stopped + ")")).c_str());
   }
   return outcome::success();
 }

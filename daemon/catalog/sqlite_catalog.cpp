@@ -306,13 +306,24 @@ void SqliteCatalog::stream_ended(StreamEnded ended) {
         if (ended.blocks == 0) {
           // Nothing reached the tape: the next stream takes the same file number, so this
           // never was a file.
-          db.prepare("DELETE FROM files WHERE id = ?").bind(1, row).run();
+          std::int64_t part = 0;
           if (ended.span_committed && first_part_row) {
+            auto index = db.prepare("SELECT span_part FROM files WHERE id = ?");
+            index.bind(1, row);
+            if (index.step() && !index.is_null(0)) {
+              part = index.integer(0);
+            }
+          }
+          db.prepare("DELETE FROM files WHERE id = ?").bind(1, row).run();
+          if (part > 1) {
             // A stream that committed with an empty last part (its data ended exactly where
-            // the volume before filled): the part before it is the last of the stream.
-            db.prepare("UPDATE files SET span_last = 1 WHERE id = (SELECT max(id) FROM files "
-                       "WHERE span_stream = ?)")
+            // the volume before filled): the part before it, when the catalog holds it complete,
+            // is the last of the stream. Not "the newest part": one whose row was never
+            // recorded would leave the part before it marked, the stream short.
+            db.prepare("UPDATE files SET span_last = 1 WHERE span_stream = ? AND span_part = ? "
+                       "AND status = 'complete'")
                 .bind(1, *first_part_row)
+                .bind(2, part - 1)
                 .run();
           }
           return;

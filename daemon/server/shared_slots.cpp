@@ -75,7 +75,7 @@ Result<std::unique_ptr<SharedSlots>, Failure> SharedSlots::create(uring::BufferP
     ::munmap(mapping, size);
     return Failure{std::make_error_code(std::errc::not_enough_memory),
                    std::to_string(slots) + " shared slots of " + std::to_string(stride) + " bytes (" +
-                       mib_text(size) + ", as many as the drive's pool has buffers) beside the " +
+                       mib_text(size) + ") beside the " +
                        mib_text(locked) + " the daemon holds locked already: " +
                        uring::memlock_advice(locked + size)};
   }

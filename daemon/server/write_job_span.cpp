@@ -77,9 +77,10 @@ WriteJob::Swap swap_cartridge(const ChangerContext& context, const std::string& 
 // The first part's cartridge is known to the catalog by its barcode only once a swap names it:
 // a stream that commits in its first part would be on a volume `read --stream` cannot find
 // among the library's cartridges. The changer's inventory names it now; the record is a copy
-// of the first part's, so an answer that comes after the part ended still names its volume.
-// One that comes after the job ended is dropped (the catalog is reached through the job): only a
-// stream that commits before a library answers its inventory, a fraction of a second, misses it.
+// of the first part's, so an answer that comes after the part ended still names its volume. It
+// is recorded from the changer's thread (the catalog takes changes from any thread and outlives
+// the changers): the changer may be busy with another drive's swap for minutes, and the job
+// may be over by then.
 void WriteJob::record_first_barcode() {
   auto* changer = _spanning->changer;
   changer->post([mailbox = _spanning->mailbox, alive = std::weak_ptr<bool>{_alive}, this,
@@ -98,12 +99,9 @@ void WriteJob::record_first_barcode() {
     if (inventory.status != proto::Status::ok || barcode.empty()) {
       return;  // the swap after the part, if there is one, names it again
     }
-    mailbox->post([alive, this, record, barcode] {
-      if (!alive.lock()) {
-        return;
-      }
-      record.volume_barcode(barcode);
-      if (_part_index == 1 && _barcode.empty()) {
+    record.volume_barcode(barcode);
+    mailbox->post([alive, this, barcode] {
+      if (alive.lock() && _part_index == 1 && _barcode.empty()) {
         _barcode = barcode;
       }
     });

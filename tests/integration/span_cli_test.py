@@ -241,7 +241,7 @@ def case_no_scratch(work):
                            capture_output=True, timeout=120)
         said = r.stderr.decode()
         if r.returncode != 65 or r.stdout or "not known to be whole" not in said or \
-                f"its 2 parts ({total} bytes)" not in said:
+                f"its 2 parts in the library ({total} bytes)" not in said:
             fail(f"read --stream of the failed stream: exit {r.returncode}, {len(r.stdout)} bytes, {said}")
         got = d.ok("--drive", "la", "read", "--stream", stream, "--incomplete", timeout=300)
         if got.stdout != data[:total] or b"not known to be whole" not in got.stderr:

@@ -275,8 +275,11 @@ TEST_F(CatalogTest, ASpanningStreamIsForgottenWhenItsLastPartEnds) {
 TEST_F(CatalogTest, TheLastPartOfACommittedSpanningStreamIsMarked) {
   SqliteCatalog c{_path};
   const auto stream = [&](std::uint64_t first, std::uint32_t parts, FileStatus last_status,
-                          std::uint64_t last_blocks) {
+                          std::uint64_t last_blocks, std::uint32_t unrecorded = 0) {
     for (std::uint32_t i = 1; i <= parts; ++i) {
+      if (i == unrecorded) {
+        continue;  // as if recording its start had failed
+      }
       const auto number = first + i - 1;
       auto b = begun(number, i - 1, "s" + std::to_string(first));
       b.volume = VolumeKey{"SERIAL" + std::to_string(number), "emu0"};
@@ -294,6 +297,7 @@ TEST_F(CatalogTest, TheLastPartOfACommittedSpanningStreamIsMarked) {
   stream(10, 2, FileStatus::complete, 2);  // committed in part 2
   stream(20, 3, FileStatus::failed, 0);    // failed in part 3 before a block: parts 1, 2 left
   stream(30, 3, FileStatus::complete, 0);  // committed with an empty part 3
+  stream(40, 3, FileStatus::complete, 0, 2);  // the same, part 2's row never recorded
   c.flush();
   const auto marked = [&](std::uint64_t first) {
     return ask("SELECT group_concat(span_part || ':' || span_last, ' ') FROM (SELECT span_part, "
@@ -302,6 +306,7 @@ TEST_F(CatalogTest, TheLastPartOfACommittedSpanningStreamIsMarked) {
   EXPECT_EQ(marked(10), "1:0 2:1");
   EXPECT_EQ(marked(20), "1:0 2:0");
   EXPECT_EQ(marked(30), "1:0 2:1");
+  EXPECT_EQ(marked(40), "1:0") << "part 1 is not the stream's last: part 2 is missing";
   const auto listed = listing(c, {"", "SERIAL11"});
   ASSERT_EQ(listed.files.size(), 1U);
   EXPECT_TRUE(listed.files[0].span_last);
