@@ -125,7 +125,8 @@ TEST(SimhImage, LengthWordsTheFormatCannotHaveAreDamage) {
   };
   Bytes cut = good;
   record(cut, 100);
-  cut.resize(cut.size() - 3);
+  // Not resize(size() - 3): GCC 12 at -O1 with ASan sees a size below 3 and warns of a huge memset.
+  cut.erase(cut.end() - 3, cut.end());
   damaged(cut, "runs past the end of the file");
   Bytes mismatch = good;
   record(mismatch, 100);
