@@ -287,6 +287,7 @@ void Drive::fill_write_options(WriteStream::Options& options) {
   }
   options.position_trusted = _transport.position_trusted();
   options.command_buffer = _stream_command_buffer;
+  options.model_page = _identity.vendor == "TAPESTRM";  // as the health refresh: page 3Ch
   options.tape_alerts_seen = [this, heard = std::move(options.tape_alerts_seen)](
                                  const scsi::TapeAlerts& alerts) {
     keep_tape_alerts(alerts);

@@ -89,6 +89,9 @@ class WriteStream {
     // The client's choice (WRITE flag 128): no SHA-256 of the stream, whose outcome then has
     // none, for a producer that hashes its data itself or needs no digest.
     bool digest = true;
+    // The drive counts its backhitches in log page 3Ch (the emulated drive's model): the
+    // stream reads the count before its first WRITE, about every second and at its end.
+    bool model_page = false;
   };
   // A block of the stream in a pool buffer: its data's length (the CRC, when the stream is
   // protected, follows it in the buffer).
@@ -186,9 +189,16 @@ class WriteStream {
   std::uint32_t parts_before() const { return _parts_before; }
 
  private:
+  using Clock = std::chrono::steady_clock;
   enum class Phase { positioning, streaming, draining, closing, counting, done };
 
   void pump();
+  void pump_now();
+  // Telemetry (write_stream_telemetry.cpp): whether the drive has a WRITE to work on; the
+  // log page 3Ch poll when due, true while it runs (pump() goes on after), as watch_tape_alerts.
+  void note_drive();
+  void drive_busy();
+  bool watch_drive_model(bool ending);
   // The block is complete: its CRC goes after its data when the stream is protected.
   void seal(const Block& block);
   std::uint32_t transfer_length(const Block& block) const;
@@ -278,6 +288,16 @@ class WriteStream {
   std::optional<bool> _carried_protection;  // a next part: whether its carried blocks have CRCs
   std::uint64_t _bytes_before = 0;
   std::uint32_t _parts_before = 0;
+  // Telemetry: time the drive stood without a WRITE mid-stream, the lowest pool fill, and the
+  // drive's backhitch count at the stream's start and last read.
+  std::optional<Clock::time_point> _drive_idle_since;
+  std::chrono::nanoseconds _drive_waited{0};
+  std::optional<std::uint32_t> _full_min;
+  std::optional<std::uint64_t> _backhitches_at_start;
+  std::optional<std::uint64_t> _backhitches_now;
+  Clock::time_point _model_polled{};
+  bool _model_baseline_done = false;
+  bool _model_final_done = false;
 };
 
 }  // namespace tapestream::drive
