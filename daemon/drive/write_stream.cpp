@@ -318,34 +318,6 @@ void WriteStream::stop(Ending ending, std::string message, StopHow how) {
   }
 }
 
-// The TapeAlert poll, when due, in a free buffer: true while it runs (pump() goes on after).
-bool WriteStream::watch_tape_alerts(bool ending) {
-  if (_outcome.ending != Ending::complete || _free.empty() || !_alerts.due(ending)) {
-    return false;
-  }
-  const auto buffer = _free.front();
-  _free.pop_front();
-  _polling = true;
-  _alerts.poll(_channel, {buffer, _pool.buffer(buffer).first(4 + 64 * 5)}, ending,
-               [this, buffer](const scsi::Classification& c, std::optional<std::string> critical) {
-                 _polling = false;
-                 _free.push_front(buffer);
-                 // A reset or a changed cartridge that the poll met ends the stream as a
-                 // WRITE meeting it would: counted at end of data.
-                 if (is_unit_attention(c.condition) || c.condition == TapeCondition::no_medium) {
-                   stop(ending_for(c, false), "LOG SENSE (TapeAlert) failed: " + describe_condition(c),
-                        {c.condition != TapeCondition::no_medium, true});
-                 } else if (critical) {
-                   stop(Ending::drive_error, *critical + "; the stream ends here", {});
-                 } else if (_outcome.ending != Ending::complete) {
-                   close();  // stopped while the poll ran
-                 } else {
-                   pump();
-                 }
-               });
-  return true;
-}
-
 void WriteStream::close() {
   if (_outcome.ending != Ending::complete) {
     recount();
