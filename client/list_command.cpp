@@ -91,7 +91,8 @@ nlohmann::json file_json(const Row& row) {
       {"span", f.span_part == 0 ? nlohmann::json{}
                                 : nlohmann::json{{"stream", f.span_stream},
                                                  {"part", f.span_part},
-                                                 {"offset", f.span_offset}}},
+                                                 {"offset", f.span_offset},
+                                                 {"last", (f.span_flags & TS_SPAN_LAST) != 0}}},
   };
 }
 
@@ -156,7 +157,8 @@ Result<void> list_command(ts_client* c, const Globals& g, const po::variables_ma
                           ? std::string{}
                           : " [stream " + std::to_string(f.span_stream) + " part " +
                                 std::to_string(f.span_part) + " from byte " +
-                                std::to_string(f.span_offset) + "]";
+                                std::to_string(f.span_offset) +
+                                ((f.span_flags & TS_SPAN_LAST) != 0 ? ", the last" : "") + "]";
     std::printf("%5llu %7s %9llu %s %-12s %-11s %s%s\n",
                 static_cast<unsigned long long>(f.file_number), human_size(f.bytes).c_str(),
                 static_cast<unsigned long long>(f.blocks),

@@ -27,7 +27,8 @@ Usage:
   tapestream [OPTIONS] write [--block-size SIZE] [--fixed] [--no-wait] [--here]
                            [--span] [--label TEXT] [--size SIZE] [--force] [--no-digest]
                            [--data-path auto|fd|stream] [-- COMMAND [ARG]...]
-  tapestream [OPTIONS] read [--file N] [--span | --stream S] [--data-path auto|fd|stream]
+  tapestream [OPTIONS] read [--file N] [--span | --stream S] [--incomplete]
+                          [--data-path auto|fd|stream]
   tapestream [OPTIONS] status | drives | tell
   tapestream [OPTIONS] list [--volume V]
   tapestream [OPTIONS] label NAME [--force]
@@ -61,7 +62,9 @@ Commands:
            --stream S, a stream that spans volumes: the library loads each part's
            cartridge into the drive in turn and its file is read, all to standard
            output; a part missing or shorter than the catalog says ends it (exit 66
-           or 74) with the count of bytes restored.
+           or 74) with the count of bytes restored; a stream whose last part the
+           catalog does not mark as the one it committed with is refused (exit 65)
+           unless --incomplete asks for the parts there are.
   status   the drive: identity, position, block size, flags
   drives   the drives the daemon serves
   list     the files the daemon's catalog records on a volume (--volume: a label, a
@@ -70,7 +73,7 @@ Commands:
            hex digits of its SHA-256, status (complete, interrupted, failed,
            overwritten, writing, and from catalog rebuild scanned, superseded) and
            label; a part of a stream that spans volumes adds "[stream S part K from
-           byte O]"; with --json every field
+           byte O]" (", the last" on the part it committed with); with --json every field
   label    write a volume label NAME (1 to 64 bytes of UTF-8, no control characters)
            at the beginning of the tape, making it a labelled tape: every later write
            is followed by a trailer file naming it, so data files are 1, 3, 5 ... (see
@@ -129,7 +132,7 @@ Exit status:
   64  usage error, or an unknown drive
   65  write: the stream is incomplete (its producer failed, or its length is not the
       expected one); it was not committed (the message says how much of it is on the
-      tape)
+      tape); read --span/--stream: the stream is not known to be whole
   66  no cartridge, write protected, or no such file
   69  the daemon cannot be reached
   70  a protocol or internal error
@@ -404,6 +407,8 @@ int main(int argc, char** argv) {
       ("stream", po::value<std::string>()->value_name("S"),
        "read: the whole stream S that spans volumes (tapestream list shows S), every part "
        "loaded and read in turn")
+      ("incomplete", "read --span/--stream: restore the parts of a stream not known to be "
+                     "whole, up to the first one missing or not complete")
       ("label", po::value<std::string>()->value_name("TEXT"), "write: a label for the log")
       ("no-digest", "write: the daemon takes no SHA-256 of the stream (for a producer that "
                     "hashes its data itself): none is printed, the catalog records none, and "

@@ -110,6 +110,9 @@ Result<void> read_command(ts_client* c, const Globals& g, const po::variables_ma
   Progress progress{"read"};
   progress.follow(c);
   BOOST_OUTCOME_TRY(by_fd, pass_descriptor(c, vm, STDOUT_FILENO, true));
+  if (vm.count("incomplete") != 0 && vm.count("span") == 0 && vm.count("stream") == 0) {
+    return Failure{TS_BAD_REQUEST, "--incomplete goes with read --span or --stream"};
+  }
   if (vm.count("span") != 0 || vm.count("stream") != 0) {
     std::uint64_t before = 0;  // the parts already given, so that the display counts the stream
     return read_span_command(c, g, vm, [&](ts_client* client, const std::string& drive,

@@ -20,6 +20,8 @@ struct SpanRow {
   std::uint64_t file_number = 0;
   std::uint8_t status = 0;
   std::string barcode;
+  bool last = false;  // the part the stream committed with
+  std::string medium_serial;  // of the volume the catalog recorded the part on; empty: not known
 };
 
 const char* status_word(std::uint8_t status) {
@@ -94,7 +96,7 @@ Result<std::vector<SpanRow>> parts_of(ts_client* c, const std::string& drive, st
     }
     g.barcode = e.barcode;
     const int n = ts_list_volume(c, drive.c_str(), e.barcode, nullptr,
-                                 [](const ts_volume*, const ts_file* f, void* context) {
+                                 [](const ts_volume* v, const ts_file* f, void* context) {
                                    auto& x = *static_cast<Gather*>(context);
                                    if (f->span_part == 0 || f->span_stream != x.stream) {
                                      return 0;
@@ -102,7 +104,9 @@ Result<std::vector<SpanRow>> parts_of(ts_client* c, const std::string& drive, st
                                    auto& kept = x.parts[f->span_part];
                                    if (kept.index == 0 || kept.status != TS_FILE_COMPLETE) {
                                      kept = SpanRow{f->span_part, f->span_offset, f->bytes,
-                                                    f->file_number, f->status, x.barcode};
+                                                    f->file_number, f->status, x.barcode,
+                                                    (f->span_flags & TS_SPAN_LAST) != 0,
+                                                    v->medium_serial};
                                    }
                                    return 0;
                                  }, &g);
@@ -148,6 +152,34 @@ Result<void> load_cartridge(ts_client* c, const std::string& drive, const std::s
   return outcome::success();
 }
 
+// The library's barcodes say which cartridge went into the drive; the medium serial number the
+// drive reads says which tape it is. A barcode label swapped between cartridges, or an inventory
+// that no longer matches the slots, would otherwise read another tape's file of that number.
+Result<void> check_loaded(ts_client* c, const std::string& drive, const SpanRow& part) {
+  if (part.medium_serial.empty()) {
+    return outcome::success();  // the catalog knows the volume by its barcode alone
+  }
+  ts_drive_status status;
+  TS_INIT(ts_drive_status, &status);
+  if (const int r = ts_status(c, drive.c_str(), &status); r != 0) {
+    return lib_failure(c, r, "read --span");
+  }
+  if (status.medium_serial[0] == '\0') {
+    return Failure{TS_MEDIUM_ERROR, "read --span: the drive reads no medium serial number for the "
+                                        "cartridge loaded as " + part.barcode + " (the catalog "
+                                        "recorded " + part.medium_serial + " for part " +
+                                        std::to_string(part.index) + "): cannot tell it is that tape"};
+  }
+  if (part.medium_serial != status.medium_serial) {
+    return Failure{TS_MEDIUM_ERROR, "read --span: the cartridge loaded as " + part.barcode +
+                                        " has medium serial number " + status.medium_serial +
+                                        ", but part " + std::to_string(part.index) +
+                                        " is on the volume with serial " + part.medium_serial +
+                                        " (a barcode label on the wrong cartridge?)"};
+  }
+  return outcome::success();
+}
+
 std::string restored(std::uint64_t bytes) {
   return std::to_string(bytes) + " bytes of the stream were restored to standard output";
 }
@@ -180,9 +212,21 @@ Result<void> read_span_command(ts_client* c, const Globals& g, const po::variabl
     return Failure{TS_NO_MEDIUM, "read --span: no cartridge of the library holds a part of " + name};
   }
   // Every part from 1, each beginning where the one before ended: checked before a byte is given.
+  // With --incomplete the parts end at the first one missing or not complete (never at one that
+  // does not begin where the one before ended: the catalog would contradict itself).
+  const bool incomplete_asked = vm.count("incomplete") != 0;
+  std::string stopped;
   std::uint64_t offset = 0;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const auto& p = parts[i];
+    if (incomplete_asked && i > 0 &&
+        (p.index != i + 1 || (p.status != TS_FILE_COMPLETE && p.offset == offset))) {
+      stopped = "part " + std::to_string(i + 1) + (p.index != i + 1
+                    ? std::string{" is on no cartridge of the library"}
+                    : " is " + std::string{status_word(p.status)} + " in the catalog");
+      parts.resize(i);
+      break;
+    }
     if (p.index != i + 1) {
       return Failure{TS_NO_MEDIUM, "read --span: part " + std::to_string(i + 1) + " of " + name +
                                        " is on no cartridge of the library; " + restored(0)};
@@ -198,9 +242,26 @@ Result<void> read_span_command(ts_client* c, const Globals& g, const po::variabl
     }
     offset += p.bytes;
   }
+  // Parts 1..K that are all there may still be a stream that failed after part K, or one whose
+  // later parts are on cartridges outside the library: only the mark of the part it committed
+  // with says the stream ends there.
+  const bool whole = stopped.empty() && parts.back().last;
+  if (!whole && !incomplete_asked) {
+    return Failure{TS_INCOMPLETE,
+                   "read --span: " + name + " is not known to be whole: the catalog marks none of "
+                   "its " + std::to_string(parts.size()) + " parts in the library (" +
+                   std::to_string(offset) + " bytes) as the one it committed with (it failed "
+                   "after part " + std::to_string(parts.size()) + ", a later part's cartridge is "
+                   "not in the library, or a daemon that did not record the mark wrote it); "
+                   "--incomplete restores these parts; " + restored(0)};
+  }
   std::uint64_t given = 0;
   for (const auto& p : parts) {
-    if (auto loaded = load_cartridge(c, drive, p.barcode); !loaded) {
+    auto loaded = load_cartridge(c, drive, p.barcode);
+    if (loaded) {
+      loaded = check_loaded(c, drive, p);
+    }
+    if (!loaded) {
       auto f = loaded.error();
       f.message += "; " + restored(given);
       return f;
@@ -224,12 +285,15 @@ Result<void> read_span_command(ts_client* c, const Globals& g, const po::variabl
                  static_cast<unsigned long long>(p.file_number), p.barcode.c_str());
   }
   if (g.json) {
-    std::fprintf(stderr, "{\"drive\":%s,\"stream\":%llu,\"parts\":%zu,\"bytes\":%llu}\n",
+    std::fprintf(stderr, "{\"drive\":%s,\"stream\":%llu,\"parts\":%zu,\"bytes\":%llu,\"whole\":%s}\n",
                  json_text(drive).c_str(), static_cast<unsigned long long>(stream), parts.size(),
-                 static_cast<unsigned long long>(given));
+                 static_cast<unsigned long long>(given), whole ? "true" : "false");
   } else {
-    std::fprintf(stderr, "tapestream: read %llu bytes of %s in %zu parts\n",
-                 static_cast<unsigned long long>(given), name.c_str(), parts.size());
+    std::fprintf(stderr, "tapestream: read %llu bytes of %s in %zu %s%s\n",
+                 static_cast<unsigned long long>(given), name.c_str(), parts.size(),
+                 parts.size() == 1 ? "part" : "parts",
+                 whole ? "" : (": not known to be whole (--incomplete" +
+                               (stopped.empty() ? std::string{")"} : "; " + stopped + ")")).c_str());
   }
   return outcome::success();
 }

@@ -46,6 +46,7 @@ void fill_file(ts_file* f, const proto::FileEntry& e) {
   f->failure = e.failure.c_str();
   f->span_stream = e.span_stream;
   f->span_part = e.span_part;
+  f->span_flags = e.span_flags;
   f->span_offset = e.span_offset;
 }
 

@@ -307,9 +307,10 @@ struct FileEntry {
   std::string failure;
   // With TS_FILE_LIST_SPAN on the frame (feature `span_list`): a part of a spanning stream names
   // the stream (its first part's catalog row), its index from 1 and its offset in the stream;
-  // all 0 for a file that is no part.
+  // all 0 for a file that is no part. TS_SPAN_LAST: the part with which the stream committed.
   std::uint64_t span_stream = 0;
   std::uint32_t span_part = 0;
+  std::uint32_t span_flags = 0;
   std::uint64_t span_offset = 0;
 };
 // One frame of the answer to LIST_FILES: the volume, and up to 64 of its files; with

@@ -246,7 +246,7 @@ Result<Message> decode_known(Type type, ByteView body) {
         if ((m.flags & TS_FILE_LIST_SPAN) != 0) {
           f.span_stream = r.u64();
           f.span_part = r.u32();
-          r.reserved(4);
+          f.span_flags = r.u32();
           f.span_offset = r.u64();
           if (!detail::valid_span_fields(f)) {
             r.flag_bad_field();

@@ -199,9 +199,10 @@ void encode_body(Writer& w, const Message& message) {
               }
               w.number(f.span_stream, 8);
               w.number(f.span_part, 4);
-              w.number(0, 4);
+              w.number(f.span_flags, 4);
               w.number(f.span_offset, 8);
-            } else if (f.span_part != 0 || f.span_stream != 0 || f.span_offset != 0) {
+            } else if (f.span_part != 0 || f.span_stream != 0 || f.span_offset != 0 ||
+                       f.span_flags != 0) {
               w.fail();  // fields a client without `span_list` could not be sent
             }
           }

@@ -122,13 +122,14 @@ class Writer {
   bool _bad = false;
 };
 
-// A FILE_LIST entry's span fields: all 0 (no part), or a stream row, an index from 1, and an
-// offset that is 0 for the first part.
+// A FILE_LIST entry's span fields: all 0 (no part), or a stream row, an index from 1, an
+// offset that is 0 for the first part, and no span flag but TS_SPAN_LAST.
 inline bool valid_span_fields(const FileEntry& f) {
   if (f.span_part == 0) {
-    return f.span_stream == 0 && f.span_offset == 0;
+    return f.span_stream == 0 && f.span_offset == 0 && f.span_flags == 0;
   }
-  return f.span_stream != 0 && (f.span_part != 1 || f.span_offset == 0);
+  return f.span_stream != 0 && (f.span_part != 1 || f.span_offset == 0) &&
+         (f.span_flags & ~TS_SPAN_LAST) == 0;
 }
 
 }  // namespace tapestream::proto::detail

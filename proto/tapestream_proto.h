@@ -153,6 +153,7 @@ enum ts_control_op {
 #define TS_FILE_LIST_SPAN 0x2u     /* FILE_LIST: each entry ends with its span fields (span_list) */
 #define TS_FILE_FIXED 0x1u         /* a FILE_LIST entry: written in fixed-block mode */
 #define TS_FILE_HAS_DIGEST 0x2u    /* a FILE_LIST entry: its SHA-256 is known */
+#define TS_SPAN_LAST 0x1u          /* a FILE_LIST entry's span flags: the stream committed with this part */
 /* The status of a file in the catalog (FILE_LIST entries). */
 #define TS_FILE_WRITING 1u
 #define TS_FILE_COMPLETE 2u

@@ -77,6 +77,9 @@ struct StreamEnded {
   // The last part of a spanning stream (the daemon's number of its first part): the stream is
   // over, and the catalog forgets how to find its first part's row.
   std::optional<std::uint64_t> span_ended;
+  // That last part is the one with which the stream committed (its filemark on the medium and
+  // the client told COMMITTED): the parts up to it are the whole stream.
+  bool span_committed = false;
 };
 
 // An erase, or a write at `from_file` on the volume, ended the tape there.
@@ -114,6 +117,7 @@ struct FileRow {
   std::optional<std::int64_t> span_stream;
   std::uint32_t span_part = 0;
   std::uint64_t span_offset = 0;
+  bool span_last = false;  // the part with which the stream committed (schema 4 on)
 };
 
 // The files a scan of a whole tape found (`catalog rebuild`): they replace the volume's rows in

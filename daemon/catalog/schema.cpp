@@ -82,6 +82,12 @@ ALTER TABLE files ADD COLUMN span_part INTEGER CHECK (span_part IS NULL OR span_
 ALTER TABLE files ADD COLUMN span_offset INTEGER CHECK (span_offset IS NULL OR span_offset >= 0);
 CREATE INDEX files_by_span ON files (span_stream, span_part);
 )sql",
+    // 3 -> 4: the part with which a spanning stream committed says so. Without the mark, parts
+    // 1..K of a stream that failed after part K (the next part wrote nothing, so it left no
+    // row) looked like a whole stream of K parts. Rows from before stay 0: not known.
+    R"sql(
+ALTER TABLE files ADD COLUMN span_last INTEGER NOT NULL DEFAULT 0 CHECK (span_last IN (0, 1));
+)sql",
 }};
 
 int table_count(Database& db) {

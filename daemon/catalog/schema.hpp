@@ -7,7 +7,7 @@
 
 namespace tapestream::catalog {
 
-inline constexpr int schema_version = 3;
+inline constexpr int schema_version = 4;
 
 // The connection's settings (WAL, synchronous=FULL, foreign keys, busy timeout), then the
 // migrations still due, each in its own transaction. Throws SqliteError on I/O, and

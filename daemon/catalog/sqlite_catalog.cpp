@@ -288,8 +288,12 @@ void SqliteCatalog::record_span_part(Database& db, std::int64_t row, const SpanP
 
 void SqliteCatalog::stream_ended(StreamEnded ended) {
   enqueue([this, ended = std::move(ended)](Database& db) {
+    std::optional<std::int64_t> first_part_row;
     if (ended.span_ended) {
-      _span_rows.erase(*ended.span_ended);  // no later part will ask for it
+      if (const auto first = _span_rows.find(*ended.span_ended); first != _span_rows.end()) {
+        first_part_row = first->second;
+        _span_rows.erase(first);  // no later part will ask for it
+      }
     }
     const auto found = _stream_rows.find(ended.stream);
     if (found == _stream_rows.end()) {
@@ -302,12 +306,31 @@ void SqliteCatalog::stream_ended(StreamEnded ended) {
         if (ended.blocks == 0) {
           // Nothing reached the tape: the next stream takes the same file number, so this
           // never was a file.
+          std::int64_t part = 0;
+          if (ended.span_committed && first_part_row) {
+            auto index = db.prepare("SELECT span_part FROM files WHERE id = ?");
+            index.bind(1, row);
+            if (index.step() && !index.is_null(0)) {
+              part = index.integer(0);
+            }
+          }
           db.prepare("DELETE FROM files WHERE id = ?").bind(1, row).run();
+          if (part > 1) {
+            // A stream that committed with an empty last part (its data ended exactly where
+            // the volume before filled): the part before it, when the catalog holds it complete,
+            // is the last of the stream. Not "the newest part": one whose row was never
+            // recorded would leave the part before it marked, the stream short.
+            db.prepare("UPDATE files SET span_last = 1 WHERE span_stream = ? AND span_part = ? "
+                       "AND status = 'complete'")
+                .bind(1, *first_part_row)
+                .bind(2, part - 1)
+                .run();
+          }
           return;
         }
         auto update = db.prepare(
             "UPDATE files SET status = ?, bytes = ?, blocks = ?, padding = ?, sha256 = ?, "
-            "end_time = ?, rate = ?, failure = ? WHERE id = ?");
+            "end_time = ?, rate = ?, failure = ?, span_last = ? WHERE id = ?");
         update.bind(1, std::string_view{status_name(ended.status)})
             .bind(2, as_int(ended.bytes))
             .bind(3, as_int(ended.blocks))
@@ -320,7 +343,8 @@ void SqliteCatalog::stream_ended(StreamEnded ended) {
         update.bind(6, to_ms(ended.end))
             .bind(7, as_int(ended.rate))
             .bind(8, std::string_view{ended.failure})
-            .bind(9, row)
+            .bind(9, std::int64_t{ended.span_committed ? 1 : 0})
+            .bind(10, row)
             .run();
         // Data at this file number ended the tape here: what an earlier stream left at or
         // after it cannot be read any more. The rows stay, marked.
@@ -458,8 +482,8 @@ VolumeFiles SqliteCatalog::list(Database& db, const VolumeQuery& query) {
   v.last_seen = from_ms(find.integer(6));
   auto files = db.prepare(
       "SELECT file_number, label, bytes, blocks, block_size, mode, padding, sha256, start_time, "
-      "end_time, rate, client_uid, status, failure, span_stream, span_part, span_offset "
-      "FROM files WHERE volume_id = ? ORDER BY file_number, id");
+      "end_time, rate, client_uid, status, failure, span_stream, span_part, span_offset, "
+      "span_last FROM files WHERE volume_id = ? ORDER BY file_number, id");
   files.bind(1, v.id);
   while (files.step()) {
     FileRow f;
@@ -486,6 +510,7 @@ VolumeFiles SqliteCatalog::list(Database& db, const VolumeQuery& query) {
       f.span_stream = files.integer(14);
       f.span_part = static_cast<std::uint32_t>(files.integer(15));
       f.span_offset = static_cast<std::uint64_t>(files.integer(16));
+      f.span_last = files.integer(17) != 0;
     }
     result.files.push_back(std::move(f));
   }

@@ -114,6 +114,7 @@ void StreamRecord::ended(const drive::StreamOutcome& outcome) {
   e.end = std::chrono::system_clock::now();
   if (_span && !outcome.continues) {
     e.span_ended = _span->first;
+    e.span_committed = outcome.complete();
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - _since).count();
   e.rate = seconds > 0 ? static_cast<std::uint64_t>(static_cast<double>(outcome.bytes) / seconds) : 0;
@@ -168,6 +169,7 @@ std::vector<proto::FileList> file_list_frames(const catalog::VolumeFiles& volume
         e.span_stream = static_cast<std::uint64_t>(*f.span_stream);
         e.span_part = f.span_part;
         e.span_offset = f.span_offset;
+        e.span_flags = f.span_last ? TS_SPAN_LAST : 0U;
       }
       frame.files.push_back(std::move(e));
     }

@@ -35,9 +35,8 @@ void ReadJob::start() {
 void ReadJob::begin_stream() {
   if (by_shared_buffers()) {
     auto& pool = _slot.drive().pool();
-    const auto wanted = static_cast<std::uint32_t>(pool.count() > 1 ? pool.count() - 1 : 1);
     // Each READ asks for a whole pool buffer: a slot holds as much.
-    auto slots = SharedSlots::create(pool, wanted, static_cast<std::uint32_t>(pool.buffer_size()));
+    auto slots = SharedSlots::for_stream(pool, static_cast<std::uint32_t>(pool.buffer_size()));
     if (!slots) {
       _phase = Phase::done;
       leave_line();

@@ -75,7 +75,7 @@ Result<std::unique_ptr<SharedSlots>, Failure> SharedSlots::create(uring::BufferP
     ::munmap(mapping, size);
     return Failure{std::make_error_code(std::errc::not_enough_memory),
                    std::to_string(slots) + " shared slots of " + std::to_string(stride) + " bytes (" +
-                       mib_text(size) + ", as many as the drive's pool has buffers) beside the " +
+                       mib_text(size) + ") beside the " +
                        mib_text(locked) + " the daemon holds locked already: " +
                        uring::memlock_advice(locked + size)};
   }
@@ -85,6 +85,29 @@ Result<std::unique_ptr<SharedSlots>, Failure> SharedSlots::create(uring::BufferP
   }
   return std::unique_ptr<SharedSlots>{
       new SharedSlots{pool, std::move(fd), bytes, size, slots, stride, capacity}};
+}
+
+Result<std::unique_ptr<SharedSlots>, Failure> SharedSlots::for_stream(uring::BufferPool& pool,
+                                                                      std::uint32_t capacity) {
+  // As many slots as the stream would have pool buffers (the same depth of queue to the drive),
+  // but no more than 16 MiB of them, for reads as for writes. A slot table as large as the
+  // 256 MiB default pool cost more than the SHA-256 it was meant to spare (PERFORMANCE.md,
+  // shared buffers): every stream's fresh memfd zeroed and faulted in on both sides, a producer
+  // writing far beyond its caches, and 256 MiB more pinned beside the pools, which the
+  // service's LimitMEMLOCK does not hold. A producer that makes its data in place rides out
+  // little that a deeper queue would.
+  constexpr std::uint64_t slot_bytes = std::uint64_t{16} << 20;
+  const std::uint64_t by_bytes =
+      std::max<std::uint64_t>(2, slot_bytes / std::max<std::uint32_t>(capacity, 1));
+  auto wanted = static_cast<std::uint32_t>(
+      std::min<std::uint64_t>(pool.count() > 1 ? pool.count() - 1 : 1, by_bytes));
+  auto slots = create(pool, wanted, capacity);
+  // Under a limit the pools nearly fill, a shallower queue is better than no shared stream.
+  while (!slots && slots.error().code == std::errc::not_enough_memory && wanted > 2) {
+    wanted = std::max<std::uint32_t>(2, wanted / 2);
+    slots = create(pool, wanted, capacity);
+  }
+  return slots;
 }
 
 SharedSlots::SharedSlots(uring::BufferPool& pool, UniqueFd fd, std::uint8_t* mapping,

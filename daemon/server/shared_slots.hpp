@@ -26,6 +26,10 @@ class SharedSlots {
   static Result<std::unique_ptr<SharedSlots>, Failure> create(uring::BufferPool& pool,
                                                               std::uint32_t slots,
                                                               std::uint32_t capacity);
+  // The slots of one stream of `capacity`-byte blocks: as many as the pool has buffers but
+  // one, at most 16 MiB of them, and fewer (down to 2) when the memory lock limit leaves less.
+  static Result<std::unique_ptr<SharedSlots>, Failure> for_stream(uring::BufferPool& pool,
+                                                                  std::uint32_t capacity);
   SharedSlots(const SharedSlots&) = delete;
   SharedSlots& operator=(const SharedSlots&) = delete;
   ~SharedSlots();

@@ -210,6 +210,8 @@ std::vector<std::uint8_t> encode(const Trailer& trailer) {
               {"status", status_names[static_cast<std::size_t>(trailer.status)]}};
   if (trailer.sha256) {
     object["sha256"] = base::to_hex(*trailer.sha256);
+  } else if (trailer.status == TrailerStatus::complete) {
+    object["sha256"] = "none";
   }
   return block_of(object);
 }
@@ -254,11 +256,16 @@ std::optional<Trailer> parse_trailer(std::span<const std::uint8_t> block) {
     }
     t.status = static_cast<TrailerStatus>(i);
   }
-  if (std::string hex; take(*object, "sha256", hex)) {
+  std::string hex;
+  const bool has_digest_field = take(*object, "sha256", hex);
+  if (has_digest_field && hex != "none") {
     t.sha256 = parse_digest(hex);
     if (!t.sha256) {
       return std::nullopt;
     }
+  }
+  if (t.status == TrailerStatus::complete && !has_digest_field) {
+    return std::nullopt;
   }
   return t;
 }
@@ -270,7 +277,8 @@ bool describes(const Trailer& trailer, std::string_view volume_uuid, const Scann
   }
   if (trailer.status == TrailerStatus::complete) {
     // A complete stream's digest is of the client's bytes: only without padding can the scan's
-    // digest of what it read stand for it. A stream written without a digest has none to match.
+    // digest of what it read stand for it. A stream written without a digest ("none") has none
+    // to match.
     return !trailer.sha256 || trailer.padding != 0 || data.sha256 == trailer.sha256;
   }
   return true;

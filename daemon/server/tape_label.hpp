@@ -44,7 +44,10 @@ struct Trailer {
   std::uint32_t block_size = 0;
   bool fixed = false;
   std::uint64_t padding = 0;
-  std::optional<base::Sha256Digest> sha256;  // only a complete stream has one
+  // Only a complete stream has one. A complete stream written without a digest (WRITE flag 128)
+  // says so in its trailer ("sha256":"none"): a complete trailer with no digest at all is no
+  // trailer, or a block of data shaped like one would pass for it on its counts alone.
+  std::optional<base::Sha256Digest> sha256;
   TimePoint started{};
   TimePoint ended{};
   std::uint32_t uid = 0;

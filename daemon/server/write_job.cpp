@@ -131,6 +131,9 @@ void WriteJob::ready(std::uint64_t file) {
     _record.span_part(1, 0);
   }
   _record.begun(file, _request);
+  if (_spanning) {
+    record_first_barcode();
+  }
   const auto fixed = (_request.flags & TS_WRITE_FIXED) != 0 ? TS_READY_FIXED : 0U;
   if (_slots) {
     _host.reply_with_fd(proto::Ready{file, _request.block_size, fixed | TS_READY_SHARED,
@@ -405,19 +408,7 @@ std::optional<proto::Digest> WriteJob::committed_digest(const drive::StreamOutco
 }
 
 bool WriteJob::make_slots() {
-  auto& pool = _slot.drive().pool();
-  // As many slots as the stream would have pool buffers (the same depth of queue to the drive),
-  // but no more than 16 MiB of them. A slot table as large as the 256 MiB default pool cost
-  // more than the SHA-256 it was meant to spare (PERFORMANCE.md, shared buffers): every stream's
-  // fresh memfd zeroed and faulted in on both sides, and a producer writing far beyond its
-  // caches (0.72 CPU s/GiB without the digest, against 0.17 with 16 MiB). A producer that makes its data
-  // in place rides out little that a deeper queue would.
-  constexpr std::uint64_t slot_bytes = std::uint64_t{16} << 20;
-  const std::uint64_t by_bytes =
-      std::max<std::uint64_t>(2, slot_bytes / std::max<std::uint32_t>(_request.block_size, 1));
-  const auto wanted = static_cast<std::uint32_t>(
-      std::min<std::uint64_t>(pool.count() > 1 ? pool.count() - 1 : 1, by_bytes));
-  auto slots = SharedSlots::create(pool, wanted, _request.block_size);
+  auto slots = SharedSlots::for_stream(_slot.drive().pool(), _request.block_size);
   if (!slots) {
     refuse_start(drive::Ending::internal,
                  "cannot set up shared buffers: " + slots.error().what() + "; nothing was written");

@@ -128,6 +128,7 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   // Spanning (write_job_span.cpp): a part is committed; the cartridge goes back, the next
   // scratch volume comes, and the next part starts there with the buffered blocks.
   void part_committed(const drive::StreamOutcome& outcome);
+  void record_first_barcode();
   void swap_volume();
   void volume_swapped(const Swap& swap);
   void check_scratch();

@@ -74,6 +74,40 @@ WriteJob::Swap swap_cartridge(const ChangerContext& context, const std::string& 
 
 }  // namespace
 
+// The first part's cartridge is known to the catalog by its barcode only once a swap names it:
+// a stream that commits in its first part would be on a volume `read --stream` cannot find
+// among the library's cartridges. The changer's inventory names it now; the record is a copy
+// of the first part's, so an answer that comes after the part ended still names its volume. It
+// is recorded from the changer's thread (the catalog takes changes from any thread and outlives
+// the changers): the changer may be busy with another drive's swap for minutes, and the job
+// may be over by then.
+void WriteJob::record_first_barcode() {
+  auto* changer = _spanning->changer;
+  changer->post([mailbox = _spanning->mailbox, alive = std::weak_ptr<bool>{_alive}, this,
+                 record = _record, drive = _slot.name(),
+                 changer](transport::ScsiTransport& transport, uring::Ring& ring) {
+    const ChangerContext context{transport, ring, changer->name(), changer->spec()};
+    const auto inventory = changer_inventory(context);
+    std::string barcode;
+    for (const auto& frame : inventory.frames) {
+      for (const auto& e : frame.elements) {
+        if (e.kind == TS_ELEMENT_DRIVE && e.drive == drive) {
+          barcode = e.barcode;
+        }
+      }
+    }
+    if (inventory.status != proto::Status::ok || barcode.empty()) {
+      return;  // the swap after the part, if there is one, names it again
+    }
+    record.volume_barcode(barcode);
+    mailbox->post([alive, this, barcode] {
+      if (alive.lock() && _part_index == 1 && _barcode.empty()) {
+        _barcode = barcode;
+      }
+    });
+  });
+}
+
 void WriteJob::part_committed(const drive::StreamOutcome& outcome) {
   _record.ended(outcome);
   _part = outcome;

@@ -17,7 +17,8 @@ Cases (argv[3]):
   move_fails the changer's move that loads the second volume fails: PART 1, then STREAM_FAILED
              drive_error; part 1 stays on its volume.
   medium_error  the drive's WRITE 250 fails (in part 2): PART 1, then STREAM_FAILED medium_error
-             with part 2's exact count, which is what the second volume holds.
+             with part 2's exact count, which is what the second volume holds; `read
+             --stream` refuses the stream (part 2 failed, exit 74), `--incomplete` gives part 1.
   stop_between_parts  SIGTERM (stop timeout 1 s) while the robot moves the cartridges (3 s a
              move): PART 1, then STREAM_FAILED shutting_down; no later volume written; the
              daemon exits 0.
@@ -26,6 +27,7 @@ Cases (argv[3]):
              still holds exactly its bytes.
 Usage: span_test.py DAEMON CLI CASE. Exit 0 pass, 1 fail."""
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -73,9 +75,9 @@ class Daemon:
         with open(os.path.join(self.work, "daemon.log"), "rb") as f:
             return f.read().decode(errors="replace")[-6000:]
 
-    def ok(self, *args, timeout=120):
+    def ok(self, *args, timeout=120, input=None):
         r = subprocess.run([CLI, "--socket", self.socket, *args], capture_output=True,
-                           timeout=timeout)
+                           timeout=timeout, input=input)
         if r.returncode != 0:
             fail(f"tapestream {' '.join(args)}: exit {r.returncode}: {r.stderr.decode()}\n"
                  + self.log_text())
@@ -314,6 +316,17 @@ def case_medium_error(work):
             fail(f"{second} does not hold exactly part 2's counted bytes")
         if image_file(lib, parts[0]["barcode"], parts[0]["file"]) != data[:total]:
             fail("part 1 is not the stream's first bytes")
+        # The CLI's restore: refused whole (part 2 failed), and with --incomplete part 1 alone.
+        files = json.loads(d.ok("--drive", "la", "--json", "list").stdout)["files"]
+        stream = str([f["span"]["stream"] for f in files if f["span"]][0])
+        r = subprocess.run([CLI, "--socket", d.socket, "--drive", "la", "read", "--stream", stream],
+                           capture_output=True, timeout=120)
+        if r.returncode != 74 or r.stdout or b"part 2 of stream" not in r.stderr or b"is failed" not in r.stderr:
+            fail(f"read --stream: exit {r.returncode}, {len(r.stdout)} bytes: {r.stderr.decode()}")
+        got = d.ok("--drive", "la", "read", "--stream", stream, "--incomplete", timeout=300)
+        if got.stdout != data[:total] or b"part 2 is failed in the catalog" not in got.stderr:
+            fail(f"read --stream --incomplete: {len(got.stdout)} bytes, not part 1's {total}: "
+                 f"{got.stderr.decode()}")
     finally:
         d.stop()
 

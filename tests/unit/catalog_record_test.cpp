@@ -59,6 +59,7 @@ TEST(CatalogRecord, SpanFieldsOnlyForAClientThatAsked) {
   part.span_stream = 7;
   part.span_part = 2;
   part.span_offset = 54525952;
+  part.span_last = true;
   catalog::FileRow bad = part;  // a first part with an offset: listed as no part
   bad.file_number = 2;
   bad.span_part = 1;
@@ -80,6 +81,14 @@ TEST(CatalogRecord, SpanFieldsOnlyForAClientThatAsked) {
   const auto& list = std::get<proto::FileList>(decoded.value());
   EXPECT_EQ(list.files[1].span_offset, 54525952U);
   EXPECT_EQ(list.files[1].span_stream, 7U);
+  EXPECT_EQ(list.files[1].span_flags, TS_SPAN_LAST);
+  EXPECT_EQ(list.files[2].span_flags, 0U);
+  // Span flags other than TS_SPAN_LAST, or any on a file that is no part, do not decode.
+  for (const auto& [entry, flags] : {std::pair{1, 2U}, std::pair{0, TS_SPAN_LAST}}) {
+    auto odd = with[0];
+    odd.files[static_cast<std::size_t>(entry)].span_flags = flags;
+    EXPECT_FALSE(proto::encode(odd, 1)) << "entry " << entry << " flags " << flags;
+  }
 
   const auto without = file_list_frames(volume, false);
   EXPECT_EQ(without[0].flags, 0U);

@@ -79,7 +79,7 @@ class CatalogTest : public ::testing::Test {
 
 TEST_F(CatalogTest, NewDatabaseGetsTheCurrentSchemaInWalMode) {
   { SqliteCatalog c{_path}; EXPECT_TRUE(c.health().ok); }
-  EXPECT_EQ(ask("SELECT version FROM schema"), "3");
+  EXPECT_EQ(ask("SELECT version FROM schema"), "4");
   EXPECT_EQ(ask("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(ask("SELECT count(*) FROM sqlite_master WHERE name IN ('volumes', 'files')"), "2");
 }
@@ -269,6 +269,49 @@ TEST_F(CatalogTest, ASpanningStreamIsForgottenWhenItsLastPartEnds) {
   EXPECT_EQ(ask("SELECT count(*) FROM files WHERE span_stream IS NULL"), "1");
 }
 
+// review5 #2: the part with which a spanning stream committed is marked; a stream that failed
+// after part K with nothing in part K + 1 (its row goes) leaves parts 1..K unmarked, and a stream
+// that committed with an empty last part marks the part before it.
+TEST_F(CatalogTest, TheLastPartOfACommittedSpanningStreamIsMarked) {
+  SqliteCatalog c{_path};
+  const auto stream = [&](std::uint64_t first, std::uint32_t parts, FileStatus last_status,
+                          std::uint64_t last_blocks, std::uint32_t unrecorded = 0) {
+    for (std::uint32_t i = 1; i <= parts; ++i) {
+      if (i == unrecorded) {
+        continue;  // as if recording its start had failed
+      }
+      const auto number = first + i - 1;
+      auto b = begun(number, i - 1, "s" + std::to_string(first));
+      b.volume = VolumeKey{"SERIAL" + std::to_string(number), "emu0"};
+      b.span = SpanPart{first, i, (i - 1) * 3 * 65536};
+      c.stream_begun(b);
+      auto e = ended(number, i < parts ? FileStatus::complete : last_status,
+                     i < parts ? 3 : last_blocks);
+      if (i == parts) {
+        e.span_ended = first;
+        e.span_committed = last_status == FileStatus::complete;
+      }
+      c.stream_ended(e);
+    }
+  };
+  stream(10, 2, FileStatus::complete, 2);  // committed in part 2
+  stream(20, 3, FileStatus::failed, 0);    // failed in part 3 before a block: parts 1, 2 left
+  stream(30, 3, FileStatus::complete, 0);  // committed with an empty part 3
+  stream(40, 3, FileStatus::complete, 0, 2);  // the same, part 2's row never recorded
+  c.flush();
+  const auto marked = [&](std::uint64_t first) {
+    return ask("SELECT group_concat(span_part || ':' || span_last, ' ') FROM (SELECT span_part, "
+               "span_last FROM files WHERE label = 's" + std::to_string(first) + "' ORDER BY id)");
+  };
+  EXPECT_EQ(marked(10), "1:0 2:1");
+  EXPECT_EQ(marked(20), "1:0 2:0");
+  EXPECT_EQ(marked(30), "1:0 2:1");
+  EXPECT_EQ(marked(40), "1:0") << "part 1 is not the stream's last: part 2 is missing";
+  const auto listed = listing(c, {"", "SERIAL11"});
+  ASSERT_EQ(listed.files.size(), 1U);
+  EXPECT_TRUE(listed.files[0].span_last);
+}
+
 TEST_F(CatalogTest, ChangesQueuedWhileAQueryRunsAreAppliedAfterIt) {
   SqliteCatalog c{_path};
   c.stream_begun(begun(1, 0, "one"));
@@ -329,7 +372,7 @@ INSERT INTO files (volume_id, file_number, label, bytes, blocks, block_size, mod
   ASSERT_EQ(sqlite3_exec(db, version_one, nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   SqliteCatalog c{_path};
-  EXPECT_EQ(ask("SELECT version FROM schema"), "3");
+  EXPECT_EQ(ask("SELECT version FROM schema"), "4");
   EXPECT_EQ(ask("SELECT label || ':' || status FROM files"), "old:complete");
 
   VolumeRebuilt rebuilt;

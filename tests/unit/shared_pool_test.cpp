@@ -3,10 +3,15 @@
 // take the next stream's memfd (registration per stream, never per command).
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <span>
 
 #include <gtest/gtest.h>
 
@@ -79,6 +84,76 @@ TEST(SharedSlots, AttachWriteDetachAndAttachAgain) {
   }
   EXPECT_EQ(pool.attach_shared(nullptr, 5, 8192, 8192), -EINVAL) << "more slots than kept";
   std::filesystem::remove(path);
+}
+
+// What the child below found: 0 as expected, else the step that went wrong.
+int attach_beyond_the_limit() {
+  // io_uring accounts pinned pages per user against RLIMIT_MEMLOCK only for a ring made
+  // without CAP_IPC_LOCK, and per user: the child becomes a user of its own (which drops every
+  // capability), so that no other test's pinned pages count against its limit.
+  const rlimit limit{4U << 20, 4U << 20};
+  if (setrlimit(RLIMIT_MEMLOCK, &limit) != 0) {
+    return errno == EPERM ? 77 : 12;  // a hard limit below 4 MiB cannot be met
+  }
+  constexpr uid_t nobody_else = 3999123;
+  if (getuid() != 0) {
+    return 77;  // no user to become; the limit check needs a user's own account
+  }
+  if (setresgid(nobody_else, nobody_else, nobody_else) != 0 ||
+      setresuid(nobody_else, nobody_else, nobody_else) != 0) {
+    return 13;
+  }
+  auto ring = uring::Ring::create({});
+  auto pool = uring::BufferPool::create(ring, 2, 64 * 1024, 16);
+  if (pool.shared_capacity() == 0) {
+    return 77;
+  }
+  // 16 MiB of slots where about 2 MiB is left: io_uring takes the first few and says how many.
+  Memfd big{16U << 20};
+  if (pool.attach_shared(big.map, 16, 1U << 20, 1U << 20) != -ENOMEM) {
+    return 1;
+  }
+  if (pool.shared_attached()) {
+    return 2;
+  }
+  // The part it took went back: the first slot's entry moves nothing.
+  const auto path = std::filesystem::temp_directory_path() / ("tapestream-limit-" + std::to_string(getpid()));
+  UniqueFd file{::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600)};
+  Recorder stale;
+  const auto index = static_cast<std::uint16_t>(pool.count());
+  if (!file || !ring.prepare(uring::WriteFixed{file.get(), std::span{big.map, 4096}, index, 0}, &stale)) {
+    return 3;
+  }
+  while (!stale.done) {
+    if (!ring.run_once()) {
+      return 4;
+    }
+  }
+  std::filesystem::remove(path);
+  return stale.result < 0 ? 0 : 5;
+}
+
+// A part of the slots registered is a refusal (-ENOMEM), with the part given back: taken for
+// the whole, a WRITE from a slot past it found no buffer (the pool test under prlimit).
+TEST(SharedSlots, SlotsBeyondTheMemoryLockLimitAreRefusedWhole) {
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    int result = 99;
+    try {
+      result = attach_beyond_the_limit();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "%s\n", e.what());
+    }
+    _exit(result);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 77) {
+    GTEST_SKIP() << "no sparse buffer tables, not root, or a hard memory lock limit below 4 MiB";
+  }
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the step that failed (see attach_beyond_the_limit)";
 }
 
 }  // namespace

@@ -253,6 +253,7 @@ struct ts_file {
   uint64_t span_stream; /* the stream: its first part's catalog row, the same on every part */
   uint32_t span_part;   /* the part's index, from 1 */
   uint64_t span_offset; /* where the part begins in the stream, in bytes */
+  uint32_t span_flags;  /* TS_SPAN_LAST: the stream committed with this part (its last) */
 };
 typedef int (*ts_file_fn)(const struct ts_volume* volume, const struct ts_file* file,
                           void* context);
