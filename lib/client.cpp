@@ -95,10 +95,26 @@ client::Failure unexpected(const proto::Message& reply, const char* what) {
 }
 
 void report_progress(ts_client* client, const proto::Progress& p) {
-  if (client->progress != nullptr) {
-    const ts_progress progress{p.bytes, p.on_tape, p.buffers_full, p.buffers};
-    client->progress(&progress, client->progress_context);
+  if (client->progress == nullptr) {
+    return;
   }
+  ProgressReport report{};
+  report.progress = {p.bytes, p.on_tape, p.buffers_full, p.buffers};
+  if (const auto& t = p.telemetry) {
+    report.has_telemetry = true;
+    auto& out = report.telemetry;
+    out.struct_size = sizeof out;
+    out.state = t->state;
+    out.owner_uid = t->owner_uid;
+    out.owner_since = t->owner_since;
+    out.drive_waited_ns = t->drive_waited_ns;
+    out.backhitches = t->backhitches;
+    out.rate_now = t->rate_now;
+    out.rate_average = t->rate_average;
+    out.fill_now_permille = t->fill_now;
+    out.fill_min_permille = t->fill_min;
+  }
+  client->progress(&report.progress, client->progress_context);
 }
 
 }  // namespace tapestream::lib
@@ -175,6 +191,19 @@ const char* ts_server_name(const ts_client* client) {
 }
 
 const char* ts_version(void) { return TAPESTREAM_VERSION; }
+
+int ts_progress_telemetry(const struct ts_progress* progress, struct ts_telemetry* out) {
+  if (progress == nullptr || !lib::sized(out)) {
+    return -EINVAL;
+  }
+  // The callback's argument is the first member of the library's report (handle.hpp).
+  const auto* report = reinterpret_cast<const lib::ProgressReport*>(progress);
+  if (!report->has_telemetry) {
+    return -ENODATA;
+  }
+  lib::deliver(out, report->telemetry);
+  return 0;
+}
 
 int ts_set_progress(ts_client* client, ts_progress_fn fn, void* context) {
   if (client == nullptr) {

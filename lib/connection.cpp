@@ -54,7 +54,8 @@ Result<Connection> Connection::open(const std::string& socket_path,
   BOOST_OUTCOME_TRY(c.send(proto::Hello{TS_PROTO_VERSION, TS_PROTO_VERSION,
                                         TS_FEATURE_FD_PASSING | TS_FEATURE_DIGEST | TS_FEATURE_HEALTH |
                                             TS_FEATURE_SHARED_BUFFERS | TS_FEATURE_NO_DIGEST |
-                                            TS_FEATURE_SPAN | TS_FEATURE_SPAN_LIST,
+                                            TS_FEATURE_SPAN | TS_FEATURE_SPAN_LIST |
+                                            TS_FEATURE_TELEMETRY,
                                         client_name}));
   BOOST_OUTCOME_TRY(reply, c.receive());
   if (const auto* ok = std::get_if<proto::HelloOk>(&reply.message)) {

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <deque>
 #include <optional>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -114,6 +115,14 @@ void deliver(T* out, const T& filled) {
   out->struct_size = size;
 }
 
+// What a progress callback is given: its ts_progress first, so that ts_progress_telemetry
+// finds the rest from the pointer the callback has.
+struct ProgressReport {
+  ts_progress progress;
+  bool has_telemetry;
+  ts_telemetry telemetry;
+};
+static_assert(std::is_standard_layout_v<ProgressReport>);
 void report_progress(ts_client* client, const proto::Progress& p);
 
 // A PART of the handle's spanning write: counted on its stream and given to the part callback

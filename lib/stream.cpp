@@ -224,7 +224,7 @@ int ts_write_begin(ts_client* client, const char* drive, const struct ts_write_o
       return fail(client, proto::Status::bad_request, "ts_write_begin: no place for the stream");
     }
     *out = nullptr;
-    if (options != nullptr && !lib::sized(options)) {
+    if (options != nullptr && !lib::sized(options, offsetof(ts_write_options, start_mark))) {
       return fail(client, proto::Status::bad_request, "ts_write_begin: set struct_size with TS_INIT");
     }
     proto::WriteRequest request;
@@ -274,6 +274,18 @@ int ts_write_begin(ts_client* client, const char* drive, const struct ts_write_o
       request.block_size = options->block_size;
       request.expected_length = options->expected_length;
       request.label = *label;
+      if (options->struct_size >= sizeof(ts_write_options) &&
+          (options->start_mark != 0 || options->restart_mark != 0)) {
+        if (options->start_mark > TS_MAX_MARK_PERCENT || options->restart_mark > TS_MAX_MARK_PERCENT) {
+          return fail(client, proto::Status::bad_request, "the marks are percentages, 0 to 100");
+        }
+        if ((client->connection.features() & TS_FEATURE_TELEMETRY) == 0) {
+          client->last_error = "the daemon does not take a stream's own marks";
+          return -EOPNOTSUPP;
+        }
+        request.start_mark = static_cast<std::uint16_t>(options->start_mark);
+        request.restart_mark = static_cast<std::uint16_t>(options->restart_mark);
+      }
     }
     if (fd >= 0) {
       if (const int r = lib::passable_fd(client, fd, O_RDONLY); r != 0) {

@@ -146,6 +146,9 @@ struct WriteRequest {
   std::uint64_t expected_length = 0;
   std::string drive;
   std::string label;
+  // Appended with `telemetry`: the stream's own marks in percent of its pool (0: the drive's).
+  std::uint16_t start_mark = 0;
+  std::uint16_t restart_mark = 0;
 };
 struct ReadRequest {
   std::uint32_t flags = 0;
@@ -246,6 +249,19 @@ struct Progress {
   std::uint64_t on_tape = 0;   // written: acknowledged by the drive; read: read from it
   std::uint32_t buffers_full = 0;  // pool buffers holding data not yet on tape / not yet taken
   std::uint32_t buffers = 0;       // pool buffers the stream has
+  // With `telemetry` (PROTOCOL.md, PROGRESS): how well the drive is fed.
+  struct Telemetry {
+    std::uint64_t drive_waited_ns = 0;  // the pool was empty while the drive could have written
+    std::uint64_t backhitches = TS_TELEMETRY_UNKNOWN;  // of this stream; the drive's own count
+    std::uint64_t rate_now = 0;                        // bytes/s over the last second
+    std::uint64_t rate_average = 0;                    // bytes/s since READY
+    std::uint16_t fill_now = 0;                        // per mille of the stream's pool
+    std::uint16_t fill_min = 0;                        // lowest since the first WRITE
+    std::uint32_t state = TS_PROGRESS_STREAMING;
+    std::uint32_t owner_uid = 0;    // TS_PROGRESS_WAITING: who holds the drive
+    std::uint64_t owner_since = 0;  // TS_PROGRESS_WAITING: since when (Unix seconds)
+  };
+  std::optional<Telemetry> telemetry;
 };
 struct ControlDone {
   std::uint64_t block_number = 0;

@@ -87,6 +87,13 @@ Result<Message> decode_known(Type type, ByteView body) {
       r.reserved(4);
       m.drive = drive_field(r);
       m.label = r.text(TS_MAX_LABEL);
+      if (r.remaining() > 0) {  // the stream's own marks (`telemetry`)
+        m.start_mark = r.u16();
+        m.restart_mark = r.u16();
+        if (m.start_mark > TS_MAX_MARK_PERCENT || m.restart_mark > TS_MAX_MARK_PERCENT) {
+          r.flag_bad_field();
+        }
+      }
       const bool shared_and_fd = (m.flags & TS_WRITE_SHARED) != 0 && (m.flags & TS_WRITE_FD) != 0;
       // A spanning stream carries its queued blocks over to the next volume in the daemon's own
       // buffers; slots a client holds are not carried (not supported together).
@@ -405,6 +412,24 @@ Result<Message> decode_known(Type type, ByteView body) {
       m.on_tape = r.u64();
       m.buffers_full = r.u32();
       m.buffers = r.u32();
+      if (r.remaining() > 0) {  // an old daemon's PROGRESS ends here; bytes beyond are bad_length
+        Progress::Telemetry t;
+        t.drive_waited_ns = r.u64();
+        t.backhitches = r.u64();
+        t.rate_now = r.u64();
+        t.rate_average = r.u64();
+        t.fill_now = r.u16();
+        t.fill_min = r.u16();
+        t.state = r.u32();
+        t.owner_uid = r.u32();
+        r.reserved(4);
+        t.owner_since = r.u64();
+        if (t.fill_now > TS_PROGRESS_MAX_FILL || t.fill_min > TS_PROGRESS_MAX_FILL ||
+            t.state > TS_PROGRESS_WAITING) {
+          r.flag_bad_field();
+        }
+        m.telemetry = t;
+      }
       return finish(r, std::move(m));
     }
     case Type::control_done: {

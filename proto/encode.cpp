@@ -96,6 +96,14 @@ void encode_body(Writer& w, const Message& message) {
           w.number(0, 4);
           w.drive(m.drive);
           w.text(m.label, TS_MAX_LABEL);
+          // Only when asked for: a daemon before `telemetry` refuses the longer WRITE.
+          if (m.start_mark != 0 || m.restart_mark != 0) {
+            if (m.start_mark > TS_MAX_MARK_PERCENT || m.restart_mark > TS_MAX_MARK_PERCENT) {
+              w.fail();
+            }
+            w.number(m.start_mark, 2);
+            w.number(m.restart_mark, 2);
+          }
         } else if constexpr (std::is_same_v<T, ReadRequest>) {
           w.number(m.flags, 4);
           w.number(0, 4);
@@ -302,6 +310,21 @@ void encode_body(Writer& w, const Message& message) {
           w.number(m.on_tape, 8);
           w.number(m.buffers_full, 4);
           w.number(m.buffers, 4);
+          if (const auto& t = m.telemetry) {
+            if (t->fill_now > TS_PROGRESS_MAX_FILL || t->fill_min > TS_PROGRESS_MAX_FILL ||
+                t->state > TS_PROGRESS_WAITING) {
+              w.fail();
+            }
+            for (auto v : {t->drive_waited_ns, t->backhitches, t->rate_now, t->rate_average}) {
+              w.number(v, 8);
+            }
+            w.number(t->fill_now, 2);
+            w.number(t->fill_min, 2);
+            w.number(t->state, 4);
+            w.number(t->owner_uid, 4);
+            w.number(0, 4);
+            w.number(t->owner_since, 8);
+          }
         } else if constexpr (std::is_same_v<T, ControlDone>) {
           w.number(m.block_number, 8);
           w.number(m.file_number, 8);

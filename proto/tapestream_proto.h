@@ -72,6 +72,7 @@ enum ts_message_type {
 #define TS_FEATURE_HEALTH 0x4u /* DRIVE_STATUS byte 65 says what is known; health extension */
 #define TS_FEATURE_SHARED_BUFFERS 0x8u /* WRITE with TS_WRITE_SHARED: slots in a passed memfd */
 #define TS_FEATURE_SPAN 0x10u  /* the daemon knows TS_WRITE_SPAN and sends PART */
+#define TS_FEATURE_TELEMETRY 0x20u /* PROGRESS carries telemetry; WRITE may carry its own marks */
 #define TS_FEATURE_SPAN_LIST 0x40u /* FILE_LIST entries carry their span fields (TS_FILE_LIST_SPAN) */
 #define TS_FEATURE_NO_DIGEST 0x80u /* the daemon knows TS_WRITE_NO_DIGEST */
 
@@ -130,6 +131,13 @@ enum ts_control_op {
 #define TS_WRITE_SHARED 0x40u /* data through shared buffer slots (SUBMIT), not DATA */
 #define TS_WRITE_SPAN 0x20u /* at early warning go on on the library's next scratch volume */
 #define TS_WRITE_NO_DIGEST 0x80u /* the daemon takes no SHA-256 of the stream (the digest is not known) */
+/* PROGRESS telemetry (feature `telemetry`): a count that is not known, and the states. */
+#define TS_TELEMETRY_UNKNOWN UINT64_MAX
+#define TS_PROGRESS_STREAMING 0u
+#define TS_PROGRESS_WAITING 1u /* in the line of a busy drive; the owner fields say whose */
+#define TS_PROGRESS_MAX_FILL 1000u /* pool fill is in per mille */
+#define TS_MAX_MARK_PERCENT 100u
+#define TS_PROGRESS_TELEMETRY_SIZE 56u /* bytes PROGRESS carries beyond its first 24 */
 #define TS_READ_FD 0x4u
 #define TS_READ_PROGRESS 0x10u
 #define TS_READ_SHARED 0x40u /* blocks in shared buffer slots (FILLED, RETURN), not DATA */

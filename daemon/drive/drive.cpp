@@ -287,6 +287,11 @@ void Drive::fill_write_options(WriteStream::Options& options) {
   }
   options.position_trusted = _transport.position_trusted();
   options.command_buffer = _stream_command_buffer;
+  // Page 3Ch only to the emulated drive (as the health refresh), and no more once it refused
+  // it: an emulated drive without its model would otherwise take two commands more per stream
+  // for nothing.
+  options.model_page = _identity.vendor == "TAPESTRM" && _model_page.value_or(true);
+  options.model_page_answered = [this](bool has_page) { _model_page = has_page; };
   options.tape_alerts_seen = [this, heard = std::move(options.tape_alerts_seen)](
                                  const scsi::TapeAlerts& alerts) {
     keep_tape_alerts(alerts);

@@ -137,6 +137,7 @@ class Drive {
   Protection _protection = Protection::automatic;
   StreamMarks _marks;
   std::uint64_t _backhitches_reported = 0;
+  std::optional<bool> _model_page;  // the drive answered log page 3Ch to a stream (unknown: ask)
   std::uint32_t _largest_block = 0;  // 0: the pool's buffer size
   KnownState _known;
   KeptTapeAlerts _tape_alerts;

@@ -78,6 +78,10 @@ struct StreamProgress {
   std::uint64_t on_tape = 0;       // written: acknowledged by the drive; read: read from it
   std::uint32_t buffers_full = 0;  // buffers holding data not yet on tape / not yet taken
   std::uint32_t buffers = 0;       // buffers the stream has
+  // How well a write feeds its drive (empty: not measured, as for a read).
+  std::optional<std::uint64_t> drive_waited_ns;  // no WRITE with the drive, mid-stream
+  std::optional<std::uint64_t> backhitches;      // the drive's own count (log page 3Ch)
+  std::optional<std::uint32_t> buffers_full_min; // since the first WRITE, before the end
 };
 
 }  // namespace tapestream::drive

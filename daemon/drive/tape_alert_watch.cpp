@@ -34,7 +34,7 @@ void TapeAlertWatch::poll(CommandChannel& channel, transport::DataBuffer buffer,
         }
       }
     }
-    then(c, std::move(critical));
+    then(c, r.timed_out, std::move(critical));
   });
 }
 

@@ -29,9 +29,11 @@ class TapeAlertWatch {
   // earlier failure's) are handed on but do not end this stream.
   bool due(bool ending) const;
   // Sends LOG SENSE 2Eh into `buffer` (a pool buffer no data needs now); `then` gets how the
-  // command ended (a unit attention is the stream's to act on) and the message naming the
-  // first critical flag, or nothing. A drive without the TapeAlert page raises nothing.
-  using Then = std::function<void(const scsi::Classification&, std::optional<std::string> critical)>;
+  // command ended and whether it timed out (a reset or a timeout is the stream's to act on),
+  // and the message naming the first critical flag, or nothing. A drive without the TapeAlert
+  // page raises nothing.
+  using Then = std::function<void(const scsi::Classification&, bool timed_out,
+                                  std::optional<std::string> critical)>;
   void poll(CommandChannel& channel, transport::DataBuffer buffer, bool ending, Then then);
 
   // The message for the first critical flag in `alerts`, or nothing.

@@ -174,8 +174,15 @@ void WriteStream::release(std::uint16_t buffer) {
   }
 }
 
-// Sends the next full block when none is in flight.
+// The drive's state is noted before the turn, never after it: a turn may end the stream, and
+// its owner may destroy it in the done callback.
 void WriteStream::pump() {
+  note_drive();
+  pump_now();
+}
+
+// Sends the next full block when none is in flight.
+void WriteStream::pump_now() {
   if (_in_flight || _polling || (_phase != Phase::streaming && _phase != Phase::draining)) {
     return;
   }
@@ -189,12 +196,13 @@ void WriteStream::pump() {
     _writing = true;
   }
   if (!_writing || _full.empty()) {
-    if (_phase == Phase::draining && _full.empty() && !watch_tape_alerts(true)) {
+    if (_phase == Phase::draining && _full.empty() && !watch_tape_alerts(true) &&
+        !watch_drive_model(true)) {
       close();
     }
     return;
   }
-  if (watch_tape_alerts(false)) {
+  if (watch_tape_alerts(false) || watch_drive_model(false)) {
     return;
   }
   const auto block = _full.front();
@@ -206,6 +214,7 @@ void WriteStream::pump() {
   } else if (!_options.fixed) {
     _short_block = block.length;
   }
+  drive_busy();
   _channel.send(write_command(block),
                 {block.buffer, _pool.buffer(block.buffer).first(transfer_length(block))},
                 [this, block](const auto& r) { written(block, r); });
@@ -307,34 +316,6 @@ void WriteStream::stop(Ending ending, std::string message, StopHow how) {
   if (!_in_flight && !_polling) {
     close();
   }
-}
-
-// The TapeAlert poll, when due, in a free buffer: true while it runs (pump() goes on after).
-bool WriteStream::watch_tape_alerts(bool ending) {
-  if (_outcome.ending != Ending::complete || _free.empty() || !_alerts.due(ending)) {
-    return false;
-  }
-  const auto buffer = _free.front();
-  _free.pop_front();
-  _polling = true;
-  _alerts.poll(_channel, {buffer, _pool.buffer(buffer).first(4 + 64 * 5)}, ending,
-               [this, buffer](const scsi::Classification& c, std::optional<std::string> critical) {
-                 _polling = false;
-                 _free.push_front(buffer);
-                 // A reset or a changed cartridge that the poll met ends the stream as a
-                 // WRITE meeting it would: counted at end of data.
-                 if (is_unit_attention(c.condition) || c.condition == TapeCondition::no_medium) {
-                   stop(ending_for(c, false), "LOG SENSE (TapeAlert) failed: " + describe_condition(c),
-                        {c.condition != TapeCondition::no_medium, true});
-                 } else if (critical) {
-                   stop(Ending::drive_error, *critical + "; the stream ends here", {});
-                 } else if (_outcome.ending != Ending::complete) {
-                   close();  // stopped while the poll ran
-                 } else {
-                   pump();
-                 }
-               });
-  return true;
 }
 
 void WriteStream::close() {
@@ -459,10 +440,6 @@ void WriteStream::settle(std::optional<std::uint64_t> objects_on_medium) {
   });
 }
 
-StreamProgress WriteStream::progress() const {
-  return {_bytes_received, _bytes_before + bytes_in_blocks(_blocks_accepted),
-          static_cast<std::uint32_t>(_full.size() + (_in_flight ? 1 : 0)), _buffer_count};
-}
 
 std::uint64_t WriteStream::bytes_in_blocks(std::uint64_t blocks) const {
   if (_options.fixed) {  // every block is whole; the last one's padding is not the stream's

@@ -21,6 +21,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/sha256.hpp"
@@ -89,6 +90,13 @@ class WriteStream {
     // The client's choice (WRITE flag 128): no SHA-256 of the stream, whose outcome then has
     // none, for a producer that hashes its data itself or needs no digest.
     bool digest = true;
+    // The drive may count its backhitches in log page 3Ch (the emulated drive's model): the
+    // stream reads the count before its first WRITE, after every `model_poll_bytes` of blocks
+    // sent, and at its end. A drive that refuses the page (ILLEGAL REQUEST) is not asked again
+    // by this stream, and `model_page_answered` tells the owner whether it had the page.
+    bool model_page = false;
+    std::uint64_t model_poll_bytes = std::uint64_t{64} << 20;
+    std::function<void(bool has_page)> model_page_answered = [](bool) {};
   };
   // A block of the stream in a pool buffer: its data's length (the CRC, when the stream is
   // protected, follows it in the buffer).
@@ -186,9 +194,21 @@ class WriteStream {
   std::uint32_t parts_before() const { return _parts_before; }
 
  private:
+  using Clock = std::chrono::steady_clock;
   enum class Phase { positioning, streaming, draining, closing, counting, done };
 
   void pump();
+  void pump_now();
+  // Telemetry (write_stream_telemetry.cpp): whether the drive has a WRITE to work on; the
+  // log page 3Ch poll when due, true while it runs (pump() goes on after), as watch_tape_alerts.
+  void note_drive();
+  void drive_busy();
+  bool watch_drive_model(bool ending);
+  // The LOG SENSE polls between WRITEs (write_stream_polls.cpp): where their data goes, and
+  // whether an answer ended the stream (as it would have ended it on a WRITE).
+  std::optional<std::uint16_t> take_poll_buffer();
+  void give_back_poll_buffer(std::uint16_t buffer);
+  bool poll_ended_stream(std::string_view what, const scsi::Classification& c, bool timed_out);
   // The block is complete: its CRC goes after its data when the stream is protected.
   void seal(const Block& block);
   std::uint32_t transfer_length(const Block& block) const;
@@ -235,7 +255,7 @@ class WriteStream {
   Done _done;
   Ready _ready;
   TapeAlertWatch _alerts;
-  bool _polling = false;  // a TapeAlert poll is with the drive
+  bool _polling = false;  // a LOG SENSE poll (TapeAlert, drive model) is with the drive
   std::function<void()> _on_space;
   std::function<void(std::uint16_t)> _on_written;
   std::uint32_t _shared_count = 0;
@@ -278,6 +298,16 @@ class WriteStream {
   std::optional<bool> _carried_protection;  // a next part: whether its carried blocks have CRCs
   std::uint64_t _bytes_before = 0;
   std::uint32_t _parts_before = 0;
+  // Telemetry: time the drive stood without a WRITE mid-stream, the lowest pool fill, and the
+  // drive's backhitch count at the stream's start and last read.
+  std::optional<Clock::time_point> _drive_idle_since;
+  std::chrono::nanoseconds _drive_waited{0};
+  std::optional<std::uint32_t> _full_min;
+  std::optional<std::uint64_t> _backhitches_at_start;
+  std::optional<std::uint64_t> _backhitches_now;
+  std::uint64_t _model_polled_at = 0;  // _blocks_sent at the last poll of page 3Ch
+  bool _model_baseline_done = false;
+  bool _model_final_done = false;
 };
 
 }  // namespace tapestream::drive

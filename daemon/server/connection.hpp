@@ -67,6 +67,7 @@ class Connection final : private JobHost {
   std::uint32_t uid() const override { return _peer.uid; }
   std::uint64_t id() const override { return _id; }
   bool digest_granted() const override { return _digest; }
+  bool telemetry_granted() const override { return _telemetry; }
 
   // Moving between homes (home.hpp). The home it wants to go to, or nullptr.
   Home* destination() const { return _destination; }
@@ -196,6 +197,7 @@ class Connection final : private JobHost {
   bool _fd_passing = false;  // granted in HELLO_OK
   bool _digest = false;      // granted in HELLO_OK
   bool _span_list = false;  // granted in HELLO_OK: FILE_LIST entries carry their span fields
+  bool _telemetry = false;   // granted in HELLO_OK
   bool _health = false;      // granted in HELLO_OK: DRIVE_STATUS's known mask and extension
   bool _shared_buffers = false;  // granted in HELLO_OK: WRITE with TS_WRITE_SHARED
   bool _no_digest = false;       // granted in HELLO_OK: WRITE with TS_WRITE_NO_DIGEST

@@ -75,7 +75,7 @@ void Connection::changer_move(const proto::ChangerMove& m) {
   }
   // Held through the move, so that no stream starts on a tape that is leaving or arriving.
   _control_slot = slot;
-  _control_lease = slot->join(DriveSlot::Owner::control);
+  _control_lease = slot->join(DriveSlot::Owner::control, _peer.uid);
   if (m.op == TS_CHANGER_LOAD) {
     post_changer(*changer, &m);
     return;

@@ -37,6 +37,7 @@ void Connection::hello(const proto::Hello& m) {
   _shared_buffers = (m.features & TS_FEATURE_SHARED_BUFFERS) != 0;
   _no_digest = (m.features & TS_FEATURE_NO_DIGEST) != 0;
   _span_list = (m.features & TS_FEATURE_SPAN_LIST) != 0;
+  _telemetry = (m.features & TS_FEATURE_TELEMETRY) != 0;
   spdlog::debug("connection {} (uid {}): hello from \"{}\"", _id, _peer.uid, m.client);
   reply(proto::HelloOk{TS_PROTO_VERSION,
                        (_fd_passing ? TS_FEATURE_FD_PASSING : 0U) | (_digest ? TS_FEATURE_DIGEST : 0U) |
@@ -44,7 +45,8 @@ void Connection::hello(const proto::Hello& m) {
                            (_shared_buffers ? TS_FEATURE_SHARED_BUFFERS : 0U) |
                            ((m.features & TS_FEATURE_SPAN) != 0 ? TS_FEATURE_SPAN : 0U) |
                            (_no_digest ? TS_FEATURE_NO_DIGEST : 0U) |
-                           (_span_list ? TS_FEATURE_SPAN_LIST : 0U),
+                           (_span_list ? TS_FEATURE_SPAN_LIST : 0U) |
+                           (_telemetry ? TS_FEATURE_TELEMETRY : 0U),
                        _server.options().max_data, "tapestreamd " TAPESTREAM_VERSION});
   finish_request();
 }
@@ -188,7 +190,7 @@ void Connection::control(const proto::ControlRequest& m) {
     slot->forget_layout();  // a filemark or an erase at the beginning unlabels the tape
   }
   // Held for the operation; another control operation before it is waited for.
-  _control_lease = slot->join(DriveSlot::Owner::control);
+  _control_lease = slot->join(DriveSlot::Owner::control, _peer.uid);
   _control_lease.when_granted([this, operation = std::move(prepared).value()]() mutable {
     ++_control_in_flight;
     _control_slot->drive().control(std::move(operation),

@@ -40,13 +40,14 @@ DriveSlot* DriveLease::end() {
   return slot;
 }
 
-DriveLease DriveSlot::join(Owner owner) {
+DriveLease DriveSlot::join(Owner owner, std::uint32_t uid) {
   const auto ticket = ++_tickets;
   if (!_holder) {
     _holder = ticket;
     _owner = owner;
+    _holding = {uid, std::chrono::system_clock::now()};
   } else {
-    _waiting.push_back({ticket, owner, {}});
+    _waiting.push_back({ticket, owner, {}, uid});
   }
   return DriveLease{this, ticket};
 }
@@ -70,6 +71,7 @@ void DriveSlot::leave(std::uint64_t ticket) {
   _waiting.pop_front();
   _holder = next.ticket;
   _owner = next.owner;
+  _holding = {next.uid, std::chrono::system_clock::now()};
   if (next.granted) {
     next.granted();
   }

@@ -6,6 +6,7 @@
 // it, gives the drive to the next in line or leaves the line, exactly once.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -76,8 +77,17 @@ class DriveSlot {
   // Who holds the drive: a stream for as long as it runs, or a control operation for its few
   // commands. Controls queue behind each other; against a stream they are refused (busy).
   enum class Owner { stream, control };
-  // A place in line, granted at once when the drive is free (see DriveLease::when_granted).
-  DriveLease join(Owner owner);
+  // A place in line, granted at once when the drive is free (see DriveLease::when_granted);
+  // `uid` is the client's, told to those waiting behind it.
+  DriveLease join(Owner owner, std::uint32_t uid = 0);
+  // Who holds the drive and since when, for a client waiting in its line (PROGRESS state 1).
+  struct Holding {
+    std::uint32_t uid = 0;
+    std::chrono::system_clock::time_point since;
+  };
+  std::optional<Holding> holding() const {
+    return _holder ? std::optional{_holding} : std::nullopt;
+  }
   // A stream holds the drive, or waits for it.
   bool wanted_by_stream() const;
   bool stream_owns() const { return _holder && _owner == Owner::stream; }
@@ -122,6 +132,7 @@ class DriveSlot {
     std::uint64_t ticket;
     Owner owner;
     std::function<void()> granted;
+    std::uint32_t uid = 0;
   };
   void leave(std::uint64_t ticket);
 
@@ -131,6 +142,7 @@ class DriveSlot {
   std::uint64_t _layout_epoch = 0;
   std::optional<std::uint64_t> _holder;  // the ticket of the lease that holds the drive
   Owner _owner = Owner::control;
+  Holding _holding;
   std::uint64_t _tickets = 0;
   std::deque<Waiter> _waiting;
   const void* _shown_by = nullptr;

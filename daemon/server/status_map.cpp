@@ -78,7 +78,7 @@ drive::ControlRequest to_control(const proto::ControlRequest& request) {
 }
 
 proto::Progress to_progress(const drive::StreamProgress& progress) {
-  return {progress.bytes, progress.on_tape, progress.buffers_full, progress.buffers};
+  return {progress.bytes, progress.on_tape, progress.buffers_full, progress.buffers, {}};
 }
 
 void fill_health(proto::DriveStatus& answer, const drive::KnownState& known, bool health) {

@@ -33,7 +33,7 @@ std::string StreamJob::amount_text(const drive::StreamOutcome& outcome) {
 }
 
 void StreamJob::begin() {
-  _lease = _slot.join(DriveSlot::Owner::stream);
+  _lease = _slot.join(DriveSlot::Owner::stream, _host.uid());
   _lease.when_granted([this] {
     _phase = Phase::starting;
     start();
@@ -70,6 +70,7 @@ void StreamJob::streaming(std::optional<std::uint64_t> file) {
   _stall_mark = 0;
   _stall_since = Clock::now();
   _streaming_since = _stall_since;
+  _rate.begin(_stall_since);
   _file = file;
   _slot.show_stream(this, [this] { return DriveSlot::StreamGlance{_file, progress().on_tape}; });
   _shown = true;
@@ -77,7 +78,8 @@ void StreamJob::streaming(std::optional<std::uint64_t> file) {
 
 void StreamJob::log_summary(const drive::StreamOutcome& outcome, const std::string& what,
                             std::string_view result, const std::string& label,
-                            const std::string& detail) const {
+                            const std::string& detail,
+                            const drive::StreamProgress* telemetry) const {
   const double seconds =
       _streaming_since ? std::chrono::duration<double>(Clock::now() - *_streaming_since).count() : 0;
   const auto rate = seconds > 0 ? static_cast<std::uint64_t>(static_cast<double>(outcome.bytes) / seconds) : 0;
@@ -97,10 +99,26 @@ void StreamJob::log_summary(const drive::StreamOutcome& outcome, const std::stri
   if (outcome.sha256) {
     fields.push_back({"TAPESTREAM_SHA256", base::to_hex(*outcome.sha256)});
   }
+  std::string fed;
+  if (telemetry != nullptr && telemetry->drive_waited_ns) {
+    const auto waited_ms = *telemetry->drive_waited_ns / 1'000'000;
+    fields.push_back({"TAPESTREAM_DRIVE_WAITED_MS", std::to_string(waited_ms)});
+    fed = "; the drive waited " + std::to_string(waited_ms / 1000) + "." +
+          std::to_string(waited_ms % 1000 / 100) + " s for data";
+    if (telemetry->backhitches) {
+      fields.push_back({"TAPESTREAM_BACKHITCHES", std::to_string(*telemetry->backhitches)});
+      fed += ", " + std::to_string(*telemetry->backhitches) + " backhitches";
+    }
+    if (telemetry->buffers_full_min && telemetry->buffers > 0) {
+      const auto permille = *telemetry->buffers_full_min * 1000ULL / telemetry->buffers;
+      fields.push_back({"TAPESTREAM_POOL_MIN_PERMILLE", std::to_string(permille)});
+      fed += ", pool fill at least " + std::to_string(permille / 10) + " %";
+    }
+  }
   const LogFieldScope scope{fields};
-  spdlog::info("drive {}: {}: {} at {:.1f} MB/s (uid {}{}){}", _slot.name(), what,
+  spdlog::info("drive {}: {}: {} at {:.1f} MB/s (uid {}{}){}{}", _slot.name(), what,
                amount_text(outcome), static_cast<double>(rate) / 1e6, _host.uid(),
-               label.empty() ? std::string{} : ", label \"" + label + "\"", detail);
+               label.empty() ? std::string{} : ", label \"" + label + "\"", fed, detail);
 }
 
 void StreamJob::outcome(const drive::StreamOutcome& outcome) {
@@ -131,7 +149,60 @@ void StreamJob::report_progress() {
     return;
   }
   _progress_sent = now;
-  _host.reply(to_progress(progress()));
+  _host.reply(progress_message(progress()));
+}
+
+void StreamJob::progress_tick() {
+  if (!_progress_wanted || !_host.telemetry_granted() || _host.client_gone()) {
+    return;
+  }
+  if (_phase == Phase::streaming) {
+    report_progress();
+    return;
+  }
+  const auto holding = _slot.holding();
+  const auto now = Clock::now();
+  if (_phase != Phase::waiting || !holding || now - _progress_sent < std::chrono::milliseconds{500}) {
+    return;
+  }
+  _progress_sent = now;
+  proto::Progress message{};
+  proto::Progress::Telemetry t;
+  t.drive_waited_ns = TS_TELEMETRY_UNKNOWN;
+  t.state = TS_PROGRESS_WAITING;
+  t.owner_uid = holding->uid;
+  t.owner_since = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(holding->since.time_since_epoch()).count());
+  message.telemetry = t;
+  _host.reply(message);
+}
+
+void StreamJob::final_progress(const drive::StreamProgress& progress) {
+  if (_progress_wanted && _host.telemetry_granted() && !_host.client_gone()) {
+    _host.reply(progress_message(progress));
+  }
+}
+
+proto::Progress StreamJob::progress_message(const drive::StreamProgress& p) {
+  auto message = to_progress(p);
+  if (!_host.telemetry_granted()) {
+    return message;  // exactly the old 24 bytes: a client before `telemetry` refuses more
+  }
+  const auto now = Clock::now();
+  _rate.sample(p.on_tape, now);
+  const auto permille = [&](std::uint32_t full) {
+    return static_cast<std::uint16_t>(
+        p.buffers == 0 ? 0 : std::min<std::uint64_t>(full, p.buffers) * TS_PROGRESS_MAX_FILL / p.buffers);
+  };
+  proto::Progress::Telemetry t;
+  t.drive_waited_ns = p.drive_waited_ns.value_or(TS_TELEMETRY_UNKNOWN);
+  t.backhitches = p.backhitches.value_or(TS_TELEMETRY_UNKNOWN);
+  t.rate_now = _rate.now_rate(p.on_tape, now);
+  t.rate_average = _rate.average(p.on_tape, now);
+  t.fill_now = permille(p.buffers_full);
+  t.fill_min = permille(p.buffers_full_min.value_or(p.buffers_full));
+  message.telemetry = t;
+  return message;
 }
 
 void StreamJob::check_stall(Clock::time_point now, std::chrono::seconds timeout) {

@@ -16,6 +16,7 @@
 #include "common/unique_fd.hpp"
 #include "drive/stream_outcome.hpp"
 #include "server/drive_slot.hpp"
+#include "server/rate_meter.hpp"
 #include "uring/ring.hpp"
 
 namespace tapestream::server {
@@ -51,6 +52,8 @@ class JobHost {
   virtual std::uint32_t uid() const = 0;
   // HELLO_OK granted `digest`: COMMITTED and END carry the stream's SHA-256.
   virtual bool digest_granted() const = 0;
+  // HELLO_OK granted `telemetry`: PROGRESS carries it, WRITE may carry its marks.
+  virtual bool telemetry_granted() const { return false; }
 
  protected:
   ~JobHost() = default;
@@ -91,6 +94,10 @@ class StreamJob {
   // so that a silent client cannot hold a drive forever. Waiting for the drive is not the
   // client's stall: only time in which the stream could have moved counts.
   void check_stall(Clock::time_point now, std::chrono::seconds timeout);
+  // From the connection's tick: a client granted `telemetry` that asked for PROGRESS hears it
+  // also while nothing moves (a stall is what the telemetry is there to show), and while it
+  // waits in the drive's line, whose the drive is (state waiting).
+  void progress_tick();
   // Nothing of the job is in flight: it may be destroyed.
   virtual bool idle() const = 0;
   // An outcome that waited for the stream's buffers is reported once they are back.
@@ -135,9 +142,17 @@ class StreamJob {
   // The stream's summary line, at info, with its journal fields (drive, file, bytes, rate,
   // result, client uid, label): `what` begins it after the drive ("file 3 committed", "read of
   // file 3 ended (complete)"), `detail` ends it.
+  // With `telemetry` (a write's last progress) the line and its fields say how well the drive
+  // was fed: the time it waited for data, its backhitches, the lowest pool fill.
   void log_summary(const drive::StreamOutcome& outcome, const std::string& what,
                    std::string_view result, const std::string& label,
-                   const std::string& detail = {}) const;
+                   const std::string& detail = {},
+                   const drive::StreamProgress* telemetry = nullptr) const;
+  // The last PROGRESS, just before the final reply, to a client granted `telemetry` that asked
+  // for PROGRESS: the drive's counts read at the stream's end (its backhitches) reach it.
+  void final_progress(const drive::StreamProgress& progress);
+  // PROGRESS of `progress`, with the telemetry when the client was granted it.
+  proto::Progress progress_message(const drive::StreamProgress& progress);
 
   JobHost& _host;
   DriveSlot& _slot;
@@ -155,6 +170,7 @@ class StreamJob {
   std::optional<std::uint64_t> _file;
   bool _shown = false;
   std::optional<Clock::time_point> _streaming_since;
+  RateMeter _rate;  // of the bytes on tape (write) or read from it (read)
 };
 
 }  // namespace tapestream::server

@@ -52,6 +52,9 @@ drive::WriteStream::Options WriteJob::stream_options(bool append) {
   options.fixed = (_request.flags & TS_WRITE_FIXED) != 0;
   options.append = append;
   options.expected_length = _request.expected_length;
+  // The stream's own marks (0: the drive's, filled in by the drive).
+  options.start_percent = _request.start_mark;
+  options.restart_percent = _request.restart_mark;
   options.tape_alert_interval = _tape_alert_interval;
   options.tape_alerts_seen = [this](const scsi::TapeAlerts& alerts) { log_tape_alerts(alerts); };
   if (_slots) {
@@ -352,8 +355,13 @@ void WriteJob::finish_report(const drive::StreamOutcome& outcome) {
   }
   const auto filemark = outcome.filemark_written ? ", closed by a filemark" : ", not closed by a filemark";
   const auto file_text = "file " + std::to_string(outcome.file_number);
+  const auto fed = _stream ? std::optional{_stream->progress()} : std::nullopt;
+  if (fed) {
+    final_progress(*fed);
+  }
   if (outcome.complete()) {
-    log_summary(outcome, file_text + " committed", "committed", _request.label, pool_detail());
+    log_summary(outcome, file_text + " committed", "committed", _request.label, pool_detail(),
+                fed.has_value() ? &*fed : nullptr);
     _host.reply(proto::Committed{outcome.bytes, outcome.blocks, outcome.file_number,
                                  _request.block_size,
                                  outcome.early_warning ? TS_COMMITTED_EARLY_WARNING : 0U,
@@ -376,7 +384,7 @@ void WriteJob::finish_report(const drive::StreamOutcome& outcome) {
   if (!outcome.complete()) {
     const auto ending = drive::ending_name(outcome.ending);
     log_summary(outcome, file_text + " not committed (" + std::string{ending} + ")", ending,
-                _request.label, pool_detail());
+                _request.label, pool_detail(), fed.has_value() ? &*fed : nullptr);
   }
   // A client still sending DATA hears of the failure first; its END (or ABORT) then ends the
   // request. With fd passing no END comes, and a stream that failed before READY has no data

@@ -180,18 +180,18 @@ def ua_attempt(case, tag, path, block, n):
 def ua_calibrate(case, tag, path, block):
     """The n whose reset lands on a middle WRITE of the target, and which WRITE: the drive
     counts every command (start-up, positioning, MODE SELECT, the catalog's READ ATTRIBUTE and
-    the TapeAlert polls of each stream), so it is found, not assumed. Not by halving: a reset
-    that lands on a command which may take it (READ ATTRIBUTE asks again; the append that
-    follows puts the tape at end of data) lets the streams after it commit, so "late" is seen
-    below the target's WRITEs too. From an estimate in the middle of them, one command at a
-    time: up while the reset lands early, down while late."""
+    the TapeAlert polls of each stream, the drive model poll of the first), so it is found, not
+    assumed. Not by halving, nor by walking one way from the first answer: a reset that lands
+    on a command which may take it (READ ATTRIBUTE asks again; the target's MODE SELECT is sent
+    again and its append puts the tape at end of data) lets the streams after it commit, so
+    "late" is seen just below the target's WRITEs too, and a walk down from there never meets
+    them. From an estimate in the middle of them, one command at a time, alternately above and
+    below it."""
     start = 5 + 6 + 5 + 2 + 8 + target_writes(block) // 2
-    first = ua_attempt(case, tag, path, block, start)
-    case.note(f"calibration: unit_attention={start} lands {first[0]}")
-    if first[0] == "mid":
-        return start, first[1]
-    direction = 1 if first[0] == "early" else -1
-    for n in range(start + direction, start + direction * 40, direction):
+    for step in range(0, 80):
+        n = start + (step + 1) // 2 * (1 if step % 2 else -1)
+        if n < 0:
+            continue
         where, write = ua_attempt(case, tag, path, block, n)
         case.note(f"calibration: unit_attention={n} lands {where}" + (f" (WRITE {write})" if write else ""))
         if where == "mid":

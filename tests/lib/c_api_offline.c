@@ -79,6 +79,13 @@ void offline(void) {
   }
   /* 1.3 */
   EXPECT_CODE(ts_set_part_callback(NULL, NULL, NULL), -EINVAL);
+  {
+    struct ts_telemetry telemetry;
+    TS_INIT(struct ts_telemetry, &telemetry);
+    EXPECT_CODE(ts_progress_telemetry(NULL, &telemetry), -EINVAL);
+    struct ts_progress progress = {0, 0, 0, 0};
+    EXPECT_CODE(ts_progress_telemetry(&progress, NULL), -EINVAL);
+  }
   CHECK(strcmp(ts_tape_alert_name(4), "Medium") == 0, "TapeAlert 4: %s", ts_tape_alert_name(4));
   CHECK(strcmp(ts_tape_alert_severity(4), "critical") == 0, "TapeAlert 4 is critical");
   CHECK(strcmp(ts_tape_alert_name(0), "") == 0 && strcmp(ts_tape_alert_name(65), "") == 0 &&

@@ -135,6 +135,25 @@ typedef void (*ts_progress_fn)(const struct ts_progress* progress, void* context
 /* Sets (or with NULL clears) the progress callback of the handle's next streams. */
 TS_API int ts_set_progress(ts_client* client, ts_progress_fn fn, void* context);
 
+/* 1.3: how well the drive is fed (PROGRESS telemetry, TS_FEATURE_TELEMETRY). A count the
+ * daemon does not know is TS_TELEMETRY_UNKNOWN. Rates are of the bytes the drive took (a
+ * write) or gave (a read). */
+struct ts_telemetry {
+  size_t struct_size;
+  uint32_t state;             /* TS_PROGRESS_STREAMING, or TS_PROGRESS_WAITING for the drive */
+  uint32_t owner_uid;         /* TS_PROGRESS_WAITING: whose stream holds the drive */
+  uint64_t owner_since;       /* TS_PROGRESS_WAITING: since when, Unix seconds */
+  uint64_t drive_waited_ns;   /* the drive stood without data while the stream was open */
+  uint64_t backhitches;       /* the drive's own count during the stream */
+  uint64_t rate_now;          /* bytes/s over the last second */
+  uint64_t rate_average;      /* bytes/s since the stream began */
+  uint32_t fill_now_permille; /* of the stream's pool */
+  uint32_t fill_min_permille; /* lowest since the first WRITE */
+};
+/* Fills `out` from the `progress` a progress callback was given (no other). Returns 0, or
+ * -ENODATA when that PROGRESS carried no telemetry (a daemon before the feature). */
+TS_API int ts_progress_telemetry(const struct ts_progress* progress, struct ts_telemetry* out);
+
 /* A stream's end: COMMITTED of a write, END of a read, or STREAM_FAILED's account (then
  * `status` is not TS_OK and bytes/blocks/file_number say what of it is on the tape). */
 struct ts_result {
@@ -164,6 +183,10 @@ struct ts_write_options {
   uint32_t block_size;      /* 0: the drive's or the daemon's default */
   uint64_t expected_length; /* 0: not known */
   const char* label;        /* NULL: none; at most TS_MAX_LABEL bytes of UTF-8 */
+  /* 1.3: the stream's own start and restart marks, percent of its pool (1 to 100; 0: the
+   * drive's). Needs TS_FEATURE_TELEMETRY of the daemon (-EOPNOTSUPP otherwise). */
+  uint32_t start_mark;
+  uint32_t restart_mark;
 };
 
 /* Starts a write of one tape file. With `fd` >= 0 and the fd_passing feature the daemon reads
