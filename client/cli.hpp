@@ -18,6 +18,8 @@
 
 #include <tapestream/tapestream.h>
 
+#include "progress.hpp"
+
 namespace tapestream::cli {
 
 namespace po = boost::program_options;
@@ -81,29 +83,6 @@ Result<std::string> pick_drive(ts_client* c, const std::string& wanted);
 // Whether a stream's data goes as the descriptor `fd` itself (fd passing: the daemon reads or
 // writes it, no copy through this process), from --data-path and what `fd` is.
 Result<bool> pass_descriptor(ts_client* c, const po::variables_map& vm, int fd, bool for_output);
-
-// Progress on stderr while it is a terminal, as pv shows it: bytes, rate, how full the daemon's
-// buffer pool is (from its PROGRESS messages), elapsed time.
-class Progress {
- public:
-  explicit Progress(const char* verb);
-  bool on() const { return _on; }
-  void update(std::uint64_t bytes, bool last = false);
-  void update(const ts_progress& p);
-  // Sends the daemon's PROGRESS of `c`'s next streams here while the display is on.
-  void follow(ts_client* c);
-
- private:
-  void show(bool last);
-
-  const char* _verb;
-  bool _on;
-  std::uint64_t _bytes = 0;
-  std::uint32_t _full = 0;
-  std::uint32_t _buffers = 0;
-  std::chrono::steady_clock::time_point _start = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point _shown{};
-};
 
 // The parts of a spanning write (--span) as the daemon commits them: one line each on standard
 // error as it comes, and the whole list for the stream's summary or failure (write_span.cpp).

@@ -133,48 +133,6 @@ Result<std::string> pick_drive(ts_client* c, const std::string& wanted) {
   return names.front();
 }
 
-Progress::Progress(const char* verb) : _verb{verb}, _on{isatty(STDERR_FILENO) == 1} {}
-
-void Progress::follow(ts_client* c) {
-  if (_on) {
-    ts_set_progress(
-        c, [](const ts_progress* p, void* context) { static_cast<Progress*>(context)->update(*p); },
-        this);
-  }
-}
-
-void Progress::update(std::uint64_t bytes, bool last) {
-  _bytes = bytes;
-  show(last);
-}
-
-void Progress::update(const ts_progress& p) {
-  _bytes = std::max(_bytes, p.bytes);
-  _full = p.buffers_full;
-  _buffers = p.buffers;
-  show(false);
-}
-
-void Progress::show(bool last) {
-  if (!_on) {
-    return;
-  }
-  const auto now = std::chrono::steady_clock::now();
-  if (!last && now - _shown < std::chrono::milliseconds{500}) {
-    return;
-  }
-  _shown = now;
-  const double seconds = std::chrono::duration<double>(now - _start).count();
-  const double mib = static_cast<double>(_bytes) / 1048576.0;
-  char pool[32] = "";
-  if (_buffers > 0) {
-    std::snprintf(pool, sizeof pool, "  pool %u/%u", _full, _buffers);
-  }
-  std::fprintf(stderr, "\r%s %.1f MiB  %.1f MiB/s%s  %02d:%02d%s", _verb, mib,
-               seconds > 0 ? mib / seconds : 0.0, pool, static_cast<int>(seconds) / 60,
-               static_cast<int>(seconds) % 60, last ? "\n" : "   ");
-}
-
 // The data path: the descriptor itself to the daemon (fd passing), which then reads or writes it
 // with no copy through this process and no socket in between, or the bytes on the socket. "auto"
 // passes pipes, sockets and regular files (bench/stream_vs_mbuffer.sh: fd passing takes about

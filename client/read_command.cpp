@@ -127,8 +127,13 @@ Result<void> read_command(ts_client* c, const Globals& g, const po::variables_ma
   BOOST_OUTCOME_TRY(file, file_option(vm));
   BOOST_OUTCOME_TRY(drive, pick_drive(c, g.drive));
   ts_result end;
+  progress.set_drive(drive);
   BOOST_OUTCOME_TRY(total, read_file(c, drive, file, by_fd, progress, end));
-  progress.update(total, true);
+  if (!g.json) {
+    progress.finish(total);
+  } else {
+    progress.update(total, true);
+  }
   print_end(g, drive, file, end);
   return outcome::success();
 }

@@ -340,6 +340,8 @@ Result<void> write_command(ts_client* c, const Globals& g, const po::variables_m
   }
   const int data_fd = producer ? producer->data_fd() : STDIN_FILENO;
   Progress progress{"written"};
+  progress.set_drive(drive);
+  progress.set_total(length);
   progress.follow(c);
   SpanParts span;
   if ((options.flags & TS_WRITE_SPAN) != 0) {
@@ -390,7 +392,12 @@ Result<void> write_command(ts_client* c, const Globals& g, const po::variables_m
   if (ended != 0) {
     return lib_failure(c, ended, "write");
   }
-  progress.update(spanning ? done.stream_bytes : done.bytes, true);
+  // The line on the terminal becomes the summary before the commit's own lines follow.
+  if (!g.json) {
+    progress.finish(spanning ? done.stream_bytes : done.bytes);
+  } else {
+    progress.update(spanning ? done.stream_bytes : done.bytes, true);
+  }
   print_committed(g, drive, done, fixed, spanning ? &span : nullptr);
   return outcome::success();
 }

@@ -160,13 +160,49 @@ progress_on_a_terminal)
   start_daemon --pool-size 4M
   # stderr on a pseudo-terminal (script(1)); a pause in the stream so that the daemon's
   # twice-a-second PROGRESS comes while data still flows.
+  # --size: the stream's length is known, so the line has a percentage and an ETA.
   script -qec "{ head -c 8000000 /dev/urandom; sleep 1.2; head -c 8000000 /dev/urandom; } |
-               ${cli[*]} write" /dev/null >"$work/tty" || fail "write: $(cat "$work/tty")"
-  # The pool's 16 buffers less the one the drive keeps for the stream's own commands.
-  tr '\r' '\n' <"$work/tty" | grep -q "^written 15.3 MiB .* pool [0-9]*/15 " ||
-    fail "no progress line with the pool's fill: $(tr '\r' '\n' <"$work/tty")"
+               ${cli[*]} write --size 16000000" /dev/null >"$work/tty" || fail "write: $(cat "$work/tty")"
+  tr '\r' '\n' <"$work/tty" >"$work/lines"
+  # Mid-stream: bytes of the known size, the drive's rates, the pool's fill now and its lowest.
+  grep -Eq "^written [0-9.]+ [KM]iB / 15.3 MiB  [0-9]+%  [0-9.]+ [KM]?i?B/s \(avg [0-9.]+ [KM]?i?B/s\)  pool [0-9]+% \(min [0-9]+%\)  0:00:0[0-9]  ETA 0:00:[0-9]{2}" \
+    "$work/lines" || fail "no progress line with percentage, rates, pool fill and ETA: $(cat "$work/lines")"
+  # The end: the line becomes the summary, with the drive's idle time and backhitches.
+  grep -Eq "^written 15.3 MiB in 0:00:0[0-9], [0-9.]+ [KM]iB/s on average; the drive stood idle [0-9.]+ s" \
+    "$work/lines" || fail "no summary line: $(cat "$work/lines")"
   script -qec "${cli[*]} read --file 0 >/dev/null" /dev/null >"$work/tty" || fail "read"
-  tr '\r' '\n' <"$work/tty" | grep -q "^read 15.3 MiB " || fail "no read progress: $(cat "$work/tty")"
+  tr '\r' '\n' <"$work/tty" | grep -q "^read 15.3 MiB in " || fail "no read summary: $(cat "$work/tty")"
+  # Not on a terminal: no progress line, the summary once, as a message of the CLI.
+  head -c 100000 /dev/urandom | "${cli[@]}" write 2>"$work/w" || fail "write: $(cat "$work/w")"
+  grep -q $'\r' "$work/w" && fail "a progress line where standard error is a file: $(cat -A "$work/w")"
+  [ "$(grep -c "^tapestream: written 97.7 KiB in " "$work/w")" = 1 ] || fail "no summary: $(cat "$work/w")"
+  ;;
+
+progress_waiting)
+  # Queued behind another stream, the terminal says for whom it waits; then it streams.
+  start_daemon
+  drive=$("${cli[@]}" drives | head -n 1)
+  mkfifo "$work/fifo"
+  before=$(date +%H:%M)
+  "${cli[@]}" write <"$work/fifo" 2>"$work/first" &
+  first=$!
+  exec 3>"$work/fifo"
+  echo "first" >&3
+  wait_for_log "connection [0-9]* .*writes file 0"
+  script -qfec "echo second | ${cli[*]} write" /dev/null >"$work/tty" 3>&- &
+  second=$!
+  for _ in $(seq 100); do
+    grep -q "waiting for $drive: in use by uid $(id -u) since " "$work/tty" && break
+    sleep 0.05
+  done
+  after=$(date +%H:%M)
+  grep -Eq "waiting for $drive: in use by uid $(id -u) since ($before|$after)" "$work/tty" ||
+    fail "no waiting line naming uid $(id -u) since $before: $(cat -A "$work/tty")"
+  exec 3>&-
+  wait "$first" || fail "the first writer failed: $(cat "$work/first")"
+  wait "$second" || fail "the waiting writer failed: $(cat "$work/tty")"
+  tr '\r' '\n' <"$work/tty" | grep -q "^written 7 B in " || fail "no summary after waiting: $(cat -A "$work/tty")"
+  [ "$("${cli[@]}" read --file 1)" = second ] || fail "file 1"
   ;;
 
 client_killed_mid_write)
