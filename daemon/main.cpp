@@ -171,6 +171,13 @@ int serve(const po::variables_map& vm) {
       config.drive_buffer_size.emplace(drive, static_cast<std::uint32_t>(size));
     }
   }
+  if (vm.count("min-rate") != 0) {
+    for (const auto& option : vm["min-rate"].as<std::vector<std::string>>()) {
+      const auto [drive, rate] = server::parse_sized_option(option, "min-rate", 0, std::uint64_t{1} << 40,
+                                                            "bytes per second (K, M, G allowed)");
+      config.min_rate.emplace(drive, rate);  // the first for each drive wins
+    }
+  }
   for (const auto* mark : {"start-mark", "restart-mark"}) {
     if (vm.count(mark) == 0) {
       continue;
@@ -331,6 +338,11 @@ int main(int argc, char** argv) {
        "when the pool runs dry mid-stream, the next WRITE waits until this much of it is full "
        "again, or the data ended, so the drive gets long runs (default 50; 1: none); NAME= for "
        "one drive; repeatable")
+      ("min-rate", po::value<std::vector<std::string>>()->value_name("[NAME=]RATE")->composing(),
+       "the drive's lowest streaming speed, bytes/s (an LTO-9: 177M): a write feeds the drive "
+       "at its producer's mean rate and at least this, not as fast as it takes data, so that "
+       "the pool rides out the producer's stalls (default: an emulated drive's model's, else "
+       "0, off); NAME= for one drive; repeatable")
       ("buffers", po::value<unsigned>()->value_name("N"),
        "registered buffers per drive, whatever --pool-size says (2 to 4096)")
       ("buffer-size", po::value<std::vector<std::string>>()->value_name("[NAME=]SIZE")

@@ -74,6 +74,9 @@ struct StreamEnded {
   TimePoint end{};
   std::uint64_t rate = 0;  // bytes per second, from READY to the end
   std::string failure;     // the drive condition or message, when not complete
+  // A stream without blocks is a file on the tape only when its filemark is (an empty stream
+  // committed: the next stream's file number is one higher).
+  bool filemark_written = false;
   // The last part of a spanning stream (the daemon's number of its first part): the stream is
   // over, and the catalog forgets how to find its first part's row.
   std::optional<std::uint64_t> span_ended;

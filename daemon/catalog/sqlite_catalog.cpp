@@ -288,9 +288,10 @@ void SqliteCatalog::stream_ended(StreamEnded ended) {
     _stream_rows.erase(found);
     try {
       db.transaction([&] {
-        if (ended.blocks == 0) {
+        if (ended.blocks == 0 && (!ended.filemark_written || ended.span_ended)) {
           // Nothing reached the tape: the next stream takes the same file number, so this
-          // never was a file.
+          // never was a file. (An empty stream committed by its filemark is a file, and keeps
+          // its row: `list` must show what `read --file` finds.)
           std::int64_t part = 0;
           if (ended.span_committed && first_part_row) {
             auto index = db.prepare("SELECT span_part FROM files WHERE id = ?");

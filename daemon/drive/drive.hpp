@@ -58,6 +58,7 @@ class Drive {
   struct StreamMarks {
     unsigned start_percent = 50;
     unsigned restart_percent = 50;
+    std::optional<std::uint64_t> min_rate;  // WriteStream::Options::min_rate; unset: 0
   };
   void set_stream_marks(StreamMarks marks) { _marks = marks; }
   StreamMarks stream_marks() const { return _marks; }

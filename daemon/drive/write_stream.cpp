@@ -89,6 +89,7 @@ void WriteStream::commit(std::size_t bytes) {
   const auto committed = _pool.buffer(_filling->buffer).subspan(_filling->length, bytes);
   _filling->length += static_cast<std::uint32_t>(bytes);
   _bytes_received += bytes;
+  feed_produced();
   if (_options.expected_length != 0 && _bytes_received > _options.expected_length) {
     cut(Ending::incomplete,
         "the stream ran longer than its expected length of " +
@@ -201,6 +202,9 @@ void WriteStream::pump_now() {
       close();
     }
     return;
+  }
+  if (held_for_pace()) {
+    return;  // the next tick() or commit sends it
   }
   if (watch_tape_alerts(false) || watch_drive_model(false)) {
     return;

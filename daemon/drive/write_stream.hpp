@@ -27,6 +27,7 @@
 #include "base/sha256.hpp"
 #include "drive/block_protection.hpp"
 #include "drive/command_channel.hpp"
+#include "drive/feed_pacer.hpp"
 #include "drive/positioning.hpp"
 #include "drive/stream_outcome.hpp"
 #include "drive/stream_start.hpp"
@@ -97,6 +98,10 @@ class WriteStream {
     bool model_page = false;
     std::uint64_t model_poll_bytes = std::uint64_t{64} << 20;
     std::function<void(bool has_page)> model_page_answered = [](bool) {};
+    // The drive's lowest streaming speed, bytes/s (0: not known): while the producer sends,
+    // the drive is fed at the producer's mean rate and at least this (feed_pacer.hpp), not as
+    // fast as it takes data. Its owner calls tick() at least every 100 ms.
+    std::uint64_t min_rate = 0;
   };
   // A block of the stream in a pool buffer: its data's length (the CRC, when the stream is
   // protected, follows it in the buffer).
@@ -179,6 +184,14 @@ class WriteStream {
     }
     return _phase == Phase::streaming && !_producer_done && (_filling || !_free.empty());
   }
+  // The clock's turn: the producer's mean moves on also while it sends nothing, and a WRITE
+  // that the feed's pace held back may go now.
+  void tick() {
+    if (_pacer) {
+      feed_produced();
+    }
+    pump();
+  }
   // For the client's progress display.
   StreamProgress progress() const;
   // Times the pool ran dry mid-stream and the restart watermark held the next WRITE back.
@@ -203,6 +216,9 @@ class WriteStream {
   // log page 3Ch poll when due, true while it runs (pump() goes on after), as watch_tape_alerts.
   void note_drive();
   void drive_busy();
+  // The producer's count, for the feed's pace; and whether the pace holds the next WRITE back.
+  void feed_produced();
+  bool held_for_pace();
   bool watch_drive_model(bool ending);
   // The LOG SENSE polls between WRITEs (write_stream_polls.cpp): where their data goes, and
   // whether an answer ended the stream (as it would have ended it on a WRITE).
@@ -301,6 +317,7 @@ class WriteStream {
   // Telemetry: time the drive stood without a WRITE mid-stream, the lowest pool fill, and the
   // drive's backhitch count at the stream's start and last read.
   std::optional<Clock::time_point> _drive_idle_since;
+  std::optional<FeedPacer> _pacer;  // with a min_rate, from the first byte
   std::chrono::nanoseconds _drive_waited{0};
   std::optional<std::uint32_t> _full_min;
   std::optional<std::uint64_t> _backhitches_at_start;

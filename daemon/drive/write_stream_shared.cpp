@@ -20,6 +20,7 @@ bool WriteStream::submit(std::uint16_t buffer, std::uint32_t length) {
   }
   auto bytes = _pool.buffer(buffer).first(length);
   _bytes_received += length;
+  feed_produced();
   ++_shared_held;
   if (_options.expected_length != 0 && _bytes_received > _options.expected_length) {
     --_shared_held;  // never written: the cut drops it

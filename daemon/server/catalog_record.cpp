@@ -107,6 +107,7 @@ void StreamRecord::ended(const drive::StreamOutcome& outcome) {
   e.status = outcome.continues ? catalog::FileStatus::complete : file_status_for(outcome.ending);
   e.bytes = outcome.bytes;
   e.blocks = outcome.blocks;
+  e.filemark_written = outcome.filemark_written;
   if (_fixed && _block_size > 0) {
     const auto whole = outcome.blocks * std::uint64_t{_block_size};
     e.padding = whole > outcome.bytes ? whole - outcome.bytes : 0;

@@ -278,6 +278,7 @@ void Connection::tick(Clock::time_point now) {
   const auto& options = _server.options();
   if (_job) {
     _job->check_stall(now, options.stream_timeout);
+    _job->tick();
     _job->progress_tick();
   }
   if (_phase != Phase::serving && options.idle_timeout.count() > 0 &&

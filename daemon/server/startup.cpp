@@ -242,7 +242,19 @@ DriveKit build_drive(uring::Ring& ring, const DriveConfig& d, PoolShape shape,
                  id.positioning.sixteen_byte ? "" : "SPACE(16)/LOCATE(16)");
   }
   kit.drive->set_protection(d.protection, shape.size);
-  kit.drive->set_stream_marks(shape.marks);
+  auto marks = shape.marks;
+  if (!marks.min_rate) {
+    // The emulated drive's model knows its lowest speed; of a real drive nothing is assumed.
+    const auto& model = d.library_drive_spec ? d.library_drive_spec->model
+                        : emulated::is_emulated_spec(d.spec) ? emulated::parse_drive_spec(d.spec).model
+                                                             : std::nullopt;
+    marks.min_rate = model ? static_cast<std::uint64_t>(model->min_rate) : 0;
+  }
+  if (*marks.min_rate > 0) {
+    spdlog::info("drive {}: writes are fed at their producer's pace, at least {} bytes/s "
+                 "(min-rate)", d.name, *marks.min_rate);
+  }
+  kit.drive->set_stream_marks(marks);
   // Said once here; each stream confirms it with the drive and says it in its summary.
   if (d.protection == drive::Protection::off) {
     spdlog::info("drive {}: Logical Block Protection off (protection=off)", d.name);
@@ -287,6 +299,12 @@ PoolShape pool_shape(const DaemonConfig& config, const std::string& drive) {
   drive::Drive::StreamMarks marks;
   marks.start_percent = for_drive(config.start_mark, drive, marks.start_percent);
   marks.restart_percent = for_drive(config.restart_mark, drive, marks.restart_percent);
+  for (const auto& key : {drive, std::string{}}) {  // unset: the drive's own (build_drive)
+    if (const auto found = config.min_rate.find(key); found != config.min_rate.end()) {
+      marks.min_rate = found->second;
+      break;
+    }
+  }
   const auto size_found = config.drive_buffer_size.find(drive);
   const auto size = size_found == config.drive_buffer_size.end() ? config.buffer_size : size_found->second;
   if (config.buffers_per_drive) {
@@ -393,10 +411,11 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config, UniqueFd activa
     }
   }
   for (const auto& named : {key_names(config.drive_pool_size), key_names(config.drive_buffer_size),
-                            key_names(config.start_mark), key_names(config.restart_mark)}) {
+                            key_names(config.start_mark), key_names(config.restart_mark),
+                            key_names(config.min_rate)}) {
     for (const auto& name : named) {
       if (!name.empty() && std::none_of(drives.begin(), drives.end(), [&](const DriveConfig& d) { return d.name == name; })) {
-        throw StartupError{"--pool-size, --buffer-size, --start-mark or --restart-mark names drive " + name +
+        throw StartupError{"--pool-size, --buffer-size, --start-mark, --restart-mark or --min-rate names drive " + name +
                            ", which is not configured"};
       }
     }

@@ -57,6 +57,10 @@ struct DaemonConfig {
   // drive name; "" is every drive's.
   std::map<std::string, unsigned> start_mark;
   std::map<std::string, unsigned> restart_mark;
+  // The drive's lowest streaming speed in bytes/s, by drive name ("" every drive's; 0: not
+  // known): write streams feed the drive at their producer's pace, at least this
+  // (drive/feed_pacer.hpp). An emulated drive with its model has its model's min_rate.
+  std::map<std::string, std::uint64_t> min_rate;
   // --buffers N: N buffers per drive whatever the pool size (the option of earlier versions).
   std::optional<std::uint32_t> buffers_per_drive;
   std::uint32_t block_size = 256 * 1024;

@@ -98,6 +98,9 @@ class StreamJob {
   // also while nothing moves (a stall is what the telemetry is there to show), and while it
   // waits in the drive's line, whose the drive is (state waiting).
   void progress_tick();
+  // From the connection's tick (every turn of the ring, at most 100 ms apart): the stream's
+  // clock (a write paced to its producer sends what the pace held back).
+  virtual void tick() {}
   // Nothing of the job is in flight: it may be destroyed.
   virtual bool idle() const = 0;
   // An outcome that waited for the stream's buffers is reported once they are back.

@@ -81,6 +81,11 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
 
   void client_gone() override;
   void cut_for_stop() override;
+  void tick() override {
+    if (_stream) {
+      _stream->tick();
+    }
+  }
   bool idle() const override {
     return !_commanding && !_changing_volume && (!_source || _source->idle());
   }

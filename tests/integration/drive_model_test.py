@@ -8,6 +8,11 @@ min_rate=, backhitch=) on a real daemon, fed by a paced producer through the CLI
            drive with an image: each stall empties the drive's buffer, so the drive reports a
            backhitch for each (at least 3, and the log says how long it stood without data), and
            the stream's summary says how often the daemon's pool ran dry; the stream still commits and reads back identical (WRITE FILEMARKS drained the buffer)
+  paced    bursts of 48 MiB at 120 MiB/s with 1.6 s stalls (a mean of 24 MiB/s, above the
+           drive's min_rate) into the null drive with a 64 MiB pool, twice in one run: fed at the
+           producer's pace (the default with a model's min_rate) the drive has no backhitch;
+           with --min-rate 0 (WRITEs as fast as the drive takes them) the same trace empties the
+           pool and the drive's buffer in each stall, and costs backhitches
   crash    the daemon killed (SIGKILL) while a stream's blocks sit in the modelled drive buffer:
            the emulated drive wrote every acknowledged block through to its image (the model
            keeps the timing only; docs/EMULATED_DRIVE.md says what a real drive loses), so the
@@ -92,6 +97,24 @@ def stalls(case):
                f"file 0 reads back identical ({len(data)} of {total} bytes)")
 
 
+def paced(case):
+    """The drive fed at the producer's pace against as fast as it takes data: one trace."""
+    counts = {}
+    for name, extra in (("paced", []), ("unpaced", ["--min-rate", "0"])):
+        d = case.daemon(name=name, drives=[f"m=null:?{MODEL}"], args=["--pool-size", "64M"] + extra)
+        case.check(("fed at their producer's pace" in d.log()) == (name == "paced"),
+                   f"{name}: the log says whether writes are paced")
+        rc, err, _, total = paced_write(case, d, "m", [48 * MIB] * 6, 120 * MIB, 1.6)
+        case.require(rc == 0, f"{name}: the stream commits: exit {rc} {err.strip()[-200:]}")
+        summary = re.search(r"(\d+) backhitch", err)
+        case.require(summary is not None, f"{name}: the CLI's summary counts backhitches: {err.strip()[-300:]}")
+        counts[name] = int(summary[1])
+        d.stop()
+    case.note(f"backhitches: {counts}")
+    case.check(counts["paced"] == 0, f"paced: no backhitch ({counts['paced']})")
+    case.check(counts["unpaced"] >= 2, f"unpaced: the stalls cost backhitches ({counts['unpaced']})")
+
+
 def crash(case):
     """SIGKILL with blocks in the drive's buffer: what the emulated drive keeps."""
     image = case.path("m.tap")
@@ -118,4 +141,4 @@ def crash(case):
 
 
 if __name__ == "__main__":
-    sys.exit(rs.main({"steady": steady, "stalls": stalls, "crash": crash}))
+    sys.exit(rs.main({"steady": steady, "stalls": stalls, "paced": paced, "crash": crash}))

@@ -120,7 +120,7 @@ TEST_F(CatalogTest, AnotherProgramsDatabaseIsRefused) {
   EXPECT_EQ(ask("SELECT x FROM mine"), "1");
 }
 
-TEST_F(CatalogTest, StreamsBecomeFileRowsAndAnEmptyStreamMakesNone) {
+TEST_F(CatalogTest, StreamsBecomeFileRowsAndAnEmptyStreamOnlyWithItsFilemark) {
   SqliteCatalog c{_path};
   c.stream_begun(begun(1, 0, "first"));
   c.stream_ended(ended(1, FileStatus::complete, 3));
@@ -132,9 +132,18 @@ TEST_F(CatalogTest, StreamsBecomeFileRowsAndAnEmptyStreamMakesNone) {
   e.sha256 = Digest{};
   e.sha256->fill(0xAB);
   c.stream_ended(e);
+  // An empty stream committed: its filemark made file 2 (review6 #12: it had no row).
+  c.stream_begun(begun(4, 2, "empty"));
+  auto empty = ended(4, FileStatus::complete, 0);
+  empty.filemark_written = true;
+  c.stream_ended(empty);
   const auto v = listing(c, {"emu0", ""});
   EXPECT_EQ(v.volume.medium_serial, "SERIAL01");
-  ASSERT_EQ(v.files.size(), 2U);
+  ASSERT_EQ(v.files.size(), 3U);
+  EXPECT_EQ(v.files[2].label, "empty");
+  EXPECT_EQ(v.files[2].file_number, 2U);
+  EXPECT_EQ(v.files[2].status, FileStatus::complete);
+  EXPECT_EQ(v.files[2].bytes, 0U);
   EXPECT_EQ(v.files[0].label, "first");
   EXPECT_EQ(v.files[0].status, FileStatus::complete);
   EXPECT_EQ(v.files[0].blocks, 3U);
@@ -144,7 +153,7 @@ TEST_F(CatalogTest, StreamsBecomeFileRowsAndAnEmptyStreamMakesNone) {
   EXPECT_EQ(v.files[1].failure, "medium error");
   ASSERT_TRUE(v.files[1].sha256);
   EXPECT_EQ((*v.files[1].sha256)[31], 0xAB);
-  EXPECT_EQ(listing(c, {"other", "SERIAL01"}).files.size(), 2U);
+  EXPECT_EQ(listing(c, {"other", "SERIAL01"}).files.size(), 3U);
 }
 
 TEST_F(CatalogTest, WriteAtAnEarlierFileMarksTheLaterOnesOverwritten) {
