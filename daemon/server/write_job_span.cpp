@@ -18,6 +18,18 @@
 namespace tapestream::server {
 namespace {
 
+// The data transfer element of `drive` in an inventory, if the library has it.
+const proto::ChangerElement* drive_element(const ChangerAnswer& inventory, const std::string& drive) {
+  for (const auto& frame : inventory.frames) {
+    for (const auto& e : frame.elements) {
+      if (e.kind == TS_ELEMENT_DRIVE && e.drive == drive) {
+        return &e;
+      }
+    }
+  }
+  return nullptr;
+}
+
 // On the changer's thread: the drive's cartridge back to its slot, then the first full storage
 // slot not tried yet into the drive. The drive has unloaded its tape already.
 WriteJob::Swap swap_cartridge(const ChangerContext& context, const std::string& drive,
@@ -28,13 +40,14 @@ WriteJob::Swap swap_cartridge(const ChangerContext& context, const std::string& 
     swap.message = "the library's inventory failed: " + inventory.message;
     return swap;
   }
+  if (const auto* in_drive = drive_element(inventory, drive)) {
+    swap.unloaded_barcode = in_drive->barcode;
+    swap.unloaded_slot = in_drive->source;
+  }
   std::vector<proto::ChangerElement> slots;
   for (const auto& frame : inventory.frames) {
     for (const auto& e : frame.elements) {
-      if (e.kind == TS_ELEMENT_DRIVE && e.drive == drive) {
-        swap.unloaded_barcode = e.barcode;
-        swap.unloaded_slot = e.source;
-      } else if (e.kind == TS_ELEMENT_SLOT && (e.flags & TS_ELEMENT_FULL) != 0) {
+      if (e.kind == TS_ELEMENT_SLOT && (e.flags & TS_ELEMENT_FULL) != 0) {
         slots.push_back(e);
       }
     }
@@ -88,14 +101,8 @@ void WriteJob::record_first_barcode() {
                  changer](transport::ScsiTransport& transport, uring::Ring& ring) {
     const ChangerContext context{transport, ring, changer->name(), changer->spec()};
     const auto inventory = changer_inventory(context);
-    std::string barcode;
-    for (const auto& frame : inventory.frames) {
-      for (const auto& e : frame.elements) {
-        if (e.kind == TS_ELEMENT_DRIVE && e.drive == drive) {
-          barcode = e.barcode;
-        }
-      }
-    }
+    const auto* in_drive = drive_element(inventory, drive);
+    const std::string barcode = in_drive != nullptr ? in_drive->barcode : std::string{};
     if (inventory.status != proto::Status::ok || barcode.empty()) {
       return;  // the swap after the part, if there is one, names it again
     }
