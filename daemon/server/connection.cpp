@@ -276,9 +276,15 @@ void Connection::tick(Clock::time_point now) {
   }
   status_deadline(now);
   const auto& options = _server.options();
+  // Each call may end the job (a command the transport refuses completes at once, and the
+  // request ends with it): the next one looks again.
   if (_job) {
     _job->check_stall(now, options.stream_timeout);
+  }
+  if (_job) {
     _job->tick();
+  }
+  if (_job) {
     _job->progress_tick();
   }
   if (_phase != Phase::serving && options.idle_timeout.count() > 0 &&
