@@ -121,8 +121,9 @@ void Progress::update(std::uint64_t bytes, bool last) {
   show(last);
 }
 
+// `p` must be the one the callback was given: its telemetry lies behind it (tapestream.h).
 void Progress::update(const ts_progress& p) {
-  _view.bytes = std::max(_view.bytes, p.bytes);
+  _view.bytes = std::max(_view.bytes, _offset + p.bytes);
   _view.buffers_full = p.buffers_full;
   _view.buffers = p.buffers;
   ts_telemetry t;

@@ -44,6 +44,8 @@ class Progress {
   bool on() const { return _on; }
   void set_total(std::uint64_t total) { _view.total = total; }
   void set_drive(std::string drive) { _drive = std::move(drive); }
+  // Bytes before the stream the daemon's PROGRESS counts (verify: the files checked already).
+  void set_offset(std::uint64_t bytes) { _offset = bytes; }
   void update(std::uint64_t bytes, bool last = false);
   void update(const ts_progress& p);
   // Takes the daemon's PROGRESS of `c`'s next streams; this object must outlive them.
@@ -57,6 +59,7 @@ class Progress {
 
   ProgressView _view;
   std::string _drive;
+  std::uint64_t _offset = 0;
   bool _on;
   bool _line_open = false;  // a line without its newline is on the terminal
   using Clock = std::chrono::steady_clock;

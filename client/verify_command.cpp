@@ -142,9 +142,8 @@ Result<void> verify_command(ts_client* c, const Globals& g, const po::variables_
         c,
         [](const ts_progress* p, void* context) {
           auto& s = *static_cast<Verifying*>(context);
-          auto shifted = *p;
-          shifted.bytes += s.before;
-          s.progress.update(shifted);
+          s.progress.set_offset(s.before);  // the files checked before this one
+          s.progress.update(*p);
         },
         &state);
   }
