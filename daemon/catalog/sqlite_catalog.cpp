@@ -288,20 +288,22 @@ void SqliteCatalog::stream_ended(StreamEnded ended) {
     _stream_rows.erase(found);
     try {
       db.transaction([&] {
-        if (ended.blocks == 0 && (!ended.filemark_written || ended.span_ended)) {
-          // Nothing reached the tape: the next stream takes the same file number, so this
-          // never was a file. (An empty stream committed by its filemark is a file, and keeps
-          // its row: `list` must show what `read --file` finds.)
-          std::int64_t part = 0;
-          if (ended.span_committed && first_part_row) {
-            auto index = db.prepare("SELECT span_part FROM files WHERE id = ?");
-            index.bind(1, row);
-            if (index.step() && !index.is_null(0)) {
-              part = index.integer(0);
-            }
+        std::int64_t part = 0;
+        if (ended.blocks == 0 && first_part_row) {
+          auto index = db.prepare("SELECT span_part FROM files WHERE id = ?");
+          index.bind(1, row);
+          if (index.step() && !index.is_null(0)) {
+            part = index.integer(0);
           }
+        }
+        // Without a block and a filemark nothing reached the tape: the next stream takes the
+        // same file number, so this never was a file. An empty stream committed by its filemark
+        // is a file and keeps its row (`list` must show what `read --file` finds), spanning or
+        // not; the empty last part of a spanning stream (part 2 or later) does not: the part
+        // before it is the stream's last, and `read --stream` needs no empty part.
+        if (ended.blocks == 0 && (!ended.filemark_written || part > 1)) {
           db.prepare("DELETE FROM files WHERE id = ?").bind(1, row).run();
-          if (part > 1) {
+          if (part > 1 && ended.span_committed) {
             // A stream that committed with an empty last part (its data ended exactly where
             // the volume before filled): the part before it, when the catalog holds it complete,
             // is the last of the stream. Not "the newest part": one whose row was never

@@ -127,6 +127,13 @@ exact_sizes)
     cmp "$work/data" "$work/back" || fail "size $size differs"
     file=$((file + 1))
   done
+  # The catalog lists what read --file finds: the empty stream's file 0 too.
+  "${cli[@]}" --json list | python3 -c '
+import json, sys
+files = json.load(sys.stdin)["files"]
+assert [f["file"] for f in files] == list(range(6)), [f["file"] for f in files]
+assert files[0]["bytes"] == 0 and files[0]["status"] == "complete", files[0]
+' || fail "list does not show the six files, the empty one first: $("${cli[@]}" list)"
   ;;
 
 fixed_blocks)

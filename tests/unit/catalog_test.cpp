@@ -296,6 +296,8 @@ TEST_F(CatalogTest, TheLastPartOfACommittedSpanningStreamIsMarked) {
       c.stream_begun(b);
       auto e = ended(number, i < parts ? FileStatus::complete : last_status,
                      i < parts ? 3 : last_blocks);
+      // Every part but a failed last one was closed by its filemark.
+      e.filemark_written = i < parts || last_status == FileStatus::complete;
       if (i == parts) {
         e.span_ended = first;
         e.span_committed = last_status == FileStatus::complete;
@@ -307,6 +309,7 @@ TEST_F(CatalogTest, TheLastPartOfACommittedSpanningStreamIsMarked) {
   stream(20, 3, FileStatus::failed, 0);    // failed in part 3 before a block: parts 1, 2 left
   stream(30, 3, FileStatus::complete, 0);  // committed with an empty part 3
   stream(40, 3, FileStatus::complete, 0, 2);  // the same, part 2's row never recorded
+  stream(50, 1, FileStatus::complete, 0);  // an empty stream, committed on its first volume
   c.flush();
   const auto marked = [&](std::uint64_t first) {
     return ask("SELECT group_concat(span_part || ':' || span_last, ' ') FROM (SELECT span_part, "
@@ -316,6 +319,7 @@ TEST_F(CatalogTest, TheLastPartOfACommittedSpanningStreamIsMarked) {
   EXPECT_EQ(marked(20), "1:0 2:0");
   EXPECT_EQ(marked(30), "1:0 2:1");
   EXPECT_EQ(marked(40), "1:0") << "part 1 is not the stream's last: part 2 is missing";
+  EXPECT_EQ(marked(50), "1:1") << "its filemark made a file: write --span </dev/null";
   const auto listed = listing(c, {"", "SERIAL11"});
   ASSERT_EQ(listed.files.size(), 1U);
   EXPECT_TRUE(listed.files[0].span_last);
