@@ -10,9 +10,9 @@ constexpr auto sample_spacing = std::chrono::milliseconds{100};
 }  // namespace
 
 FeedPacer::FeedPacer(std::uint64_t min_rate, std::chrono::milliseconds window,
-                     Clock::time_point start)
-    : _min_rate{min_rate}, _window{window}, _credit_at{start} {
-  _samples.emplace_back(start, 0);
+                     Clock::time_point start, std::uint64_t produced_before)
+    : _min_rate{min_rate}, _window{window}, _total{produced_before}, _credit_at{start} {
+  _samples.emplace_back(start, produced_before);
 }
 
 void FeedPacer::produced(Clock::time_point now, std::uint64_t total) {

@@ -3,11 +3,10 @@
 // runs as fast as it is fed: WRITEs sent as fast as it takes them run its tape at full speed,
 // empty the pool and the drive's own buffer in the producer's bursts, and leave nothing for the
 // producer's next stall, where the tape then stops and must reposition (a backhitch). Fed at the
-// producer's mean rate over the last `window`, and never below the drive's lowest speed (a
-// tenth above it), the
-// same memory rides out every stall that a producer whose mean is at least that speed can
-// cover (docs/PERFORMANCE.md, "Shoe-shining"). A pool three quarters full is not held back:
-// the producer would wait for it.
+// producer's mean rate over the last `window`, and never below a tenth above the drive's lowest
+// speed, the same memory rides out every stall that a producer whose mean is at least that can
+// cover (docs/PERFORMANCE.md, "Shoe-shining"). A pool three quarters full is not held back: the
+// producer would wait for it.
 #pragma once
 
 #include <chrono>
@@ -21,8 +20,11 @@ class FeedPacer {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // `min_rate`: the drive's lowest streaming speed, bytes/s (above 0).
-  FeedPacer(std::uint64_t min_rate, std::chrono::milliseconds window, Clock::time_point start);
+  // `min_rate`: the drive's lowest streaming speed, bytes/s (above 0); `produced_before`: what
+  // the producer gave before `start` (the parts of a spanning stream before this one), which
+  // is not part of the mean.
+  FeedPacer(std::uint64_t min_rate, std::chrono::milliseconds window, Clock::time_point start,
+            std::uint64_t produced_before = 0);
 
   // The producer has given `total` bytes of the stream so far.
   void produced(Clock::time_point now, std::uint64_t total);

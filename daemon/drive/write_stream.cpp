@@ -59,6 +59,7 @@ WriteStream::WriteStream(transport::ScsiTransport& drive, uring::BufferPool& poo
   }
   _options.restart_watermark =
       std::clamp<std::size_t>(_options.restart_watermark, 1, capacity);
+  start_pacing();
 }
 
 std::span<std::uint8_t> WriteStream::writable() {
@@ -203,11 +204,12 @@ void WriteStream::pump_now() {
     }
     return;
   }
-  if (held_for_pace()) {
-    return;  // the next tick() or commit sends it
-  }
   if (watch_tape_alerts(false) || watch_drive_model(false)) {
     return;
+  }
+  // After the polls: a poll that takes the turn must not spend the credit of the block.
+  if (held_for_pace()) {
+    return;  // the next tick() or commit sends it
   }
   const auto block = _full.front();
   _full.pop_front();

@@ -187,9 +187,7 @@ class WriteStream {
   // The clock's turn: the producer's mean moves on also while it sends nothing, and a WRITE
   // that the feed's pace held back may go now.
   void tick() {
-    if (_pacer) {
-      feed_produced();
-    }
+    feed_produced();
     pump();
   }
   // For the client's progress display.
@@ -217,6 +215,7 @@ class WriteStream {
   void note_drive();
   void drive_busy();
   // The producer's count, for the feed's pace; and whether the pace holds the next WRITE back.
+  void start_pacing();
   void feed_produced();
   bool held_for_pace();
   bool watch_drive_model(bool ending);
@@ -317,7 +316,7 @@ class WriteStream {
   // Telemetry: time the drive stood without a WRITE mid-stream, the lowest pool fill, and the
   // drive's backhitch count at the stream's start and last read.
   std::optional<Clock::time_point> _drive_idle_since;
-  std::optional<FeedPacer> _pacer;  // with a min_rate, from the first byte
+  std::optional<FeedPacer> _pacer;  // with a min_rate
   std::chrono::nanoseconds _drive_waited{0};
   std::optional<std::uint32_t> _full_min;
   std::optional<std::uint64_t> _backhitches_at_start;

@@ -35,6 +35,7 @@ WriteStream::WriteStream(transport::ScsiTransport& drive, uring::BufferPool& poo
   _finished_before_start = carryover.producer_done;
   _carried_protection = carryover.protected_blocks;
   _sha256 = std::move(carryover.sha256);
+  start_pacing();  // the parts before are not this part's producer's mean
 }
 
 // Early warning on a WRITE of a spanning stream, the block written: the part ends here unless

@@ -34,21 +34,24 @@ void WriteStream::note_drive() {
   }
 }
 
-void WriteStream::feed_produced() {
+// From the constructors (again from a next part's, once it took over the stream's count).
+void WriteStream::start_pacing() {
   if (_options.min_rate == 0) {
     return;
   }
-  const auto now = Clock::now();
-  if (!_pacer) {
-    // The mean over the time the pool lasts at the drive's lowest speed: a window shorter than
-    // the producer's cycle of bursts and stalls would pace its bursts, not its mean.
-    const auto pool = double(_buffer_count) * _fill_size;
-    const auto lasts = std::chrono::duration<double>(pool / double(_options.min_rate));
-    const auto window = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(lasts),
-                                   std::chrono::milliseconds{10'000}, std::chrono::milliseconds{60'000});
-    _pacer.emplace(_options.min_rate, window, now);
+  // The mean over the time the pool lasts at the drive's lowest speed: a window shorter than
+  // the producer's cycle of bursts and stalls would pace its bursts, not its mean.
+  const auto pool = double(_buffer_count) * _fill_size;
+  const auto lasts = std::chrono::duration<double>(pool / double(_options.min_rate));
+  const auto window = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(lasts),
+                                 std::chrono::milliseconds{10'000}, std::chrono::milliseconds{60'000});
+  _pacer.emplace(_options.min_rate, window, Clock::now(), _bytes_received);
+}
+
+void WriteStream::feed_produced() {
+  if (_pacer) {
+    _pacer->produced(Clock::now(), _bytes_received);
   }
-  _pacer->produced(now, _bytes_received);
 }
 
 // Only while the producer sends: the data's end, and a stream stopping, go as fast as the drive

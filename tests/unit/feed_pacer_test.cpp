@@ -47,6 +47,14 @@ TEST(FeedPacer, AYoungStreamsMeanIsTakenOverTheWholeWindow) {
   EXPECT_NEAR(pacer.rate(t0 + milliseconds{2'000}), FeedPacer::floor_margin * 17.7 * mb, 0.01 * mb);
 }
 
+// A spanning stream's next part: the bytes of the parts before are not its producer's mean.
+TEST(FeedPacer, ANextPartsMeanLeavesOutThePartsBefore) {
+  const auto t0 = Clock::now();
+  FeedPacer pacer{static_cast<std::uint64_t>(10 * mb), milliseconds{10'000}, t0, 50'000'000'000};
+  produce(pacer, t0, milliseconds{10'000}, 30 * mb, 50'000'000'000);
+  EXPECT_NEAR(pacer.rate(t0 + milliseconds{10'000}), 30 * mb, 0.5 * mb);
+}
+
 TEST(FeedPacer, ASteadyProducerIsFollowedAtItsRate) {
   const auto t0 = Clock::now();
   FeedPacer pacer{static_cast<std::uint64_t>(10 * mb), milliseconds{10'000}, t0};
