@@ -158,10 +158,10 @@ std::int64_t SqliteCatalog::volume_id(Database& db, const VolumeKey& key, TimePo
     // Without a serial number, the cartridge last seen in the drive; a labelled tape is taken
     // for it only when that volume had no label of another identity.
     auto find = db.prepare(key.uuid ? "SELECT id FROM volumes WHERE medium_serial IS NULL AND "
-                                      "last_drive = ? AND uuid IS NULL ORDER BY last_seen DESC "
-                                      "LIMIT 1"
+                                      "last_drive = ? AND uuid IS NULL ORDER BY last_seen DESC, "
+                                      "id DESC LIMIT 1"
                                     : "SELECT id FROM volumes WHERE medium_serial IS NULL AND "
-                                      "last_drive = ? ORDER BY last_seen DESC LIMIT 1");
+                                      "last_drive = ? ORDER BY last_seen DESC, id DESC LIMIT 1");
     find.bind(1, std::string_view{key.drive});
     if (find.step()) {
       found = find.integer(0);

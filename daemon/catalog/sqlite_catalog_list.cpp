@@ -44,10 +44,13 @@ void SqliteCatalog::list_files(VolumeQuery query, ListAnswer answer) {
 }
 
 VolumeFiles SqliteCatalog::list(Database& db, const VolumeQuery& query) {
+  // Two volumes seen in the same millisecond (a spanning stream's swap: the unloaded
+  // cartridge's barcode recorded, the next one's part begun, a few emulated commands apart):
+  // the newer row is the one in the drive.
   auto find = query.selector.empty()
                   ? db.prepare("SELECT id, medium_serial, label, uuid, barcode, first_seen, "
                                "last_seen FROM volumes WHERE last_drive = ? "
-                               "ORDER BY last_seen DESC LIMIT 1")
+                               "ORDER BY last_seen DESC, id DESC LIMIT 1")
                   // A barcode names a volume too (a library's cartridges are known by it), but
                   // only after a label, UUID or serial that is the same text.
                   : db.prepare("SELECT id, medium_serial, label, uuid, barcode, first_seen, "
