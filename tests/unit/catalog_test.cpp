@@ -2,7 +2,6 @@
 // alone), WAL mode, the life of a file row, and changes queued while a query runs.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <stdlib.h>
 
 #include <atomic>
 #include <chrono>
@@ -13,6 +12,7 @@
 
 #include "base/startup_error.hpp"
 #include "catalog/sqlite_catalog.hpp"
+#include "temp_dir.hpp"
 
 namespace tapestream::catalog {
 namespace {
@@ -21,13 +21,6 @@ namespace fs = std::filesystem;
 
 class CatalogTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "catalog_test.XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    _dir = pattern;
-    _path = _dir / "catalog.sqlite";
-  }
-  void TearDown() override { fs::remove_all(_dir); }
 
   // A statement's single integer or text answer, from an independent connection.
   std::string ask(const std::string& sql) {
@@ -73,8 +66,9 @@ class CatalogTest : public ::testing::Test {
     return e;
   }
 
-  fs::path _dir;
-  fs::path _path;
+  test::TempDir _tmp{"catalog_test"};
+  fs::path _dir = _tmp.path();
+  fs::path _path = _dir / "catalog.sqlite";
 };
 
 TEST_F(CatalogTest, NewDatabaseGetsTheCurrentSchemaInWalMode) {

@@ -5,13 +5,13 @@
 #include "emulated/emulated_library.hpp"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <fstream>
 
 #include "base/startup_error.hpp"
 #include "scsi/smc.hpp"
 #include "scsi/smc_cdb.hpp"
+#include "temp_dir.hpp"
 
 namespace tapestream::emulated {
 namespace {
@@ -51,14 +51,10 @@ struct Answer final : transport::ScsiCallback {
 class EmulatedLibraryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "tapestream-changer-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir = pattern;
     for (const auto* barcode : {"VOL001", "VOL002"}) {
       std::ofstream{dir / (std::string{barcode} + ".tap")};
     }
   }
-  void TearDown() override { fs::remove_all(dir); }
 
   LibrarySpec spec(const std::string& options = "") {
     return parse_library_spec("emulated-library:" + dir.string() +
@@ -96,7 +92,8 @@ class EmulatedLibraryTest : public ::testing::Test {
   }
 
   uring::Ring ring = uring::Ring::create({});
-  fs::path dir;
+  test::TempDir tmp{"tapestream-changer"};
+  fs::path dir = tmp.path();
   RecordingDrive drive_a, drive_b;
   std::vector<std::uint8_t> data;
 };

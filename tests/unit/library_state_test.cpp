@@ -4,11 +4,11 @@
 #include "emulated/library_state.hpp"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <fstream>
 
 #include "base/startup_error.hpp"
+#include "temp_dir.hpp"
 
 namespace tapestream::emulated {
 namespace {
@@ -17,12 +17,6 @@ namespace fs = std::filesystem;
 
 class LibraryState : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "tapestream-library-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir); }
 
   void cartridge(const std::string& barcode) { std::ofstream{dir / (barcode + ".tap")}; }
   void record(const std::string& text) { std::ofstream{dir / "library.state"} << text; }
@@ -37,7 +31,8 @@ class LibraryState : public ::testing::Test {
     return "no error";
   }
 
-  fs::path dir;
+  test::TempDir tmp{"tapestream-library"};
+  fs::path dir = tmp.path();
 };
 
 TEST_F(LibraryState, FirstStartFillsSlotsInBarcodeOrder) {

@@ -3,7 +3,6 @@
 // image, writes the blocks the last one did not take before the producer's next bytes. Reading
 // the parts back and concatenating them must give the stream, byte for byte.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <memory>
@@ -18,6 +17,7 @@
 #include "emulated/drive_spec.hpp"
 #include "emulated/emulated_drive.hpp"
 #include "fake_transport.hpp"
+#include "temp_dir.hpp"
 
 namespace tapestream {
 namespace {
@@ -63,21 +63,15 @@ struct SpanRig {
   uring::Ring ring = uring::Ring::create({});
   uring::BufferPool pool = uring::BufferPool::create(ring, 4, 128 * 1024);
   scsi::TimeoutTable timeouts = scsi::TimeoutTable::lto_defaults();
-  fs::path dir;
+  test::TempDir tmp{"write_span_test"};
+  fs::path dir = tmp.path();
   std::vector<std::unique_ptr<emulated::EmulatedDrive>> volumes;
   std::vector<std::unique_ptr<RecordingTransport>> recorders;
 
-  SpanRig() {
-    std::string pattern = (fs::temp_directory_path() / "write_span_test.XXXXXX").string();
-    EXPECT_NE(mkdtemp(pattern.data()), nullptr);
-    dir = pattern;
-  }
   ~SpanRig() {
     EXPECT_TRUE(test::run_until(ring, [&] { return ring.in_flight() == 0; }));
     recorders.clear();
     volumes.clear();
-    std::error_code ignored;
-    fs::remove_all(dir, ignored);
   }
 
   RecordingTransport& volume(std::size_t index, const std::string& faults = "") {

@@ -2,9 +2,7 @@
 // be receiving into: a stream cut while a receive is under way reads its count from the drive's
 // control buffer, so that bytes landing late cannot change the count the client is told.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,11 +13,11 @@
 #include "emulated/drive_spec.hpp"
 #include "emulated/emulated_drive.hpp"
 #include "fake_transport.hpp"
+#include "temp_dir.hpp"
 
 namespace tapestream {
 namespace {
 
-namespace fs = std::filesystem;
 
 // Forwards to the emulated drive and keeps, per command, the pool buffer its data used.
 class BufferRecorder final : public transport::ScsiTransport {
@@ -48,9 +46,7 @@ constexpr std::uint8_t read_position_opcode = 0x34;
 // The producer holds buffer 0 (the first writable() takes it) when the stream is cut: the count's
 // READ POSITION must go to the command buffer, not into the producer's buffer.
 TEST(WriteStreamCommandBuffer, ACutStreamReadsItsCountIntoTheCommandBuffer) {
-  std::string pattern = (fs::temp_directory_path() / "command_buffer_test.XXXXXX").string();
-  ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-  const fs::path dir = pattern;
+  const test::TempDir dir{"command_buffer_test"};
   {
     auto ring = uring::Ring::create({});
     auto pool = uring::BufferPool::create(ring, 5, 128 * 1024);
@@ -95,8 +91,6 @@ TEST(WriteStreamCommandBuffer, ACutStreamReadsItsCountIntoTheCommandBuffer) {
     EXPECT_TRUE(position_read) << "the cut stream never read its position";
     EXPECT_EQ(outcome->bytes, 0u) << outcome->message;
   }
-  std::error_code ignored;
-  fs::remove_all(dir, ignored);
 }
 
 
@@ -104,9 +98,7 @@ TEST(WriteStreamCommandBuffer, ACutStreamReadsItsCountIntoTheCommandBuffer) {
 // buffer: a STATUS refresh may run its commands (into the control buffer) while a stream starts,
 // and must not overwrite the stream's MODE SELECT list or READ POSITION data.
 TEST(WriteStreamCommandBuffer, ADrivesStreamsUseNeitherTheControlBufferNorADataBuffer) {
-  std::string pattern = (fs::temp_directory_path() / "command_buffer_test.XXXXXX").string();
-  ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-  const fs::path dir = pattern;
+  const test::TempDir dir{"command_buffer_test"};
   {
     auto ring = uring::Ring::create({});
     auto pool = uring::BufferPool::create(ring, 6, 128 * 1024);
@@ -155,8 +147,6 @@ TEST(WriteStreamCommandBuffer, ADrivesStreamsUseNeitherTheControlBufferNorADataB
     }
     EXPECT_GE(commands, 3) << "READ POSITION and the two MODE SELECTs of a fixed-block stream";
   }
-  std::error_code ignored;
-  fs::remove_all(dir, ignored);
 }
 
 }  // namespace

@@ -5,9 +5,7 @@
 // given amount of data, not on a timer, so that the Nth command of a stream is the same one
 // every run; and a drive without log page 3Ch is asked for it once, not twice per stream.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,11 +16,11 @@
 #include "emulated/drive_spec.hpp"
 #include "emulated/emulated_drive.hpp"
 #include "fake_transport.hpp"
+#include "temp_dir.hpp"
 
 namespace tapestream {
 namespace {
 
-namespace fs = std::filesystem;
 
 constexpr std::uint8_t log_sense_opcode = 0x4D;
 constexpr std::uint8_t model_page = 0x3C;
@@ -116,15 +114,6 @@ class Recorder final : public transport::ScsiTransport, private uring::Completio
 
 class PollTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "write_stream_poll_test.XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    _dir = pattern;
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(_dir, ignored);
-  }
 
   struct Run {
     drive::StreamOutcome outcome;
@@ -179,7 +168,7 @@ class PollTest : public ::testing::Test {
     return run;
   }
 
-  fs::path _dir;
+  test::TempDir _dir{"write_stream_poll_test"};
   int _runs = 0;
 };
 
