@@ -138,7 +138,8 @@ Health SqliteCatalog::health() const {
   return _health;
 }
 
-std::int64_t SqliteCatalog::volume_id(Database& db, const VolumeKey& key, TimePoint when) {
+std::int64_t SqliteCatalog::volume_id(Database& db, const VolumeKey& key, TimePoint when,
+                                      bool seen) {
   std::optional<std::int64_t> found;
   if (key.uuid) {
     auto find = db.prepare("SELECT id FROM volumes WHERE uuid = ?");
@@ -167,12 +168,14 @@ std::int64_t SqliteCatalog::volume_id(Database& db, const VolumeKey& key, TimePo
       found = find.integer(0);
     }
   }
-  if (found) {
+  if (found && seen) {
     db.prepare("UPDATE volumes SET last_seen = max(last_seen, ?), last_drive = ? WHERE id = ?")
         .bind(1, to_ms(when))
         .bind(2, std::string_view{key.drive})
         .bind(3, *found)
         .run();
+  }
+  if (found) {
     if (key.uuid) {  // a label written (or rewritten) on this cartridge, or met again
       db.prepare("UPDATE volumes SET uuid = ?, label = ? WHERE id = ?")
           .bind(1, key.uuid)
@@ -208,7 +211,7 @@ void SqliteCatalog::volume_barcode(VolumeKey volume, std::string barcode, TimePo
   enqueue([this, volume = std::move(volume), barcode = std::move(barcode), when](Database& db) {
     try {
       db.transaction([&] {
-        const auto id = volume_id(db, volume, when);
+        const auto id = volume_id(db, volume, when, false);
         db.prepare("UPDATE volumes SET barcode = NULL WHERE barcode = ? AND id != ?")
             .bind(1, std::string_view{barcode})
             .bind(2, id)

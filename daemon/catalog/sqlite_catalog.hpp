@@ -50,7 +50,10 @@ class SqliteCatalog final : public Catalog {
   void recover_interrupted(Database& db);
 
   // On the catalog's thread only.
-  std::int64_t volume_id(Database& db, const VolumeKey& key, TimePoint when);
+  // The volume's row, made when there is none. `seen` (the volume is in key.drive at `when`)
+  // moves its last sighting forward; a barcode learned from the changer is no sighting, and
+  // would make a cartridge already unloaded look like the one in the drive.
+  std::int64_t volume_id(Database& db, const VolumeKey& key, TimePoint when, bool seen = true);
   VolumeFiles list(Database& db, const VolumeQuery& query);
   std::map<std::uint64_t, std::int64_t> _stream_rows;  // the daemon's stream -> its file row
   // A spanning stream's first part (the daemon's stream number) -> its file row.

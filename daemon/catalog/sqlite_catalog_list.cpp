@@ -44,9 +44,8 @@ void SqliteCatalog::list_files(VolumeQuery query, ListAnswer answer) {
 }
 
 VolumeFiles SqliteCatalog::list(Database& db, const VolumeQuery& query) {
-  // Two volumes seen in the same millisecond (a spanning stream's swap: the unloaded
-  // cartridge's barcode recorded, the next one's part begun, a few emulated commands apart):
-  // the newer row is the one in the drive.
+  // Two volumes seen in the same millisecond (a spanning stream's swap on an emulated library,
+  // a few commands apart): the newer row is the one in the drive.
   auto find = query.selector.empty()
                   ? db.prepare("SELECT id, medium_serial, label, uuid, barcode, first_seen, "
                                "last_seen FROM volumes WHERE last_drive = ? "

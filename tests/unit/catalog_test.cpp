@@ -171,6 +171,28 @@ TEST_F(CatalogTest, OfTwoVolumesSeenInTheSameMillisecondTheNewerIsInTheDrive) {
   EXPECT_EQ(in_drive.volume.medium_serial, "SERIAL03");
 }
 
+// A barcode learned from the changer after the next cartridge was loaded (the inventory of a
+// busy changer comes late) names the volume; it does not make it the one in the drive.
+TEST_F(CatalogTest, ABarcodeLearnedLaterDoesNotPutTheVolumeBackInTheDrive) {
+  SqliteCatalog c{_path};
+  const auto now = std::chrono::system_clock::now();
+  auto one = begun(1, 0, "part1");
+  one.volume = VolumeKey{"SERIAL01", "emu0"};
+  one.start = now - std::chrono::seconds{2};
+  c.stream_begun(one);
+  c.stream_ended(ended(1, FileStatus::complete, 1));
+  auto two = begun(2, 0, "part2");
+  two.volume = VolumeKey{"SERIAL02", "emu0"};
+  two.start = now - std::chrono::seconds{1};
+  c.stream_begun(two);
+  c.volume_barcode(VolumeKey{"SERIAL01", "emu0"}, "VOL001", now);
+  c.stream_ended(ended(2, FileStatus::complete, 1));
+  const auto in_drive = listing(c, {"emu0", ""});
+  EXPECT_EQ(in_drive.volume.medium_serial, "SERIAL02");
+  const auto named = listing(c, {"emu0", "VOL001"});
+  EXPECT_EQ(named.volume.medium_serial, "SERIAL01") << "the barcode names the volume";
+}
+
 TEST_F(CatalogTest, WriteAtAnEarlierFileMarksTheLaterOnesOverwritten) {
   SqliteCatalog c{_path};
   for (std::uint64_t f = 0; f < 3; ++f) {
