@@ -385,6 +385,18 @@ std::vector<std::string> AccessPolicy::drives_named() const {
   return drives;
 }
 
+namespace {
+
+// The WHO part of a rule as written ("uid:2001 group:backup" of "write@lto1: uid:2001
+// group:backup"): a line that names the class already would say it twice.
+std::string who_text(const AccessRule& rule) {
+  const auto colon = rule.text.find(':');
+  const auto from = rule.text.find_first_not_of(" \t", colon == std::string::npos ? 0 : colon + 1);
+  return from == std::string::npos ? rule.text : rule.text.substr(from);
+}
+
+}  // namespace
+
 std::vector<std::string> AccessPolicy::describe() const {
   std::vector<std::string> lines;
   for (std::size_t c = 0; c < access_class_count; ++c) {
@@ -395,12 +407,12 @@ std::vector<std::string> AccessPolicy::describe() const {
       line += _tape_group ? "root and group tape (the default)" : "root only (no group tape)";
     } else {
       for (std::size_t i = 0; i < general.size(); ++i) {
-        line += (i == 0 ? "" : "; ") + general[i]->text;
+        line += (i == 0 ? "" : "; ") + who_text(*general[i]);
       }
     }
     for (const auto& rule : _rules) {
       if (rule.drive && has_class(rule, access)) {
-        line += "; on " + *rule.drive + ": " + rule.text;
+        line += "; on " + *rule.drive + ": " + who_text(rule);
       }
     }
     lines.push_back(std::move(line));

@@ -132,6 +132,17 @@ TEST(AccessTest, AllAndSeveralClassesAndEveryone) {
   EXPECT_FALSE(may(p, anyone, AccessClass::status, "lto9"));
 }
 
+// What the daemon logs at start: one line a class, each rule's WHO once (the class is not
+// repeated from the rule's text).
+TEST(AccessTest, TheDescriptionNamesEachClassOnce) {
+  const auto p = policy({"write: uid:2001 group:backup", "write@lto2: user:bob"});
+  const auto lines = p.describe();
+  ASSERT_EQ(lines.size(), 5U);
+  EXPECT_EQ(lines[0], "status: root and group tape (the default)");
+  EXPECT_EQ(lines[1], "read: root and group tape (the default)");
+  EXPECT_EQ(lines[2], "write: uid:2001 group:backup; on lto2: user:bob");
+}
+
 TEST(AccessTest, RootMayAlwaysDoEverything) {
   const auto p = policy({"all: user:alice"});
   EXPECT_TRUE(may(p, Peer{0, 0, {}}, AccessClass::destroy));
