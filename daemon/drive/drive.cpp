@@ -286,6 +286,7 @@ void Drive::fill_write_options(WriteStream::Options& options) {
     options.restart_percent = _marks.restart_percent;
   }
   options.min_rate = _marks.min_rate.value_or(0);
+  options.min_rate_of_medium = !_marks.min_rate;
   options.position_trusted = _transport.position_trusted();
   options.command_buffer = _stream_command_buffer;
   // Page 3Ch only to the emulated drive (as the health refresh), and no more once it refused

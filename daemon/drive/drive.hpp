@@ -58,7 +58,9 @@ class Drive {
   struct StreamMarks {
     unsigned start_percent = 50;
     unsigned restart_percent = 50;
-    std::optional<std::uint64_t> min_rate;  // WriteStream::Options::min_rate; unset: 0
+    // WriteStream::Options::min_rate; unset: the lowest speed of the medium in the drive
+    // (Options::min_rate_of_medium).
+    std::optional<std::uint64_t> min_rate;
   };
   void set_stream_marks(StreamMarks marks) { _marks = marks; }
   StreamMarks stream_marks() const { return _marks; }

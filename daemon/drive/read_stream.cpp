@@ -299,7 +299,7 @@ void ReadStream::give_back(std::uint16_t buffer) {
 }
 
 StreamProgress ReadStream::progress() const {
-  return {_outcome.bytes, _bytes_read, static_cast<std::uint32_t>(_ready.size()), _buffer_count, {}, {}, {}};
+  return {_outcome.bytes, _bytes_read, static_cast<std::uint32_t>(_ready.size()), _buffer_count, {}, {}, {}, {}};
 }
 
 void ReadStream::abandon() {

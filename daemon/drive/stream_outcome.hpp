@@ -82,6 +82,8 @@ struct StreamProgress {
   std::optional<std::uint64_t> drive_waited_ns;  // no WRITE with the drive, mid-stream
   std::optional<std::uint64_t> backhitches;      // the drive's own count (log page 3Ch)
   std::optional<std::uint32_t> buffers_full_min; // since the first WRITE, before the end
+  // The drive's lowest speed the WRITEs were paced from (bytes/s; empty: not paced).
+  std::optional<std::uint64_t> paced_from;
 };
 
 }  // namespace tapestream::drive

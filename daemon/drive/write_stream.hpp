@@ -102,6 +102,10 @@ class WriteStream {
     // the drive is fed at the producer's mean rate and at least this (feed_pacer.hpp), not as
     // fast as it takes data. Its owner calls tick() at least every 100 ms.
     std::uint64_t min_rate = 0;
+    // No min_rate was configured (a real drive): the stream takes the lowest speed at which the
+    // drive streams the medium it holds, from the medium's density code (MODE SENSE after the
+    // block mode is set; scsi::lowest_streaming_speed), and is not paced when that is not known.
+    bool min_rate_of_medium = false;
   };
   // A block of the stream in a pool buffer: its data's length (the CRC, when the stream is
   // protected, follows it in the buffer).
@@ -236,6 +240,8 @@ class WriteStream {
   void position_to_start();
   // MODE SELECT of the drive's block length (0: variable), then `then` with whether it took.
   void set_block_length(std::uint32_t length, std::function<void(bool)> then);
+  void learn_min_rate(std::function<void()> then);
+  void position_for_writing();
   scsi::Command write_command(const Block& block) const;
   std::uint64_t blocks_in(const Block& block) const;
   void written(const Block& block, const transport::ScsiResult& result);

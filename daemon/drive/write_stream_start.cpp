@@ -4,6 +4,7 @@
 
 #include "drive/write_stream.hpp"
 #include "scsi/cdb.hpp"
+#include "scsi/density.hpp"
 #include "scsi/mode_pages.hpp"
 #include "scsi/position.hpp"
 
@@ -69,28 +70,59 @@ void WriteStream::set_block_mode() {
                                    : std::string{"the drive did not take variable blocks (MODE SELECT)"});
       return;
     }
-    if (reconfirm_after_reset()) {
+    learn_min_rate([this] { position_for_writing(); });
+  });
+}
+
+void WriteStream::position_for_writing() {
+  if (reconfirm_after_reset()) {
+    return;
+  }
+  auto started = [this](const StartOutcome& o) {
+    if (o.ending != Ending::complete) {
+      fail_to_start(o.ending, o.message);
       return;
     }
-    auto started = [this](const StartOutcome& o) {
-      if (o.ending != Ending::complete) {
-        fail_to_start(o.ending, o.message);
-        return;
+    _outcome.closed_unfinished_file = o.closed_unfinished_file;
+    _counted_file = o.file_number;
+    position_to_start();
+  };
+  if (_options.append) {
+    _start.append(started);
+  } else {
+    // A reset this stream met (absorbed by a command sent again, or taken with the
+    // protection's confirmation) rewound the tape: the place the drive vouched for when the
+    // stream was made is no longer where it stands, and a write there would begin at the
+    // beginning of the tape.
+    _start.here(_options.position_trusted && _channel.attentions() == 0, started);
+  }
+}
+
+// The drive reports the loaded medium's density in the block descriptor once a MODE SELECT
+// has set the block mode (density code 0: "the medium's"). Whatever it answers, the stream
+// goes on: the pace only delays WRITEs, so not knowing the speed costs pacing, nothing else.
+void WriteStream::learn_min_rate(std::function<void()> then) {
+  if (!_options.min_rate_of_medium) {
+    then();
+    return;
+  }
+  const auto room = static_cast<std::uint8_t>(std::min<std::size_t>(64, _pool.buffer(_scratch).size()));
+  const auto command = scsi::cdb::mode_sense6(scsi::DataCompressionPage::code, 0,
+                                              scsi::cdb::PageControl::current, false, room);
+  _channel.send(command, {_scratch, _pool.buffer(_scratch).first(room)},
+                [this, command, room, then = std::move(then)](const auto& r) {
+    std::optional<std::uint64_t> speed;
+    if (scsi::classify(command, r.status()).condition == TapeCondition::good) {
+      const auto parsed = scsi::parse_mode_sense6(_pool.buffer(_scratch).first(room));
+      if (parsed && !parsed.value().block_descriptors.empty()) {
+        speed = scsi::lowest_streaming_speed(parsed.value().block_descriptors.front().density_code);
       }
-      _outcome.closed_unfinished_file = o.closed_unfinished_file;
-      _counted_file = o.file_number;
-      position_to_start();
-    };
-    if (_options.append) {
-      _start.append(started);
-    } else {
-      // A reset this stream met (absorbed by a command sent again, or taken with the
-      // protection's confirmation) rewound the tape: the place the drive vouched for when the
-      // stream was made is no longer where it stands, and a write there would begin at the
-      // beginning of the tape.
-      _start.here(_options.position_trusted && _channel.attentions() == 0, started);
     }
-  });
+    _options.min_rate = speed.value_or(0);
+    _pacer.reset();
+    start_pacing();
+    then();
+  }, CommandChannel::Resend::after_unit_attention);
 }
 
 // A reset since the page was confirmed (met and absorbed by a command sent again, here or in

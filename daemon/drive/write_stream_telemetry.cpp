@@ -73,7 +73,7 @@ void WriteStream::drive_busy() {
 
 StreamProgress WriteStream::progress() const {
   StreamProgress p{_bytes_received, _bytes_before + bytes_in_blocks(_blocks_accepted),
-                   static_cast<std::uint32_t>(_full.size() + (_in_flight ? 1 : 0)), _buffer_count, {}, {}, {}};
+                   static_cast<std::uint32_t>(_full.size() + (_in_flight ? 1 : 0)), _buffer_count, {}, {}, {}, {}};
   auto waited = _drive_waited;
   if (_drive_idle_since) {
     waited += Clock::now() - *_drive_idle_since;
@@ -83,6 +83,9 @@ StreamProgress WriteStream::progress() const {
     p.backhitches = *_backhitches_now - *_backhitches_at_start;
   }
   p.buffers_full_min = _full_min;
+  if (_pacer) {
+    p.paced_from = _options.min_rate;
+  }
   return p;
 }
 

@@ -102,4 +102,32 @@ std::string density_code_name(std::uint8_t code) {
   return {};
 }
 
+namespace {
+
+struct StreamingSpeed {
+  std::uint8_t code;
+  std::uint64_t lowest;  // bytes per second
+};
+
+// The slowest of the speeds a drive matches on a medium of that generation, from IBM's
+// speed-matching tables for LTO-7 and later (the full- and half-height drives' tables agree on
+// it). The media of earlier generations are left out: their published ranges disagree between
+// makers.
+constexpr StreamingSpeed streaming_speeds[] = {
+    {0x5C, 101'460'000},  // LTO-7
+    {0x5E, 112'000'000},  // LTO-8
+    {0x60, 177'000'000},  // LTO-9
+};
+
+}  // namespace
+
+std::optional<std::uint64_t> lowest_streaming_speed(std::uint8_t density_code) {
+  for (const auto& s : streaming_speeds) {
+    if (s.code == density_code) {
+      return s.lowest;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace tapestream::scsi

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,5 +48,9 @@ namespace tapestream::scsi {
 // standard and the drive makers assign); "vendor specific" for 80h and above, empty when the
 // code is not one this table knows.
 std::string density_code_name(std::uint8_t code);
+
+// The lowest speed, in bytes per second, at which a drive streams a medium of this density
+// code without stopping (speed matching); empty for a density whose speeds are not known here.
+std::optional<std::uint64_t> lowest_streaming_speed(std::uint8_t density_code);
 
 }  // namespace tapestream::scsi

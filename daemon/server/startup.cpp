@@ -243,14 +243,18 @@ DriveKit build_drive(uring::Ring& ring, const DriveConfig& d, PoolShape shape,
   }
   kit.drive->set_protection(d.protection, shape.size);
   auto marks = shape.marks;
-  if (!marks.min_rate) {
-    // The emulated drive's model knows its lowest speed; of a real drive nothing is assumed.
+  const bool emulated_drive = d.library_drive_spec || emulated::is_emulated_spec(d.spec);
+  if (!marks.min_rate && emulated_drive) {
+    // The emulated drive's model knows its lowest speed; without a model it has none.
     const auto& model = d.library_drive_spec ? d.library_drive_spec->model
-                        : emulated::is_emulated_spec(d.spec) ? emulated::parse_drive_spec(d.spec).model
-                                                             : std::nullopt;
+                                             : emulated::parse_drive_spec(d.spec).model;
     marks.min_rate = model ? static_cast<std::uint64_t>(model->min_rate) : 0;
   }
-  if (*marks.min_rate > 0) {
+  if (!marks.min_rate) {
+    spdlog::info("drive {}: writes are fed at their producer's pace, at least the lowest speed "
+                 "of the medium's LTO generation where it is known (LTO-7 to LTO-9; min-rate "
+                 "sets it)", d.name);
+  } else if (*marks.min_rate > 0) {
     spdlog::info("drive {}: writes are fed at their producer's pace, at least {} bytes/s "
                  "(min-rate)", d.name, *marks.min_rate);
   }

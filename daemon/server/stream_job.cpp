@@ -114,6 +114,11 @@ void StreamJob::log_summary(const drive::StreamOutcome& outcome, const std::stri
       fields.push_back({"TAPESTREAM_POOL_MIN_PERMILLE", std::to_string(permille)});
       fed += ", pool fill at least " + std::to_string(permille / 10) + " %";
     }
+    if (telemetry->paced_from) {
+      fields.push_back({"TAPESTREAM_PACED_FROM", std::to_string(*telemetry->paced_from)});
+      fed += ", fed at its producer's pace (the drive's lowest speed " +
+             std::to_string(*telemetry->paced_from / 1'000'000) + " MB/s)";
+    }
   }
   const LogFieldScope scope{fields};
   spdlog::info("drive {}: {}: {} at {:.1f} MB/s (uid {}{}){}{}", _slot.name(), what,

@@ -109,3 +109,14 @@ TEST(MediumTypeSupport, DensityCountIsBounded) {
 }
 
 }  // namespace
+
+// A write to a real drive is paced from these when --min-rate does not say (write_stream.hpp).
+TEST(LowestStreamingSpeed, KnownForTheLtoGenerationsWithPublishedSpeedMatching) {
+  EXPECT_EQ(lowest_streaming_speed(0x60), std::optional<std::uint64_t>{177'000'000});  // LTO-9
+  EXPECT_EQ(lowest_streaming_speed(0x5E), std::optional<std::uint64_t>{112'000'000});  // LTO-8
+  EXPECT_EQ(lowest_streaming_speed(0x5C), std::optional<std::uint64_t>{101'460'000});  // LTO-7
+  EXPECT_FALSE(lowest_streaming_speed(0x5D));  // M8: no published table
+  EXPECT_FALSE(lowest_streaming_speed(0x5A));  // LTO-6
+  EXPECT_FALSE(lowest_streaming_speed(0x80));  // the emulated drive's vendor code
+  EXPECT_FALSE(lowest_streaming_speed(0x00));  // the default density
+}
