@@ -383,6 +383,7 @@ void WriteStream::close_counted(std::uint64_t objects) {
     settle(objects);  // nothing of the stream on the tape: no filemark, no empty file
     return;
   }
+  _counted_before_filemark = objects;
   _phase = Phase::closing;
   const auto command = scsi::cdb::write_filemarks6(scsi::Count24::from(1).value(), false);
   _channel.send(command, {}, [this, command, objects](const auto& r) {
@@ -404,6 +405,13 @@ void WriteStream::count() {
 }
 
 void WriteStream::settle(std::optional<std::uint64_t> objects_on_medium) {
+  if (objects_on_medium && _outcome.filemark_written && *objects_on_medium <= _start_object) {
+    // The tape stands before the filemark the stream has just written: a reset that the READ
+    // POSITION met (and was sent again after) rewound it, and the position says nothing of
+    // the stream. The filemark's GOOD (Immed=0) vouches for what stood before it: the position
+    // a failed stream read before its closing filemark, else every block the drive accepted.
+    objects_on_medium = _counted_before_filemark.value_or(_start_object + _blocks_accepted) + 1;
+  }
   std::uint64_t blocks = _blocks_accepted;
   if (objects_on_medium) {
     const auto end = *objects_on_medium - (_outcome.filemark_written ? 1 : 0);

@@ -309,6 +309,8 @@ class WriteStream {
   std::uint64_t _blocks_accepted = 0;  // WRITEs the drive completed as written
   std::uint64_t _full_blocks_sent = 0;
   std::uint64_t _blocks_sent = 0;
+  // A stream that failed: the position it read before the filemark that closes its blocks.
+  std::optional<std::uint64_t> _counted_before_filemark;
   std::optional<std::uint32_t> _short_block;  // the final block, when shorter than the rest
   base::Sha256 _sha256;  // of the client's bytes, in stream order (commit())
   StreamOutcome _outcome;
