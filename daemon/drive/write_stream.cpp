@@ -401,20 +401,33 @@ void WriteStream::close_counted(std::uint64_t objects) {
 // exactly how many of this stream's blocks are on the medium.
 void WriteStream::count() {
   _phase = Phase::counting;
+  _attentions_at_count = _channel.attentions();
   read_position([this](std::optional<std::uint64_t> object) { settle(object); });
 }
 
 void WriteStream::settle(std::optional<std::uint64_t> objects_on_medium) {
-  if (objects_on_medium && _outcome.filemark_written && *objects_on_medium <= _start_object) {
-    // The tape stands before the filemark the stream has just written: a reset that the READ
-    // POSITION met (and was sent again after) rewound it, and the position says nothing of
-    // the stream. The filemark's GOOD (Immed=0) vouches for what stood before it: the position
-    // a failed stream read before its closing filemark, else every block the drive accepted.
-    objects_on_medium = _counted_before_filemark.value_or(_start_object + _blocks_accepted) + 1;
+  const bool reset_since_filemark =
+      _attentions_at_count && _channel.attentions() > *_attentions_at_count;
+  if (_outcome.filemark_written && _counted_before_filemark &&
+      (!objects_on_medium || reset_since_filemark)) {
+    // A failed stream counted its blocks on the medium before the filemark that closed them,
+    // and that filemark's GOOD (Immed=0) kept them: the count stands when the position after
+    // it is not to be had, or a reset (met by the READ POSITION, which was sent again) moved
+    // the tape since. Counting the blocks the drive accepted instead would count a buffered
+    // block a reset lost.
+    objects_on_medium = *_counted_before_filemark + 1;
+  } else if (objects_on_medium && _outcome.filemark_written && reset_since_filemark &&
+             *objects_on_medium <= _start_object) {
+    // A committed stream whose tape a reset rewound after its filemark: the position says
+    // nothing of it; the filemark's GOOD put every block the drive accepted on the medium.
+    objects_on_medium = _start_object + _blocks_accepted + 1;
   }
   std::uint64_t blocks = _blocks_accepted;
   if (objects_on_medium) {
-    const auto end = *objects_on_medium - (_outcome.filemark_written ? 1 : 0);
+    // A position before the stream's own filemark with no reset met is the drive's error: no
+    // block of the stream is counted there (never a count wrapped below 0).
+    const auto filemarks = std::uint64_t{_outcome.filemark_written ? 1U : 0U};
+    const auto end = *objects_on_medium >= filemarks ? *objects_on_medium - filemarks : 0;
     blocks = end >= _start_object ? end - _start_object : 0;
     blocks = std::min(blocks, _blocks_sent);
   } else if (_outcome.ending == Ending::complete) {

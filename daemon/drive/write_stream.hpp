@@ -83,10 +83,11 @@ class WriteStream {
     // Early warning with data still to write ends a committed part (outcome.continues) instead
     // of the stream; the rest goes on with take_carryover().
     bool span = false;
-    // The buffer of the stream's own commands (READ POSITION, MODE SELECT): one the drive keeps
-    // for them, which no producer receives into and no control command uses. Without it (test
-    // rigs, a pool of one stream buffer) the first of the stream's buffers serves, and a receive
-    // still under way into it when the stream is cut could overwrite the position read there.
+    // The buffer of the stream's own commands (READ POSITION, MODE SELECT, MODE SENSE): one the
+    // drive keeps for them, which no producer receives into and no control command uses.
+    // Without it (test rigs, a pool of one stream buffer) the first of the stream's buffers
+    // serves, and a receive still under way into it when the stream is cut could overwrite the
+    // position read there.
     std::optional<std::uint16_t> command_buffer;
     // The client's choice (WRITE flag 128): no SHA-256 of the stream, whose outcome then has
     // none, for a producer that hashes its data itself or needs no digest.
@@ -283,7 +284,7 @@ class WriteStream {
   std::uint32_t _shared_held = 0;  // submitted, not yet written
   bool _shared_short = false;      // the short (last) block was submitted
   std::vector<std::uint16_t> _buffers;  // every buffer of the stream
-  std::uint16_t _scratch;  // where READ POSITION and MODE SELECT data go (command_buffer)
+  std::uint16_t _scratch;  // READ POSITION, MODE SELECT, MODE SENSE data (command_buffer)
   std::uint32_t _buffer_count;
   std::uint32_t _fill_size;  // bytes a buffer takes before it goes to the drive
   std::uint32_t _unprotected_fill_size;
@@ -311,6 +312,8 @@ class WriteStream {
   std::uint64_t _blocks_sent = 0;
   // A stream that failed: the position it read before the filemark that closes its blocks.
   std::optional<std::uint64_t> _counted_before_filemark;
+  // The resets the stream had met when it read its position after its filemark (count()).
+  std::optional<std::uint64_t> _attentions_at_count;
   std::optional<std::uint32_t> _short_block;  // the final block, when shorter than the rest
   base::Sha256 _sha256;  // of the client's bytes, in stream order (commit())
   StreamOutcome _outcome;

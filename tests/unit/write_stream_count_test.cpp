@@ -1,11 +1,14 @@
 // How a write stream counts what is on the medium after its filemark (WriteStream::settle):
-// READ POSITION gives the count, unless the tape no longer stands after the filemark.
+// READ POSITION gives the count; a reset that the count's READ POSITION meets (and that
+// rewound the tape, as a power-on reset does) leaves the count to what the filemark vouches
+// for; a position before the stream's own filemark with no reset counts nothing.
 #include <gtest/gtest.h>
 
 #include <optional>
 #include <span>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "drive/write_stream.hpp"
 #include "emulated/drive_spec.hpp"
@@ -17,31 +20,47 @@ namespace tapestream {
 namespace {
 
 constexpr std::uint32_t block = 64 * 1024;
+constexpr std::uint8_t write_filemarks = 0x10;
+constexpr std::uint8_t read_position = 0x34;
 
-// Forwards to the emulated drive; once a WRITE FILEMARKS has gone by, READ POSITION answers
-// (the long form, which the stream uses by default) say the tape is at its beginning, as after
-// a reset that rewound it.
-class RewoundAfterFilemark final : public transport::ScsiTransport, private transport::ScsiCallback {
+// Forwards to the emulated drive and keeps each command's opcode; with `zero_after_filemark`,
+// READ POSITION answers after a WRITE FILEMARKS say the tape is at its beginning although no
+// reset came (a drive that answers nonsense).
+class Recorder final : public transport::ScsiTransport, private transport::ScsiCallback {
  public:
-  explicit RewoundAfterFilemark(transport::ScsiTransport& drive) : _drive{drive} {}
+  explicit Recorder(transport::ScsiTransport& drive) : _drive{drive} {}
   Result<void> submit(const transport::ScsiRequest& request,
                       transport::ScsiCallback& callback) override {
     const auto opcode = request.command.bytes()[0];
-    if (opcode == 0x10) {  // WRITE FILEMARKS(6)
-      _filemark_sent = true;
-    }
-    if (opcode != 0x34 || !_filemark_sent) {
+    opcodes.push_back(opcode);
+    _filemark_sent = _filemark_sent || opcode == write_filemarks;
+    if (!zero_after_filemark || opcode != read_position || !_filemark_sent) {
       return _drive.submit(request, callback);
     }
     _caller = &callback;
     _data = request.data.bytes;
     return _drive.submit(request, *this);
   }
-  std::string_view kind() const override { return "rewound"; }
+  std::string_view kind() const override { return "recording"; }
+
+  // The index (from 0) of the first READ POSITION after the first WRITE FILEMARKS.
+  std::optional<std::size_t> count_after_filemark() const {
+    bool filemark = false;
+    for (std::size_t i = 0; i < opcodes.size(); ++i) {
+      filemark = filemark || opcodes[i] == write_filemarks;
+      if (filemark && opcodes[i] == read_position) {
+        return i;
+      }
+    }
+    return std::nullopt;
+  }
+
+  std::vector<std::uint8_t> opcodes;
+  bool zero_after_filemark = false;
 
  private:
   void on_scsi_complete(const transport::ScsiResult& result) override {
-    if (result.scsi_status == 0 && _data.size() >= 32) {
+    if (result.scsi_status == 0 && _data.size() >= 32) {  // the long form, the stream's default
       _data[0] = static_cast<std::uint8_t>(_data[0] | 0x80);  // BOP
       for (std::size_t i = 8; i < 24; ++i) {
         _data[i] = 0;  // logical object and logical file: 0
@@ -56,15 +75,21 @@ class RewoundAfterFilemark final : public transport::ScsiTransport, private tran
   std::span<std::uint8_t> _data;
 };
 
-// Three blocks through a drive with `faults`, READ POSITION after the filemark rewound.
-drive::StreamOutcome write_three(const std::string& faults) {
+struct Run {
+  drive::StreamOutcome outcome;
+  std::optional<std::size_t> count_after_filemark;
+};
+
+// Three blocks on a fresh tape through a drive with `faults`.
+Run write_three(const std::string& faults, bool zero_after_filemark = false) {
   const test::TempDir dir{"write_stream_count_test"};
   auto ring = uring::Ring::create({});
   auto pool = uring::BufferPool::create(ring, 9, 2 * block);
   const auto timeouts = scsi::TimeoutTable::lto_defaults();
   emulated::EmulatedDrive emulated{
       ring, emulated::parse_drive_spec("emulated:" + (dir / "t.tap").string() + faults)};
-  RewoundAfterFilemark drive{emulated};
+  Recorder drive{emulated};
+  drive.zero_after_filemark = zero_after_filemark;
   drive::WriteStream::Options options;
   options.block_size = block;
   options.tape_alert_interval = std::chrono::seconds{0};
@@ -75,8 +100,8 @@ drive::StreamOutcome write_three(const std::string& faults) {
   drive::WriteStream stream{drive, pool, timeouts, {0, 1, 2, 3, 4, 5, 6, 7}, options,
                             [&](const drive::StreamOutcome& o) { outcome = o; }};
   stream.start([&](std::uint64_t) { ready = true; });
-  EXPECT_TRUE(test::run_until(ring, [&] { return ready; }));
-  for (int i = 0; i < 3 && !stream.closed(); ++i) {
+  EXPECT_TRUE(test::run_until(ring, [&] { return ready || outcome.has_value(); }));
+  for (int i = 0; i < 3 && ready && !stream.closed(); ++i) {
     EXPECT_TRUE(test::run_until(ring, [&] { return !stream.writable().empty() || stream.closed(); }));
     auto space = stream.writable();
     if (space.empty()) {
@@ -87,13 +112,21 @@ drive::StreamOutcome write_three(const std::string& faults) {
   stream.finish();
   EXPECT_TRUE(test::run_until(ring, [&] { return outcome.has_value(); }));
   EXPECT_TRUE(test::run_until(ring, [&] { return ring.in_flight() == 0; }));
-  return outcome.value_or(drive::StreamOutcome{});
+  return {outcome.value_or(drive::StreamOutcome{}), drive.count_after_filemark()};
 }
 
-// The filemark's GOOD (Immed=0) put every accepted block on the medium: the stream is
-// committed with its whole count, as the position would have said before the reset.
-TEST(WriteStreamCount, ACommittedStreamWhoseTapeWasRewoundAfterItsFilemarkStaysCommitted) {
-  const auto o = write_three("");
+// unit_attention=N: a power-on reset (which rewinds the emulated tape) with command N + 1.
+std::string reset_on_the_count(const std::string& faults) {
+  const auto clean = write_three(faults);
+  EXPECT_TRUE(clean.count_after_filemark.has_value()) << "no READ POSITION after the filemark";
+  return faults + (faults.empty() ? "?" : "&") + "unit_attention=" +
+         std::to_string(clean.count_after_filemark.value_or(0));
+}
+
+// The filemark's GOOD (Immed=0) put every accepted block on the medium: the stream stays
+// committed with its whole count, though the position after the reset says 0.
+TEST(WriteStreamCount, ACommittedStreamWhoseTapeAResetRewoundAfterItsFilemarkStaysCommitted) {
+  const auto o = write_three(reset_on_the_count("")).outcome;
   EXPECT_TRUE(o.filemark_written);
   EXPECT_TRUE(o.complete()) << o.message;
   EXPECT_EQ(o.blocks, 3U);
@@ -102,14 +135,25 @@ TEST(WriteStreamCount, ACommittedStreamWhoseTapeWasRewoundAfterItsFilemarkStaysC
 
 // The third WRITE fails: the stream counts its blocks on the medium (READ POSITION: two),
 // closes them with a filemark, and reads the position again, which a reset rewound. The count
-// is the two counted before the filemark; before, 0 - 1 wrapped and the cap at the blocks
-// sent (three, the failed one among them) was reported: one block the tape does not hold.
-TEST(WriteStreamCount, AFailedStreamWhoseTapeWasRewoundAfterItsFilemarkKeepsItsCount) {
-  const auto o = write_three("?medium_error_write=3");
+// is the two counted before the filemark. Before, 0 - 1 wrapped and the cap at the blocks sent
+// (three, the refused one among them) was reported: one block the tape does not hold.
+TEST(WriteStreamCount, AFailedStreamWhoseTapeAResetRewoundAfterItsFilemarkKeepsItsCount) {
+  const auto o = write_three(reset_on_the_count("?medium_error_write=3")).outcome;
   EXPECT_TRUE(o.filemark_written);
   EXPECT_EQ(o.ending, drive::Ending::medium_error) << o.message;
   EXPECT_EQ(o.blocks, 2U);
   EXPECT_EQ(o.bytes, 2U * block);
+}
+
+// With no reset, a position before the stream's own filemark is the drive's error: nothing of
+// the stream is counted there, and the stream is not committed (before, a position of 0
+// wrapped to every block sent and the stream was reported committed).
+TEST(WriteStreamCount, APositionBeforeItsOwnFilemarkWithoutAResetIsNoCommit) {
+  const auto o = write_three("", true).outcome;
+  EXPECT_TRUE(o.filemark_written);
+  EXPECT_EQ(o.ending, drive::Ending::drive_error) << o.message;
+  EXPECT_EQ(o.blocks, 0U);
+  EXPECT_NE(o.message.find("0 of 196608 bytes"), std::string::npos) << o.message;
 }
 
 }  // namespace
