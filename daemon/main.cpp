@@ -341,8 +341,9 @@ int main(int argc, char** argv) {
       ("min-rate", po::value<std::vector<std::string>>()->value_name("[NAME=]RATE")->composing(),
        "the drive's lowest streaming speed, bytes/s (an LTO-9: 177M): a write feeds the drive "
        "at its producer's mean rate and at least this, not as fast as it takes data, so that "
-       "the pool rides out the producer's stalls (default: an emulated drive's model's, else "
-       "0, off); NAME= for one drive; repeatable")
+       "the pool rides out the producer's stalls; 0: off (default: for a real drive the "
+       "lowest speed of its cartridge's LTO generation, LTO-7 to LTO-9, read at each write; "
+       "for an emulated drive its model's, else 0); NAME= for one drive; repeatable")
       ("buffers", po::value<unsigned>()->value_name("N"),
        "registered buffers per drive, whatever --pool-size says (2 to 4096)")
       ("buffer-size", po::value<std::vector<std::string>>()->value_name("[NAME=]SIZE")

@@ -55,9 +55,10 @@ Drive::Drive(std::string name, std::unique_ptr<transport::ScsiTransport> transpo
       _control_buffer{control_buffer},
       _timeouts{std::move(timeouts)},
       _commands{_transport, pool, control_buffer, _timeouts} {
-  // A write stream's own commands (READ POSITION, MODE SELECT) need a buffer that neither its
-  // producer (a receive may still land after a cut) nor the control queue (STATUS refreshes run
-  // while streams do) writes into: the last of the stream buffers, kept for that alone.
+  // A write stream's own commands (READ POSITION, MODE SELECT, MODE SENSE) need a buffer that
+  // neither its producer (a receive may still land after a cut) nor the control queue (STATUS
+  // refreshes run while streams do) writes into: the last of the stream buffers, kept for that
+  // alone.
   if (_stream_buffers.size() >= 2) {
     _stream_command_buffer = _stream_buffers.back();
     _stream_buffers.pop_back();

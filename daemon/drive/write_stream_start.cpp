@@ -99,10 +99,12 @@ void WriteStream::position_for_writing() {
 }
 
 // The drive reports the loaded medium's density in the block descriptor once a MODE SELECT
-// has set the block mode (density code 0: "the medium's"). Whatever it answers, the stream
-// goes on: the pace only delays WRITEs, so not knowing the speed costs pacing, nothing else.
+// has set the block mode (density code 0: "the medium's"). Whatever it answers, short of not
+// answering at all, the stream goes on: the pace only delays WRITEs, so not knowing the speed
+// costs pacing, nothing else. Only the bytes the drive sent are parsed (the residue says how
+// many did not come), never what an earlier command left in the buffer.
 void WriteStream::learn_min_rate(std::function<void()> then) {
-  if (!_options.min_rate_of_medium) {
+  if (!_options.min_rate_of_medium || _options.min_rate > 0) {
     then();
     return;
   }
@@ -111,9 +113,16 @@ void WriteStream::learn_min_rate(std::function<void()> then) {
                                               scsi::cdb::PageControl::current, false, room);
   _channel.send(command, {_scratch, _pool.buffer(_scratch).first(room)},
                 [this, command, room, then = std::move(then)](const auto& r) {
+    if (r.timed_out) {  // the drive is not answering: as a MODE SELECT that fails, no stream
+      fail_to_start(Ending::timeout, "MODE SENSE timed out while the stream was starting; "
+                                     "nothing was written");
+      return;
+    }
     std::optional<std::uint64_t> speed;
-    if (scsi::classify(command, r.status()).condition == TapeCondition::good) {
-      const auto parsed = scsi::parse_mode_sense6(_pool.buffer(_scratch).first(room));
+    const auto status = r.status();
+    if (scsi::classify(command, status).condition == TapeCondition::good && status.residue < room) {
+      const auto parsed =
+          scsi::parse_mode_sense6(_pool.buffer(_scratch).first(room - status.residue));
       if (parsed && !parsed.value().block_descriptors.empty()) {
         speed = scsi::lowest_streaming_speed(parsed.value().block_descriptors.front().density_code);
       }

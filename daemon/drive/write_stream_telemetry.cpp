@@ -34,7 +34,8 @@ void WriteStream::note_drive() {
   }
 }
 
-// From the constructors (again from a next part's, once it took over the stream's count).
+// From the constructors (again from a next part's, once it took over the stream's count), and
+// again once the medium's speed is known (learn_min_rate), which sets the window anew.
 void WriteStream::start_pacing() {
   if (_options.min_rate == 0) {
     return;

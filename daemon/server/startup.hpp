@@ -57,9 +57,10 @@ struct DaemonConfig {
   // drive name; "" is every drive's.
   std::map<std::string, unsigned> start_mark;
   std::map<std::string, unsigned> restart_mark;
-  // The drive's lowest streaming speed in bytes/s, by drive name ("" every drive's; 0: not
-  // known): write streams feed the drive at their producer's pace, at least this
-  // (drive/feed_pacer.hpp). An emulated drive with its model has its model's min_rate.
+  // The drive's lowest streaming speed in bytes/s, by drive name ("" every drive's; 0: no
+  // pacing): write streams feed the drive at their producer's pace, at least this
+  // (drive/feed_pacer.hpp). Unset: an emulated drive has its model's min_rate (0 without a
+  // model), a real drive the lowest speed of the medium it holds (min_rate_of_medium).
   std::map<std::string, std::uint64_t> min_rate;
   // --buffers N: N buffers per drive whatever the pool size (the option of earlier versions).
   std::optional<std::uint32_t> buffers_per_drive;

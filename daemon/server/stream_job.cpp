@@ -116,8 +116,8 @@ void StreamJob::log_summary(const drive::StreamOutcome& outcome, const std::stri
     }
     if (telemetry->paced_from) {
       fields.push_back({"TAPESTREAM_PACED_FROM", std::to_string(*telemetry->paced_from)});
-      fed += ", fed at its producer's pace (the drive's lowest speed " +
-             std::to_string(*telemetry->paced_from / 1'000'000) + " MB/s)";
+      fed += fmt::format(", fed at its producer's pace (the drive's lowest speed {:.1f} MB/s)",
+                         static_cast<double>(*telemetry->paced_from) / 1e6);
     }
   }
   const LogFieldScope scope{fields};

@@ -59,12 +59,14 @@ TEST(StreamEndings, AnUnfinishedFileIsClosedAlsoWhenFilesAreCounted) {
 }
 
 // A unit attention at every command of two streams in turn: whatever each reports is what its
-// file holds, and a stream that left nothing on the tape made no file.
-TEST(StreamEndings, AUnitAttentionAtAnyCommandKeepsEveryReportTrue) {
+// file holds, and a stream that left nothing on the tape made no file. Also with the MODE SENSE
+// a real drive's stream sends at its start for the medium's speed.
+void sweep_unit_attentions(bool min_rate_of_medium) {
   const auto a = stream_data(3 * block + 11, 7);
   const auto b = stream_data(2 * block, 8);
   for (int n = 0; n < 30; ++n) {
     Rig rig{"unit_attention=" + std::to_string(n)};
+    rig.min_rate_of_medium = min_rate_of_medium;
     std::vector<std::pair<drive::StreamOutcome, const std::vector<std::uint8_t>*>> written;
     std::uint64_t expected_file = 0;
     for (const auto* data : {&a, &b, &a}) {
@@ -88,6 +90,12 @@ TEST(StreamEndings, AUnitAttentionAtAnyCommandKeepsEveryReportTrue) {
       }
     }
   }
+}
+
+TEST(StreamEndings, AUnitAttentionAtAnyCommandKeepsEveryReportTrue) { sweep_unit_attentions(false); }
+
+TEST(StreamEndings, AUnitAttentionAtAnyCommandOfAStreamThatAsksItsMediumsSpeed) {
+  sweep_unit_attentions(true);
 }
 
 TEST(StreamEndings, AStreamThatPutNothingOnTheTapeMakesNoFile) {

@@ -29,6 +29,9 @@ class Rig {
   // The commands the streams may use; a drive without SPACE(16)/LOCATE(16) is found by
   // spacing over filemarks.
   drive::PositioningCommands positioning;
+  // The streams ask the medium's density for their pace, as a real drive's do (one MODE SENSE
+  // more at each start).
+  bool min_rate_of_medium = false;
 
   explicit Rig(const std::string& options, std::chrono::milliseconds data_timeout = {})
       : _ring{uring::Ring::create({})},
@@ -48,6 +51,7 @@ class Rig {
     drive::WriteStream::Options o;
     o.block_size = block;
     o.positioning = positioning;
+    o.min_rate_of_medium = min_rate_of_medium;
     return o;
   }
 
