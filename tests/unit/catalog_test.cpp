@@ -151,14 +151,14 @@ TEST_F(CatalogTest, StreamsBecomeFileRowsAndAnEmptyStreamOnlyWithItsFilemark) {
 }
 
 // A spanning stream's swap in one millisecond (integration.span_cli.write failed once in CI):
-// the unloaded cartridge's barcode is recorded, and the next part begins on the next cartridge
-// a few emulated commands later, at the same `when`. The volume in the drive is the newer one.
+// a part begins on one cartridge and the next part on the next cartridge a few emulated
+// commands later, at the same `when`. The volume in the drive is the newer row.
 TEST_F(CatalogTest, OfTwoVolumesSeenInTheSameMillisecondTheNewerIsInTheDrive) {
   SqliteCatalog c{_path};
   const auto now = std::chrono::system_clock::now();
   auto two = begun(1, 0, "part2");
   two.volume = VolumeKey{"SERIAL02", "emu0"};
-  two.start = now - std::chrono::seconds{2};
+  two.start = now;
   c.stream_begun(two);
   c.stream_ended(ended(1, FileStatus::complete, 1));
   c.volume_barcode(VolumeKey{"SERIAL02", "emu0"}, "VOL002", now);
