@@ -46,7 +46,10 @@ struct ts_stream {
   // STREAM_FAILED or ERROR.
   std::optional<tapestream::proto::Message> final_reply;
 
-  // Shared buffers (ts_write_shared_begin): the daemon's memfd, mapped; which slot is where.
+  // Shared buffers: the daemon's memfd, mapped; which slot is where. A write's slot is free
+  // (the producer may acquire it), acquired (being filled) or submitted (the daemon's until
+  // SLOT_FREE); a read's is submitted (the daemon's: it reads a block into it) or acquired (a
+  // block FILLED it; the caller's until ts_shared_return).
   enum class Slot : std::uint8_t { free, acquired, submitted };
   std::uint8_t* map = nullptr;
   std::size_t map_size = 0;
@@ -132,8 +135,11 @@ bool take_part(ts_client* client, const proto::Message& message);
 // The next frame that is not PROGRESS (which goes to the callback).
 client::Result<client::Received> receive_final(ts_client* client, bool leave_data = false);
 
-// A shared-buffer write's READY: the memfd that came with it mapped into `stream` (shared.cpp).
-int map_slots(ts_client* client, ts_stream& stream, const proto::Ready& ready);
+// A shared-buffer stream's READY: the memfd that came with it mapped into `stream` (shared.cpp).
+int map_slots(ts_client* client, ts_stream& stream, const proto::Ready& ready, bool write);
+// A shared-buffer read's end from ts_stream_finish: every slot the caller holds given back,
+// every block still coming given back as it comes, until END or the failure (shared_read.cpp).
+int drain_shared_read(ts_stream* stream);
 
 // Takes the frames waiting on the socket during a socket write: PROGRESS, or the daemon ending
 // the stream early (kept for ts_stream_commit, and its code returned).

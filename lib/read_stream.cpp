@@ -33,8 +33,8 @@ long ts_stream_read(ts_stream* stream, void* into, size_t capacity) {
   }
   ts_client* client = stream->client;
   return guarded(client, [&] {
-    if (into == nullptr || capacity == 0 || stream->by_fd) {
-      return -EINVAL;
+    if (into == nullptr || capacity == 0 || stream->by_fd || stream->map != nullptr) {
+      return -EINVAL;  // a shared-buffer read's blocks come by ts_shared_next
     }
     if (stream->at_end) {
       return 0;
@@ -70,6 +70,13 @@ int ts_stream_finish(ts_stream* stream, struct ts_result* out) {
   return guarded(client, [&] {
     if (out != nullptr && !lib::result_sized(out)) {
       return fail(client, proto::Status::bad_request, "ts_stream_finish: set struct_size with TS_INIT");
+    }
+    if (stream->map != nullptr) {
+      if (const int r = lib::drain_shared_read(stream); r != 0 && !stream->at_end) {
+        delete stream;
+        client->stream = nullptr;
+        return r;
+      }
     }
     // Data the caller left unread is skipped: the stream's END follows it.
     std::vector<std::uint8_t> sink(64 * 1024);

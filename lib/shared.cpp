@@ -17,9 +17,11 @@ ts_stream::~ts_stream() {
 
 namespace tapestream::lib {
 
-// A shared-buffer write's READY: the memfd that came with it, mapped. The daemon's numbers are
-// checked against the memfd's own size before anything is touched.
-int map_slots(ts_client* client, ts_stream& stream, const proto::Ready& ready) {
+// A shared-buffer stream's READY: the memfd that came with it, mapped. The daemon's numbers are
+// checked against the memfd's own size before anything is touched. A write's slots start as the
+// producer's; a read's as the daemon's (its READY names no block size: a block fills at most
+// its slot's stride).
+int map_slots(ts_client* client, ts_stream& stream, const proto::Ready& ready, bool write) {
   auto memfd = client->connection.take_passed_fd();
   client->broken = true;  // until the slots are mapped: the daemon's stream cannot be used
   if (!memfd) {
@@ -28,7 +30,8 @@ int map_slots(ts_client* client, ts_stream& stream, const proto::Ready& ready) {
   struct stat st {};
   const auto size = std::uint64_t{ready.slot_count} * ready.slot_stride;
   if (::fstat(memfd.get(), &st) != 0 || static_cast<std::uint64_t>(st.st_size) < size ||
-      ready.block_size == 0 || ready.block_size > ready.slot_stride) {
+      ready.slot_count == 0 || ready.slot_stride == 0 ||
+      (write && (ready.block_size == 0 || ready.block_size > ready.slot_stride))) {
     return fail(client, proto::Status::internal, "the shared-buffer memfd does not hold the slots READY names");
   }
   void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd.get(), 0);
@@ -38,9 +41,9 @@ int map_slots(ts_client* client, ts_stream& stream, const proto::Ready& ready) {
   stream.map = static_cast<std::uint8_t*>(map);
   stream.map_size = size;
   stream.stride = ready.slot_stride;
-  stream.capacity = ready.block_size;
-  stream.slots.assign(ready.slot_count, ts_stream::Slot::free);
-  for (std::uint32_t i = 0; i < ready.slot_count; ++i) {
+  stream.capacity = write ? ready.block_size : ready.slot_stride;
+  stream.slots.assign(ready.slot_count, write ? ts_stream::Slot::free : ts_stream::Slot::submitted);
+  for (std::uint32_t i = 0; write && i < ready.slot_count; ++i) {
     stream.free_slots.push_back(i);
   }
   client->broken = false;

@@ -123,7 +123,7 @@ int begin(ts_client* client, const proto::Message& request, int fd, bool write, 
   const auto& accepted = std::get<proto::Ready>(ready.value().message);
   stream->ready_flags = accepted.flags;
   if ((accepted.flags & TS_READY_SHARED) != 0) {
-    if (const int r = map_slots(client, *stream, accepted); r != 0) {
+    if (const int r = map_slots(client, *stream, accepted, write); r != 0) {
       return r;
     }
   }
@@ -437,6 +437,32 @@ int ts_read_begin(ts_client* client, const char* drive, uint64_t file_number, in
       request.flags |= TS_READ_PROGRESS;
     }
     return lib::begin_on_drive(client, drive, std::move(request), fd, false, out);
+  });
+}
+
+int ts_read_shared_begin(ts_client* client, const char* drive, uint64_t file_number, ts_stream** out) {
+  return guarded(client, [&] {
+    if (const int r = lib::usable(client); r != 0) {
+      return r;
+    }
+    if (out == nullptr) {
+      return fail(client, proto::Status::bad_request, "ts_read_shared_begin: no place for the stream");
+    }
+    *out = nullptr;
+    if ((client->connection.features() & TS_FEATURE_SHARED_BUFFERS) == 0) {
+      client->last_error = "the daemon did not grant shared buffers";
+      return -EOPNOTSUPP;
+    }
+    proto::ReadRequest request;
+    request.file_number = file_number;
+    request.flags = TS_READ_SHARED | (client->progress != nullptr ? TS_READ_PROGRESS : 0U);
+    const int begun = lib::begin_on_drive(client, drive, std::move(request), -1, false, out);
+    if (begun == 0 && (*out)->map == nullptr) {  // READY without its slots: nothing to read with
+      lib::abandon_read(*out);
+      *out = nullptr;
+      return fail(client, proto::Status::internal, "the daemon's READY of a shared read came without its slots");
+    }
+    return begun;
   });
 }
 

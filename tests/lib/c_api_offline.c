@@ -37,6 +37,7 @@ void offline(void) {
   ts_stream* st = NULL;
   EXPECT_CODE(ts_write_begin(NULL, NULL, NULL, -1, &st), -EINVAL);
   EXPECT_CODE(ts_read_begin(NULL, NULL, 0, -1, &st), -EINVAL);
+  EXPECT_CODE(ts_read_shared_begin(NULL, NULL, 0, &st), -EINVAL);
   EXPECT_CODE(ts_stream_write(NULL, "x", 1), -EINVAL);
   EXPECT_CODE(ts_stream_commit(NULL, NULL), -EINVAL);
   EXPECT_CODE(ts_stream_abort(NULL, NULL), -EINVAL);
@@ -75,6 +76,10 @@ void offline(void) {
     TS_INIT(struct ts_slot, &slot);
     EXPECT_CODE(ts_shared_acquire(NULL, &slot, 0), -EINVAL);
     EXPECT_CODE(ts_shared_submit(NULL, 0, 1), -EINVAL);
+    struct ts_block block;
+    TS_INIT(struct ts_block, &block);
+    EXPECT_CODE(ts_shared_next(NULL, &block, 0), -EINVAL);
+    EXPECT_CODE(ts_shared_return(NULL, 0), -EINVAL);
     CHECK(ts_shared_slot_count(NULL) == 0, "ts_shared_slot_count(NULL) is 0");
   }
   /* 1.3 */

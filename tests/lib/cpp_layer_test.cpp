@@ -87,7 +87,8 @@ TEST_F(CppLayerOnline, WritesReadsBackAndAbortsAnUncommittedStream) {
   }
 }
 
-// 1.1: a socket write from a pipe: wait for the pipe, splice what it holds, commit.
+// 1.2: a write produced in shared slots, read back through the socket; 1.4: and through
+// shared slots.
 TEST_F(CppLayerOnline, ProducesInSharedSlotsAndReadsBack) {
   auto c = tapestream::client::connect(_socket, "cpp_layer_test");
   ASSERT_NE(c.features() & TS_FEATURE_SHARED_BUFFERS, 0U);
@@ -123,8 +124,22 @@ TEST_F(CppLayerOnline, ProducesInSharedSlotsAndReadsBack) {
   r.finish();
   back.resize(have);
   EXPECT_EQ(back, produced);
+
+  // And back through shared slots: each block where the drive read it, given back after use.
+  auto shared = c.read_shared(committed.file_number);
+  std::vector<unsigned char> in_place;
+  while (const auto block = shared.next(30'000)) {
+    const auto* bytes = static_cast<const unsigned char*>(block->data);
+    in_place.insert(in_place.end(), bytes, bytes + block->length);
+    shared.give_back(*block);
+    EXPECT_THROW(shared.give_back(*block), tapestream::error) << "given back twice";
+  }
+  const auto end = shared.finish();
+  EXPECT_EQ(end.bytes, produced.size());
+  EXPECT_EQ(in_place, produced);
 }
 
+// 1.1: a socket write from a pipe: wait for the pipe, splice what it holds, commit.
 TEST_F(CppLayerOnline, SplicesAPipeIntoAWrite) {
   auto c = tapestream::client::connect(_socket, "cpp_layer_test");
   int fds[2];

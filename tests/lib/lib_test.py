@@ -7,6 +7,9 @@ processes, GNU sha256sum). Cases:
                  then forced, and the CLI lists that volume
   volume_full    a socket write past the end of an 8 MiB tape: volume_full, with the daemon's
                  account of what is on the tape
+  shared_read    c_api_test shared_read: a file read back through shared buffers (1.4), every
+                 block in place and in order with the write's digest, hostile returns refused,
+                 a reader that keeps its slots and stops early, a file that is not there
   cpp_layer      tapestream.hpp: RAII streams write, read back, abort when dropped; a write
                  produced in shared slots reads back
   gone           a handle whose daemon stopped: every call fails with unreachable, no crash
@@ -83,6 +86,13 @@ def case_volume_full(case):
     d = case.daemon(drives=[f"emu0=emulated:{case.path('tape.tap')}?capacity=8M&ew=4M"])
     p = run(case, [os.environ["TS_C_API_TEST"], "full", d.socket])
     case.check(p.returncode == 0, f"c_api_test full exits 0 (rc {p.returncode})")
+
+
+def case_shared_read(case):
+    """a file read back through shared buffers with the C API (1.4)"""
+    d = emulated_daemon(case)
+    p = run(case, [os.environ["TS_C_API_TEST"], "shared_read", d.socket])
+    case.check(p.returncode == 0, f"c_api_test shared_read exits 0 (rc {p.returncode})")
 
 
 def case_cpp_layer(case):
@@ -307,7 +317,7 @@ def case_example_python(case):
     case.check(cli_read_sha(case, d, 0) == first[0][3], "the CLI reads its file 0 with the same sha256sum")
 
 
-CASES = {"c_api": case_c_api, "volume_full": case_volume_full, "cpp_layer": case_cpp_layer,
+CASES = {"c_api": case_c_api, "volume_full": case_volume_full, "shared_read": case_shared_read, "cpp_layer": case_cpp_layer,
          "gone": case_gone, "out_of_step": case_out_of_step, "sigpipe": case_sigpipe, "example_c": case_example_c,
          "example_python": case_example_python}
 

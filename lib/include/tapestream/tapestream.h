@@ -425,6 +425,28 @@ TS_API int ts_shared_submit(ts_stream* stream, uint32_t index, size_t length);
 /* The number of slots of a shared-buffer write (0 for any other stream). */
 TS_API uint32_t ts_shared_slot_count(const ts_stream* stream);
 
+/* ---- Shared-buffer reads (1.4) -------------------------------------------------------------
+ * A read whose blocks the drive reads straight into slots of a memfd the daemon shares with
+ * this process (the daemon must grant TS_FEATURE_SHARED_BUFFERS; -EOPNOTSUPP otherwise): the
+ * consumer takes each block where it lies, in the file's order, and gives its slot back for the
+ * next one. ts_stream_read does not apply (-EINVAL); ts_stream_finish ends the read as any
+ * other, giving back every slot the caller still holds first (PROTOCOL.md, "Shared buffers"). */
+struct ts_block {
+  size_t struct_size;
+  uint32_t index;   /* what ts_shared_return names */
+  const void* data; /* the block, `length` bytes, the caller's until it returns the slot */
+  size_t length;
+};
+TS_API int ts_read_shared_begin(ts_client* client, const char* drive, uint64_t file_number,
+                                ts_stream** out);
+/* Waits (at most `timeout_ms` as poll(2), -1: no limit) for the file's next block. Returns 1
+ * with `block` filled; 0 at the file's end (then ts_stream_finish); -ETIMEDOUT; or, when the
+ * daemon ended the read early, its code (ts_stream_finish then gives the account). The daemon
+ * reads no further while the caller holds every slot: return them as they are used. */
+TS_API int ts_shared_next(ts_stream* stream, struct ts_block* block, int timeout_ms);
+/* Gives slot `index` back (-EINVAL for a slot the caller does not hold). */
+TS_API int ts_shared_return(ts_stream* stream, uint32_t index);
+
 /* ---- Streams that span volumes (1.3) -------------------------------------------------------
  * A write with TS_WRITE_SPAN in its options (the daemon must grant TS_FEATURE_SPAN, -EOPNOTSUPP
  * otherwise; only on a drive of a library) goes on on the library's next scratch volume when a

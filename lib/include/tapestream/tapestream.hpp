@@ -91,6 +91,10 @@ class read_stream {
   }
   // Bytes read into `into`; 0 at the file's end.
   std::size_t read(void* into, std::size_t capacity);
+  // 1.4, a shared-buffer read (client::read_shared): the file's next block where it lies, the
+  // caller's until give_back(); nullopt at the file's end. A timeout throws (-ETIMEDOUT).
+  std::optional<ts_block> next(int timeout_ms = -1);
+  void give_back(const ts_block& block);
   ts_result finish();
 
  private:
@@ -178,6 +182,12 @@ class client {
   read_stream read(std::uint64_t file_number, const std::string& drive = {}, int fd = -1) {
     ts_stream* s = nullptr;
     check(ts_read_begin(get(), drive.c_str(), file_number, fd, &s));
+    return read_stream{get(), s};
+  }
+  // 1.4: a read whose blocks the drive reads into slots shared with this process.
+  read_stream read_shared(std::uint64_t file_number, const std::string& drive = {}) {
+    ts_stream* s = nullptr;
+    check(ts_read_shared_begin(get(), drive.c_str(), file_number, &s));
     return read_stream{get(), s};
   }
   ts_result write_fd(int fd, const ts_write_options& options, const std::string& drive = {}) {
@@ -281,6 +291,21 @@ inline std::size_t read_stream::read(void* into, std::size_t capacity) {
     throw error{static_cast<int>(r), ts_last_error(_client)};
   }
   return static_cast<std::size_t>(r);
+}
+
+inline std::optional<ts_block> read_stream::next(int timeout_ms) {
+  auto block = init<ts_block>();
+  const int r = ts_shared_next(_stream, &block, timeout_ms);
+  if (r < 0) {
+    throw error{r, ts_last_error(_client)};
+  }
+  return r == 1 ? std::optional<ts_block>{block} : std::nullopt;
+}
+
+inline void read_stream::give_back(const ts_block& block) {
+  if (const int r = ts_shared_return(_stream, block.index); r != 0) {
+    throw error{r, ts_last_error(_client)};
+  }
 }
 
 inline ts_result read_stream::finish() {
