@@ -5,6 +5,8 @@
 #   ts-fd       head -c SIZE /dev/zero | tapestream write --data-path fd
 #   ts-fd-file  tapestream write --data-path fd < SOURCE   (a regular file: O_DIRECT reads;
 #               not the same job: SOURCE is written first, outside the timing)
+#   ts-fd-bare  ts-fd with the work mbuffer does not do left out: --no-digest (no SHA-256 of
+#               the stream) and --protection off (no CRC32C of every block)
 # (tapestream: the emulated drive, whose image is FILE.)
 # Each run ends with the data flushed to the disk (mbuffer: sync; tapestream: WRITE FILEMARKS
 # Immed=0 is an fdatasync of the image). CPU is every process of the pipeline (children's user +
@@ -33,15 +35,19 @@ for round in $(seq "$rounds"); do
     'BEGIN { printf "%-12s %6d %10.2f %10.2f %12.2f\n", "mbuffer", r, m*1048576/w/1e9, (u+s)/(m/1024), w }'
   rm -f "$work/out"
 
-  for path in stream fd fd-file; do
+  for path in stream fd fd-file fd-bare; do
     rm -rf "$work/state" "$TAPESTREAM_SOCKET"
+    bare=()
+    [ "$path" = fd-bare ] && bare=(--protection off)
     "$daemon" --socket "$TAPESTREAM_SOCKET" --state-dir "$work/state" --log-level warn \
-      --drive "emu0=emulated:$work/state/emu0.tap?capacity=64G" &
+      --drive "emu0=emulated:$work/state/emu0.tap?capacity=64G" "${bare[@]}" &
     daemon_pid=$!
     while [ ! -S "$TAPESTREAM_SOCKET" ]; do sleep 0.05; done
     if [ "$path" = fd-file ]; then
       [ -f "$work/source" ] || { head -c "${mib}M" /dev/zero >"$work/source"; sync "$work/source"; }
       job="'$cli' write --data-path fd <'$work/source' 2>'$work/cli.log'"
+    elif [ "$path" = fd-bare ]; then
+      job="head -c ${mib}M /dev/zero | '$cli' write --data-path fd --no-digest 2>'$work/cli.log'"
     else
       job="head -c ${mib}M /dev/zero | '$cli' write --data-path $path 2>'$work/cli.log'"
     fi
