@@ -135,6 +135,9 @@ bool take_part(ts_client* client, const proto::Message& message);
 // The next frame that is not PROGRESS (which goes to the callback).
 client::Result<client::Received> receive_final(ts_client* client, bool leave_data = false);
 
+// Waits until a frame can be read (at most `timeout_ms` as poll(2)): 0, -ETIMEDOUT, or the
+// failure's code (shared.cpp).
+int wait_for_frame(ts_client* client, int timeout_ms);
 // A shared-buffer stream's READY: the memfd that came with it mapped into `stream` (shared.cpp).
 int map_slots(ts_client* client, ts_stream& stream, const proto::Ready& ready, bool write);
 // A shared-buffer read's end from ts_stream_finish: every slot the caller holds given back,

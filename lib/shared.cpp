@@ -50,6 +50,21 @@ int map_slots(ts_client* client, ts_stream& stream, const proto::Ready& ready, b
   return 0;
 }
 
+// Any event but a timeout lets the caller receive: an error or a hang-up is then its failure.
+int wait_for_frame(ts_client* client, int timeout_ms) {
+  for (;;) {
+    pollfd ready{client->connection.fd(), POLLIN, 0};
+    const int n = ::poll(&ready, 1, timeout_ms);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return lib::fail_errno(client, errno, "poll");
+    }
+    return n == 0 ? -ETIMEDOUT : 0;
+  }
+}
+
 }  // namespace tapestream::lib
 
 using namespace tapestream;
@@ -95,16 +110,8 @@ int ts_shared_acquire(ts_stream* stream, struct ts_slot* out, int timeout_ms) {
       return r;
     }
     while (stream->free_slots.empty()) {
-      pollfd ready{client->connection.fd(), POLLIN, 0};
-      const int n = ::poll(&ready, 1, timeout_ms);
-      if (n < 0 && errno == EINTR) {
-        continue;
-      }
-      if (n < 0) {
-        return lib::fail_errno(client, errno, "poll");
-      }
-      if (n == 0) {
-        return -ETIMEDOUT;
+      if (const int waited = lib::wait_for_frame(client, timeout_ms); waited != 0) {
+        return waited;
       }
       auto r = client->connection.receive();
       if (!r) {

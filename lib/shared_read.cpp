@@ -2,8 +2,6 @@
 // each block into a slot of the daemon's memfd, FILLED hands it over, RETURN gives it back. The
 // library keeps whose each slot is: the caller's mistakes are refused here, never sent, and a
 // daemon that names a slot it does not hold, or a length beyond a slot, is not believed.
-#include <poll.h>
-
 #include <cerrno>
 
 #include "handle.hpp"
@@ -30,18 +28,8 @@ int check_shared_read(ts_stream* stream) {
 int next_filled(ts_stream* stream, ts_block* block, int timeout_ms) {
   ts_client* client = stream->client;
   for (;;) {
-    if (!client->connection.readable()) {
-      pollfd ready{client->connection.fd(), POLLIN, 0};
-      const int n = ::poll(&ready, 1, timeout_ms);
-      if (n < 0 && errno == EINTR) {
-        continue;
-      }
-      if (n < 0) {
-        return lib::fail_errno(client, errno, "poll");
-      }
-      if (n == 0) {
-        return -ETIMEDOUT;
-      }
+    if (const int waited = lib::wait_for_frame(client, timeout_ms); waited != 0) {
+      return waited;
     }
     auto r = client->connection.receive();
     if (!r) {
