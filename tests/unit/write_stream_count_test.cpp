@@ -15,6 +15,7 @@
 #include "emulated/emulated_drive.hpp"
 #include "fake_transport.hpp"
 #include "temp_dir.hpp"
+#include "write_stream_driver.hpp"
 
 namespace tapestream {
 namespace {
@@ -96,23 +97,10 @@ Run write_three(const std::string& faults, bool zero_after_filemark = false) {
   options.command_buffer = 8;
   options.start_watermark = 1;
   std::optional<drive::StreamOutcome> outcome;
-  bool ready = false;
   drive::WriteStream stream{drive, pool, timeouts, {0, 1, 2, 3, 4, 5, 6, 7}, options,
                             [&](const drive::StreamOutcome& o) { outcome = o; }};
-  stream.start([&](std::uint64_t) { ready = true; });
-  EXPECT_TRUE(test::run_until(ring, [&] { return ready || outcome.has_value(); }));
-  for (int i = 0; i < 3 && ready && !stream.closed(); ++i) {
-    EXPECT_TRUE(test::run_until(ring, [&] { return !stream.writable().empty() || stream.closed(); }));
-    auto space = stream.writable();
-    if (space.empty()) {
-      break;
-    }
-    stream.commit(space.size());
-  }
-  stream.finish();
-  EXPECT_TRUE(test::run_until(ring, [&] { return outcome.has_value(); }));
-  EXPECT_TRUE(test::run_until(ring, [&] { return ring.in_flight() == 0; }));
-  return {outcome.value_or(drive::StreamOutcome{}), drive.count_after_filemark()};
+  const auto ended = test::write_blocks(ring, stream, outcome, 3);
+  return {ended, drive.count_after_filemark()};
 }
 
 // unit_attention=N: a power-on reset (which rewinds the emulated tape) with command N + 1.

@@ -16,6 +16,7 @@
 #include "emulated/emulated_drive.hpp"
 #include "fake_transport.hpp"
 #include "temp_dir.hpp"
+#include "write_stream_driver.hpp"
 
 namespace tapestream {
 namespace {
@@ -99,18 +100,20 @@ struct MediumPace {
   drive::StreamOutcome outcome;
 };
 
+// 64 KiB blocks, 8 buffers and a command buffer, writing from the first block on.
+drive::WriteStream::Options stream_options() {
+  drive::WriteStream::Options o;
+  o.block_size = block;
+  o.tape_alert_interval = std::chrono::seconds{0};
+  o.command_buffer = 8;
+  o.start_watermark = 1;
+  o.restart_watermark = 1;
+  return o;
+}
+
 class PaceTest : public ::testing::Test {
  protected:
   std::string image() { return "emulated:" + (_dir / ("t" + std::to_string(++_images) + ".tap")).string(); }
-  static drive::WriteStream::Options options() {
-    drive::WriteStream::Options o;
-    o.block_size = block;
-    o.tape_alert_interval = std::chrono::seconds{0};
-    o.command_buffer = 8;
-    o.start_watermark = 1;
-    o.restart_watermark = 1;
-    return o;
-  }
   // One block through a drive whose MODE SENSE reports `density` (or refuses), the stream
   // asking for the medium's speed or not (`of_medium`).
   MediumPace write_with_medium(std::uint8_t density, bool refuse, bool of_medium);
@@ -128,89 +131,80 @@ void idle(uring::Ring& ring, std::chrono::milliseconds how_long) {
   }
 }
 
-TEST_F(PaceTest, AHeldBlockGoesOnTheTickAndTheStreamsEndGoesAtOnce) {
-  {
-    auto ring = uring::Ring::create({});
-    auto pool = uring::BufferPool::create(ring, 9, 2 * block);
-    const auto timeouts = scsi::TimeoutTable::lto_defaults();
-    emulated::EmulatedDrive emulated{ring, emulated::parse_drive_spec(image())};
-    WriteCounter drive{emulated};
-    auto options = PaceTest::options();
-    // Fed at 55 kB/s at least (a tenth above): a 64 KiB block's credit takes 1.2 s to build.
-    options.min_rate = 50'000;
-    std::optional<drive::StreamOutcome> outcome;
+// A paced stream on an emulated drive whose WRITEs are counted, started: READY came.
+struct PacedStream {
+  PacedStream(const std::string& image, std::uint64_t min_rate)
+      : emulated{ring, emulated::parse_drive_spec(image)}, drive{emulated}, stream{[&] {
+          auto options = stream_options();
+          options.min_rate = min_rate;
+          return drive::WriteStream{drive, pool, timeouts, {0, 1, 2, 3, 4, 5, 6, 7}, options,
+                                    [this](const drive::StreamOutcome& o) { outcome = o; }};
+        }()} {
     bool ready = false;
-    drive::WriteStream stream{drive, pool, timeouts, {0, 1, 2, 3, 4, 5, 6, 7}, options,
-                              [&](const drive::StreamOutcome& o) { outcome = o; }};
     stream.start([&](std::uint64_t) { ready = true; });
-    ASSERT_TRUE(test::run_until(ring, [&] { return ready; }));
-    const auto fill_one = [&] {
-      auto space = stream.writable();
-      ASSERT_EQ(space.size(), block);
-      stream.commit(space.size());
-    };
-
-    fill_one();
-    idle(ring, std::chrono::milliseconds{1'300});
-    EXPECT_EQ(drive.writes, 0) << "no commit, no tick: nothing may send the held block";
-    stream.tick();
-    ASSERT_TRUE(test::run_until(ring, [&] { return drive.writes == 1; })) << "the tick sends it";
-
-    // The credit was spent: the next blocks wait about a second for theirs.
-    fill_one();
-    fill_one();
-    fill_one();
-    idle(ring, std::chrono::milliseconds{200});
-    stream.tick();
-    idle(ring, std::chrono::milliseconds{100});
-    EXPECT_EQ(drive.writes, 1) << "the pace holds them";
-
-    const auto finishing = std::chrono::steady_clock::now();
-    stream.finish();
-    ASSERT_TRUE(test::run_until(ring, [&] { return outcome.has_value(); }));
-    EXPECT_TRUE(outcome->complete()) << outcome->message;
-    EXPECT_EQ(drive.writes, 4);
-    EXPECT_EQ(outcome->bytes, 4U * block);
-    EXPECT_LT(std::chrono::steady_clock::now() - finishing, std::chrono::seconds{2})
-        << "the end went at the drive's speed, not at the pace (3.5 s for three blocks)";
-    ASSERT_TRUE(test::run_until(ring, [&] { return ring.in_flight() == 0; }));
+    EXPECT_TRUE(test::run_until(ring, [&] { return ready; }));
   }
+  ~PacedStream() { EXPECT_TRUE(test::run_until(ring, [&] { return ring.in_flight() == 0; })); }
+  void fill_one() {
+    auto space = stream.writable();
+    ASSERT_EQ(space.size(), block);
+    stream.commit(space.size());
+  }
+
+  uring::Ring ring = uring::Ring::create({});
+  uring::BufferPool pool = uring::BufferPool::create(ring, 9, 2 * block);
+  scsi::TimeoutTable timeouts = scsi::TimeoutTable::lto_defaults();
+  emulated::EmulatedDrive emulated;
+  WriteCounter drive;
+  std::optional<drive::StreamOutcome> outcome;
+  drive::WriteStream stream;
+};
+
+TEST_F(PaceTest, AHeldBlockGoesOnTheTickAndTheStreamsEndGoesAtOnce) {
+  // Fed at 55 kB/s at least (a tenth above): a 64 KiB block's credit takes 1.2 s to build.
+  PacedStream p{image(), 50'000};
+  p.fill_one();
+  idle(p.ring, std::chrono::milliseconds{1'300});
+  EXPECT_EQ(p.drive.writes, 0) << "no commit, no tick: nothing may send the held block";
+  p.stream.tick();
+  ASSERT_TRUE(test::run_until(p.ring, [&] { return p.drive.writes == 1; })) << "the tick sends it";
+
+  // The credit was spent: the next blocks wait about a second for theirs.
+  p.fill_one();
+  p.fill_one();
+  p.fill_one();
+  idle(p.ring, std::chrono::milliseconds{200});
+  p.stream.tick();
+  idle(p.ring, std::chrono::milliseconds{100});
+  EXPECT_EQ(p.drive.writes, 1) << "the pace holds them";
+
+  const auto finishing = std::chrono::steady_clock::now();
+  p.stream.finish();
+  ASSERT_TRUE(test::run_until(p.ring, [&] { return p.outcome.has_value(); }));
+  EXPECT_TRUE(p.outcome->complete()) << p.outcome->message;
+  EXPECT_EQ(p.drive.writes, 4);
+  EXPECT_EQ(p.outcome->bytes, 4U * block);
+  EXPECT_LT(std::chrono::steady_clock::now() - finishing, std::chrono::seconds{2})
+      << "the end went at the drive's speed, not at the pace (3.5 s for three blocks)";
 }
 
 // However slow the pace, a pool three quarters full goes to the drive on the commit that
 // filled it, with no tick: holding it longer would stall the producer, the one thing worse
 // for the drive than an early WRITE.
 TEST_F(PaceTest, APoolThreeQuartersFullIsNeverHeldBack) {
-  auto ring = uring::Ring::create({});
-  auto pool = uring::BufferPool::create(ring, 9, 2 * block);
-  const auto timeouts = scsi::TimeoutTable::lto_defaults();
-  emulated::EmulatedDrive emulated{ring, emulated::parse_drive_spec(image())};
-  WriteCounter drive{emulated};
-  auto options = PaceTest::options();
-  options.min_rate = 1'000;  // a 64 KiB block's credit would take a minute
-  std::optional<drive::StreamOutcome> outcome;
-  bool ready = false;
-  drive::WriteStream stream{drive, pool, timeouts, {0, 1, 2, 3, 4, 5, 6, 7}, options,
-                            [&](const drive::StreamOutcome& o) { outcome = o; }};
-  stream.start([&](std::uint64_t) { ready = true; });
-  ASSERT_TRUE(test::run_until(ring, [&] { return ready; }));
-  for (int i = 0; i < 5; ++i) {  // 5 of the 8 buffers: below three quarters
-    auto space = stream.writable();
-    ASSERT_EQ(space.size(), block);
-    stream.commit(space.size());
+  PacedStream p{image(), 1'000};  // a 64 KiB block's credit would take a minute
+  for (int i = 0; i < 5; ++i) {   // 5 of the 8 buffers: below three quarters
+    p.fill_one();
   }
-  idle(ring, std::chrono::milliseconds{300});
-  EXPECT_EQ(drive.writes, 0) << "below three quarters the pace holds";
-  auto space = stream.writable();
-  ASSERT_EQ(space.size(), block);
-  stream.commit(space.size());  // the sixth: three quarters
-  EXPECT_TRUE(test::run_until(ring, [&] { return drive.writes >= 1; }))
+  idle(p.ring, std::chrono::milliseconds{300});
+  EXPECT_EQ(p.drive.writes, 0) << "below three quarters the pace holds";
+  p.fill_one();  // the sixth: three quarters
+  EXPECT_TRUE(test::run_until(p.ring, [&] { return p.drive.writes >= 1; }))
       << "three quarters full, sent without a tick";
-  stream.finish();
-  ASSERT_TRUE(test::run_until(ring, [&] { return outcome.has_value(); }));
-  EXPECT_TRUE(outcome->complete()) << outcome->message;
-  EXPECT_EQ(outcome->bytes, 6U * block);
-  ASSERT_TRUE(test::run_until(ring, [&] { return ring.in_flight() == 0; }));
+  p.stream.finish();
+  ASSERT_TRUE(test::run_until(p.ring, [&] { return p.outcome.has_value(); }));
+  EXPECT_TRUE(p.outcome->complete()) << p.outcome->message;
+  EXPECT_EQ(p.outcome->bytes, 6U * block);
 }
 
 MediumPace PaceTest::write_with_medium(std::uint8_t density, bool refuse, bool of_medium) {
@@ -221,26 +215,15 @@ MediumPace PaceTest::write_with_medium(std::uint8_t density, bool refuse, bool o
   DensityReporter drive{ring, emulated};
   drive.density = density;
   drive.refuse = refuse;
-  auto options = PaceTest::options();
+  auto options = stream_options();
   options.min_rate_of_medium = of_medium;
   std::optional<drive::StreamOutcome> outcome;
-  bool ready = false;
   drive::WriteStream stream{drive, pool, timeouts, {0, 1, 2, 3, 4, 5, 6, 7}, options,
                             [&](const drive::StreamOutcome& o) { outcome = o; }};
-  stream.start([&](std::uint64_t) { ready = true; });
-  EXPECT_TRUE(test::run_until(ring, [&] { return ready || outcome.has_value(); }));
   MediumPace result;
-  result.paced_from = stream.progress().paced_from;
-  if (ready) {
-    auto space = stream.writable();
-    std::fill(space.begin(), space.end(), std::uint8_t{7});
-    stream.commit(space.size());
-  }
-  stream.finish();
-  EXPECT_TRUE(test::run_until(ring, [&] { return outcome.has_value(); }));
-  EXPECT_TRUE(test::run_until(ring, [&] { return ring.in_flight() == 0; }));
+  result.outcome = test::write_blocks(ring, stream, outcome, 1, {},
+                                      [&] { result.paced_from = stream.progress().paced_from; });
   result.mode_senses = drive.mode_senses;
-  result.outcome = outcome.value_or(drive::StreamOutcome{});
   return result;
 }
 

@@ -17,6 +17,7 @@
 #include "emulated/emulated_drive.hpp"
 #include "fake_transport.hpp"
 #include "temp_dir.hpp"
+#include "write_stream_driver.hpp"
 
 namespace tapestream {
 namespace {
@@ -144,24 +145,12 @@ class PollTest : public ::testing::Test {
     options.model_page = true;
     options.model_poll_bytes = 4 * block;
     std::optional<drive::StreamOutcome> outcome;
-    bool ready = false;
     drive::WriteStream stream{recorder, pool, timeouts, {0, 1, 2, 3, 4, 5, 6, 7}, options,
                               [&](const drive::StreamOutcome& o) { outcome = o; }};
-    stream.start([&](std::uint64_t) { ready = true; });
-    EXPECT_TRUE(test::run_until(ring, [&] { return ready || outcome.has_value(); }));
-    for (std::size_t i = 0; i < blocks && !stream.closed(); ++i) {
-      EXPECT_TRUE(test::run_until(ring, [&] { return !stream.writable().empty() || stream.closed(); }));
-      auto space = stream.writable();
-      if (space.empty()) {
-        break;
-      }
+    const auto ended = test::write_blocks(ring, stream, outcome, blocks, [](std::size_t i, auto space) {
       std::fill(space.begin(), space.end(), static_cast<std::uint8_t>(i));
-      stream.commit(space.size());
-    }
-    stream.finish();
-    EXPECT_TRUE(test::run_until(ring, [&] { return outcome.has_value(); }));
-    EXPECT_TRUE(test::run_until(ring, [&] { return ring.in_flight() == 0; }));
-    Run run{outcome.value_or(drive::StreamOutcome{}), recorder.commands, recorder.mid_stream_poll(), 0};
+    });
+    Run run{ended, recorder.commands, recorder.mid_stream_poll(), 0};
     if (run.mid_stream_poll) {
       run.writes_before_poll = recorder.writes_before(*run.mid_stream_poll);
     }
