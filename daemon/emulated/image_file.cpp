@@ -215,7 +215,13 @@ UniqueFd reopen_image(int fd, const DriveSpec& spec, int flags) {
 
 OpenedImage open_image(const DriveSpec& spec) {
   check_path(spec);
-  const int access = spec.write_protected ? O_RDONLY : O_RDWR;
+  // An image file nobody may write is a cartridge with its write-protect tab set (root, who
+  // could open it for writing anyway, gets the same tape as everyone else).
+  struct stat mode {};
+  const bool tab_set = ::stat(spec.image.c_str(), &mode) == 0 && S_ISREG(mode.st_mode) &&
+                       (mode.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) == 0;
+  const bool write_protected = spec.write_protected || tab_set;
+  const int access = write_protected ? O_RDONLY : O_RDWR;
   const int nofollow = spec.follow_symlinks ? 0 : O_NOFOLLOW;
   OpenedImage image;
   image.fd = UniqueFd{::open(spec.image.c_str(), access | O_CREAT | O_CLOEXEC | nofollow, 0660)};
@@ -245,7 +251,11 @@ OpenedImage open_image(const DriveSpec& spec) {
   }
   auto& s = scanned.value();
   image.file_size = s.file_size;
-  image.write_protected = spec.write_protected;
+  image.write_protected = write_protected;
+  if (tab_set && !spec.write_protected) {
+    spdlog::info("emulated drive: image {} has no write permission: the cartridge is write "
+                 "protected", spec.image.string());
+  }
   switch (s.end) {
     case ImageScan::End::too_many_runs:
       fail(spec, fmt::format("needs more than {} runs of objects to index (it has at least {} "

@@ -137,6 +137,7 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   void swap_volume();
   void volume_swapped(const Swap& swap);
   void check_scratch();
+  void check_write_protect();
   void start_next_part();
   void next_part_ready(std::uint64_t file);
   void send_part(const std::string& barcode);

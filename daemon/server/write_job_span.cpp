@@ -8,6 +8,8 @@
 
 #include <algorithm>
 
+#include "scsi/cdb.hpp"
+#include "scsi/mode_pages.hpp"
 #include "server/changer_ops.hpp"
 #include "server/changer_worker.hpp"
 #include "server/mailbox.hpp"
@@ -69,7 +71,8 @@ WriteJob::Swap swap_cartridge(const ChangerContext& context, const std::string& 
   if (next == slots.end()) {
     swap.ending = drive::Ending::volume_full;
     swap.message = "no scratch volume left in library " + context.library +
-                   ": every cartridge in its slots was written by this stream or holds data";
+                   ": every cartridge in its slots was written by this stream, holds data or "
+                   "is write protected";
     return swap;
   }
   const auto load = changer_move(
@@ -191,6 +194,30 @@ void WriteJob::check_scratch() {
     if (look.holds != VolumeLook::Holds::nothing) {
       spdlog::info("drive {}: {}: volume {} is no scratch volume ({}); it goes back untouched",
                    _slot.name(), who(), _barcode, look.what);
+      swap_volume();
+      return;
+    }
+    check_write_protect();
+  });
+}
+
+// A blank cartridge whose write-protect tab is set is no scratch volume either: the next part's
+// first WRITE would fail and end the stream, where the next cartridge would take it. The drive
+// says so in MODE SENSE's header (WP); a drive that does not answer leaves it to that WRITE.
+void WriteJob::check_write_protect() {
+  _commanding = true;
+  _slot.drive().commands().run(scsi::cdb::mode_sense6(scsi::DataCompressionPage::code),
+                               [this](const drive::CommandResult& r) {
+    _commanding = false;
+    bool write_protected = false;
+    if (r.classification.condition == scsi::TapeCondition::good) {
+      if (const auto mode = scsi::parse_mode_sense6(r.data)) {
+        write_protected = mode.value().header.write_protected;
+      }
+    }
+    if (write_protected) {
+      spdlog::info("drive {}: {}: volume {} is write protected; it goes back untouched",
+                   _slot.name(), who(), _barcode);
       swap_volume();
       return;
     }

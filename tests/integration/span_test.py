@@ -14,6 +14,9 @@ Cases (argv[3]):
              parts' bytes, the stream's first bytes.
   not_blank  a cartridge in the way holds data: it goes back untouched (its image unchanged),
              and the stream goes on on the next one.
+  write_protected  a blank cartridge in the way is write protected (its image file may not be
+             written: the emulated cartridge's write-protect tab): it goes back untouched, the
+             log says why, and the stream goes on on the next one, committed.
   move_fails the changer's move that loads the second volume fails: PART 1, then STREAM_FAILED
              drive_error; part 1 stays on its volume.
   medium_error  the drive's WRITE 250 fails (in part 2): PART 1, then STREAM_FAILED medium_error
@@ -272,6 +275,35 @@ def case_not_blank(work):
         d.stop()
 
 
+def case_write_protected(work):
+    # VOL002's image may not be written (chmod a-w): its write-protect tab is set.
+    lib, spec = library(work, ["VOL001", "VOL002", "VOL003", "VOL004"])
+    protected = os.path.join(lib, "VOL002.tap")
+    os.chmod(protected, 0o444)
+    d = Daemon(work, spec)
+    try:
+        d.ok("changer", "load", "1", "--drive", "la")
+        data = os.urandom(150 * MIB)
+        digest = hashlib.sha256(data).hexdigest()
+        parts, last = span_write(d, data)
+        if last.type != pf.COMMITTED:
+            fail(f"not committed: {last} {last.message}\n" + d.log_text())
+        if any(p["barcode"] == "VOL002" for p in parts):
+            fail(f"a part went to VOL002, which is write protected: {parts}")
+        if os.path.getsize(protected) != 0:
+            fail(f"VOL002's image changed: {os.path.getsize(protected)} bytes")
+        if "volume VOL002 is write protected; it goes back untouched" not in d.log_text():
+            fail("the log does not say why VOL002 was passed over\n" + d.log_text())
+        nbytes, _, file_number = struct.unpack_from("<QQQ", last.body)
+        third = ({"VOL001", "VOL003", "VOL004"} - {p["barcode"] for p in parts}).pop()
+        volumes = [(p["barcode"], p["file"]) for p in parts] + [(third, file_number)]
+        restored = b"".join(image_file(lib, b, f) or b"" for b, f in volumes)
+        if check_parts(parts) + nbytes != len(data) or hashlib.sha256(restored).hexdigest() != digest:
+            fail(f"the parts on {volumes} are not the stream ({len(restored)} bytes)")
+    finally:
+        d.stop()
+
+
 def case_move_fails(work):
     # Moves: 1 loads VOL001; 2 puts it back after part 1; 3 would load the next one.
     lib, spec = library(work, ["VOL001", "VOL002", "VOL003"], "&move_fails=3")
@@ -440,6 +472,7 @@ def main():
     work = tempfile.mkdtemp(prefix="tapestream-span-")
     try:
         {"whole": case_whole, "no_scratch": case_no_scratch, "not_blank": case_not_blank,
+         "write_protected": case_write_protected,
          "move_fails": case_move_fails, "kill": case_kill,
          "stop_between_parts": case_stop_between_parts,
          "medium_error": case_medium_error}[CASE](work)
