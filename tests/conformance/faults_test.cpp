@@ -116,6 +116,27 @@ TEST_F(EmulatedFaults, WriteProtectedTape) {
   EXPECT_EQ(read(10).classification.condition, TapeCondition::end_of_data);  // reading works
 }
 
+// An image file nobody may write (chmod a-w) is a cartridge with its write-protect tab set,
+// also for root, who could open it for writing: what is on it reads, nothing is added.
+TEST_F(EmulatedFaults, AnImageNobodyMayWriteIsAWriteProtectedTape) {
+  open("");
+  ASSERT_EQ(write(pattern_block(2, 0, 100)).classification.condition, TapeCondition::good);
+  ASSERT_EQ(filemarks(1).classification.condition, TapeCondition::good);
+  std::filesystem::permissions(image(), std::filesystem::perms::owner_read |
+                                            std::filesystem::perms::group_read |
+                                            std::filesystem::perms::others_read);
+  const auto before = std::filesystem::file_size(image());
+  reopen();
+  (void)h().run(cdb::test_unit_ready());  // the new cartridge's unit attention
+  const auto mode = parse_mode_sense6(h().query(cdb::mode_sense6(0x3F)).data).value();
+  EXPECT_TRUE(mode.header.write_protected);
+  ASSERT_EQ(rewind().classification.condition, TapeCondition::good);
+  expect_data(read(100).data, pattern_block(2, 0, 100));
+  EXPECT_EQ(space(cdb::SpaceCode::end_of_data, 0).classification.condition, TapeCondition::good);
+  EXPECT_EQ(write(pattern_block(2, 1, 100)).classification.condition, TapeCondition::write_protected);
+  EXPECT_EQ(std::filesystem::file_size(image()), before);
+}
+
 TEST_F(EmulatedFaults, UnitAttentionAfterNCommands) {
   open("unit_attention=2");
   EXPECT_EQ(h().run(cdb::test_unit_ready()).classification.condition, TapeCondition::good);
