@@ -2,6 +2,7 @@
 // kept on the handle, the code returned. Internal: never installed.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <deque>
@@ -39,6 +40,7 @@ struct ts_stream {
   std::uint64_t received = 0;  // bytes of a socket read so far
   std::uint32_t data_left = 0; // of the DATA frame being read
   bool at_end = false;         // a read met its END (or the daemon ended the stream)
+  bool waited_out = false;     // a shared read's last ts_shared_next timed out
   bool span = false;                 // a write with TS_WRITE_SPAN: PARTs may come
   std::uint32_t parts = 0;           // PARTs of a spanning write so far
   std::uint64_t parts_bytes = 0;     // the stream's bytes in them (the last PART's total)
@@ -135,9 +137,11 @@ bool take_part(ts_client* client, const proto::Message& message);
 // The next frame that is not PROGRESS (which goes to the callback).
 client::Result<client::Received> receive_final(ts_client* client, bool leave_data = false);
 
-// Waits until a frame can be read (at most `timeout_ms` as poll(2)): 0, -ETIMEDOUT, or the
-// failure's code (shared.cpp).
-int wait_for_frame(ts_client* client, int timeout_ms);
+// When a wait of `timeout_ms` (as poll(2); negative: none) begun now ends, and the wait until a
+// frame can be read or that time has come: 0, -ETIMEDOUT, or the failure's code (shared.cpp).
+using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+Deadline deadline_after(int timeout_ms);
+int wait_for_frame(ts_client* client, const Deadline& deadline);
 // A shared-buffer stream's READY: the memfd that came with it mapped into `stream` (shared.cpp).
 int map_slots(ts_client* client, ts_stream& stream, const proto::Ready& ready, bool write);
 // A shared-buffer read's end from ts_stream_finish: every slot the caller holds given back,

@@ -71,10 +71,19 @@ int ts_stream_finish(ts_stream* stream, struct ts_result* out) {
     if (out != nullptr && !lib::result_sized(out)) {
       return fail(client, proto::Status::bad_request, "ts_stream_finish: set struct_size with TS_INIT");
     }
-    if (stream->map != nullptr) {
+    if (stream->map != nullptr && !stream->at_end) {
+      // A caller whose wait for the next block timed out gave up on the drive: the rest of the
+      // file is not waited for (it could take as long as the drive's own timeouts), the
+      // connection is closed, which stops the daemon's read. A drain that fails leaves the
+      // daemon's frames unread: the connection is out of step, and closed too.
+      if (stream->waited_out) {
+        lib::abandon_read(stream);
+        return fail(client, proto::Status::unreachable,
+                    "the shared read was given up after its wait for a block timed out; the "
+                    "connection is closed: connect again");
+      }
       if (const int r = lib::drain_shared_read(stream); r != 0 && !stream->at_end) {
-        delete stream;
-        client->stream = nullptr;
+        lib::abandon_read(stream);
         return r;
       }
     }

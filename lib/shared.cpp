@@ -1,11 +1,15 @@
 // The C API's shared buffers (tapestream.h, PROTOCOL.md "Shared buffers"): a write whose
 // producer fills the daemon's slots in place. The library keeps whose each slot is, so that a
 // caller's mistake (a slot it does not hold, a bad length) is refused here, never sent.
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <limits>
 
 #include "handle.hpp"
 
@@ -18,21 +22,28 @@ ts_stream::~ts_stream() {
 namespace tapestream::lib {
 
 // A shared-buffer stream's READY: the memfd that came with it, mapped. The daemon's numbers are
-// checked against the memfd's own size before anything is touched. A write's slots start as the
-// producer's; a read's as the daemon's (its READY names no block size: a block fills at most
-// its slot's stride).
+// checked against PROTOCOL.md's bounds and the memfd's own size and seals before anything is
+// touched: a memfd that could still shrink would let its maker turn the caller's next touch of
+// a slot into SIGBUS. A write's slots start as the producer's; a read's as the daemon's (its
+// READY names no block size: a block fills at most its slot's stride).
 int map_slots(ts_client* client, ts_stream& stream, const proto::Ready& ready, bool write) {
   auto memfd = client->connection.take_passed_fd();
   client->broken = true;  // until the slots are mapped: the daemon's stream cannot be used
   if (!memfd) {
-    return fail(client, proto::Status::internal, "READY of a shared-buffer write came without its memfd");
+    return fail(client, proto::Status::internal, "READY of a shared-buffer stream came without its memfd");
+  }
+  if (ready.slot_count == 0 || ready.slot_count > TS_MAX_SHARED_SLOTS || ready.slot_stride == 0 ||
+      ready.slot_stride % 4096 != 0 ||
+      (write && (ready.block_size == 0 || ready.block_size > ready.slot_stride))) {
+    return fail(client, proto::Status::internal, "READY names slots outside the protocol's bounds");
   }
   struct stat st {};
   const auto size = std::uint64_t{ready.slot_count} * ready.slot_stride;
+  const int seals = ::fcntl(memfd.get(), F_GET_SEALS);
   if (::fstat(memfd.get(), &st) != 0 || static_cast<std::uint64_t>(st.st_size) < size ||
-      ready.slot_count == 0 || ready.slot_stride == 0 ||
-      (write && (ready.block_size == 0 || ready.block_size > ready.slot_stride))) {
-    return fail(client, proto::Status::internal, "the shared-buffer memfd does not hold the slots READY names");
+      seals < 0 || (seals & F_SEAL_SHRINK) == 0) {
+    return fail(client, proto::Status::internal,
+                "the shared-buffer memfd does not hold the slots READY names, or may shrink");
   }
   void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd.get(), 0);
   if (map == MAP_FAILED) {
@@ -50,11 +61,24 @@ int map_slots(ts_client* client, ts_stream& stream, const proto::Ready& ready, b
   return 0;
 }
 
+Deadline deadline_after(int timeout_ms) {
+  if (timeout_ms < 0) {
+    return std::nullopt;
+  }
+  return std::chrono::steady_clock::now() + std::chrono::milliseconds{timeout_ms};
+}
+
 // Any event but a timeout lets the caller receive: an error or a hang-up is then its failure.
-int wait_for_frame(ts_client* client, int timeout_ms) {
+int wait_for_frame(ts_client* client, const Deadline& deadline) {
   for (;;) {
+    int wait_ms = -1;
+    if (deadline) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            *deadline - std::chrono::steady_clock::now()).count();
+      wait_ms = static_cast<int>(std::clamp<long long>(left, 0, std::numeric_limits<int>::max()));
+    }
     pollfd ready{client->connection.fd(), POLLIN, 0};
-    const int n = ::poll(&ready, 1, timeout_ms);
+    const int n = ::poll(&ready, 1, wait_ms);
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -109,8 +133,9 @@ int ts_shared_acquire(ts_stream* stream, struct ts_slot* out, int timeout_ms) {
     if (const int r = lib::take_early_replies(stream); r != 0) {
       return r;
     }
+    const auto deadline = lib::deadline_after(timeout_ms);  // PROGRESS meanwhile does not extend it
     while (stream->free_slots.empty()) {
-      if (const int waited = lib::wait_for_frame(client, timeout_ms); waited != 0) {
+      if (const int waited = lib::wait_for_frame(client, deadline); waited != 0) {
         return waited;
       }
       auto r = client->connection.receive();

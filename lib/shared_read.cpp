@@ -27,8 +27,9 @@ int check_shared_read(ts_stream* stream) {
 // `timeout_ms` as poll(2); -ETIMEDOUT when nothing came.
 int next_filled(ts_stream* stream, ts_block* block, int timeout_ms) {
   ts_client* client = stream->client;
+  const auto deadline = lib::deadline_after(timeout_ms);  // PROGRESS meanwhile does not extend it
   for (;;) {
-    if (const int waited = lib::wait_for_frame(client, timeout_ms); waited != 0) {
+    if (const int waited = lib::wait_for_frame(client, deadline); waited != 0) {
       return waited;
     }
     auto r = client->connection.receive();
@@ -128,7 +129,9 @@ int ts_shared_next(ts_stream* stream, struct ts_block* block, int timeout_ms) {
                  ? 0
                  : lib::code(lib::unexpected(*stream->final_reply, "read").status);
     }
-    return next_filled(stream, block, timeout_ms);
+    const int r = next_filled(stream, block, timeout_ms);
+    stream->waited_out = r == -ETIMEDOUT;
+    return r;
   });
 }
 

@@ -114,6 +114,10 @@ int begin(ts_client* client, const proto::Message& request, int fd, bool write, 
   }
   auto ready = receive_final(client);
   if (!ready) {
+    // An answer that does not decode (READY naming more slots than the protocol allows, say)
+    // may still be the daemon's READY: its stream's frames would follow, out of step with
+    // whatever this handle asks next.
+    client->broken = true;
     return fail(client, ready.error());
   }
   if (!std::holds_alternative<proto::Ready>(ready.value().message)) {

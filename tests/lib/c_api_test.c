@@ -429,7 +429,7 @@ static void shared_read(const char* socket_path) {
     EXPECT_CODE(ts_shared_return(st, b.index), -EINVAL); /* given back already */
   }
   EXPECT_CODE(r, 0);
-  CHECK(at == sizeof shared_data && blocks == 13, "%zu bytes in %d blocks", at, blocks);
+  CHECK(at == sizeof shared_data && blocks >= 2, "%zu bytes in %d blocks", at, blocks);
   EXPECT_CODE(ts_shared_next(st, &b, 0), 0); /* still the end */
   struct ts_result res;
   TS_INIT(struct ts_result, &res);

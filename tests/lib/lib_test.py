@@ -13,6 +13,10 @@ processes, GNU sha256sum). Cases:
   cpp_layer      tapestream.hpp: RAII streams write, read back, abort when dropped; a write
                  produced in shared slots reads back
   gone           a handle whose daemon stopped: every call fails with unreachable, no crash
+  hostile_shared a fake daemon whose shared read breaks the protocol (an unsealed memfd, too
+                 many slots, a stride off the page size, FILLED out of range, too long, or for a
+                 slot the client holds): the library refuses each, the process lives, and the
+                 handle is lost afterwards
   out_of_step    a peer (a fake daemon on a real socket) that answers with a header that does
                  not decode, then a well-formed DRIVE_LIST: the call fails, and the handle is
                  lost from then on (unreachable) instead of reading the bytes after the bad
@@ -116,8 +120,8 @@ def case_gone(case):
     case.check(p.returncode == 0, f"every call on the orphaned handle failed cleanly (rc {p.returncode})")
 
 
-def fake_daemon(case, name, answer):
-    """A peer on a real Unix socket that says HELLO_OK without features, then lets
+def fake_daemon(case, name, answer, features=0):
+    """A peer on a real Unix socket that says HELLO_OK with `features`, then lets
     `answer(conn, typ, rid)` reply to each request until the client goes."""
     import socket
     import struct
@@ -143,7 +147,7 @@ def fake_daemon(case, name, answer):
     def serve():
         conn, _ = server.accept()
         _, rid = request(conn)
-        conn.sendall(pf.frame(pf.HELLO_OK, struct.pack("<HHII", 1, 0, 0, 65536) + pf.text("fake 1"), rid))
+        conn.sendall(pf.frame(pf.HELLO_OK, struct.pack("<HHII", 1, 0, features, 65536) + pf.text("fake 1"), rid))
         while True:
             typ, rid = request(conn)
             if typ is None:
@@ -194,6 +198,64 @@ lib.ts_close(client)
     case.check(second == unreachable,
                f"the next call finds the handle lost ({unreachable}), not the stale DRIVE_LIST: "
                f"{second}")
+
+
+def case_hostile_shared(case):
+    """a daemon whose shared read breaks the protocol: the library refuses it, never crashes"""
+    import fcntl
+    import socket
+    import struct
+    import protocol_frames as pf
+    filled, ready_shared, shared_buffers = 0x8015, 0x2, 0x8
+
+    def ready_with(count, stride, sealed, fills=()):
+        def answer(conn, typ, rid):
+            if typ != pf.READ:
+                return
+            memfd = os.memfd_create("fake-slots", os.MFD_ALLOW_SEALING)
+            os.ftruncate(memfd, max(count, 1) * stride if count < 4096 else 4096)
+            if sealed:
+                fcntl.fcntl(memfd, fcntl.F_ADD_SEALS,
+                            fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
+            ready = pf.frame(pf.READY, struct.pack("<QIIII", 0, 0, ready_shared, count, stride), rid)
+            socket.send_fds(conn, [ready[:1]], [memfd])
+            conn.sendall(ready[1:])
+            os.close(memfd)
+            for slot, length in fills:
+                conn.sendall(pf.frame(filled, struct.pack("<II", slot, length), rid))
+        return answer
+
+    unreachable = -(10000 + pf.STATUS_NAMES.index("unreachable"))
+    trials = {
+        "a memfd that may still shrink": ready_with(4, 4096, False),
+        "more slots than the protocol allows": ready_with(1000, 4096, True),
+        "a stride that is no multiple of a page": ready_with(4, 1000, True),
+        "FILLED for a slot out of range": ready_with(4, 4096, True, [(99, 10)]),
+        "FILLED longer than a slot": ready_with(4, 4096, True, [(0, 5000)]),
+        "FILLED twice for one slot": ready_with(4, 4096, True, [(1, 10), (1, 10)]),
+    }
+    for n, (what, answer) in enumerate(trials.items()):
+        path = fake_daemon(case, f"fake{n}.sock", answer, features=shared_buffers)
+        rc, out, err = run_with_library(case, f"""
+import ctypes
+lib = ctypes.CDLL({library_path()!r})
+client = ctypes.c_void_p()
+assert lib.ts_connect({path!r}.encode(), b"lib_test", ctypes.byref(client)) == 0
+stream = ctypes.c_void_p()
+begun = lib.ts_read_shared_begin(client, b"emu0", ctypes.c_uint64(0), ctypes.byref(stream))
+codes = [begun]
+if begun == 0:
+    block = (ctypes.c_uint8 * 64)()
+    ctypes.c_size_t.from_buffer(block).value = 32  # sizeof(struct ts_block) on x86-64
+    codes = [lib.ts_shared_next(stream, block, 5000) for _ in range(2)]
+print(*codes, lib.ts_list_drives(client, None, None))
+lib.ts_close(client)
+""")
+        case.require(rc == 0, f"{what}: the process lives: exit {rc} {err}")
+        codes = [int(x) for x in out.split()]
+        case.check(codes[0] < 0 or (len(codes) > 2 and codes[0] == 1 and codes[1] < 0),
+                   f"{what}: refused ({codes[:-1]})")
+        case.check(codes[-1] == unreachable, f"{what}: the handle is lost afterwards ({codes[-1]})")
 
 
 def case_sigpipe(case):
@@ -318,7 +380,7 @@ def case_example_python(case):
 
 
 CASES = {"c_api": case_c_api, "volume_full": case_volume_full, "shared_read": case_shared_read, "cpp_layer": case_cpp_layer,
-         "gone": case_gone, "out_of_step": case_out_of_step, "sigpipe": case_sigpipe, "example_c": case_example_c,
+         "gone": case_gone, "out_of_step": case_out_of_step, "hostile_shared": case_hostile_shared, "sigpipe": case_sigpipe, "example_c": case_example_c,
          "example_python": case_example_python}
 
 if __name__ == "__main__":

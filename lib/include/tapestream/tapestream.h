@@ -422,7 +422,7 @@ TS_API int ts_shared_acquire(ts_stream* stream, struct ts_slot* slot, int timeou
 /* Hands slot `index` (acquired, not yet submitted) with its first `length` bytes to the daemon.
  * -EINVAL for a slot the caller does not hold or a length of 0 or over the capacity. */
 TS_API int ts_shared_submit(ts_stream* stream, uint32_t index, size_t length);
-/* The number of slots of a shared-buffer write (0 for any other stream). */
+/* The number of slots of a shared-buffer write or read (0 for any other stream). */
 TS_API uint32_t ts_shared_slot_count(const ts_stream* stream);
 
 /* ---- Shared-buffer reads (1.4) -------------------------------------------------------------
@@ -430,7 +430,10 @@ TS_API uint32_t ts_shared_slot_count(const ts_stream* stream);
  * this process (the daemon must grant TS_FEATURE_SHARED_BUFFERS; -EOPNOTSUPP otherwise): the
  * consumer takes each block where it lies, in the file's order, and gives its slot back for the
  * next one. ts_stream_read does not apply (-EINVAL); ts_stream_finish ends the read as any
- * other, giving back every slot the caller still holds first (PROTOCOL.md, "Shared buffers"). */
+ * other, giving back every slot the caller still holds first and letting the rest of the file
+ * go by (the blocks' data is gone then) - unless the caller's last ts_shared_next timed out:
+ * then it closes the connection instead of waiting on the drive, and the handle is lost
+ * (TS_ERROR(TS_UNREACHABLE)) (PROTOCOL.md, "Shared buffers"). */
 struct ts_block {
   size_t struct_size;
   uint32_t index;   /* what ts_shared_return names */
