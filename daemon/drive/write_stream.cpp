@@ -430,6 +430,11 @@ void WriteStream::settle(std::optional<std::uint64_t> objects_on_medium) {
     const auto end = *objects_on_medium >= filemarks ? *objects_on_medium - filemarks : 0;
     blocks = end >= _start_object ? end - _start_object : 0;
     blocks = std::min(blocks, _blocks_sent);
+    if (_counted_before_filemark && *_counted_before_filemark >= _start_object) {
+      // No more than the failed stream counted before its closing filemark: a drive that
+      // answers a larger position afterwards does not make the refused block count.
+      blocks = std::min(blocks, *_counted_before_filemark - _start_object);
+    }
   } else if (_outcome.ending == Ending::complete) {
     _outcome.ending = Ending::drive_error;
     _outcome.message = "cannot read the position after the stream; counted the blocks the drive "

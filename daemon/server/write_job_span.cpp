@@ -186,6 +186,10 @@ void WriteJob::volume_swapped(const Swap& swap) {
 // Only a blank tape is a scratch volume: whatever is at the beginning of another stays there.
 void WriteJob::check_scratch() {
   look_at_volume(_slot.drive(), [this](const VolumeLook& look) {
+    if (_cut_between_parts) {  // the client left, aborted, or the daemon stops: no more moves
+      fail_between_parts(_cut_between_parts->first, _cut_between_parts->second);
+      return;
+    }
     if (!look.read) {
       fail_between_parts(look.ending, "the next volume (" + _barcode + ") could not be read: " +
                                           look.message);
@@ -209,6 +213,10 @@ void WriteJob::check_write_protect() {
   _slot.drive().commands().run(scsi::cdb::mode_sense6(scsi::DataCompressionPage::code),
                                [this](const drive::CommandResult& r) {
     _commanding = false;
+    if (_cut_between_parts) {
+      fail_between_parts(_cut_between_parts->first, _cut_between_parts->second);
+      return;
+    }
     bool write_protected = false;
     if (r.classification.condition == scsi::TapeCondition::good) {
       if (const auto mode = scsi::parse_mode_sense6(r.data)) {

@@ -4,6 +4,7 @@
 // for; a position before the stream's own filemark with no reset counts nothing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
 #include <span>
 #include <string>
@@ -56,6 +57,15 @@ class Recorder final : public transport::ScsiTransport, private transport::ScsiC
     return std::nullopt;
   }
 
+  // READ POSITIONs after the first WRITE FILEMARKS: two when the count's met a reset (it is
+  // sent again after the unit attention).
+  std::size_t positions_after_filemark() const {
+    const auto from = count_after_filemark();
+    return from ? static_cast<std::size_t>(std::count(opcodes.begin() + static_cast<long>(*from),
+                                                      opcodes.end(), read_position))
+                : 0;
+  }
+
   std::vector<std::uint8_t> opcodes;
   bool zero_after_filemark = false;
 
@@ -79,6 +89,7 @@ class Recorder final : public transport::ScsiTransport, private transport::ScsiC
 struct Run {
   drive::StreamOutcome outcome;
   std::optional<std::size_t> count_after_filemark;
+  std::size_t positions_after_filemark = 0;
 };
 
 // Three blocks on a fresh tape through a drive with `faults`.
@@ -100,7 +111,7 @@ Run write_three(const std::string& faults, bool zero_after_filemark = false) {
   drive::WriteStream stream{drive, pool, timeouts, {0, 1, 2, 3, 4, 5, 6, 7}, options,
                             [&](const drive::StreamOutcome& o) { outcome = o; }};
   const auto ended = test::write_blocks(ring, stream, outcome, 3);
-  return {ended, drive.count_after_filemark()};
+  return {ended, drive.count_after_filemark(), drive.positions_after_filemark()};
 }
 
 // unit_attention=N: a power-on reset (which rewinds the emulated tape) with command N + 1.
@@ -114,7 +125,9 @@ std::string reset_on_the_count(const std::string& faults) {
 // The filemark's GOOD (Immed=0) put every accepted block on the medium: the stream stays
 // committed with its whole count, though the position after the reset says 0.
 TEST(WriteStreamCount, ACommittedStreamWhoseTapeAResetRewoundAfterItsFilemarkStaysCommitted) {
-  const auto o = write_three(reset_on_the_count("")).outcome;
+  const auto run = write_three(reset_on_the_count(""));
+  EXPECT_EQ(run.positions_after_filemark, 2U) << "the reset landed on the count";
+  const auto& o = run.outcome;
   EXPECT_TRUE(o.filemark_written);
   EXPECT_TRUE(o.complete()) << o.message;
   EXPECT_EQ(o.blocks, 3U);
@@ -126,7 +139,9 @@ TEST(WriteStreamCount, ACommittedStreamWhoseTapeAResetRewoundAfterItsFilemarkSta
 // is the two counted before the filemark. Before, 0 - 1 wrapped and the cap at the blocks sent
 // (three, the refused one among them) was reported: one block the tape does not hold.
 TEST(WriteStreamCount, AFailedStreamWhoseTapeAResetRewoundAfterItsFilemarkKeepsItsCount) {
-  const auto o = write_three(reset_on_the_count("?medium_error_write=3")).outcome;
+  const auto run = write_three(reset_on_the_count("?medium_error_write=3"));
+  EXPECT_EQ(run.positions_after_filemark, 2U) << "the reset landed on the count";
+  const auto& o = run.outcome;
   EXPECT_TRUE(o.filemark_written);
   EXPECT_EQ(o.ending, drive::Ending::medium_error) << o.message;
   EXPECT_EQ(o.blocks, 2U);
