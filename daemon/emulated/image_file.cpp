@@ -129,6 +129,12 @@ void handle_damage(const DriveSpec& spec, const ImageScan& s, OpenedImage& image
                    spec.image.string(), at, s.what, intact(s.index), rest);
       return;
     case DamagePolicy::cut:
+      if (image.write_protected) {  // its file may not be written: nothing may cut it either
+        fail(spec, fmt::format("is damaged at byte offset {}: {}, and its file has no write "
+                               "permission (write protected), so damaged=cut cannot cut it: make "
+                               "it writable first, or read it with damaged=readonly",
+                               at, s.what));
+      }
       spdlog::warn("emulated drive: image {} is damaged at byte offset {}: {}; cutting it there "
                    "(damaged=cut) removes {} bytes; the {}",
                    spec.image.string(), at, s.what, rest, intact(s.index));
@@ -253,7 +259,7 @@ OpenedImage open_image(const DriveSpec& spec) {
   image.file_size = s.file_size;
   image.write_protected = write_protected;
   if (tab_set && !spec.write_protected) {
-    spdlog::info("emulated drive: image {} has no write permission: the cartridge is write "
+    spdlog::warn("emulated drive: image {} has no write permission: the cartridge is write "
                  "protected", spec.image.string());
   }
   switch (s.end) {
