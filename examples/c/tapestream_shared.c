@@ -4,7 +4,10 @@
  *
  *   tapestream-shared [-s SOCKET] [-d DRIVE] [-b BLOCK] FILE      the file, read into the slots
  *   tapestream-shared [-s SOCKET] [-d DRIVE] [-b BLOCK] -p BYTES  a counter pattern made in place
- * Prints "file N bytes B sha256 HEX" on success. Exit 0, or 1 with the library's message.
+ *   tapestream-shared [-s SOCKET] [-d DRIVE] -r N                 file N back to standard output,
+ *                                                                 each block from its slot (1.4)
+ * Prints "file N bytes B sha256 HEX" on success (a read: on standard error). Exit 0, or 1 with
+ * the library's message.
  * Build: cc -o tapestream-shared tapestream_shared.c $(pkg-config --cflags --libs tapestream) */
 #define _POSIX_C_SOURCE 200809L /* getopt, with -std=c11 too */
 #include <errno.h>
@@ -58,24 +61,99 @@ static long read_full(int fd, unsigned char* into, size_t capacity) {
 }
 
 static int usage(const char* name) {
-  fprintf(stderr, "usage: %s [-s SOCKET] [-d DRIVE] [-b BLOCK] (FILE | -p BYTES)\n", name);
+  fprintf(stderr, "usage: %s [-s SOCKET] [-d DRIVE] [-b BLOCK] (FILE | -p BYTES | -r N)\n", name);
   return 2;
+}
+
+static void print_result(FILE* to, const struct ts_result* result) {
+  fprintf(to, "file %llu bytes %llu sha256 ", (unsigned long long)result->file_number,
+          (unsigned long long)result->bytes);
+  for (int i = 0; i < TS_DIGEST_SIZE && result->has_digest; ++i) {
+    fprintf(to, "%02x", result->sha256[i]);
+  }
+  fprintf(to, "\n");
+}
+
+/* Writes a block to standard output whole; 0, or -1 with the reason printed. */
+static int put_block(const unsigned char* at, size_t left) {
+  while (left > 0) {
+    const ssize_t n = write(STDOUT_FILENO, at, left);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      perror("tapestream-shared: standard output");
+      return -1;
+    }
+    at += n;
+    left -= (size_t)n;
+  }
+  return 0;
+}
+
+/* -r N: the drive reads each block into a slot the daemon shares; it goes to standard output
+ * from there, and the slot back for the next block. */
+static int read_back(const char* socket_path, const char* drive, uint64_t number) {
+  ts_client* client = NULL;
+  int r = ts_connect(socket_path, "tapestream-shared", &client);
+  if (r != 0) {
+    return fail(NULL, "connect", r);
+  }
+  ts_stream* stream = NULL;
+  r = ts_read_shared_begin(client, drive, number, &stream);
+  if (r != 0) {
+    return fail(client, "read", r);
+  }
+  struct ts_block block;
+  TS_INIT(struct ts_block, &block);
+  int output_failed = 0;
+  while ((r = ts_shared_next(stream, &block, -1)) == 1) {
+    if (put_block(block.data, block.length) != 0) {
+      output_failed = 1;
+      break;
+    }
+    if ((r = ts_shared_return(stream, block.index)) != 0) {
+      break;
+    }
+  }
+  struct ts_result result;
+  TS_INIT(struct ts_result, &result);
+  const int finished = ts_stream_finish(stream, &result);
+  if (output_failed) {
+    ts_close(client);
+    return 1;
+  }
+  if (r < 0) {
+    return fail(client, "read", r);
+  }
+  if (finished != 0) {
+    return fail(client, "read", finished);
+  }
+  print_result(stderr, &result);
+  ts_close(client);
+  return 0;
 }
 
 int main(int argc, char** argv) {
   const char* socket_path = NULL;
   const char* drive = NULL;
   long long pattern = -1;
+  long long read_file = -1;
   unsigned block = 0;
   int opt;
-  while ((opt = getopt(argc, argv, "s:d:b:p:")) != -1) {
+  while ((opt = getopt(argc, argv, "s:d:b:p:r:")) != -1) {
     switch (opt) {
       case 's': socket_path = optarg; break;
       case 'd': drive = optarg; break;
       case 'b': block = (unsigned)strtoul(optarg, NULL, 0); break;
       case 'p': pattern = atoll(optarg); break;
+      case 'r': read_file = atoll(optarg); break;
       default: return usage(argv[0]);
     }
+  }
+  if (read_file >= 0) {
+    return optind < argc || pattern >= 0 ? usage(argv[0])
+                                         : read_back(socket_path, drive, (uint64_t)read_file);
   }
   if ((pattern < 0) == (optind >= argc)) {
     return usage(argv[0]);
@@ -146,12 +224,7 @@ int main(int argc, char** argv) {
   if (committed != 0) {
     return fail(client, "commit", committed);
   }
-  printf("file %llu bytes %llu sha256 ", (unsigned long long)result.file_number,
-         (unsigned long long)result.bytes);
-  for (int i = 0; i < TS_DIGEST_SIZE && result.has_digest; ++i) {
-    printf("%02x", result.sha256[i]);
-  }
-  printf("\n");
+  print_result(stdout, &result);
   ts_close(client);
   return 0;
 }

@@ -363,6 +363,13 @@ def case_example(case):
         r, data = cli_read(case, d, "emu0", number)
         case.check(r.rc == 0 and hashlib.sha256(data).hexdigest() == want,
                    f"the CLI reads file {number} back with the same sha256")
+        # And the example itself, through shared slots (libtapestream 1.4).
+        p = subprocess.run([example, "-s", d.socket, "-r", str(number)], capture_output=True,
+                           timeout=120)
+        said = p.stderr.decode(errors="replace").split()
+        case.check(p.returncode == 0 and p.stdout == expected and len(said) == 6 and said[5] == want,
+                   f"tapestream-shared -r {number} gives the file back through shared slots "
+                   f"({p.returncode}, {len(p.stdout)} bytes: {p.stderr.decode(errors='replace')[-200:]})")
 
 
 R_SHARED, FILLED, RETURN = 0x40, 0x8015, 0x0014
