@@ -181,16 +181,22 @@ def check_parts(parts):
     return total
 
 
+def write_committed(d, size):
+    """Slot 1 into la, then `size` random bytes written spanning, which must commit:
+    (data, its sha256, the PARTs, COMMITTED)."""
+    d.ok("changer", "load", "1", "--drive", "la")
+    data = os.urandom(size)
+    parts, last = span_write(d, data)
+    if last.type != pf.COMMITTED:
+        fail(f"the stream was not committed: {last} {last.message}\n" + d.log_text())
+    return data, hashlib.sha256(data).hexdigest(), parts, last
+
+
 def case_whole(work):
     lib, spec = library(work, ["VOL001", "VOL002", "VOL003"])
     d = Daemon(work, spec)
     try:
-        d.ok("changer", "load", "1", "--drive", "la")
-        data = os.urandom(150 * MIB)
-        digest = hashlib.sha256(data).hexdigest()
-        parts, last = span_write(d, data)
-        if last.type != pf.COMMITTED:
-            fail(f"the stream was not committed: {last} {last.message}\n" + d.log_text())
+        data, digest, parts, last = write_committed(d, 150 * MIB)
         nbytes, blocks, file_number = struct.unpack_from("<QQQ", last.body)
         if len(parts) != 2:
             fail(f"{len(parts)} PARTs before COMMITTED, not 2: {parts}")
@@ -259,11 +265,7 @@ def case_not_blank(work):
         d.ok("changer", "unload", "--drive", "la")
         with open(os.path.join(lib, "VOL002.tap"), "rb") as f:
             before = hashlib.sha256(f.read()).hexdigest()
-        d.ok("changer", "load", "1", "--drive", "la")
-        data = os.urandom(150 * MIB)
-        parts, last = span_write(d, data)
-        if last.type != pf.COMMITTED:
-            fail(f"not committed: {last} {last.message}\n" + d.log_text())
+        _, _, parts, last = write_committed(d, 150 * MIB)
         if any(p["barcode"] == "VOL002" for p in parts):
             fail(f"a part went to VOL002, which held data: {parts}")
         with open(os.path.join(lib, "VOL002.tap"), "rb") as f:
@@ -282,12 +284,7 @@ def case_write_protected(work):
     os.chmod(protected, 0o444)
     d = Daemon(work, spec)
     try:
-        d.ok("changer", "load", "1", "--drive", "la")
-        data = os.urandom(150 * MIB)
-        digest = hashlib.sha256(data).hexdigest()
-        parts, last = span_write(d, data)
-        if last.type != pf.COMMITTED:
-            fail(f"not committed: {last} {last.message}\n" + d.log_text())
+        data, digest, parts, last = write_committed(d, 150 * MIB)
         if any(p["barcode"] == "VOL002" for p in parts):
             fail(f"a part went to VOL002, which is write protected: {parts}")
         if os.path.getsize(protected) != 0:
