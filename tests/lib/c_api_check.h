@@ -1,4 +1,4 @@
-/* The checks of the C API's tests (c_api_test.c, c_api_offline.c): each counted, a failed one
+/* The checks of the C API's tests (c_api_test.c, c_api_offline.c, c_api_shared.c): each counted, a failed one
  * printed with its place, the program's exit status from the counts. */
 #ifndef TAPESTREAM_TESTS_C_API_CHECK_H
 #define TAPESTREAM_TESTS_C_API_CHECK_H
@@ -31,5 +31,7 @@ extern int checks;
 /* c_api_offline.c: no daemon: a socket that is not there, NULL handles, hostile arguments that
  * fail before anything is sent. */
 void offline(void);
+/* c_api_shared.c: a file read back through shared buffers (1.4). */
+void shared_read(const char* socket_path);
 
 #endif
