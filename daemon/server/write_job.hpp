@@ -138,6 +138,9 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   void volume_swapped(const Swap& swap);
   void check_scratch();
   void check_write_protect();
+  // A cut that came between parts (client gone, ABORT, a wrong END, the daemon stopping) ends
+  // the stream here, with no more moves: true when it did.
+  bool ended_by_cut();
   void start_next_part();
   void next_part_ready(std::uint64_t file);
   void send_part(const std::string& barcode);

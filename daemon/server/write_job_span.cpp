@@ -125,8 +125,7 @@ void WriteJob::part_committed(const drive::StreamOutcome& outcome) {
   _changing_volume = true;
   spdlog::info("drive {}: {}: part {} of its stream committed in file {} ({}); changing volumes",
                _slot.name(), who(), _part_index, outcome.file_number, amount_text(outcome));
-  if (_cut_between_parts) {  // came while the part's filemark was written: no next volume
-    fail_between_parts(_cut_between_parts->first, _cut_between_parts->second);
+  if (ended_by_cut()) {  // came while the part's filemark was written: no next volume
     return;
   }
   swap_volume();
@@ -176,8 +175,7 @@ void WriteJob::volume_swapped(const Swap& swap) {
   }
   _barcode = swap.loaded_barcode;
   _tried_slots.push_back(swap.loaded_slot);
-  if (_cut_between_parts) {
-    fail_between_parts(_cut_between_parts->first, _cut_between_parts->second);
+  if (ended_by_cut()) {
     return;
   }
   check_scratch();
@@ -186,8 +184,7 @@ void WriteJob::volume_swapped(const Swap& swap) {
 // Only a blank tape is a scratch volume: whatever is at the beginning of another stays there.
 void WriteJob::check_scratch() {
   look_at_volume(_slot.drive(), [this](const VolumeLook& look) {
-    if (_cut_between_parts) {  // the client left, aborted, or the daemon stops: no more moves
-      fail_between_parts(_cut_between_parts->first, _cut_between_parts->second);
+    if (ended_by_cut()) {  // the client left, aborted, or the daemon stops: no more moves
       return;
     }
     if (!look.read) {
@@ -213,8 +210,7 @@ void WriteJob::check_write_protect() {
   _slot.drive().commands().run(scsi::cdb::mode_sense6(scsi::DataCompressionPage::code),
                                [this](const drive::CommandResult& r) {
     _commanding = false;
-    if (_cut_between_parts) {
-      fail_between_parts(_cut_between_parts->first, _cut_between_parts->second);
+    if (ended_by_cut()) {
       return;
     }
     bool write_protected = false;
@@ -241,8 +237,7 @@ void WriteJob::check_write_protect() {
 }
 
 void WriteJob::start_next_part() {
-  if (_cut_between_parts) {
-    fail_between_parts(_cut_between_parts->first, _cut_between_parts->second);
+  if (ended_by_cut()) {
     return;
   }
   // The part before is done with: its stream's commands all completed.
@@ -286,6 +281,14 @@ void WriteJob::send_part(const std::string& barcode) {
                             _record.medium_serial().value_or("").substr(0, TS_MAX_VOLUME_TEXT)});
   }
   ++_part_index;
+}
+
+bool WriteJob::ended_by_cut() {
+  if (!_cut_between_parts) {
+    return false;
+  }
+  fail_between_parts(_cut_between_parts->first, _cut_between_parts->second);
+  return true;
 }
 
 void WriteJob::fail_between_parts(drive::Ending ending, const std::string& message) {
