@@ -34,4 +34,23 @@ UniqueFd take_lock_file(const std::filesystem::path& path, const std::string& wh
   return fd;
 }
 
+std::vector<UniqueFd> lock_device_nodes(const std::vector<std::string>& nodes,
+                                        const std::string& what) {
+  std::vector<UniqueFd> locks;
+  for (const auto& node : nodes) {
+    if (node.empty()) {
+      continue;
+    }
+    UniqueFd fd{::open(node.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
+    if (!fd) {
+      continue;
+    }
+    if (auto locked = lock_exclusively(fd.get()); !locked) {
+      throw StartupError{what + ": " + node + " is in use by another tapestreamd, or configured twice"};
+    }
+    locks.push_back(std::move(fd));
+  }
+  return locks;
+}
+
 }  // namespace tapestream

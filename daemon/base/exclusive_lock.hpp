@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "common/result.hpp"
 #include "common/unique_fd.hpp"
@@ -18,5 +19,12 @@ Result<void> lock_exclusively(int fd);
 // Opens (creating it when absent) and locks `path`. Throws StartupError naming `what` holds it
 // when another process (or another part of this one) does.
 UniqueFd take_lock_file(const std::filesystem::path& path, const std::string& what);
+
+// One owner per device: a lock on each of its nodes (bsg and sg), whichever transport each
+// daemon chose, so that two daemons (or two names of one device in one daemon) never command it
+// at once. Empty names and nodes that do not open are passed over (the transport's own open
+// says what is wrong with them). Throws StartupError naming `what` when a node is held.
+std::vector<UniqueFd> lock_device_nodes(const std::vector<std::string>& nodes,
+                                        const std::string& what);
 
 }  // namespace tapestream

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <variant>
 
+#include "scsi/asc_table.hpp"
+#include "scsi/sense.hpp"
 #include "scsi/smc.hpp"
 #include "scsi/smc_cdb.hpp"
 #include "transport/blocking.hpp"
@@ -61,7 +63,39 @@ std::string element_name(const ChangerElement& e) {
          std::to_string(e.number);
 }
 
-Outcome<std::vector<scsi::ElementStatus>> read_elements(const ChangerContext& c) {
+// The command reached the changer and it did what was asked. A command the kernel refused or
+// the host adapter lost has GOOD status with nothing done.
+bool done(const transport::ScsiResult& result) {
+  return result.scsi_status == 0 && result.host_status == 0 && !result.timed_out &&
+         result.submission_errno == 0;
+}
+
+// What the changer (or the kernel) answered when it did not do what was asked, for a message.
+std::string answer_text(const transport::ScsiResult& result) {
+  if (result.submission_errno != 0) {
+    return "the kernel refused the command: " +
+           std::error_code{result.submission_errno, std::system_category()}.message();
+  }
+  if (result.timed_out) {
+    return "no answer within the command's timeout";
+  }
+  if (result.host_status != 0) {
+    return "the host adapter lost the command (host status " + std::to_string(result.host_status) + ")";
+  }
+  if (result.scsi_status != 0x02) {
+    return "SCSI status " + std::to_string(result.scsi_status);
+  }
+  const auto sense = scsi::normalise_sense({result.sense.data(), result.sense_length});
+  if (!sense) {
+    return "CHECK CONDITION without usable sense data";
+  }
+  return std::string{scsi::sense_key_name(sense.value().key)} + ", " +
+         scsi::describe_asc(sense.value().asc, sense.value().ascq);
+}
+
+}  // namespace
+
+Result<std::vector<scsi::ElementStatus>, std::string> read_changer_elements(const ChangerContext& c) {
   std::uint32_t allocation = 64 * 1024;
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::vector<std::uint8_t> data(allocation);
@@ -71,44 +105,35 @@ Outcome<std::vector<scsi::ElementStatus>> read_elements(const ChangerContext& c)
     request.data = {0, data};
     request.timeout = std::chrono::seconds{120};
     const auto result = transport::run_blocking(c.ring, c.changer, request);
-    if (!result || result.value().scsi_status != 0) {
-      return Failed{proto::Status::drive_error,
-                    "library " + c.library + ": its changer did not give its elements"};
+    if (!result) {
+      return "library " + c.library + ": its changer did not answer READ ELEMENT STATUS: " +
+             result.error().message();
+    }
+    if (!done(result.value())) {
+      return "library " + c.library + ": its changer refused READ ELEMENT STATUS (" +
+             answer_text(result.value()) + ")";
     }
     data.resize(data.size() - std::min<std::size_t>(result.value().residue, data.size()));
     auto report = scsi::parse_element_status(data);
     if (!report) {
-      return Failed{proto::Status::drive_error,
-                    "library " + c.library + ": its changer's element status does not parse"};
+      return "library " + c.library + ": its changer's element status does not parse";
     }
     if (!report.value().truncated) {
       return std::move(report.value().elements);
     }
     allocation = std::min<std::uint32_t>(0xFF'FFFF, 8 + report.value().bytes_available);
   }
-  return Failed{proto::Status::drive_error,
-                "library " + c.library + ": its changer's element status keeps growing"};
+  return "library " + c.library + ": its changer's element status keeps growing";
 }
 
-// Drives are named by the identifier their element reports, which the library's drives give as
-// their serial number; only a changer that reports none falls back to the order of the spec.
-std::string drive_name_of(const ChangerContext& c, const scsi::ElementStatus& e, std::size_t index) {
-  if (e.device) {
-    const auto id = e.device->text();
-    if (std::find(c.spec.drives.begin(), c.spec.drives.end(), id) != c.spec.drives.end()) {
-      return id;
-    }
-    return {};
-  }
-  return index < c.spec.drives.size() ? c.spec.drives[index] : std::string{};
-}
+namespace {
 
 Outcome<Inventory> inventory(const ChangerContext& c) {
-  auto read = read_elements(c);
-  if (auto* failed = std::get_if<Failed>(&read)) {
-    return *failed;
+  auto read = read_changer_elements(c);
+  if (!read) {
+    return Failed{proto::Status::drive_error, read.error()};
   }
-  auto& raw = std::get<0>(read);
+  auto& raw = read.value();
   std::stable_sort(raw.begin(), raw.end(), [](const auto& a, const auto& b) {
     return a.type != b.type ? a.type < b.type : a.address < b.address;
   });
@@ -132,7 +157,9 @@ Outcome<Inventory> inventory(const ChangerContext& c) {
     } else if (e.type == scsi::ElementType::data_transfer) {
       out.kind = TS_ELEMENT_DRIVE;
       out.number = next_drive;
-      out.drive = drive_name_of(c, e, next_drive);
+      if (const auto drive = c.drive_at.find(e.address); drive != c.drive_at.end()) {
+        out.drive = drive->second;
+      }
       ++next_drive;
     } else {
       continue;  // the robot's picker holds a cartridge only in the middle of a move
@@ -176,9 +203,8 @@ Failed refusal_of(const transport::ScsiResult& result, const ChangerElement& fro
     case scsi::ChangerCondition::illegal_request:
       return {proto::Status::bad_request, "the changer cannot move " + move};
     default:
-      return {proto::Status::drive_error, "the move of " + move + " failed (" +
-                                              std::string{scsi::changer_condition_name(condition)} +
-                                              "): the cartridge is where it was"};
+      return {proto::Status::drive_error,
+              "the move of " + move + " failed (" + answer_text(result) + "): the cartridge is where it was"};
   }
 }
 
@@ -268,7 +294,15 @@ ChangerAnswer changer_move(const ChangerContext& context, const proto::ChangerMo
                 result.error().message(),
             {}, {}};
   }
-  if (result.value().scsi_status != 0) {
+  if (result.value().timed_out || result.value().host_status != 0) {
+    // No sense to say what happened: the robot may have moved, or be moving, the cartridge.
+    const auto message = "the move of " + element_name(*from) + " to " + element_name(*to) +
+                         " was not answered (" + answer_text(result.value()) +
+                         "): where the cartridge is now is not known (changer status tells)";
+    spdlog::warn("library {}: {}", context.library, message);
+    return {proto::Status::drive_error, message, {}, {}};
+  }
+  if (!done(result.value())) {
     auto refused = refusal_of(result.value(), *from, *to);
     spdlog::info("library {}: move refused: {}", context.library, refused.message);
     return {refused.status, refused.message, {}, {}};

@@ -5,12 +5,15 @@
 // into an answer that names the element at fault.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "codec.hpp"
-#include "emulated/library_spec.hpp"
+#include "common/result.hpp"
+#include "scsi/smc.hpp"
 #include "transport/transport.hpp"
 #include "uring/ring.hpp"
 
@@ -27,9 +30,16 @@ struct ChangerAnswer {
 struct ChangerContext {
   transport::ScsiTransport& changer;
   uring::Ring& ring;
-  const std::string& library;          // the daemon's name for it
-  const emulated::LibrarySpec& spec;  // its drives' names, in the order of its elements
+  const std::string& library;  // the daemon's name for it
+  // The daemon's drive in each data transfer element, by element address (changer_worker.hpp
+  // matched them by serial number); an element not here holds no drive the daemon serves.
+  const std::map<std::uint16_t, std::string>& drive_at;
 };
+
+// Every element the changer reports, with volume tags and the identifiers of its drives; the
+// failure says what the changer answered.
+Result<std::vector<scsi::ElementStatus>, std::string> read_changer_elements(
+    const ChangerContext& context);
 
 ChangerAnswer changer_inventory(const ChangerContext& context);
 // A move the connection has checked (a drive named is the library's, and unloaded already).

@@ -4,45 +4,37 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <iterator>
+
+#include "base/exclusive_lock.hpp"
 #include "base/startup_error.hpp"
 #include "codec.hpp"
 #include "emulated/emulated_library.hpp"
+#include "emulated/library_spec.hpp"
 #include "scsi/smc.hpp"
-#include "scsi/smc_cdb.hpp"
-#include "transport/blocking.hpp"
+#include "server/changer_ops.hpp"
+#include "transport/changer_discovery.hpp"
 
 namespace tapestream::server {
 namespace {
 
-// What the library holds, said once at start-up, from the changer's own answer.
-void log_inventory(const std::string& name, transport::ScsiTransport& changer, uring::Ring& ring) {
-  std::vector<std::uint8_t> data(64 * 1024);
-  transport::ScsiRequest request;
-  request.command = *scsi::cdb::read_element_status(scsi::ElementType::all, 0, 0xFFFF,
-                                                    static_cast<std::uint32_t>(data.size()),
-                                                    true, true);
-  request.data = {0, data};
-  request.timeout = std::chrono::seconds{60};
-  const auto result = transport::run_blocking(ring, changer, request);
-  if (!result || result.value().scsi_status != 0) {
-    spdlog::warn("library {}: its inventory could not be read, ignoring", name);
-    return;
+constexpr std::string_view real_kinds[] = {"scsi:", "bsg:", "sg:"};
+
+std::string element_list(const std::vector<std::uint16_t>& addresses) {
+  std::string text;
+  for (const auto a : addresses) {
+    text += (text.empty() ? "" : ", ") + std::to_string(a);
   }
-  data.resize(data.size() - std::min<std::size_t>(result.value().residue, data.size()));
-  const auto report = scsi::parse_element_status(data);
-  if (!report) {
-    spdlog::warn("library {}: its inventory does not parse, ignoring", name);
-    return;
-  }
-  std::size_t full = 0;
-  for (const auto& e : report.value().elements) {
-    full += e.full ? 1 : 0;
-  }
-  spdlog::info("library {}: {} elements, {} holding a cartridge", name,
-               report.value().elements.size(), full);
+  return text;
 }
 
 }  // namespace
+
+bool is_real_library(const LibraryConfig& library) {
+  return std::any_of(std::begin(real_kinds), std::end(real_kinds),
+                     [&](std::string_view kind) { return library.spec.starts_with(kind); });
+}
 
 LibraryConfig parse_library_option(const std::string& option) {
   const auto eq = option.find('=');
@@ -53,9 +45,17 @@ LibraryConfig parse_library_option(const std::string& option) {
   if (!proto::valid_drive_name(l.name)) {
     throw StartupError{"--library: \"" + l.name + "\" is not a library name ([A-Za-z0-9._-], 1 to 32)"};
   }
+  if (is_real_library(l)) {
+    if (l.spec.substr(l.spec.find(':') + 1).empty()) {
+      throw StartupError{"--library " + l.name + ": \"" + l.spec +
+                         "\" names no changer (an address H:C:T:L, a /dev node or a serial number)"};
+    }
+    return l;
+  }
   if (!emulated::is_library_spec(l.spec)) {
     throw StartupError{"--library " + l.name + ": \"" + l.spec +
-                       "\": expected emulated-library:DIR?drives=A,B (the only kind served yet)"};
+                       "\": expected emulated-library:DIR?drives=A,B, or scsi:, bsg: or sg: and "
+                       "a changer (an address H:C:T:L, a /dev node or a serial number)"};
   }
   const auto spec = emulated::parse_library_spec(l.spec);
   if (spec.drives.empty()) {
@@ -70,6 +70,9 @@ LibraryConfig parse_library_option(const std::string& option) {
 }
 
 std::vector<DriveConfig> library_drive_configs(const LibraryConfig& library) {
+  if (is_real_library(library)) {
+    return {};
+  }
   const auto spec = emulated::parse_library_spec(library.spec);
   std::vector<DriveConfig> drives;
   for (const auto& name : spec.drives) {
@@ -88,17 +91,21 @@ std::vector<DriveConfig> library_drive_configs(const LibraryConfig& library) {
   return drives;
 }
 
-ChangerWorker::ChangerWorker(const LibraryConfig& config,
-                             std::vector<emulated::LibraryDrive*> drives)
-    : _name{config.name}, _spec{emulated::parse_library_spec(config.spec)} {
+ChangerWorker::ChangerWorker(const LibraryConfig& config, std::vector<LibraryCandidate> candidates)
+    : _name{config.name}, _spec{config.spec} {
   auto started = _started.get_future();
-  _thread = std::thread{[this, drives = std::move(drives)] { run(drives); }};
+  _thread = std::thread{[this, candidates = std::move(candidates)] { run(candidates); }};
   try {
     started.get();
   } catch (...) {
     _thread.join();
     throw;
   }
+}
+
+bool ChangerWorker::holds_drive(const std::string& drive) const {
+  return std::any_of(_drive_at.begin(), _drive_at.end(),
+                     [&](const auto& element) { return element.second == drive; });
 }
 
 ChangerWorker::~ChangerWorker() {
@@ -120,25 +127,118 @@ void ChangerWorker::post(Job job) {
   _wake.notify_one();
 }
 
-void ChangerWorker::run(std::vector<emulated::LibraryDrive*> drives) {
+// On the changer's thread.
+std::unique_ptr<transport::ScsiTransport> ChangerWorker::open_changer(
+    uring::Ring& ring, const std::vector<LibraryCandidate>& candidates) {
+  if (!is_real_library(LibraryConfig{_name, _spec})) {
+    std::vector<emulated::LibraryDrive*> drives;
+    for (const auto& c : candidates) {
+      drives.push_back(c.emulated);
+    }
+    return std::make_unique<emulated::EmulatedLibrary>(ring, emulated::parse_library_spec(_spec),
+                                                       std::move(drives));
+  }
+  const auto colon = _spec.find(':');
+  const auto kind = _spec.substr(0, colon);
+  const auto device = _spec.substr(colon + 1);
+  const auto changers = transport::discover_changers();
+  const auto changer = transport::find_changer(changers, device);
+  if (!changer) {
+    std::string found;
+    for (const auto& c : changers) {
+      found += (found.empty() ? "" : ", ") + c.address + " (" + c.vendor + " " + c.model +
+               ", serial " + c.serial + ")";
+    }
+    throw StartupError{"no medium changer \"" + device + "\" in sysfs; found " +
+                       (found.empty() ? std::string{"none"} : found) +
+                       " (tapestreamd --probe lists them)"};
+  }
+  _locks = lock_device_nodes({changer->bsg_node, changer->sg_node}, "its changer " + changer->address);
+  const auto choice = kind == "bsg"  ? transport::TransportChoice::bsg
+                      : kind == "sg" ? transport::TransportChoice::sg
+                                     : transport::TransportChoice::automatic;
+  auto opened = transport::open_changer_transport(ring, *changer, choice);
+  if (!opened) {
+    throw StartupError{changer->address + ": " + opened.error().what()};
+  }
+  spdlog::info("library {}: {} {} at {}: {}", _name, changer->vendor, changer->model,
+               changer->address, opened.value().reason);
+  return std::move(opened.value().transport);
+}
+
+// On the changer's thread, before the constructor returns: which drive is in which element.
+void ChangerWorker::find_drives(transport::ScsiTransport& changer, uring::Ring& ring,
+                                const std::vector<LibraryCandidate>& candidates) {
+  const ChangerContext context{changer, ring, _name, _drive_at};
+  auto elements = read_changer_elements(context);
+  if (!elements) {
+    throw StartupError{elements.error()};
+  }
+  std::vector<transport::DriveElement> drive_elements;
+  std::size_t full = 0;
+  for (const auto& e : elements.value()) {
+    full += e.full ? 1 : 0;
+    if (e.type == scsi::ElementType::data_transfer) {
+      drive_elements.push_back({e.address, e.device});
+    }
+  }
+  std::vector<transport::TapeDevice> drives;
+  for (const auto& c : candidates) {
+    transport::TapeDevice d;
+    d.vendor = c.vendor;
+    d.serial = c.serial;
+    drives.push_back(std::move(d));
+  }
+  const auto matched = transport::match_drives(drive_elements, drives);
+  std::vector<std::uint16_t> unmatched;
+  for (std::size_t i = 0; i < matched.size(); ++i) {
+    if (!matched[i]) {
+      unmatched.push_back(drive_elements[i].address);
+      continue;
+    }
+    const auto& drive = candidates[*matched[i]];
+    _drive_at.emplace(drive_elements[i].address, drive.name);
+    spdlog::info("library {}: drive {} (serial {}) is in its data transfer element {}", _name,
+                 drive.name, drive.serial, drive_elements[i].address);
+  }
+  spdlog::info("library {}: {} elements, {} holding a cartridge", _name, elements.value().size(),
+               full);
+  if (!unmatched.empty()) {
+    spdlog::warn("library {}: its data transfer element(s) {} hold no drive this daemon serves "
+                 "(no identifier, or one no --drive reports as its serial number): cartridges "
+                 "are moved there only by element address (mtx)",
+                 _name, element_list(unmatched));
+  }
+  if (!is_real_library(LibraryConfig{_name, _spec})) {
+    for (const auto& c : candidates) {
+      if (!holds_drive(c.name)) {
+        throw StartupError{"its drive " + c.name + " is not among its elements"};
+      }
+    }
+  }
+}
+
+void ChangerWorker::run(std::vector<LibraryCandidate> candidates) {
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, nullptr);  // signals are the control thread's
   pthread_setname_np(pthread_self(), ("tc:" + _name).substr(0, 15).c_str());
   std::optional<uring::Ring> ring;
-  std::unique_ptr<emulated::EmulatedLibrary> changer;
+  std::unique_ptr<transport::ScsiTransport> changer;
   try {
     ring.emplace(uring::Ring::create({.entries = 16, .big_entries = false}));
-    changer = std::make_unique<emulated::EmulatedLibrary>(*ring, _spec, std::move(drives));
+    changer = open_changer(*ring, candidates);
+    find_drives(*changer, *ring, candidates);
   } catch (const StartupError& e) {
+    const std::string message = e.what();
+    const auto named = "library " + _name + ": ";
     _started.set_exception(std::make_exception_ptr(
-        StartupError{"library " + _name + ": " + e.what()}));
+        StartupError{message.starts_with(named) ? message : named + message}));
     return;
   } catch (...) {
     _started.set_exception(std::current_exception());
     return;
   }
-  log_inventory(_name, *changer, *ring);
   _started.set_value();
   for (;;) {
     Job job;

@@ -5,7 +5,6 @@
 // the changer thread never commands a drive.
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 
 #include "server/changer_worker.hpp"
 #include "server/connection.hpp"
@@ -55,8 +54,7 @@ void Connection::changer_move(const proto::ChangerMove& m) {
     post_changer(*changer, &m);
     return;
   }
-  const auto& drives = changer->spec().drives;
-  if (std::find(drives.begin(), drives.end(), m.drive) == drives.end()) {
+  if (!changer->holds_drive(m.drive)) {
     refuse(proto::Status::bad_request,
            "drive " + m.drive + " is not a drive of library " + changer->name());
     return;
@@ -148,7 +146,7 @@ void Connection::post_changer(ChangerWorker& changer, const proto::ChangerMove* 
   }
   changer.post([mailbox, home, id, request_id, what, library = changer.name(), &changer](
                    transport::ScsiTransport& transport, uring::Ring& ring) {
-    const ChangerContext context{transport, ring, library, changer.spec()};
+    const ChangerContext context{transport, ring, library, changer.drive_at()};
     auto answer = what ? server::changer_move(context, *what) : changer_inventory(context);
     mailbox->post([home, id, request_id, answer = std::move(answer)] {
       if (auto* connection = home->find(id)) {

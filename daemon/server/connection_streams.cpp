@@ -84,8 +84,7 @@ bool Connection::let_span(WriteJob& job, DriveSlot& slot, bool by_descriptor) {
     return false;
   }
   for (const auto& [name, changer] : _server.changers()) {
-    const auto& drives = changer->spec().drives;
-    if (std::find(drives.begin(), drives.end(), slot.name()) == drives.end()) {
+    if (!changer->holds_drive(slot.name())) {
       continue;
     }
     auto mailbox = _home->mailbox();

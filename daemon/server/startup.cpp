@@ -23,28 +23,6 @@
 namespace tapestream::server {
 namespace {
 
-// One owner per drive: a lock on each of its nodes (bsg and sg), whichever transport each
-// daemon chose, so that two daemons (or two names of one drive in one daemon) never drive it
-// at once. The emulated drive locks its image itself.
-std::vector<UniqueFd> lock_device(const DriveConfig& d, const transport::TapeDevice& tape) {
-  std::vector<UniqueFd> locks;
-  for (const auto& node : {tape.bsg_node, tape.sg_node}) {
-    if (node.empty()) {
-      continue;
-    }
-    UniqueFd fd{::open(node.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
-    if (!fd) {
-      continue;  // the transport's own open says what is wrong with it
-    }
-    if (auto locked = lock_exclusively(fd.get()); !locked) {
-      throw StartupError{"drive " + d.name + ": " + node + " (" + tape.address + ") is in use by "
-                         "another tapestreamd, or configured twice"};
-    }
-    locks.push_back(std::move(fd));
-  }
-  return locks;
-}
-
 std::unique_ptr<transport::ScsiTransport> open_transport(uring::Ring& ring, const DriveConfig& d,
                                                          std::vector<UniqueFd>& locks) {
   if (d.library_drive_spec) {  // a library's drive: empty until the changer brings a cartridge
@@ -86,7 +64,8 @@ std::unique_ptr<transport::ScsiTransport> open_transport(uring::Ring& ring, cons
                        (found.empty() ? std::string{"none"} : found) +
                        " (tapestreamd --probe lists them)"};
   }
-  locks = lock_device(d, *tape);
+  locks = lock_device_nodes({tape->bsg_node, tape->sg_node},
+                            "drive " + d.name + " (" + tape->address + ")");
   auto opened = transport::open_tape_transport(ring, *tape, choice);
   if (!opened) {
     throw StartupError{"drive " + d.name + " (" + tape->address + "): " + opened.error().what()};
@@ -439,13 +418,19 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config, UniqueFd activa
   }
   std::vector<std::shared_ptr<ChangerWorker>> changers;
   for (const auto& library : config.libraries) {
-    std::vector<emulated::LibraryDrive*> its_drives;
-    for (const auto& name : emulated::parse_library_spec(library.spec).drives) {
-      const auto d = std::find_if(drives.begin(), drives.end(),
-                                  [&](const DriveConfig& e) { return e.name == name; });
-      its_drives.push_back(*d->library_drive);
+    // A real changer's drives are found among the daemon's real drives; an emulated library's
+    // are its own, in the order of its spec.
+    std::vector<LibraryCandidate> candidates;
+    for (std::size_t i = 0; i < drives.size(); ++i) {
+      const auto& d = drives[i];
+      const bool real_drive = !d.library_drive_spec && !emulated::is_emulated_spec(d.spec);
+      if (is_real_library(library) == real_drive && (real_drive || d.spec == library.spec)) {
+        const auto& id = workers[i]->slot().drive().identity();
+        candidates.push_back({d.name, id.vendor, id.serial,
+                              real_drive ? nullptr : *d.library_drive});
+      }
     }
-    changers.push_back(std::make_shared<ChangerWorker>(library, std::move(its_drives)));
+    changers.push_back(std::make_shared<ChangerWorker>(library, std::move(candidates)));
   }
   auto options = config.server;
   options.socket_path = config.socket_path;

@@ -102,7 +102,7 @@ void WriteJob::record_first_barcode() {
   changer->post([mailbox = _spanning->mailbox, alive = std::weak_ptr<bool>{_alive}, this,
                  record = _record, drive = _slot.name(),
                  changer](transport::ScsiTransport& transport, uring::Ring& ring) {
-    const ChangerContext context{transport, ring, changer->name(), changer->spec()};
+    const ChangerContext context{transport, ring, changer->name(), changer->drive_at()};
     const auto inventory = changer_inventory(context);
     const auto* in_drive = drive_element(inventory, drive);
     const std::string barcode = in_drive != nullptr ? in_drive->barcode : std::string{};
@@ -150,7 +150,7 @@ void WriteJob::swap_volume() {
     changer->post([mailbox = spanning.mailbox, alive = std::weak_ptr<bool>{_alive}, this,
                    drive = _slot.name(), tried = _tried_slots,
                    changer](transport::ScsiTransport& transport, uring::Ring& ring) {
-      const ChangerContext context{transport, ring, changer->name(), changer->spec()};
+      const ChangerContext context{transport, ring, changer->name(), changer->drive_at()};
       auto swap = swap_cartridge(context, drive, tried);
       mailbox->post([alive, this, swap = std::move(swap)] {
         if (alive.lock()) {

@@ -146,14 +146,14 @@ std::optional<ChangerDevice> find_changer(const std::vector<ChangerDevice>& chan
   return std::nullopt;
 }
 
-std::vector<std::optional<TapeDevice>> match_drives(const std::vector<DriveElement>& elements,
-                                                    const std::vector<TapeDevice>& tapes) {
+std::vector<std::optional<std::size_t>> match_drives(const std::vector<DriveElement>& elements,
+                                                     const std::vector<TapeDevice>& tapes) {
   const auto drives_with = [&](const CarriedSerial& carried) {
-    std::vector<const TapeDevice*> found;
-    for (const auto& tape : tapes) {
-      if (!tape.serial.empty() && tape.serial == carried.serial &&
-          (carried.vendor.empty() || carried.vendor == tape.vendor)) {
-        found.push_back(&tape);
+    std::vector<std::size_t> found;
+    for (std::size_t i = 0; i < tapes.size(); ++i) {
+      if (!tapes[i].serial.empty() && tapes[i].serial == carried.serial &&
+          (carried.vendor.empty() || carried.vendor == tapes[i].vendor)) {
+        found.push_back(i);
       }
     }
     return found;
@@ -162,7 +162,7 @@ std::vector<std::optional<TapeDevice>> match_drives(const std::vector<DriveEleme
   for (const auto& e : elements) {
     serials.push_back(e.device ? carried_serial(*e.device) : std::nullopt);
   }
-  std::vector<std::optional<TapeDevice>> matched(elements.size());
+  std::vector<std::optional<std::size_t>> matched(elements.size());
   for (std::size_t i = 0; i < elements.size(); ++i) {
     if (!serials[i] || serials[i]->serial.empty()) {
       continue;
@@ -172,10 +172,20 @@ std::vector<std::optional<TapeDevice>> match_drives(const std::vector<DriveEleme
     });
     const auto drives = drives_with(*serials[i]);
     if (same == 1 && drives.size() == 1) {
-      matched[i] = *drives.front();
+      matched[i] = drives.front();
     }
   }
   return matched;
+}
+
+Result<OpenedTransport, Failure> open_changer_transport(uring::Ring& ring,
+                                                        const ChangerDevice& changer,
+                                                        TransportChoice choice) {
+  TapeDevice nodes;
+  nodes.address = changer.address;
+  nodes.bsg_node = changer.bsg_node;
+  nodes.sg_node = changer.sg_node;
+  return open_tape_transport(ring, nodes, choice);
 }
 
 }  // namespace tapestream::transport

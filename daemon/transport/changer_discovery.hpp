@@ -5,6 +5,7 @@
 // numbers drives by the order it found them, which says nothing about where they sit.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -42,12 +43,18 @@ struct DriveElement {
   std::optional<scsi::DeviceIdentifier> device;
 };
 
-// For each element, in the same order, the tape drive whose serial number its identifier
-// carries: the identifier is the serial itself (vendor specific, type 0) or a T10 vendor
+// For each element, in the same order, the index in `tapes` of the drive whose serial number
+// its identifier carries (a drive's vendor and serial are all that is compared): the identifier is the serial itself (vendor specific, type 0) or a T10 vendor
 // identification (type 1: vendor, product, then the serial; the vendor must agree too). An
 // element without an identifier, with one no drive carries, or with one that two drives or two
 // elements carry (a serial cannot tell them apart) gets none.
-std::vector<std::optional<TapeDevice>> match_drives(const std::vector<DriveElement>& elements,
-                                                    const std::vector<TapeDevice>& tapes);
+std::vector<std::optional<std::size_t>> match_drives(const std::vector<DriveElement>& elements,
+                                                     const std::vector<TapeDevice>& tapes);
+
+// Opens a changer's transport as open_tape_transport opens a drive's (its bsg or sg node; the
+// ch driver's /dev/schN takes only the kernel's own changer ioctls).
+Result<OpenedTransport, Failure> open_changer_transport(uring::Ring& ring,
+                                                        const ChangerDevice& changer,
+                                                        TransportChoice choice);
 
 }  // namespace tapestream::transport

@@ -7,8 +7,8 @@ Checked against the real daemon and CLI: at the first start every cartridge is i
 both drives are empty (a write to la is refused: no medium); after the record puts VOL002 into
 la, `tapestream write --drive la` commits there, and the data is on VOL002's image (GNU tar of
 a tree, compared by sha256 after reading back); after kill -9 and a restart, VOL002 is still in
-la and reads back identical; lb stays empty; a --library that is not a library, or names no
-drive, is a configuration error (exit 78).
+la and reads back identical; lb stays empty; a --library that is not a library, names no
+drive, or names a real changer sysfs does not have, is a configuration error (exit 78).
 Usage: library_serve_test.py DAEMON CLI. Exit 0 pass, 1 fail."""
 import hashlib
 import os
@@ -62,12 +62,14 @@ class Daemon:
             fail("the daemon did not stop cleanly: " + self.log_text())
 
 
-def config_error(work, library):
+def config_error(work, library, says=None):
     r = subprocess.run([DAEMON, "--socket", os.path.join(work, "x.sock"), "--state-dir",
                         os.path.join(work, "state-x"), "--catalog", "none", "--library", library],
                        capture_output=True, timeout=30)
     if r.returncode != 78:
         fail(f"--library {library}: exit {r.returncode}, not 78: {r.stderr.decode()}")
+    if says is not None and says not in r.stderr.decode():
+        fail(f"--library {library}: the error does not say {says!r}: {r.stderr.decode()}")
 
 
 def main():
@@ -81,6 +83,10 @@ def main():
 
         config_error(work, "lib0=emulated:" + os.path.join(work, "x.tap"))
         config_error(work, f"lib0=emulated-library:{lib}?slots=4")
+        # A real changer is looked for in sysfs (this machine has none; tests/vm has one).
+        config_error(work, "lib0=scsi:", "names no changer")
+        config_error(work, "lib0=sg:/dev/sch7", 'no medium changer "/dev/sch7" in sysfs; found')
+        config_error(work, "lib0=mtx:/dev/sch0", "expected emulated-library:DIR?drives=A,B, or scsi:")
 
         d = Daemon(work, spec)
         if "library lib0: 8 elements, 3 holding a cartridge" not in d.log_text():

@@ -106,8 +106,8 @@ TEST(MatchDrives, BySerialNumberNotByOrder) {
   ASSERT_EQ(matched.size(), 2U);
   ASSERT_TRUE(matched[0].has_value());
   ASSERT_TRUE(matched[1].has_value());
-  EXPECT_EQ(matched[0]->address, "3:0:2:0");
-  EXPECT_EQ(matched[1]->address, "3:0:1:0");
+  EXPECT_EQ(tapes[*matched[0]].address, "3:0:2:0");
+  EXPECT_EQ(tapes[*matched[1]].address, "3:0:1:0");
 }
 
 TEST(MatchDrives, LeavesWhatASerialCannotTellUnmatched) {
@@ -138,7 +138,7 @@ TEST(MatchDrives, LeavesWhatASerialCannotTellUnmatched) {
   // And one that claims it alone does.
   const auto once = match_drives({{0x100, ascii(0, "HU1234  ")}}, tapes);
   ASSERT_TRUE(once[0].has_value());
-  EXPECT_EQ(once[0]->address, "3:0:1:0");
+  EXPECT_EQ(tapes[*once[0]].address, "3:0:1:0");
 }
 
 }  // namespace
