@@ -49,6 +49,10 @@ void EmulatedDrive::thread_tape() {
   _position = 0;
 }
 
+bool EmulatedDrive::still_threading() const {
+  return _present && _loaded && std::chrono::steady_clock::now() < _threaded_at;
+}
+
 bool EmulatedDrive::tape_threaded() const {
   const std::lock_guard hand_over{_cartridge_mutex};
   return _present && _loaded;
@@ -77,6 +81,7 @@ std::optional<std::string> EmulatedDrive::insert(const std::filesystem::path& im
   _present = true;
   _prevent_removal = false;
   thread_tape();
+  _threaded_at = std::chrono::steady_clock::now() + _blank_spec.load_time;
   spdlog::debug("emulated drive {}: cartridge {} loaded", _spec.serial, _spec.image.string());
   return std::nullopt;
 }

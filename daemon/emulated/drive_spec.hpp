@@ -7,6 +7,7 @@
 // drive, for measuring the daemon's own ceiling; docs/EMULATED_DRIVE.md).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -41,6 +42,9 @@ struct DriveSpec {
   ImageLayout layout = ImageLayout::aligned;
   // Faults, counted from 1 since the drive was opened.
   std::optional<std::uint64_t> medium_error_write;  // the Nth WRITE fails: MEDIUM ERROR
+  // A library's drive: how long a cartridge the robot inserts takes to thread (NOT READY,
+  // BECOMING READY meanwhile); the library's load_time=.
+  std::chrono::milliseconds load_time{0};
   std::optional<std::uint64_t> medium_error_read;   // the Nth READ fails: MEDIUM ERROR
   std::optional<std::uint64_t> short_read;          // the Nth READ delivers half its block
   std::optional<std::uint64_t> unit_attention_after;  // after N commands: power-on UA

@@ -150,7 +150,9 @@ void EmulatedDrive::execute() {
   if (_spec.unit_attention_after && _commands == *_spec.unit_attention_after + 1) {
     power_on_reset();
   }
-  if (_unit_attention && reports_unit_attention(op)) {
+  if (reports_unit_attention(op) && still_threading()) {
+    check(SenseKey::not_ready, 0x0401);  // LOGICAL UNIT IS IN PROCESS OF BECOMING READY
+  } else if (_unit_attention && reports_unit_attention(op)) {
     check(SenseKey::unit_attention, *_unit_attention);
     _unit_attention.reset();
   } else {

@@ -80,6 +80,8 @@ LibrarySpec parse_library_spec(std::string_view spec) {
       l.early_warning = option.number(true);
     } else if (key == "move_time") {
       l.move_time = option.duration();
+    } else if (key == "load_time") {
+      l.load_time = option.duration();
     } else if (key == "move_fails") {
       l.move_fails = option.number();
     } else if (key == "medium_error_write") {
@@ -93,7 +95,7 @@ LibrarySpec parse_library_spec(std::string_view spec) {
       l.serial = std::string{option.value()};
     } else {
       option.fail("unknown option \"" + std::string{key} +
-                  "\" (slots, ie, drives, capacity, ew, move_time, move_fails, stuck_drive, "
+                  "\" (slots, ie, drives, capacity, ew, move_time, load_time, move_fails, stuck_drive, "
                   "medium_error_write, serial)");
     }
   }

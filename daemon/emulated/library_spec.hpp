@@ -26,6 +26,9 @@ struct LibrarySpec {
   std::optional<std::uint64_t> early_warning;
   // How long the robot takes for a move; real libraries take seconds.
   std::chrono::milliseconds move_time{200};
+  // How long a drive takes to thread a cartridge the robot put in: until then its commands are
+  // answered NOT READY, BECOMING READY, as a real drive's are for seconds to a minute.
+  std::chrono::milliseconds load_time{0};
   // Faults: the Nth MOVE MEDIUM (counted from 1) fails with a HARDWARE ERROR and the cartridge
   // stays where it was; this drive never gives its cartridge back (its unload fails).
   std::optional<std::uint64_t> move_fails;

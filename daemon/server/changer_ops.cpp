@@ -96,13 +96,14 @@ std::string answer_text(const transport::ScsiResult& result) {
 }  // namespace
 
 Result<std::vector<scsi::ElementStatus>, std::string> read_changer_elements(const ChangerContext& c) {
-  std::uint32_t allocation = 64 * 1024;
+  const auto room = static_cast<std::uint32_t>(std::min<std::size_t>(c.buffer.bytes.size(), 0xFF'FFFF));
+  std::uint32_t allocation = std::min<std::uint32_t>(64 * 1024, room);
   for (int attempt = 0; attempt < 2; ++attempt) {
-    std::vector<std::uint8_t> data(allocation);
+    auto data = c.buffer.bytes.first(allocation);
     transport::ScsiRequest request;
     request.command = *scsi::cdb::read_element_status(scsi::ElementType::all, 0, 0xFFFF, allocation,
                                                       true, true);
-    request.data = {0, data};
+    request.data = {c.buffer.index, data};
     request.timeout = std::chrono::seconds{120};
     const auto result = transport::run_blocking(c.ring, c.changer, request);
     if (!result) {
@@ -113,7 +114,7 @@ Result<std::vector<scsi::ElementStatus>, std::string> read_changer_elements(cons
       return "library " + c.library + ": its changer refused READ ELEMENT STATUS (" +
              answer_text(result.value()) + ")";
     }
-    data.resize(data.size() - std::min<std::size_t>(result.value().residue, data.size()));
+    data = data.first(data.size() - std::min<std::size_t>(result.value().residue, data.size()));
     auto report = scsi::parse_element_status(data);
     if (!report) {
       return "library " + c.library + ": its changer's element status does not parse";
@@ -121,7 +122,13 @@ Result<std::vector<scsi::ElementStatus>, std::string> read_changer_elements(cons
     if (!report.value().truncated) {
       return std::move(report.value().elements);
     }
-    allocation = std::min<std::uint32_t>(0xFF'FFFF, 8 + report.value().bytes_available);
+    if (allocation == room) {
+      return "library " + c.library + ": its changer reports " +
+             std::to_string(report.value().bytes_available) + " bytes of element status, more "
+             "than the " + std::to_string(room) + " the daemon reads";
+    }
+    allocation = static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(room, std::uint64_t{8} + report.value().bytes_available));
   }
   return "library " + c.library + ": its changer's element status keeps growing";
 }

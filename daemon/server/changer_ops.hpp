@@ -30,6 +30,9 @@ struct ChangerAnswer {
 struct ChangerContext {
   transport::ScsiTransport& changer;
   uring::Ring& ring;
+  // Registered with `ring` (a transport moves data only through registered buffers): what
+  // READ ELEMENT STATUS answers into, so its size bounds the elements a changer may report.
+  transport::DataBuffer buffer;
   const std::string& library;  // the daemon's name for it
   // The daemon's drive in each data transfer element, by element address (changer_worker.hpp
   // matched them by serial number); an element not here holds no drive the daemon serves.

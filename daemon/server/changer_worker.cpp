@@ -15,11 +15,16 @@
 #include "scsi/smc.hpp"
 #include "server/changer_ops.hpp"
 #include "transport/changer_discovery.hpp"
+#include "uring/buffer_pool.hpp"
 
 namespace tapestream::server {
 namespace {
 
 constexpr std::string_view real_kinds[] = {"scsi:", "bsg:", "sg:"};
+
+// READ ELEMENT STATUS of every element, with volume tags and drive identifiers, takes about 100
+// bytes an element: 4 MiB hold some 40,000, more than the largest libraries have.
+constexpr std::size_t element_status_room = std::size_t{4} << 20;
 
 std::string element_list(const std::vector<std::uint16_t>& addresses) {
   std::string text;
@@ -83,6 +88,7 @@ std::vector<DriveConfig> library_drive_configs(const LibraryConfig& library) {
     drive.capacity = spec.capacity;
     drive.early_warning = spec.early_warning;
     drive.medium_error_write = spec.medium_error_write;
+    drive.load_time = spec.load_time;
     drive.serial = name;  // what the changer reports as the drive's identifier (DVCID)
     d.library_drive_spec = drive;
     d.library_drive = std::make_shared<emulated::LibraryDrive*>(nullptr);
@@ -167,9 +173,8 @@ std::unique_ptr<transport::ScsiTransport> ChangerWorker::open_changer(
 }
 
 // On the changer's thread, before the constructor returns: which drive is in which element.
-void ChangerWorker::find_drives(transport::ScsiTransport& changer, uring::Ring& ring,
+void ChangerWorker::find_drives(const ChangerContext& context,
                                 const std::vector<LibraryCandidate>& candidates) {
-  const ChangerContext context{changer, ring, _name, _drive_at};
   auto elements = read_changer_elements(context);
   if (!elements) {
     throw StartupError{elements.error()};
@@ -224,11 +229,17 @@ void ChangerWorker::run(std::vector<LibraryCandidate> candidates) {
   pthread_sigmask(SIG_BLOCK, &all, nullptr);  // signals are the control thread's
   pthread_setname_np(pthread_self(), ("tc:" + _name).substr(0, 15).c_str());
   std::optional<uring::Ring> ring;
+  std::optional<uring::BufferPool> buffer;
   std::unique_ptr<transport::ScsiTransport> changer;
+  std::optional<ChangerContext> context;
   try {
-    ring.emplace(uring::Ring::create({.entries = 16, .big_entries = false}));
+    // bsg's IORING_OP_URING_CMD needs SQE128 and CQE32; the emulated library none.
+    ring.emplace(uring::Ring::create(
+        {.entries = 16, .big_entries = is_real_library(LibraryConfig{_name, _spec})}));
+    buffer.emplace(uring::BufferPool::create(*ring, 1, element_status_room));
     changer = open_changer(*ring, candidates);
-    find_drives(*changer, *ring, candidates);
+    context.emplace(ChangerContext{*changer, *ring, {0, buffer->buffer(0)}, _name, _drive_at});
+    find_drives(*context, candidates);
   } catch (const StartupError& e) {
     const std::string message = e.what();
     const auto named = "library " + _name + ": ";
@@ -251,7 +262,7 @@ void ChangerWorker::run(std::vector<LibraryCandidate> candidates) {
       job = std::move(_jobs.front());
       _jobs.pop_front();
     }
-    job(*changer, *ring);
+    job(*context);
   }
 }
 

@@ -26,6 +26,7 @@
 #include "common/unique_fd.hpp"
 
 #include "emulated/library_drive.hpp"
+#include "server/changer_ops.hpp"
 #include "server/startup.hpp"
 #include "transport/transport.hpp"
 #include "uring/ring.hpp"
@@ -54,8 +55,8 @@ struct LibraryCandidate {
 
 class ChangerWorker {
  public:
-  // Work for the changer's thread: the changer and the ring it completes on. Run one at a time.
-  using Job = std::function<void(transport::ScsiTransport& changer, uring::Ring& ring)>;
+  // Work for the changer's thread, with the changer, its ring and buffer. Run one at a time.
+  using Job = std::function<void(const ChangerContext& context)>;
 
   // Starts the thread, which opens the changer (an emulated library is restored from its
   // directory, and the cartridges its record places in drives are put there), reads its
@@ -80,8 +81,7 @@ class ChangerWorker {
   void run(std::vector<LibraryCandidate> candidates);
   std::unique_ptr<transport::ScsiTransport> open_changer(uring::Ring& ring,
                                                          const std::vector<LibraryCandidate>& candidates);
-  void find_drives(transport::ScsiTransport& changer, uring::Ring& ring,
-                   const std::vector<LibraryCandidate>& candidates);
+  void find_drives(const ChangerContext& context, const std::vector<LibraryCandidate>& candidates);
 
   std::string _name;
   std::string _spec;

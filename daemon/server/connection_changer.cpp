@@ -144,9 +144,7 @@ void Connection::post_changer(ChangerWorker& changer, const proto::ChangerMove* 
   if (move != nullptr) {
     what = *move;
   }
-  changer.post([mailbox, home, id, request_id, what, library = changer.name(), &changer](
-                   transport::ScsiTransport& transport, uring::Ring& ring) {
-    const ChangerContext context{transport, ring, library, changer.drive_at()};
+  changer.post([mailbox, home, id, request_id, what](const ChangerContext& context) {
     auto answer = what ? server::changer_move(context, *what) : changer_inventory(context);
     mailbox->post([home, id, request_id, answer = std::move(answer)] {
       if (auto* connection = home->find(id)) {

@@ -81,11 +81,7 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
 
   void client_gone() override;
   void cut_for_stop() override;
-  void tick() override {
-    if (_stream) {
-      _stream->tick();
-    }
-  }
+  void tick() override;
   bool idle() const override {
     return !_commanding && !_changing_volume && (!_source || _source->idle());
   }
@@ -136,6 +132,8 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   void record_first_barcode();
   void swap_volume();
   void volume_swapped(const Swap& swap);
+  // The cartridge the robot loaded is threaded (write_job_span.cpp says how that is waited for).
+  void await_ready();
   void check_scratch();
   void check_write_protect();
   // A cut that came between parts (client gone, ABORT, a wrong END, the daemon stopping) ends
@@ -199,6 +197,11 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   std::uint64_t _parts_bytes = 0;   // of the stream in the committed parts
   std::vector<std::uint32_t> _tried_slots;  // cartridges found not blank, and the ones written
   std::string _barcode;             // of the cartridge in the drive, when the changer said
+  // While the drive threads the loaded cartridge: when to ask again, and until when.
+  std::optional<Clock::time_point> _ready_poll_at;
+  Clock::time_point _ready_deadline{};
+  Clock::time_point _medium_seen_by{};
+  unsigned _ready_attentions = 0;
   bool _finish_pending = false;     // END came between two parts
   std::optional<std::pair<drive::Ending, std::string>> _cut_between_parts;
   std::shared_ptr<bool> _alive = std::make_shared<bool>(true);  // for the changer's answers

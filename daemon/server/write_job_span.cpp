@@ -8,7 +8,10 @@
 
 #include <algorithm>
 
+#include "drive/command_channel.hpp"
+#include "drive/stream_outcome.hpp"
 #include "scsi/cdb.hpp"
+#include "scsi/timeouts.hpp"
 #include "scsi/mode_pages.hpp"
 #include "server/changer_ops.hpp"
 #include "server/changer_worker.hpp"
@@ -19,6 +22,10 @@
 
 namespace tapestream::server {
 namespace {
+
+// How long a drive may take to notice the cartridge the robot put in (MEDIUM NOT PRESENT
+// meanwhile); after that, no medium means the move did not bring one.
+constexpr std::chrono::seconds medium_sensing_time{60};
 
 // The data transfer element of `drive` in an inventory, if the library has it.
 const proto::ChangerElement* drive_element(const ChangerAnswer& inventory, const std::string& drive) {
@@ -100,9 +107,7 @@ WriteJob::Swap swap_cartridge(const ChangerContext& context, const std::string& 
 void WriteJob::record_first_barcode() {
   auto* changer = _spanning->changer;
   changer->post([mailbox = _spanning->mailbox, alive = std::weak_ptr<bool>{_alive}, this,
-                 record = _record, drive = _slot.name(),
-                 changer](transport::ScsiTransport& transport, uring::Ring& ring) {
-    const ChangerContext context{transport, ring, changer->name(), changer->drive_at()};
+                 record = _record, drive = _slot.name()](const ChangerContext& context) {
     const auto inventory = changer_inventory(context);
     const auto* in_drive = drive_element(inventory, drive);
     const std::string barcode = in_drive != nullptr ? in_drive->barcode : std::string{};
@@ -148,9 +153,7 @@ void WriteJob::swap_volume() {
     auto& spanning = *_spanning;
     auto* changer = spanning.changer;
     changer->post([mailbox = spanning.mailbox, alive = std::weak_ptr<bool>{_alive}, this,
-                   drive = _slot.name(), tried = _tried_slots,
-                   changer](transport::ScsiTransport& transport, uring::Ring& ring) {
-      const ChangerContext context{transport, ring, changer->name(), changer->drive_at()};
+                   drive = _slot.name(), tried = _tried_slots](const ChangerContext& context) {
       auto swap = swap_cartridge(context, drive, tried);
       mailbox->post([alive, this, swap = std::move(swap)] {
         if (alive.lock()) {
@@ -178,7 +181,58 @@ void WriteJob::volume_swapped(const Swap& swap) {
   if (ended_by_cut()) {
     return;
   }
-  check_scratch();
+  const auto now = Clock::now();
+  _ready_deadline = now + _slot.drive().timeouts().class_default(scsi::TimeoutClass::load);
+  _medium_seen_by = now + medium_sensing_time;
+  _ready_attentions = 0;
+  await_ready();
+}
+
+// A cartridge the robot puts in a real drive takes the drive seconds to minutes to thread
+// (NOT READY, BECOMING READY), and may not even be sensed at once (MEDIUM NOT PRESENT); the
+// first command after that reports the load (UNIT ATTENTION). Asked with TEST UNIT READY once a
+// second (from tick(), so the drive's ring is free meanwhile) until the drive is ready, within
+// the drive's load timeout. The look at the tape comes only then: a command refused while the
+// tape threads would end the stream.
+void WriteJob::await_ready() {
+  _commanding = true;
+  _slot.drive().commands().run(scsi::cdb::test_unit_ready(), [this](const drive::CommandResult& r) {
+    _commanding = false;
+    if (ended_by_cut()) {
+      return;
+    }
+    const auto condition = r.classification.condition;
+    const auto now = Clock::now();
+    if (condition == scsi::TapeCondition::good) {
+      check_scratch();
+      return;
+    }
+    if (drive::is_unit_attention(condition) && ++_ready_attentions <= 4) {
+      await_ready();
+      return;
+    }
+    const bool threading = condition == scsi::TapeCondition::becoming_ready ||
+                           (condition == scsi::TapeCondition::no_medium && now < _medium_seen_by);
+    if (threading && now < _ready_deadline) {
+      _ready_poll_at = now + std::chrono::seconds{1};
+      return;
+    }
+    fail_between_parts(drive::ending_for(r.classification, r.result.timed_out),
+                       "the next volume (" + _barcode + ") did not become ready: " +
+                           drive::describe_condition(r.classification));
+  });
+}
+
+void WriteJob::tick() {
+  if (_stream) {
+    _stream->tick();
+  }
+  if (_ready_poll_at && (_cut_between_parts || Clock::now() >= *_ready_poll_at)) {
+    _ready_poll_at.reset();
+    if (!ended_by_cut()) {
+      await_ready();
+    }
+  }
 }
 
 // Only a blank tape is a scratch volume: whatever is at the beginning of another stays there.

@@ -78,6 +78,10 @@ bool run_probe(std::ostream& out, const std::vector<std::pair<std::string, std::
   out << "medium changers in sysfs: " << changers.size() << "\n";
   for (const auto& changer : changers) {
     print_changer(out, changer);
+    auto opened =
+        transport::open_changer_transport(*ring, changer, transport::TransportChoice::automatic);
+    out << "      transport: "
+        << (opened ? opened.value().reason : "none: " + opened.error().what()) << "\n";
   }
 
   bool ok = true;

@@ -75,6 +75,44 @@ selection() {
   done
 }
 
+# A changer on a real kernel, as far as one can go without one: scsi_debug as a medium changer
+# (ptype=8) is found in sysfs and opened through bsg and through sg like a drive; it implements
+# no SMC command, so --library must stop the daemon with the answer the command came back with
+# from the kernel (its sense: ILLEGAL REQUEST), and never serve a library it cannot read.
+changer_path() {
+  rmmod scsi_debug || fail "rmmod scsi_debug"
+  modprobe scsi_debug ptype=8 || fail "scsi_debug as a changer"
+  changer=
+  for _ in $(seq 1 50); do
+    for device in /sys/bus/scsi/devices/*; do
+      if [ -r "$device/type" ] && [ "$(cat "$device/type")" = 8 ]; then
+        changer=$(basename "$device")
+      fi
+    done
+    [ -n "$changer" ] && [ -e "/dev/bsg/$changer" ] && [ -d "/sys/bus/scsi/devices/$changer/scsi_generic" ] && break
+    sleep 0.1
+  done
+  [ -n "$changer" ] || fail "scsi_debug's changer did not appear"
+  changer_sg=/dev/$(ls "/sys/bus/scsi/devices/$changer/scsi_generic")
+  tapestreamd --probe | tee /tmp/probe-changer || fail "--probe with a changer failed"
+  grep -q "medium changers in sysfs: 1" /tmp/probe-changer || fail "--probe did not find the changer"
+  grep -q "transport: bsg: /dev/bsg/$changer takes IORING_OP_URING_CMD" /tmp/probe-changer ||
+    fail "--probe did not open the changer through bsg"
+  for spec in "scsi:$changer" "bsg:/dev/bsg/$changer" "sg:$changer_sg"; do
+    rm -rf /tmp/state
+    set +e
+    tapestreamd --socket /run/ch.sock --state-dir /tmp/state --catalog none --drive x=null: \
+      --library "lib0=$spec" 2>/tmp/changer.log
+    status=$?
+    set -e
+    cat /tmp/changer.log
+    [ "$status" = 78 ] || fail "--library lib0=$spec: exit $status, not 78"
+    grep -q "library lib0: its changer refused READ ELEMENT STATUS (ILLEGAL REQUEST" /tmp/changer.log ||
+      fail "--library lib0=$spec: the changer's answer is not told"
+  done
+  say "changer $changer: found, opened through bsg and sg, its refusal told"
+}
+
 start_daemon() {
   rm -rf /tmp/state /run/ts.sock
   tapestreamd --socket /run/ts.sock --state-dir /tmp/state --drive "tape=$1" --log-level warn ${2:-} \
@@ -212,7 +250,10 @@ daemon_suite() {
   shift
   export TAPESTREAM_SOCKET=/run/ts.sock
   load_tape "$@" || return 1
-  [ "$transport" = bsg ] && selection
+  if [ "$transport" = bsg ]; then
+    selection
+    changer_path
+  fi
   reload_tape "$@"
   files_and_positions "$transport"
   # Once, through the transport the daemon chooses by itself: the bytes on the tape are the same.
