@@ -325,8 +325,9 @@ int main(int argc, char** argv) {
       ("drive", po::value<std::vector<std::string>>()->value_name("NAME=SPEC")->composing(),
        "a drive to serve (repeatable); none: the emulated drive emu0")
       ("library", po::value<std::vector<std::string>>()->value_name("NAME=SPEC")->composing(),
-       "an emulated library to serve (repeatable): emulated-library:DIR?drives=A,B&slots=N...; "
-       "its drives are served as drives A, B")
+       "a library to serve (repeatable): emulated-library:DIR?drives=A,B&slots=N... (its drives "
+       "are served as drives A, B), or scsi:CHANGER (bsg:, sg:) for a real changer, whose drives "
+       "are the --drive drives its elements name by serial number")
       ("pool-size", po::value<std::vector<std::string>>()->value_name("[NAME=]SIZE")->composing(),
        "memory per drive for the buffers between client and tape (default 256M), locked and "
        "registered; NAME= for one drive; repeatable. A memory lock limit that forbids it "

@@ -197,10 +197,9 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   std::uint64_t _parts_bytes = 0;   // of the stream in the committed parts
   std::vector<std::uint32_t> _tried_slots;  // cartridges found not blank, and the ones written
   std::string _barcode;             // of the cartridge in the drive, when the changer said
-  // While the drive threads the loaded cartridge: when to ask again, and until when.
+  // While the drive threads the cartridge loaded at _loaded_at: when to ask again.
   std::optional<Clock::time_point> _ready_poll_at;
-  Clock::time_point _ready_deadline{};
-  Clock::time_point _medium_seen_by{};
+  Clock::time_point _loaded_at{};
   unsigned _ready_attentions = 0;
   bool _finish_pending = false;     // END came between two parts
   std::optional<std::pair<drive::Ending, std::string>> _cut_between_parts;

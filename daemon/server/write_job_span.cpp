@@ -181,9 +181,7 @@ void WriteJob::volume_swapped(const Swap& swap) {
   if (ended_by_cut()) {
     return;
   }
-  const auto now = Clock::now();
-  _ready_deadline = now + _slot.drive().timeouts().class_default(scsi::TimeoutClass::load);
-  _medium_seen_by = now + medium_sensing_time;
+  _loaded_at = Clock::now();
   _ready_attentions = 0;
   await_ready();
 }
@@ -203,7 +201,12 @@ void WriteJob::await_ready() {
     }
     const auto condition = r.classification.condition;
     const auto now = Clock::now();
+    const auto waited = std::chrono::duration<double>(now - _loaded_at).count();
     if (condition == scsi::TapeCondition::good) {
+      if (waited >= 1) {
+        spdlog::info("drive {}: {}: volume {} was ready {:.1f} s after the robot loaded it",
+                     _slot.name(), who(), _barcode, waited);
+      }
       check_scratch();
       return;
     }
@@ -211,14 +214,17 @@ void WriteJob::await_ready() {
       await_ready();
       return;
     }
-    const bool threading = condition == scsi::TapeCondition::becoming_ready ||
-                           (condition == scsi::TapeCondition::no_medium && now < _medium_seen_by);
-    if (threading && now < _ready_deadline) {
+    const bool threading =
+        condition == scsi::TapeCondition::becoming_ready ||
+        (condition == scsi::TapeCondition::no_medium && now < _loaded_at + medium_sensing_time);
+    if (threading &&
+        now < _loaded_at + _slot.drive().timeouts().class_default(scsi::TimeoutClass::load)) {
       _ready_poll_at = now + std::chrono::seconds{1};
       return;
     }
     fail_between_parts(drive::ending_for(r.classification, r.result.timed_out),
-                       "the next volume (" + _barcode + ") did not become ready: " +
+                       "the next volume (" + _barcode + ") did not become ready in " +
+                           std::to_string(static_cast<long>(waited)) + " s: " +
                            drive::describe_condition(r.classification));
   });
 }

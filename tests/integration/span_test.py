@@ -17,6 +17,9 @@ Cases (argv[3]):
   write_protected  a blank cartridge in the way is write protected (its image file may not be
              written: the emulated cartridge's write-protect tab): it goes back untouched, the
              log says why, and the stream goes on on the next one, committed.
+  slow_load  each cartridge the robot loads takes the drive 2.5 s to thread (load_time: NOT
+             READY, BECOMING READY, as a real drive): the stream waits for each new volume and
+             commits across three, the log saying how long each took to become ready.
   move_fails the changer's move that loads the second volume fails: PART 1, then STREAM_FAILED
              drive_error; part 1 stays on its volume.
   medium_error  the drive's WRITE 250 fails (in part 2): PART 1, then STREAM_FAILED medium_error
@@ -185,6 +188,10 @@ def write_committed(d, size):
     """Slot 1 into la, then `size` random bytes written spanning, which must commit:
     (data, its sha256, the PARTs, COMMITTED)."""
     d.ok("changer", "load", "1", "--drive", "la")
+    return write_committed_loaded(d, size)
+
+
+def write_committed_loaded(d, size):
     data = os.urandom(size)
     parts, last = span_write(d, data)
     if last.type != pf.COMMITTED:
@@ -297,6 +304,30 @@ def case_write_protected(work):
         restored = b"".join(image_file(lib, b, f) or b"" for b, f in volumes)
         if check_parts(parts) + nbytes != len(data) or hashlib.sha256(restored).hexdigest() != digest:
             fail(f"the parts on {volumes} are not the stream ({len(restored)} bytes)")
+    finally:
+        d.stop()
+
+
+def case_slow_load(work):
+    lib, spec = library(work, ["VOL001", "VOL002", "VOL003"], "&load_time=2500ms")
+    d = Daemon(work, spec)
+    try:
+        d.ok("changer", "load", "1", "--drive", "la")
+        # As a script after mtx load: the drive is asked until it is ready.
+        deadline = time.monotonic() + 30
+        while json.loads(d.ok("--json", "--drive", "la", "status").stdout).get("loaded") is not True:
+            if time.monotonic() > deadline:
+                fail("la never became ready after the load\n" + d.log_text())
+            time.sleep(0.2)
+        data, digest, parts, last = write_committed_loaded(d, 150 * MIB)
+        nbytes = struct.unpack_from("<Q", last.body)[0]
+        if len(parts) != 2 or check_parts(parts) + nbytes != len(data):
+            fail(f"parts {parts} and {nbytes} bytes last are not the stream's {len(data)}")
+        if last.body[32:64].hex() != digest:
+            fail("COMMITTED's digest is not the whole stream's")
+        waits = [line for line in d.log_text().splitlines() if "s after the robot loaded it" in line]
+        if len(waits) != 2:
+            fail(f"{len(waits)} volumes waited for, not 2:\n" + d.log_text())
     finally:
         d.stop()
 
@@ -469,7 +500,7 @@ def main():
     work = tempfile.mkdtemp(prefix="tapestream-span-")
     try:
         {"whole": case_whole, "no_scratch": case_no_scratch, "not_blank": case_not_blank,
-         "write_protected": case_write_protected,
+         "write_protected": case_write_protected, "slow_load": case_slow_load,
          "move_fails": case_move_fails, "kill": case_kill,
          "stop_between_parts": case_stop_between_parts,
          "medium_error": case_medium_error}[CASE](work)

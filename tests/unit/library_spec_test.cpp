@@ -25,6 +25,7 @@ TEST(LibrarySpec, TheIssueExample) {
   EXPECT_EQ(l.mail_slots, 2U);
   EXPECT_EQ(l.drives, (std::vector<std::string>{"lto1", "lto2"}));
   EXPECT_EQ(l.move_time, std::chrono::milliseconds{200});
+  EXPECT_EQ(l.load_time.count(), 0);  // drives ready the moment the robot lets go
   EXPECT_FALSE(l.move_fails || l.stuck_drive);
   EXPECT_TRUE(is_library_spec("emulated-library:/x?drives=a"));
   EXPECT_FALSE(is_library_spec("emulated:/x.tap"));
@@ -40,6 +41,8 @@ TEST(LibrarySpec, SmallTapesAndFaults) {
   EXPECT_EQ(l.move_fails, 2U);
   EXPECT_EQ(l.stuck_drive, "a");
   EXPECT_EQ(parse_library_spec("emulated-library:d?drives=a&move_time=0ms").move_time.count(), 0);
+  EXPECT_EQ(parse_library_spec("emulated-library:d?drives=a&load_time=20s").load_time,
+            std::chrono::seconds{20});
   EXPECT_FALSE(l.medium_error_write);
   EXPECT_EQ(parse_library_spec("emulated-library:d?drives=a&medium_error_write=250").medium_error_write,
             250U);
@@ -58,6 +61,7 @@ TEST(LibrarySpec, ErrorsNameTheOption) {
       {"emulated-library:d?drives=a&move_time=5", "duration"},
       {"emulated-library:d?drives=a&move_time=2h", "duration"},
       {"emulated-library:d?drives=a&move_time=9999s", "duration"},
+      {"emulated-library:d?drives=a&load_time=1m", "duration"},
       {"emulated-library:d?drives=a&stuck_drive=b", "none of its drives"},
       {"emulated-library:d?drives=a&capacity=1K", "at least 1M"},
       {"emulated-library:d?drives=a&capacity=1G&ew=2G", "beyond capacity"},
