@@ -18,7 +18,7 @@ constexpr std::size_t barcode_size = 32;
 // An identification descriptor's header and the serial it carries (a drive serial number is at
 // most this long in INQUIRY's unit serial number page as the emulated drive fills it).
 constexpr std::size_t identification_header = 4;
-constexpr std::size_t identifier_size = 32;
+constexpr std::size_t identifier_size = LibraryShape::max_drive_serial;
 
 std::size_t descriptor_length(bool volume_tags, bool device_ids) {
   return descriptor_fixed + (volume_tags ? volume_tag_size : 0) +

@@ -7,6 +7,7 @@
 // the emulated drives and makes moves take time is built on this.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,6 +32,9 @@ struct LibraryShape {
   static constexpr std::uint16_t max_mail_slots = first_drive - first_mail_slot;
   static constexpr std::uint16_t max_drives = first_slot - first_drive;
   static constexpr std::uint16_t max_slots = 0x1000;
+  // A drive's identifier (DVCID) carries its serial number, its name, whole: the daemon finds
+  // its drives by it (server/changer_worker.hpp), so a longer name is refused, never cut.
+  static constexpr std::size_t max_drive_serial = 32;
 };
 
 // Why a move was refused, as a changer's CHECK CONDITION says it.

@@ -20,6 +20,10 @@ std::vector<std::string> names_in(const SpecOptions& option) {
       option.fail("drives=" + std::string{option.value()} +
                   ": a comma-separated list of drive names (drives=lto1,lto2)");
     }
+    if (name.size() > LibraryShape::max_drive_serial) {
+      option.fail("drive \"" + std::string{name} + "\" is longer than " +
+                  std::to_string(LibraryShape::max_drive_serial) + " characters");
+    }
     if (std::find(names.begin(), names.end(), name) != names.end()) {
       option.fail("drive \"" + std::string{name} + "\" is named twice");
     }

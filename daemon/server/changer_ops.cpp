@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <variant>
 
 #include "scsi/asc_table.hpp"
@@ -63,13 +65,6 @@ std::string element_name(const ChangerElement& e) {
          std::to_string(e.number);
 }
 
-// The command reached the changer and it did what was asked. A command the kernel refused or
-// the host adapter lost has GOOD status with nothing done.
-bool done(const transport::ScsiResult& result) {
-  return result.scsi_status == 0 && result.host_status == 0 && !result.timed_out &&
-         result.submission_errno == 0;
-}
-
 // What the changer (or the kernel) answered when it did not do what was asked, for a message.
 std::string answer_text(const transport::ScsiResult& result) {
   if (result.submission_errno != 0) {
@@ -93,6 +88,52 @@ std::string answer_text(const transport::ScsiResult& result) {
          scsi::describe_asc(sense.value().asc, sense.value().ascq);
 }
 
+scsi::ChangerCondition condition_of(const transport::ScsiResult& result) {
+  const auto sense = scsi::normalise_sense({result.sense.data(), result.sense_length});
+  return sense ? scsi::classify_changer_sense(sense.value()) : scsi::ChangerCondition::other;
+}
+
+// The command reached the changer and it did what was asked (a RECOVERED ERROR did it too). A
+// command the kernel refused or the host adapter lost has GOOD status with nothing done.
+bool done(const transport::ScsiResult& result) {
+  if (result.host_status != 0 || result.timed_out || result.submission_errno != 0) {
+    return false;
+  }
+  return result.scsi_status == 0 ||
+         (result.scsi_status == 0x02 && condition_of(result) == scsi::ChangerCondition::good);
+}
+
+// A changer answers UNIT ATTENTION once after a reset, an opened and closed door or a touched
+// magazine, without doing the command, and NOT READY (04/01 and the like) while it takes stock
+// after that: the command is sent again, three times for attentions, once a second for a minute
+// while the changer is not ready. A door left open or a magazine taken out is told at once.
+Result<transport::ScsiResult> run_changer_command(const ChangerContext& c,
+                                                  const transport::ScsiRequest& request) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes{1};
+  int attentions = 0;
+  for (;;) {
+    auto result = transport::run_blocking(c.ring, c.changer, request);
+    if (!result || result.value().scsi_status != 0x02 || result.value().host_status != 0) {
+      return result;
+    }
+    const auto sense = scsi::normalise_sense({result.value().sense.data(), result.value().sense_length});
+    if (!sense) {
+      return result;
+    }
+    if (sense.value().key == scsi::SenseKey::unit_attention && ++attentions <= 3) {
+      spdlog::info("library {}: its changer reports {}; asking again", c.library,
+                   answer_text(result.value()));
+      continue;
+    }
+    if (scsi::classify_changer_sense(sense.value()) == scsi::ChangerCondition::not_ready &&
+        std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::seconds{1});  // the changer's own thread
+      continue;
+    }
+    return result;
+  }
+}
+
 }  // namespace
 
 Result<std::vector<scsi::ElementStatus>, std::string> read_changer_elements(const ChangerContext& c) {
@@ -105,7 +146,7 @@ Result<std::vector<scsi::ElementStatus>, std::string> read_changer_elements(cons
                                                       true, true);
     request.data = {c.buffer.index, data};
     request.timeout = std::chrono::seconds{120};
-    const auto result = transport::run_blocking(c.ring, c.changer, request);
+    const auto result = run_changer_command(c, request);
     if (!result) {
       return "library " + c.library + ": its changer did not answer READ ELEMENT STATUS: " +
              result.error().message();
@@ -122,7 +163,7 @@ Result<std::vector<scsi::ElementStatus>, std::string> read_changer_elements(cons
     if (!report.value().truncated) {
       return std::move(report.value().elements);
     }
-    if (allocation == room) {
+    if (allocation == room || std::uint64_t{8} + report.value().bytes_available > room) {
       return "library " + c.library + ": its changer reports " +
              std::to_string(report.value().bytes_available) + " bytes of element status, more "
              "than the " + std::to_string(room) + " the daemon reads";
@@ -130,7 +171,7 @@ Result<std::vector<scsi::ElementStatus>, std::string> read_changer_elements(cons
     allocation = static_cast<std::uint32_t>(
         std::min<std::uint64_t>(room, std::uint64_t{8} + report.value().bytes_available));
   }
-  return "library " + c.library + ": its changer's element status keeps growing";
+  return "library " + c.library + ": its changer's element status is longer each time it is read";
 }
 
 namespace {
@@ -193,9 +234,15 @@ Outcome<Inventory> inventory(const ChangerContext& c) {
 Failed refusal_of(const transport::ScsiResult& result, const ChangerElement& from,
                   const ChangerElement& to) {
   const auto move = element_name(from) + " to " + element_name(to);
-  auto sense = scsi::normalise_sense({result.sense.data(), result.sense_length});
-  const auto condition =
-      sense ? scsi::classify_changer_sense(sense.value()) : scsi::ChangerCondition::other;
+  const auto sense = scsi::normalise_sense({result.sense.data(), result.sense_length});
+  const auto condition = condition_of(result);
+  // A robot that failed or was stopped in the middle may hold the cartridge in its picker.
+  if (condition == scsi::ChangerCondition::move_failed ||
+      (sense && sense.value().key == scsi::SenseKey::aborted_command)) {
+    return {proto::Status::drive_error,
+            "the move of " + move + " failed (" + answer_text(result) +
+                "): the robot may still hold the cartridge; changer status tells where it is"};
+  }
   switch (condition) {
     case scsi::ChangerCondition::source_empty:
       return {proto::Status::no_medium, element_name(from) + " is empty: nothing to move to " +
@@ -294,7 +341,7 @@ ChangerAnswer changer_move(const ChangerContext& context, const proto::ChangerMo
   transport::ScsiRequest request;
   request.command = scsi::cdb::move_medium(0, from->address, to->address);
   request.timeout = std::chrono::seconds{600};
-  const auto result = transport::run_blocking(context.ring, context.changer, request);
+  const auto result = run_changer_command(context, request);
   if (!result) {
     return {proto::Status::drive_error,
             "library " + context.library + ": the changer did not complete the move: " +

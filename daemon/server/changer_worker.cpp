@@ -210,8 +210,8 @@ void ChangerWorker::find_drives(const ChangerContext& context,
                full);
   if (!unmatched.empty()) {
     spdlog::warn("library {}: its data transfer element(s) {} hold no drive this daemon serves "
-                 "(no identifier, or one no --drive reports as its serial number): cartridges "
-                 "are moved there only by element address (mtx)",
+                 "(no identifier, or one no --drive reports as its serial number): this daemon "
+                 "moves no cartridge into or out of them",
                  _name, element_list(unmatched));
   }
   if (!is_real_library(LibraryConfig{_name, _spec})) {
@@ -229,16 +229,26 @@ void ChangerWorker::run(std::vector<LibraryCandidate> candidates) {
   pthread_sigmask(SIG_BLOCK, &all, nullptr);  // signals are the control thread's
   pthread_setname_np(pthread_self(), ("tc:" + _name).substr(0, 15).c_str());
   std::optional<uring::Ring> ring;
-  std::optional<uring::BufferPool> buffer;
   std::unique_ptr<transport::ScsiTransport> changer;
+  // A real changer's transport moves data only through memory registered with its ring; the
+  // emulated library reads and writes any (and so takes no locked memory from the drives).
+  std::optional<uring::BufferPool> registered;
+  std::vector<std::uint8_t> heap;
   std::optional<ChangerContext> context;
   try {
     // bsg's IORING_OP_URING_CMD needs SQE128 and CQE32; the emulated library none.
     ring.emplace(uring::Ring::create(
         {.entries = 16, .big_entries = is_real_library(LibraryConfig{_name, _spec})}));
-    buffer.emplace(uring::BufferPool::create(*ring, 1, element_status_room));
     changer = open_changer(*ring, candidates);
-    context.emplace(ChangerContext{*changer, *ring, {0, buffer->buffer(0)}, _name, _drive_at});
+    transport::DataBuffer buffer;
+    if (is_real_library(LibraryConfig{_name, _spec})) {
+      registered.emplace(uring::BufferPool::create(*ring, 1, element_status_room));
+      buffer = {0, registered->buffer(0)};
+    } else {
+      heap.resize(element_status_room);
+      buffer = {0, heap};
+    }
+    context.emplace(ChangerContext{*changer, *ring, buffer, _name, _drive_at});
     find_drives(*context, candidates);
   } catch (const StartupError& e) {
     const std::string message = e.what();

@@ -65,7 +65,12 @@ void FrameReader::read_more() {
       }
       const auto space = target->space();
       if (space.empty()) {
-        return;  // every buffer is full: the client waits on the socket until there is room
+        // Every buffer is full: the client waits on the socket until there is room.
+        if (target->no_room_for_long() && _in_flight == InFlight::nothing &&
+            issue(uring::Poll{_fd, POLLRDHUP}, &_hangup)) {
+          _in_flight = InFlight::hangup_poll;
+        }
+        return;
       }
       // Straight into the registered buffer: the socket's bytes land where WRITE takes them.
       request = uring::ReadFixed{_fd, space.first(std::min<std::size_t>(space.size(), _payload_left)),

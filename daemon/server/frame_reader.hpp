@@ -33,6 +33,10 @@ class FrameReader {
     // The registered buffer space() lies in.
     virtual std::uint16_t space_buffer() const = 0;
     virtual void took(std::size_t bytes) = 0;
+    // No room may come for a long time (a stream between two volumes): while there is none, a
+    // client that leaves is noticed by a hang-up poll. Not while buffers merely wait for the
+    // drive, where a poll and its cancellation for every buffer freed would cost more.
+    virtual bool no_room_for_long() const { return false; }
 
    protected:
     ~PayloadTarget() = default;

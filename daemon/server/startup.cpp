@@ -431,6 +431,16 @@ std::unique_ptr<Daemon> start_daemon(const DaemonConfig& config, UniqueFd activa
       }
     }
     changers.push_back(std::make_shared<ChangerWorker>(library, std::move(candidates)));
+    // One changer per drive: two that report the same drive would both move its cartridges.
+    for (const auto& [address, drive] : changers.back()->drive_at()) {
+      for (auto other = changers.begin(); other + 1 != changers.end(); ++other) {
+        if ((*other)->holds_drive(drive)) {
+          throw StartupError{"drive " + drive + " is in library " + (*other)->name() +
+                             " and in library " + library.name + " (both report its serial "
+                             "number): a drive belongs to one changer"};
+        }
+      }
+    }
   }
   auto options = config.server;
   options.socket_path = config.socket_path;

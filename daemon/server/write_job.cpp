@@ -131,7 +131,7 @@ void WriteJob::ready(std::uint64_t file) {
     _record.span_part(1, 0);
   }
   _record.begun(file, _request);
-  if (_spanning) {
+  if (_spanning && _spanning->changer != nullptr) {
     record_first_barcode();
   }
   const auto fixed = (_request.flags & TS_WRITE_FIXED) != 0 ? TS_READY_FIXED : 0U;
@@ -261,6 +261,12 @@ void WriteJob::client_gone() {
     _gone_before_stream = true;
   }
   stop_mover();
+  // Between two polls of a drive threading its new cartridge no command is in flight to see
+  // the cut, and a connection whose client left is ticked no more: the stream ends here.
+  if (_ready_poll_at) {
+    _ready_poll_at.reset();
+    (void)ended_by_cut();
+  }
 }
 
 void WriteJob::cut(drive::Ending ending, const std::string& message) {

@@ -33,9 +33,10 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   // the drive's home's mailbox for the changer's answers, and the daemon's stream numbers
   // (each part is a stream of its own in the catalog).
   struct Spanning {
-    ChangerWorker* changer = nullptr;
+    ChangerWorker* changer = nullptr;  // none: an autoloader or an operator changes cartridges
     std::shared_ptr<Mailbox> mailbox;
     std::function<std::uint64_t()> next_stream_number;
+    std::chrono::seconds volume_wait{3600};  // without a changer (ServerOptions::volume_wait)
   };
   // What the changer did between two parts (write_job_span.cpp).
   struct Swap {
@@ -97,6 +98,7 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   std::uint16_t space_buffer() const override {
     return _changing_volume ? 0 : _stream->writable_buffer();
   }
+  bool no_room_for_long() const override { return _changing_volume; }
   void took(std::size_t bytes) override { _stream->commit(bytes); }
 
  private:
@@ -134,6 +136,8 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   void volume_swapped(const Swap& swap);
   // The cartridge the robot loaded is threaded (write_job_span.cpp says how that is waited for).
   void await_ready();
+  void await_next_cartridge();
+  std::string volume_text() const;  // the cartridge in the drive, for the log
   void check_scratch();
   void check_write_protect();
   // A cut that came between parts (client gone, ABORT, a wrong END, the daemon stopping) ends

@@ -128,6 +128,7 @@ void WriteJob::part_committed(const drive::StreamOutcome& outcome) {
   _part = outcome;
   _carryover = _stream->take_carryover();
   _changing_volume = true;
+  _host.read_more();  // a hang-up poll while no DATA is taken (FrameReader::PayloadTarget)
   spdlog::info("drive {}: {}: part {} of its stream committed in file {} ({}); changing volumes",
                _slot.name(), who(), _part_index, outcome.file_number, amount_text(outcome));
   if (ended_by_cut()) {  // came while the part's filemark was written: no next volume
@@ -152,6 +153,10 @@ void WriteJob::swap_volume() {
     }
     auto& spanning = *_spanning;
     auto* changer = spanning.changer;
+    if (changer == nullptr) {
+      await_next_cartridge();
+      return;
+    }
     changer->post([mailbox = spanning.mailbox, alive = std::weak_ptr<bool>{_alive}, this,
                    drive = _slot.name(), tried = _tried_slots](const ChangerContext& context) {
       auto swap = swap_cartridge(context, drive, tried);
@@ -162,6 +167,28 @@ void WriteJob::swap_volume() {
       });
     });
   });
+}
+
+// No changer: the drive has unloaded, and an autoloader in sequential mode or an operator puts
+// the next cartridge in. It is waited for as a robot's load is, for --volume-wait.
+void WriteJob::await_next_cartridge() {
+  if (_part) {
+    send_part({});
+  }
+  spdlog::info("drive {}: {}: waiting {} for the next cartridge (an autoloader's or an "
+               "operator's: a blank one)",
+               _slot.name(), who(),
+               _spanning->volume_wait.count() == 0
+                   ? std::string{"without limit"}
+                   : "up to " + std::to_string(_spanning->volume_wait.count()) + " s");
+  _barcode.clear();
+  _loaded_at = Clock::now();
+  _ready_attentions = 0;
+  await_ready();
+}
+
+std::string WriteJob::volume_text() const {
+  return _barcode.empty() ? "the cartridge put in" : "volume " + _barcode;
 }
 
 void WriteJob::volume_swapped(const Swap& swap) {
@@ -204,8 +231,9 @@ void WriteJob::await_ready() {
     const auto waited = std::chrono::duration<double>(now - _loaded_at).count();
     if (condition == scsi::TapeCondition::good) {
       if (waited >= 1) {
-        spdlog::info("drive {}: {}: volume {} was ready {:.1f} s after the robot loaded it",
-                     _slot.name(), who(), _barcode, waited);
+        spdlog::info("drive {}: {}: the next volume{} was ready {:.1f} s after {}", _slot.name(),
+                     who(), _barcode.empty() ? "" : " " + _barcode, waited,
+                     _spanning->changer != nullptr ? "the robot loaded it" : "the last one left");
       }
       check_scratch();
       return;
@@ -214,18 +242,29 @@ void WriteJob::await_ready() {
       await_ready();
       return;
     }
-    const bool threading =
-        condition == scsi::TapeCondition::becoming_ready ||
-        (condition == scsi::TapeCondition::no_medium && now < _loaded_at + medium_sensing_time);
-    if (threading &&
-        now < _loaded_at + _slot.drive().timeouts().class_default(scsi::TimeoutClass::load)) {
+    // Some drives say only NOT READY (04/00) while they load, or nothing at all for a moment;
+    // without a changer the drive is empty until someone puts the next cartridge in.
+    const bool by_hand = _spanning->changer == nullptr;
+    const bool empty = condition == scsi::TapeCondition::no_medium ||
+                       condition == scsi::TapeCondition::not_ready;
+    const auto wait = by_hand ? _spanning->volume_wait
+                              : _slot.drive().timeouts().class_default(scsi::TimeoutClass::load);
+    const bool waiting = condition == scsi::TapeCondition::becoming_ready ||
+                         (empty && (by_hand || now < _loaded_at + medium_sensing_time));
+    if (waiting && (wait.count() == 0 || now < _loaded_at + wait)) {
       _ready_poll_at = now + std::chrono::seconds{1};
       return;
     }
+    if (by_hand && waiting) {
+      fail_between_parts(drive::Ending::volume_full,
+                         "no next cartridge was ready in drive " + _slot.name() + " within " +
+                             std::to_string(wait.count()) + " s (--volume-wait)");
+      return;
+    }
     fail_between_parts(drive::ending_for(r.classification, r.result.timed_out),
-                       "the next volume (" + _barcode + ") did not become ready in " +
-                           std::to_string(static_cast<long>(waited)) + " s: " +
-                           drive::describe_condition(r.classification));
+                       "the next volume" + (_barcode.empty() ? "" : " (" + _barcode + ")") +
+                           " did not become ready in " + std::to_string(static_cast<long>(waited)) +
+                           " s: " + drive::describe_condition(r.classification));
   });
 }
 
@@ -248,13 +287,13 @@ void WriteJob::check_scratch() {
       return;
     }
     if (!look.read) {
-      fail_between_parts(look.ending, "the next volume (" + _barcode + ") could not be read: " +
-                                          look.message);
+      fail_between_parts(look.ending, "the next volume" + (_barcode.empty() ? "" : " (" + _barcode + ")") +
+                                          " could not be read: " + look.message);
       return;
     }
     if (look.holds != VolumeLook::Holds::nothing) {
-      spdlog::info("drive {}: {}: volume {} is no scratch volume ({}); it goes back untouched",
-                   _slot.name(), who(), _barcode, look.what);
+      spdlog::info("drive {}: {}: {} is no scratch volume ({}); it goes back untouched",
+                   _slot.name(), who(), volume_text(), look.what);
       swap_volume();
       return;
     }
@@ -280,8 +319,8 @@ void WriteJob::check_write_protect() {
       }
     }
     if (write_protected) {
-      spdlog::info("drive {}: {}: volume {} is write protected; it goes back untouched",
-                   _slot.name(), who(), _barcode);
+      spdlog::info("drive {}: {}: {} is write protected; it goes back untouched", _slot.name(),
+                   who(), volume_text());
       swap_volume();
       return;
     }
