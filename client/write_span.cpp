@@ -38,6 +38,11 @@ void SpanParts::add(const ts_part& p) {
                    ? (std::string{" (medium serial "} + p.medium_serial + ")").c_str()
                    : "",
                static_cast<unsigned long long>(p.stream_bytes));
+  // Without a library nobody but the operator (or an autoloader) brings the next cartridge.
+  if (p.barcode[0] == '\0') {
+    std::fprintf(stderr, "tapestream: the stream goes on when a blank cartridge is in the drive "
+                         "(a library's robot, an autoloader or you put it in)\n");
+  }
   std::fflush(stderr);
 }
 

@@ -220,6 +220,7 @@ int serve(const po::variables_map& vm) {
   config.server.idle_timeout = seconds_option(vm, "idle-timeout");
   config.server.stream_timeout = seconds_option(vm, "stream-timeout");
   config.server.stop_timeout = seconds_option(vm, "stop-timeout");
+  config.server.volume_wait = seconds_option(vm, "volume-wait");
   config.server.tape_alert_interval = seconds_option(vm, "tapealert-interval");
   config.server.max_connections = vm["max-connections"].as<unsigned>();
   config.server.max_connections_per_user = vm["max-connections-per-user"].as<unsigned>();
@@ -366,6 +367,9 @@ int main(int argc, char** argv) {
        "close a connection that sends no complete request for this long (0: never)")
       ("stop-timeout", po::value<unsigned>()->value_name("SECONDS")->default_value(60),
        "after SIGTERM, cut the streams still running after this long")
+      ("volume-wait", po::value<unsigned>()->value_name("SECONDS")->default_value(3600),
+       "a stream that spans volumes on a drive no library serves waits this long for the next "
+       "cartridge (an autoloader's or an operator's; 0: until its client leaves)")
       ("max-connections", po::value<unsigned>()->value_name("N")->default_value(256),
        "connections served at once")
       ("max-connections-per-user", po::value<unsigned>()->value_name("N")->default_value(32),

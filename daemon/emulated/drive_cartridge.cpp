@@ -49,6 +49,43 @@ void EmulatedDrive::thread_tape() {
   _position = 0;
 }
 
+// A sequential autoloader (or an operator) takes the unloaded cartridge back and puts the next
+// one in, which threads as any inserted cartridge does (load_time); after the last, the drive
+// stays empty. Under the cartridge mutex, which the command that unloaded holds.
+void EmulatedDrive::change_from_magazine() {
+  if (_blank_spec.magazine.empty() || !_present) {
+    return;
+  }
+  if (_io_outstanding > 0) {
+    spdlog::warn("emulated drive {}: the unloaded cartridge stays: its I/O is still in flight",
+                 _spec.serial);
+    return;
+  }
+  {
+    const Cartridge leaving = take_out();  // closed, and its lock released, before the next
+    _present = false;
+  }
+  if (_magazine_next >= _blank_spec.magazine.size()) {
+    spdlog::info("emulated drive {}: its magazine has no more cartridges", _spec.serial);
+    return;
+  }
+  auto spec = _blank_spec;
+  spec.image = _blank_spec.image.parent_path() / _blank_spec.magazine[_magazine_next++];
+  try {
+    install(open_cartridge(spec));
+  } catch (const StartupError& e) {
+    spdlog::warn("emulated drive {}: the magazine's next cartridge does not load: {}", _spec.serial,
+                 e.what());
+    return;
+  }
+  _present = true;
+  _prevent_removal = false;
+  thread_tape();
+  _threaded_at = std::chrono::steady_clock::now() + _blank_spec.load_time;
+  spdlog::debug("emulated drive {}: cartridge {} loaded from the magazine", _spec.serial,
+                spec.image.string());
+}
+
 bool EmulatedDrive::still_threading() const {
   return _present && _loaded && std::chrono::steady_clock::now() < _threaded_at;
 }

@@ -200,6 +200,7 @@ void EmulatedDrive::load_unload(const scsi::Command& c) {
   }
   _loaded = false;
   _position = 0;
+  change_from_magazine();
   good();
 }
 

@@ -102,6 +102,27 @@ std::optional<DriveModelSpec> finish_model(std::string_view spec, const ModelOpt
   return m;
 }
 
+// File names in the first image's directory: a path would let a spec reach anywhere.
+std::vector<std::string> magazine_of(std::string_view spec, std::string_view list) {
+  std::vector<std::string> names;
+  while (true) {
+    const auto comma = list.find(',');
+    const auto name = list.substr(0, comma);
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos) {
+      fail(spec, "magazine= takes image file names in the image's directory, comma-separated "
+                 "(magazine=B.tap,C.tap)");
+    }
+    names.emplace_back(name);
+    if (names.size() > 64) {
+      fail(spec, "magazine= holds at most 64 cartridges");
+    }
+    if (comma == std::string_view::npos) {
+      return names;
+    }
+    list.remove_prefix(comma + 1);
+  }
+}
+
 }  // namespace
 
 std::uint64_t DriveSpec::early_warning_offset() const {
@@ -204,6 +225,10 @@ DriveSpec parse_drive_spec(std::string_view spec) {
       d.tape_alert = parse_tape_alert(spec, option);
     } else if (key == "buffer" || key == "rate" || key == "min_rate" || key == "backhitch") {
       model_option(spec, option, model);
+    } else if (key == "load_time") {
+      d.load_time = option.duration();
+    } else if (key == "magazine") {
+      d.magazine = magazine_of(spec, value);
     } else if (key == "serial") {
       d.serial = std::string{value};
     } else if (key == "medium_serial") {
@@ -216,7 +241,7 @@ DriveSpec parse_drive_spec(std::string_view spec) {
                      "\" (capacity, ew, max_block, write_protect, damaged, follow_symlinks, layout, "
                      "medium_error_write, medium_error_read, short_read, unit_attention, hang, "
                      "wedge, tape_alert, lbp, corrupt_write, corrupt_read, buffer, rate, "
-                     "min_rate, backhitch, serial, medium_serial)");
+                     "min_rate, backhitch, load_time, magazine, serial, medium_serial)");
     }
   }
   d.model = finish_model(spec, model);
@@ -229,6 +254,11 @@ DriveSpec parse_drive_spec(std::string_view spec) {
   if (d.damaged == DamagePolicy::cut && d.write_protected) {
     fail(spec, "damaged=cut writes to the image: it cannot go with write_protect=1 "
                "(damaged=readonly opens a damaged image without writing)");
+  }
+  if (!d.magazine.empty() && (d.null_medium || !d.medium_serial.empty())) {
+    fail(spec, d.null_medium ? "the null drive has no image files to change"
+                             : "medium_serial would give every cartridge of the magazine the same "
+                               "serial number");
   }
   if (d.serial.empty() || d.serial.size() > 32) {
     fail(spec, "serial must be 1 to 32 characters");

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "emulated/drive_model.hpp"
 #include "emulated/image_layout.hpp"
@@ -42,9 +43,13 @@ struct DriveSpec {
   ImageLayout layout = ImageLayout::aligned;
   // Faults, counted from 1 since the drive was opened.
   std::optional<std::uint64_t> medium_error_write;  // the Nth WRITE fails: MEDIUM ERROR
-  // A library's drive: how long a cartridge the robot inserts takes to thread (NOT READY,
-  // BECOMING READY meanwhile); the library's load_time=.
+  // How long a cartridge a robot, an autoloader or an operator inserts takes to thread (NOT
+  // READY, BECOMING READY meanwhile): load_time=, or a library's load_time=.
   std::chrono::milliseconds load_time{0};
+  // magazine=B.tap,C.tap: a sequential autoloader (or an operator) with the cartridges that
+  // follow the first: when the tape is unloaded, the cartridge goes back to the magazine and
+  // the next one, an image file of that name in the first image's directory, goes in.
+  std::vector<std::string> magazine;
   std::optional<std::uint64_t> medium_error_read;   // the Nth READ fails: MEDIUM ERROR
   std::optional<std::uint64_t> short_read;          // the Nth READ delivers half its block
   std::optional<std::uint64_t> unit_attention_after;  // after N commands: power-on UA

@@ -183,6 +183,8 @@ class EmulatedDrive final : public transport::ScsiTransport, public LibraryDrive
   // A cartridge the robot inserted is still being threaded (load_time): commands are answered
   // NOT READY, BECOMING READY (drive_cartridge.cpp).
   bool still_threading() const;
+  // magazine=: the unloaded cartridge goes back, the next one goes in (drive_cartridge.cpp).
+  void change_from_magazine();
   // What a power-on reset does to a real drive: back to the beginning, mode parameters to their
   // defaults, prevention of removal cleared, and a unit attention for the next command.
   void power_on_reset();
@@ -219,6 +221,7 @@ class EmulatedDrive final : public transport::ScsiTransport, public LibraryDrive
   // Volume statistics: true counts since the drive was opened (its image keeps none).
   std::uint64_t _loads = 1;  // the cartridge is loaded when the drive opens
   std::chrono::steady_clock::time_point _threaded_at{};  // of the cartridge last inserted
+  std::size_t _magazine_next = 0;  // the magazine's cartridge the next unload brings
   std::uint64_t _bytes_written_load = 0;
   std::uint64_t _bytes_read_load = 0;
   bool _tape_alert_raised = false;  // the tape_alert fault fires once

@@ -74,7 +74,8 @@ void Connection::write(const proto::WriteRequest& m) {
   start_job(std::move(job));
 }
 
-// A stream spans volumes on a drive of a library, whose changer brings the next one.
+// A stream spans volumes: on a drive of a library its changer brings the next one; on any
+// other drive an autoloader in sequential mode or an operator does, within --volume-wait.
 bool Connection::let_span(WriteJob& job, DriveSlot& slot, bool by_descriptor) {
   if (by_descriptor) {
     refuse(proto::Status::bad_request,
@@ -83,26 +84,23 @@ bool Connection::let_span(WriteJob& job, DriveSlot& slot, bool by_descriptor) {
            false);
     return false;
   }
-  for (const auto& [name, changer] : _server.changers()) {
-    if (!changer->holds_drive(slot.name())) {
-      continue;
+  ChangerWorker* changer = nullptr;
+  for (const auto& [name, candidate] : _server.changers()) {
+    if (candidate->holds_drive(slot.name())) {
+      changer = candidate;
     }
-    auto mailbox = _home->mailbox();
-    if (!mailbox) {
-      refuse(proto::Status::internal, "no mailbox for the changer's answers (see the daemon's log)",
-             false);
-      return false;
-    }
-    auto& server = _server;
-    job.span_with(WriteJob::Spanning{changer, std::move(mailbox),
-                                     [&server] { return server.next_stream_number(); }});
-    return true;
   }
-  refuse(proto::Status::bad_request,
-         "drive " + slot.name() + " is not a drive of a library (--library): a stream can span "
-         "volumes only where a changer brings the next one",
-         false);
-  return false;
+  auto mailbox = _home->mailbox();
+  if (!mailbox) {
+    refuse(proto::Status::internal, "no mailbox for the changer's answers (see the daemon's log)",
+           false);
+    return false;
+  }
+  auto& server = _server;
+  job.span_with(WriteJob::Spanning{changer, std::move(mailbox),
+                                   [&server] { return server.next_stream_number(); },
+                                   server.options().volume_wait});
+  return true;
 }
 
 void Connection::read(const proto::ReadRequest& m) {

@@ -39,6 +39,9 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{300};
   // A stream whose client moves no data for this long is ended (0: no limit).
   std::chrono::seconds stream_timeout{600};
+  // A stream that spans volumes on a drive no changer serves waits this long for the next
+  // cartridge (an autoloader's or an operator's) before it ends (0: until its client leaves).
+  std::chrono::seconds volume_wait{3600};
   // After SIGTERM, how long running streams may take before they are cut.
   std::chrono::seconds stop_timeout{60};
   // A writing stream reads the drive's TapeAlert flags at most this often (0: only once its

@@ -113,6 +113,27 @@ TEST(DriveSpec, ClearErrors) {
   EXPECT_NE(error_of("emulated:x?max_block=16M").find("max_block must be"), std::string::npos);
 }
 
+// A sequential autoloader's cartridges are names in the first image's directory, never paths.
+TEST(DriveSpec, Magazine) {
+  const auto d = parse_drive_spec("emulated:/srv/VOL1.tap?magazine=VOL1.tap,VOL2.tap&load_time=2s");
+  EXPECT_EQ(d.magazine, (std::vector<std::string>{"VOL1.tap", "VOL2.tap"}));
+  EXPECT_EQ(d.load_time, std::chrono::seconds{2});
+  EXPECT_TRUE(parse_drive_spec("emulated:/srv/VOL1.tap").magazine.empty());
+  for (const auto* bad : {"emulated:x?magazine=../y.tap", "emulated:x?magazine=/etc/passwd",
+                          "emulated:x?magazine=a.tap,,b.tap", "emulated:x?magazine=..",
+                          "emulated:x?magazine="}) {
+    EXPECT_NE(error_of(bad).find("magazine= takes image file names"), std::string::npos) << bad;
+  }
+  std::string many = "emulated:x?magazine=a";
+  for (int i = 0; i < 64; ++i) {
+    many += ",a";
+  }
+  EXPECT_NE(error_of(many).find("at most 64"), std::string::npos);
+  EXPECT_NE(error_of("emulated:x?magazine=a&medium_serial=M1").find("the same serial"),
+            std::string::npos);
+  EXPECT_NE(error_of("null:?magazine=a").find("no image files"), std::string::npos);
+}
+
 }  // namespace
 
 // Issue 12, item 5: tape_alert=FLAG@BYTES, and a clear error for anything else.
