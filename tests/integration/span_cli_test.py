@@ -17,6 +17,10 @@ Cases (argv[3]):
               both committed parts exactly, which are the stream's first bytes on the images;
               `read --stream S` of it is refused (exit 65, nothing given: no part is marked
               the last), `--incomplete` gives exactly the committed bytes.
+  operator    no library: drive la alone with an emulated sequential autoloader (magazine=, as
+              an operator would put cartridges in): `write --span` says after each part that
+              the stream goes on once a blank cartridge is in, names each part's volume by its
+              medium serial, exits 0, and the images' files concatenated are the input.
 Usage: span_cli_test.py DAEMON CLI CASE. Exit 0 pass, 1 fail."""
 import hashlib
 import json
@@ -251,11 +255,37 @@ def case_no_scratch(work):
         d.stop()
 
 
+def case_operator(work):
+    lib, d = st.autoloader(work, ["VOL2", "VOL3"])
+    try:
+        data = os.urandom(150 * MIB)
+        source = os.path.join(work, "input.bin")
+        with open(source, "wb") as f:
+            f.write(data)
+        with open(source, "rb") as f:
+            r = subprocess.run([CLI, "--socket", d.socket, "--drive", "la", "--json", "write",
+                                "--span"], stdin=f, capture_output=True, timeout=300)
+        stderr = r.stderr.decode()
+        if r.returncode != 0:
+            fail(f"exit {r.returncode}: {stderr}\n" + d.log_text())
+        serials = re.findall(r"tapestream: part \d committed: \d+ bytes in \d+ blocks as file 0 on "
+                             r"the volume of medium serial (\S+);", stderr)
+        asks = stderr.count("the stream goes on when a blank cartridge is in the drive")
+        if len(serials) != 2 or len(set(serials)) != 2 or asks != 2:
+            fail(f"not two parts on two volumes, each followed by the request: {stderr}")
+        summary = json.loads(r.stdout.decode())
+        restored = b"".join(st.image_file(lib, v, 0) for v in ("VOL1", "VOL2", "VOL3"))
+        if summary["stream_bytes"] != len(data) or restored != data:
+            fail(f"stream_bytes {summary['stream_bytes']}, images {len(restored)} bytes: not the input")
+    finally:
+        d.stop()
+
+
 def main():
     work = tempfile.mkdtemp(prefix="tapestream-span-cli-")
     try:
         {"write": case_write, "no_scratch": case_no_scratch, "read": case_read,
-         "cleaning": case_cleaning}[CASE](work)
+         "cleaning": case_cleaning, "operator": case_operator}[CASE](work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("PASS", CASE)
