@@ -149,9 +149,6 @@ Result<void> Connection::send_with_fd(const proto::Message& message, int fd) {
   return write_all(std::span{frame}.subspan(static_cast<std::size_t>(n)));
 }
 
-Result<void> Connection::send_data_header(std::uint32_t length) {
-  return write_all(proto::data_header(_current_request, length));
-}
 
 Result<Received> Connection::receive(bool leave_data) {
   std::array<std::uint8_t, TS_PROTO_HEADER_SIZE> header{};

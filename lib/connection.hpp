@@ -3,6 +3,7 @@
 // whose error is a client::Failure; nothing here throws.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -68,8 +69,11 @@ class Connection {
   Result<void> send_with_fd(const proto::Message& message, int fd);
   // The daemon agreed to fd passing in HELLO_OK.
   bool fd_passing() const { return (_features & TS_FEATURE_FD_PASSING) != 0; }
-  // The header of a DATA frame whose body the caller then puts on the socket itself.
-  Result<void> send_data_header(std::uint32_t length);
+  // The header of a DATA frame of the request under way, which the caller puts on the socket
+  // itself with its body (lib::send_body: a daemon changing volumes may not read either).
+  std::array<std::uint8_t, TS_PROTO_HEADER_SIZE> data_header(std::uint32_t length) const {
+    return proto::data_header(_current_request, length);
+  }
   // Blocks for the next frame; DATA bodies are left on the socket for the caller when
   // `leave_data` is set (then `body` is empty and header.length says how much follows).
   Result<Received> receive(bool leave_data = false);

@@ -151,6 +151,13 @@ int drain_shared_read(ts_stream* stream);
 // Takes the frames waiting on the socket during a socket write: PROGRESS, or the daemon ending
 // the stream early (kept for ts_stream_commit, and its code returned).
 int take_early_replies(ts_stream* stream);
+// While the socket takes no more of a DATA body, the daemon reads nothing: it may be changing
+// volumes, for as long as the next cartridge takes to come. Waits until it takes more, taking
+// the daemon's frames meanwhile (PART, PROGRESS reach the caller then, not after the next part
+// began): 0, or the code of a frame that ended the stream or of a lost connection.
+int wait_for_room(ts_stream* stream);
+// A DATA frame's header or body onto the socket, waiting as wait_for_room does: 0 or a code.
+int send_body(ts_stream* stream, std::span<const std::uint8_t> bytes);
 // Stream helpers of stream.cpp that read_stream.cpp shares: the ts_result a caller passed is
 // large enough; the stream's handle and direction are right and its connection usable; the
 // stream ended with `reply` (into `out`, the stream freed, the code returned).

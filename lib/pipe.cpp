@@ -117,18 +117,30 @@ long ts_stream_splice(ts_stream* stream, int fd, size_t max) {
     const std::size_t chunk = std::min<std::size_t>(c.max_data() != 0 ? c.max_data() : TS_MAX_DATA, 1U << 20);
     const auto n = static_cast<std::uint32_t>(
         std::min({static_cast<std::size_t>(available), chunk, max}));
-    if (auto h = c.send_data_header(n); !h) {
-      return fail(client, h.error());
+    if (const int h = lib::send_body(stream, c.data_header(n)); h != 0) {
+      return h;
     }
     std::uint32_t moved = 0;
     while (moved < n) {
+      // The socket is made non-blocking for the splice alone (receive() reads it blocking): a
+      // daemon that reads nothing while it changes volumes must not hold its PART back.
+      const int flags = ::fcntl(c.fd(), F_GETFL);
+      (void)::fcntl(c.fd(), F_SETFL, flags | O_NONBLOCK);
       const auto r = ::splice(fd, nullptr, c.fd(), nullptr, n - moved, SPLICE_F_MOVE);
-      if (r < 0 && errno == EINTR) {
+      const int failure = errno;
+      (void)::fcntl(c.fd(), F_SETFL, flags);
+      if (r < 0 && failure == EINTR) {
+        continue;
+      }
+      if (r < 0 && (failure == EAGAIN || failure == EWOULDBLOCK)) {
+        if (const int w = lib::wait_for_room(stream); w != 0) {
+          return w;
+        }
         continue;
       }
       if (r <= 0) {
         // A frame's header is out without all its body: the connection is out of step.
-        const int error = r < 0 ? errno : EPIPE;
+        const int error = r < 0 ? failure : EPIPE;
         client->broken = true;
         return fail(client, proto::Status::unreachable,
                     std::string{"splice to the daemon failed: "} + std::strerror(error));

@@ -1,6 +1,8 @@
 // The C API's streams: a write or a read of one tape file, by fd passing or through the
 // socket (tapestream.h): their beginning, a write's data and end (a read's: read_stream.cpp).
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -210,6 +212,41 @@ int take_early_replies(ts_stream* stream) {
   return 0;
 }
 
+int wait_for_room(ts_stream* stream) {
+  ts_client* client = stream->client;
+  pollfd p{client->connection.fd(), POLLOUT | POLLIN, 0};
+  while (::poll(&p, 1, -1) < 0) {
+    if (errno != EINTR) {
+      return fail(client, proto::Status::unreachable,
+                  std::string{"waiting for the daemon to read: "} + std::strerror(errno));
+    }
+  }
+  if ((p.revents & (POLLIN | POLLHUP)) != 0) {
+    return take_early_replies(stream);
+  }
+  return 0;  // room, or an error the next send reports
+}
+
+int send_body(ts_stream* stream, std::span<const std::uint8_t> bytes) {
+  ts_client* client = stream->client;
+  while (!bytes.empty()) {
+    const auto n = ::send(client->connection.fd(), bytes.data(), bytes.size(),
+                          MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0) {
+      bytes = bytes.subspan(static_cast<std::size_t>(n));
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      if (const int r = wait_for_room(stream); r != 0) {
+        return r;
+      }
+    } else if (errno != EINTR) {
+      client->broken = true;  // a frame's header is out without all its body
+      return fail(client, proto::Status::unreachable,
+                  std::string{"lost the connection to tapestreamd: "} + std::strerror(errno));
+    }
+  }
+  return 0;
+}
+
 }  // namespace tapestream::lib
 
 using namespace tapestream;
@@ -334,11 +371,11 @@ int ts_stream_write(ts_stream* stream, const void* data, size_t length) {
         return r;
       }
       const auto n = std::min(length, chunk);
-      if (auto h = c.send_data_header(static_cast<std::uint32_t>(n)); !h) {
-        return fail(client, h.error());
+      if (const int h = lib::send_body(stream, c.data_header(static_cast<std::uint32_t>(n))); h != 0) {
+        return h;
       }
-      if (auto w = c.write_all({bytes, n}); !w) {
-        return fail(client, w.error());
+      if (const int w = lib::send_body(stream, {bytes, n}); w != 0) {
+        return w;
       }
       stream->sent += n;
       bytes += n;

@@ -65,18 +65,23 @@ void EmulatedDrive::change_from_magazine() {
     const Cartridge leaving = take_out();  // closed, and its lock released, before the next
     _present = false;
   }
-  if (_magazine_next >= _blank_spec.magazine.size()) {
-    spdlog::info("emulated drive {}: its magazine has no more cartridges", _spec.serial);
-    return;
-  }
+  // One that does not load (missing, damaged, in use) is passed over, as an autoloader skips
+  // a cartridge it cannot thread. Opening indexes the image on the drive's thread, which an
+  // emulated autoloader may take: a real one takes longer.
   auto spec = _blank_spec;
-  spec.image = _blank_spec.image.parent_path() / _blank_spec.magazine[_magazine_next++];
-  try {
-    install(open_cartridge(spec));
-  } catch (const StartupError& e) {
-    spdlog::warn("emulated drive {}: the magazine's next cartridge does not load: {}", _spec.serial,
-                 e.what());
-    return;
+  for (;;) {
+    if (_magazine_next >= _blank_spec.magazine.size()) {
+      spdlog::info("emulated drive {}: its magazine has no more cartridges", _spec.serial);
+      return;
+    }
+    spec.image = _blank_spec.image.parent_path() / _blank_spec.magazine[_magazine_next++];
+    try {
+      install(open_cartridge(spec));
+      break;
+    } catch (const StartupError& e) {
+      spdlog::warn("emulated drive {}: the magazine's cartridge {} does not load, passed over: {}",
+                   _spec.serial, spec.image.string(), e.what());
+    }
   }
   _present = true;
   _prevent_removal = false;

@@ -255,10 +255,12 @@ DriveSpec parse_drive_spec(std::string_view spec) {
     fail(spec, "damaged=cut writes to the image: it cannot go with write_protect=1 "
                "(damaged=readonly opens a damaged image without writing)");
   }
-  if (!d.magazine.empty() && (d.null_medium || !d.medium_serial.empty())) {
-    fail(spec, d.null_medium ? "the null drive has no image files to change"
-                             : "medium_serial would give every cartridge of the magazine the same "
-                               "serial number");
+  if (!d.magazine.empty() && (d.null_medium || !d.medium_serial.empty() || d.model)) {
+    fail(spec, d.null_medium       ? "the null drive has no image files to change"
+               : d.model.has_value() ? "magazine= does not go with the drive model (buffer=): "
+                                       "a cartridge cannot leave while the model drains"
+                                     : "medium_serial would give every cartridge of the magazine "
+                                       "the same serial number");
   }
   if (d.serial.empty() || d.serial.size() > 32) {
     fail(spec, "serial must be 1 to 32 characters");

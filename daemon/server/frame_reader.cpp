@@ -113,6 +113,8 @@ void FrameReader::withdraw() {
 
 void FrameReader::hung_up(int result) {
   _in_flight = InFlight::nothing;
+  // A client that shut only its sending side counts as gone, as the end of its input does
+  // when frames are read (PROTOCOL.md, "Transport").
   if (result > 0) {  // POLLRDHUP or POLLHUP: the client closed its end
     _handlers.gone();
     return;

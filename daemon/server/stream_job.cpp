@@ -162,7 +162,9 @@ void StreamJob::progress_tick() {
     return;
   }
   if (_phase == Phase::streaming) {
-    report_progress();
+    if (!progress_paused()) {
+      report_progress();
+    }
     return;
   }
   const auto holding = _slot.holding();

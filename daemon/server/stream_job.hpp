@@ -101,6 +101,9 @@ class StreamJob {
   // From the connection's tick (every turn of the ring, at most 100 ms apart): the stream's
   // clock (a write paced to its producer sends what the pace held back).
   virtual void tick() {}
+  // Nothing moves (a spanning stream between volumes, for as long as the next cartridge takes):
+  // no PROGRESS piles up for a client that may not read it meanwhile.
+  virtual bool progress_paused() const { return false; }
   // Nothing of the job is in flight: it may be destroyed.
   virtual bool idle() const = 0;
   // An outcome that waited for the stream's buffers is reported once they are back.

@@ -17,15 +17,20 @@ WriteJob::WriteJob(JobHost& host, DriveSlot& slot, const proto::WriteRequest& re
 WriteJob::~WriteJob() = default;
 
 // The catalog names the cartridge by its medium serial number, read now: one loaded since
-// start-up, or since the last stream, must not get the files of the one before.
+// start-up, or since the last stream, must not get the files of the one before. A stream that
+// spans volumes names each part's volume by it in PART too, with or without a catalog.
 void WriteJob::start() {
-  if (!_record.wanted()) {
+  if (!_record.wanted() && !_spanning) {
     prepare_volume();
     return;
   }
   _commanding = true;
   read_medium_serial(_slot.drive(), [this](std::optional<std::string> serial) {
     _commanding = false;
+    if (!serial && _spanning && _spanning->changer == nullptr) {
+      refuse_start(drive::Ending::drive_error, no_serial_to_span);
+      return;
+    }
     _record.volume(std::move(serial));
     prepare_volume();
   });

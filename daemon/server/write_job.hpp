@@ -27,6 +27,13 @@ namespace tapestream::server {
 class ChangerWorker;
 class Mailbox;
 
+// Without a library's barcodes only the medium serial number (MAM) tells one cartridge of a
+// spanning stream from the next, in PART and in the catalog (which would otherwise take the
+// next part's volume for the one before and mark its part overwritten).
+inline constexpr const char* no_serial_to_span =
+    "the cartridge has no medium serial number (MAM attribute 0401h): without a library "
+    "nothing tells its part from the one before";
+
 class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
  public:
   // A spanning write (TS_WRITE_SPAN): the library whose changer swaps the drive's cartridges,
@@ -99,6 +106,7 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
     return _changing_volume ? 0 : _stream->writable_buffer();
   }
   bool no_room_for_long() const override { return _changing_volume; }
+  bool progress_paused() const override { return _changing_volume; }
   void took(std::size_t bytes) override { _stream->commit(bytes); }
 
  private:
@@ -201,9 +209,11 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   std::uint64_t _parts_bytes = 0;   // of the stream in the committed parts
   std::vector<std::uint32_t> _tried_slots;  // cartridges found not blank, and the ones written
   std::string _barcode;             // of the cartridge in the drive, when the changer said
-  // While the drive threads the cartridge loaded at _loaded_at: when to ask again.
+  // Waiting for the next cartridge since _wait_began (the robot's load, or without a changer
+  // the part's end), threaded since _threading_since: when to ask again.
   std::optional<Clock::time_point> _ready_poll_at;
-  Clock::time_point _loaded_at{};
+  Clock::time_point _wait_began{};
+  std::optional<Clock::time_point> _threading_since;
   unsigned _ready_attentions = 0;
   bool _finish_pending = false;     // END came between two parts
   std::optional<std::pair<drive::Ending, std::string>> _cut_between_parts;

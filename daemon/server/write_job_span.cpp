@@ -91,7 +91,9 @@ WriteJob::Swap swap_cartridge(const ChangerContext& context, const std::string& 
   }
   swap.ok = true;
   swap.loaded_slot = next->number;
-  swap.loaded_barcode = next->barcode;
+  // As the changer reports the drive after the move: a move sent again after an attention (an
+  // operator at the mail slot) may have brought another cartridge than the inventory before.
+  swap.loaded_barcode = load.moved ? load.moved->to.barcode : next->barcode;
   return swap;
 }
 
@@ -174,15 +176,17 @@ void WriteJob::swap_volume() {
 void WriteJob::await_next_cartridge() {
   if (_part) {
     send_part({});
+    // The wait is counted from the part's end: a cartridge passed over does not restart it.
+    _wait_began = Clock::now();
   }
-  spdlog::info("drive {}: {}: waiting {} for the next cartridge (an autoloader's or an "
-               "operator's: a blank one)",
+  spdlog::info("drive {}: {}: no library serves the drive: waiting {} for the next cartridge "
+               "(an autoloader's or an operator's: a blank one)",
                _slot.name(), who(),
                _spanning->volume_wait.count() == 0
                    ? std::string{"without limit"}
                    : "up to " + std::to_string(_spanning->volume_wait.count()) + " s");
   _barcode.clear();
-  _loaded_at = Clock::now();
+  _threading_since.reset();
   _ready_attentions = 0;
   await_ready();
 }
@@ -208,7 +212,8 @@ void WriteJob::volume_swapped(const Swap& swap) {
   if (ended_by_cut()) {
     return;
   }
-  _loaded_at = Clock::now();
+  _wait_began = Clock::now();
+  _threading_since.reset();
   _ready_attentions = 0;
   await_ready();
 }
@@ -228,7 +233,7 @@ void WriteJob::await_ready() {
     }
     const auto condition = r.classification.condition;
     const auto now = Clock::now();
-    const auto waited = std::chrono::duration<double>(now - _loaded_at).count();
+    const auto waited = std::chrono::duration<double>(now - _wait_began).count();
     if (condition == scsi::TapeCondition::good) {
       if (waited >= 1) {
         spdlog::info("drive {}: {}: the next volume{} was ready {:.1f} s after {}", _slot.name(),
@@ -238,8 +243,20 @@ void WriteJob::await_ready() {
       check_scratch();
       return;
     }
+    // A cartridge is in and threading (an attention reports it, or BECOMING READY): it has
+    // the drive's load timeout from then, whatever else was waited for before it.
+    const bool in_drive = drive::is_unit_attention(condition) ||
+                          condition == scsi::TapeCondition::becoming_ready;
+    if (in_drive && !_threading_since) {
+      _threading_since = now;
+    }
     if (drive::is_unit_attention(condition) && ++_ready_attentions <= 4) {
       await_ready();
+      return;
+    }
+    const auto load_timeout = _slot.drive().timeouts().class_default(scsi::TimeoutClass::load);
+    if (condition == scsi::TapeCondition::becoming_ready && now < *_threading_since + load_timeout) {
+      _ready_poll_at = now + std::chrono::seconds{1};
       return;
     }
     // Some drives say only NOT READY (04/00) while they load, or nothing at all for a moment;
@@ -247,19 +264,21 @@ void WriteJob::await_ready() {
     const bool by_hand = _spanning->changer == nullptr;
     const bool empty = condition == scsi::TapeCondition::no_medium ||
                        condition == scsi::TapeCondition::not_ready;
-    const auto wait = by_hand ? _spanning->volume_wait
-                              : _slot.drive().timeouts().class_default(scsi::TimeoutClass::load);
-    const bool waiting = condition == scsi::TapeCondition::becoming_ready ||
-                         (empty && (by_hand || now < _loaded_at + medium_sensing_time));
-    if (waiting && (wait.count() == 0 || now < _loaded_at + wait)) {
-      _ready_poll_at = now + std::chrono::seconds{1};
-      return;
-    }
-    if (by_hand && waiting) {
-      fail_between_parts(drive::Ending::volume_full,
-                         "no next cartridge was ready in drive " + _slot.name() + " within " +
-                             std::to_string(wait.count()) + " s (--volume-wait)");
-      return;
+    if (empty) {
+      _threading_since.reset();
+      _ready_attentions = 0;
+      const auto wait = by_hand ? _spanning->volume_wait : medium_sensing_time;
+      if (wait.count() == 0 || now < _wait_began + wait) {
+        _ready_poll_at = now + std::chrono::seconds{1};
+        return;
+      }
+      if (by_hand) {
+        fail_between_parts(drive::Ending::volume_full,
+                           "no next cartridge was ready in drive " + _slot.name() + " within " +
+                               std::to_string(wait.count()) +
+                               " s (--volume-wait; no library serves the drive)");
+        return;
+      }
     }
     fail_between_parts(drive::ending_for(r.classification, r.result.timed_out),
                        "the next volume" + (_barcode.empty() ? "" : " (" + _barcode + ")") +
@@ -327,6 +346,10 @@ void WriteJob::check_write_protect() {
     _commanding = true;
     read_medium_serial(_slot.drive(), [this](std::optional<std::string> serial) {
       _commanding = false;
+      if (!serial && _spanning->changer == nullptr) {
+        fail_between_parts(drive::Ending::drive_error, no_serial_to_span);
+        return;
+      }
       _record = _record.next_part(_spanning->next_stream_number());
       _record.volume(std::move(serial));
       _record.span_part(_part_index, _parts_bytes);

@@ -18,9 +18,11 @@ Cases (argv[3]):
               `read --stream S` of it is refused (exit 65, nothing given: no part is marked
               the last), `--incomplete` gives exactly the committed bytes.
   operator    no library: drive la alone with an emulated sequential autoloader (magazine=, as
-              an operator would put cartridges in): `write --span` says after each part that
-              the stream goes on once a blank cartridge is in, names each part's volume by its
-              medium serial, exits 0, and the images' files concatenated are the input.
+              an operator would put cartridges in; 3 s to thread), data from a pipe: `write
+              --span` says after each part that the stream goes on once a blank cartridge is
+              in, while the next part has not begun (the CLI hears PART though the daemon
+              reads nothing meanwhile), names each part's volume by its medium serial, exits
+              0, and the images' files concatenated are the input.
 Usage: span_cli_test.py DAEMON CLI CASE. Exit 0 pass, 1 fail."""
 import hashlib
 import json
@@ -30,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import span_test as st  # noqa: E402  (the same DAEMON CLI CASE arguments)
@@ -256,16 +259,28 @@ def case_no_scratch(work):
 
 
 def case_operator(work):
-    lib, d = st.autoloader(work, ["VOL2", "VOL3"])
+    lib, d = st.autoloader(work, ["VOL2", "VOL3"], load_time="3s")
     try:
         data = os.urandom(150 * MIB)
-        source = os.path.join(work, "input.bin")
-        with open(source, "wb") as f:
-            f.write(data)
-        with open(source, "rb") as f:
-            r = subprocess.run([CLI, "--socket", d.socket, "--drive", "la", "--json", "write",
-                                "--span"], stdin=f, capture_output=True, timeout=300)
-        stderr = r.stderr.decode()
+        # Through a pipe (the CLI splices it into the socket), as `tar c | tapestream write`.
+        w = subprocess.Popen([CLI, "--socket", d.socket, "--drive", "la", "--json", "write",
+                              "--span"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        feeder = threading.Thread(target=lambda: (w.stdin.write(data), w.stdin.close()), daemon=True)
+        feeder.start()
+        # The request reaches the operator while the drive is empty or threading, not once the
+        # next part has begun (the CLI is blocked sending then: the daemon reads nothing).
+        first = w.stderr.readline().decode()
+        asked = w.stderr.readline().decode()
+        log = d.log_text()
+        if "part 1 committed" not in first or "blank cartridge" not in asked:
+            fail(f"not the part's line and the request: {first!r} {asked!r}")
+        if "part 2 of its stream goes to" in log:
+            fail("the request came only after the next part began\n" + log)
+        out, rest = w.communicate(timeout=300)
+        feeder.join(timeout=10)
+        stderr = first + asked + rest.decode()
+        r = subprocess.CompletedProcess(w.args, w.returncode, out, stderr.encode())
         if r.returncode != 0:
             fail(f"exit {r.returncode}: {stderr}\n" + d.log_text())
         serials = re.findall(r"tapestream: part \d committed: \d+ bytes in \d+ blocks as file 0 on "

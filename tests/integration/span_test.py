@@ -384,13 +384,13 @@ def case_slow_load_gone(work):
         d.stop()
 
 
-def autoloader(work, magazine, args=()):
+def autoloader(work, magazine, args=(), load_time="1500ms"):
     """Drive la alone: VOL1.tap in it, `magazine` after it; no library."""
     lib = os.path.join(work, "lib")
     os.mkdir(lib)
     for name in {"VOL1"} | set(magazine):
         open(os.path.join(lib, name + ".tap"), "wb").close()
-    spec = (f"la=emulated:{lib}/VOL1.tap?capacity=64M&ew=52M&load_time=1500ms"
+    spec = (f"la=emulated:{lib}/VOL1.tap?capacity=64M&ew=52M&load_time={load_time}"
             f"&magazine={','.join(m + '.tap' for m in magazine)}")
     return lib, Daemon(work, ["--drive", spec, *args])
 
@@ -425,7 +425,7 @@ def case_magazine_empty(work):
         parts, last = span_write(d, data)
         if last.type != pf.STREAM_FAILED or last.status != VOLUME_FULL:
             fail(f"not STREAM_FAILED volume_full: {last} {last.message}\n" + d.log_text())
-        if "within 3 s (--volume-wait)" not in last.message:
+        if "within 3 s (--volume-wait" not in last.message:
             fail(f"the message does not say why: {last.message}")
         if len(parts) != 2 or last.failed()["bytes"] != 0:
             fail(f"parts {parts}, last {last.failed()}")

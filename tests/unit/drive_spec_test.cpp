@@ -132,6 +132,7 @@ TEST(DriveSpec, Magazine) {
   EXPECT_NE(error_of("emulated:x?magazine=a&medium_serial=M1").find("the same serial"),
             std::string::npos);
   EXPECT_NE(error_of("null:?magazine=a").find("no image files"), std::string::npos);
+  EXPECT_NE(error_of("emulated:x?magazine=a&buffer=1G").find("drive model"), std::string::npos);
 }
 
 }  // namespace
