@@ -118,9 +118,13 @@ Result<void> Connection::read_exact(std::span<std::uint8_t> into) {
 }
 
 Result<void> Connection::send(const proto::Message& message) {
-  _current_request = _next_request++;
-  BOOST_OUTCOME_TRY(frame, encode_request(message, _current_request));
+  BOOST_OUTCOME_TRY(frame, next_frame(message));
   return write_all(frame);
+}
+
+Result<proto::Frame> Connection::next_frame(const proto::Message& message) {
+  _current_request = _next_request++;
+  return encode_request(message, _current_request);
 }
 
 Result<void> Connection::send_with_fd(const proto::Message& message, int fd) {

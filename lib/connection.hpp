@@ -65,6 +65,9 @@ class Connection {
   const std::string& server() const { return _server; }
 
   Result<void> send(const proto::Message& message);
+  // The frame send() would put on the socket (the next request id taken), for a caller that
+  // sends it itself (lib::send_body).
+  Result<proto::Frame> next_frame(const proto::Message& message);
   // The message with a descriptor attached (SCM_RIGHTS): the fd-passing data path.
   Result<void> send_with_fd(const proto::Message& message, int fd);
   // The daemon agreed to fd passing in HELLO_OK.

@@ -156,7 +156,8 @@ int take_early_replies(ts_stream* stream);
 // the daemon's frames meanwhile (PART, PROGRESS reach the caller then, not after the next part
 // began): 0, or the code of a frame that ended the stream or of a lost connection.
 int wait_for_room(ts_stream* stream);
-// A DATA frame's header or body onto the socket, waiting as wait_for_room does: 0 or a code.
+// A DATA frame's header or body (or END) onto the socket, waiting as wait_for_room does: 0 or
+// a code.
 int send_body(ts_stream* stream, std::span<const std::uint8_t> bytes);
 // Stream helpers of stream.cpp that read_stream.cpp shares: the ts_result a caller passed is
 // large enough; the stream's handle and direction are right and its connection usable; the

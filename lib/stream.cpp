@@ -1,8 +1,6 @@
 // The C API's streams: a write or a read of one tape file, by fd passing or through the
 // socket (tapestream.h): their beginning, a write's data and end (a read's: read_stream.cpp).
 #include <fcntl.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -212,41 +210,6 @@ int take_early_replies(ts_stream* stream) {
   return 0;
 }
 
-int wait_for_room(ts_stream* stream) {
-  ts_client* client = stream->client;
-  pollfd p{client->connection.fd(), POLLOUT | POLLIN, 0};
-  while (::poll(&p, 1, -1) < 0) {
-    if (errno != EINTR) {
-      return fail(client, proto::Status::unreachable,
-                  std::string{"waiting for the daemon to read: "} + std::strerror(errno));
-    }
-  }
-  if ((p.revents & (POLLIN | POLLHUP)) != 0) {
-    return take_early_replies(stream);
-  }
-  return 0;  // room, or an error the next send reports
-}
-
-int send_body(ts_stream* stream, std::span<const std::uint8_t> bytes) {
-  ts_client* client = stream->client;
-  while (!bytes.empty()) {
-    const auto n = ::send(client->connection.fd(), bytes.data(), bytes.size(),
-                          MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n >= 0) {
-      bytes = bytes.subspan(static_cast<std::size_t>(n));
-    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      if (const int r = wait_for_room(stream); r != 0) {
-        return r;
-      }
-    } else if (errno != EINTR) {
-      client->broken = true;  // a frame's header is out without all its body
-      return fail(client, proto::Status::unreachable,
-                  std::string{"lost the connection to tapestreamd: "} + std::strerror(errno));
-    }
-  }
-  return 0;
-}
-
 }  // namespace tapestream::lib
 
 using namespace tapestream;
@@ -394,14 +357,17 @@ int ts_stream_commit(ts_stream* stream, struct ts_result* out) {
     if (out != nullptr && !lib::result_sized(out)) {
       return fail(client, proto::Status::bad_request, "ts_stream_commit: set struct_size with TS_INIT");
     }
-    if (!stream->final_reply) {
-      if (!stream->by_fd) {
-        if (auto sent = client->connection.send(proto::End{stream->sent, 0, {}}); !sent) {
-          delete stream;
-          client->stream = nullptr;
-          return fail(client, sent.error());
-        }
+    if (!stream->final_reply && !stream->by_fd) {
+      // END may wait behind DATA while the daemon changes volumes: PART is heard meanwhile.
+      auto end = client->connection.next_frame(proto::End{stream->sent, 0, {}});
+      const int sent = end ? lib::send_body(stream, end.value()) : fail(client, end.error());
+      if (sent != 0 && !stream->final_reply) {
+        delete stream;
+        client->stream = nullptr;
+        return sent;
       }
+    }
+    if (!stream->final_reply) {
       auto reply = lib::receive_final(client);
       if (!reply) {
         delete stream;

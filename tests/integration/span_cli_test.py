@@ -36,6 +36,7 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import span_test as st  # noqa: E402  (the same DAEMON CLI CASE arguments)
+import span_wait_test as sw  # noqa: E402
 
 DAEMON, CLI, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
 MIB = st.MIB
@@ -259,7 +260,7 @@ def case_no_scratch(work):
 
 
 def case_operator(work):
-    lib, d = st.autoloader(work, ["VOL2", "VOL3"], load_time="3s")
+    lib, d = sw.autoloader(work, ["VOL2", "VOL3"], load_time="3s")
     try:
         data = os.urandom(150 * MIB)
         # Through a pipe (the CLI splices it into the socket), as `tar c | tapestream write`.

@@ -17,20 +17,6 @@ Cases (argv[3]):
   write_protected  a blank cartridge in the way is write protected (its image file may not be
              written: the emulated cartridge's write-protect tab): it goes back untouched, the
              log says why, and the stream goes on on the next one, committed.
-  slow_load  each cartridge the robot loads takes the drive 2.5 s to thread (load_time: NOT
-             READY, BECOMING READY, as a real drive): the stream waits for each new volume and
-             commits across three, the log saying how long each took to become ready.
-  slow_load_gone  as slow_load (20 s to thread), the client leaving while the job waits for the
-             second volume: the stream ends at once (no command is in flight then, and a
-             connection whose client left is no longer ticked), the drive is free for the next
-             client, and the daemon stops cleanly.
-  magazine   no library: drive la alone, an emulated sequential autoloader (magazine=) whose
-             cartridges come after each unload, 1.5 s to thread; the first one comes back first
-             (it holds part 1: unloaded again untouched), then two blank ones: PART 1 and 2,
-             COMMITTED for part 3, the images' files concatenated are the stream.
-  magazine_empty  as magazine with one blank cartridge after the first and --volume-wait 3:
-             PART 1 and 2, then STREAM_FAILED volume_full naming --volume-wait, the images
-             holding exactly the parts' bytes.
   move_fails the changer's move that loads the second volume fails: PART 1, then STREAM_FAILED
              drive_error; part 1 stays on its volume.
   medium_error  the drive's WRITE 250 fails (in part 2): PART 1, then STREAM_FAILED medium_error
@@ -48,7 +34,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -326,117 +311,6 @@ def case_write_protected(work):
         d.stop()
 
 
-def case_slow_load(work):
-    lib, spec = library(work, ["VOL001", "VOL002", "VOL003"], "&load_time=2500ms")
-    d = Daemon(work, spec)
-    try:
-        d.ok("changer", "load", "1", "--drive", "la")
-        # As a script after mtx load: the drive is asked until it is ready.
-        deadline = time.monotonic() + 30
-        while json.loads(d.ok("--json", "--drive", "la", "status").stdout).get("loaded") is not True:
-            if time.monotonic() > deadline:
-                fail("la never became ready after the load\n" + d.log_text())
-            time.sleep(0.2)
-        data, digest, parts, last = write_committed_loaded(d, 150 * MIB)
-        nbytes = struct.unpack_from("<Q", last.body)[0]
-        if len(parts) != 2 or check_parts(parts) + nbytes != len(data):
-            fail(f"parts {parts} and {nbytes} bytes last are not the stream's {len(data)}")
-        if last.body[32:64].hex() != digest:
-            fail("COMMITTED's digest is not the whole stream's")
-        waits = [line for line in d.log_text().splitlines() if "s after the robot loaded it" in line]
-        if len(waits) != 2:
-            fail(f"{len(waits)} volumes waited for, not 2:\n" + d.log_text())
-    finally:
-        d.stop()
-
-
-def case_slow_load_gone(work):
-    lib, spec = library(work, ["VOL001", "VOL002", "VOL003"], "&load_time=20s")
-    d = Daemon(work, spec)
-    try:
-        d.ok("changer", "load", "1", "--drive", "la")
-        deadline = time.monotonic() + 60
-        while json.loads(d.ok("--json", "--drive", "la", "status").stdout).get("loaded") is not True:
-            if time.monotonic() > deadline:
-                fail("la never became ready after the load\n" + d.log_text())
-            time.sleep(0.2)
-        conn = start_sending(d, os.urandom(70 * MIB))
-        deadline = time.monotonic() + 60
-        while "changing volumes" not in d.log_text():
-            if time.monotonic() > deadline:
-                fail("part 1 did not end\n" + d.log_text())
-            time.sleep(0.02)
-        time.sleep(1)  # the robot's move (0 ms) is over: the job waits for the drive to thread
-        # shutdown, not close alone: the sender thread's blocked sendall keeps the socket open.
-        conn.sock.shutdown(socket.SHUT_RDWR)
-        conn.close()
-        gone_at = time.monotonic()
-        while "the client of file 0 went away" not in d.log_text():
-            if time.monotonic() - gone_at > 10:
-                fail("the stream did not end within 10 s of its client leaving\n" + d.log_text())
-            time.sleep(0.05)
-        # The drive is free: another client's write is served (on the threading cartridge, once
-        # it is ready, refused or not, but not left waiting for a job that never ends).
-        status = json.loads(d.ok("--json", "--drive", "la", "status").stdout)
-        if status.get("busy"):
-            fail(f"la is still busy after its stream ended: {status}\n" + d.log_text())
-    finally:
-        d.stop()
-
-
-def autoloader(work, magazine, args=(), load_time="1500ms"):
-    """Drive la alone: VOL1.tap in it, `magazine` after it; no library."""
-    lib = os.path.join(work, "lib")
-    os.mkdir(lib)
-    for name in {"VOL1"} | set(magazine):
-        open(os.path.join(lib, name + ".tap"), "wb").close()
-    spec = (f"la=emulated:{lib}/VOL1.tap?capacity=64M&ew=52M&load_time={load_time}"
-            f"&magazine={','.join(m + '.tap' for m in magazine)}")
-    return lib, Daemon(work, ["--drive", spec, *args])
-
-
-def case_magazine(work):
-    lib, d = autoloader(work, ["VOL1", "VOL2", "VOL3"])
-    try:
-        data = os.urandom(150 * MIB)
-        parts, last = span_write(d, data)
-        if last.type != pf.COMMITTED:
-            fail(f"the stream was not committed: {last} {last.message}\n" + d.log_text())
-        nbytes, _, file_number = struct.unpack_from("<QQQ", last.body)
-        if len(parts) != 2 or check_parts(parts, "medium_serial") + nbytes != len(data):
-            fail(f"parts {parts} and {nbytes} bytes last are not the stream's {len(data)}")
-        if last.body[32:64].hex() != hashlib.sha256(data).hexdigest():
-            fail("COMMITTED's digest is not the whole stream's")
-        volumes = [("VOL1", parts[0]["file"]), ("VOL2", parts[1]["file"]), ("VOL3", file_number)]
-        restored = b"".join(image_file(lib, b, f) or b"" for b, f in volumes)
-        if restored != data:
-            fail(f"VOL1, VOL2 and VOL3's files concatenated are not the stream ({len(restored)} bytes)")
-        log = d.log_text()
-        if log.count("is no scratch volume") != 1 or log.count("waiting up to 3600 s for the next cartridge") != 3:
-            fail("VOL1 put back was not passed over once, or the waits were not said\n" + log)
-    finally:
-        d.stop()
-
-
-def case_magazine_empty(work):
-    lib, d = autoloader(work, ["VOL2"], ["--volume-wait", "3"])
-    try:
-        data = os.urandom(150 * MIB)
-        parts, last = span_write(d, data)
-        if last.type != pf.STREAM_FAILED or last.status != VOLUME_FULL:
-            fail(f"not STREAM_FAILED volume_full: {last} {last.message}\n" + d.log_text())
-        if "within 3 s (--volume-wait" not in last.message:
-            fail(f"the message does not say why: {last.message}")
-        if len(parts) != 2 or last.failed()["bytes"] != 0:
-            fail(f"parts {parts}, last {last.failed()}")
-        total = check_parts(parts, "medium_serial")
-        restored = image_file(lib, "VOL1", parts[0]["file"]) + image_file(lib, "VOL2", parts[1]["file"])
-        if restored != data[:total]:
-            fail(f"the volumes hold {len(restored)} bytes, not the stream's first {total}")
-    finally:
-        d.stop()
-
-
 def case_move_fails(work):
     # Moves: 1 loads VOL001; 2 puts it back after part 1; 3 would load the next one.
     lib, spec = library(work, ["VOL001", "VOL002", "VOL003"], "&move_fails=3")
@@ -605,9 +479,7 @@ def main():
     work = tempfile.mkdtemp(prefix="tapestream-span-")
     try:
         {"whole": case_whole, "no_scratch": case_no_scratch, "not_blank": case_not_blank,
-         "write_protected": case_write_protected, "slow_load": case_slow_load,
-         "slow_load_gone": case_slow_load_gone, "magazine": case_magazine,
-         "magazine_empty": case_magazine_empty,
+         "write_protected": case_write_protected,
          "move_fails": case_move_fails, "kill": case_kill,
          "stop_between_parts": case_stop_between_parts,
          "medium_error": case_medium_error}[CASE](work)
