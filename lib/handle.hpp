@@ -2,7 +2,11 @@
 // kept on the handle, the code returned. Internal: never installed.
 #pragma once
 
+#include <pthread.h>
+
+#include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstring>
 #include <deque>
@@ -147,6 +151,33 @@ int map_slots(ts_client* client, ts_stream& stream, const proto::Ready& ready, b
 // A shared-buffer read's end from ts_stream_finish: every slot the caller holds given back,
 // every block still coming given back as it comes, until END or the failure (shared_read.cpp).
 int drain_shared_read(ts_stream* stream);
+
+// A library must not let SIGPIPE kill the program that called it when the reader of what it
+// writes has gone (a pipe; a socket spliced into, which has no MSG_NOSIGNAL): the signal is
+// blocked in this thread for `call`, and one `call` raised is taken back before the mask is
+// restored, so that the caller sees EPIPE and nothing else. errno is `call`'s.
+template <class Call>
+auto without_sigpipe(Call&& call) {
+  sigset_t pipe_only;
+  sigset_t before;
+  sigset_t pending;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  sigpending(&pending);
+  const bool already_pending = sigismember(&pending, SIGPIPE) == 1;
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &before);
+  auto result = call();
+  const int saved = errno;
+  sigpending(&pending);
+  if (!already_pending && sigismember(&pending, SIGPIPE) == 1) {
+    const timespec now{};
+    while (sigtimedwait(&pipe_only, nullptr, &now) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  errno = saved;
+  return result;
+}
 
 // Takes the frames waiting on the socket during a socket write: PROGRESS, or the daemon ending
 // the stream early (kept for ts_stream_commit, and its code returned).

@@ -120,20 +120,32 @@ long ts_stream_splice(ts_stream* stream, int fd, size_t max) {
     if (const int h = lib::send_body(stream, c.data_header(n)); h != 0) {
       return h;
     }
+    // The socket is made non-blocking for the splices alone (receive() reads it blocking): a
+    // daemon that reads nothing while it changes volumes must not hold its PART back.
+    const int flags = ::fcntl(c.fd(), F_GETFL);
+    const auto splice_once = [&](std::uint32_t length) {
+      if (flags >= 0 && (flags & O_NONBLOCK) == 0) {
+        (void)::fcntl(c.fd(), F_SETFL, flags | O_NONBLOCK);
+      }
+      const auto r = lib::without_sigpipe(
+          [&] { return ::splice(fd, nullptr, c.fd(), nullptr, length, SPLICE_F_MOVE); });
+      const int failure = errno;
+      if (flags >= 0 && (flags & O_NONBLOCK) == 0) {
+        (void)::fcntl(c.fd(), F_SETFL, flags);
+      }
+      errno = failure;
+      return r;
+    };
     std::uint32_t moved = 0;
     while (moved < n) {
-      // The socket is made non-blocking for the splice alone (receive() reads it blocking): a
-      // daemon that reads nothing while it changes volumes must not hold its PART back.
-      const int flags = ::fcntl(c.fd(), F_GETFL);
-      (void)::fcntl(c.fd(), F_SETFL, flags | O_NONBLOCK);
-      const auto r = ::splice(fd, nullptr, c.fd(), nullptr, n - moved, SPLICE_F_MOVE);
+      const auto r = splice_once(n - moved);
       const int failure = errno;
-      (void)::fcntl(c.fd(), F_SETFL, flags);
       if (r < 0 && failure == EINTR) {
         continue;
       }
       if (r < 0 && (failure == EAGAIN || failure == EWOULDBLOCK)) {
         if (const int w = lib::wait_for_room(stream); w != 0) {
+          client->broken = true;  // the frame's body is not all out
           return w;
         }
         continue;

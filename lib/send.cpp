@@ -15,7 +15,7 @@ namespace tapestream::lib {
 
 int wait_for_room(ts_stream* stream) {
   ts_client* client = stream->client;
-  pollfd p{client->connection.fd(), POLLOUT | POLLIN, 0};
+  pollfd p{client->connection.fd(), POLLOUT | POLLIN | POLLERR, 0};
   while (::poll(&p, 1, -1) < 0) {
     if (errno != EINTR) {
       return fail(client, proto::Status::unreachable,
@@ -37,12 +37,18 @@ int send_body(ts_stream* stream, std::span<const std::uint8_t> bytes) {
       bytes = bytes.subspan(static_cast<std::size_t>(n));
     } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
       if (const int r = wait_for_room(stream); r != 0) {
+        client->broken = true;  // a frame is not all out: nothing more may go on this socket
         return r;
       }
     } else if (errno != EINTR) {
-      client->broken = true;  // a frame's header is out without all its body
+      const int error = errno;
+      client->broken = true;
+      // A daemon that ended the stream and closed: its account may be waiting to be read.
+      if (const int r = take_early_replies(stream); r != 0 || stream->final_reply) {
+        return r;
+      }
       return fail(client, proto::Status::unreachable,
-                  std::string{"lost the connection to tapestreamd: "} + std::strerror(errno));
+                  std::string{"lost the connection to tapestreamd: "} + std::strerror(error));
     }
   }
   return 0;

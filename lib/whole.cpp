@@ -51,26 +51,8 @@ int write_all_unguarded(int fd, const unsigned char* data, size_t length) {
   return 0;
 }
 
-// A library must not let SIGPIPE kill the program that called it when the reader of `fd` has
-// gone: the signal is blocked in this thread for the write, and one the write raised is taken
-// back before the mask is restored, so that the caller sees -EPIPE and nothing else.
 int write_all_fd(int fd, const unsigned char* data, size_t length) {
-  sigset_t pipe_only;
-  sigset_t before;
-  sigset_t pending;
-  sigemptyset(&pipe_only);
-  sigaddset(&pipe_only, SIGPIPE);
-  sigpending(&pending);
-  const bool already_pending = sigismember(&pending, SIGPIPE) == 1;
-  pthread_sigmask(SIG_BLOCK, &pipe_only, &before);
-  const int r = write_all_unguarded(fd, data, length);
-  if (r == -EPIPE && !already_pending) {
-    const timespec now{};
-    while (sigtimedwait(&pipe_only, nullptr, &now) < 0 && errno == EINTR) {
-    }
-  }
-  pthread_sigmask(SIG_SETMASK, &before, nullptr);
-  return r;
+  return lib::without_sigpipe([&] { return write_all_unguarded(fd, data, length); });
 }
 
 }  // namespace

@@ -145,7 +145,9 @@ class WriteJob final : public StreamJob, public FrameReader::PayloadTarget {
   // The cartridge the robot loaded is threaded (write_job_span.cpp says how that is waited for).
   void await_ready();
   void await_next_cartridge();
-  std::string volume_text() const;  // the cartridge in the drive, for the log
+  void begin_ready_wait();  // a new cartridge (or none yet): its attentions counted afresh
+  std::string volume_text() const;       // the cartridge in the drive, for the log
+  std::string next_volume_text() const;  // for a failure between parts
   void check_scratch();
   void check_write_protect();
   // A cut that came between parts (client gone, ABORT, a wrong END, the daemon stopping) ends

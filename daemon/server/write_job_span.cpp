@@ -186,13 +186,21 @@ void WriteJob::await_next_cartridge() {
                    ? std::string{"without limit"}
                    : "up to " + std::to_string(_spanning->volume_wait.count()) + " s");
   _barcode.clear();
-  _threading_since.reset();
-  _ready_attentions = 0;
-  await_ready();
+  begin_ready_wait();
 }
 
 std::string WriteJob::volume_text() const {
   return _barcode.empty() ? "the cartridge put in" : "volume " + _barcode;
+}
+
+std::string WriteJob::next_volume_text() const {
+  return "the next volume" + (_barcode.empty() ? std::string{} : " (" + _barcode + ")");
+}
+
+void WriteJob::begin_ready_wait() {
+  _threading_since.reset();
+  _ready_attentions = 0;
+  await_ready();
 }
 
 void WriteJob::volume_swapped(const Swap& swap) {
@@ -213,9 +221,7 @@ void WriteJob::volume_swapped(const Swap& swap) {
     return;
   }
   _wait_began = Clock::now();
-  _threading_since.reset();
-  _ready_attentions = 0;
-  await_ready();
+  begin_ready_wait();
 }
 
 // A cartridge the robot puts in a real drive takes the drive seconds to minutes to thread
@@ -281,8 +287,8 @@ void WriteJob::await_ready() {
       }
     }
     fail_between_parts(drive::ending_for(r.classification, r.result.timed_out),
-                       "the next volume" + (_barcode.empty() ? "" : " (" + _barcode + ")") +
-                           " did not become ready in " + std::to_string(static_cast<long>(waited)) +
+                       next_volume_text() + " did not become ready in " +
+                           std::to_string(static_cast<long>(waited)) +
                            " s: " + drive::describe_condition(r.classification));
   });
 }
@@ -306,8 +312,7 @@ void WriteJob::check_scratch() {
       return;
     }
     if (!look.read) {
-      fail_between_parts(look.ending, "the next volume" + (_barcode.empty() ? "" : " (" + _barcode + ")") +
-                                          " could not be read: " + look.message);
+      fail_between_parts(look.ending, next_volume_text() + " could not be read: " + look.message);
       return;
     }
     if (look.holds != VolumeLook::Holds::nothing) {

@@ -34,17 +34,21 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import span_test as st  # noqa: E402  (the same DAEMON CLI CASE arguments)
 
 
+def load_first(d, within):
+    """Slot 1 into la, then, as a script after mtx load, the drive asked until it is ready."""
+    d.ok("changer", "load", "1", "--drive", "la")
+    deadline = time.monotonic() + within
+    while json.loads(d.ok("--json", "--drive", "la", "status").stdout).get("loaded") is not True:
+        if time.monotonic() > deadline:
+            st.fail("la never became ready after the load\n" + d.log_text())
+        time.sleep(0.2)
+
+
 def case_slow_load(work):
     lib, spec = st.library(work, ["VOL001", "VOL002", "VOL003"], "&load_time=2500ms")
     d = st.Daemon(work, spec)
     try:
-        d.ok("changer", "load", "1", "--drive", "la")
-        # As a script after mtx load: the drive is asked until it is ready.
-        deadline = time.monotonic() + 30
-        while json.loads(d.ok("--json", "--drive", "la", "status").stdout).get("loaded") is not True:
-            if time.monotonic() > deadline:
-                st.fail("la never became ready after the load\n" + d.log_text())
-            time.sleep(0.2)
+        load_first(d, 30)
         data, digest, parts, last = st.write_committed_loaded(d, 150 * st.MIB)
         nbytes = struct.unpack_from("<Q", last.body)[0]
         if len(parts) != 2 or st.check_parts(parts) + nbytes != len(data):
@@ -62,12 +66,7 @@ def case_slow_load_gone(work):
     lib, spec = st.library(work, ["VOL001", "VOL002", "VOL003"], "&load_time=20s")
     d = st.Daemon(work, spec)
     try:
-        d.ok("changer", "load", "1", "--drive", "la")
-        deadline = time.monotonic() + 60
-        while json.loads(d.ok("--json", "--drive", "la", "status").stdout).get("loaded") is not True:
-            if time.monotonic() > deadline:
-                st.fail("la never became ready after the load\n" + d.log_text())
-            time.sleep(0.2)
+        load_first(d, 60)
         conn = st.start_sending(d, os.urandom(70 * st.MIB))
         deadline = time.monotonic() + 60
         while "changing volumes" not in d.log_text():
