@@ -65,7 +65,7 @@ void EmulatedDrive::change_from_magazine() {
     const Cartridge leaving = take_out();  // closed, and its lock released, before the next
     _present = false;
   }
-  // One that does not load (missing, damaged, in use) is passed over, as an autoloader skips
+  // One that does not load (damaged, in use) is passed over, as an autoloader skips
   // a cartridge it cannot thread. Opening indexes the image on the drive's thread, which an
   // emulated autoloader may take: a real one takes longer.
   auto spec = _blank_spec;
