@@ -22,6 +22,7 @@ void EmulatedDrive::install(Cartridge cartridge) {
 }
 
 Cartridge EmulatedDrive::take_out() {
+  link_batch_now();  // an unload wrote it already; a cartridge pulled otherwise takes it along
   Cartridge c;
   c.image = std::exchange(_spec.image, {});
   c.fd = std::move(_fd);

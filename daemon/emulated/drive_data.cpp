@@ -155,30 +155,27 @@ void EmulatedDrive::failed_append(std::uint32_t count, std::error_code error) {
 }
 
 // The two steps of every append (image_layout.hpp): what lies beyond the image's end, then the
-// link; with `sync`, an fdatasync after the link (WRITE FILEMARKS with Immed=0).
+// link; with `sync`, an fdatasync after the link (WRITE FILEMARKS with Immed=0). With the drive's
+// buffer the link waits in the batch (drive_buffer.cpp).
 void EmulatedDrive::append(AppendPlan plan, bool sync, std::function<void(bool)> done) {
   _plan = std::move(plan);
   reserve(_plan.tail.end());
-  const auto buffer_index = _current->request.data.index;
+  if (buffering()) {
+    buffered_append(sync, std::move(done));
+    return;
+  }
   for (const auto& w : _plan.prepare) {
-    if (w.registered) {
-      queue_io(uring::WriteFixed{_append_fd.get(), data().subspan(w.from, w.length), buffer_index,
-                                 w.offset},
-               static_cast<std::uint32_t>(w.length));
-    } else {
-      queue_io(uring::Write{_append_fd.get(), _plan.staging.view().subspan(w.from, w.length),
-                            w.offset},
-               static_cast<std::uint32_t>(w.length));
-    }
+    queue_plan_write(w);
   }
   auto link = [this, sync, done = std::move(done)] {
     if (io_failed()) {
       done(false);
       return;
     }
-    const auto& w = _plan.link;
-    queue_io(uring::Write{_append_fd.get(), _plan.staging.view().subspan(w.from, w.length), w.offset},
-             static_cast<std::uint32_t>(w.length), sync ? IOSQE_IO_LINK : 0);
+    queue_io(uring::Write{_append_fd.get(), _plan.staging.view().subspan(_plan.link.from,
+                                                                          _plan.link.length),
+                          _plan.link.offset},
+             static_cast<std::uint32_t>(_plan.link.length), sync ? IOSQE_IO_LINK : 0);
     if (sync) {
       queue_io(uring::Fsync{_append_fd.get(), true}, 0);
     }
@@ -187,12 +184,7 @@ void EmulatedDrive::append(AppendPlan plan, bool sync, std::function<void(bool)>
         done(false);  // the link may be half written: the index keeps the old end
         return;
       }
-      for (const auto& o : _plan.objects) {
-        _index.push(o);  // index_has_room() made sure it takes them
-      }
-      _index.set_end(_plan.tail.end_of_data);
-      _tail = std::move(_plan.tail);
-      _position = _index.size();
+      commit_plan();
       done(true);
     };
   };
@@ -201,6 +193,26 @@ void EmulatedDrive::append(AppendPlan plan, bool sync, std::function<void(bool)>
   } else {
     _on_io_done = std::move(link);
   }
+}
+
+void EmulatedDrive::queue_plan_write(const ImageWrite& w) {
+  if (w.registered) {
+    queue_io(uring::WriteFixed{_append_fd.get(), data().subspan(w.from, w.length),
+                               _current->request.data.index, w.offset},
+             static_cast<std::uint32_t>(w.length));
+  } else {
+    queue_io(uring::Write{_append_fd.get(), _plan.staging.view().subspan(w.from, w.length), w.offset},
+             static_cast<std::uint32_t>(w.length));
+  }
+}
+
+void EmulatedDrive::commit_plan() {
+  for (const auto& o : _plan.objects) {
+    _index.push(o);  // index_has_room() made sure it takes them
+  }
+  _index.set_end(_plan.tail.end_of_data);
+  _tail = std::move(_plan.tail);
+  _position = _index.size();
 }
 
 void EmulatedDrive::read(const scsi::Command& c) {
@@ -376,7 +388,9 @@ void EmulatedDrive::write_filemarks(const scsi::Command& c) {
     return;
   }
   if (count == 0) {
-    if (!immediate) {  // Immed=0: whatever is written is on the medium before GOOD
+    if (!immediate && _batch) {  // the buffer goes to the medium, then as below
+      link_batch(true, finished);
+    } else if (!immediate) {  // Immed=0: whatever is written is on the medium before GOOD
       queue_io(uring::Fsync{_append_fd ? _append_fd.get() : _fd.get(), true}, 0);
       _on_io_done = [this, finished] { finished(!io_failed()); };
     } else {

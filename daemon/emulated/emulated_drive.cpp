@@ -97,6 +97,9 @@ EmulatedDrive::~EmulatedDrive() {
       break;
     }
   }
+  if (_io_outstanding == 0) {
+    link_batch_now();  // a drive that is switched off writes its buffer out first
+  }
 }
 
 Result<void> EmulatedDrive::submit(const transport::ScsiRequest& request,
@@ -155,87 +158,100 @@ void EmulatedDrive::execute() {
   } else if (_unit_attention && reports_unit_attention(op)) {
     check(SenseKey::unit_attention, *_unit_attention);
     _unit_attention.reset();
-  } else {
-    switch (op) {
-      case Opcode::test_unit_ready:
-        if (needs_medium()) {
-          good();
-        }
-        break;
-      case Opcode::request_sense: {
-        const auto sense = fixed_sense(SenseKey::no_sense, 0x0000);
-        respond(Bytes(sense.begin(), sense.end()));
-        break;
+  } else if (_batch && links_first(op)) {
+    link_batch(false, [this](bool linked) {
+      if (!linked) {
+        check(SenseKey::medium_error, 0x0C00);  // WRITE ERROR: the buffered blocks are lost
+        return;
       }
-      case Opcode::inquiry:
-        inquiry(c);
-        break;
-      case Opcode::read_block_limits:
-        respond(block_limits(_spec.max_block_length, 1));
-        break;
-      case Opcode::write6:
-        write(c);
-        break;
-      case Opcode::read6:
-        read(c);
-        break;
-      case Opcode::write_filemarks6:
-        write_filemarks(c);
-        break;
-      case Opcode::space6:
-      case Opcode::space16:
-        space(c);
-        break;
-      case Opcode::locate10:
-      case Opcode::locate16:
-        locate(c);
-        break;
-      case Opcode::read_position:
-        read_position(c);
-        break;
-      case Opcode::rewind:
-        if (needs_medium()) {
-          _position = 0;
-          good();
-        }
-        break;
-      case Opcode::load_unload:
-        load_unload(c);
-        break;
-      case Opcode::erase6:
-        erase(c);
-        break;
-      case Opcode::prevent_allow_medium_removal:
-        _prevent_removal = (c.cdb[4] & 0x03) != 0;
-        good();
-        break;
-      case Opcode::mode_sense6:
-      case Opcode::mode_sense10:
-        mode_sense(c);
-        break;
-      case Opcode::mode_select6:
-      case Opcode::mode_select10:
-        mode_select(c);
-        break;
-      case Opcode::log_sense:
-        log_sense(c);
-        break;
-      case Opcode::read_attribute:
-        read_attribute(c);
-        break;
-      case Opcode::report_density_support:
-        respond(density_support(_spec.capacity / 1'000'000));
-        break;
-      case Opcode::maintenance_in:
-        maintenance_in(c);
-        break;
-      default:
-        check(SenseKey::illegal_request, 0x2000);  // INVALID COMMAND OPERATION CODE
-        break;
-    }
+      dispatch(_current->request.command);
+    });
+  } else {
+    dispatch(c);
   }
   if (_io_outstanding == 0) {
     finish_now();
+  }
+}
+
+void EmulatedDrive::dispatch(const scsi::Command& c) {
+  const auto op = c.opcode();
+  switch (op) {
+    case Opcode::test_unit_ready:
+      if (needs_medium()) {
+        good();
+      }
+      break;
+    case Opcode::request_sense: {
+      const auto sense = fixed_sense(SenseKey::no_sense, 0x0000);
+      respond(Bytes(sense.begin(), sense.end()));
+      break;
+    }
+    case Opcode::inquiry:
+      inquiry(c);
+      break;
+    case Opcode::read_block_limits:
+      respond(block_limits(_spec.max_block_length, 1));
+      break;
+    case Opcode::write6:
+      write(c);
+      break;
+    case Opcode::read6:
+      read(c);
+      break;
+    case Opcode::write_filemarks6:
+      write_filemarks(c);
+      break;
+    case Opcode::space6:
+    case Opcode::space16:
+      space(c);
+      break;
+    case Opcode::locate10:
+    case Opcode::locate16:
+      locate(c);
+      break;
+    case Opcode::read_position:
+      read_position(c);
+      break;
+    case Opcode::rewind:
+      if (needs_medium()) {
+        _position = 0;
+        good();
+      }
+      break;
+    case Opcode::load_unload:
+      load_unload(c);
+      break;
+    case Opcode::erase6:
+      erase(c);
+      break;
+    case Opcode::prevent_allow_medium_removal:
+      _prevent_removal = (c.cdb[4] & 0x03) != 0;
+      good();
+      break;
+    case Opcode::mode_sense6:
+    case Opcode::mode_sense10:
+      mode_sense(c);
+      break;
+    case Opcode::mode_select6:
+    case Opcode::mode_select10:
+      mode_select(c);
+      break;
+    case Opcode::log_sense:
+      log_sense(c);
+      break;
+    case Opcode::read_attribute:
+      read_attribute(c);
+      break;
+    case Opcode::report_density_support:
+      respond(density_support(_spec.capacity / 1'000'000));
+      break;
+    case Opcode::maintenance_in:
+      maintenance_in(c);
+      break;
+    default:
+      check(SenseKey::illegal_request, 0x2000);  // INVALID COMMAND OPERATION CODE
+      break;
   }
 }
 
@@ -424,7 +440,9 @@ Result<void> EmulatedDrive::cut_at(std::uint64_t object) {
     return outcome::success();
   }
   // Rare (an overwrite in the middle of the tape, or the first write after opening an image that
-  // does not end in the writer's open end), so plain system calls rather than the ring.
+  // does not end in the writer's open end), so plain system calls rather than the ring. What
+  // the buffer holds goes to the tape first: the cut may fall inside it.
+  link_batch_now();
   BOOST_OUTCOME_TRY(tail, end_image_at(_fd.get(), _index.offset_at(object)));
   _index.truncate(object);
   _tail = std::move(tail);

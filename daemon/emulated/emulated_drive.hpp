@@ -165,6 +165,38 @@ class EmulatedDrive final : public transport::ScsiTransport, public LibraryDrive
   // Whether a write of `objects` objects keeps the index within TapeIndex::max_runs.
   bool index_has_room(std::size_t objects) const;
   void append(AppendPlan plan, bool sync, std::function<void(bool written)> done);
+  void queue_plan_write(const ImageWrite& w);
+  void commit_plan();  // the planned objects become the tape's end (the append is acknowledged)
+
+  // The drive's buffer on an image (drive_buffer.cpp): with the model on and in buffered mode,
+  // an append is acknowledged once its pages are on the image, before the page that links it
+  // into the tape. Those appends are the batch; its link is written when a command writes the
+  // buffer out, when the batch would outgrow the model's buffer, when the tape took all of it
+  // (the model's buffer ran empty), or when an append would make it more than one run (what
+  // opening the image takes for a crash's remains rather than damage). A crash loses the batch,
+  // as a power loss loses a real drive's buffer.
+  struct Batch {
+    std::uint64_t offset = 0;          // of the link's first page
+    std::vector<std::uint8_t> link;    // the link's whole pages, as they must become
+    ImageTail tail;                    // the image's tail before the batch
+    std::uint64_t objects = 0;         // the tape's objects before the batch
+    TapeIndex run;                     // the batch's objects (one run)
+    std::uint64_t data_bytes = 0;
+    std::uint64_t end() const { return offset + link.size(); }
+  };
+  bool buffering() const;
+  void buffered_append(bool sync, std::function<void(bool written)> done);
+  // Writes the batch's link (then fdatasync with `sync`) as the command's next step; `done`
+  // learns whether the batch is on the tape. Without a batch it only syncs (or nothing).
+  void link_batch(bool sync, std::function<void(bool linked)> done);
+  // The same with plain system calls, outside any command: the drive closing, its cartridge
+  // leaving, a write that cuts the tape.
+  void link_batch_now();
+  // The link could not be written: the batch's objects are not on the tape.
+  void lose_batch();
+  // Commands that write the buffer out before they run (as model_flush_before waits for it).
+  static bool links_first(scsi::Opcode op);
+  void dispatch(const scsi::Command& c);
   // The sense for a WRITE (FILEMARKS) that failed: in its I/O, or with `error` before it.
   void failed_append(std::uint32_t count, std::error_code error = {});
   void reserve(std::uint64_t end);  // allocates the image's blocks ahead of the appends
@@ -253,6 +285,8 @@ class EmulatedDrive final : public transport::ScsiTransport, public LibraryDrive
   std::list<Timer> _timers;
   ImageTail _tail;
   AppendPlan _plan;  // of the append in flight: its staging bytes must outlive the writes
+  std::optional<Batch> _batch;
+  PageBytes _link_bytes;  // of the batch's link in flight
   std::optional<DriveModel> _model;
   __kernel_timespec _model_delay{};  // of the command in execution (one at a time)
 };

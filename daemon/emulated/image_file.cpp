@@ -142,18 +142,20 @@ void handle_damage(const DriveSpec& spec, const ImageScan& s, OpenedImage& image
   }
 }
 
-// Bytes after the end of the tape that are not damage: nothing a write acknowledged.
+// Bytes after the end of the tape that are not damage: nothing a write acknowledged, or what a
+// crash took from the drive's buffer (buffer=), acknowledged as a real drive's buffer is.
 void report_beyond(const DriveSpec& spec, const ImageScan& s) {
   const auto end = s.index.end_offset();
   if (s.end == ImageScan::End::torn) {
     spdlog::info("emulated drive: image {}: the tape ends at byte offset {}, where a crash cut "
-                 "short the write that linked an append ({}); nothing there was acknowledged, "
-                 "the next write overwrites it",
+                 "short the write that linked an append ({}); nothing there was acknowledged "
+                 "but the drive buffer's blocks, which the crash lost; the next write overwrites it",
                  spec.image.string(), end, s.what);
   } else if (s.data_beyond) {
     spdlog::info("emulated drive: image {}: {} bytes after the end of the tape at byte offset {} "
-                 "hold data from offset {} on that no write acknowledged (an append a crash or a "
-                 "failed write left unlinked); kept, the next write overwrites them",
+                 "hold data from offset {} on that is not tape (an append a crash or a failed write "
+                 "left unlinked, or blocks a crash took from the drive's buffer); kept, the next "
+                 "write overwrites them",
                  spec.image.string(), s.file_size - s.beyond, end, *s.data_beyond);
   } else if (s.beyond < s.file_size) {
     spdlog::debug("emulated drive: image {}: {} bytes of zeros allocated after the end of the tape",
