@@ -486,17 +486,4 @@ void EmulatedDrive::power_on_reset() {
   _unit_attention = 0x2900;  // POWER ON, RESET, OR BUS DEVICE RESET OCCURRED
 }
 
-ModeState EmulatedDrive::mode_state() const {
-  ModeState s;
-  s.write_protected = _spec.write_protected;
-  s.buffered_mode = _buffered_mode;
-  s.block_length = _block_length;
-  s.compression = _compression;
-  s.protection_method = _protection_method;
-  s.protect_write = _protect_write;
-  s.protect_read = _protect_read;
-  s.protection_page = _spec.logical_block_protection;
-  return s;
-}
-
 }  // namespace tapestream::emulated
