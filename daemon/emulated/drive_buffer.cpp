@@ -1,10 +1,14 @@
 // The emulated drive's buffer on an image (EmulatedDrive::Batch): appends acknowledged once
 // their pages are on the image, linked into the tape when the buffer goes to the tape. Each
 // append of a batch writes its pages and the link of the append before it together, so a WRITE
-// costs the disk one round of concurrent writes instead of two in turn.
+// costs the disk one round of concurrent writes instead of two in turn. No link is written
+// before the append it links in has completed, so whatever a crash or a failed or abandoned
+// command leaves, the image reads as a prefix of the completed appends.
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 #include "emulated/emulated_drive.hpp"
 
@@ -12,6 +16,14 @@ namespace tapestream::emulated {
 namespace {
 
 constexpr std::uint64_t write_failure_alert = std::uint64_t{1} << (6 - 1);
+
+// Pages held for a link take `newer` from `at` on: a later version of what they hold there (a
+// tail only grows).
+void supersede(std::vector<std::uint8_t>& pages, std::uint64_t offset, std::uint64_t at,
+               std::span<const std::uint8_t> newer) {
+  pages.resize(at - offset);
+  pages.insert(pages.end(), newer.begin(), newer.end());
+}
 
 }  // namespace
 
@@ -41,24 +53,18 @@ bool EmulatedDrive::links_first(scsi::Opcode op) {
 void EmulatedDrive::buffered_append(bool sync, std::function<void(bool)> done) {
   const auto& link = _plan.link;
   const auto link_pages = _plan.staging.view().subspan(link.from, link.length);
-  if (_batch && link.offset < _batch->end()) {
-    // This append's link rewrites a page the batch's link holds (small objects in one page):
-    // the batch goes to the tape first, so that no page is written twice at once.
-    link_batch(false, [this, sync, done = std::move(done)](bool linked) {
-      if (!linked) {
-        done(false);
-        return;
-      }
-      buffered_append(sync, done);
-    });
-    return;
-  }
   std::uint64_t adding = 0;
   for (const auto& o : _plan.objects) {
     adding += o.filemark ? 0 : o.length;
   }
+  for (const auto& w : _plan.prepare) {
+    queue_plan_write(w);
+  }
+  // Link writes beside this append connect only appends that have completed: its own link is
+  // held until it has completed too.
   std::optional<Batch> next;
-  IoOperation* retired = nullptr;
+  std::vector<IoOperation*> links;
+  bool retired = false;
   if (_batch) {
     TapeIndex run = _batch->run;
     for (const auto& o : _plan.objects) {
@@ -68,15 +74,26 @@ void EmulatedDrive::buffered_append(bool sync, std::function<void(bool)> done) {
     if (run.runs() == 1 && _batch->data_bytes + adding <= _model->spec().buffer && !tape_took_all) {
       next = *_batch;
       next->run = std::move(run);
-      queue_io(uring::Write{_append_fd.get(), link_pages, link.offset},
-               static_cast<std::uint32_t>(link.length));
+      if (!next->last.empty() && link.offset < next->last_offset + next->last.size()) {
+        supersede(next->last, next->last_offset, link.offset, link_pages);  // small objects
+      } else {
+        if (!next->last.empty()) {
+          _last_link_bytes = PageBytes{next->last};
+          queue_io(uring::Write{_append_fd.get(), _last_link_bytes.view(), next->last_offset},
+                   static_cast<std::uint32_t>(next->last.size()));
+          links.push_back(&_io.back());
+          next->last.clear();
+        }
+        if (link.offset < next->end()) {
+          supersede(next->link, next->offset, link.offset, link_pages);
+        } else {
+          next->last_offset = link.offset;
+          next->last.assign(link_pages.begin(), link_pages.end());
+        }
+      }
     } else {
-      // The batch is linked beside this append, whose own link starts the next batch: the two
-      // links touch different pages, and each makes only completed appends part of the tape.
-      _link_bytes = PageBytes{_batch->link};
-      queue_io(uring::Write{_append_fd.get(), _link_bytes.view(), _batch->offset},
-               static_cast<std::uint32_t>(_batch->link.size()));
-      retired = &_io.back();
+      links = queue_batch_links();  // the batch goes to the tape; this append starts the next
+      retired = true;
     }
   }
   if (!next) {
@@ -90,18 +107,18 @@ void EmulatedDrive::buffered_append(bool sync, std::function<void(bool)> done) {
     }
   }
   next->data_bytes += adding;
-  for (const auto& w : _plan.prepare) {
-    queue_plan_write(w);
-  }
-  _on_io_done = [this, sync, next = std::move(next), retired, done = std::move(done)]() mutable {
-    if (retired != nullptr && !retired->ok()) {
+  _on_io_done = [this, sync, next = std::move(next), links, retired,
+                 done = std::move(done)]() mutable {
+    if (!std::all_of(links.begin(), links.end(), [](const IoOperation* op) { return op->ok(); })) {
       lose_batch();
       done(false);
       return;
     }
-    if (io_failed()) {
-      if (retired != nullptr) {
-        _batch.reset();  // linked; this append is not on the tape and starts no batch
+    if (io_failed()) {  // this append is not on the tape; the links written do not reach it
+      if (retired) {
+        _batch.reset();
+      } else if (!links.empty()) {
+        _batch->last.clear();
       }
       done(false);
       return;
@@ -116,15 +133,28 @@ void EmulatedDrive::buffered_append(bool sync, std::function<void(bool)> done) {
   };
 }
 
-void EmulatedDrive::link_batch(bool sync, std::function<void(bool)> done) {
+std::vector<EmulatedDrive::IoOperation*> EmulatedDrive::queue_batch_links(std::uint8_t flags) {
   const int fd = _append_fd ? _append_fd.get() : _fd.get();
+  std::vector<IoOperation*> ops;
+  if (!_batch->last.empty()) {
+    _last_link_bytes = PageBytes{_batch->last};
+    queue_io(uring::Write{fd, _last_link_bytes.view(), _batch->last_offset},
+             static_cast<std::uint32_t>(_batch->last.size()), flags);
+    ops.push_back(&_io.back());
+  }
+  _link_bytes = PageBytes{_batch->link};
+  queue_io(uring::Write{fd, _link_bytes.view(), _batch->offset},
+           static_cast<std::uint32_t>(_batch->link.size()), flags);
+  ops.push_back(&_io.back());
+  return ops;
+}
+
+void EmulatedDrive::link_batch(bool sync, std::function<void(bool)> done) {
   if (_batch) {
-    _link_bytes = PageBytes{_batch->link};
-    queue_io(uring::Write{fd, _link_bytes.view(), _batch->offset},
-             static_cast<std::uint32_t>(_batch->link.size()), sync ? IOSQE_IO_LINK : 0);
+    queue_batch_links(sync ? IOSQE_IO_LINK : 0);
   }
   if (sync) {
-    queue_io(uring::Fsync{fd, true}, 0);
+    queue_io(uring::Fsync{_append_fd ? _append_fd.get() : _fd.get(), true}, 0);
   }
   _on_io_done = [this, done = std::move(done)] {
     if (io_failed()) {
@@ -139,20 +169,27 @@ void EmulatedDrive::link_batch(bool sync, std::function<void(bool)> done) {
   };
 }
 
-void EmulatedDrive::link_batch_now() {
+bool EmulatedDrive::link_batch_now() {
   if (!_batch) {
-    return;
+    return true;
   }
   const int fd = _append_fd ? _append_fd.get() : _fd.get();
-  const PageBytes pages{_batch->link};
-  const auto bytes = pages.view();
-  if (pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(_batch->offset)) ==
-          static_cast<ssize_t>(bytes.size()) &&
+  const auto put = [fd](std::uint64_t offset, const std::vector<std::uint8_t>& pages) {
+    if (pages.empty()) {
+      return true;
+    }
+    const PageBytes aligned{pages};
+    const auto bytes = aligned.view();
+    return pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset)) ==
+           static_cast<ssize_t>(bytes.size());
+  };
+  if (put(_batch->last_offset, _batch->last) && put(_batch->offset, _batch->link) &&
       fdatasync(fd) == 0) {
     _batch.reset();
-    return;
+    return true;
   }
   lose_batch();
+  return false;
 }
 
 void EmulatedDrive::lose_batch() {

@@ -178,6 +178,10 @@ void EmulatedDrive::read_position(const scsi::Command& c) {
   p.beyond_early_warning = past_early_warning(_index.offset_at(_position));
   if (_model) {
     std::tie(p.buffered_objects, p.buffered_bytes) = _model->buffered(DriveModel::Clock::now());
+    if (_batch) {  // not linked into the image yet: a crash would lose them
+      p.buffered_objects = std::max(p.buffered_objects, _index.size() - _batch->objects);
+      p.buffered_bytes = std::max(p.buffered_bytes, _batch->data_bytes);
+    }
     p.buffered_objects = std::min(p.buffered_objects, p.object);
   }
   respond(emulated::read_position(form, p));

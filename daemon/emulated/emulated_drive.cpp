@@ -99,6 +99,10 @@ EmulatedDrive::~EmulatedDrive() {
   }
   if (_io_outstanding == 0) {
     link_batch_now();  // a drive that is switched off writes its buffer out first
+  } else if (_batch) {
+    spdlog::warn("emulated drive {}: image {}: closed with I/O that did not return: the {} "
+                 "objects in its buffer are not on the tape",
+                 _spec.serial, _spec.image.string(), _index.size() - _batch->objects);
   }
 }
 
@@ -349,7 +353,9 @@ void EmulatedDrive::io_done() {
     const std::lock_guard hand_over{_cartridge_mutex};
     step();  // may queue the command's next step
   }
-  if (_io_outstanding == 0) {
+  if (_io_outstanding == 0 && _on_io_done) {
+    finish_now();  // a next step with nothing to wait for runs from the ring, as in execute()
+  } else if (_io_outstanding == 0) {
     deliver();
   }
 }
@@ -442,7 +448,9 @@ Result<void> EmulatedDrive::cut_at(std::uint64_t object) {
   // Rare (an overwrite in the middle of the tape, or the first write after opening an image that
   // does not end in the writer's open end), so plain system calls rather than the ring. What
   // the buffer holds goes to the tape first: the cut may fall inside it.
-  link_batch_now();
+  if (!link_batch_now()) {
+    return std::make_error_code(std::errc::io_error);
+  }
   BOOST_OUTCOME_TRY(tail, end_image_at(_fd.get(), _index.offset_at(object)));
   _index.truncate(object);
   _tail = std::move(tail);

@@ -170,14 +170,17 @@ class EmulatedDrive final : public transport::ScsiTransport, public LibraryDrive
 
   // The drive's buffer on an image (drive_buffer.cpp): with the model on and in buffered mode,
   // an append is acknowledged once its pages are on the image, before the page that links it
-  // into the tape. Those appends are the batch; its link is written when a command writes the
-  // buffer out, when the batch would outgrow the model's buffer, when the tape took all of it
-  // (the model's buffer ran empty), or when an append would make it more than one run (what
-  // opening the image takes for a crash's remains rather than damage). A crash loses the batch,
-  // as a power loss loses a real drive's buffer.
+  // into the tape. Those appends are the batch. Each link page is held until the append it links
+  // in has completed and goes with the next append; the batch's first link, which makes the
+  // whole batch part of the tape, is held until a command writes the buffer out, the batch would
+  // outgrow the model's buffer, the tape took all of it (the model's buffer ran empty), or an
+  // append would make it more than one run (what opening the image takes for a crash's remains
+  // rather than damage). A crash loses the batch, as a power loss loses a real drive's buffer.
   struct Batch {
-    std::uint64_t offset = 0;          // of the link's first page
-    std::vector<std::uint8_t> link;    // the link's whole pages, as they must become
+    std::uint64_t offset = 0;          // of the first link's first page
+    std::vector<std::uint8_t> link;    // the first link's whole pages, as they must become
+    std::uint64_t last_offset = 0;     // the latest append's link, when it is not the first
+    std::vector<std::uint8_t> last;
     ImageTail tail;                    // the image's tail before the batch
     std::uint64_t objects = 0;         // the tape's objects before the batch
     TapeIndex run;                     // the batch's objects (one run)
@@ -186,12 +189,14 @@ class EmulatedDrive final : public transport::ScsiTransport, public LibraryDrive
   };
   bool buffering() const;
   void buffered_append(bool sync, std::function<void(bool written)> done);
-  // Writes the batch's link (then fdatasync with `sync`) as the command's next step; `done`
+  // Writes the batch's links (then fdatasync with `sync`) as the command's next step; `done`
   // learns whether the batch is on the tape. Without a batch it only syncs (or nothing).
   void link_batch(bool sync, std::function<void(bool linked)> done);
+  // Queues the batch's held links; the operations, to learn how they ended.
+  std::vector<IoOperation*> queue_batch_links(std::uint8_t last_flags = 0);
   // The same with plain system calls, outside any command: the drive closing, its cartridge
-  // leaving, a write that cuts the tape.
-  void link_batch_now();
+  // leaving, a write that cuts the tape. False (the batch lost, and said so) when it failed.
+  bool link_batch_now();
   // The link could not be written: the batch's objects are not on the tape.
   void lose_batch();
   // Commands that write the buffer out before they run (as model_flush_before waits for it).
@@ -286,7 +291,8 @@ class EmulatedDrive final : public transport::ScsiTransport, public LibraryDrive
   ImageTail _tail;
   AppendPlan _plan;  // of the append in flight: its staging bytes must outlive the writes
   std::optional<Batch> _batch;
-  PageBytes _link_bytes;  // of the batch's link in flight
+  PageBytes _link_bytes;       // of the batch's first link in flight
+  PageBytes _last_link_bytes;  // of the latest append's link in flight
   std::optional<DriveModel> _model;
   __kernel_timespec _model_delay{};  // of the command in execution (one at a time)
 };

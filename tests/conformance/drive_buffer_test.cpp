@@ -108,16 +108,68 @@ TEST_F(DriveBuffer, WhatACrashLeavesOfTwoKindsOfObjectsOpensClean) {
   ASSERT_EQ(write(pattern_block(5, 5, 1000)).classification.condition, TapeCondition::good);
   EXPECT_EQ(blocks_on(crashed(), 5), 5U) << "the short block's arrival linked the five";
   ASSERT_EQ(filemarks(1, true).classification.condition, TapeCondition::good);
-  const auto copy = crashed();
-  EXPECT_EQ(blocks_on(copy, 5), 5U);
-  Harness h{conformance_target(copy, "")};
-  for (int i = 0; i < 5; ++i) {
+  const auto before_sync = crashed();
+  EXPECT_EQ(blocks_on(before_sync, 5), 5U);
+  {
+    Harness h{conformance_target(before_sync, "")};
+    for (int i = 0; i < 5; ++i) {
+      h.run(cdb::read6_variable(Count24::from(block).value(), true), {}, block);
+    }
+    const auto short_block = h.run(cdb::read6_variable(Count24::from(1000).value(), true), {}, 1000);
+    EXPECT_EQ(short_block.classification.condition, TapeCondition::good)
+        << "the filemark's arrival linked the short block";
+    EXPECT_EQ(short_block.data, pattern_block(5, 5, 1000));
+    EXPECT_EQ(h.run(cdb::read6_variable(Count24::from(1000).value(), true), {}, 1000)
+                  .classification.condition,
+              TapeCondition::end_of_data)
+        << "the filemark waits in the buffer";
+  }
+  ASSERT_EQ(filemarks(0).classification.condition, TapeCondition::good);  // Immed=0: to the tape
+  Harness h{conformance_target(crashed(), "")};
+  for (int i = 0; i < 6; ++i) {
     h.run(cdb::read6_variable(Count24::from(block).value(), true), {}, block);
   }
-  const auto short_block = h.run(cdb::read6_variable(Count24::from(1000).value(), true), {}, 1000);
-  EXPECT_EQ(short_block.classification.condition, TapeCondition::good)
-      << "the filemark's arrival linked the short block";
-  EXPECT_EQ(short_block.data, pattern_block(5, 5, 1000));
+  EXPECT_EQ(h.run(cdb::read6_variable(Count24::from(1000).value(), true), {}, 1000)
+                .classification.condition,
+            TapeCondition::filemark);
+}
+
+// Small records share pages: each one's link rewrites the page of the one before, which the
+// buffer must hold rather than write twice, or drop.
+TEST_F(DriveBuffer, SmallRecordsSharingPagesAreAllCommitted) {
+  open(slow_tape);
+  write_blocks(8, 20, 512);
+  write_blocks(9, 3);
+  ASSERT_EQ(write(pattern_block(9, 3, 1000)).classification.condition, TapeCondition::good);
+  ASSERT_EQ(filemarks(1).classification.condition, TapeCondition::good);
+  const auto copy = crashed();
+  EXPECT_EQ(blocks_on(copy, 8, 512), 20U);
+  Harness h{conformance_target(copy, "")};
+  for (std::uint32_t i = 0; i < 20; ++i) {
+    ASSERT_EQ(h.run(cdb::read6_variable(Count24::from(512).value(), true), {}, 512).data,
+              pattern_block(8, i, 512));
+  }
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    ASSERT_EQ(h.run(cdb::read6_variable(Count24::from(block).value(), true), {}, block).data,
+              pattern_block(9, i, block));
+  }
+  EXPECT_EQ(h.run(cdb::read6_variable(Count24::from(1000).value(), true), {}, 1000).data,
+            pattern_block(9, 3, 1000));
+  EXPECT_EQ(h.run(cdb::read6_variable(Count24::from(1000).value(), true), {}, 1000)
+                .classification.condition,
+            TapeCondition::filemark)
+      << "WRITE FILEMARKS with Immed=0 put its filemark on the tape";
+}
+
+// A READ right after buffered writes runs once the buffer is linked, and still reports what it
+// met.
+TEST_F(DriveBuffer, AReadAfterBufferedWritesReportsWhatItMeets) {
+  open(slow_tape);
+  write_blocks(10, 2);
+  ASSERT_EQ(filemarks(1, true).classification.condition, TapeCondition::good);
+  const auto e = h().run(cdb::read6_variable(Count24::from(block).value(), true), {}, block);
+  EXPECT_EQ(e.classification.condition, TapeCondition::end_of_data);
+  EXPECT_EQ(blocks_on(crashed(), 10), 2U);
 }
 
 // In unbuffered mode (MODE SELECT, buffered mode 0) a WRITE completes once it is on the tape.
