@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "emulated/emulated_drive.hpp"
+#include "emulated/image_file.hpp"
 
 namespace tapestream::emulated {
 namespace {
@@ -110,7 +111,7 @@ void EmulatedDrive::buffered_append(bool sync, std::function<void(bool)> done) {
   _on_io_done = [this, sync, next = std::move(next), links, retired,
                  done = std::move(done)]() mutable {
     if (!std::all_of(links.begin(), links.end(), [](const IoOperation* op) { return op->ok(); })) {
-      lose_batch();
+      lose_batch(links);
       done(false);
       return;
     }
@@ -125,41 +126,46 @@ void EmulatedDrive::buffered_append(bool sync, std::function<void(bool)> done) {
     }
     commit_plan();
     _batch = std::move(next);
-    if (sync) {
-      link_batch(true, done);
+    // A fixed-block WRITE of records that do not all start on a page is two runs by itself:
+    // opening would take what a crash left of it for damage, so it is not held.
+    if (sync || _batch->run.runs() > 1) {
+      link_batch(sync, done);
     } else {
       done(true);
     }
   };
 }
 
-std::vector<EmulatedDrive::IoOperation*> EmulatedDrive::queue_batch_links(std::uint8_t flags) {
+// The latest append's link goes before the first: a write torn by a power failure then tears
+// one link at a time, and the first, which makes the batch part of the tape, lands last.
+std::vector<EmulatedDrive::IoOperation*> EmulatedDrive::queue_batch_links(bool then_sync) {
   const int fd = _append_fd ? _append_fd.get() : _fd.get();
   std::vector<IoOperation*> ops;
   if (!_batch->last.empty()) {
     _last_link_bytes = PageBytes{_batch->last};
     queue_io(uring::Write{fd, _last_link_bytes.view(), _batch->last_offset},
-             static_cast<std::uint32_t>(_batch->last.size()), flags);
+             static_cast<std::uint32_t>(_batch->last.size()), IOSQE_IO_LINK);
     ops.push_back(&_io.back());
   }
   _link_bytes = PageBytes{_batch->link};
   queue_io(uring::Write{fd, _link_bytes.view(), _batch->offset},
-           static_cast<std::uint32_t>(_batch->link.size()), flags);
+           static_cast<std::uint32_t>(_batch->link.size()), then_sync ? IOSQE_IO_LINK : 0);
   ops.push_back(&_io.back());
   return ops;
 }
 
 void EmulatedDrive::link_batch(bool sync, std::function<void(bool)> done) {
+  std::vector<IoOperation*> link_ops;
   if (_batch) {
-    queue_batch_links(sync ? IOSQE_IO_LINK : 0);
+    link_ops = queue_batch_links(sync);
   }
   if (sync) {
     queue_io(uring::Fsync{_append_fd ? _append_fd.get() : _fd.get(), true}, 0);
   }
-  _on_io_done = [this, done = std::move(done)] {
+  _on_io_done = [this, link_ops, done = std::move(done)] {
     if (io_failed()) {
       if (_batch) {
-        lose_batch();
+        lose_batch(link_ops);
       }
       done(false);
       return;
@@ -192,18 +198,33 @@ bool EmulatedDrive::link_batch_now() {
   return false;
 }
 
-void EmulatedDrive::lose_batch() {
+void EmulatedDrive::lose_batch(const std::vector<IoOperation*>& failed_links) {
   spdlog::error("emulated drive {}: image {}: the write that links the blocks in the drive's "
                 "buffer into the tape failed: the {} objects after object {} are not on the tape",
                 _spec.serial, _spec.image.string(), _index.size() - _batch->objects,
                 _batch->objects);
+  // A link that failed is a medium error whatever its errno: the command must not read as a
+  // full file system (VOLUME OVERFLOW), which says that what came before is safe.
+  for (auto* op : failed_links) {
+    if (!op->ok()) {
+      op->result = -EIO;
+    }
+  }
   _tape_alerts |= write_failure_alert;
   _index.truncate(_batch->objects);
   _tail = std::move(_batch->tail);
   _index.set_end(_tail.end_of_data);
-  _tail_on_disk = false;  // the batch's pages lie after it: the next write cuts them off
   _position = std::min(_position, _index.size());
   _batch.reset();
+  // Part of the batch may be linked on the image: the tape is cut where the drive now says it
+  // ends, so that a later open does not show blocks the host was told are lost.
+  if (auto tail = end_image_at(_fd.get(), _tail.end_of_data)) {
+    _tail = std::move(tail.value());
+    _reserved = _tail.end();
+    _tail_on_disk = true;
+  } else {
+    _tail_on_disk = false;  // the next write cuts it (cut_at)
+  }
 }
 
 }  // namespace tapestream::emulated

@@ -193,12 +193,13 @@ class EmulatedDrive final : public transport::ScsiTransport, public LibraryDrive
   // learns whether the batch is on the tape. Without a batch it only syncs (or nothing).
   void link_batch(bool sync, std::function<void(bool linked)> done);
   // Queues the batch's held links; the operations, to learn how they ended.
-  std::vector<IoOperation*> queue_batch_links(std::uint8_t last_flags = 0);
+  std::vector<IoOperation*> queue_batch_links(bool then_sync = false);
   // The same with plain system calls, outside any command: the drive closing, its cartridge
   // leaving, a write that cuts the tape. False (the batch lost, and said so) when it failed.
   bool link_batch_now();
-  // The link could not be written: the batch's objects are not on the tape.
-  void lose_batch();
+  // The link could not be written (`failed_links` among them): the batch's objects are not on
+  // the tape, and the image is cut where it began.
+  void lose_batch(const std::vector<IoOperation*>& failed_links = {});
   // Commands that write the buffer out before they run (as model_flush_before waits for it).
   static bool links_first(scsi::Opcode op);
   void dispatch(const scsi::Command& c);

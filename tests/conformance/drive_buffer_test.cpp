@@ -172,6 +172,26 @@ TEST_F(DriveBuffer, AReadAfterBufferedWritesReportsWhatItMeets) {
   EXPECT_EQ(blocks_on(crashed(), 10), 2U);
 }
 
+// Fixed blocks of 66 KiB: in one WRITE the second starts off a page in memory, so the three
+// records lie at two spacings, two runs by themselves. Held in the buffer, what a crash left of
+// them would open as damage; the drive links such a WRITE at once.
+TEST_F(DriveBuffer, AWriteThatIsTwoRunsByItselfIsNotHeld) {
+  open(slow_tape);
+  constexpr std::uint32_t length = 67584;
+  const auto fixed = mode_select6_parameters(BlockDescriptor{0, 0, length}, {}).value();
+  ASSERT_EQ(h().run(cdb::mode_select6(static_cast<std::uint8_t>(fixed.size())), fixed)
+                .classification.condition,
+            TapeCondition::good);
+  std::vector<std::uint8_t> data;
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    const auto b = pattern_block(11, i, length);
+    data.insert(data.end(), b.begin(), b.end());
+  }
+  ASSERT_EQ(h().run(cdb::write6_fixed(count(3), length), data).classification.condition,
+            TapeCondition::good);
+  EXPECT_EQ(blocks_on(crashed(), 11, length), 3U);
+}
+
 // In unbuffered mode (MODE SELECT, buffered mode 0) a WRITE completes once it is on the tape.
 TEST_F(DriveBuffer, UnbufferedModeLinksEveryWrite) {
   open(slow_tape);
