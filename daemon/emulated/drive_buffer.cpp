@@ -32,23 +32,9 @@ bool EmulatedDrive::buffering() const {
   return _model && _buffered_mode != 0 && !_spec.null_medium;
 }
 
+// MODE SELECT too: buffered mode 0 acknowledges only what is on the tape.
 bool EmulatedDrive::links_first(scsi::Opcode op) {
-  using scsi::Opcode;
-  switch (op) {
-    case Opcode::read6:
-    case Opcode::space6:
-    case Opcode::space16:
-    case Opcode::locate10:
-    case Opcode::locate16:
-    case Opcode::rewind:
-    case Opcode::load_unload:
-    case Opcode::erase6:
-    case Opcode::mode_select6:  // buffered mode 0 acknowledges only what is on the tape
-    case Opcode::mode_select10:
-      return true;
-    default:
-      return false;
-  }
+  return moves_tape(op) || op == scsi::Opcode::mode_select6 || op == scsi::Opcode::mode_select10;
 }
 
 void EmulatedDrive::buffered_append(bool sync, std::function<void(bool)> done) {

@@ -281,11 +281,8 @@ void EmulatedDrive::model_write(std::uint64_t blocks, std::uint64_t bytes) {
   hold_completion(at - now);
 }
 
-void EmulatedDrive::model_flush_before(scsi::Opcode op) {
+bool EmulatedDrive::moves_tape(scsi::Opcode op) {
   using scsi::Opcode;
-  if (!_model) {
-    return;
-  }
   switch (op) {
     case Opcode::read6:
     case Opcode::space6:
@@ -295,10 +292,15 @@ void EmulatedDrive::model_flush_before(scsi::Opcode op) {
     case Opcode::rewind:
     case Opcode::load_unload:
     case Opcode::erase6:
-      hold_completion(_model->drain(DriveModel::Clock::now()));
-      break;
+      return true;
     default:
-      break;
+      return false;
+  }
+}
+
+void EmulatedDrive::model_flush_before(scsi::Opcode op) {
+  if (_model && moves_tape(op)) {
+    hold_completion(_model->drain(DriveModel::Clock::now()));
   }
 }
 

@@ -112,6 +112,7 @@ class EmulatedDrive final : public transport::ScsiTransport, public LibraryDrive
   // WRITE of `blocks` blocks of `bytes` each went into the modelled buffer.
   void model_write(std::uint64_t blocks, std::uint64_t bytes);
   // Commands that move the tape write the buffer out first.
+  static bool moves_tape(scsi::Opcode op);
   void model_flush_before(scsi::Opcode op);
 
   void start_next();

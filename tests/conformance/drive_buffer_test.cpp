@@ -5,8 +5,6 @@
 // tape without them; the ImageCrash test kills a real writer.
 #include <gtest/gtest.h>
 
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,6 +13,7 @@
 #include <vector>
 
 #include "fixture.hpp"
+#include "killed_writer.hpp"
 
 using namespace tapestream::scsi;
 using tapestream::test::Conformance;
@@ -203,24 +202,7 @@ TEST_F(DriveBuffer, UnbufferedModeLinksEveryWrite) {
   EXPECT_EQ(blocks_on(crashed(), 6), 3U);
 }
 
-// The child: writes equal blocks until killed, acknowledging each WRITE that completed GOOD.
-[[noreturn]] void write_until_killed(const std::filesystem::path& image, int ack_fd) {
-  try {
-    Harness h{conformance_target(image, "buffer=1M&rate=20M&min_rate=20M&backhitch=0s")};
-    for (std::uint32_t i = 0;; ++i) {
-      const auto b = pattern_block(7, i, block);
-      const auto e = h.run(cdb::write6_variable(Count24::from(b.size()).value()), b);
-      if (e.classification.condition != TapeCondition::good) {
-        _exit(3);
-      }
-      if (::write(ack_fd, &i, sizeof i) != sizeof i) {
-        _exit(4);
-      }
-    }
-  } catch (...) {
-    _exit(5);
-  }
-}
+std::size_t equal_blocks(std::uint32_t) { return block; }
 
 // A writer killed with blocks in its drive's buffer: the image opens clean, and holds every
 // block it was told was written except at most the buffer's 16, and never one more than the
@@ -230,28 +212,10 @@ TEST(ImageCrash, KilledBufferedWriterLosesAtMostItsBuffer) {
   for (std::uint32_t kill_after : {20U, 37U, 64U}) {
     ScratchDirectory scratch;
     const auto image = scratch.path() / "tape.tap";
-    int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    const pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      close(fds[0]);
-      write_until_killed(image, fds[1]);
-    }
-    close(fds[1]);
-    std::uint32_t acked = 0;
-    std::uint32_t number = 0;
-    while (acked < kill_after && read(fds[0], &number, sizeof number) == sizeof number) {
-      ++acked;
-    }
-    kill(child, SIGKILL);
-    int status = 0;
-    waitpid(child, &status, 0);
-    while (read(fds[0], &number, sizeof number) == sizeof number) {
-      ++acked;
-    }
-    close(fds[0]);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "the writer stopped by itself, status " << status;
+    const auto writer = tapestream::test::kill_writer_after(
+        image, "buffer=1M&rate=20M&min_rate=20M&backhitch=0s", 7, equal_blocks, kill_after);
+    const auto acked = writer.acknowledged;
+    ASSERT_TRUE(writer.killed) << "the writer stopped by itself";
     const auto found = blocks_on(image, 7);
     EXPECT_LE(found, acked + 1) << "killed after " << kill_after;
     EXPECT_GE(found + 16, acked) << "killed after " << kill_after;

@@ -3,8 +3,6 @@
 // intact, from the drive reopened on the image and from the independent reader.
 #include <gtest/gtest.h>
 
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -14,6 +12,7 @@
 #include <sstream>
 
 #include "fixture.hpp"
+#include "killed_writer.hpp"
 
 using namespace tapestream::scsi;
 using tapestream::test::EmulatedFaults;
@@ -78,26 +77,6 @@ TEST_F(EmulatedImage, IndependentReaderSeesFilesAndBlocks) {
   EXPECT_EQ(data.text, expected_file1);
 }
 
-// The child: writes blocks until killed, acknowledging each WRITE that completed GOOD.
-[[noreturn]] void write_until_killed(const std::filesystem::path& image, int ack_fd,
-                                     const std::string& options) {
-  try {
-    Harness h{conformance_target(image, options)};
-    for (std::uint32_t i = 0;; ++i) {
-      const auto b = pattern_block(5, i, length_of(i));
-      const auto e = h.run(cdb::write6_variable(Count24::from(b.size()).value()), b);
-      if (e.classification.condition != TapeCondition::good) {
-        _exit(3);
-      }
-      if (::write(ack_fd, &i, sizeof i) != sizeof i) {
-        _exit(4);
-      }
-    }
-  } catch (...) {
-    _exit(5);
-  }
-}
-
 // Both image layouts, two rounds each in turn: a packed append's every page is staged, an
 // aligned one's large records come from the buffer; either way a kill loses no acknowledged block.
 TEST(ImageCrash, KilledWriterLosesNothingItWasToldWasWritten) {
@@ -106,33 +85,11 @@ TEST(ImageCrash, KilledWriterLosesNothingItWasToldWasWritten) {
     const std::string options = (round / 2) % 2 == 0 ? "layout=aligned" : "layout=packed";
     ScratchDirectory scratch;
     const auto image = scratch.path() / "tape.tap";
-    int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    const pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      close(fds[0]);
-      write_until_killed(image, fds[1], options);
-    }
-    close(fds[1]);
     const auto kill_after = static_cast<std::uint32_t>(1 + random() % 120);
-    std::uint32_t acked = 0;
-    std::uint32_t block = 0;
-    while (acked < kill_after && read(fds[0], &block, sizeof block) == sizeof block) {
-      ++acked;
-    }
-    if (round % 2 == 1) {
-      usleep(static_cast<useconds_t>(random() % 2000));  // land inside a write more often than between two
-    }
-    kill(child, SIGKILL);
-    int status = 0;
-    waitpid(child, &status, 0);
-    // Acknowledgements already in the pipe count too: those writes completed.
-    while (read(fds[0], &block, sizeof block) == sizeof block) {
-      ++acked;
-    }
-    close(fds[0]);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "the writer stopped by itself, status " << status;
+    const auto linger = round % 2 == 1 ? static_cast<useconds_t>(random() % 2000) : 0U;
+    const auto writer = tapestream::test::kill_writer_after(image, options, 5, length_of, kill_after, linger);
+    const auto acked = writer.acknowledged;
+    ASSERT_TRUE(writer.killed) << "the writer stopped by itself";
 
     Harness h{conformance_target(image, options)};
     std::uint32_t found = 0;
