@@ -1,4 +1,4 @@
-// The emulated drive's buffer on an image (EmulatedDrive::Batch): appends acknowledged once
+// The emulated drive's buffer on an image (BufferBatch): appends acknowledged once
 // their pages are on the image, linked into the tape when the buffer goes to the tape. Each
 // append of a batch writes its pages and the link of the append before it together, so a WRITE
 // costs the disk one round of concurrent writes instead of two in turn. No link is written
@@ -49,7 +49,7 @@ void EmulatedDrive::buffered_append(bool sync, std::function<void(bool)> done) {
   }
   // Link writes beside this append connect only appends that have completed: its own link is
   // held until it has completed too.
-  std::optional<Batch> next;
+  std::optional<BufferBatch> next;
   std::vector<IoOperation*> links;
   bool retired = false;
   if (_batch) {
@@ -97,7 +97,7 @@ void EmulatedDrive::buffered_append(bool sync, std::function<void(bool)> done) {
   _on_io_done = [this, sync, next = std::move(next), links, retired,
                  done = std::move(done)]() mutable {
     if (!std::all_of(links.begin(), links.end(), [](const IoOperation* op) { return op->ok(); })) {
-      lose_batch(links);
+      lose_batch();
       done(false);
       return;
     }
@@ -141,17 +141,16 @@ std::vector<EmulatedDrive::IoOperation*> EmulatedDrive::queue_batch_links(bool t
 }
 
 void EmulatedDrive::link_batch(bool sync, std::function<void(bool)> done) {
-  std::vector<IoOperation*> link_ops;
   if (_batch) {
-    link_ops = queue_batch_links(sync);
+    queue_batch_links(sync);
   }
   if (sync) {
     queue_io(uring::Fsync{_append_fd ? _append_fd.get() : _fd.get(), true}, 0);
   }
-  _on_io_done = [this, link_ops, done = std::move(done)] {
+  _on_io_done = [this, done = std::move(done)] {
     if (io_failed()) {
       if (_batch) {
-        lose_batch(link_ops);
+        lose_batch();
       }
       done(false);
       return;
@@ -184,16 +183,16 @@ bool EmulatedDrive::link_batch_now() {
   return false;
 }
 
-void EmulatedDrive::lose_batch(const std::vector<IoOperation*>& failed_links) {
+void EmulatedDrive::lose_batch() {
   spdlog::error("emulated drive {}: image {}: the write that links the blocks in the drive's "
                 "buffer into the tape failed: the {} objects after object {} are not on the tape",
                 _spec.serial, _spec.image.string(), _index.size() - _batch->objects,
                 _batch->objects);
-  // A link that failed is a medium error whatever its errno: the command must not read as a
-  // full file system (VOLUME OVERFLOW), which says that what came before is safe.
-  for (auto* op : failed_links) {
-    if (!op->ok()) {
-      op->result = -EIO;
+  // Whatever failed beside the link and whatever its errno, the command reads as a medium
+  // error, not as a full file system (VOLUME OVERFLOW), which says that what came before is safe.
+  for (auto& op : _io) {
+    if (!op.ok()) {
+      op.result = -EIO;
     }
   }
   _tape_alerts |= write_failure_alert;

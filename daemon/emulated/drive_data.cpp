@@ -181,7 +181,7 @@ void EmulatedDrive::append(AppendPlan plan, bool sync, std::function<void(bool)>
     }
     _on_io_done = [this, done] {
       if (io_failed()) {
-        done(false);  // the link may be half written: the index keeps the old end
+        done(false);  // the link may be half written: the index keeps the end it had
         return;
       }
       commit_plan();

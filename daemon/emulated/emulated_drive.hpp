@@ -42,6 +42,21 @@
 
 namespace tapestream::emulated {
 
+// The appends the drive's buffer holds unlinked (EmulatedDrive::buffering, drive_buffer.cpp). At
+// namespace scope: an optional of a nested struct with member initializers is not constructible
+// inside its enclosing class for clang.
+struct BufferBatch {
+  std::uint64_t offset = 0;          // of the first link's first page
+  std::vector<std::uint8_t> link;    // the first link's whole pages, as they must become
+  std::uint64_t last_offset = 0;     // the latest append's link, when it is not the first
+  std::vector<std::uint8_t> last;
+  ImageTail tail;                    // the image's tail before the batch
+  std::uint64_t objects = 0;         // the tape's objects before the batch
+  TapeIndex run;                     // the batch's objects (one run)
+  std::uint64_t data_bytes = 0;
+  std::uint64_t end() const { return offset + link.size(); }
+};
+
 class EmulatedDrive final : public transport::ScsiTransport, public LibraryDrive {
  public:
   struct NoCartridge {};
@@ -177,17 +192,6 @@ class EmulatedDrive final : public transport::ScsiTransport, public LibraryDrive
   // outgrow the model's buffer, the tape took all of it (the model's buffer ran empty), or an
   // append would make it more than one run (what opening the image takes for a crash's remains
   // rather than damage). A crash loses the batch, as a power loss loses a real drive's buffer.
-  struct Batch {
-    std::uint64_t offset = 0;          // of the first link's first page
-    std::vector<std::uint8_t> link;    // the first link's whole pages, as they must become
-    std::uint64_t last_offset = 0;     // the latest append's link, when it is not the first
-    std::vector<std::uint8_t> last;
-    ImageTail tail;                    // the image's tail before the batch
-    std::uint64_t objects = 0;         // the tape's objects before the batch
-    TapeIndex run;                     // the batch's objects (one run)
-    std::uint64_t data_bytes = 0;
-    std::uint64_t end() const { return offset + link.size(); }
-  };
   bool buffering() const;
   void buffered_append(bool sync, std::function<void(bool written)> done);
   // Writes the batch's links (then fdatasync with `sync`) as the command's next step; `done`
@@ -198,9 +202,9 @@ class EmulatedDrive final : public transport::ScsiTransport, public LibraryDrive
   // The same with plain system calls, outside any command: the drive closing, its cartridge
   // leaving, a write that cuts the tape. False (the batch lost, and said so) when it failed.
   bool link_batch_now();
-  // The link could not be written (`failed_links` among them): the batch's objects are not on
-  // the tape, and the image is cut where it began.
-  void lose_batch(const std::vector<IoOperation*>& failed_links = {});
+  // A link could not be written: the batch's objects are not on the tape, and the image is cut
+  // where it began.
+  void lose_batch();
   // Commands that write the buffer out before they run (as model_flush_before waits for it).
   static bool links_first(scsi::Opcode op);
   void dispatch(const scsi::Command& c);
@@ -292,7 +296,7 @@ class EmulatedDrive final : public transport::ScsiTransport, public LibraryDrive
   std::list<Timer> _timers;
   ImageTail _tail;
   AppendPlan _plan;  // of the append in flight: its staging bytes must outlive the writes
-  std::optional<Batch> _batch;
+  std::optional<BufferBatch> _batch;
   PageBytes _link_bytes;       // of the batch's first link in flight
   PageBytes _last_link_bytes;  // of the latest append's link in flight
   std::optional<DriveModel> _model;

@@ -158,8 +158,9 @@ Result<std::optional<std::uint64_t>> find_trailer(ImageReader& r, std::uint64_t 
 
 // Whether intact objects continue the tape after the open end that stops at `from`: read from
 // there, and, in case the marker took the place of a record's leading length, from that record's
-// trailing length on. What a crash leaves unlinked there is one append, one run (a WRITE appends
-// blocks of one length, WRITE FILEMARKS only filemarks); more means a stray marker mid-tape.
+// trailing length on. What a crash leaves unlinked there is one append or the drive buffer's
+// batch, one run (a WRITE appends blocks of one length, WRITE FILEMARKS only filemarks, a batch
+// holds one kind); more means a stray marker mid-tape.
 Result<bool> tape_continues(ImageReader& r, std::uint64_t from) {
   TapeIndex direct;
   BOOST_OUTCOME_TRYV(walk(r, from, direct, 1, true));

@@ -24,9 +24,9 @@ using tapestream::test::ScratchDirectory;
 
 namespace {
 
-// A tape slow enough (4 MB/s) that its buffer never runs empty between two commands of a test,
+// A tape slow enough (512 KiB/s) that its buffer never runs empty between two commands of a test,
 // which would have the drive link what the tape took.
-constexpr const char* slow_tape = "buffer=16M&rate=4M&min_rate=4M&backhitch=0s";
+constexpr const char* slow_tape = "buffer=16M&rate=512K&min_rate=512K&backhitch=0s";
 constexpr std::size_t block = 64 * 1024;
 
 class DriveBuffer : public Conformance {
@@ -168,7 +168,14 @@ TEST_F(DriveBuffer, AReadAfterBufferedWritesReportsWhatItMeets) {
   ASSERT_EQ(filemarks(1, true).classification.condition, TapeCondition::good);
   const auto e = h().run(cdb::read6_variable(Count24::from(block).value(), true), {}, block);
   EXPECT_EQ(e.classification.condition, TapeCondition::end_of_data);
-  EXPECT_EQ(blocks_on(crashed(), 10), 2U);
+  Harness copy{conformance_target(crashed(), "")};
+  for (int i = 0; i < 2; ++i) {
+    copy.run(cdb::read6_variable(Count24::from(block).value(), true), {}, block);
+  }
+  EXPECT_EQ(copy.run(cdb::read6_variable(Count24::from(block).value(), true), {}, block)
+                .classification.condition,
+            TapeCondition::filemark)
+      << "the READ linked the filemark the buffer held";
 }
 
 // Fixed blocks of 66 KiB: in one WRITE the second starts off a page in memory, so the three
@@ -213,7 +220,7 @@ TEST(ImageCrash, KilledBufferedWriterLosesAtMostItsBuffer) {
     ScratchDirectory scratch;
     const auto image = scratch.path() / "tape.tap";
     const auto writer = tapestream::test::kill_writer_after(
-        image, "buffer=1M&rate=20M&min_rate=20M&backhitch=0s", 7, equal_blocks, kill_after);
+        image, "buffer=1M&rate=1M&min_rate=1M&backhitch=0s", 7, equal_blocks, kill_after);
     const auto acked = writer.acknowledged;
     ASSERT_TRUE(writer.killed) << "the writer stopped by itself";
     const auto found = blocks_on(image, 7);
