@@ -16,8 +16,6 @@
 namespace tapestream::emulated {
 namespace {
 
-constexpr std::uint64_t write_failure_alert = std::uint64_t{1} << (6 - 1);
-
 // Pages held for a link take `newer` from `at` on: a later version of what they hold there (a
 // tail only grows).
 void supersede(std::vector<std::uint8_t>& pages, std::uint64_t offset, std::uint64_t at,
@@ -65,10 +63,7 @@ void EmulatedDrive::buffered_append(bool sync, std::function<void(bool)> done) {
         supersede(next->last, next->last_offset, link.offset, link_pages);  // small objects
       } else {
         if (!next->last.empty()) {
-          _last_link_bytes = PageBytes{next->last};
-          queue_io(uring::Write{_append_fd.get(), _last_link_bytes.view(), next->last_offset},
-                   static_cast<std::uint32_t>(next->last.size()));
-          links.push_back(&_io.back());
+          links.push_back(queue_last_link(0));
           next->last.clear();
         }
         if (link.offset < next->end()) {
@@ -125,19 +120,22 @@ void EmulatedDrive::buffered_append(bool sync, std::function<void(bool)> done) {
 // The latest append's link goes before the first: a write torn by a power failure then tears
 // one link at a time, and the first, which makes the batch part of the tape, lands last.
 std::vector<EmulatedDrive::IoOperation*> EmulatedDrive::queue_batch_links(bool then_sync) {
-  const int fd = _append_fd ? _append_fd.get() : _fd.get();
   std::vector<IoOperation*> ops;
   if (!_batch->last.empty()) {
-    _last_link_bytes = PageBytes{_batch->last};
-    queue_io(uring::Write{fd, _last_link_bytes.view(), _batch->last_offset},
-             static_cast<std::uint32_t>(_batch->last.size()), IOSQE_IO_LINK);
-    ops.push_back(&_io.back());
+    ops.push_back(queue_last_link(IOSQE_IO_LINK));
   }
   _link_bytes = PageBytes{_batch->link};
-  queue_io(uring::Write{fd, _link_bytes.view(), _batch->offset},
+  queue_io(uring::Write{append_fd(), _link_bytes.view(), _batch->offset},
            static_cast<std::uint32_t>(_batch->link.size()), then_sync ? IOSQE_IO_LINK : 0);
   ops.push_back(&_io.back());
   return ops;
+}
+
+EmulatedDrive::IoOperation* EmulatedDrive::queue_last_link(std::uint8_t flags) {
+  _last_link_bytes = PageBytes{_batch->last};
+  queue_io(uring::Write{append_fd(), _last_link_bytes.view(), _batch->last_offset},
+           static_cast<std::uint32_t>(_batch->last.size()), flags);
+  return &_io.back();
 }
 
 void EmulatedDrive::link_batch(bool sync, std::function<void(bool)> done) {
@@ -145,7 +143,7 @@ void EmulatedDrive::link_batch(bool sync, std::function<void(bool)> done) {
     queue_batch_links(sync);
   }
   if (sync) {
-    queue_io(uring::Fsync{_append_fd ? _append_fd.get() : _fd.get(), true}, 0);
+    queue_io(uring::Fsync{append_fd(), true}, 0);
   }
   _on_io_done = [this, done = std::move(done)] {
     if (io_failed()) {
@@ -164,7 +162,7 @@ bool EmulatedDrive::link_batch_now() {
   if (!_batch) {
     return true;
   }
-  const int fd = _append_fd ? _append_fd.get() : _fd.get();
+  const int fd = append_fd();
   const auto put = [fd](std::uint64_t offset, const std::vector<std::uint8_t>& pages) {
     if (pages.empty()) {
       return true;
@@ -195,7 +193,7 @@ void EmulatedDrive::lose_batch() {
       op.result = -EIO;
     }
   }
-  _tape_alerts |= write_failure_alert;
+  _tape_alerts |= alert(alert_write_failure);
   _index.truncate(_batch->objects);
   _tail = std::move(_batch->tail);
   _index.set_end(_tail.end_of_data);

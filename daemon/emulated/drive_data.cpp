@@ -15,11 +15,6 @@ namespace {
 using scsi::Opcode;
 using scsi::SenseKey;
 
-std::uint64_t bit(unsigned tape_alert_flag) { return std::uint64_t{1} << (tape_alert_flag - 1); }
-constexpr unsigned alert_read_failure = 5;
-constexpr unsigned alert_write_failure = 6;
-constexpr unsigned alert_write_protect = 9;
-
 }  // namespace
 
 std::optional<EmulatedDrive::TransferShape> EmulatedDrive::transfer_shape(bool fixed,
@@ -47,7 +42,7 @@ void EmulatedDrive::write(const scsi::Command& c) {
     return;
   }
   if (_spec.write_protected) {
-    _tape_alerts |= bit(alert_write_protect);
+    _tape_alerts |= alert(alert_write_protect);
     check(SenseKey::data_protect, 0x2700);
     return;
   }
@@ -59,7 +54,7 @@ void EmulatedDrive::write(const scsi::Command& c) {
   const auto blocks = shape->blocks;
   ++_writes;
   if (_spec.medium_error_write && _writes == *_spec.medium_error_write) {
-    _tape_alerts |= bit(alert_write_failure);
+    _tape_alerts |= alert(alert_write_failure);
     check(SenseKey::medium_error, 0x0C00, {}, count);  // WRITE ERROR, nothing written
     return;
   }
@@ -150,7 +145,7 @@ void EmulatedDrive::failed_append(std::uint32_t count, std::error_code error) {
     check(SenseKey::volume_overflow, 0x0002, {.end_of_medium = true}, count);
     return;
   }
-  _tape_alerts |= bit(alert_write_failure);
+  _tape_alerts |= alert(alert_write_failure);
   check(SenseKey::medium_error, 0x0C00, {}, count);
 }
 
@@ -234,7 +229,7 @@ void EmulatedDrive::read(const scsi::Command& c) {
   const auto blocks = shape->blocks;
   ++_reads;
   if (_spec.medium_error_read && _reads == *_spec.medium_error_read) {
-    _tape_alerts |= bit(alert_read_failure);
+    _tape_alerts |= alert(alert_read_failure);
     check(SenseKey::medium_error, 0x1100, {}, count);  // UNRECOVERED READ ERROR, not moved
     return;
   }
@@ -301,7 +296,7 @@ void EmulatedDrive::read(const scsi::Command& c) {
   _on_io_done = [this, stop, p, whole, blocks, count, fixed, delivered, variable_residue, crcs,
                  pieces] {
     if (io_failed()) {
-      _tape_alerts |= bit(alert_read_failure);
+      _tape_alerts |= alert(alert_read_failure);
       check(SenseKey::medium_error, 0x1100, {}, count);
       return;
     }
@@ -347,7 +342,7 @@ void EmulatedDrive::write_filemarks(const scsi::Command& c) {
   const std::uint32_t count = scsi::load_be24(c.cdb, 2);
   const bool immediate = (c.cdb[1] & 0x01) != 0;
   if (count > 0 && _spec.write_protected) {
-    _tape_alerts |= bit(alert_write_protect);
+    _tape_alerts |= alert(alert_write_protect);
     check(SenseKey::data_protect, 0x2700);
     return;
   }
@@ -391,7 +386,7 @@ void EmulatedDrive::write_filemarks(const scsi::Command& c) {
     if (!immediate && _batch) {  // the buffer goes to the medium, then as below
       link_batch(true, finished);
     } else if (!immediate) {  // Immed=0: whatever is written is on the medium before GOOD
-      queue_io(uring::Fsync{_append_fd ? _append_fd.get() : _fd.get(), true}, 0);
+      queue_io(uring::Fsync{append_fd(), true}, 0);
       _on_io_done = [this, finished] { finished(!io_failed()); };
     } else {
       good();
@@ -412,7 +407,7 @@ void EmulatedDrive::erase(const scsi::Command&) {
     return;
   }
   if (_spec.write_protected) {
-    _tape_alerts |= bit(alert_write_protect);
+    _tape_alerts |= alert(alert_write_protect);
     check(SenseKey::data_protect, 0x2700);
     return;
   }

@@ -141,6 +141,13 @@ class EmulatedDrive final : public transport::ScsiTransport, public LibraryDrive
   // A write failed for want of space in the file system (or a short write, which means that).
   bool out_of_space() const;
   std::span<std::uint8_t> data() const { return _current->request.data.bytes; }
+  // Where appends, links and syncs go: the O_DIRECT descriptor when there is one.
+  int append_fd() const { return _append_fd ? _append_fd.get() : _fd.get(); }
+  // TapeAlert flags (log page 2Eh), as bits of _tape_alerts.
+  static constexpr std::uint64_t alert(unsigned flag) { return std::uint64_t{1} << (flag - 1); }
+  static constexpr unsigned alert_read_failure = 5;
+  static constexpr unsigned alert_write_failure = 6;
+  static constexpr unsigned alert_write_protect = 9;
 
   // Outcomes of the current command.
   void good();
@@ -199,6 +206,7 @@ class EmulatedDrive final : public transport::ScsiTransport, public LibraryDrive
   void link_batch(bool sync, std::function<void(bool linked)> done);
   // Queues the batch's held links; the operations, to learn how they ended.
   std::vector<IoOperation*> queue_batch_links(bool then_sync = false);
+  IoOperation* queue_last_link(std::uint8_t flags);  // the held link of the latest append
   // The same with plain system calls, outside any command: the drive closing, its cartridge
   // leaving, a write that cuts the tape. False (the batch lost, and said so) when it failed.
   bool link_batch_now();
